@@ -1,0 +1,3 @@
+export * from './layout.js';
+export * from './check.js';
+export * from './regions.js';

@@ -1,0 +1,172 @@
+/**
+ * The byte layout of every shared region in kgshard. Offsets are computed
+ * here (through `LayoutBuilder`) and nowhere else: primitives read the
+ * indices of their fields from these layouts.
+ *
+ * Bump a region's version whenever its layout changes; `attach` refuses a
+ * buffer whose version differs.
+ */
+import { LayoutBuilder, magicOf, type RegionLayout } from './layout.js';
+
+/** Canary words fill the guard lines around a ring's slots. */
+export const GUARD_WORDS = 16;
+export const GUARD_PATTERN = 0x6b67_5a5a; // "ZZgk"
+
+// ---------------------------------------------------------------- ring
+export const RING_MAGIC = magicOf('KGRG');
+export const RING_VERSION = 1;
+
+/**
+ * Single-producer/single-consumer ring of `capacity` slots of `slotWords`
+ * 32-bit words. The producer's index and the consumer's index sit on lines
+ * of their own; each side's "I am asleep" flag sits on a further line of its
+ * own, read by the other side only after it publishes. Guard lines of canary
+ * words bracket the slots and are never written after creation.
+ */
+export function ringLayout(capacity: number, slotWords: number): RegionLayout {
+  return new LayoutBuilder('ring', RING_MAGIC, RING_VERSION)
+    .field('capacity', 'u32', 'creator')
+    .field('slotWords', 'u32', 'creator')
+    .line()
+    .field('writeIndex', 'i32', 'producer')
+    .line()
+    .field('readIndex', 'i32', 'consumer')
+    .line()
+    .field('producerSleeping', 'i32', 'producer-sleep')
+    .line()
+    .field('consumerSleeping', 'i32', 'consumer-sleep')
+    .line()
+    .field('guardBefore', 'u32', 'creator', GUARD_WORDS)
+    .line()
+    .field('slots', 'i32', 'producer', capacity * slotWords, 64)
+    .line()
+    .field('guardAfter', 'u32', 'creator', GUARD_WORDS)
+    .build();
+}
+
+// ---------------------------------------------------------------- seqlock
+export const SEQLOCK_MAGIC = magicOf('KGSL');
+export const SEQLOCK_VERSION = 1;
+
+/**
+ * A region of `rows` x `cols` float32 values guarded by a sequence counter,
+ * and the writer lock that serialises writers. The lock word is contended by
+ * every would-be writer; the sequence counter, the lease stamp and the rows
+ * are written only by the lock holder.
+ */
+export function seqlockLayout(rows: number, cols: number): RegionLayout {
+  return new LayoutBuilder('seqlock', SEQLOCK_MAGIC, SEQLOCK_VERSION)
+    .field('rows', 'u32', 'creator')
+    .field('cols', 'u32', 'creator')
+    .field('leaseMs', 'u32', 'creator')
+    .field('epochMs', 'f64', 'creator')
+    .line()
+    // Contended by all writers (CAS to acquire, wait/notify to sleep).
+    .field('lockWord', 'i32', 'lock-contenders')
+    .field('lockSleepers', 'i32', 'lock-contenders')
+    .line()
+    // Written only by the current lock holder.
+    .field('seq', 'i32', 'lock-holder')
+    .field('heldToken', 'i32', 'lock-holder')
+    .field('heldSinceMs', 'i32', 'lock-holder')
+    .field('ownerThread', 'i32', 'lock-holder')
+    .field('writeRowStart', 'i32', 'lock-holder')
+    .field('writeRowCount', 'i32', 'lock-holder')
+    .field('recoveries', 'i32', 'lock-holder')
+    .field('tornRowStart', 'i32', 'lock-holder')
+    .field('tornRowCount', 'i32', 'lock-holder')
+    .field('writes', 'i32', 'lock-holder')
+    .line()
+    .field('data', 'f32', 'lock-holder', rows * cols, 64)
+    .build();
+}
+
+// ---------------------------------------------------------------- latency counter
+export const COUNTER_MAGIC = magicOf('KGLC');
+export const COUNTER_VERSION = 1;
+/** Bytes between consecutive counter blocks: one cache line each. */
+export const COUNTER_STRIDE = 64;
+
+/**
+ * `counters` independent blocks, one cache line each: an every-event count
+ * (u32, `Atomics.add`) and a packed latency sample (u64: count in the high
+ * 32 bits, sum in the low 32 bits, updated by one compare-and-swap).
+ */
+export function counterLayout(counters: number): RegionLayout {
+  const b = new LayoutBuilder('counter', COUNTER_MAGIC, COUNTER_VERSION).field('counters', 'u32', 'creator').line();
+  // Field names carry the block index; blocks are COUNTER_STRIDE apart.
+  b.field('events', 'u32', 'recorders', 1, 64).field('sample', 'u64', 'recorders');
+  for (let i = 1; i < counters; i++) {
+    b.line().field(`events#${i}`, 'u32', 'recorders', 1, 64).field(`sample#${i}`, 'u64', 'recorders');
+  }
+  return b.line().build();
+}
+
+// ---------------------------------------------------------------- barrier
+export const BARRIER_MAGIC = magicOf('KGBR');
+export const BARRIER_VERSION = 1;
+
+/**
+ * Reusable barrier: one state word packing (generation << 16 | arrived), a
+ * count of parties asleep on it, and the number of rounds released early by
+ * a timeout.
+ */
+export function barrierLayout(): RegionLayout {
+  return new LayoutBuilder('barrier', BARRIER_MAGIC, BARRIER_VERSION)
+    .field('parties', 'u32', 'creator')
+    .line()
+    .field('state', 'i32', 'parties')
+    .field('sleepers', 'i32', 'parties')
+    .field('timeouts', 'i32', 'parties')
+    .line()
+    .build();
+}
+
+// ---------------------------------------------------------------- cursor
+export const CURSOR_MAGIC = magicOf('KGCR');
+export const CURSOR_VERSION = 1;
+
+/** A monotonic 64-bit cursor, advanced by compare-and-swap. */
+export function cursorLayout(): RegionLayout {
+  return new LayoutBuilder('cursor', CURSOR_MAGIC, CURSOR_VERSION)
+    .line()
+    .field('value', 'u64', 'advancers')
+    .line()
+    .build();
+}
+
+// ---------------------------------------------------------------- threshold accumulator
+export const ACCUMULATOR_MAGIC = magicOf('KGTA');
+export const ACCUMULATOR_VERSION = 1;
+
+/** Pending amount that many threads add to; whoever's CAS resets it claims a flush. */
+export function accumulatorLayout(): RegionLayout {
+  return new LayoutBuilder('accumulator', ACCUMULATOR_MAGIC, ACCUMULATOR_VERSION)
+    .field('threshold', 'u32', 'creator')
+    .line()
+    .field('pending', 'i32', 'adders')
+    .field('flushes', 'i32', 'adders')
+    .line()
+    .build();
+}
+
+/**
+ * Every layout in the project, instantiated at representative sizes. The
+ * layout test runs the checker over all of them, so a new layout joins CI by
+ * being listed here.
+ */
+export function allLayouts(): RegionLayout[] {
+  return [
+    ringLayout(2, 1),
+    ringLayout(1024, 2),
+    ringLayout(1 << 16, 4),
+    seqlockLayout(1, 1),
+    seqlockLayout(1000, 128),
+    seqlockLayout(3, 7),
+    counterLayout(1),
+    counterLayout(16),
+    barrierLayout(),
+    cursorLayout(),
+    accumulatorLayout(),
+  ];
+}

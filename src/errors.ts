@@ -1,0 +1,134 @@
+/**
+ * kgshard's one error class. Every error carries a stable `code` and a
+ * message that names what was wrong and where. Errors are created through
+ * the factory functions below so that each throw site gets its own stack and
+ * a consistent message; library code never throws bare `Error`s.
+ *
+ * This module imports nothing, so every layer (native-layout included) may
+ * use it.
+ */
+export type KgErrorCode =
+  | 'E_INVALID_ARGUMENT'
+  | 'E_OUT_OF_RANGE'
+  | 'E_NOT_POWER_OF_TWO'
+  | 'E_LAYOUT'
+  | 'E_LAYOUT_MAGIC'
+  | 'E_LAYOUT_VERSION'
+  | 'E_LAYOUT_SIZE'
+  | 'E_BAD_HANDLE'
+  | 'E_WRONG_THREAD'
+  | 'E_NOT_OWNER'
+  | 'E_USAGE';
+
+export class KgError extends Error {
+  readonly code: KgErrorCode;
+  /** Structured context: the field, value and place the message names. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: KgErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'KgError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Render a value for an error message without dumping large objects. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as { length: number }).length})`;
+  if (value instanceof SharedArrayBuffer) return `SharedArrayBuffer(${value.byteLength} bytes)`;
+  try {
+    const s = JSON.stringify(value);
+    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** `where` names the API or file the value was given to, e.g. `Ring.create`. */
+export function invalidArgument(where: string, field: string, value: unknown, expected: string): KgError {
+  return new KgError('E_INVALID_ARGUMENT', `${where}: ${field} must be ${expected}, got ${show(value)}`, {
+    where,
+    field,
+    value,
+    expected,
+  });
+}
+
+export function outOfRange(where: string, field: string, value: unknown, min: number, max: number): KgError {
+  return new KgError('E_OUT_OF_RANGE', `${where}: ${field} must be in [${min}, ${max}], got ${show(value)}`, {
+    where,
+    field,
+    value,
+    min,
+    max,
+  });
+}
+
+export function notPowerOfTwo(where: string, field: string, value: unknown): KgError {
+  return new KgError('E_NOT_POWER_OF_TWO', `${where}: ${field} must be a power of two, got ${show(value)}`, {
+    where,
+    field,
+    value,
+  });
+}
+
+export function layoutError(layout: string, problem: string, details: Record<string, unknown> = {}): KgError {
+  return new KgError('E_LAYOUT', `layout ${layout}: ${problem}`, { layout, ...details });
+}
+
+export function layoutMagicMismatch(region: string, expected: number, actual: number): KgError {
+  return new KgError(
+    'E_LAYOUT_MAGIC',
+    `attach ${region}: magic mismatch, expected 0x${hex(expected)} (${region}), found 0x${hex(actual)}` +
+      ` — this buffer is not a ${region} region`,
+    { region, expected, actual },
+  );
+}
+
+export function layoutVersionMismatch(region: string, expected: number, actual: number): KgError {
+  return new KgError(
+    'E_LAYOUT_VERSION',
+    `attach ${region}: layout version mismatch, expected ${expected}, found ${actual}`,
+    { region, expected, actual },
+  );
+}
+
+export function layoutSizeMismatch(region: string, field: string, expected: number, actual: number): KgError {
+  return new KgError(
+    'E_LAYOUT_SIZE',
+    `attach ${region}: ${field} mismatch, expected ${expected}, found ${actual}`,
+    { region, field, expected, actual },
+  );
+}
+
+export function badHandle(where: string, problem: string, value?: unknown): KgError {
+  return new KgError(
+    'E_BAD_HANDLE',
+    `${where}: ${problem}${value === undefined ? '' : `, got ${show(value)}`}`,
+    { where, value },
+  );
+}
+
+export function wrongThread(where: string, problem: string): KgError {
+  return new KgError('E_WRONG_THREAD', `${where}: ${problem}`, { where });
+}
+
+export function notOwner(where: string, owner: number, caller: number): KgError {
+  return new KgError('E_NOT_OWNER', `${where}: lock is held by owner ${owner}, not by caller ${caller}`, {
+    where,
+    owner,
+    caller,
+  });
+}
+
+export function usageError(message: string, details: Record<string, unknown> = {}): KgError {
+  return new KgError('E_USAGE', message, details);
+}
+
+function hex(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}
