@@ -107,9 +107,10 @@ export const BARRIER_MAGIC = magicOf('KGBR');
 export const BARRIER_VERSION = 1;
 
 /**
- * Reusable barrier: one state word packing (generation << 16 | arrived), a
- * count of parties asleep on it, and the number of rounds released early by
- * a timeout.
+ * Reusable barrier: one state word packing (generation << 16 | trip bit << 15
+ * | arrived), where the trip bit says the previous generation was ended by a
+ * timeout (see src/shm/barrier.ts); a count of parties asleep on it; and the
+ * number of rounds released early by a timeout.
  */
 export function barrierLayout(): RegionLayout {
   return new LayoutBuilder('barrier', BARRIER_MAGIC, BARRIER_VERSION)

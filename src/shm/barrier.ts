@@ -1,0 +1,394 @@
+/**
+ * Reusable barrier for a fixed number of parties, with a generation counter
+ * and a timeout, in one SharedArrayBuffer region.
+ *
+ * The whole state of a round is one 32-bit word, so every transition is a
+ * single atomic operation:
+ *
+ *     bits 31..16  generation, counting rounds modulo 2^16
+ *     bit  15      "the previous generation was ended by a timeout trip"
+ *     bits 14..0   parties that have arrived at this generation
+ *
+ * - Arriving is `Atomics.add(state, 1)`. The value it returns says which
+ *   generation the arrival landed in and how many had arrived before it.
+ * - The party whose add makes `arrived == parties` ends the round: one
+ *   compare-and-swap to `(generation + 1) << 16` (trip bit clear).
+ * - A waiter whose timeout expires ends the round itself: a compare-and-swap
+ *   from the exact value it read (same generation, fewer than `parties`
+ *   arrived) to `((generation + 1) << 16) | trip bit`. It retries while the
+ *   generation is unchanged; if it then finds every party has arrived, it
+ *   finishes the release on the last party's behalf instead (no trip). A
+ *   round therefore ends exactly once, either complete or tripped.
+ * - Everyone waiting on a generation learns how it ended from the trip bit
+ *   of the next generation, which stays set until that generation ends.
+ *
+ * A late party whose add lands after a trip simply counts as an arrival of
+ * the next generation: its ticket names that generation and it waits for
+ * that round. From then on it is one round behind the parties that timed
+ * out, which is the intended "apply whatever arrived and carry on" meaning
+ * of a trip (the parameter server's per-shard sync barrier).
+ *
+ * Generations wrap after 65536 rounds and are compared for equality only. A
+ * waiter mistakes a wrapped generation for its own only if exactly 65536
+ * rounds end while it sleeps; each of those rounds (but the first) needs a
+ * timeout to expire without it, so that cannot happen in practice.
+ *
+ * Each party arrives at most once per generation (it waits until the
+ * generation changes before arriving again), so `arrived` never exceeds
+ * `parties` <= 32767 and the add never carries into the trip bit.
+ *
+ * Threads: `arrive`, `poll`, `trip`, the readers and `arriveAndWaitAsync`
+ * may be called on any thread; `arriveAndWait` blocks with `Atomics.wait`
+ * and is for worker threads only (the main thread never blocks).
+ */
+import { isMainThread } from 'node:worker_threads';
+import { allocate, barrierLayout, checkHeader, indexOf } from '../../native-layout/index.js';
+import { badHandle, invalidArgument, layoutSizeMismatch, outOfRange, wrongThread } from '../errors.js';
+
+/** Largest party count: arrivals must fit in 15 bits beside the trip bit. */
+export const BARRIER_MAX_PARTIES = 32_767;
+/** Largest timeout accepted, in milliseconds (about 24.8 days, as `setTimeout`). */
+export const BARRIER_MAX_TIMEOUT_MS = 2_147_483_647;
+/** Rounds before the generation number wraps. */
+export const BARRIER_GENERATIONS = 1 << 16;
+
+export interface BarrierOptions {
+  /** Number of parties per round, an integer in [1, 32767]. */
+  readonly parties: number;
+}
+
+export interface BarrierHandle {
+  readonly kind: 'barrier';
+  readonly sab: SharedArrayBuffer;
+  readonly parties: number;
+}
+
+/** What `arrive` returns: where this arrival landed. Plain data; keep it to `poll` or `trip` later. */
+export interface ArrivalTicket {
+  /** The generation (0..65535) this arrival counted towards. */
+  readonly generation: number;
+  /** Arrivals at that generation including this one (1..parties). */
+  readonly arrived: number;
+  /** This arrival completed the round and released everyone (it was the last party). */
+  readonly released: boolean;
+}
+
+/** How a round ended for one party. */
+export type BarrierResult =
+  | {
+      readonly state: 'passed';
+      /** The generation that was passed. */
+      readonly generation: number;
+      /** This party's arrival completed the round. */
+      readonly last: boolean;
+    }
+  | {
+      readonly state: 'timed-out';
+      /** The generation that was ended by a timeout. */
+      readonly generation: number;
+      /**
+       * Parties that had arrived when it was tripped: exact when this party
+       * tripped it (`tripped: true`); otherwise the most this party saw, a
+       * lower bound.
+       */
+      readonly arrived: number;
+      /** This party's compare-and-swap ended the round (and counted it in `timeouts`). */
+      readonly tripped: boolean;
+    };
+
+/** What `poll` returns: still waiting, or how the round ended. */
+export type BarrierPoll = { readonly state: 'waiting'; readonly generation: number; readonly arrived: number } | BarrierResult;
+
+const LAYOUT = barrierLayout();
+const PARTIES = indexOf(LAYOUT, 'parties'); // u32 view
+const STATE = indexOf(LAYOUT, 'state'); // i32 view
+const SLEEPERS = indexOf(LAYOUT, 'sleepers'); // i32 view
+const TIMEOUTS = indexOf(LAYOUT, 'timeouts'); // i32 view
+
+const GEN_SHIFT = 16;
+const GEN_MASK = 0xffff;
+const TRIP_BIT = 0x8000;
+const ARRIVED_MASK = 0x7fff;
+/** Loads a waiter makes, re-checking the generation, before it parks. */
+const SPIN_ITERATIONS = 256;
+
+function genOf(state: number): number {
+  return (state >>> GEN_SHIFT) & GEN_MASK;
+}
+function arrivedOf(state: number): number {
+  return state & ARRIVED_MASK;
+}
+/** The state word that opens the generation after `gen` (an int32). */
+function nextState(gen: number, tripped: boolean): number {
+  return (((gen + 1) & GEN_MASK) << GEN_SHIFT) | (tripped ? TRIP_BIT : 0);
+}
+
+type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+/** `Atomics.waitAsync` (Node 20 has it; the ES2023 lib this project compiles against does not declare it). */
+const atomicsWithWaitAsync = Atomics as unknown as {
+  waitAsync(ta: Int32Array, index: number, value: number, timeoutMs: number): WaitAsyncResult;
+};
+
+export class Barrier {
+  readonly handle: BarrierHandle;
+  readonly parties: number;
+  private readonly i32: Int32Array;
+
+  private constructor(handle: BarrierHandle) {
+    this.handle = handle;
+    this.parties = handle.parties;
+    this.i32 = new Int32Array(handle.sab);
+  }
+
+  /**
+   * Allocate and initialise a barrier (generation 0, nobody arrived). Call on
+   * the allocating thread, then send `handle` to the parties. Throws a
+   * KgError naming the field and value on bad options.
+   */
+  static create(options: BarrierOptions): Barrier {
+    const where = 'Barrier.create';
+    if (options === null || typeof options !== 'object') throw invalidArgument(where, 'options', options, 'an object');
+    const parties = checkParties(where, options.parties);
+    const sab = allocate(LAYOUT);
+    new Uint32Array(sab)[PARTIES] = parties;
+    return new Barrier({ kind: 'barrier', sab, parties });
+  }
+
+  /**
+   * Wrap an existing barrier from its handle, on any thread. Checks the
+   * handle's kind, the region's magic, version and size, and that
+   * `handle.parties` matches the region; throws a KgError otherwise.
+   */
+  static attach(handle: BarrierHandle): Barrier {
+    const where = 'Barrier.attach';
+    if (handle === null || typeof handle !== 'object' || handle.kind !== 'barrier') {
+      throw badHandle(where, "handle.kind must be 'barrier'", (handle as { kind?: unknown } | null)?.kind);
+    }
+    const sab = checkHeader(handle.sab, LAYOUT);
+    const parties = checkParties(where, handle.parties);
+    const stored = new Uint32Array(sab)[PARTIES]!;
+    if (stored !== parties) throw layoutSizeMismatch('barrier', 'parties', parties, stored);
+    return new Barrier({ kind: 'barrier', sab, parties });
+  }
+
+  /** Current generation (0..65535). Any thread; non-blocking; may be stale by the time it returns. */
+  generation(): number {
+    return genOf(Atomics.load(this.i32, STATE));
+  }
+
+  /** Parties arrived at the current generation. Any thread; non-blocking; may be stale by the time it returns. */
+  arrived(): number {
+    return arrivedOf(Atomics.load(this.i32, STATE));
+  }
+
+  /** Rounds ended by a timeout trip since creation. Any thread; non-blocking; may lag a trip in progress. */
+  timeouts(): number {
+    return Atomics.load(this.i32, TIMEOUTS);
+  }
+
+  /**
+   * Count this party as arrived at the current generation. Any thread;
+   * non-blocking; never throws. If this arrival completes the round, the
+   * round is released here (and sleeping parties are woken) and the ticket
+   * says `released: true`; otherwise keep the ticket and `poll` it, wait, or
+   * `trip` it. Call at most once per generation per party: arrive again only
+   * after this ticket's round has ended.
+   */
+  arrive(): ArrivalTicket {
+    // One add both counts the arrival and tells us which generation it
+    // landed in: no window in which we could count towards one generation
+    // and believe we are in another.
+    const after = (Atomics.add(this.i32, STATE, 1) + 1) | 0;
+    const generation = genOf(after);
+    const arrived = arrivedOf(after);
+    if (arrived < this.parties) return { generation, arrived, released: false };
+    this.end(generation);
+    return { generation, arrived, released: true };
+  }
+
+  /**
+   * Has the ticket's round ended, and how? Any thread; non-blocking; never
+   * throws. `waiting` can be stale by the time it returns (the round may end
+   * an instant later); an ended round stays ended.
+   */
+  poll(ticket: ArrivalTicket): BarrierPoll {
+    const s = Atomics.load(this.i32, STATE);
+    if (genOf(s) === ticket.generation) return { state: 'waiting', generation: ticket.generation, arrived: arrivedOf(s) };
+    return this.outcome(ticket, s, ticket.arrived);
+  }
+
+  /**
+   * Give up waiting: end the ticket's round now if it is still open, and
+   * report how it ended. Any thread; non-blocking (a short compare-and-swap
+   * loop); never throws. If every party has in fact arrived, this finishes
+   * the release for the last party instead of tripping (`passed`). Only the
+   * call whose compare-and-swap trips the round gets `tripped: true` and
+   * counts it in `timeouts`. Everyone waiting on the generation is released.
+   */
+  trip(ticket: ArrivalTicket): BarrierResult {
+    const g = ticket.generation;
+    let s = Atomics.load(this.i32, STATE);
+    // Race reasoning. We only ever replace the exact value we last read, so
+    // a concurrent arrival (which changes the low bits) makes our CAS fail
+    // and we look again. Arrivals within a generation only grow, so once we
+    // read `arrived == parties` the round is complete and no trip may claim
+    // it: we end it as complete, the same transition the last party's own
+    // CAS makes (whichever of the two lands first wins; the other sees the
+    // generation moved and stops). If the generation has moved we stop:
+    // someone else ended the round and the trip bit tells us how.
+    while (genOf(s) === g) {
+      const k = arrivedOf(s);
+      if (k >= this.parties) {
+        this.end(g);
+        return { state: 'passed', generation: g, last: ticket.released };
+      }
+      const seen = Atomics.compareExchange(this.i32, STATE, s, nextState(g, true));
+      if (seen === s) {
+        Atomics.add(this.i32, TIMEOUTS, 1);
+        this.wakeSleepers();
+        return { state: 'timed-out', generation: g, arrived: k, tripped: true };
+      }
+      s = seen;
+    }
+    return this.outcome(ticket, s, ticket.arrived);
+  }
+
+  /**
+   * Arrive and wait until the round ends or `timeoutMs` passes; on timeout,
+   * trip the round (releasing everyone waiting on it) and report
+   * `timed-out`. Worker threads only: spins briefly, then sleeps with
+   * `Atomics.wait` (each sleep bounded by the remaining time). Throws only on
+   * misuse, before arriving: on the main thread (E_WRONG_THREAD; use
+   * `arriveAndWaitAsync`) or with a bad timeout.
+   */
+  arriveAndWait(timeoutMs: number): BarrierResult {
+    if (isMainThread) {
+      throw wrongThread('Barrier.arriveAndWait', 'the main thread must not block; use arriveAndWaitAsync');
+    }
+    checkTimeout('Barrier.arriveAndWait', timeoutMs);
+    const ticket = this.arrive();
+    if (ticket.released) return { state: 'passed', generation: ticket.generation, last: true };
+    const g = ticket.generation;
+    const i32 = this.i32;
+    let seen = ticket.arrived;
+    for (let i = 0; i < SPIN_ITERATIONS; i++) {
+      const s = Atomics.load(i32, STATE);
+      if (genOf(s) !== g) return this.outcome(ticket, s, seen);
+    }
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const s = Atomics.load(i32, STATE);
+      if (genOf(s) !== g) return this.outcome(ticket, s, seen);
+      seen = Math.max(seen, arrivedOf(s));
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) return this.trip(ticket);
+      // Race reasoning. We announce ourselves in `sleepers` before sleeping
+      // on the exact value `s` we just read. Whoever ends the round changes
+      // the state word first and reads `sleepers` second. Atomics are
+      // sequentially consistent, so either the change lands before our wait
+      // compares the word (the wait returns 'not-equal' at once), or our
+      // increment came before that change and the ender sees it and
+      // notifies. An arrival that changes the low bits also makes the wait
+      // return 'not-equal' or leaves us asleep; either way we loop and look
+      // again.
+      Atomics.add(i32, SLEEPERS, 1);
+      Atomics.wait(i32, STATE, s, remaining);
+      Atomics.sub(i32, SLEEPERS, 1);
+    }
+  }
+
+  /**
+   * Arrive and wait without blocking the thread: the same protocol as
+   * `arriveAndWait`, parking with `Atomics.waitAsync`. Any thread, including
+   * the main thread. Rejects only on a bad timeout, before arriving.
+   */
+  async arriveAndWaitAsync(timeoutMs: number): Promise<BarrierResult> {
+    checkTimeout('Barrier.arriveAndWaitAsync', timeoutMs);
+    const ticket = this.arrive();
+    if (ticket.released) return { state: 'passed', generation: ticket.generation, last: true };
+    const g = ticket.generation;
+    const i32 = this.i32;
+    let seen = ticket.arrived;
+    // A shorter spin than the blocking variant: this may be the event-loop thread.
+    for (let i = 0; i < SPIN_ITERATIONS >> 2; i++) {
+      const s = Atomics.load(i32, STATE);
+      if (genOf(s) !== g) return this.outcome(ticket, s, seen);
+    }
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const s = Atomics.load(i32, STATE);
+      if (genOf(s) !== g) return this.outcome(ticket, s, seen);
+      seen = Math.max(seen, arrivedOf(s));
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) return this.trip(ticket);
+      // Same announce-then-park order as `arriveAndWait`; a waitAsync waiter
+      // is woken by the same `Atomics.notify`.
+      Atomics.add(i32, SLEEPERS, 1);
+      const w = atomicsWithWaitAsync.waitAsync(i32, STATE, s, remaining);
+      if (w.async) {
+        // A pending waitAsync does not keep Node's event loop alive
+        // (nodejs/node#61941): without a ref'd handle the process could exit
+        // mid-wait. A timer covering the wait holds it open.
+        const keepAlive = setTimeout(noop, remaining + 1);
+        await w.value;
+        clearTimeout(keepAlive);
+      }
+      Atomics.sub(i32, SLEEPERS, 1);
+    }
+  }
+
+  /**
+   * End generation `g` as complete (not tripped), unless it has already
+   * ended. Only called once `arrived == parties` was observed for `g`, after
+   * which nothing but this same transition can apply to `g`.
+   */
+  private end(g: number): void {
+    const i32 = this.i32;
+    let s = Atomics.load(i32, STATE);
+    while (genOf(s) === g) {
+      const seen = Atomics.compareExchange(i32, STATE, s, nextState(g, false));
+      if (seen === s) {
+        this.wakeSleepers();
+        return;
+      }
+      s = seen;
+    }
+  }
+
+  /** After changing the state word: wake sleepers, but only if one said it sleeps. */
+  private wakeSleepers(): void {
+    if (Atomics.load(this.i32, SLEEPERS) > 0) Atomics.notify(this.i32, STATE);
+  }
+
+  /** How the ticket's round ended, given a state word `s` from a later generation. */
+  private outcome(ticket: ArrivalTicket, s: number, seen: number): BarrierResult {
+    const g = ticket.generation;
+    if (ticket.released) return { state: 'passed', generation: g, last: true };
+    // One generation on: the trip bit describes our round. Further on: we
+    // slept through a whole later round, which (since we did not arrive at
+    // it) can only have ended by a trip; how ours ended is no longer
+    // recorded, so report the conservative answer.
+    const ahead = (genOf(s) - g) & GEN_MASK;
+    if (ahead === 1 && (s & TRIP_BIT) === 0) return { state: 'passed', generation: g, last: false };
+    return { state: 'timed-out', generation: g, arrived: seen, tripped: false };
+  }
+}
+
+function noop(): void {}
+
+function checkParties(where: string, parties: unknown): number {
+  if (typeof parties !== 'number' || !Number.isInteger(parties)) {
+    throw invalidArgument(where, 'parties', parties, 'an integer');
+  }
+  if (parties < 1 || parties > BARRIER_MAX_PARTIES) throw outOfRange(where, 'parties', parties, 1, BARRIER_MAX_PARTIES);
+  return parties;
+}
+
+function checkTimeout(where: string, timeoutMs: unknown): void {
+  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
+    throw invalidArgument(where, 'timeoutMs', timeoutMs, 'a number of milliseconds');
+  }
+  if (!(timeoutMs >= 0 && timeoutMs <= BARRIER_MAX_TIMEOUT_MS)) {
+    throw outOfRange(where, 'timeoutMs', timeoutMs, 0, BARRIER_MAX_TIMEOUT_MS);
+  }
+}
