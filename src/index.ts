@@ -1,0 +1,34 @@
+/**
+ * kgshard's public API: one explicit export list, values and types apart.
+ */
+
+// ---------------------------------------------------------------- values
+export { KgError } from './errors.js';
+export { Ring, RING_MAX_CAPACITY, RING_MAX_SLOT_WORDS } from './shm/ring.js';
+export {
+  Seqlock,
+  SEQ_OK,
+  SEQ_STALLED,
+  SEQ_TIMED_OUT,
+  SEQ_LOST,
+  SEQ_RECOVERED,
+  SEQ_INVALID,
+  SEQ_STATUS_NAMES,
+  DEFAULT_LEASE_MS,
+  DEFAULT_READ_RETRIES,
+} from './shm/seqlock.js';
+export { LatencyCounter, newCounterWindow } from './shm/counter.js';
+export { Barrier, BARRIER_MAX_PARTIES } from './shm/barrier.js';
+export { Cursor } from './shm/cursor.js';
+export { Accumulator } from './shm/accumulator.js';
+export { allLayouts, checkLayout, assertLayout } from '../native-layout/index.js';
+
+// ---------------------------------------------------------------- types
+export type { KgErrorCode } from './errors.js';
+export type { RingHandle, RingOptions } from './shm/ring.js';
+export type { SeqlockHandle, SeqlockOptions, SeqStatus } from './shm/seqlock.js';
+export type { CounterHandle, CounterWindow } from './shm/counter.js';
+export type { BarrierHandle, BarrierOptions, BarrierResult, BarrierPoll, ArrivalTicket } from './shm/barrier.js';
+export type { CursorHandle, CursorOptions } from './shm/cursor.js';
+export type { AccumulatorHandle, AccumulatorOptions } from './shm/accumulator.js';
+export type { RegionLayout, Field, ElementType, LayoutViolation } from '../native-layout/index.js';
