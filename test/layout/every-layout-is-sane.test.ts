@@ -11,7 +11,7 @@ import {
   seqlockLayout,
   type RegionLayout,
 } from '../../native-layout/index.js';
-import { KgError } from '../../src/errors.js';
+import { errorText } from '../helpers/errors.js';
 
 test('every registered layout passes the checker', () => {
   for (const layout of allLayouts()) {
@@ -64,15 +64,6 @@ test('checker reports a missing or moved header', () => {
   assert.ok(checkLayout(bad).some((v) => v.rule === 'header'));
 });
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, KgError);
-    return (e as KgError).code + ': ' + (e as KgError).message;
-  }
-  return 'no error';
-}
 
 test('attach checks magic, then version, then size, saying what was expected', () => {
   const ring = ringLayout(8, 2);
@@ -80,17 +71,17 @@ test('attach checks magic, then version, then size, saying what was expected', (
   checkHeader(sab, ring);
 
   const seq = seqlockLayout(1, 8);
-  const wrongKind = codeOf(() => checkHeader(allocate(seq), ring));
+  const wrongKind = errorText(() => checkHeader(allocate(seq), ring));
   assert.match(wrongKind, /^E_LAYOUT_MAGIC: attach ring: magic mismatch, expected 0x[0-9a-f]{8}/);
 
   const v2 = { ...ring, version: 2 };
-  assert.match(codeOf(() => checkHeader(sab, v2)), /^E_LAYOUT_VERSION: .*expected 2, found 1/);
+  assert.match(errorText(() => checkHeader(sab, v2)), /^E_LAYOUT_VERSION: .*expected 2, found 1/);
 
   const bigger = ringLayout(16, 2);
-  assert.match(codeOf(() => checkHeader(sab, bigger)), /^E_LAYOUT_SIZE: .*expected \d+, found \d+/);
+  assert.match(errorText(() => checkHeader(sab, bigger)), /^E_LAYOUT_SIZE: .*expected \d+, found \d+/);
 
-  assert.match(codeOf(() => checkHeader(new ArrayBuffer(64), ring)), /^E_BAD_HANDLE: .*SharedArrayBuffer/);
-  assert.match(codeOf(() => checkHeader(new SharedArrayBuffer(8), ring)), /^E_LAYOUT_SIZE/);
+  assert.match(errorText(() => checkHeader(new ArrayBuffer(64), ring)), /^E_BAD_HANDLE: .*SharedArrayBuffer/);
+  assert.match(errorText(() => checkHeader(new SharedArrayBuffer(8), ring)), /^E_LAYOUT_SIZE/);
 });
 
 test.run();

@@ -1,18 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Accumulator, type AccumulatorHandle } from '../../src/shm/accumulator.js';
-import { KgError } from '../../src/errors.js';
 import { accumulatorLayout, allocate, barrierLayout, writeHeader } from '../../native-layout/index.js';
-
-function err(fn: () => unknown): KgError {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, KgError);
-    return e as KgError;
-  }
-  throw new Error('expected an error');
-}
+import { err } from '../helpers/errors.js';
 
 test('an accumulator attached from its handle shares the pending total and the flush count', () => {
   const a = Accumulator.create({ threshold: 100 });

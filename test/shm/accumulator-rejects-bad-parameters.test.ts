@@ -1,17 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Accumulator, type AccumulatorOptions } from '../../src/shm/accumulator.js';
-import { KgError } from '../../src/errors.js';
-
-function err(fn: () => unknown): KgError {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, KgError);
-    return e as KgError;
-  }
-  throw new Error('expected an error');
-}
+import { err } from '../helpers/errors.js';
 
 test('threshold must be an integer in [1, 2^30], and the message names field and value', () => {
   const cases: [unknown, string, RegExp][] = [

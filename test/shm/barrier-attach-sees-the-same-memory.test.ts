@@ -1,18 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Barrier, type BarrierHandle } from '../../src/shm/barrier.js';
-import { KgError } from '../../src/errors.js';
 import { allocate, barrierLayout, cursorLayout, writeHeader } from '../../native-layout/index.js';
-
-function err(fn: () => unknown): KgError {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, KgError);
-    return e as KgError;
-  }
-  throw new Error('expected an error');
-}
+import { err } from '../helpers/errors.js';
 
 test('a barrier attached from its handle shares the state word', () => {
   const b = Barrier.create({ parties: 3 });

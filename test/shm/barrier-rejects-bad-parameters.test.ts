@@ -1,27 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Barrier, type BarrierOptions } from '../../src/shm/barrier.js';
-import { KgError } from '../../src/errors.js';
-
-function err(fn: () => unknown): KgError {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, KgError);
-    return e as KgError;
-  }
-  throw new Error('expected an error');
-}
-
-async function rejection(p: Promise<unknown>): Promise<KgError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.instance(e, KgError);
-    return e as KgError;
-  }
-  throw new Error('expected a rejection');
-}
+import { err, rejection } from '../helpers/errors.js';
 
 test('parties must be an integer in [1, 32767], and the message names field and value', () => {
   const cases: [unknown, string, RegExp][] = [

@@ -1,18 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Cursor, type CursorHandle } from '../../src/shm/cursor.js';
-import { KgError } from '../../src/errors.js';
 import { accumulatorLayout, allocate, cursorLayout, indexOf, writeHeader } from '../../native-layout/index.js';
-
-function err(fn: () => unknown): KgError {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, KgError);
-    return e as KgError;
-  }
-  throw new Error('expected an error');
-}
+import { err } from '../helpers/errors.js';
 
 test('a cursor attached from its handle shares the value', () => {
   const c = Cursor.create({ initial: 10 });

@@ -1,17 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Cursor, type CursorOptions } from '../../src/shm/cursor.js';
-import { KgError } from '../../src/errors.js';
-
-function err(fn: () => unknown): KgError {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, KgError);
-    return e as KgError;
-  }
-  throw new Error('expected an error');
-}
+import { err } from '../helpers/errors.js';
 
 const BAD: [unknown, string, RegExp][] = [
   [-1, 'E_OUT_OF_RANGE', /must be in \[0, 9007199254740991\], got -1/],

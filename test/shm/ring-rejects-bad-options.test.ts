@@ -1,18 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Ring, type RingHandle } from '../../src/shm/ring.js';
-import { KgError } from '../../src/errors.js';
 import { allocate, seqlockLayout } from '../../native-layout/index.js';
-
-function err(fn: () => unknown): KgError {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, KgError);
-    return e as KgError;
-  }
-  throw new Error('expected an error');
-}
+import { err } from '../helpers/errors.js';
 
 test('capacity must be a power of two within range', () => {
   assert.is(err(() => Ring.create({ capacity: 100, slotWords: 2 })).code, 'E_NOT_POWER_OF_TWO');

@@ -9,19 +9,9 @@ import {
   SEQ_RECOVERED,
   type SeqlockHandle,
 } from '../../src/shm/seqlock.js';
-import { KgError } from '../../src/errors.js';
 import { allocate, ringLayout } from '../../native-layout/index.js';
 import { check } from '../helpers/prop.js';
-
-function err(fn: () => unknown): KgError {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, KgError);
-    return e as KgError;
-  }
-  throw new Error('expected an error');
-}
+import { err } from '../helpers/errors.js';
 
 test('reads return exactly the rows the last writes left, for any sequence of writes', async () => {
   await check(

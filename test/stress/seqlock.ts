@@ -12,7 +12,7 @@ interface ReaderResult { reads: number; torn: number; notOk: number; stalls: num
 interface WriterResult { writes: number; failures: number }
 
 export const scenario: StressScenario = async (opts): Promise<StressReport> => {
-  const reads = opt(opts, 'reads', 20_000_000);
+  const reads = opt(opts, 'reads', 3_000_000);
   const readers = opt(opts, 'readers', 2);
   const rows = opt(opts, 'rows', 16);
   const cols = opt(opts, 'cols', 64);
