@@ -44,6 +44,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { allocate, barrierLayout, checkHeader, indexOf } from '../../native-layout/index.js';
 import { badHandle, invalidArgument, layoutSizeMismatch, outOfRange, wrongThread } from '../errors.js';
+import { waitAsync } from './wait.js';
 
 /** Largest party count: arrivals must fit in 15 bits beside the trip bit. */
 export const BARRIER_MAX_PARTIES = 32_767;
@@ -122,12 +123,6 @@ function arrivedOf(state: number): number {
 function nextState(gen: number, tripped: boolean): number {
   return (((gen + 1) & GEN_MASK) << GEN_SHIFT) | (tripped ? TRIP_BIT : 0);
 }
-
-type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-/** `Atomics.waitAsync` (Node 20 has it; the ES2023 lib this project compiles against does not declare it). */
-const atomicsWithWaitAsync = Atomics as unknown as {
-  waitAsync(ta: Int32Array, index: number, value: number, timeoutMs: number): WaitAsyncResult;
-};
 
 export class Barrier {
   readonly handle: BarrierHandle;
@@ -324,15 +319,9 @@ export class Barrier {
       // Same announce-then-park order as `arriveAndWait`; a waitAsync waiter
       // is woken by the same `Atomics.notify`.
       Atomics.add(i32, SLEEPERS, 1);
-      const w = atomicsWithWaitAsync.waitAsync(i32, STATE, s, remaining);
-      if (w.async) {
-        // A pending waitAsync does not keep Node's event loop alive
-        // (nodejs/node#61941): without a ref'd handle the process could exit
-        // mid-wait. A timer covering the wait holds it open.
-        const keepAlive = setTimeout(noop, remaining + 1);
-        await w.value;
-        clearTimeout(keepAlive);
-      }
+      // waitAsync keeps the process alive for the wait and bounds it with
+      // its own timer (a pending Atomics.waitAsync alone does neither on Node 20).
+      await waitAsync(i32, STATE, s, remaining);
       Atomics.sub(i32, SLEEPERS, 1);
     }
   }
@@ -374,7 +363,6 @@ export class Barrier {
   }
 }
 
-function noop(): void {}
 
 function checkParties(where: string, parties: unknown): number {
   if (typeof parties !== 'number' || !Number.isInteger(parties)) {

@@ -21,6 +21,7 @@
  * accounting "pushed = popped + queued" holds exactly at every instant.
  */
 import { isMainThread } from 'node:worker_threads';
+import { waitAsync } from './wait.js';
 import { badHandle, invalidArgument, layoutSizeMismatch, notPowerOfTwo, outOfRange } from '../errors.js';
 import {
   allocate,
@@ -445,27 +446,4 @@ function validate(where: string, o: RingOptions): { capacity: number; slotWords:
     throw outOfRange(where, 'capacity * slotWords', capacity * slotWords, 2, RING_MAX_CAPACITY * 4);
   }
   return { capacity, slotWords };
-}
-
-/**
- * `Atomics.waitAsync` with a timeout; resolves when woken, on a value change,
- * or on timeout. Node 20 neither counts a pending `waitAsync` as work that
- * keeps the process alive nor reliably runs its timeout task once nothing
- * else is pending, so the timeout is our own (ref'd) timer, raced against
- * the wait.
- */
-export async function waitAsync(arr: Int32Array, index: number, value: number, timeoutMs: number): Promise<void> {
-  const r = Atomics.waitAsync(arr, index, value, timeoutMs);
-  if (!r.async) return;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      r.value,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, Math.min(Math.max(timeoutMs, 0), 2 ** 31 - 1));
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
