@@ -151,6 +151,77 @@ export function accumulatorLayout(): RegionLayout {
     .build();
 }
 
+// ---------------------------------------------------------------- parameter server
+export const PS_CONTROL_MAGIC = magicOf('KGPS');
+export const PS_CONTROL_VERSION = 1;
+/** 32-bit words per shard block in the parameter server's control region (a multiple of 16: whole lines). */
+export function psShardBlockWords(expectedWorkers: number): number {
+  return 16 * Math.ceil((8 + expectedWorkers) / 16);
+}
+
+/**
+ * The parameter server's control words: server-wide statistics on one line,
+ * then one block per shard (whole cache lines) holding the shard's step,
+ * staleness, the sync-mode bookkeeping of the current step (who pushed, how
+ * many rows are pending) and the last applied gradient's mean squared norm.
+ * A shard's block is written by pushes to that shard (under the shard's
+ * writer lock) and by pulls (the staleness reset); blocks of different
+ * shards never share a line.
+ */
+export function psControlLayout(shards: number, expectedWorkers: number): RegionLayout {
+  const b = new LayoutBuilder('ps-control', PS_CONTROL_MAGIC, PS_CONTROL_VERSION)
+    .field('shards', 'u32', 'creator')
+    .field('expectedWorkers', 'u32', 'creator')
+    .field('dim', 'u32', 'creator')
+    .line()
+    .field('pulls', 'i32', 'stats')
+    .field('pushes', 'i32', 'stats')
+    .field('barriers', 'i32', 'stats')
+    .field('maxStaleness', 'i32', 'stats')
+    .field('warnings', 'i32', 'stats')
+    .field('lastNormShard', 'i32', 'stats')
+    .field('relationPushes', 'i32', 'stats')
+    .line();
+  const extra = psShardBlockWords(expectedWorkers) - 8 - expectedWorkers;
+  for (let i = 0; i < shards; i++) {
+    const role = `shard-${i}`;
+    const sfx = i === 0 ? '' : `#${i}`;
+    b.line()
+      .field(`step${sfx}`, 'i32', role)
+      .field(`staleness${sfx}`, 'i32', role)
+      .field(`pushedCount${sfx}`, 'i32', role)
+      .field(`touchedCount${sfx}`, 'i32', role)
+      .field(`waiters${sfx}`, 'i32', role)
+      .field(`pad${sfx}`, 'i32', role)
+      .field(`lastNorm${sfx}`, 'f64', role)
+      .field(`pushedWorkers${sfx}`, 'i32', role, expectedWorkers)
+      .field(`tail${sfx}`, 'i32', role, extra);
+  }
+  return b.line().build();
+}
+
+export const PS_PENDING_MAGIC = magicOf('KGPP');
+export const PS_PENDING_VERSION = 1;
+
+/**
+ * One shard's sync-mode pending step: float64 sums of the gradients pushed
+ * so far in this step (order-independent to within float64 rounding), the
+ * list of rows they touch and a per-row flag. Written only by the holder of
+ * the shard's writer lock.
+ */
+export function psPendingLayout(rows: number, dim: number): RegionLayout {
+  return new LayoutBuilder('ps-pending', PS_PENDING_MAGIC, PS_PENDING_VERSION)
+    .field('rows', 'u32', 'creator')
+    .field('dim', 'u32', 'creator')
+    .line()
+    .field('sums', 'f64', 'shard-lock-holder', rows * dim, 64)
+    .line()
+    .field('touched', 'i32', 'shard-lock-holder', rows, 64)
+    .line()
+    .field('flags', 'u8', 'shard-lock-holder', rows, 64)
+    .build();
+}
+
 /**
  * Every layout in the project, instantiated at representative sizes. The
  * layout test runs the checker over all of them, so a new layout joins CI by
@@ -169,5 +240,11 @@ export function allLayouts(): RegionLayout[] {
     barrierLayout(),
     cursorLayout(),
     accumulatorLayout(),
+    psControlLayout(1, 1),
+    psControlLayout(4, 4),
+    psControlLayout(3, 20),
+    psPendingLayout(1, 1),
+    psPendingLayout(1000, 200),
+    psPendingLayout(7, 3),
   ];
 }

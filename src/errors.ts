@@ -18,6 +18,12 @@ export type KgErrorCode =
   | 'E_BAD_HANDLE'
   | 'E_WRONG_THREAD'
   | 'E_NOT_OWNER'
+  | 'E_DIM_MISMATCH'
+  | 'E_NON_FINITE'
+  | 'E_DOUBLE_PUSH'
+  | 'E_UNKNOWN_ID'
+  | 'E_DUPLICATE_ID'
+  | 'E_LOCK_TIMEOUT'
   | 'E_USAGE';
 
 export class KgError extends Error {
@@ -122,6 +128,54 @@ export function notOwner(where: string, owner: number, caller: number): KgError 
     where,
     owner,
     caller,
+  });
+}
+
+export function dimMismatch(where: string, field: string, expected: number, actual: number): KgError {
+  return new KgError('E_DIM_MISMATCH', `${where}: ${field} has length ${actual}, expected ${expected}`, {
+    where,
+    field,
+    expected,
+    actual,
+  });
+}
+
+export function nonFinite(where: string, field: string, index: number, value: number): KgError {
+  return new KgError('E_NON_FINITE', `${where}: ${field}[${index}] is ${value}; gradients must be finite`, {
+    where,
+    field,
+    index,
+    value,
+  });
+}
+
+export function doublePush(where: string, worker: number, shard: number, step: number): KgError {
+  return new KgError(
+    'E_DOUBLE_PUSH',
+    `${where}: worker ${worker} already pushed to shard ${shard} in step ${step}`,
+    { where, worker, shard, step },
+  );
+}
+
+export function unknownId(where: string, kind: string, id: unknown): KgError {
+  return new KgError('E_UNKNOWN_ID', `${where}: unknown ${kind} id ${show(id)}`, { where, kind, id });
+}
+
+export function duplicateId(where: string, kind: string, id: string, first: number, second: number): KgError {
+  return new KgError('E_DUPLICATE_ID', `${where}: ${kind} id ${show(id)} appears twice (positions ${first} and ${second})`, {
+    where,
+    kind,
+    id,
+    first,
+    second,
+  });
+}
+
+export function lockTimeout(where: string, what: string, timeoutMs: number): KgError {
+  return new KgError('E_LOCK_TIMEOUT', `${where}: could not take the writer lock of ${what} within ${timeoutMs} ms`, {
+    where,
+    what,
+    timeoutMs,
   });
 }
 

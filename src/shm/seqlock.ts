@@ -218,6 +218,31 @@ export class Seqlock {
     return false;
   }
 
+  /**
+   * Any thread: begin an optimistic read of several things the writer
+   * changes together (rows and counters written between `beginWrite` and
+   * `endWrite`). Returns the even sequence value to pass to `readValidate`,
+   * or -1 while a write is in progress (try again, or `recoverIfStale`).
+   */
+  readBegin(): number {
+    const s = Atomics.load(this.ctl, SEQ);
+    return (s & 1) === 0 ? s : -1;
+  }
+
+  /** Any thread: whether no write began or ended since `readBegin` returned `seq` (the reads between are consistent). */
+  readValidate(seq: number): boolean {
+    return Atomics.load(this.ctl, SEQ) === seq;
+  }
+
+  /**
+   * Any thread not holding the lock: if the lock is held past its lease,
+   * take it over, repair the counter and release it. Returns whether a stale
+   * holder was (or is being) recovered.
+   */
+  recoverIfStale(): boolean {
+    return this.recoverStale();
+  }
+
   /** Any thread: the sequence counter (even when no write is in progress). */
   sequence(): number {
     return Atomics.load(this.ctl, SEQ);

@@ -1,0 +1,74 @@
+/**
+ * Parameter-server configuration: the reference's defaults, and validation
+ * that names the field and the value it refuses.
+ */
+import { invalidArgument, outOfRange } from '../errors.js';
+
+export type UpdateMode = 'sync' | 'async';
+export type ShardingStrategy = 'entity-hash' | 'range';
+
+export interface PsConfig {
+  /** Length of every embedding row. */
+  readonly dim: number;
+  /** Number of shards the entity table is split into. */
+  readonly numShards: number;
+  /** Workers that push per step in sync mode (the barrier's size). */
+  readonly expectedWorkers: number;
+  /** `sync`: pushes of one step are averaged and applied once; `async`: applied at once. */
+  readonly mode: UpdateMode;
+  /** Step size applied to every pushed gradient. */
+  readonly learningRate: number;
+  /** Async mode: pushes since a shard's last pull above which a warning is raised. */
+  readonly maxStaleness: number;
+  /** Sync mode: how long a step waits for all workers before applying what arrived. */
+  readonly barrierTimeoutMs: number;
+  /** How entity ids are assigned to shards. */
+  readonly strategy: ShardingStrategy;
+  /** How long a pusher may hold a shard's writer lock before others take it over (a dead thread's lock is reclaimed after this). */
+  readonly lockLeaseMs: number;
+}
+
+/** The reference server's defaults. */
+export const DEFAULT_PS_CONFIG: PsConfig = Object.freeze({
+  dim: 32,
+  numShards: 4,
+  expectedWorkers: 4,
+  mode: 'sync',
+  learningRate: 0.01,
+  maxStaleness: 16,
+  barrierTimeoutMs: 30_000,
+  strategy: 'entity-hash',
+  lockLeaseMs: 2_000,
+});
+
+export const PS_MAX_DIM = 1 << 16;
+export const PS_MAX_SHARDS = 4096;
+export const PS_MAX_WORKERS = 1024;
+
+function positiveInt(where: string, field: string, v: unknown, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw invalidArgument(where, field, v, 'a positive integer');
+  if (v < 1 || v > max) throw outOfRange(where, field, v, 1, max);
+  return v;
+}
+
+/** Fill in defaults and check every field; throws a KgError naming the first bad field. */
+export function validatePsConfig(partial: Partial<PsConfig>, where = 'ParameterServer.create'): PsConfig {
+  if (partial === null || typeof partial !== 'object') throw invalidArgument(where, 'config', partial, 'an object');
+  const c = { ...DEFAULT_PS_CONFIG, ...partial };
+  positiveInt(where, 'dim', c.dim, PS_MAX_DIM);
+  positiveInt(where, 'numShards', c.numShards, PS_MAX_SHARDS);
+  positiveInt(where, 'expectedWorkers', c.expectedWorkers, PS_MAX_WORKERS);
+  if (c.mode !== 'sync' && c.mode !== 'async') throw invalidArgument(where, 'mode', c.mode, "'sync' or 'async'");
+  if (typeof c.learningRate !== 'number' || !Number.isFinite(c.learningRate) || c.learningRate <= 0) {
+    throw invalidArgument(where, 'learningRate', c.learningRate, 'a finite number > 0');
+  }
+  if (typeof c.maxStaleness !== 'number' || !Number.isInteger(c.maxStaleness) || c.maxStaleness < 0) {
+    throw invalidArgument(where, 'maxStaleness', c.maxStaleness, 'a non-negative integer');
+  }
+  positiveInt(where, 'barrierTimeoutMs', c.barrierTimeoutMs, 2 ** 31 - 1);
+  if (c.strategy !== 'entity-hash' && c.strategy !== 'range') {
+    throw invalidArgument(where, 'strategy', c.strategy, "'entity-hash' or 'range'");
+  }
+  positiveInt(where, 'lockLeaseMs', c.lockLeaseMs, 3_600_000);
+  return Object.freeze(c);
+}

@@ -1,0 +1,727 @@
+/**
+ * Parameter server in shared memory.
+ *
+ * The entity table is split into shards; each shard's rows live in a
+ * `Seqlock` region, so a pull is a consistent copy and a Hogwild reader can
+ * use a zero-copy view. The relation table is one more `Seqlock` region,
+ * shared by every shard (replicated in the reference; here one copy serves
+ * every thread). Control words (steps, staleness, sync bookkeeping, stats)
+ * sit in one control region laid out in native-layout.
+ *
+ * Concurrency contract
+ * - Any thread holding the handle may `pull`, `push`, `pushRelation` and read
+ *   `stats`/`shardSteps`.
+ * - Pushes to one shard are serialised by that shard's writer lock; pushes
+ *   to different shards proceed in parallel. A pull never takes a lock: it
+ *   copies rows and the step inside one seqlock read window and retries when
+ *   a push overlapped.
+ * - Sync mode: `push` buffers the gradient in the shard's pending sums and,
+ *   unless it completes the step, sleeps (`Atomics.wait`, worker threads
+ *   only) until the step advances or the barrier timeout passes, in which
+ *   case it applies what arrived and raises a warning. The main thread uses
+ *   `pushAsync`, which awaits instead of sleeping. The barrier is per shard.
+ * - Async mode: `push` applies at once and counts the shard's staleness
+ *   (pushes since its last pull).
+ * - Every argument is checked before any state changes: a rejected push
+ *   leaves the server exactly as it was.
+ * - A thread that dies mid-push cannot wedge the server: the shard's writer
+ *   lock is taken over after its lease (see `Seqlock`), and a step short of
+ *   the dead worker's push completes by the barrier timeout.
+ */
+import { isMainThread } from 'node:worker_threads';
+import {
+  badHandle,
+  dimMismatch,
+  doublePush,
+  invalidArgument,
+  lockTimeout,
+  nonFinite,
+  outOfRange,
+  unknownId,
+  duplicateId,
+} from '../errors.js';
+import {
+  allocate,
+  checkHeader,
+  indexOf,
+  psControlLayout,
+  psPendingLayout,
+  type RegionLayout,
+} from '../../native-layout/index.js';
+import { Seqlock, SEQ_OK, SEQ_RECOVERED, type SeqlockHandle } from '../shm/seqlock.js';
+import { waitAsync } from '../shm/wait.js';
+import { validatePsConfig, type PsConfig } from './config.js';
+import { initRow } from './init.js';
+import { ShardManager } from './shard-manager.js';
+
+export interface PsHandle {
+  readonly kind: 'ps';
+  readonly config: PsConfig;
+  readonly entityIds: readonly string[];
+  readonly relationIds: readonly string[];
+  readonly control: SharedArrayBuffer;
+  readonly shards: readonly SeqlockHandle[];
+  readonly pending: readonly SharedArrayBuffer[];
+  readonly relations: SeqlockHandle;
+}
+
+/** A consistent copy of one shard, as `pull` returns it. */
+export interface ShardSnapshot {
+  readonly shardId: number;
+  /** `entityIds.length` rows of `dim` values, row-major. */
+  readonly entities: Float32Array;
+  readonly entityIds: readonly string[];
+  /** `relationIds.length` rows of `dim` values. */
+  readonly relations: Float32Array;
+  readonly relationIds: readonly string[];
+  /** The shard's step when the rows were copied. */
+  readonly step: number;
+}
+
+export interface PsStats {
+  readonly pulls: number;
+  /** Applied updates: an async push, or one averaged sync step. */
+  readonly pushes: number;
+  readonly barriersCompleted: number;
+  readonly maxStalenessObserved: number;
+  /** Mean over touched rows of the squared L2 norm of the last applied (averaged) gradient. */
+  readonly lastGradNorm: number;
+  readonly relationPushes: number;
+  /** Barrier timeouts and staleness warnings raised so far. */
+  readonly warnings: number;
+}
+
+export type PushResult =
+  | { readonly state: 'applied'; readonly step: number; readonly staleness: number }
+  | { readonly state: 'step-complete'; readonly step: number; readonly last: boolean }
+  | { readonly state: 'timed-out'; readonly step: number; readonly arrived: number };
+
+/** Called for warnings (barrier timeouts, staleness); defaults to `process.emitWarning`. */
+export type PsWarningHandler = (code: 'KGSHARD_BARRIER_TIMEOUT' | 'KGSHARD_STALENESS', message: string) => void;
+
+const defaultWarn: PsWarningHandler = (code, message) => process.emitWarning(message, { code });
+
+interface ShardFields {
+  step: number;
+  staleness: number;
+  pushedCount: number;
+  touchedCount: number;
+  waiters: number;
+  lastNorm: number; // index in a Float64Array view
+  pushedWorkers: number;
+}
+
+interface Pending {
+  sums: Float64Array;
+  touched: Int32Array;
+  flags: Uint8Array;
+}
+
+const MAX_PULL_ATTEMPTS = 1_000_000;
+
+export class ParameterServer {
+  readonly handle: PsHandle;
+  readonly config: PsConfig;
+  readonly numShards: number;
+  readonly dim: number;
+  readonly shardManager: ShardManager;
+  /** Called on barrier timeouts and staleness above the maximum. */
+  onWarning: PsWarningHandler = defaultWarn;
+
+  private readonly ctl: Int32Array;
+  private readonly ctlF64: Float64Array;
+  private readonly shardLocks: Seqlock[];
+  private readonly relationLock: Seqlock;
+  private readonly fields: ShardFields[];
+  private readonly pendings: Pending[];
+  private readonly statIdx: { pulls: number; pushes: number; barriers: number; maxStaleness: number; warnings: number; lastNormShard: number; relationPushes: number };
+  private readonly relationIndex: Map<string, number>;
+
+  private constructor(handle: PsHandle, layout: RegionLayout) {
+    this.handle = handle;
+    this.config = handle.config;
+    this.numShards = handle.config.numShards;
+    this.dim = handle.config.dim;
+    this.ctl = new Int32Array(handle.control);
+    this.ctlF64 = new Float64Array(handle.control);
+    this.shardLocks = handle.shards.map((h) => Seqlock.attach(h));
+    this.relationLock = Seqlock.attach(handle.relations);
+    this.shardManager = new ShardManager(handle.entityIds, this.numShards, this.config.strategy);
+    this.relationIndex = new Map(handle.relationIds.map((id, i) => [id, i]));
+    this.statIdx = {
+      pulls: indexOf(layout, 'pulls'),
+      pushes: indexOf(layout, 'pushes'),
+      barriers: indexOf(layout, 'barriers'),
+      maxStaleness: indexOf(layout, 'maxStaleness'),
+      warnings: indexOf(layout, 'warnings'),
+      lastNormShard: indexOf(layout, 'lastNormShard'),
+      relationPushes: indexOf(layout, 'relationPushes'),
+    };
+    this.fields = [];
+    for (let s = 0; s < this.numShards; s++) {
+      const sfx = s === 0 ? '' : `#${s}`;
+      this.fields.push({
+        step: indexOf(layout, `step${sfx}`),
+        staleness: indexOf(layout, `staleness${sfx}`),
+        pushedCount: indexOf(layout, `pushedCount${sfx}`),
+        touchedCount: indexOf(layout, `touchedCount${sfx}`),
+        waiters: indexOf(layout, `waiters${sfx}`),
+        lastNorm: indexOf(layout, `lastNorm${sfx}`),
+        pushedWorkers: indexOf(layout, `pushedWorkers${sfx}`),
+      });
+    }
+    this.pendings = handle.pending.map((sab, s) => {
+      const rows = this.shardLocks[s]!.rows;
+      const l = psPendingLayout(rows, this.dim);
+      checkHeader(sab, l);
+      return {
+        sums: new Float64Array(sab, indexOf(l, 'sums') * 8, rows * this.dim),
+        touched: new Int32Array(sab, indexOf(l, 'touched') * 4, rows),
+        flags: new Uint8Array(sab, indexOf(l, 'flags'), rows),
+      };
+    });
+  }
+
+  /**
+   * Build a server on the allocating thread: assign `entityIds` to shards,
+   * initialise every row from its id (deterministic, see `initRow`), and
+   * allocate the shared regions. Send `handle` to other threads.
+   */
+  static create(config: Partial<PsConfig>, entityIds: readonly string[], relationIds: readonly string[]): ParameterServer {
+    const c = validatePsConfig(config);
+    checkIds('ParameterServer.create', 'entityIds', entityIds);
+    checkIds('ParameterServer.create', 'relationIds', relationIds);
+    const manager = new ShardManager(entityIds, c.numShards, c.strategy);
+    const shards: SeqlockHandle[] = [];
+    const pending: SharedArrayBuffer[] = [];
+    for (let s = 0; s < c.numShards; s++) {
+      const ids = manager.assignment.ids[s]!;
+      // A shard that received no entity still gets one (unused) row, so its
+      // regions exist and every shard id is valid; `entityIds` says it is empty.
+      const rows = Math.max(1, ids.length);
+      const lock = Seqlock.create({ rows, cols: c.dim, leaseMs: c.lockLeaseMs });
+      for (let r = 0; r < ids.length; r++) initRow(ids[r]!, c.dim, lock.data, r * c.dim);
+      shards.push(lock.handle);
+      const pl = psPendingLayout(rows, c.dim);
+      const psab = allocate(pl);
+      const u32 = new Uint32Array(psab, 0, 16);
+      u32[indexOf(pl, 'rows')] = rows;
+      u32[indexOf(pl, 'dim')] = c.dim;
+      pending.push(psab);
+    }
+    const relations = Seqlock.create({ rows: Math.max(1, relationIds.length), cols: c.dim, leaseMs: c.lockLeaseMs });
+    for (let r = 0; r < relationIds.length; r++) initRow(relationIds[r]!, c.dim, relations.data, r * c.dim);
+    const layout = psControlLayout(c.numShards, c.expectedWorkers);
+    const control = allocate(layout);
+    const u32 = new Uint32Array(control);
+    u32[indexOf(layout, 'shards')] = c.numShards;
+    u32[indexOf(layout, 'expectedWorkers')] = c.expectedWorkers;
+    u32[indexOf(layout, 'dim')] = c.dim;
+    const handle: PsHandle = {
+      kind: 'ps',
+      config: c,
+      entityIds: [...entityIds],
+      relationIds: [...relationIds],
+      control,
+      shards,
+      pending,
+      relations: relations.handle,
+    };
+    return new ParameterServer(handle, layout);
+  }
+
+  /** Wrap an existing server from its handle, on any thread. */
+  static attach(handle: PsHandle): ParameterServer {
+    if (handle === null || typeof handle !== 'object' || handle.kind !== 'ps') {
+      throw badHandle('ParameterServer.attach', "handle.kind must be 'ps'", (handle as { kind?: unknown } | null)?.kind);
+    }
+    const c = validatePsConfig(handle.config, 'ParameterServer.attach');
+    const layout = psControlLayout(c.numShards, c.expectedWorkers);
+    checkHeader(handle.control, layout);
+    if (!Array.isArray(handle.shards) || handle.shards.length !== c.numShards) {
+      throw badHandle('ParameterServer.attach', `handle.shards must list ${c.numShards} shard regions`, handle.shards?.length);
+    }
+    if (!Array.isArray(handle.pending) || handle.pending.length !== c.numShards) {
+      throw badHandle('ParameterServer.attach', `handle.pending must list ${c.numShards} regions`, handle.pending?.length);
+    }
+    return new ParameterServer({ ...handle, config: c }, layout);
+  }
+
+  // ------------------------------------------------------------ lookups
+
+  /** Entity ids of `shard`, in row order. */
+  entityIds(shard: number): readonly string[] {
+    this.checkShard('ParameterServer.entityIds', shard);
+    return this.shardManager.assignment.ids[shard]!;
+  }
+
+  /** Shard and row of an entity id (E_UNKNOWN_ID when it is not served). */
+  locate(entityId: string): { shard: number; row: number } {
+    return this.shardManager.locate(entityId);
+  }
+
+  /** Row of a relation id (E_UNKNOWN_ID when it is not served). */
+  relationRow(relationId: string): number {
+    const r = this.relationIndex.get(relationId);
+    if (r === undefined) throw unknownId('ParameterServer.relationRow', 'relation', relationId);
+    return r;
+  }
+
+  /**
+   * Zero-copy view of a shard's rows, for Hogwild readers and writers.
+   * RACY BY DESIGN: a read may mix rows of two pushes and a write bypasses
+   * the lock, the step and the sync barrier. Use `pull` for a consistent copy.
+   */
+  view(shard: number): Float32Array {
+    this.checkShard('ParameterServer.view', shard);
+    return this.shardLocks[shard]!.data;
+  }
+
+  /** Zero-copy view of the relation table; racy by design, like `view`. */
+  relationView(): Float32Array {
+    return this.relationLock.data;
+  }
+
+  // ------------------------------------------------------------ pull
+
+  /**
+   * Consistent snapshot of `shard` (its rows and its step, copied inside one
+   * seqlock read window) and of the relation table. Resets the shard's
+   * staleness in async mode. Any thread.
+   */
+  pull(shard: number): ShardSnapshot {
+    this.checkShard('ParameterServer.pull', shard);
+    const ids = this.shardManager.assignment.ids[shard]!;
+    const entities = new Float32Array(ids.length * this.dim);
+    const step = this.pullInto(shard, entities);
+    const relations = new Float32Array(this.handle.relationIds.length * this.dim);
+    this.readRelations(relations);
+    return {
+      shardId: shard,
+      entities,
+      entityIds: ids,
+      relations,
+      relationIds: this.handle.relationIds,
+      step,
+    };
+  }
+
+  /**
+   * Copy `shard`'s rows into `dst` (at least rows * dim long) consistently and
+   * return the shard's step at that instant. Allocates nothing. Counts as a
+   * pull (stats, async staleness reset).
+   */
+  pullInto(shard: number, dst: Float32Array): number {
+    this.checkShard('ParameterServer.pullInto', shard);
+    const n = this.shardManager.assignment.ids[shard]!.length * this.dim;
+    if (dst.length < n) throw dimMismatch('ParameterServer.pullInto', 'dst', n, dst.length);
+    const lock = this.shardLocks[shard]!;
+    const src = n === lock.data.length ? lock.data : lock.data.subarray(0, n);
+    const stepIdx = this.fields[shard]!.step;
+    let step = 0;
+    for (let attempt = 0; ; attempt++) {
+      const seq = lock.readBegin();
+      if (seq >= 0) {
+        dst.set(src);
+        step = Atomics.load(this.ctl, stepIdx);
+        if (lock.readValidate(seq)) break;
+      } else if (attempt > 1000 && (attempt & 1023) === 0) {
+        // A push has held the shard for a while; if its thread died, take
+        // the lock over so the pull can finish.
+        lock.recoverIfStale();
+      }
+      if (attempt > MAX_PULL_ATTEMPTS) {
+        throw lockTimeout('ParameterServer.pullInto', `shard ${shard}`, lock.leaseMs);
+      }
+    }
+    if (this.config.mode === 'async') Atomics.store(this.ctl, this.fields[shard]!.staleness, 0);
+    Atomics.add(this.ctl, this.statIdx.pulls, 1);
+    return step;
+  }
+
+  private readRelations(dst: Float32Array): void {
+    const n = this.handle.relationIds.length * this.dim;
+    if (n === 0) return;
+    const status = this.relationLock.read(dst, 0, this.handle.relationIds.length);
+    if (status !== SEQ_OK && status !== SEQ_RECOVERED) {
+      throw lockTimeout('ParameterServer.pull', 'the relation table', this.relationLock.leaseMs);
+    }
+  }
+
+  // ------------------------------------------------------------ push
+
+  /**
+   * Push entity-row gradients to `shard` as `[row in shard, gradient]` pairs.
+   * Checked before any state changes: shard and rows in range, each gradient
+   * `dim` long and finite, `worker` a non-negative integer, and in sync mode
+   * no earlier push by `worker` in the current step.
+   * Sync mode blocks the calling worker thread until the step completes (use
+   * `pushAsync` on the main thread); async mode applies at once.
+   */
+  push(shard: number, worker: number, rows: ReadonlyArray<readonly [number, ArrayLike<number>]>): PushResult {
+    const { rowIdx, grads } = this.packRows('ParameterServer.push', shard, worker, rows);
+    return this.pushFlat(shard, worker, rowIdx, grads, rowIdx.length);
+  }
+
+  /** `push` that awaits instead of sleeping; any thread, including the main thread. */
+  async pushAsync(shard: number, worker: number, rows: ReadonlyArray<readonly [number, ArrayLike<number>]>): Promise<PushResult> {
+    const { rowIdx, grads } = this.packRows('ParameterServer.pushAsync', shard, worker, rows);
+    return this.pushFlatAsync(shard, worker, rowIdx, grads, rowIdx.length);
+  }
+
+  /**
+   * Allocation-free form of `push`: `count` rows, row indices in `rowIdx`,
+   * gradients concatenated in `grads` (count * dim values).
+   */
+  pushFlat(shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): PushResult {
+    this.checkFlat('ParameterServer.pushFlat', shard, worker, rowIdx, grads, count);
+    if (this.config.mode === 'async') return this.applyAsync(shard, worker, rowIdx, grads, count);
+    if (isMainThread) {
+      throw invalidArgument('ParameterServer.push', 'thread', 'main', 'a worker thread in sync mode (use pushAsync on the main thread)');
+    }
+    const entered = this.enterSync(shard, worker, rowIdx, grads, count);
+    if (entered.done) return entered.result;
+    const f = this.fields[shard]!;
+    const deadline = performance.now() + this.config.barrierTimeoutMs;
+    for (;;) {
+      const now = Atomics.load(this.ctl, f.step);
+      if (now !== entered.step) return { state: 'step-complete', step: now, last: false };
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) return this.timeoutSync(shard, entered.step);
+      // Announce, then sleep on the step word with the value we saw: an
+      // applier bumps the step before it reads `waiters`, and Atomics.wait
+      // re-checks the word, so a step completed in between is never missed.
+      Atomics.add(this.ctl, f.waiters, 1);
+      Atomics.wait(this.ctl, f.step, entered.step, remaining);
+      Atomics.sub(this.ctl, f.waiters, 1);
+    }
+  }
+
+  /** `pushFlat` that awaits instead of sleeping; any thread. */
+  async pushFlatAsync(shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): Promise<PushResult> {
+    this.checkFlat('ParameterServer.pushFlatAsync', shard, worker, rowIdx, grads, count);
+    if (this.config.mode === 'async') return this.applyAsync(shard, worker, rowIdx, grads, count);
+    const entered = this.enterSync(shard, worker, rowIdx, grads, count);
+    if (entered.done) return entered.result;
+    const f = this.fields[shard]!;
+    const deadline = performance.now() + this.config.barrierTimeoutMs;
+    for (;;) {
+      const now = Atomics.load(this.ctl, f.step);
+      if (now !== entered.step) return { state: 'step-complete', step: now, last: false };
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) return this.timeoutSync(shard, entered.step);
+      Atomics.add(this.ctl, f.waiters, 1);
+      await waitAsync(this.ctl, f.step, entered.step, remaining);
+      Atomics.sub(this.ctl, f.waiters, 1);
+    }
+  }
+
+  /**
+   * Apply relation-row gradients at once with the learning rate (any mode),
+   * as `[relation row, gradient]` pairs, checked before any change.
+   */
+  pushRelation(worker: number, rows: ReadonlyArray<readonly [number, ArrayLike<number>]>): void {
+    const where = 'ParameterServer.pushRelation';
+    checkWorker(where, worker);
+    const nRel = this.handle.relationIds.length;
+    rows.forEach(([r, g], i) => {
+      if (!Number.isInteger(r) || r < 0 || r >= nRel) throw outOfRange(where, `rows[${i}] relation row`, r, 0, nRel - 1);
+      this.checkGradient(where, `rows[${i}] gradient`, g);
+    });
+    const lock = this.relationLock;
+    this.takeLock(lock, where, 'the relation table');
+    lock.beginWrite(0, lock.rows);
+    const lr = Math.fround(this.config.learningRate);
+    const data = lock.data;
+    for (const [r, g] of rows) {
+      const base = r * this.dim;
+      for (let k = 0; k < this.dim; k++) data[base + k] = data[base + k]! - Math.fround(lr * g[k]!);
+    }
+    lock.endWrite();
+    lock.unlock();
+    Atomics.add(this.ctl, this.statIdx.relationPushes, 1);
+  }
+
+  // ------------------------------------------------------------ statistics
+
+  stats(): PsStats {
+    const c = this.ctl;
+    const s = this.statIdx;
+    const normShard = Atomics.load(c, s.lastNormShard) - 1;
+    return {
+      pulls: Atomics.load(c, s.pulls),
+      pushes: Atomics.load(c, s.pushes),
+      barriersCompleted: Atomics.load(c, s.barriers),
+      maxStalenessObserved: Atomics.load(c, s.maxStaleness),
+      lastGradNorm: normShard >= 0 ? this.ctlF64[this.fields[normShard]!.lastNorm]! : 0,
+      relationPushes: Atomics.load(c, s.relationPushes),
+      warnings: Atomics.load(c, s.warnings),
+    };
+  }
+
+  /** Every shard's step (completed sync steps, or applied async pushes). */
+  shardSteps(): number[] {
+    return this.fields.map((f) => Atomics.load(this.ctl, f.step));
+  }
+
+  /** Current staleness of every shard (async mode: pushes since its last pull). */
+  staleness(): number[] {
+    return this.fields.map((f) => Atomics.load(this.ctl, f.staleness));
+  }
+
+  /**
+   * Take over the writer locks held by a thread that is known to have exited
+   * (call from a worker's `exit` handler). Returns how many were recovered.
+   */
+  recoverDeadThread(threadId: number): number {
+    let n = 0;
+    for (const lock of [...this.shardLocks, this.relationLock]) if (lock.recoverDeadOwner(threadId)) n++;
+    return n;
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private applyAsync(shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): PushResult {
+    const lock = this.shardLocks[shard]!;
+    const f = this.fields[shard]!;
+    this.takeLock(lock, 'ParameterServer.push', `shard ${shard}`);
+    lock.beginWrite(0, lock.rows);
+    const lr = Math.fround(this.config.learningRate);
+    const data = lock.data;
+    const dim = this.dim;
+    let sq = 0;
+    for (let i = 0; i < count; i++) {
+      const base = rowIdx[i]! * dim;
+      const g = i * dim;
+      for (let k = 0; k < dim; k++) {
+        const v = grads[g + k]!;
+        data[base + k] = data[base + k]! - Math.fround(lr * v);
+        sq += v * v;
+      }
+    }
+    const staleness = Atomics.add(this.ctl, f.staleness, 1) + 1;
+    const step = Atomics.add(this.ctl, f.step, 1) + 1;
+    if (count > 0) this.ctlF64[f.lastNorm] = sq / count;
+    lock.endWrite();
+    lock.unlock();
+    if (count > 0) Atomics.store(this.ctl, this.statIdx.lastNormShard, shard + 1);
+    Atomics.add(this.ctl, this.statIdx.pushes, 1);
+    atomicMax(this.ctl, this.statIdx.maxStaleness, staleness);
+    if (staleness > this.config.maxStaleness) {
+      Atomics.add(this.ctl, this.statIdx.warnings, 1);
+      this.onWarning(
+        'KGSHARD_STALENESS',
+        `worker ${worker} pushed to shard ${shard} with staleness ${staleness}, above the maximum ${this.config.maxStaleness}`,
+      );
+    }
+    return { state: 'applied', step, staleness };
+  }
+
+  /**
+   * Sync mode, under the shard lock: refuse a second push by the same worker
+   * in this step, add the gradients to the pending float64 sums, and apply
+   * the step if this push completes it.
+   */
+  private enterSync(
+    shard: number,
+    worker: number,
+    rowIdx: Int32Array,
+    grads: Float32Array,
+    count: number,
+  ): { done: true; result: PushResult } | { done: false; step: number } {
+    const lock = this.shardLocks[shard]!;
+    const f = this.fields[shard]!;
+    const p = this.pendings[shard]!;
+    const c = this.ctl;
+    this.takeLock(lock, 'ParameterServer.push', `shard ${shard}`);
+    const step = Atomics.load(c, f.step);
+    const pushed = Atomics.load(c, f.pushedCount);
+    for (let i = 0; i < pushed; i++) {
+      if (Atomics.load(c, f.pushedWorkers + i) === worker) {
+        lock.unlock();
+        throw doublePush('ParameterServer.push', worker, shard, step);
+      }
+    }
+    const dim = this.dim;
+    let touched = Atomics.load(c, f.touchedCount);
+    for (let i = 0; i < count; i++) {
+      const r = rowIdx[i]!;
+      if (p.flags[r] === 0) {
+        p.flags[r] = 1;
+        p.touched[touched++] = r;
+      }
+      const base = r * dim;
+      const g = i * dim;
+      for (let k = 0; k < dim; k++) p.sums[base + k] = p.sums[base + k]! + grads[g + k]!;
+    }
+    Atomics.store(c, f.touchedCount, touched);
+    Atomics.store(c, f.pushedWorkers + pushed, worker);
+    Atomics.store(c, f.pushedCount, pushed + 1);
+    if (pushed + 1 >= this.config.expectedWorkers) {
+      this.applyPending(shard);
+      lock.unlock();
+      this.wakeWaiters(shard);
+      return { done: true, result: { state: 'step-complete', step: step + 1, last: true } };
+    }
+    lock.unlock();
+    return { done: false, step };
+  }
+
+  /** Barrier timeout: apply whatever arrived for `step` (if nobody has), and warn. */
+  private timeoutSync(shard: number, step: number): PushResult {
+    const lock = this.shardLocks[shard]!;
+    const f = this.fields[shard]!;
+    this.takeLock(lock, 'ParameterServer.push', `shard ${shard}`);
+    const now = Atomics.load(this.ctl, f.step);
+    if (now !== step) {
+      lock.unlock();
+      return { state: 'step-complete', step: now, last: false };
+    }
+    const arrived = Atomics.load(this.ctl, f.pushedCount);
+    this.applyPending(shard);
+    lock.unlock();
+    this.wakeWaiters(shard);
+    Atomics.add(this.ctl, this.statIdx.warnings, 1);
+    this.onWarning(
+      'KGSHARD_BARRIER_TIMEOUT',
+      `shard ${shard} step ${step}: ${arrived} of ${this.config.expectedWorkers} workers pushed within ${this.config.barrierTimeoutMs} ms; applied what arrived`,
+    );
+    return { state: 'timed-out', step: step + 1, arrived };
+  }
+
+  /**
+   * Under the shard lock: apply the average of the pending sums (sum / number
+   * of pushes, as the reference averages over pushes) to the touched rows,
+   * clear the pending step, advance the step, all inside one seqlock write.
+   */
+  private applyPending(shard: number): void {
+    const lock = this.shardLocks[shard]!;
+    const f = this.fields[shard]!;
+    const p = this.pendings[shard]!;
+    const c = this.ctl;
+    const n = Math.max(1, Atomics.load(c, f.pushedCount));
+    const touched = Atomics.load(c, f.touchedCount);
+    const lr = Math.fround(this.config.learningRate);
+    const dim = this.dim;
+    const data = lock.data;
+    let sq = 0;
+    lock.beginWrite(0, lock.rows);
+    for (let t = 0; t < touched; t++) {
+      const r = p.touched[t]!;
+      const base = r * dim;
+      for (let k = 0; k < dim; k++) {
+        const avg = Math.fround(p.sums[base + k]! / n);
+        data[base + k] = data[base + k]! - Math.fround(lr * avg);
+        sq += avg * avg;
+        p.sums[base + k] = 0;
+      }
+      p.flags[r] = 0;
+    }
+    if (touched > 0) this.ctlF64[f.lastNorm] = sq / touched;
+    Atomics.store(c, f.touchedCount, 0);
+    Atomics.store(c, f.pushedCount, 0);
+    Atomics.add(c, f.step, 1);
+    lock.endWrite();
+    if (touched > 0) Atomics.store(c, this.statIdx.lastNormShard, shard + 1);
+    Atomics.add(c, this.statIdx.pushes, 1);
+    Atomics.add(c, this.statIdx.barriers, 1);
+  }
+
+  private wakeWaiters(shard: number): void {
+    const f = this.fields[shard]!;
+    if (Atomics.load(this.ctl, f.waiters) > 0) Atomics.notify(this.ctl, f.step);
+  }
+
+  private takeLock(lock: Seqlock, where: string, what: string): void {
+    const timeout = lock.leaseMs * 2;
+    const s = lock.lock(timeout);
+    if (s !== SEQ_OK && s !== SEQ_RECOVERED) throw lockTimeout(where, what, timeout);
+  }
+
+  private checkShard(where: string, shard: number): void {
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.numShards) {
+      throw outOfRange(where, 'shard', shard, 0, this.numShards - 1);
+    }
+  }
+
+  private checkGradient(where: string, field: string, g: ArrayLike<number>): void {
+    if (g === null || typeof g !== 'object' || typeof g.length !== 'number') {
+      throw invalidArgument(where, field, g, `an array of ${this.dim} numbers`);
+    }
+    if (g.length !== this.dim) throw dimMismatch(where, field, this.dim, g.length);
+    for (let k = 0; k < g.length; k++) {
+      const v = g[k]!;
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw nonFinite(where, field, k, v);
+    }
+  }
+
+  private packRows(
+    where: string,
+    shard: number,
+    worker: number,
+    rows: ReadonlyArray<readonly [number, ArrayLike<number>]>,
+  ): { rowIdx: Int32Array; grads: Float32Array } {
+    this.checkShard(where, shard);
+    checkWorker(where, worker);
+    if (!Array.isArray(rows)) throw invalidArgument(where, 'rows', rows, 'an array of [row, gradient] pairs');
+    const nRows = this.shardManager.assignment.ids[shard]!.length;
+    const rowIdx = new Int32Array(rows.length);
+    const grads = new Float32Array(rows.length * this.dim);
+    rows.forEach((pair, i) => {
+      if (!Array.isArray(pair) || pair.length !== 2) throw invalidArgument(where, `rows[${i}]`, pair, 'a [row, gradient] pair');
+      const [r, g] = pair;
+      if (!Number.isInteger(r) || r < 0 || r >= nRows) throw outOfRange(where, `rows[${i}] row`, r, 0, nRows - 1);
+      this.checkGradient(where, `rows[${i}] gradient`, g);
+      rowIdx[i] = r;
+      grads.set(g, i * this.dim);
+    });
+    return { rowIdx, grads };
+  }
+
+  private checkFlat(where: string, shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): void {
+    this.checkShard(where, shard);
+    checkWorker(where, worker);
+    if (!Number.isInteger(count) || count < 0 || count > rowIdx.length) {
+      throw outOfRange(where, 'count', count, 0, rowIdx.length);
+    }
+    if (grads.length < count * this.dim) throw dimMismatch(where, 'grads', count * this.dim, grads.length);
+    const nRows = this.shardManager.assignment.ids[shard]!.length;
+    for (let i = 0; i < count; i++) {
+      const r = rowIdx[i]!;
+      if (r < 0 || r >= nRows) throw outOfRange(where, `rowIdx[${i}]`, r, 0, nRows - 1);
+    }
+    const n = count * this.dim;
+    for (let k = 0; k < n; k++) {
+      const v = grads[k]!;
+      if (!Number.isFinite(v)) throw nonFinite(where, 'grads', k, v);
+    }
+  }
+}
+
+function checkWorker(where: string, worker: number): void {
+  if (!Number.isInteger(worker) || worker < 0 || worker > 0x7fffffff) {
+    throw invalidArgument(where, 'worker', worker, 'a non-negative 31-bit integer');
+  }
+}
+
+function checkIds(where: string, field: string, ids: readonly string[]): void {
+  if (!Array.isArray(ids)) throw invalidArgument(where, field, ids, 'an array of strings');
+  const seen = new Map<string, number>();
+  ids.forEach((id, i) => {
+    if (typeof id !== 'string') throw invalidArgument(where, `${field}[${i}]`, id, 'a string');
+    const prev = seen.get(id);
+    if (prev !== undefined) throw duplicateId(where, field, id, prev, i);
+    seen.set(id, i);
+  });
+}
+
+/** Raise `arr[i]` to at least `v` (compare-and-swap loop). */
+function atomicMax(arr: Int32Array, i: number, v: number): void {
+  let cur = Atomics.load(arr, i);
+  while (v > cur) {
+    const seen = Atomics.compareExchange(arr, i, cur, v);
+    if (seen === cur) return;
+    cur = seen;
+  }
+}
+
