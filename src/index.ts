@@ -22,6 +22,10 @@ export { Barrier, BARRIER_MAX_PARTIES } from './shm/barrier.js';
 export { Cursor } from './shm/cursor.js';
 export { Accumulator } from './shm/accumulator.js';
 export { allLayouts, checkLayout, assertLayout } from '../native-layout/index.js';
+export { ParameterServer } from './ps/server.js';
+export { DEFAULT_PS_CONFIG, validatePsConfig } from './ps/config.js';
+export { ShardManager, hashShard } from './ps/shard-manager.js';
+export { initRow, fnv1a64 } from './ps/init.js';
 
 // ---------------------------------------------------------------- types
 export type { KgErrorCode } from './errors.js';
@@ -32,3 +36,6 @@ export type { BarrierHandle, BarrierOptions, BarrierResult, BarrierPoll, Arrival
 export type { CursorHandle, CursorOptions } from './shm/cursor.js';
 export type { AccumulatorHandle, AccumulatorOptions } from './shm/accumulator.js';
 export type { RegionLayout, Field, ElementType, LayoutViolation } from '../native-layout/index.js';
+export type { PsHandle, ShardSnapshot, PsStats, PushResult, PsWarningHandler } from './ps/server.js';
+export type { PsConfig, UpdateMode, ShardingStrategy } from './ps/config.js';
+export type { ShardAssignment } from './ps/shard-manager.js';
