@@ -192,7 +192,7 @@ export function psControlLayout(shards: number, expectedWorkers: number): Region
       .field(`pushedCount${sfx}`, 'i32', role)
       .field(`touchedCount${sfx}`, 'i32', role)
       .field(`waiters${sfx}`, 'i32', role)
-      .field(`pad${sfx}`, 'i32', role)
+      .field(`pushing${sfx}`, 'i32', role)
       .field(`lastNorm${sfx}`, 'f64', role)
       .field(`pushedWorkers${sfx}`, 'i32', role, expectedWorkers)
       .field(`tail${sfx}`, 'i32', role, extra);

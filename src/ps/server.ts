@@ -97,7 +97,8 @@ export type PushResult =
   | { readonly state: 'timed-out'; readonly step: number; readonly arrived: number };
 
 /** Called for warnings (barrier timeouts, staleness); defaults to `process.emitWarning`. */
-export type PsWarningHandler = (code: 'KGSHARD_BARRIER_TIMEOUT' | 'KGSHARD_STALENESS', message: string) => void;
+export type PsWarningCode = 'KGSHARD_BARRIER_TIMEOUT' | 'KGSHARD_STALENESS' | 'KGSHARD_PUSH_INTERRUPTED';
+export type PsWarningHandler = (code: PsWarningCode, message: string) => void;
 
 const defaultWarn: PsWarningHandler = (code, message) => process.emitWarning(message, { code });
 
@@ -107,6 +108,8 @@ interface ShardFields {
   pushedCount: number;
   touchedCount: number;
   waiters: number;
+  /** worker + 1 while a push is being applied under the lock, 0 otherwise. */
+  pushing: number;
   lastNorm: number; // index in a Float64Array view
   pushedWorkers: number;
 }
@@ -117,7 +120,11 @@ interface Pending {
   flags: Uint8Array;
 }
 
-const MAX_PULL_ATTEMPTS = 1_000_000;
+/** Pull attempts that spin before the pull starts napping (workers) and checking for a dead pusher. */
+const PULL_SPINS = 1024;
+/** A worker-thread pull naps this long between attempts once a push has held the shard for a while. */
+const PULL_NAP_MS = 0.05;
+const napCell = new Int32Array(new SharedArrayBuffer(4));
 
 export class ParameterServer {
   readonly handle: PsHandle;
@@ -166,6 +173,7 @@ export class ParameterServer {
         pushedCount: indexOf(layout, `pushedCount${sfx}`),
         touchedCount: indexOf(layout, `touchedCount${sfx}`),
         waiters: indexOf(layout, `waiters${sfx}`),
+        pushing: indexOf(layout, `pushing${sfx}`),
         lastNorm: indexOf(layout, `lastNorm${sfx}`),
         pushedWorkers: indexOf(layout, `pushedWorkers${sfx}`),
       });
@@ -319,19 +327,24 @@ export class ParameterServer {
     const src = n === lock.data.length ? lock.data : lock.data.subarray(0, n);
     const stepIdx = this.fields[shard]!.step;
     let step = 0;
+    let deadline = 0;
     for (let attempt = 0; ; attempt++) {
       const seq = lock.readBegin();
       if (seq >= 0) {
         dst.set(src);
         step = Atomics.load(this.ctl, stepIdx);
         if (lock.readValidate(seq)) break;
-      } else if (attempt > 1000 && (attempt & 1023) === 0) {
-        // A push has held the shard for a while; if its thread died, take
-        // the lock over so the pull can finish.
-        lock.recoverIfStale();
       }
-      if (attempt > MAX_PULL_ATTEMPTS) {
-        throw lockTimeout('ParameterServer.pullInto', `shard ${shard}`, lock.leaseMs);
+      if (attempt < PULL_SPINS) continue;
+      // A push has held the shard through many attempts: its thread may be
+      // descheduled (nap, on workers, to give it the core) or dead (take the
+      // lock over once its lease has passed). Give up only after twice the
+      // lease, when a live pusher would have lost the lock anyway.
+      if (deadline === 0) deadline = performance.now() + 2 * lock.leaseMs;
+      if (!isMainThread) Atomics.wait(napCell, 0, 0, PULL_NAP_MS);
+      if ((attempt & 255) === 0) {
+        lock.recoverIfStale();
+        if (performance.now() > deadline) throw lockTimeout('ParameterServer.pullInto', `shard ${shard}`, 2 * lock.leaseMs);
       }
     }
     if (this.config.mode === 'async') Atomics.store(this.ctl, this.fields[shard]!.staleness, 0);
@@ -484,7 +497,8 @@ export class ParameterServer {
   private applyAsync(shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): PushResult {
     const lock = this.shardLocks[shard]!;
     const f = this.fields[shard]!;
-    this.takeLock(lock, 'ParameterServer.push', `shard ${shard}`);
+    this.takeShardLock(shard, 'ParameterServer.push');
+    Atomics.store(this.ctl, f.pushing, worker + 1);
     lock.beginWrite(0, lock.rows);
     const lr = Math.fround(this.config.learningRate);
     const data = lock.data;
@@ -503,6 +517,7 @@ export class ParameterServer {
     const step = Atomics.add(this.ctl, f.step, 1) + 1;
     if (count > 0) this.ctlF64[f.lastNorm] = sq / count;
     lock.endWrite();
+    Atomics.store(this.ctl, f.pushing, 0);
     lock.unlock();
     if (count > 0) Atomics.store(this.ctl, this.statIdx.lastNormShard, shard + 1);
     Atomics.add(this.ctl, this.statIdx.pushes, 1);
@@ -533,7 +548,7 @@ export class ParameterServer {
     const f = this.fields[shard]!;
     const p = this.pendings[shard]!;
     const c = this.ctl;
-    this.takeLock(lock, 'ParameterServer.push', `shard ${shard}`);
+    this.takeShardLock(shard, 'ParameterServer.push');
     const step = Atomics.load(c, f.step);
     const pushed = Atomics.load(c, f.pushedCount);
     for (let i = 0; i < pushed; i++) {
@@ -543,6 +558,9 @@ export class ParameterServer {
       }
     }
     const dim = this.dim;
+    // Mark the push in progress: if this thread dies before the mark is
+    // cleared, the next lock holder knows the pending sums hold part of it.
+    Atomics.store(c, f.pushing, worker + 1);
     let touched = Atomics.load(c, f.touchedCount);
     for (let i = 0; i < count; i++) {
       const r = rowIdx[i]!;
@@ -557,6 +575,7 @@ export class ParameterServer {
     Atomics.store(c, f.touchedCount, touched);
     Atomics.store(c, f.pushedWorkers + pushed, worker);
     Atomics.store(c, f.pushedCount, pushed + 1);
+    Atomics.store(c, f.pushing, 0);
     if (pushed + 1 >= this.config.expectedWorkers) {
       this.applyPending(shard);
       lock.unlock();
@@ -571,7 +590,7 @@ export class ParameterServer {
   private timeoutSync(shard: number, step: number): PushResult {
     const lock = this.shardLocks[shard]!;
     const f = this.fields[shard]!;
-    this.takeLock(lock, 'ParameterServer.push', `shard ${shard}`);
+    this.takeShardLock(shard, 'ParameterServer.push');
     const now = Atomics.load(this.ctl, f.step);
     if (now !== step) {
       lock.unlock();
@@ -636,6 +655,52 @@ export class ParameterServer {
     const timeout = lock.leaseMs * 2;
     const s = lock.lock(timeout);
     if (s !== SEQ_OK && s !== SEQ_RECOVERED) throw lockTimeout(where, what, timeout);
+  }
+
+  /**
+   * Take shard `shard`'s writer lock. If the previous holder died in the
+   * middle of a push (its `pushing` mark is still set: the mark is set and
+   * cleared only under the lock), clean up after it first:
+   * - sync mode: its gradient is partly added to the pending sums and cannot
+   *   be separated from the pushes that arrived before it in this step, so
+   *   the whole pending step is discarded (the workers who pushed it are
+   *   waiting; their step completes by the barrier timeout with what arrives
+   *   after the discard);
+   * - async mode: its rows may hold part of its update (the seqlock records
+   *   which rows were being written); nothing can be undone.
+   * Either way a KGSHARD_PUSH_INTERRUPTED warning is raised.
+   */
+  private takeShardLock(shard: number, where: string): void {
+    const lock = this.shardLocks[shard]!;
+    this.takeLock(lock, where, `shard ${shard}`);
+    const f = this.fields[shard]!;
+    const mark = Atomics.load(this.ctl, f.pushing);
+    if (mark === 0) return;
+    Atomics.store(this.ctl, f.pushing, 0);
+    let discarded = 0;
+    if (this.config.mode === 'sync') {
+      discarded = Atomics.load(this.ctl, f.pushedCount);
+      this.clearPending(shard);
+    }
+    Atomics.add(this.ctl, this.statIdx.warnings, 1);
+    this.onWarning(
+      'KGSHARD_PUSH_INTERRUPTED',
+      this.config.mode === 'sync'
+        ? `shard ${shard}: worker ${mark - 1} died in the middle of a push; discarded the pending step (${discarded} complete pushes and the partial one)`
+        : `shard ${shard}: worker ${mark - 1} died in the middle of a push; its rows may hold part of its update`,
+    );
+  }
+
+  /** Under the shard lock: forget the pending sync step without applying it. */
+  private clearPending(shard: number): void {
+    const f = this.fields[shard]!;
+    const p = this.pendings[shard]!;
+    // The dead push may have flagged rows after touchedCount was last
+    // stored, so clear every flag and sum rather than the listed rows.
+    p.flags.fill(0);
+    p.sums.fill(0);
+    Atomics.store(this.ctl, f.touchedCount, 0);
+    Atomics.store(this.ctl, f.pushedCount, 0);
   }
 
   private checkShard(where: string, shard: number): void {

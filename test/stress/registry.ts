@@ -9,6 +9,7 @@ import { scenario as seqlock } from './seqlock.js';
 import { scenario as counter } from './counter.js';
 import { scenario as barrier } from './barrier.js';
 import { scenario as cursor } from './cursor.js';
+import { scenario as ps } from './ps.js';
 
 export const SCENARIOS: Readonly<Record<string, { long: StressScenario }>> = {
   ring: { long: ring },
@@ -16,4 +17,5 @@ export const SCENARIOS: Readonly<Record<string, { long: StressScenario }>> = {
   counter: { long: counter },
   barrier: { long: barrier },
   cursor: { long: cursor },
+  ps: { long: ps },
 };
