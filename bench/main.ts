@@ -45,6 +45,13 @@ const SUITES: Record<string, Suite> = {
       return { run: m.runShm, defaultRuns: m.DEFAULT_RUNS };
     },
   },
+  ps: {
+    description: 'parameter server pull vs Float32Array.set and postMessage, push (async/sync, 1-2 workers) vs postMessage',
+    load: async () => {
+      const m = await import('./ps.js');
+      return { run: m.runPs, defaultRuns: m.DEFAULT_RUNS };
+    },
+  },
 };
 
 const USAGE = `Usage: bench <suite> [--quick] [--runs N] [--only group,...] [--out FILE]
@@ -56,8 +63,8 @@ ${Object.entries(SUITES)
 
 Flags:
   --quick        fewer and shorter runs (a smoke run)
-  --runs N       timed runs per case (suite default, e.g. shm 7; 3 with --quick)
-  --only LIST    only these case groups (shm: ring, counter, seqlock)
+  --runs N       timed runs per case (suite default, e.g. shm 7, ps 5; 3 with --quick)
+  --only LIST    only these case groups (shm: ring, counter, seqlock; ps: pull, pull-worker, push)
   --out FILE     results file (default bench/results/<suite>.json)
 `;
 

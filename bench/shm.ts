@@ -15,7 +15,6 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { Bench } from 'tinybench';
 import { LatencyCounter, newCounterWindow } from '../src/shm/counter.js';
 import { Ring } from '../src/shm/ring.js';
 import { Seqlock, SEQ_OK } from '../src/shm/seqlock.js';
@@ -36,6 +35,7 @@ import { createRendezvous } from './lib/rendezvous.js';
 import { median } from './lib/stats.js';
 import { results, start, workerUrl } from './lib/threads.js';
 import type { SuiteOptions, SuiteOutput } from './main.js';
+import { check, guarded, medianOf, mergeRuns, mulberry32, pairedRatio, ratio, round2, settle, shuffled, tinyRuns } from './lib/suite.js';
 
 // ------------------------------------------------------------------ sizes
 
@@ -78,29 +78,6 @@ function plan(o: SuiteOptions): Plan {
 
 // ------------------------------------------------------------------ helpers
 
-class CheckFailed extends Error {}
-
-function check(cond: boolean, what: string): void {
-  if (!cond) throw new CheckFailed(what);
-}
-
-async function guarded(name: string, group: string, fn: () => Promise<CaseResult[]>): Promise<CaseResult[]> {
-  try {
-    return await fn();
-  } catch (e: unknown) {
-    return [{ state: 'errored', name, group, error: e instanceof Error ? e.message : String(e) }];
-  }
-}
-
-function medianOf(cases: CaseResult[], name: string): number | null {
-  const c = cases.find((x) => x.name === name);
-  return c !== undefined && c.state === 'completed' ? c.median : null;
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}
-
 /**
  * Runs in which the process got clearly less CPU than its busy threads
  * wanted (`wanted` cores): another process was running on this 2-core
@@ -115,22 +92,6 @@ function starved(cpusPerRun: number[], wanted: number): number {
  * vCPUs far apart (normally ~110-180 ns here, ~450-550 ns when far).
  */
 const FAR_ROUND_TRIP_NS = 300;
-
-function ratio(a: number | null, b: number | null): number | null {
-  return a !== null && b !== null && b !== 0 ? a / b : null;
-}
-
-/**
- * Median over runs of (case a / case b) within each run, for cases whose
- * samples were taken side by side (index i of both from the same tinybench
- * run). Robust to drift that a ratio of the two medians is not.
- */
-function pairedRatio(cases: CaseResult[], a: string, b: string): number | null {
-  const ca = cases.find((x) => x.name === a);
-  const cb = cases.find((x) => x.name === b);
-  if (ca?.state !== 'completed' || cb?.state !== 'completed' || ca.samples.length !== cb.samples.length) return null;
-  return median(ca.samples.map((x, i) => x / cb.samples[i]!));
-}
 
 // ------------------------------------------------------------------ 1. ring and its baselines
 
@@ -316,48 +277,6 @@ interface Runner {
 }
 
 /**
- * Fold one-run results of a case into one: samples and per-run arrays
- * concatenate, counts add up, other fields keep their first value.
- */
-function mergeRuns(parts: CaseCompleted[]): CaseCompleted {
-  const first = parts[0]!;
-  const params: Record<string, unknown> = {};
-  const checks: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(first.params)) {
-    params[k] = Array.isArray(v) ? parts.flatMap((x) => x.params[k] as unknown[]) : v;
-  }
-  for (const [k, v] of Object.entries(first.checks)) {
-    checks[k] = typeof v === 'number' ? parts.reduce((n, x) => n + (x.checks[k] as number), 0) : v;
-  }
-  return completed(first.name, first.group, first.unit, first.better, parts.flatMap((x) => x.samples), params, checks, first.note);
-}
-
-/** Small seeded PRNG, so that the case order is reproducible run to run. */
-function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffled<T>(xs: readonly T[], rand: () => number): T[] {
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
-/** Let the previous case's threads exit and its garbage be collected before timing the next. */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 100));
-}
-
-/**
  * The cross-thread cases (ring and its baselines) run in rounds: each round
  * runs every case once, with fresh threads, in a shuffled order.
  * On this machine the host moves the two vCPUs closer or further apart
@@ -450,41 +369,6 @@ interface TinyTask {
   /** One call of `fn` performs this many measured operations. */
   readonly opsPerCall: number;
   readonly fn: () => void;
-}
-
-/**
- * Run the tasks `timing.runs` times, interleaved (a fresh Bench per run,
- * every task once per run, the order reversed every other run), and return
- * for each task the per-run median latency per operation in ns, index i of
- * every array from run i. `afterRun` checks the work after each run.
- */
-async function tinyRuns(
-  tasks: TinyTask[],
-  timing: Plan['tiny'],
-  afterRun: () => void,
-): Promise<{ ns: Map<string, number[]>; detail: Map<string, Array<{ samples: number; rmePct: number }>> }> {
-  const ns = new Map<string, number[]>(tasks.map((t) => [t.name, []]));
-  const detail = new Map<string, Array<{ samples: number; rmePct: number }>>(tasks.map((t) => [t.name, []]));
-  for (let r = 0; r < timing.runs; r++) {
-    const bench = new Bench({
-      time: timing.timeMs,
-      warmupTime: timing.warmupMs,
-      iterations: 64,
-      warmupIterations: 16,
-      throws: true,
-      subtractTimerOverhead: true,
-    });
-    for (const t of r % 2 === 0 ? tasks : [...tasks].reverse()) bench.add(t.name, t.fn);
-    await bench.run();
-    for (const t of tasks) {
-      const res = bench.getTask(t.name)?.result;
-      if (res === undefined || res.state !== 'completed') throw new Error(`tinybench task ${t.name}: ${res?.state ?? 'missing'}`);
-      ns.get(t.name)!.push((res.latency.p50 * 1e6) / t.opsPerCall);
-      detail.get(t.name)!.push({ samples: res.latency.samplesCount, rmePct: Math.round(res.latency.rme * 100) / 100 });
-    }
-    afterRun();
-  }
-  return { ns, detail };
 }
 
 // ------------------------------------------------------------------ 2. latency counter

@@ -347,7 +347,10 @@ export class ParameterServer {
         if (performance.now() > deadline) throw lockTimeout('ParameterServer.pullInto', `shard ${shard}`, 2 * lock.leaseMs);
       }
     }
-    if (this.config.mode === 'async') Atomics.store(this.ctl, this.fields[shard]!.staleness, 0);
+    // Reset the staleness only when it is not already 0: a store would take
+    // the shard's control line from the pushers for nothing.
+    const stale = this.fields[shard]!.staleness;
+    if (this.config.mode === 'async' && Atomics.load(this.ctl, stale) !== 0) Atomics.store(this.ctl, stale, 0);
     Atomics.add(this.ctl, this.statIdx.pulls, 1);
     return step;
   }
