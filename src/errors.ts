@@ -24,7 +24,9 @@ export type KgErrorCode =
   | 'E_UNKNOWN_ID'
   | 'E_DUPLICATE_ID'
   | 'E_LOCK_TIMEOUT'
-  | 'E_USAGE';
+  | 'E_USAGE'
+  | 'E_PARSE'
+  | 'E_DATASET';
 
 export class KgError extends Error {
   readonly code: KgErrorCode;
@@ -181,6 +183,28 @@ export function lockTimeout(where: string, what: string, timeoutMs: number): KgE
 
 export function usageError(message: string, details: Record<string, unknown> = {}): KgError {
   return new KgError('E_USAGE', message, details);
+}
+
+/**
+ * A malformed line in a data file. The message is `file:line: problem`
+ * (1-based line), the form editors and terminals link to; `text` is the
+ * offending line, kept (truncated to 200 characters) in the details only.
+ */
+export function parseError(file: string, line: number, problem: string, text: string): KgError {
+  return new KgError('E_PARSE', `${file}:${line}: ${problem}`, {
+    file,
+    line,
+    problem,
+    text: text.length > 200 ? `${text.slice(0, 197)}...` : text,
+  });
+}
+
+/**
+ * A dataset that cannot be loaded as a whole: a missing or ambiguous split
+ * file, an unreadable directory. `path` is the directory or file concerned.
+ */
+export function datasetError(path: string, problem: string, details: Record<string, unknown> = {}): KgError {
+  return new KgError('E_DATASET', `${path}: ${problem}`, { path, ...details });
 }
 
 function hex(n: number): string {
