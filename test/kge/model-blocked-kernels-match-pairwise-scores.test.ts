@@ -1,0 +1,145 @@
+/**
+ * scoreTails and scoreHeads of every model equal `score` pair by pair: n
+ * queries against m shared candidates, rows anywhere in their buffers
+ * (repeated, overlapping the queries' own entities), and nothing written
+ * past out[n*m - 1].
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fc from 'fast-check';
+import { check } from '../helpers/prop.js';
+import { createModel, defineModel, MODEL_NAMES, newBlock, type Block, type KgeModel } from '../../src/kge/models/index.js';
+
+/** A user-defined model with no block kernels of its own: DistMult spelled out. */
+const userModel = defineModel({
+  name: 'user-distmult',
+  shapes: (dim) => ({ entityWidth: dim, relationWidth: dim }),
+  score(E, h, R, r, T, t, dim) {
+    let s = 0;
+    for (let k = 0; k < dim; k++) s += E[h + k]! * R[r + k]! * T[t + k]!;
+    return s;
+  },
+  accumulateGrad(E, h, R, r, T, t, dim, coef, gH, gh, gR, gr, gT, gt) {
+    for (let k = 0; k < dim; k++) {
+      gH[gh + k] = gH[gh + k]! + coef * R[r + k]! * T[t + k]!;
+      gR[gr + k] = gR[gr + k]! + coef * E[h + k]! * T[t + k]!;
+      gT[gt + k] = gT[gt + k]! + coef * E[h + k]! * R[r + k]!;
+    }
+  },
+});
+
+const ENT_ROWS = 6;
+const REL_ROWS = 3;
+
+interface BlockCase {
+  dim: number;
+  pad: number;
+  ents: number[];
+  rels: number[];
+  /** Row indices of the queries' entities and relations, and of the candidates. */
+  entRows: number[];
+  relRows: number[];
+  candRows: number[];
+}
+
+const value = fc.noBias(fc.integer({ min: -(2 ** 20), max: 2 ** 20 })).map((x) => x / 2 ** 20);
+
+function blockCase(model: KgeModel): fc.Arbitrary<BlockCase> {
+  return fc.record({ dim: fc.integer({ min: 1, max: 6 }), n: fc.integer({ min: 0, max: 5 }), m: fc.integer({ min: 0, max: 7 }) }).chain(({ dim, n, m }) => {
+    const { entityWidth: ew, relationWidth: rw } = model.shapes(dim);
+    return fc.record({
+      dim: fc.constant(dim),
+      pad: fc.integer({ min: 0, max: 3 }),
+      ents: fc.array(value, { minLength: ENT_ROWS * ew, maxLength: ENT_ROWS * ew }),
+      rels: fc.array(value.map((x) => 4 * x), { minLength: REL_ROWS * rw, maxLength: REL_ROWS * rw }),
+      entRows: fc.array(fc.integer({ min: 0, max: ENT_ROWS - 1 }), { minLength: n, maxLength: n }),
+      relRows: fc.array(fc.integer({ min: 0, max: REL_ROWS - 1 }), { minLength: n, maxLength: n }),
+      candRows: fc.array(fc.integer({ min: 0, max: ENT_ROWS - 1 }), { minLength: m, maxLength: m }),
+    });
+  });
+}
+
+/** Queries and candidates share one entity buffer, rows after `pad` floats; offset arrays are one longer than needed. */
+function fillBlock(model: KgeModel, c: BlockCase, b: Block): void {
+  const { entityWidth: ew, relationWidth: rw } = model.shapes(c.dim);
+  const ent = new Float32Array(c.pad + c.ents.length);
+  ent.set(c.ents, c.pad);
+  const rel = new Float32Array(c.pad + c.rels.length);
+  rel.set(c.rels, c.pad);
+  const offs = (rows: number[], w: number): Int32Array => Int32Array.from([...rows.map((row) => c.pad + row * w), -99999]);
+  b.dim = c.dim;
+  b.n = c.entRows.length;
+  b.m = c.candRows.length;
+  b.ent = ent;
+  b.cand = ent;
+  b.rel = rel;
+  b.entOffs = offs(c.entRows, ew);
+  b.relOffs = offs(c.relRows, rw);
+  b.candOffs = offs(c.candRows, ew);
+}
+
+const models: [string, KgeModel][] = [
+  ...MODEL_NAMES.filter((n) => n !== 'transe').map((n): [string, KgeModel] => [n, createModel(n)]),
+  ['user-defined (default loops)', userModel],
+];
+
+const CANARY = 12345.5;
+
+function pairwise(model: KgeModel, b: Block, tails: boolean, i: number, j: number): number {
+  const e = b.entOffs[i]!;
+  const r = b.relOffs[i]!;
+  const x = b.candOffs[j]!;
+  return tails ? model.score(b.ent, e, b.rel, r, b.cand, x, b.dim) : model.score(b.cand, x, b.rel, r, b.ent, e, b.dim);
+}
+
+for (const [name, model] of models) {
+  test(`${name}: scoreTails and scoreHeads equal score() per pair`, async () => {
+    const b = newBlock();
+    await check(
+      fc.property(blockCase(model), (c) => {
+        fillBlock(model, c, b);
+        for (const tails of [true, false]) {
+          const out = new Float64Array(b.n * b.m + 2).fill(CANARY);
+          if (tails) model.scoreTails(b, out);
+          else model.scoreHeads(b, out);
+          for (let i = 0; i < b.n; i++) {
+            for (let j = 0; j < b.m; j++) {
+              const expected = pairwise(model, b, tails, i, j);
+              const actual = out[i * b.m + j]!;
+              if (!(Math.abs(actual - expected) <= 1e-9 * (1 + Math.abs(expected)))) {
+                throw new Error(`${tails ? 'scoreTails' : 'scoreHeads'} [${i}, ${j}] = ${actual}, score() = ${expected}`);
+              }
+            }
+          }
+          assert.is(out[b.n * b.m], CANARY, 'wrote past n*m');
+          assert.is(out[b.n * b.m + 1], CANARY, 'wrote past n*m');
+        }
+      }),
+      200,
+    );
+  });
+}
+
+test('a block with no queries or no candidates writes nothing', () => {
+  for (const [name, model] of models) {
+    const { entityWidth: ew, relationWidth: rw } = model.shapes(3);
+    const b = newBlock();
+    b.dim = 3;
+    b.ent = new Float32Array(2 * ew).fill(0.5);
+    b.rel = new Float32Array(rw).fill(0.25);
+    b.cand = b.ent;
+    b.entOffs = Int32Array.of(0, ew);
+    b.relOffs = Int32Array.of(0, 0);
+    b.candOffs = Int32Array.of(ew, 0);
+    for (const [n, m] of [[0, 2], [2, 0], [0, 0]] as const) {
+      b.n = n;
+      b.m = m;
+      const out = new Float64Array(4).fill(CANARY);
+      model.scoreTails(b, out);
+      model.scoreHeads(b, out);
+      assert.equal(Array.from(out), [CANARY, CANARY, CANARY, CANARY], `${name} n=${n} m=${m}`);
+    }
+  }
+});
+
+test.run();
