@@ -8,8 +8,10 @@ export type UpdateMode = 'sync' | 'async';
 export type ShardingStrategy = 'entity-hash' | 'range';
 
 export interface PsConfig {
-  /** Length of every embedding row. */
+  /** Length of every entity row. */
   readonly dim: number;
+  /** Length of every relation row; 0 (the default) means the same as `dim`. */
+  readonly relationDim: number;
   /** Number of shards the entity table is split into. */
   readonly numShards: number;
   /** Workers that push per step in sync mode (the barrier's size). */
@@ -31,6 +33,7 @@ export interface PsConfig {
 /** The reference server's defaults. */
 export const DEFAULT_PS_CONFIG: PsConfig = Object.freeze({
   dim: 32,
+  relationDim: 0,
   numShards: 4,
   expectedWorkers: 4,
   mode: 'sync',
@@ -56,6 +59,9 @@ export function validatePsConfig(partial: Partial<PsConfig>, where = 'ParameterS
   if (partial === null || typeof partial !== 'object') throw invalidArgument(where, 'config', partial, 'an object');
   const c = { ...DEFAULT_PS_CONFIG, ...partial };
   positiveInt(where, 'dim', c.dim, PS_MAX_DIM);
+  if (typeof c.relationDim !== 'number' || !Number.isInteger(c.relationDim) || c.relationDim < 0 || c.relationDim > PS_MAX_DIM) {
+    throw invalidArgument(where, 'relationDim', c.relationDim, `an integer in [0, ${PS_MAX_DIM}] (0: same as dim)`);
+  }
   positiveInt(where, 'numShards', c.numShards, PS_MAX_SHARDS);
   positiveInt(where, 'expectedWorkers', c.expectedWorkers, PS_MAX_WORKERS);
   if (c.mode !== 'sync' && c.mode !== 'async') throw invalidArgument(where, 'mode', c.mode, "'sync' or 'async'");

@@ -131,6 +131,8 @@ export class ParameterServer {
   readonly config: PsConfig;
   readonly numShards: number;
   readonly dim: number;
+  /** Length of a relation row (`config.relationDim`, or `dim` when that is 0). */
+  readonly relationDim: number;
   readonly shardManager: ShardManager;
   /** Called on barrier timeouts and staleness above the maximum. */
   onWarning: PsWarningHandler = defaultWarn;
@@ -149,6 +151,7 @@ export class ParameterServer {
     this.config = handle.config;
     this.numShards = handle.config.numShards;
     this.dim = handle.config.dim;
+    this.relationDim = handle.config.relationDim || handle.config.dim;
     this.ctl = new Int32Array(handle.control);
     this.ctlF64 = new Float64Array(handle.control);
     this.shardLocks = handle.shards.map((h) => Seqlock.attach(h));
@@ -217,8 +220,9 @@ export class ParameterServer {
       u32[indexOf(pl, 'dim')] = c.dim;
       pending.push(psab);
     }
-    const relations = Seqlock.create({ rows: Math.max(1, relationIds.length), cols: c.dim, leaseMs: c.lockLeaseMs });
-    for (let r = 0; r < relationIds.length; r++) initRow(relationIds[r]!, c.dim, relations.data, r * c.dim);
+    const rdim = c.relationDim || c.dim;
+    const relations = Seqlock.create({ rows: Math.max(1, relationIds.length), cols: rdim, leaseMs: c.lockLeaseMs });
+    for (let r = 0; r < relationIds.length; r++) initRow(relationIds[r]!, rdim, relations.data, r * rdim);
     const layout = psControlLayout(c.numShards, c.expectedWorkers);
     const control = allocate(layout);
     const u32 = new Uint32Array(control);
@@ -302,7 +306,7 @@ export class ParameterServer {
     const ids = this.shardManager.assignment.ids[shard]!;
     const entities = new Float32Array(ids.length * this.dim);
     const step = this.pullInto(shard, entities);
-    const relations = new Float32Array(this.handle.relationIds.length * this.dim);
+    const relations = new Float32Array(this.handle.relationIds.length * this.relationDim);
     this.readRelations(relations);
     return {
       shardId: shard,
@@ -356,7 +360,7 @@ export class ParameterServer {
   }
 
   private readRelations(dst: Float32Array): void {
-    const n = this.handle.relationIds.length * this.dim;
+    const n = this.handle.relationIds.length * this.relationDim;
     if (n === 0) return;
     const status = this.relationLock.read(dst, 0, this.handle.relationIds.length);
     if (status !== SEQ_OK && status !== SEQ_RECOVERED) {
@@ -442,16 +446,17 @@ export class ParameterServer {
     const nRel = this.handle.relationIds.length;
     rows.forEach(([r, g], i) => {
       if (!Number.isInteger(r) || r < 0 || r >= nRel) throw outOfRange(where, `rows[${i}] relation row`, r, 0, nRel - 1);
-      this.checkGradient(where, `rows[${i}] gradient`, g);
+      this.checkGradient(where, `rows[${i}] gradient`, g, this.relationDim);
     });
     const lock = this.relationLock;
     this.takeLock(lock, where, 'the relation table');
     lock.beginWrite(0, lock.rows);
     const lr = Math.fround(this.config.learningRate);
     const data = lock.data;
+    const rdim = this.relationDim;
     for (const [r, g] of rows) {
-      const base = r * this.dim;
-      for (let k = 0; k < this.dim; k++) data[base + k] = data[base + k]! - Math.fround(lr * g[k]!);
+      const base = r * rdim;
+      for (let k = 0; k < rdim; k++) data[base + k] = data[base + k]! - Math.fround(lr * g[k]!);
     }
     lock.endWrite();
     lock.unlock();
@@ -712,11 +717,11 @@ export class ParameterServer {
     }
   }
 
-  private checkGradient(where: string, field: string, g: ArrayLike<number>): void {
+  private checkGradient(where: string, field: string, g: ArrayLike<number>, width: number = this.dim): void {
     if (g === null || typeof g !== 'object' || typeof g.length !== 'number') {
-      throw invalidArgument(where, field, g, `an array of ${this.dim} numbers`);
+      throw invalidArgument(where, field, g, `an array of ${width} numbers`);
     }
-    if (g.length !== this.dim) throw dimMismatch(where, field, this.dim, g.length);
+    if (g.length !== width) throw dimMismatch(where, field, width, g.length);
     for (let k = 0; k < g.length; k++) {
       const v = g[k]!;
       if (typeof v !== 'number' || !Number.isFinite(v)) throw nonFinite(where, field, k, v);

@@ -11,6 +11,7 @@ test("defaults are the reference's", () => {
     { ...DEFAULT_PS_CONFIG },
     {
       dim: 32,
+      relationDim: 0,
       numShards: 4,
       expectedWorkers: 4,
       mode: 'sync',
@@ -46,6 +47,7 @@ test('zero or negative sizes are refused, naming the field and the value', () =>
     [{ mode: 'eventual' }, /mode must be 'sync' or 'async', got "eventual"/],
     [{ strategy: 'random' }, /strategy must be 'entity-hash' or 'range', got "random"/],
     [{ lockLeaseMs: 0 }, /lockLeaseMs must be in/],
+    [{ relationDim: -1 }, /relationDim must be an integer in \[0, 65536\] \(0: same as dim\), got -1/],
   ];
   for (const [config, re] of bad) {
     assert.match(errorText(() => ParameterServer.create(config, ids(4), ids(1, 'r'))), re, JSON.stringify(config));
@@ -59,6 +61,16 @@ test('duplicate or non-string ids are refused with their positions', () => {
   );
   assert.match(errorText(() => ParameterServer.create({ dim: 2 }, ['a'], ['r', 'r'])), /relationIds id "r" appears twice/);
   assert.match(errorText(() => ParameterServer.create({ dim: 2 }, ['a', 7 as unknown as string], ['r'])), /entityIds\[1\] must be a string, got 7/);
+});
+
+test('relation rows may be narrower or wider than entity rows', () => {
+  const ps = ParameterServer.create({ dim: 4, relationDim: 2, numShards: 1, mode: 'async', expectedWorkers: 1, learningRate: 0.5 }, ids(3), ['r0', 'r1']);
+  assert.is(ps.relationDim, 2);
+  assert.is(ps.pull(0).relations.length, 4);
+  const before = ps.relationView()[2]!;
+  ps.pushRelation(0, [[1, [1, 0]]]);
+  assert.is(ps.relationView()[2], Math.fround(before - 0.5));
+  assert.match(errorText(() => ps.pushRelation(0, [[0, [1, 1, 1, 1]]])), /^E_DIM_MISMATCH: .*gradient has length 4, expected 2/);
 });
 
 test('attach checks the handle', () => {
