@@ -1,0 +1,432 @@
+/**
+ * The training step that runs in every worker (and in-thread for one
+ * worker): positives in chunks, each chunk scored against negatives shared
+ * by the whole chunk through the model's blocked kernels, a loss, gradients
+ * into per-chunk scratch rows, then the update.
+ *
+ * Tables live in the parameter server's shared regions.
+ * - async mode (Hogwild, the default, as DGL-KE and PyTorch-BigGraph do):
+ *   each chunk's update is written straight into the shared rows with no
+ *   lock. RACY BY DESIGN: two workers may update the same row at once and
+ *   one update can partly overwrite the other; sparse updates make that rare
+ *   and SGD tolerates it.
+ * - sync mode: a batch's entity gradients are pushed to the parameter server,
+ *   which averages the workers' pushes of one step and applies them once
+ *   (plain SGD at the server's learning rate); relation gradients go through
+ *   `pushRelation`.
+ *
+ * Optimizers: SGD, or row-wise Adagrad (PyTorch-BigGraph's: one accumulator
+ * per row, the mean of the squared gradient), its state in shared memory.
+ * Hot loops allocate nothing: every buffer is sized once per context.
+ */
+import { ParameterServer, type PsHandle } from '../ps/server.js';
+import { createModel, newBlock, newBlockGrad, type KgeModel, type ModelShapes } from './models/index.js';
+
+export type LossKind = 'logistic' | 'margin';
+export type OptimizerKind = 'sgd' | 'adagrad';
+export type RegKind = 'l2' | 'n3';
+
+export interface TrainHyper {
+  readonly model: string;
+  readonly dim: number;
+  readonly batch: number;
+  readonly neg: number;
+  /** Positives that share one set of negatives. */
+  readonly chunk: number;
+  readonly lr: number;
+  readonly optimizer: OptimizerKind;
+  readonly loss: LossKind;
+  /** Margin of the ranking loss, or the logit offset γ of the logistic loss (RotatE's γ). */
+  readonly margin: number;
+  /** Self-adversarial temperature α (0: negatives weighted uniformly). */
+  readonly adversarial: number;
+  readonly reg: number;
+  readonly regKind: RegKind;
+  readonly mode: 'async' | 'sync';
+}
+
+/** Everything a worker needs, sent once in workerData. */
+export interface TrainHandle {
+  readonly hyper: TrainHyper;
+  readonly ps: PsHandle;
+  /** Training triples (h, r, t), SharedArrayBuffer-backed. */
+  readonly train: Int32Array;
+  /** The order positives are visited in this epoch (indices into `train`), rewritten by the main thread per epoch. */
+  readonly order: Int32Array;
+  /** Row-wise Adagrad accumulators: one float per entity row, then one per relation row. */
+  readonly adagrad: Float32Array;
+  readonly numEntities: number;
+  readonly numRelations: number;
+}
+
+export interface TrainTask {
+  readonly epoch: number;
+  /** Positions [start, end) of `order` to train on. */
+  readonly start: number;
+  readonly end: number;
+  /** Sync mode: batches this task must push (every worker pushes the same number per epoch). */
+  readonly steps: number;
+  readonly worker: number;
+  readonly seed: number;
+}
+
+export interface TaskResult {
+  readonly loss: number;
+  readonly positives: number;
+}
+
+const ADAGRAD_EPS = 1e-10;
+
+export class TrainContext {
+  readonly handle: TrainHandle;
+  readonly hyper: TrainHyper;
+  readonly model: KgeModel;
+  readonly shapes: ModelShapes;
+  readonly ps: ParameterServer;
+  readonly E: Float32Array;
+  readonly R: Float32Array;
+  private readonly acc: Float32Array;
+  private readonly relAccBase: number;
+  // Per-chunk scratch, sized once.
+  private readonly block = newBlock();
+  private readonly blockGrad = newBlockGrad();
+  private readonly scores: Float64Array;
+  private readonly coef: Float64Array;
+  private readonly posScore: Float64Array;
+  private readonly posCoef: Float64Array;
+  private readonly fixedIds: Int32Array;
+  private readonly otherIds: Int32Array;
+  private readonly relIds: Int32Array;
+  private readonly negIds: Int32Array;
+  private readonly gFixed: Float32Array;
+  private readonly gOther: Float32Array;
+  private readonly gRel: Float32Array;
+  private readonly gNeg: Float32Array;
+  private readonly fixedOffs: Int32Array;
+  private readonly relOffs: Int32Array;
+  private readonly negOffs: Int32Array;
+  private readonly scratchOffsE: Int32Array;
+  private readonly scratchOffsR: Int32Array;
+  private readonly scratchOffsN: Int32Array;
+  // Sync mode: the batch's entity gradients, one row per touched entity.
+  private readonly syncRows: Int32Array;
+  private readonly syncGrads: Float32Array;
+  private readonly syncSlot: Int32Array;
+  private syncCount = 0;
+  private readonly relGradSum: Float32Array;
+  private readonly relTouched: Uint8Array;
+
+  constructor(handle: TrainHandle) {
+    this.handle = handle;
+    const h = handle.hyper;
+    this.hyper = h;
+    this.model = createModel(h.model);
+    this.shapes = this.model.shapes(h.dim);
+    this.ps = ParameterServer.attach(handle.ps);
+    this.E = this.ps.view(0);
+    this.R = this.ps.relationView();
+    this.acc = handle.adagrad;
+    this.relAccBase = handle.numEntities;
+    const c = h.chunk;
+    const k = h.neg;
+    const ew = this.shapes.entityWidth;
+    const rw = this.shapes.relationWidth;
+    this.scores = new Float64Array(c * k);
+    this.coef = new Float64Array(c * k);
+    this.posScore = new Float64Array(c);
+    this.posCoef = new Float64Array(c);
+    this.fixedIds = new Int32Array(c);
+    this.otherIds = new Int32Array(c);
+    this.relIds = new Int32Array(c);
+    this.negIds = new Int32Array(k);
+    this.gFixed = new Float32Array(c * ew);
+    this.gOther = new Float32Array(c * ew);
+    this.gRel = new Float32Array(c * rw);
+    this.gNeg = new Float32Array(k * ew);
+    this.fixedOffs = new Int32Array(c);
+    this.relOffs = new Int32Array(c);
+    this.negOffs = new Int32Array(k);
+    this.scratchOffsE = Int32Array.from({ length: c }, (_, i) => i * ew);
+    this.scratchOffsR = Int32Array.from({ length: c }, (_, i) => i * rw);
+    this.scratchOffsN = Int32Array.from({ length: k }, (_, j) => j * ew);
+    const perBatch = h.mode === 'sync' ? Math.min(handle.numEntities, h.batch * (2 + k)) : 0;
+    this.syncRows = new Int32Array(perBatch);
+    this.syncGrads = new Float32Array(perBatch * ew);
+    this.syncSlot = new Int32Array(h.mode === 'sync' ? handle.numEntities : 0).fill(-1);
+    this.relGradSum = new Float32Array(h.mode === 'sync' ? handle.numRelations * rw : 0);
+    this.relTouched = new Uint8Array(h.mode === 'sync' ? handle.numRelations : 0);
+  }
+
+  /** Train on positions [start, end) of the epoch's order. */
+  run(task: TrainTask): TaskResult {
+    const h = this.hyper;
+    const order = this.handle.order;
+    const rand = mulberry32(task.seed);
+    let loss = 0;
+    let positives = 0;
+    if (h.mode === 'async') {
+      for (let p = task.start; p < task.end; p += h.chunk) {
+        const n = Math.min(h.chunk, task.end - p);
+        loss += this.chunkStep(order, p, n, rand, (task.epoch + p / h.chunk) % 2 === 0);
+        positives += n;
+      }
+      return { loss, positives };
+    }
+    // Sync: exactly `steps` batches, each pushed once (an empty one when this
+    // worker's share has run out), so every worker meets every barrier.
+    let p = task.start;
+    let chunkNo = 0;
+    for (let step = 0; step < task.steps; step++) {
+      const batchEnd = Math.min(task.end, p + h.batch);
+      for (; p < batchEnd; p += h.chunk) {
+        const n = Math.min(h.chunk, batchEnd - p);
+        loss += this.chunkStep(order, p, n, rand, (task.epoch + chunkNo++) % 2 === 0);
+        positives += n;
+      }
+      this.flushSync(task.worker);
+    }
+    return { loss, positives };
+  }
+
+  /**
+   * One chunk of `n` positives starting at position `p` of `order`, against
+   * `neg` shared negatives that replace the tail (`corruptTail`) or the head.
+   * Returns the chunk's summed loss.
+   */
+  private chunkStep(order: Int32Array, p: number, n: number, rand: () => number, corruptTail: boolean): number {
+    const h = this.hyper;
+    const train = this.handle.train;
+    const ew = this.shapes.entityWidth;
+    const rw = this.shapes.relationWidth;
+    const k = h.neg;
+    const E = this.E;
+    const R = this.R;
+    for (let i = 0; i < n; i++) {
+      const t3 = order[p + i]! * 3;
+      const head = train[t3]!;
+      const rel = train[t3 + 1]!;
+      const tail = train[t3 + 2]!;
+      this.fixedIds[i] = corruptTail ? head : tail;
+      this.otherIds[i] = corruptTail ? tail : head;
+      this.relIds[i] = rel;
+      this.fixedOffs[i] = this.fixedIds[i]! * ew;
+      this.relOffs[i] = rel * rw;
+    }
+    const numE = this.handle.numEntities;
+    for (let j = 0; j < k; j++) {
+      const e = Math.floor(rand() * numE);
+      this.negIds[j] = e;
+      this.negOffs[j] = e * ew;
+    }
+    const b = this.block;
+    b.dim = h.dim;
+    b.n = n;
+    b.ent = E;
+    b.entOffs = this.fixedOffs;
+    b.rel = R;
+    b.relOffs = this.relOffs;
+    b.m = k;
+    b.cand = E;
+    b.candOffs = this.negOffs;
+    if (corruptTail) this.model.scoreTails(b, this.scores);
+    else this.model.scoreHeads(b, this.scores);
+    const model = this.model;
+    for (let i = 0; i < n; i++) {
+      const hh = corruptTail ? this.fixedIds[i]! : this.otherIds[i]!;
+      const tt = corruptTail ? this.otherIds[i]! : this.fixedIds[i]!;
+      this.posScore[i] = model.score(E, hh * ew, R, this.relIds[i]! * rw, E, tt * ew, h.dim);
+    }
+    const loss = this.lossAndCoefficients(n, k);
+    // Gradients into zeroed scratch rows.
+    this.gFixed.fill(0, 0, n * ew);
+    this.gOther.fill(0, 0, n * ew);
+    this.gRel.fill(0, 0, n * rw);
+    this.gNeg.fill(0, 0, k * ew);
+    const g = this.blockGrad;
+    g.ent = this.gFixed;
+    g.entOffs = this.scratchOffsE;
+    g.rel = this.gRel;
+    g.relOffs = this.scratchOffsR;
+    g.cand = this.gNeg;
+    g.candOffs = this.scratchOffsN;
+    if (corruptTail) model.accumulateGradTails(b, this.coef, g);
+    else model.accumulateGradHeads(b, this.coef, g);
+    for (let i = 0; i < n; i++) {
+      const c = this.posCoef[i]!;
+      const ro = this.relIds[i]! * rw;
+      if (corruptTail) {
+        model.accumulateGrad(E, this.fixedOffs[i]!, R, ro, E, this.otherIds[i]! * ew, h.dim, c,
+          this.gFixed, i * ew, this.gRel, i * rw, this.gOther, i * ew);
+      } else {
+        model.accumulateGrad(E, this.otherIds[i]! * ew, R, ro, E, this.fixedOffs[i]!, h.dim, c,
+          this.gOther, i * ew, this.gRel, i * rw, this.gFixed, i * ew);
+      }
+    }
+    // Regularise the positives' rows, then hand every touched row to the update.
+    for (let i = 0; i < n; i++) {
+      this.regularise(E, this.fixedIds[i]! * ew, this.gFixed, i * ew, ew);
+      this.regularise(E, this.otherIds[i]! * ew, this.gOther, i * ew, ew);
+      this.regularise(R, this.relIds[i]! * rw, this.gRel, i * rw, rw);
+    }
+    for (let i = 0; i < n; i++) {
+      this.updateEntity(this.fixedIds[i]!, this.gFixed, i * ew);
+      this.updateEntity(this.otherIds[i]!, this.gOther, i * ew);
+      this.updateRelation(this.relIds[i]!, this.gRel, i * rw);
+    }
+    for (let j = 0; j < k; j++) this.updateEntity(this.negIds[j]!, this.gNeg, j * ew);
+    return loss;
+  }
+
+  /**
+   * Loss of the chunk and ∂loss/∂score for positives (`posCoef`) and
+   * negatives (`coef`), per positive: positive term plus the weighted mean of
+   * its negatives' terms (uniform weights, or self-adversarial softmax weights
+   * at temperature α, treated as constants as in the RotatE paper).
+   */
+  private lossAndCoefficients(n: number, k: number): number {
+    const h = this.hyper;
+    const gamma = h.margin;
+    const alpha = h.adversarial;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const s = this.posScore[i]!;
+      const row = i * k;
+      // Negative weights.
+      let wsum = 0;
+      let maxS = -Infinity;
+      if (alpha > 0) for (let j = 0; j < k; j++) maxS = Math.max(maxS, this.scores[row + j]!);
+      for (let j = 0; j < k; j++) {
+        const w = alpha > 0 ? Math.exp(alpha * (this.scores[row + j]! - maxS)) : 1;
+        this.coef[row + j] = w;
+        wsum += w;
+      }
+      if (h.loss === 'logistic') {
+        // L = softplus(-(γ + s)) + Σ_j w_j softplus(γ + s_j)
+        const zp = gamma + s;
+        total += softplus(-zp);
+        this.posCoef[i] = -sigmoid(-zp);
+        for (let j = 0; j < k; j++) {
+          const w = this.coef[row + j]! / wsum;
+          const zn = gamma + this.scores[row + j]!;
+          total += w * softplus(zn);
+          this.coef[row + j] = w * sigmoid(zn);
+        }
+      } else {
+        // L = Σ_j w_j max(0, γ - s + s_j)
+        let dPos = 0;
+        for (let j = 0; j < k; j++) {
+          const w = this.coef[row + j]! / wsum;
+          const v = gamma - s + this.scores[row + j]!;
+          if (v > 0) {
+            total += w * v;
+            dPos -= w;
+            this.coef[row + j] = w;
+          } else {
+            this.coef[row + j] = 0;
+          }
+        }
+        this.posCoef[i] = dPos;
+      }
+    }
+    return total;
+  }
+
+  private regularise(table: Float32Array, off: number, g: Float32Array, go: number, width: number): void {
+    const lambda = this.hyper.reg;
+    if (lambda === 0) return;
+    if (this.hyper.regKind === 'l2') {
+      for (let q = 0; q < width; q++) g[go + q] = g[go + q]! + 2 * lambda * table[off + q]!;
+    } else {
+      // N3: λ Σ |w|^3, gradient 3λ |w| w.
+      for (let q = 0; q < width; q++) {
+        const w = table[off + q]!;
+        g[go + q] = g[go + q]! + 3 * lambda * Math.abs(w) * w;
+      }
+    }
+  }
+
+  private updateEntity(id: number, g: Float32Array, go: number): void {
+    const ew = this.shapes.entityWidth;
+    if (this.hyper.mode === 'sync') {
+      this.addSync(id, g, go, ew);
+      return;
+    }
+    this.applyRow(this.E, id * ew, id, g, go, ew);
+  }
+
+  private updateRelation(id: number, g: Float32Array, go: number): void {
+    const rw = this.shapes.relationWidth;
+    if (this.hyper.mode === 'sync') {
+      const base = id * rw;
+      for (let q = 0; q < rw; q++) this.relGradSum[base + q] = this.relGradSum[base + q]! + g[go + q]!;
+      this.relTouched[id] = 1;
+      return;
+    }
+    this.applyRow(this.R, id * rw, this.relAccBase + id, g, go, rw);
+  }
+
+  /** Hogwild update of one row in place (racy by design, see the module comment). */
+  private applyRow(table: Float32Array, off: number, accIdx: number, g: Float32Array, go: number, width: number): void {
+    const lr = this.hyper.lr;
+    if (this.hyper.optimizer === 'sgd') {
+      for (let q = 0; q < width; q++) table[off + q] = table[off + q]! - lr * g[go + q]!;
+      return;
+    }
+    let sq = 0;
+    for (let q = 0; q < width; q++) sq += g[go + q]! * g[go + q]!;
+    const state = this.acc[accIdx]! + sq / width;
+    this.acc[accIdx] = state;
+    const step = lr / (Math.sqrt(state) + ADAGRAD_EPS);
+    for (let q = 0; q < width; q++) table[off + q] = table[off + q]! - step * g[go + q]!;
+  }
+
+  /** Sync mode: add a row's gradient to this batch's push. */
+  private addSync(id: number, g: Float32Array, go: number, width: number): void {
+    let slot = this.syncSlot[id]!;
+    if (slot < 0) {
+      slot = this.syncCount++;
+      this.syncSlot[id] = slot;
+      this.syncRows[slot] = id;
+      this.syncGrads.fill(0, slot * width, (slot + 1) * width);
+    }
+    const base = slot * width;
+    for (let q = 0; q < width; q++) this.syncGrads[base + q] = this.syncGrads[base + q]! + g[go + q]!;
+  }
+
+  /** Sync mode: push this batch's gradients (possibly none) through the server's barrier. */
+  private flushSync(worker: number): void {
+    const n = this.syncCount;
+    this.ps.pushFlat(0, worker, this.syncRows, this.syncGrads, n);
+    for (let s = 0; s < n; s++) this.syncSlot[this.syncRows[s]!] = -1;
+    this.syncCount = 0;
+    const rw = this.shapes.relationWidth;
+    const rows: [number, Float32Array][] = [];
+    for (let r = 0; r < this.handle.numRelations; r++) {
+      if (this.relTouched[r] === 0) continue;
+      rows.push([r, this.relGradSum.slice(r * rw, (r + 1) * rw)]);
+      this.relTouched[r] = 0;
+      this.relGradSum.fill(0, r * rw, (r + 1) * rw);
+    }
+    if (rows.length > 0) this.ps.pushRelation(worker, rows);
+  }
+}
+
+function softplus(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+}
+
+function sigmoid(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
+/** Seeded PRNG (mulberry32): each task's negatives depend only on its seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
