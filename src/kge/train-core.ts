@@ -18,7 +18,15 @@
  * Optimizers: SGD, or row-wise Adagrad (PyTorch-BigGraph's: one accumulator
  * per row, the mean of the squared gradient), its state in shared memory.
  * Hot loops allocate nothing: every buffer is sized once per context.
+ *
+ * User-defined models in a pool: a worker rebuilds a built-in model by name,
+ * but a user's model is code, which cannot be sent to a thread. It reaches
+ * the workers as a module instead (`TrainHyper.modelModule`, an ES module
+ * whose default export is the model). The worker entry file imports it
+ * (`loadModelModule`, a top-level await) before it builds its
+ * `TrainContext`. In-thread training is simply given the model object.
  */
+import { dimMismatch, invalidArgument, show } from '../errors.js';
 import { ParameterServer, type PsHandle } from '../ps/server.js';
 import { createModel, newBlock, newBlockGrad, type KgeModel, type ModelShapes } from './models/index.js';
 
@@ -27,7 +35,14 @@ export type OptimizerKind = 'sgd' | 'adagrad';
 export type RegKind = 'l2' | 'n3';
 
 export interface TrainHyper {
+  /** A built-in model's name (`createModel`), or the name of the model `modelModule` exports. */
   readonly model: string;
+  /**
+   * For a user-defined model trained in a worker pool: the `file:` URL of an
+   * ES module whose default export is the model named `model` (a KgeModel, or
+   * a function returning a fresh one). Absent for built-in models.
+   */
+  readonly modelModule?: string | undefined;
   readonly dim: number;
   readonly batch: number;
   readonly neg: number;
@@ -116,13 +131,24 @@ export class TrainContext {
   private readonly relGradSum: Float32Array;
   private readonly relTouched: Uint8Array;
 
-  constructor(handle: TrainHandle) {
+  /**
+   * `model`: the model object to train (in-thread training passes the
+   * trainer's); when absent, the built-in model named `hyper.model`, or the
+   * one `hyper.modelModule` provided to this thread.
+   */
+  constructor(handle: TrainHandle, model?: KgeModel) {
     this.handle = handle;
     const h = handle.hyper;
     this.hyper = h;
-    this.model = createModel(h.model);
+    this.model = model ?? threadModel(h);
     this.shapes = this.model.shapes(h.dim);
     this.ps = ParameterServer.attach(handle.ps);
+    if (this.shapes.entityWidth !== this.ps.dim) {
+      throw dimMismatch(`TrainContext(${show(this.model.name)})`, 'entity row', this.ps.dim, this.shapes.entityWidth);
+    }
+    if (this.shapes.relationWidth !== this.ps.relationDim) {
+      throw dimMismatch(`TrainContext(${show(this.model.name)})`, 'relation row', this.ps.relationDim, this.shapes.relationWidth);
+    }
     this.E = this.ps.view(0);
     this.R = this.ps.relationView();
     this.acc = handle.adagrad;
@@ -165,9 +191,12 @@ export class TrainContext {
     let loss = 0;
     let positives = 0;
     if (h.mode === 'async') {
+      // Chunks alternate between corrupting tails and heads. (Counted per
+      // task: a task's start need not be a multiple of the chunk size.)
+      let chunkNo = 0;
       for (let p = task.start; p < task.end; p += h.chunk) {
         const n = Math.min(h.chunk, task.end - p);
-        loss += this.chunkStep(order, p, n, rand, (task.epoch + p / h.chunk) % 2 === 0);
+        loss += this.chunkStep(order, p, n, rand, (task.epoch + chunkNo++) % 2 === 0);
         positives += n;
       }
       return { loss, positives };
@@ -409,6 +438,52 @@ export class TrainContext {
     }
     if (rows.length > 0) this.ps.pushRelation(worker, rows);
   }
+}
+
+// ---------------------------------------------------------------- models from modules
+
+/**
+ * Import a model module (an absolute `file:` URL whose default export is a
+ * KgeModel, or a function returning one) and check it is the model named
+ * `name`. Pool workers call it from their entry file before they build
+ * their context; the trainer calls it on the main thread first, so a wrong
+ * export fails there with a KgError.
+ */
+export async function loadModelModule(where: string, href: string, name: string): Promise<KgeModel> {
+  const mod = (await import(href)) as { default?: unknown };
+  return modelFromExport(where, href, mod.default, name);
+}
+
+const MODEL_METHODS = ['shapes', 'score', 'accumulateGrad', 'scoreTails', 'scoreHeads', 'accumulateGradTails', 'accumulateGradHeads'] as const;
+
+/** Whether `m` has the shape of a KgeModel (a name and every method). */
+export function isKgeModel(m: unknown): m is KgeModel {
+  if (m === null || typeof m !== 'object') return false;
+  const o = m as Record<string, unknown>;
+  return typeof o['name'] === 'string' && o['name'] !== '' && MODEL_METHODS.every((k) => typeof o[k] === 'function');
+}
+
+/**
+ * The model a module's default export gives (the export itself, or what it
+ * returns when it is a function), checked to be a KgeModel named `name`.
+ */
+export function modelFromExport(where: string, href: string, exported: unknown, name: string): KgeModel {
+  const m = typeof exported === 'function' ? (exported as () => unknown)() : exported;
+  if (!isKgeModel(m)) {
+    throw invalidArgument(where, `the default export of modelModule ${href}`, m, 'a KgeModel (from defineModel) or a function returning one');
+  }
+  if (m.name !== name) {
+    throw invalidArgument(where, 'modelModule', href, `a module whose default export is the model named ${show(name)} (its model is named ${show(m.name)})`);
+  }
+  return m;
+}
+
+/** A worker's model when none is given: a built-in one, rebuilt by name. */
+function threadModel(h: TrainHyper): KgeModel {
+  if (h.modelModule !== undefined) {
+    throw invalidArgument('TrainContext', 'model', undefined, `the model loaded from modelModule ${h.modelModule} (see loadModelModule)`);
+  }
+  return createModel(h.model);
 }
 
 function softplus(x: number): number {

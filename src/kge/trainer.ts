@@ -4,14 +4,39 @@
  * the epoch's order of positives into shared memory, and hands each worker
  * of a Piscina pool a contiguous range of it. Workers read and write the
  * tables in place (see train-core.ts for the update modes).
+ *
+ * The model is a built-in one by name, or a user-defined one (a KgeModel
+ * from `defineModel`, passed to the constructor; `options.model` is its
+ * name). In-thread training takes the object as it is; a pool's workers
+ * cannot receive code, so they load a user-defined model from
+ * `options.modelModule`, an ES module whose default export is the model.
+ * Options stay plain data either way.
  */
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import { invalidArgument, outOfRange } from '../errors.js';
+import { KgError, invalidArgument, outOfRange } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { ParameterServer } from '../ps/server.js';
-import { createModel } from './models/index.js';
-import { TrainContext, mulberry32, type TrainHandle, type TrainHyper, type TaskResult, type TrainTask } from './train-core.js';
+import { ComplEx, DistMult, MODEL_NAMES, RotatE, TransE, createModel, type KgeModel } from './models/index.js';
+import {
+  TrainContext,
+  isKgeModel,
+  loadModelModule,
+  mulberry32,
+  type TrainHandle,
+  type TrainHyper,
+  type TaskResult,
+  type TrainTask,
+} from './train-core.js';
 
+/**
+ * `model` is a built-in model's name (see `createModel`), or the name of the
+ * user-defined model given to the `Trainer` constructor. A user-defined
+ * model trained in a pool (not `inThread`) also needs `modelModule`: the
+ * absolute path or `file:` URL of an ES module whose default export is that
+ * model (or a function returning it), which every worker imports.
+ */
 export interface TrainOptions extends TrainHyper {
   readonly epochs: number;
   /** Worker threads; 1 with `inThread` trains on the calling thread. */
@@ -54,6 +79,8 @@ export const DEFAULT_TRAIN: Omit<TrainOptions, 'model'> = {
 
 export class Trainer {
   readonly options: TrainOptions;
+  /** The model being trained (this thread's instance). */
+  readonly model: KgeModel;
   readonly dataset: Dataset;
   readonly ps: ParameterServer;
   readonly handle: TrainHandle;
@@ -64,11 +91,17 @@ export class Trainer {
   private pool: Piscina | null = null;
   private local: TrainContext | null = null;
 
-  constructor(dataset: Dataset, options: TrainOptions) {
-    this.options = validateTrainOptions(options);
+  /**
+   * `model`: a user-defined model (from `defineModel`) named `options.model`;
+   * absent for a built-in model. Every option is checked before anything is
+   * allocated; no thread starts before the first pooled epoch.
+   */
+  constructor(dataset: Dataset, options: TrainOptions, model?: KgeModel) {
+    this.options = validateTrainOptions(options, model);
     this.dataset = dataset;
     const o = this.options;
-    const model = createModel(o.model);
+    model ??= createModel(o.model);
+    this.model = model;
     const shapes = model.shapes(o.dim);
     this.ps = ParameterServer.create(
       {
@@ -92,8 +125,25 @@ export class Trainer {
     }
     const n = dataset.train.count;
     const order = new Int32Array(new SharedArrayBuffer(Math.max(4, n * 4)), 0, n);
+    // The hyperparameters workers receive: plain data only (no model object).
+    const hyper: TrainHyper = {
+      model: model.name,
+      modelModule: o.modelModule === undefined ? undefined : (moduleHref(o.modelModule) ?? undefined),
+      dim: o.dim,
+      batch: o.batch,
+      neg: o.neg,
+      chunk: o.chunk,
+      lr: o.lr,
+      optimizer: o.optimizer,
+      loss: o.loss,
+      margin: o.margin,
+      adversarial: o.adversarial,
+      reg: o.reg,
+      regKind: o.regKind,
+      mode: o.mode,
+    };
     this.handle = {
-      hyper: o,
+      hyper,
       ps: this.ps.handle,
       train: dataset.train.triples,
       order,
@@ -146,17 +196,10 @@ export class Trainer {
     const started = performance.now();
     let results: TaskResult[];
     if (o.inThread) {
-      this.local ??= new TrainContext(this.handle);
+      this.local ??= new TrainContext(this.handle, this.model);
       results = tasks.map((t) => this.local!.run(t));
     } else {
-      this.pool ??= new Piscina({
-        filename: new URL('../../workers/train-task.js', import.meta.url).href,
-        minThreads: w,
-        maxThreads: w,
-        concurrentTasksPerWorker: 1,
-        idleTimeout: 60_000,
-        workerData: { handle: this.handle },
-      });
+      this.pool ??= await this.startPool(w);
       results = (await Promise.all(tasks.map((t) => this.pool!.run(t)))) as TaskResult[];
     }
     const seconds = (performance.now() - started) / 1000;
@@ -167,6 +210,32 @@ export class Trainer {
     const report = { epoch, loss, positives, seconds };
     this.epochs.push(report);
     return report;
+  }
+
+  /**
+   * The pool. A model from a module is first imported here and checked (so a
+   * wrong export fails on this thread, with a KgError); each worker's entry
+   * file then imports the same module before it builds its context.
+   */
+  private async startPool(threads: number): Promise<Piscina> {
+    const href = this.handle.hyper.modelModule;
+    if (href !== undefined) {
+      const where = `Trainer(${JSON.stringify(this.model.name)})`;
+      const m = await loadModelModule(where, href, this.model.name);
+      const a = m.shapes(this.options.dim);
+      const b = this.model.shapes(this.options.dim);
+      if (a.entityWidth !== b.entityWidth || a.relationWidth !== b.relationWidth) {
+        throw invalidArgument(where, 'modelModule', href, `a module exporting the same model (its rows are ${a.entityWidth}/${a.relationWidth} floats wide, not ${b.entityWidth}/${b.relationWidth})`);
+      }
+    }
+    return new Piscina({
+      filename: new URL('../../workers/train-task.js', import.meta.url).href,
+      minThreads: threads,
+      maxThreads: threads,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 60_000,
+      workerData: { handle: this.handle },
+    });
   }
 
   /** Positive triples per second over all epochs so far. */
@@ -191,7 +260,29 @@ function positiveInt(field: string, v: unknown, max: number): void {
   if (v < 1 || v > max) throw outOfRange('train', field, v, 1, max);
 }
 
-export function validateTrainOptions(o: TrainOptions): TrainOptions {
+/** A built-in model object: `createModel(model.name)` rebuilds it in a worker. */
+function isBuiltIn(model: KgeModel): boolean {
+  return model instanceof TransE || model instanceof DistMult || model instanceof ComplEx || model instanceof RotatE;
+}
+
+/** A model module's URL: an absolute path or a `file:` URL, as a `file:` URL string; null if it is neither. */
+function moduleHref(v: string): string | null {
+  if (isAbsolute(v)) return pathToFileURL(v).href;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'file:' ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Check every option (throwing a KgError that names the field and the
+ * value) before anything is allocated or started. `model` is the
+ * user-defined model the Trainer is given, if any.
+ */
+export function validateTrainOptions(o: TrainOptions, model?: KgeModel): TrainOptions {
+  if (o === null || typeof o !== 'object') throw invalidArgument('train', 'options', o, 'an object');
   positiveInt('dim', o.dim, 65_536);
   positiveInt('epochs', o.epochs, 1_000_000);
   positiveInt('batch', o.batch, 1 << 20);
@@ -212,6 +303,41 @@ export function validateTrainOptions(o: TrainOptions): TrainOptions {
     throw invalidArgument('train', 'optimizer', o.optimizer, "'sgd' in sync mode (the parameter server applies averaged gradients with plain SGD)");
   }
   if (!Number.isInteger(o.seed)) throw invalidArgument('train', 'seed', o.seed, 'an integer');
-  createModel(o.model).shapes(o.dim);
+  if (o.inThread !== undefined && typeof o.inThread !== 'boolean') throw invalidArgument('train', 'inThread', o.inThread, 'a boolean or undefined');
+  if (o.inThread === true && o.mode === 'sync') {
+    throw invalidArgument('train', 'inThread', o.inThread, "false in sync mode (the parameter server's barrier is met by pool workers)");
+  }
+  if (model === undefined) {
+    let builtIn: KgeModel;
+    try {
+      builtIn = createModel(o.model);
+    } catch (e) {
+      if (e instanceof KgError) {
+        throw invalidArgument('train', 'model', o.model, `a built-in model (${MODEL_NAMES.join(', ')}), or the name of a user-defined model passed to the Trainer`);
+      }
+      throw e;
+    }
+    builtIn.shapes(o.dim);
+    if (o.modelModule !== undefined) {
+      throw invalidArgument('train', 'modelModule', o.modelModule, 'absent for a built-in model (it names the module of a user-defined model passed to the Trainer)');
+    }
+    return o;
+  }
+  if (!isKgeModel(model)) throw invalidArgument('Trainer', 'model', model, 'a KgeModel from defineModel');
+  if (o.model !== model.name) throw invalidArgument('train', 'model', o.model, `the name of the model passed to the Trainer, ${JSON.stringify(model.name)}`);
+  model.shapes(o.dim);
+  if (isBuiltIn(model) && o.modelModule === undefined) return o; // workers rebuild it by its (canonical) name
+  if (o.modelModule !== undefined) {
+    if (typeof o.modelModule !== 'string' || moduleHref(o.modelModule) === null) {
+      throw invalidArgument('train', 'modelModule', o.modelModule, 'an absolute path or a file: URL of an ES module');
+    }
+  } else if (o.inThread !== true) {
+    throw invalidArgument(
+      'train',
+      'modelModule',
+      o.modelModule,
+      `the URL of an ES module whose default export is the model ${JSON.stringify(model.name)}: a pool's workers load a user-defined model from it (or train with inThread: true)`,
+    );
+  }
   return o;
 }
