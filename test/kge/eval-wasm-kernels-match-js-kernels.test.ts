@@ -1,0 +1,106 @@
+/**
+ * The WebAssembly SIMD kernels score what the models' own JS block kernels
+ * score (float32 against float64: within float32 rounding), for every
+ * built-in model, tails and heads, with dims and entity counts that are not
+ * multiples of 4 (padding) and odd query counts (tile remainders); `count`
+ * counts like a plain loop, NaN included; user-defined models have no plan.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { rng } from '../helpers/rng.js';
+import { WasmScorer, wasmKernelBytes, wasmPlanFor, wasmSimdSupported } from '../../src/kge/kernels-wasm.js';
+import { createModel, defineModel, MODEL_NAMES, newBlock } from '../../src/kge/models/index.js';
+
+test('the kernel module is valid WebAssembly with SIMD', () => {
+  const bytes = wasmKernelBytes();
+  assert.equal(Array.from(bytes.subarray(0, 8)), [0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+  assert.ok(wasmSimdSupported());
+});
+
+test('WASM scores equal the JS block kernels within float32 rounding, every built-in model, both directions', () => {
+  const rand = rng(20240611);
+  let compared = 0;
+  for (const name of MODEL_NAMES) {
+    const model = createModel(name);
+    const plan = wasmPlanFor(model);
+    assert.ok(plan !== null, name);
+    for (const dim of [1, 2, 3, 4, 5, 7, 8, 13, 16]) {
+      for (const n of [1, 3, 4, 9, 22]) {
+        const { entityWidth: ew, relationWidth: rw } = model.shapes(dim);
+        const nr = 3;
+        const E = Float32Array.from({ length: n * ew }, () => rand() * 2 - 1);
+        const R = Float32Array.from({ length: nr * rw }, () => rand() * 2 - 1);
+        const q = 5;
+        const sc = WasmScorer.create(plan!, n, dim, ew, 2 * q)!;
+        assert.ok(sc !== null);
+        sc.loadEntities(E);
+        const ents = Array.from({ length: q }, () => Math.floor(rand() * n));
+        const rels = Array.from({ length: q }, () => Math.floor(rand() * nr));
+        for (let i = 0; i < q; i++) {
+          plan!.query(true, E, ents[i]! * ew, R, rels[i]! * rw, dim, sc.q, i * sc.rowFloats, sc.imFloats);
+          plan!.query(false, E, ents[i]! * ew, R, rels[i]! * rw, dim, sc.q, (q + i) * sc.rowFloats, sc.imFloats);
+        }
+        // An odd number of query rows: the last tile of two is half padding.
+        sc.scoreAll(2 * q - 1);
+        const b = newBlock();
+        Object.assign(b, {
+          dim, n: q, ent: E, rel: R, cand: E, m: n,
+          entOffs: Int32Array.from(ents, (e) => e * ew),
+          relOffs: Int32Array.from(rels, (r) => r * rw),
+          candOffs: Int32Array.from({ length: n }, (_, j) => j * ew),
+        });
+        const tails = new Float64Array(q * n);
+        const heads = new Float64Array(q * n);
+        model.scoreTails(b, tails);
+        model.scoreHeads(b, heads);
+        for (let i = 0; i < q; i++) {
+          for (let j = 0; j < n; j++) {
+            const want = [tails[i * n + j]!, heads[i * n + j]!];
+            const rows = [i, q + i];
+            for (let s = 0; s < 2; s++) {
+              if (rows[s]! >= 2 * q - 1) continue;
+              const got = sc.scores[rows[s]! * sc.scoreStride + j]!;
+              // float32 queries and sums: relative error ~ dim * 2^-24, plus the rounding of q.
+              const tol = 1e-5 * Math.max(1, Math.abs(want[s]!)) * Math.max(1, Math.sqrt(ew));
+              assert.ok(Math.abs(got - want[s]!) <= tol, `${name} dim ${dim} n ${n} ${s ? 'head' : 'tail'} (${i}, ${j}): wasm ${got} js ${want[s]}`);
+              compared++;
+            }
+          }
+        }
+      }
+    }
+  }
+  assert.ok(compared > 10000);
+});
+
+test('count gives the scores below and equal to a threshold, NaN in neither', () => {
+  const model = createModel('distmult');
+  const plan = wasmPlanFor(model)!;
+  const rand = rng(5);
+  for (const n of [1, 2, 3, 4, 5, 8, 11, 64, 67]) {
+    const sc = WasmScorer.create(plan, n, 1, 1, 2)!;
+    // Entity j's "row" is one float; the query is 1, so score j = entity j.
+    const E = Float32Array.from({ length: n }, () => [0.5, 0.25, NaN, Math.fround(rand())][Math.floor(rand() * 4)]!);
+    sc.loadEntities(E);
+    sc.q[0] = 1;
+    sc.scoreAll(1);
+    for (const t of [0.25, 0.5, NaN, 2, -1, E[0]!]) {
+      sc.count(0, t);
+      let lt = 0;
+      let eq = 0;
+      for (const v of E) {
+        if (v < t) lt++;
+        if (v === t) eq++;
+      }
+      assert.is(sc.lt, lt, `n ${n} t ${t} lt`);
+      assert.is(sc.eq, eq, `n ${n} t ${t} eq`);
+    }
+  }
+});
+
+test('user-defined models have no WASM plan', () => {
+  const m = defineModel({ name: 'distmult', shapes: (d) => ({ entityWidth: d, relationWidth: d }), score: () => 0, accumulateGrad() {} });
+  assert.is(wasmPlanFor(m), null);
+});
+
+test.run();
