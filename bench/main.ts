@@ -52,6 +52,13 @@ const SUITES: Record<string, Suite> = {
       return { run: m.runPs, defaultRuns: m.DEFAULT_RUNS };
     },
   },
+  eval: {
+    description: 'filtered link prediction: WASM/JS kernel GFLOP/s, full built-in test split at dim 200 (target <= 10 s)',
+    load: async () => {
+      const m = await import('./eval.js');
+      return { run: (o: SuiteOptions) => m.runEval({ quick: o.quick, runs: o.runs, log: (msg: string) => console.error(msg) }), defaultRuns: m.DEFAULT_RUNS };
+    },
+  },
 };
 
 const USAGE = `Usage: bench <suite> [--quick] [--runs N] [--only group,...] [--out FILE]
