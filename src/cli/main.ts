@@ -6,6 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KgError } from '../errors.js';
+import { datasetCommand } from './dataset.js';
+import { evalCommand } from './eval.js';
+import { isUsageError } from './flags.js';
+import { trainCommand } from './train.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -16,8 +20,14 @@ const HELP = `kgshard ${pkg.version} — shared-memory compute engine for Node.j
 Usage: kgshard <command> [flags]
 
 Commands:
+  train [flags]           train embeddings (default: ComplEx on the built-in
+                          WordNet graph), print filtered link-prediction metrics,
+                          save them with --out DIR
+  eval --embeddings DIR   evaluate saved embeddings on a dataset's test split
+  dataset [flags]         summarise a dataset; --write DIR writes its split as
+                          train.tsv, valid.tsv, test.tsv
   bench <suite> [flags]   run a benchmark suite and write bench/results/<suite>.json
-                          suites: shm
+                          ('kgshard bench --help' lists the suites)
   help                    show this help
 
 Flags:
@@ -38,6 +48,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   switch (command) {
+    case 'train':
+      return trainCommand(rest);
+    case 'eval':
+      return evalCommand(rest);
+    case 'dataset':
+      return datasetCommand(rest);
     case 'bench': {
       parseArgs({ args: rest, allowPositionals: true, strict: false });
       // The benchmark suites live beside the library in bench/; they are
@@ -57,8 +73,15 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof KgError) process.stderr.write(`kgshard: ${err.code}: ${err.message}\n`);
-    else process.stderr.write(`kgshard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
+    if (err instanceof KgError) process.stderr.write(`kgshard: ${err.code}: ${oneLine(err.message)}\n`);
+    // An unexpected error is a bug: one line too, with the stack when KGSHARD_DEBUG is set.
+    else if (process.env['KGSHARD_DEBUG']) process.stderr.write(`kgshard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    else process.stderr.write(`kgshard: ${oneLine(err instanceof Error ? `${err.name}: ${err.message}` : String(err))} (KGSHARD_DEBUG=1 for the stack)\n`);
+    // 2 for a usage error (a bad flag or value, caught before any work), 1 for any other failure.
+    process.exitCode = isUsageError(err) ? 2 : 1;
   },
 );
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ');
+}

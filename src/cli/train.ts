@@ -1,0 +1,470 @@
+/**
+ * `kgshard train`: train embeddings on a dataset with the library's Trainer,
+ * optionally validating every N epochs with early stopping on validation
+ * MRR, then evaluate on the test split, print the metrics, and save the
+ * embeddings with `--out`.
+ */
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { Piscina } from 'piscina';
+import { KgError } from '../errors.js';
+import { saveEmbeddings } from '../kge/embeddings-io.js';
+import { EVAL_TASK_FILENAME } from '../kge/eval.js';
+import { FilterIndex } from '../kge/filter.js';
+import { createModel, MODEL_NAMES } from '../kge/models/index.js';
+import type { LossKind, OptimizerKind, RegKind } from '../kge/train-core.js';
+import { DEFAULT_TRAIN, Trainer, validateTrainOptions, type TrainOptions } from '../kge/trainer.js';
+import { datasetLine, openDataset } from './dataset.js';
+import { asUsage, bool, choiceFlag, clock, compact, intFlag, numFlag, parseFlags, str, usage, workersFlag, type FlagSpecs } from './flags.js';
+import { evaluateTables, metricsJson, metricsTable, type EvalOutcome } from './metrics.js';
+import { StatusLine, TrainProgress } from './progress.js';
+
+/** The model `kgshard train` (and `npm start`) trains when `--model` is not given. */
+export const DEFAULT_MODEL = 'complex';
+
+export interface ModelDefaults {
+  readonly dim: number;
+  readonly epochs: number;
+  readonly batch: number;
+  readonly neg: number;
+  readonly chunk: number;
+  readonly lr: number;
+  readonly optimizer: OptimizerKind;
+  readonly loss: LossKind;
+  readonly margin: number;
+  readonly adversarial: number;
+  readonly reg: number;
+  readonly regKind: RegKind;
+}
+
+const BASE: ModelDefaults = {
+  dim: DEFAULT_TRAIN.dim,
+  epochs: DEFAULT_TRAIN.epochs,
+  batch: DEFAULT_TRAIN.batch,
+  neg: DEFAULT_TRAIN.neg,
+  chunk: DEFAULT_TRAIN.chunk,
+  lr: DEFAULT_TRAIN.lr,
+  optimizer: DEFAULT_TRAIN.optimizer,
+  loss: DEFAULT_TRAIN.loss,
+  margin: DEFAULT_TRAIN.margin,
+  adversarial: DEFAULT_TRAIN.adversarial,
+  reg: DEFAULT_TRAIN.reg,
+  regKind: DEFAULT_TRAIN.regKind,
+};
+
+/**
+ * Per-model defaults of `kgshard train`. `margin` is the logit offset γ of
+ * the logistic loss (the ranking margin with `--loss margin`): the distance
+ * models (TransE, RotatE) score minus a distance, so they need γ > 0 to put
+ * the decision boundary at distance γ; the bilinear models use γ = 0.
+ */
+export const MODEL_DEFAULTS: Readonly<Record<string, ModelDefaults>> = {
+  transe: { ...BASE, margin: 6 },
+  'transe-l1': { ...BASE, margin: 6 },
+  'transe-l2': { ...BASE, margin: 6 },
+  distmult: { ...BASE, reg: 1e-6, regKind: 'l2' },
+  complex: { ...BASE, reg: 1e-6, regKind: 'n3' },
+  rotate: { ...BASE, margin: 6, adversarial: 1 },
+};
+
+const FLAGS: FlagSpecs = {
+  dataset: { type: 'string' },
+  model: { type: 'string' },
+  dim: { type: 'string' },
+  epochs: { type: 'string' },
+  batch: { type: 'string' },
+  neg: { type: 'string' },
+  chunk: { type: 'string' },
+  lr: { type: 'string' },
+  optimizer: { type: 'string' },
+  loss: { type: 'string' },
+  margin: { type: 'string' },
+  adversarial: { type: 'string' },
+  reg: { type: 'string' },
+  'reg-kind': { type: 'string' },
+  mode: { type: 'string' },
+  workers: { type: 'string' },
+  seed: { type: 'string' },
+  'eval-every': { type: 'string' },
+  patience: { type: 'string' },
+  'eval-split': { type: 'string' },
+  'eval-workers': { type: 'string' },
+  'max-train-s': { type: 'string' },
+  out: { type: 'string' },
+  rebuild: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+function defaultsTable(): string {
+  const rows = [['model', 'dim', 'epochs', 'lr', 'margin', 'adversarial', 'reg', 'reg-kind']];
+  for (const name of ['transe', 'distmult', 'complex', 'rotate']) {
+    const d = MODEL_DEFAULTS[name]!;
+    const num = (x: number): string => (x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x));
+    rows.push([name, String(d.dim), String(d.epochs), num(d.lr), num(d.margin), num(d.adversarial), num(d.reg), d.regKind]);
+  }
+  const widths = rows[0]!.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));
+  return rows.map((r) => `  ${r.map((c, k) => c.padEnd(widths[k]!)).join('  ').trimEnd()}`).join('\n');
+}
+
+export function trainHelp(): string {
+  return `Usage: kgshard train [--dataset wordnet|DIR] [--model NAME] [flags]
+
+Train knowledge-graph embeddings on all cores (a Piscina pool over shared
+tables), evaluate filtered link prediction on the test split, print the
+metrics, and with --out save the embeddings for 'kgshard eval'.
+
+Data and model:
+  --dataset wordnet|DIR   the built-in WordNet graph (default) or a directory
+                          holding train, valid and test as .tsv or .txt
+  --model NAME            ${MODEL_NAMES.join(', ')}
+                          (default ${DEFAULT_MODEL}; transe is transe-l1)
+  --dim N                 rank: reals per row (TransE, DistMult) or complex
+                          coordinates (ComplEx, RotatE)
+Training:
+  --epochs N              epochs to train (fewer with early stopping)
+  --batch N               positives per batch (default ${BASE.batch})
+  --neg N                 negatives per positive (default ${BASE.neg})
+  --chunk N               positives sharing one set of negatives (default ${BASE.chunk})
+  --lr X                  learning rate (default ${BASE.lr})
+  --optimizer sgd|adagrad default ${BASE.optimizer} (sgd with --mode sync)
+  --loss logistic|margin  default ${BASE.loss}
+  --margin X              logit offset gamma of the logistic loss, or the
+                          margin of the ranking loss
+  --adversarial X         self-adversarial negative temperature (0 = uniform)
+  --reg X                 regularisation weight
+  --reg-kind l2|n3        regularisation kind
+  --mode async|sync       async: Hogwild updates in place (default); sync:
+                          averaged gradients through the parameter server
+  --workers N|auto        training threads (default auto = ${availableParallelism()} here)
+  --seed N                default ${DEFAULT_TRAIN.seed}
+  --max-train-s S         stop after the epoch that passes S seconds of
+                          training (default 0: no limit)
+Evaluation:
+  --eval-every N          validate every N epochs (default 0: never) and stop
+                          early when valid MRR has not improved for
+                          --patience validations; the best tables are kept
+  --patience N            default 3
+  --eval-split valid|test the split of the final evaluation (default test)
+  --eval-workers N|auto   evaluation threads (default: as --workers)
+Output:
+  --out DIR               save entities.f32, relations.f32 (float32 LE rows),
+                          entities.tsv, relations.tsv (id<TAB>name) and
+                          config.json (model, hyper-parameters, metrics)
+  --json                  print one JSON object instead of the table
+  --rebuild               build the WordNet split anew instead of the cache
+  -h, --help              show this help
+
+Per-model defaults (flags override them):
+${defaultsTable()}
+  every model: batch ${BASE.batch}, neg ${BASE.neg}, chunk ${BASE.chunk}, optimizer ${BASE.optimizer}, loss ${BASE.loss}
+
+On a terminal, stderr shows one progress line (epoch, loss, positive
+triples/s, ETA); otherwise training is quiet. Errors are one line on stderr;
+a bad flag exits with code 2, any other failure with 1.
+`;
+}
+
+/** A validation run during training. */
+interface Validation {
+  readonly epoch: number;
+  readonly outcome: EvalOutcome;
+}
+
+/** Flags to TrainOptions field names, so library validation errors name the flag. */
+const FIELD_FLAGS: Record<string, string> = {
+  dim: '--dim',
+  epochs: '--epochs',
+  batch: '--batch',
+  neg: '--neg',
+  chunk: '--chunk',
+  workers: '--workers',
+  lr: '--lr',
+  margin: '--margin',
+  reg: '--reg',
+  adversarial: '--adversarial',
+  optimizer: '--optimizer',
+  loss: '--loss',
+  regKind: '--reg-kind',
+  mode: '--mode',
+  seed: '--seed',
+};
+
+interface TrainPlan {
+  readonly options: TrainOptions;
+  /** The model name as given (`transe` is `transe-l1`; see `createModel`). */
+  readonly model: string;
+  readonly datasetSpec: string;
+  readonly evalEvery: number;
+  readonly patience: number;
+  readonly evalSplit: 'valid' | 'test';
+  readonly evalWorkers: number;
+  readonly maxTrainSeconds: number;
+  readonly out: string | undefined;
+  readonly json: boolean;
+  readonly rebuild: boolean;
+}
+
+/** Read and check every flag; throws usage errors (exit code 2). */
+export function planTraining(args: readonly string[]): TrainPlan | 'help' {
+  const c = 'train';
+  const flags = parseFlags(c, args, FLAGS);
+  if (bool(flags, 'help')) return 'help';
+  const model = choiceFlag(c, flags, 'model', MODEL_NAMES, DEFAULT_MODEL as (typeof MODEL_NAMES)[number]);
+  const d = MODEL_DEFAULTS[model]!;
+  const mode = choiceFlag(c, flags, 'mode', ['async', 'sync'] as const, 'async');
+  const workers = workersFlag(c, flags, 'auto');
+  const options: TrainOptions = {
+    model,
+    dim: intFlag(c, flags, 'dim', d.dim, 1, 65_536),
+    epochs: intFlag(c, flags, 'epochs', d.epochs, 1, 1_000_000),
+    batch: intFlag(c, flags, 'batch', d.batch, 1, 1 << 20),
+    neg: intFlag(c, flags, 'neg', d.neg, 1, 1 << 16),
+    chunk: intFlag(c, flags, 'chunk', d.chunk, 1, 1 << 16),
+    lr: numFlag(c, flags, 'lr', d.lr, 0, true),
+    optimizer: choiceFlag(c, flags, 'optimizer', ['sgd', 'adagrad'] as const, mode === 'sync' ? 'sgd' : d.optimizer),
+    loss: choiceFlag(c, flags, 'loss', ['logistic', 'margin'] as const, d.loss),
+    margin: numFlag(c, flags, 'margin', d.margin, 0),
+    adversarial: numFlag(c, flags, 'adversarial', d.adversarial, 0),
+    reg: numFlag(c, flags, 'reg', d.reg, 0),
+    regKind: choiceFlag(c, flags, 'reg-kind', ['l2', 'n3'] as const, d.regKind),
+    mode,
+    workers,
+    seed: intFlag(c, flags, 'seed', DEFAULT_TRAIN.seed, -(2 ** 31), 2 ** 31 - 1),
+  };
+  try {
+    validateTrainOptions(options);
+  } catch (e) {
+    if (e instanceof KgError) {
+      const field = typeof e.details['field'] === 'string' ? e.details['field'] : '';
+      const flag = FIELD_FLAGS[field];
+      const message = flag ? e.message.replace(`train: ${field} `, `train: ${flag} `) : e.message;
+      throw usage(new KgError(e.code, message, { ...e.details, flag }));
+    }
+    throw e;
+  }
+  const evalWorkers = workersFlag(c, flags, workers, 'eval-workers');
+  return {
+    options,
+    model,
+    datasetSpec: str(flags, 'dataset') ?? 'wordnet',
+    evalEvery: intFlag(c, flags, 'eval-every', 0, 0, 1_000_000),
+    patience: intFlag(c, flags, 'patience', 3, 1, 1_000_000),
+    evalSplit: choiceFlag(c, flags, 'eval-split', ['valid', 'test'] as const, 'test'),
+    evalWorkers,
+    maxTrainSeconds: numFlag(c, flags, 'max-train-s', 0, 0),
+    out: str(flags, 'out'),
+    json: bool(flags, 'json'),
+    rebuild: bool(flags, 'rebuild'),
+  };
+}
+
+export async function trainCommand(args: readonly string[]): Promise<number> {
+  const plan = asUsage(() => planTraining(args));
+  if (plan === 'help') {
+    process.stdout.write(trainHelp());
+    return 0;
+  }
+  const o = plan.options;
+  const line = new StatusLine(process.stderr);
+  if (plan.out !== undefined && plan.out.trim() === '') throw usage(new KgError('E_INVALID_ARGUMENT', 'train: --out must be a directory path, got ""', { flag: '--out' }));
+
+  if (plan.out !== undefined) {
+    // Fail before training, not after it, when --out cannot be written.
+    const outDir = resolve(plan.out);
+    try {
+      mkdirSync(outDir, { recursive: true });
+      accessSync(outDir, constants.W_OK);
+    } catch (e) {
+      throw new KgError('E_DATASET', `train: --out ${JSON.stringify(plan.out)}: cannot write to ${outDir} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { flag: '--out', path: outDir });
+    }
+  }
+  const opened = openDataset(plan.datasetSpec, { rebuild: plan.rebuild });
+  const dataset = opened.dataset;
+  for (const notice of opened.notices) line.note(notice);
+  line.note(datasetLine(dataset));
+  if (plan.evalEvery > 0 && dataset.valid.count === 0) {
+    throw usage(new KgError('E_INVALID_ARGUMENT', `train: --eval-every ${plan.evalEvery} needs validation triples, but the valid split of ${dataset.name} is empty`, { flag: '--eval-every' }));
+  }
+  if (dataset[plan.evalSplit].count === 0) line.note(`the ${plan.evalSplit} split is empty: no final metrics`);
+
+  const canonical = createModel(plan.model).name;
+  // The known true triples, built once for every evaluation of this run; with
+  // validations, one evaluation pool for all of them (and the final one).
+  let filter: FilterIndex | undefined;
+  let evalPool: Piscina | undefined;
+  const evaluateOn = async (split: 'valid' | 'test', t: { entities: Float32Array; relations: Float32Array }): Promise<EvalOutcome> => {
+    filter ??= FilterIndex.fromDataset(dataset);
+    if (evalPool === undefined && plan.evalEvery > 0 && plan.evalWorkers > 1) {
+      evalPool = new Piscina({ filename: EVAL_TASK_FILENAME, minThreads: plan.evalWorkers, maxThreads: plan.evalWorkers, idleTimeout: 60_000 });
+    }
+    return evaluateTables({
+      model: canonical, dim: o.dim, entityTable: t.entities, relationTable: t.relations, dataset, split, workers: plan.evalWorkers, filter,
+      ...(evalPool ? { pool: evalPool } : {}),
+    });
+  };
+  const trainer = new Trainer(dataset, o);
+  const progress = new TrainProgress(line, o.epochs);
+  const validations: Validation[] = [];
+  let best: { epoch: number; mrr: number; entities: Float32Array; relations: Float32Array } | null = null;
+  let sinceBest = 0;
+  const stop: { by: 'epochs' | 'early-stopping' | 'time-limit' | 'interrupt' } = { by: 'epochs' };
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+    progress.note('interrupted: stopping after this epoch (Ctrl-C again to quit now)');
+  };
+  process.once('SIGINT', onSigint);
+
+  progress.start();
+  try {
+    await trainer.train({
+      onEpoch: async (report, t) => {
+        progress.epochDone(report.epoch, report.loss, t.triplesPerSecond(), t.trainSeconds);
+        const done = report.epoch + 1;
+        if (!Number.isFinite(report.loss)) {
+          throw new KgError('E_NON_FINITE', `train: the loss of epoch ${done} is ${report.loss}; lower --lr or add --reg`, { epoch: done });
+        }
+        if (plan.evalEvery > 0 && (done % plan.evalEvery === 0 || done === o.epochs)) {
+          progress.setPhase('validating');
+          const tables = t.tables();
+          const outcome = await evaluateOn('valid', tables);
+          validations.push({ epoch: done, outcome });
+          const mrr = outcome.both.mrr;
+          if (best === null || mrr > best.mrr) {
+            best = { epoch: done, mrr, entities: Float32Array.from(tables.entities), relations: Float32Array.from(tables.relations) };
+            sinceBest = 0;
+          } else {
+            sinceBest++;
+          }
+          progress.setPhase('');
+          progress.setExtra(`valid MRR ${mrr.toFixed(4)} (best ${best.mrr.toFixed(4)} @ ${best.epoch})`);
+          if (!plan.json) progress.note(`epoch ${done}: loss ${report.loss.toFixed(4)}, valid MRR ${mrr.toFixed(4)}, Hits@10 ${outcome.both.hits10.toFixed(4)}`);
+          if (sinceBest >= plan.patience) {
+            stop.by = 'early-stopping';
+            return 'stop';
+          }
+        }
+        if (interrupted) {
+          stop.by = 'interrupt';
+          return 'stop';
+        }
+        if (plan.maxTrainSeconds > 0 && t.trainSeconds >= plan.maxTrainSeconds && done < o.epochs) {
+          stop.by = 'time-limit';
+          return 'stop';
+        }
+        return undefined;
+      },
+    });
+  } catch (e) {
+    await (evalPool as Piscina | undefined)?.destroy();
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    progress.stop();
+  }
+
+  const epochsRun = trainer.epochs.length;
+  const tables = trainer.tables();
+  // Keep the tables of the best validation (training has ended: no thread writes them now).
+  const kept = best as { epoch: number; mrr: number; entities: Float32Array; relations: Float32Array } | null;
+  if (kept !== null && kept.epoch !== epochsRun) {
+    tables.entities.set(kept.entities);
+    tables.relations.set(kept.relations);
+  }
+
+  let outcome: EvalOutcome | null = null;
+  try {
+    if (dataset[plan.evalSplit].count > 0) {
+      line.set(`evaluating on ${plan.evalSplit} (${dataset[plan.evalSplit].count.toLocaleString('en-US')} triples)`);
+      try {
+        outcome = await evaluateOn(plan.evalSplit, tables);
+      } finally {
+        line.clear();
+      }
+    }
+  } finally {
+    await (evalPool as Piscina | undefined)?.destroy();
+  }
+
+  const last = trainer.epochs[trainer.epochs.length - 1];
+  const summary: Record<string, unknown> = {
+    command: 'train',
+    model: canonical,
+    dataset: dataset.name,
+    dataset_source: opened.source,
+    entities: dataset.entities.length,
+    relations: dataset.relations.length,
+    train_triples: dataset.train.count,
+    dim: o.dim,
+    epochs: epochsRun,
+    epochs_planned: o.epochs,
+    stopped_by: stop.by,
+    best_epoch: kept !== null ? kept.epoch : epochsRun,
+    workers: o.workers,
+    mode: o.mode,
+    batch: o.batch,
+    neg: o.neg,
+    chunk: o.chunk,
+    lr: o.lr,
+    optimizer: o.optimizer,
+    loss: o.loss,
+    margin: o.margin,
+    adversarial: o.adversarial,
+    reg: o.reg,
+    reg_kind: o.regKind,
+    seed: o.seed,
+    train_s: trainer.trainSeconds,
+    triples_per_s: trainer.triplesPerSecond(),
+    final_loss: last ? last.loss : null,
+    ...(outcome ? metricsJson(outcome) : { eval_split: plan.evalSplit, eval_triples: 0, eval_s: 0, mrr: null, mr: null, hits1: null, hits3: null, hits10: null }),
+    validation: validations.map((v) => ({ epoch: v.epoch, mrr: v.outcome.both.mrr, hits10: v.outcome.both.hits10, eval_s: v.outcome.seconds })),
+    notices: opened.notices,
+    out: null as string | null,
+  };
+
+  if (plan.out !== undefined) {
+    const shapes = trainer.model.shapes(o.dim);
+    const hyper = {
+      dim: o.dim, batch: o.batch, neg: o.neg, chunk: o.chunk, lr: o.lr, optimizer: o.optimizer, loss: o.loss,
+      margin: o.margin, adversarial: o.adversarial, reg: o.reg, reg_kind: o.regKind, mode: o.mode, seed: o.seed,
+    };
+    const saved = saveEmbeddings(
+      plan.out,
+      {
+        model: canonical, dim: o.dim, entityWidth: shapes.entityWidth, relationWidth: shapes.relationWidth,
+        entities: dataset.entities, relations: dataset.relations, entityTable: tables.entities, relationTable: tables.relations,
+      },
+      {
+        dataset: opened.ref,
+        hyper,
+        training: { epochs: epochsRun, epochs_planned: o.epochs, best_epoch: summary['best_epoch'], stopped_by: stop.by, workers: o.workers, train_s: summary['train_s'], triples_per_s: summary['triples_per_s'], final_loss: summary['final_loss'] },
+        metrics: outcome ? metricsJson(outcome) : null,
+        created: new Date().toISOString(),
+      },
+    );
+    summary['out'] = saved.dir;
+  }
+
+  if (plan.json) {
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return 0;
+  }
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const lines = [
+    `${canonical} dim ${o.dim} on ${datasetLine(dataset)}`,
+    `trained ${epochsRun}/${o.epochs} epochs` +
+      (stop.by === 'early-stopping' ? ` (early stop; best valid MRR ${kept!.mrr.toFixed(4)} at epoch ${kept!.epoch})`
+      : stop.by === 'time-limit' ? ` (time limit ${plan.maxTrainSeconds} s)`
+      : stop.by === 'interrupt' ? ' (interrupted)'
+      : kept !== null ? ` (best valid MRR ${kept.mrr.toFixed(4)} at epoch ${kept.epoch})` : '') +
+      ` on ${o.workers} worker${o.workers === 1 ? '' : 's'} (${o.mode}) in ${clock(trainer.trainSeconds)}: ` +
+      `${compact(trainer.triplesPerSecond())} positive triples/s, final loss ${last ? last.loss.toFixed(4) : '-'}`,
+    '',
+    outcome ? metricsTable(outcome).trimEnd() : `no ${plan.evalSplit} triples: no metrics`,
+  ];
+  if (summary['out'] !== null) lines.push('', `saved embeddings to ${String(summary['out'])} (${n(dataset.entities.length)} entities, ${n(dataset.relations.length)} relations)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}

@@ -1,0 +1,94 @@
+/**
+ * Shared by the CLI tests: run the built `kgshard` in a child process, and
+ * write a tiny learnable TSV dataset into a temporary directory.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const bin = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface Run {
+  readonly code: number | null;
+  readonly out: string;
+  readonly err: string;
+}
+
+export function kgshard(...args: string[]): Run {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** `--json` output: exactly one line, one object. */
+export function json(r: Run): Record<string, unknown> {
+  const lines = r.out.trim().split('\n');
+  if (lines.length !== 1) throw new Error(`expected one JSON line on stdout, got ${lines.length}:\n${r.out}\nstderr: ${r.err}`);
+  return JSON.parse(lines[0]!) as Record<string, unknown>;
+}
+
+const temps: string[] = [];
+process.on('exit', () => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new temporary directory, removed when the process exits. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `kgshard-${prefix}-`));
+  temps.push(dir);
+  return dir;
+}
+
+type Triple = [string, string, string];
+
+/**
+ * 24 entities on a ring with three rules: `next` (i → i+1), `skip`
+ * (i → i+5) and `pair` (i ↔ i^1, both directions). Every 8th triple of the
+ * shuffled list goes to valid or test (alternately) while train keeps every
+ * entity and relation. Deterministic.
+ */
+export function tinyTriples(): { train: Triple[]; valid: Triple[]; test: Triple[] } {
+  const n = 24;
+  const e = (i: number): string => `e${((i % n) + n) % n}`;
+  const all: Triple[] = [];
+  for (let i = 0; i < n; i++) {
+    all.push([e(i), 'next', e(i + 1)]);
+    all.push([e(i), 'skip', e(i + 5)]);
+    all.push([e(i), 'pair', e(i ^ 1)]);
+  }
+  // Deterministic shuffle (LCG).
+  let s = 12345;
+  const rand = (): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
+  for (let i = all.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [all[i], all[j]] = [all[j]!, all[i]!];
+  }
+  const train: Triple[] = [];
+  const valid: Triple[] = [];
+  const test: Triple[] = [];
+  all.forEach((t, i) => {
+    if (i % 8 === 0) (valid.length <= test.length ? valid : test).push(t);
+    else train.push(t);
+  });
+  return { train, valid, test };
+}
+
+export function writeTriples(dir: string, splits: { train: Triple[]; valid: Triple[]; test: Triple[] }): string {
+  mkdirSync(dir, { recursive: true });
+  for (const name of ['train', 'valid', 'test'] as const) {
+    writeFileSync(join(dir, `${name}.tsv`), splits[name].map((t) => `${t.join('\t')}\n`).join(''));
+  }
+  return dir;
+}
+
+/** A temporary directory holding the tiny dataset as train/valid/test.tsv. */
+export function tinyDataset(): string {
+  return writeTriples(join(tempDir('data'), 'tiny'), tinyTriples());
+}
+
+/** Fast training flags for the tiny dataset. */
+export const FAST = ['--dim', '8', '--epochs', '30', '--batch', '16', '--neg', '8', '--chunk', '8', '--workers', '2'];
