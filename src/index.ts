@@ -26,6 +26,15 @@ export { ParameterServer } from './ps/server.js';
 export { DEFAULT_PS_CONFIG, validatePsConfig } from './ps/config.js';
 export { ShardManager, hashShard } from './ps/shard-manager.js';
 export { initRow, fnv1a64 } from './ps/init.js';
+export { buildDataset, sharedSplit } from './data/dataset.js';
+export { loadTsvDir, parseTriples } from './data/tsv.js';
+export { loadWordnet, loadWordnetWithInfo, buildWordnet, WORDNET_RELATIONS, WORDNET_RULE } from './data/wordnet.js';
+export { writeSplit, splitSummary, summaryTable } from './data/split-writer.js';
+export { createModel, defineModel, MODEL_NAMES, TransE, DistMult, ComplEx, RotatE } from './kge/models/index.js';
+export { Trainer, DEFAULT_TRAIN, validateTrainOptions } from './kge/trainer.js';
+export { evaluate, createRanker, rankQueries, metricsFromRanks, linkPredictionMetrics } from './kge/eval.js';
+export { FilterIndex } from './kge/filter.js';
+export { saveEmbeddings, loadEmbeddings, alignEmbeddings } from './kge/embeddings-io.js';
 
 // ---------------------------------------------------------------- types
 export type { KgErrorCode } from './errors.js';
@@ -39,3 +48,9 @@ export type { RegionLayout, Field, ElementType, LayoutViolation } from '../nativ
 export type { PsHandle, ShardSnapshot, PsStats, PushResult, PsWarningHandler } from './ps/server.js';
 export type { PsConfig, UpdateMode, ShardingStrategy } from './ps/config.js';
 export type { ShardAssignment } from './ps/shard-manager.js';
+export type { Dataset, TripleSplit, DatasetReport } from './data/dataset.js';
+export type { KgeModel, ModelShapes, ModelSpec, Block, BlockGrad, ModelName, ModelOptions } from './kge/models/index.js';
+export type { TrainOptions, EpochReport, TrainHooks } from './kge/trainer.js';
+export type { TrainHyper, LossKind, OptimizerKind, RegKind } from './kge/train-core.js';
+export type { EvaluateOptions, EvaluationResult, RankMetrics, LinkPredictionMetrics, TieRule } from './kge/eval.js';
+export type { Embeddings, LoadedEmbeddings, EmbeddingsConfig } from './kge/embeddings-io.js';
