@@ -59,6 +59,13 @@ const SUITES: Record<string, Suite> = {
       return { run: (o: SuiteOptions) => m.runEval({ quick: o.quick, runs: o.runs, log: (msg: string) => console.error(msg) }), defaultRuns: m.DEFAULT_RUNS };
     },
   },
+  train: {
+    description: 'training positives/s, TransE and ComplEx dim 100, 1 and 2 workers, beside the PyTorch reference (--only transe,complex,kgshard,torch; 1 round with --quick)',
+    load: async () => {
+      const m = await import('./train.js');
+      return { run: (o: SuiteOptions) => m.runTrain({ quick: o.quick, runs: o.runs, only: o.only, log: (msg: string) => console.error(msg) }), defaultRuns: m.DEFAULT_RUNS };
+    },
+  },
 };
 
 const USAGE = `Usage: bench <suite> [--quick] [--runs N] [--only group,...] [--out FILE]
