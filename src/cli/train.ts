@@ -93,6 +93,7 @@ const FLAGS: FlagSpecs = {
   'max-train-s': { type: 'string' },
   out: { type: 'string' },
   rebuild: { type: 'boolean' },
+  'filter-negatives': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -133,6 +134,7 @@ Training:
   --margin X              logit offset gamma of the logistic loss, or the
                           margin of the ranking loss
   --adversarial X         self-adversarial negative temperature (0 = uniform)
+  --filter-negatives      leave out negatives that form a known training triple with their positive
   --reg X                 regularisation weight
   --reg-kind l2|n3        regularisation kind
   --mode async|sync       async: Hogwild updates in place (default); sync:
@@ -232,6 +234,7 @@ export function planTraining(args: readonly string[]): TrainPlan | 'help' {
     mode,
     workers,
     seed: intFlag(c, flags, 'seed', DEFAULT_TRAIN.seed, -(2 ** 31), 2 ** 31 - 1),
+    filterNegatives: bool(flags, 'filter-negatives'),
   };
   try {
     validateTrainOptions(options);
@@ -415,6 +418,7 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
     reg: o.reg,
     reg_kind: o.regKind,
     seed: o.seed,
+    filter_negatives: o.filterNegatives === true,
     train_s: trainer.trainSeconds,
     triples_per_s: trainer.triplesPerSecond(),
     final_loss: last ? last.loss : null,
@@ -429,6 +433,7 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
     const hyper = {
       dim: o.dim, batch: o.batch, neg: o.neg, chunk: o.chunk, lr: o.lr, optimizer: o.optimizer, loss: o.loss,
       margin: o.margin, adversarial: o.adversarial, reg: o.reg, reg_kind: o.regKind, mode: o.mode, seed: o.seed,
+      filter_negatives: o.filterNegatives === true,
     };
     const saved = saveEmbeddings(
       plan.out,

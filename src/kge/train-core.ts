@@ -29,6 +29,7 @@
 import { dimMismatch, invalidArgument, show } from '../errors.js';
 import { ParameterServer, type PsHandle } from '../ps/server.js';
 import { createModel, newBlock, newBlockGrad, type KgeModel, type ModelShapes } from './models/index.js';
+import { FilterIndex, type FilterHandle } from './filter.js';
 
 export type LossKind = 'logistic' | 'margin';
 export type OptimizerKind = 'sgd' | 'adagrad';
@@ -58,6 +59,12 @@ export interface TrainHyper {
   readonly reg: number;
   readonly regKind: RegKind;
   readonly mode: 'async' | 'sync';
+  /**
+   * Filtered negative sampling: a negative that forms a known training
+   * triple with its positive is left out of that positive's loss (its weight
+   * is 0). The shared negatives stay shared; only pairs are masked.
+   */
+  readonly filterNegatives?: boolean | undefined;
 }
 
 /** Everything a worker needs, sent once in workerData. */
@@ -72,6 +79,8 @@ export interface TrainHandle {
   readonly adagrad: Float32Array;
   readonly numEntities: number;
   readonly numRelations: number;
+  /** Index of the training triples, when `hyper.filterNegatives` is set. */
+  readonly filter?: FilterHandle | undefined;
 }
 
 export interface TrainTask {
@@ -106,6 +115,11 @@ export class TrainContext {
   private readonly block = newBlock();
   private readonly blockGrad = newBlockGrad();
   private readonly scores: Float64Array;
+  /** 1 where a (positive, negative) pair is a known triple and is left out (filtered sampling). */
+  private readonly masked: Uint8Array;
+  private readonly filter: FilterIndex | null;
+  /** Pairs left out by filtered sampling so far. */
+  filteredPairs = 0;
   private readonly coef: Float64Array;
   private readonly posScore: Float64Array;
   private readonly posCoef: Float64Array;
@@ -158,6 +172,8 @@ export class TrainContext {
     const ew = this.shapes.entityWidth;
     const rw = this.shapes.relationWidth;
     this.scores = new Float64Array(c * k);
+    this.masked = new Uint8Array(c * k);
+    this.filter = h.filterNegatives && handle.filter ? FilterIndex.attach(handle.filter) : null;
     this.coef = new Float64Array(c * k);
     this.posScore = new Float64Array(c);
     this.posCoef = new Float64Array(c);
@@ -265,6 +281,7 @@ export class TrainContext {
       const tt = corruptTail ? this.otherIds[i]! : this.fixedIds[i]!;
       this.posScore[i] = model.score(E, hh * ew, R, this.relIds[i]! * rw, E, tt * ew, h.dim);
     }
+    if (this.filter !== null) this.maskKnownTriples(n, k, corruptTail);
     const loss = this.lossAndCoefficients(n, k);
     // Gradients into zeroed scratch rows.
     this.gFixed.fill(0, 0, n * ew);
@@ -306,6 +323,22 @@ export class TrainContext {
     return loss;
   }
 
+  /** Mark the pairs of the chunk whose negative forms a known training triple with its positive. */
+  private maskKnownTriples(n: number, k: number, corruptTail: boolean): void {
+    const f = this.filter!;
+    for (let i = 0; i < n; i++) {
+      const fixed = this.fixedIds[i]!;
+      const rel = this.relIds[i]!;
+      const row = i * k;
+      for (let j = 0; j < k; j++) {
+        const e = this.negIds[j]!;
+        const known = corruptTail ? f.has(fixed, rel, e) : f.has(e, rel, fixed);
+        this.masked[row + j] = known ? 1 : 0;
+        if (known) this.filteredPairs++;
+      }
+    }
+  }
+
   /**
    * Loss of the chunk and ∂loss/∂score for positives (`posCoef`) and
    * negatives (`coef`), per positive: positive term plus the weighted mean of
@@ -323,12 +356,15 @@ export class TrainContext {
       // Negative weights.
       let wsum = 0;
       let maxS = -Infinity;
+      const filtered = this.filter !== null;
       if (alpha > 0) for (let j = 0; j < k; j++) maxS = Math.max(maxS, this.scores[row + j]!);
       for (let j = 0; j < k; j++) {
-        const w = alpha > 0 ? Math.exp(alpha * (this.scores[row + j]! - maxS)) : 1;
+        const w = filtered && this.masked[row + j] === 1 ? 0 : alpha > 0 ? Math.exp(alpha * (this.scores[row + j]! - maxS)) : 1;
         this.coef[row + j] = w;
         wsum += w;
       }
+      // Every negative of this positive was a known triple: no negative term.
+      if (wsum === 0) wsum = 1;
       if (h.loss === 'logistic') {
         // L = softplus(-(γ + s)) + Σ_j w_j softplus(γ + s_j)
         const zp = gamma + s;

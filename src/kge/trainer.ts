@@ -18,6 +18,7 @@ import { Piscina } from 'piscina';
 import { KgError, invalidArgument, outOfRange } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { ParameterServer } from '../ps/server.js';
+import { FilterIndex } from './filter.js';
 import { ComplEx, DistMult, MODEL_NAMES, RotatE, TransE, createModel, type KgeModel } from './models/index.js';
 import {
   TrainContext,
@@ -141,6 +142,7 @@ export class Trainer {
       reg: o.reg,
       regKind: o.regKind,
       mode: o.mode,
+      filterNegatives: o.filterNegatives === true,
     };
     this.handle = {
       hyper,
@@ -150,6 +152,9 @@ export class Trainer {
       adagrad: new Float32Array(new SharedArrayBuffer(Math.max(4, (dataset.entities.length + dataset.relations.length) * 4))),
       numEntities: dataset.entities.length,
       numRelations: dataset.relations.length,
+      filter: o.filterNegatives
+        ? FilterIndex.build(dataset.entities.length, dataset.relations.length, [{ name: 'train', triples: dataset.train.triples }]).handle
+        : undefined,
     };
   }
 
@@ -303,6 +308,9 @@ export function validateTrainOptions(o: TrainOptions, model?: KgeModel): TrainOp
     throw invalidArgument('train', 'optimizer', o.optimizer, "'sgd' in sync mode (the parameter server applies averaged gradients with plain SGD)");
   }
   if (!Number.isInteger(o.seed)) throw invalidArgument('train', 'seed', o.seed, 'an integer');
+  if (o.filterNegatives !== undefined && typeof o.filterNegatives !== 'boolean') {
+    throw invalidArgument('train', 'filterNegatives', o.filterNegatives, 'a boolean');
+  }
   if (o.inThread !== undefined && typeof o.inThread !== 'boolean') throw invalidArgument('train', 'inThread', o.inThread, 'a boolean or undefined');
   if (o.inThread === true && o.mode === 'sync') {
     throw invalidArgument('train', 'inThread', o.inThread, "false in sync mode (the parameter server's barrier is met by pool workers)");
