@@ -8,6 +8,8 @@ import { Bench } from 'tinybench';
 import { cpuSnapshot, foreignCpu } from './foreign.js';
 import { completed, type CaseCompleted, type CaseResult } from './report.js';
 import { median } from './stats.js';
+import { mulberry32 } from '../../src/prng.js';
+export { mulberry32 };
 
 export class CheckFailed extends Error {}
 
@@ -130,17 +132,6 @@ export function mergeRuns(parts: readonly CaseCompleted[]): CaseCompleted {
     checks[k] = typeof v === 'number' ? parts.reduce((n, x) => n + (x.checks[k] as number), 0) : v;
   }
   return completed(first.name, first.group, first.unit, first.better, parts.flatMap((x) => x.samples), params, checks, first.note);
-}
-
-/** Small seeded PRNG, so that a case order is reproducible run to run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function shuffled<T>(xs: readonly T[], rand: () => number): T[] {

@@ -12,10 +12,11 @@
  * manifest written last).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { datasetError, invalidArgument } from '../errors.js';
 import type { Dataset, TripleSplit } from './dataset.js';
+import { writeFileAtomic } from '../atomic-write.js';
 
 const SPLITS = ['train', 'valid', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
@@ -73,24 +74,6 @@ export function writeSplit(dataset: Dataset, dir: string): WrittenSplit {
     };
   }
   return { dir: out, files };
-}
-
-function writeAtomic(path: string, bytes: Buffer): void {
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw datasetError(path, `cannot write the split file (${errnoText(e)})`);
-  }
 }
 
 function errnoText(e: unknown): string {
@@ -215,4 +198,12 @@ export function summaryTable(summary: SplitSummary): string {
     `| **all ${summary.relations} relations** | ${n(summary.triples.train)} | ${n(summary.triples.valid)} | ${n(summary.triples.test)} | ${n(summary.reverseInTrain.test.sameRelation)} |`,
   ];
   return `${rows.join('\n')}\n`;
+}
+
+function writeAtomic(path: string, bytes: Buffer): void {
+  try {
+    writeFileAtomic(path, bytes);
+  } catch (e) {
+    throw datasetError(path, `cannot write the split file (${errnoText(e)})`);
+  }
 }

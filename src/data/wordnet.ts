@@ -79,6 +79,8 @@ import { datasetError, invalidArgument, parseError } from '../errors.js';
 import { buildDataset, type Dataset } from './dataset.js';
 import { writeSplit } from './split-writer.js';
 import type { StringTriple } from './tsv.js';
+import { mulberry32 } from '../prng.js';
+export { mulberry32 };
 
 export type { StringTriple };
 
@@ -391,18 +393,6 @@ export function kCore(numEntities: number, triples: Int32Array, k: number): Uint
     }
   }
   return alive;
-}
-
-/** mulberry32: a small seeded PRNG, floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function checkRule(where: string, rule: WordnetRule): void {

@@ -24,11 +24,12 @@
  * the widths against the model, every file's size and every id-map line,
  * and fails with an error naming the file (and line) that is wrong.
  */
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KgError, datasetError, dimMismatch, invalidArgument, parseError } from '../errors.js';
 import { createModel } from './models/index.js';
+import { writeFileAtomic } from '../atomic-write.js';
 
 export const EMBEDDINGS_FORMAT = 'kgshard-embeddings';
 export const EMBEDDINGS_VERSION = 1;
@@ -327,26 +328,15 @@ function readFloats(path: string, rows: number, width: number): Float32Array {
   }
 }
 
-function writeAtomic(path: string, bytes: Buffer): number {
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw datasetError(path, `cannot write (${errnoText(err)})`);
-  }
-  return bytes.length;
-}
-
 function errnoText(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   return err.code ?? (e instanceof Error ? e.message : String(e));
+}
+
+function writeAtomic(path: string, bytes: Buffer): number {
+  try {
+    return writeFileAtomic(path, bytes);
+  } catch (err) {
+    throw datasetError(path, `cannot write (${errnoText(err)})`);
+  }
 }

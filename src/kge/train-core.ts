@@ -30,6 +30,8 @@ import { dimMismatch, invalidArgument, show } from '../errors.js';
 import { ParameterServer, type PsHandle } from '../ps/server.js';
 import { createModel, newBlock, newBlockGrad, type KgeModel, type ModelShapes } from './models/index.js';
 import { FilterIndex, type FilterHandle } from './filter.js';
+import { mulberry32 } from '../prng.js';
+export { mulberry32 };
 
 export type LossKind = 'logistic' | 'margin';
 export type OptimizerKind = 'sgd' | 'adagrad';
@@ -530,14 +532,3 @@ function sigmoid(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
 
-/** Seeded PRNG (mulberry32): each task's negatives depend only on its seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
