@@ -34,6 +34,7 @@ export { createModel, defineModel, MODEL_NAMES, TransE, DistMult, ComplEx, Rotat
 export { Trainer, DEFAULT_TRAIN, validateTrainOptions } from './kge/trainer.js';
 export { evaluate, createRanker, rankQueries, metricsFromRanks, linkPredictionMetrics } from './kge/eval.js';
 export { FilterIndex } from './kge/filter.js';
+export { EarlyStopping } from './kge/early-stopping.js';
 export { saveEmbeddings, loadEmbeddings, alignEmbeddings } from './kge/embeddings-io.js';
 
 // ---------------------------------------------------------------- types

@@ -19,6 +19,7 @@ import { datasetLine, openDataset } from './dataset.js';
 import { asUsage, bool, choiceFlag, clock, compact, intFlag, numFlag, parseFlags, str, usage, workersFlag, type FlagSpecs } from './flags.js';
 import { evaluateTables, metricsJson, metricsTable, type EvalOutcome } from './metrics.js';
 import { StatusLine, TrainProgress } from './progress.js';
+import { EarlyStopping } from '../kge/early-stopping.js';
 
 /** The model `kgshard train` (and `npm start`) trains when `--model` is not given. */
 export const DEFAULT_MODEL = 'complex';
@@ -310,8 +311,7 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
   const trainer = new Trainer(dataset, o);
   const progress = new TrainProgress(line, o.epochs);
   const validations: Validation[] = [];
-  let best: { epoch: number; mrr: number; entities: Float32Array; relations: Float32Array } | null = null;
-  let sinceBest = 0;
+  const early = new EarlyStopping(plan.patience);
   const stop: { by: 'epochs' | 'early-stopping' | 'time-limit' | 'interrupt' } = { by: 'epochs' };
   let interrupted = false;
   const onSigint = (): void => {
@@ -335,16 +335,12 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
           const outcome = await evaluateOn('valid', tables);
           validations.push({ epoch: done, outcome });
           const mrr = outcome.both.mrr;
-          if (best === null || mrr > best.mrr) {
-            best = { epoch: done, mrr, entities: Float32Array.from(tables.entities), relations: Float32Array.from(tables.relations) };
-            sinceBest = 0;
-          } else {
-            sinceBest++;
-          }
+          const verdict = early.record(done, mrr, tables);
+          const best = early.best()!;
           progress.setPhase('');
-          progress.setExtra(`valid MRR ${mrr.toFixed(4)} (best ${best.mrr.toFixed(4)} @ ${best.epoch})`);
+          progress.setExtra(`valid MRR ${mrr.toFixed(4)} (best ${best.score.toFixed(4)} @ ${best.epoch})`);
           if (!plan.json) progress.note(`epoch ${done}: loss ${report.loss.toFixed(4)}, valid MRR ${mrr.toFixed(4)}, Hits@10 ${outcome.both.hits10.toFixed(4)}`);
-          if (sinceBest >= plan.patience) {
+          if (verdict === 'stop') {
             stop.by = 'early-stopping';
             return 'stop';
           }
@@ -371,11 +367,9 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
   const epochsRun = trainer.epochs.length;
   const tables = trainer.tables();
   // Keep the tables of the best validation (training has ended: no thread writes them now).
-  const kept = best as { epoch: number; mrr: number; entities: Float32Array; relations: Float32Array } | null;
-  if (kept !== null && kept.epoch !== epochsRun) {
-    tables.entities.set(kept.entities);
-    tables.relations.set(kept.relations);
-  }
+  early.restoreBest(tables, epochsRun);
+  const bestSeen = early.best();
+  const kept = bestSeen === null ? null : { epoch: bestSeen.epoch, mrr: bestSeen.score };
 
   let outcome: EvalOutcome | null = null;
   try {
