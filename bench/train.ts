@@ -1,6 +1,6 @@
 /**
  * The `train` suite: kgshard's training throughput beside the PyTorch
- * reference trainer (/work/shared/reference/torch_kge.py), same machine,
+ * reference trainer (torch_kge.py, see KGSHARD_TORCH_SCRIPT below), same machine,
  * same time window, same data.
  *
  * Settings (both sides): the built-in WordNet split, dim 100, batch 1024,
@@ -37,9 +37,11 @@
  *
  *   node dist/bench/train.js [--quick] [--runs N]     # writes bench/results/train.json
  *
- * Environment: KGSHARD_TORCH_PYTHON (default /usr/bin/python3, the
- * interpreter that can `import torch`), KGSHARD_TORCH_SCRIPT (default
- * /work/shared/reference/torch_kge.py).
+ * Environment: KGSHARD_TORCH_SCRIPT, the path of the PyTorch reference
+ * trainer (`torch_kge.py`; without it the reference runs are skipped and the
+ * JSON says so), and KGSHARD_TORCH_PYTHON, an interpreter that can
+ * `import torch` (default `python3`; on Debian, `/usr/bin/python3` with
+ * `python3-torch` installed).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -78,8 +80,8 @@ const TORCH_EPOCHS = 2;
 /** Lines kept of valid.tsv / test.tsv for the reference (its final evaluation is not measured). */
 const TORCH_EVAL_LINES = 8;
 
-const TORCH_PYTHON = process.env['KGSHARD_TORCH_PYTHON'] ?? '/usr/bin/python3';
-const TORCH_SCRIPT = process.env['KGSHARD_TORCH_SCRIPT'] ?? '/work/shared/reference/torch_kge.py';
+const TORCH_PYTHON = process.env['KGSHARD_TORCH_PYTHON'] ?? 'python3';
+const TORCH_SCRIPT = process.env['KGSHARD_TORCH_SCRIPT'] ?? '';
 
 export interface TrainBenchOptions {
   readonly quick: boolean;
@@ -182,6 +184,7 @@ interface TorchProbe {
 }
 
 function probeTorch(): TorchProbe {
+  if (TORCH_SCRIPT === '') return { ok: false, why: 'KGSHARD_TORCH_SCRIPT is not set (the path of the PyTorch reference trainer, torch_kge.py)' };
   if (!existsSync(TORCH_SCRIPT)) return { ok: false, why: `reference script ${TORCH_SCRIPT} not found` };
   const r = spawnSync(TORCH_PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000 });
   if (r.error) return { ok: false, why: `${TORCH_PYTHON}: ${r.error.message}` };
@@ -410,7 +413,7 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
         });
       } else {
         Object.assign(params, {
-          command: `${TORCH_PYTHON} ${torchArgs('DIR', spec.model, spec.threads, 1, budget.torchEpochs).join(' ')}`,
+          command: `$KGSHARD_TORCH_PYTHON ${torchArgs('DIR', spec.model, spec.threads, 1, budget.torchEpochs).join(' ').replace(TORCH_SCRIPT, '$KGSHARD_TORCH_SCRIPT')}`,
           epochs: budget.torchEpochs,
           trainSPerRun: perRun('trainS'),
           epochRatesPerRun: perRun('epochRates'),
@@ -506,7 +509,7 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
       `the reference reads the same train.tsv (written once by writeSplit) with valid.tsv and test.tsv cut to ${TORCH_EVAL_LINES} lines: its final evaluation always runs and is excluded from its figure, so only its wall time changes`,
     );
     if (torch.ok) {
-      notes.push(`reference: ${TORCH_SCRIPT} with ${TORCH_PYTHON} (torch ${torch.version}), ${budget.torchEpochs} epoch(s) per run, killed after ${budget.torchTimeoutS} s`);
+      notes.push(`reference: torch_kge.py ($KGSHARD_TORCH_SCRIPT) with $KGSHARD_TORCH_PYTHON (torch ${torch.version}), ${budget.torchEpochs} epoch(s) per run, killed after ${budget.torchTimeoutS} s`);
       if (budget.torchEpochs === 1) notes.push('--quick: the reference runs 1 epoch, so its figure includes its first (warm-up) epoch, typically 5-10% slower than the next; the full run uses 2');
       notes.push('the reference with 2 threads uses OpenMP with active (spinning) waits: when another process holds a core, a 2-thread epoch can take 10x longer or more (seen here: > 60 s instead of ~6 s); such runs hit the timeout and are listed under failedRuns');
     }
