@@ -11,7 +11,6 @@ import fc from 'fast-check';
 import { check } from '../helpers/prop.js';
 import {
   createModel,
-  defineModel,
   loopGradHeads,
   loopGradTails,
   MODEL_NAMES,
@@ -21,24 +20,8 @@ import {
   type BlockGrad,
   type KgeModel,
 } from '../../src/kge/models/index.js';
+import { userDistMult as userModel } from '../helpers/user-models.js';
 
-/** A user-defined model with no block kernels of its own: DistMult spelled out. */
-const userModel = defineModel({
-  name: 'user-distmult',
-  shapes: (dim) => ({ entityWidth: dim, relationWidth: dim }),
-  score(E, h, R, r, T, t, dim) {
-    let s = 0;
-    for (let k = 0; k < dim; k++) s += E[h + k]! * R[r + k]! * T[t + k]!;
-    return s;
-  },
-  accumulateGrad(E, h, R, r, T, t, dim, coef, gH, gh, gR, gr, gT, gt) {
-    for (let k = 0; k < dim; k++) {
-      gH[gh + k] = gH[gh + k]! + coef * R[r + k]! * T[t + k]!;
-      gR[gr + k] = gR[gr + k]! + coef * E[h + k]! * T[t + k]!;
-      gT[gt + k] = gT[gt + k]! + coef * E[h + k]! * R[r + k]!;
-    }
-  },
-});
 
 const ENT_ROWS = 6;
 const REL_ROWS = 3;

@@ -17,32 +17,12 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { check } from '../helpers/prop.js';
 import { createModel, defineModel, type KgeModel } from '../../src/kge/models/index.js';
+import { squaredTransE } from '../helpers/user-models.js';
 
 const EPS = 1e-5;
 /** One-sided quotients further apart than this mean a kink within EPS: skip. */
 const KINK = 1e-3;
 
-/** A user-defined model: TransE with a squared distance, -||h + r - t||^2. */
-const squaredTransE = defineModel({
-  name: 'transe-squared',
-  shapes: (dim) => ({ entityWidth: dim, relationWidth: dim }),
-  score(E, h, R, r, T, t, dim) {
-    let s = 0;
-    for (let k = 0; k < dim; k++) {
-      const u = E[h + k]! + R[r + k]! - T[t + k]!;
-      s += u * u;
-    }
-    return -s;
-  },
-  accumulateGrad(E, h, R, r, T, t, dim, coef, gH, gh, gR, gr, gT, gt) {
-    for (let k = 0; k < dim; k++) {
-      const g = -2 * coef * (E[h + k]! + R[r + k]! - T[t + k]!);
-      gH[gh + k] = gH[gh + k]! + g;
-      gR[gr + k] = gR[gr + k]! + g;
-      gT[gt + k] = gT[gt + k]! - g;
-    }
-  },
-});
 
 interface Case {
   dim: number;

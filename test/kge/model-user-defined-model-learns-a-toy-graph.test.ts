@@ -9,30 +9,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createModel, defineModel, newBlock, newBlockGrad, type KgeModel } from '../../src/kge/models/index.js';
+import { createModel, newBlock, newBlockGrad, type KgeModel } from '../../src/kge/models/index.js';
 import { rng } from '../helpers/rng.js';
+import { squaredTransE } from '../helpers/user-models.js';
 
-/** TransE with a squared distance, -||h + r - t||^2: what a user might write. */
-const squaredTransE = defineModel({
-  name: 'transe-squared',
-  shapes: (dim) => ({ entityWidth: dim, relationWidth: dim }),
-  score(E, h, R, r, T, t, dim) {
-    let s = 0;
-    for (let k = 0; k < dim; k++) {
-      const u = E[h + k]! + R[r + k]! - T[t + k]!;
-      s += u * u;
-    }
-    return -s;
-  },
-  accumulateGrad(E, h, R, r, T, t, dim, coef, gH, gh, gR, gr, gT, gt) {
-    for (let k = 0; k < dim; k++) {
-      const g = -2 * coef * (E[h + k]! + R[r + k]! - T[t + k]!);
-      gH[gh + k] = gH[gh + k]! + g;
-      gR[gr + k] = gR[gr + k]! + g;
-      gT[gt + k] = gT[gt + k]! - g;
-    }
-  },
-});
 
 const N = 8;
 /** (i, next, i + 1) and (i + 1, prev, i). */

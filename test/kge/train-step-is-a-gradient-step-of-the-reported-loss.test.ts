@@ -13,35 +13,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildDataset } from '../../src/data/dataset.js';
-import { createModel, defineModel, type KgeModel } from '../../src/kge/models/index.js';
+import { createModel, type KgeModel } from '../../src/kge/models/index.js';
 import { TrainContext } from '../../src/kge/train-core.js';
 import { DEFAULT_TRAIN, Trainer } from '../../src/kge/trainer.js';
+import { squaredTransE as squared } from '../helpers/user-models.js';
 
 const rows: [string, string, string][] = [];
 for (let i = 0; i + 1 < 30; i++) rows.push([`e${i}`, 'next', `e${i + 1}`], [`e${i + 1}`, 'prev', `e${i}`]);
 const dataset = buildDataset('chain', { train: rows, valid: [], test: [] });
 
-/** A user model on the default (looped) block kernels: -||h + r - t||^2. */
-const squared = defineModel({
-  name: 'transe-squared',
-  shapes: (dim) => ({ entityWidth: dim, relationWidth: dim }),
-  score(E, h, R, r, T, t, dim) {
-    let s = 0;
-    for (let k = 0; k < dim; k++) {
-      const u = E[h + k]! + R[r + k]! - T[t + k]!;
-      s += u * u;
-    }
-    return -s;
-  },
-  accumulateGrad(E, h, R, r, T, t, dim, coef, gH, gh, gR, gr, gT, gt) {
-    for (let k = 0; k < dim; k++) {
-      const g = -2 * coef * (E[h + k]! + R[r + k]! - T[t + k]!);
-      gH[gh + k] = gH[gh + k]! + g;
-      gR[gr + k] = gR[gr + k]! + g;
-      gT[gt + k] = gT[gt + k]! - g;
-    }
-  },
-});
 
 const models: KgeModel[] = [
   createModel('transe-l1'),
