@@ -222,6 +222,100 @@ export function psPendingLayout(rows: number, dim: number): RegionLayout {
     .build();
 }
 
+// ------------------------------------------------------------ shard mapper
+
+export const MAPPER_MAGIC = magicOf('KGMP');
+export const MAPPER_VERSION = 1;
+
+/**
+ * Words of the scaling policy, as f64s written once by the creator (durations
+ * in milliseconds, booleans as 0/1).
+ */
+export const MAPPER_POLICY = {
+  minShards: 0,
+  maxShards: 1,
+  fillRatioThreshold: 2,
+  underutilizedThreshold: 3,
+  pushLatencyThresholdNs: 4,
+  flushLatencyThresholdUs: 5,
+  cooldownMs: 6,
+  autoScale: 7,
+  latencySampleEvery: 8,
+  minDrainMs: 9,
+  words: 10,
+} as const;
+
+/**
+ * Per-slot record, `words` f64s per slot in the `records` field: the metrics
+ * of the last collection and the lifecycle timestamps (ms on the mapper's
+ * clock). Written only by the holder of the mapper lock.
+ */
+export const MAPPER_RECORD = {
+  fillRatio: 0,
+  eventRate: 1,
+  pushLatencyNs: 2,
+  flushLatencyUs: 3,
+  weight: 4,
+  drainStartedMs: 5,
+  activatedAtMs: 6,
+  draining: 7,
+  words: 8,
+} as const;
+
+/**
+ * Latency counters per slot in the mapper's counter region: slot s uses
+ * counters s * stride + push (every pushed event, and the sampled push
+ * latencies), + flush (sampled flush latencies) and + drain (pushes since the
+ * drain began; never reset by a collection).
+ */
+export const MAPPER_COUNTERS = { push: 0, flush: 1, drain: 2, stride: 3 } as const;
+
+/**
+ * The shard mapper's region for `slots` shard slots. Lifecycle state and the
+ * two selection-table buffers are written under the mapper lock; the
+ * per-slot buffer length, draining flag and producer attachment each have
+ * their own writers and their own lines.
+ */
+export function mapperLayout(slots: number): RegionLayout {
+  return new LayoutBuilder('mapper', MAPPER_MAGIC, MAPPER_VERSION)
+    .field('slots', 'u32', 'creator')
+    .field('ringCapacity', 'u32', 'creator')
+    .field('leaseMs', 'u32', 'creator')
+    .field('initialShards', 'u32', 'creator')
+    .field('policy', 'f64', 'creator', MAPPER_POLICY.words)
+    .line()
+    // Contended by every thread that mutates the mapper.
+    .field('lockWord', 'i32', 'lock-contenders')
+    .field('lockSleepers', 'i32', 'lock-contenders')
+    .line()
+    // Written only by the lock holder.
+    .field('heldToken', 'i32', 'lock-holder')
+    .field('heldSinceMs', 'i32', 'lock-holder')
+    .field('ownerThread', 'i32', 'lock-holder')
+    .field('activeCount', 'i32', 'lock-holder')
+    .field('nextShardId', 'i32', 'lock-holder')
+    .field('tableGen', 'i32', 'lock-holder')
+    .field('lastScalingMs', 'f64', 'lock-holder')
+    .line()
+    // Selection table buffers: buffer b holds [length, entries...] at
+    // b * (slots + 1); an entry packs (slot << 16) | shard id.
+    .field('tables', 'i32', 'lock-holder', 2 * (slots + 1), 64)
+    .line()
+    .field('slotId', 'i32', 'lock-holder', slots, 64)
+    .field('slotState', 'i32', 'lock-holder', slots)
+    .line()
+    .field('records', 'f64', 'lock-holder', slots * MAPPER_RECORD.words, 64)
+    .line()
+    // Ring lengths as last reported (by the router's control loop).
+    .field('bufferLen', 'i32', 'length-reporter', slots, 64)
+    .line()
+    .field('draining', 'i32', 'drain-control', slots, 64)
+    .line()
+    // The producer bound to each slot (producer id + 1; 0 = none), claimed by CAS.
+    .field('attached', 'i32', 'producers', slots, 64)
+    .build();
+}
+
 /**
  * Every layout in the project, instantiated at representative sizes. The
  * layout test runs the checker over all of them, so a new layout joins CI by
@@ -246,5 +340,8 @@ export function allLayouts(): RegionLayout[] {
     psPendingLayout(1, 1),
     psPendingLayout(1000, 200),
     psPendingLayout(7, 3),
+    mapperLayout(1),
+    mapperLayout(64),
+    mapperLayout(1000),
   ];
 }

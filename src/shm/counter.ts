@@ -185,6 +185,29 @@ export class LatencyCounter {
   }
 
   /**
+   * Count `n` events on counter `i` at once (a batch push): the same contract
+   * as `recordEvent`, one `Atomics.add` per 1024 events. `n` is truncated to
+   * an integer; a bad `i` or an `n` below 1 records nothing.
+   *
+   * Chunks of at most 1024 keep the saturation argument of `pinEvents`: a
+   * recorder has at most one add above the cap outstanding, so the word
+   * stays below EVENTS_CAP + 1024 * (threads recording) < 2^32 for fewer
+   * than 64 recording threads.
+   */
+  recordEvents(i: number, n: number): void {
+    if (i >>> 0 !== i || i >= this.counters || !(n >= 1)) return;
+    const idx = this.events0 + i * STRIDE_I32;
+    let left = Math.floor(n);
+    while (left > 0) {
+      const step = left > 1024 ? 1024 : left;
+      left -= step;
+      const old = Atomics.add(this.i32, idx, step);
+      // Over the cap after this add iff old + step > EVENTS_CAP as unsigned.
+      if ((old >>> 0) + step > EVENTS_CAP) this.pinEvents(idx);
+    }
+  }
+
+  /**
    * Add one latency sample to counter `i`: +1 to `count` and +`value` to
    * `sum` as ONE atomic unit (compare-and-swap on the packed u64), so no
    * window ever holds a sample's count without its value or the reverse.
