@@ -316,6 +316,30 @@ export function mapperLayout(slots: number): RegionLayout {
     .build();
 }
 
+export const ROUTER_MAGIC = magicOf('KGRT');
+export const ROUTER_VERSION = 1;
+
+/**
+ * The router's control region: producers waiting for a shard (a count every
+ * producer may bump), and per slot the consumer's stop request (written by
+ * the control loop) and the events the consumer has taken (written by it).
+ */
+export function routerLayout(slots: number): RegionLayout {
+  return new LayoutBuilder('router', ROUTER_MAGIC, ROUTER_VERSION)
+    .field('slots', 'u32', 'creator')
+    .field('eventWords', 'u32', 'creator')
+    .field('maxProducers', 'u32', 'creator')
+    .line()
+    .field('waitingProducers', 'i32', 'producers')
+    .line()
+    .field('stop', 'i32', 'control', slots, 64)
+    .line()
+    .field('running', 'i32', 'consumers', slots, 64)
+    .line()
+    .field('consumed', 'f64', 'consumers', slots, 64)
+    .build();
+}
+
 /**
  * Every layout in the project, instantiated at representative sizes. The
  * layout test runs the checker over all of them, so a new layout joins CI by
@@ -343,5 +367,7 @@ export function allLayouts(): RegionLayout[] {
     mapperLayout(1),
     mapperLayout(64),
     mapperLayout(1000),
+    routerLayout(1),
+    routerLayout(64),
   ];
 }

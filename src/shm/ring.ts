@@ -291,6 +291,15 @@ export class Ring {
     }
   }
 
+  /**
+   * Consumer, worker threads: wait (spin, then `Atomics.wait`) until an
+   * event is queued or `timeoutMs` passes, without taking it. Returns
+   * whether one is queued. On the main thread it only spins briefly.
+   */
+  awaitData(timeoutMs: number): boolean {
+    return this.acquireAny(1) > 0 || this.waitForData(performance.now() + timeoutMs);
+  }
+
   /** Consumer, any thread (the main thread included): `popBlocking` that awaits instead of sleeping. */
   async popAsync(dst: Int32Array, dstEvent: number, max: number, timeoutMs: number): Promise<number> {
     const deadline = performance.now() + timeoutMs;

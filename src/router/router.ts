@@ -1,0 +1,362 @@
+/**
+ * The event router's data path: one single-producer/single-consumer ring per
+ * shard slot, producers bound to shards by the mapper (one producer per
+ * ring at a time), and the consumer's side of a ring.
+ *
+ * Producers live on any thread. A producer binds itself to an Active shard
+ * nobody else produces into (the mapper's least-loaded choice), pushes into
+ * that shard's ring, and checks the shard's state once per push call: when
+ * the shard has started draining, the producer lets go of it (after its
+ * last push there is published) and binds to another. Its events keep
+ * their order within each shard; the drained ring is emptied by its
+ * consumer before the mapper may stop the shard (the mapper's finalize
+ * waits for the producer to let go, the ring to be reported empty and no
+ * push since the drain began).
+ */
+import {
+  allocate,
+  checkHeader,
+  indexOf,
+  offsetOf,
+  routerLayout,
+  type RegionLayout,
+} from '../../native-layout/index.js';
+import { badHandle, invalidArgument, outOfRange } from '../errors.js';
+import { Ring, type RingHandle } from '../shm/ring.js';
+import { ShardMapper, SLOT_ACTIVE, type ShardMapperHandle, type ShardMapperOptions } from './mapper.js';
+import type { ShardMetricsCollector } from './metrics.js';
+
+/** Push status codes (`Producer.status` after a push call). */
+export const PUSH_OK = 0;
+/** The ring was full: fewer events (maybe none) were pushed. */
+export const PUSH_FULL = 1;
+/** A blocking push ran out of time before every event was pushed. */
+export const PUSH_TIMED_OUT = 2;
+/** No Active shard without a producer: nothing was pushed. */
+export const PUSH_UNBOUND = 3;
+export type PushStatus = 0 | 1 | 2 | 3;
+export const PUSH_STATUS_NAMES = ['ok', 'full', 'timed-out', 'unbound'] as const;
+
+export const MAX_PRODUCERS = 0xffff;
+
+export interface RouterOptions extends ShardMapperOptions {
+  /** 32-bit words per event (default 2: an 8-byte event). */
+  eventWords?: number;
+  /** Producer ids are 0..maxProducers-1 (default 64). */
+  maxProducers?: number;
+}
+
+export interface RouterHandle {
+  readonly kind: 'router';
+  readonly sab: SharedArrayBuffer;
+  readonly mapper: ShardMapperHandle;
+  readonly rings: readonly RingHandle[];
+}
+
+export class Router {
+  readonly handle: RouterHandle;
+  readonly mapper: ShardMapper;
+  /** One ring per mapper slot; a slot's ring serves whichever shard occupies the slot. */
+  readonly rings: readonly Ring[];
+  readonly eventWords: number;
+  readonly maxProducers: number;
+  private readonly ctl: Int32Array;
+  private readonly consumedF64: Float64Array;
+  private readonly WAITING: number;
+  private readonly STOP: number;
+  private readonly RUNNING: number;
+  private readonly CONSUMED: number;
+
+  private constructor(handle: RouterHandle, layout: RegionLayout, mapper: ShardMapper, rings: Ring[]) {
+    this.handle = handle;
+    this.mapper = mapper;
+    this.rings = rings;
+    const u32 = new Uint32Array(handle.sab);
+    this.eventWords = u32[indexOf(layout, 'eventWords')]!;
+    this.maxProducers = u32[indexOf(layout, 'maxProducers')]!;
+    this.ctl = new Int32Array(handle.sab);
+    this.consumedF64 = new Float64Array(handle.sab);
+    this.WAITING = indexOf(layout, 'waitingProducers');
+    this.STOP = indexOf(layout, 'stop');
+    this.RUNNING = indexOf(layout, 'running');
+    this.CONSUMED = offsetOf(layout, 'consumed') / 8;
+  }
+
+  /**
+   * Main thread: allocate the mapper (see `ShardMapper.create`), one ring of
+   * `ringCapacity` events per slot (a power of two) and the control region.
+   */
+  static create(options: RouterOptions): Router {
+    const where = 'Router.create';
+    if (options === null || typeof options !== 'object') throw invalidArgument(where, 'options', options, 'an object');
+    const eventWords = options.eventWords ?? 2;
+    if (!Number.isInteger(eventWords) || eventWords < 1 || eventWords > 64) throw outOfRange(where, 'eventWords', eventWords, 1, 64);
+    const maxProducers = options.maxProducers ?? 64;
+    if (!Number.isInteger(maxProducers) || maxProducers < 1 || maxProducers > MAX_PRODUCERS) {
+      throw outOfRange(where, 'maxProducers', maxProducers, 1, MAX_PRODUCERS);
+    }
+    const cap = options.ringCapacity;
+    if (!Number.isInteger(cap) || cap < 2 || (cap & (cap - 1)) !== 0) {
+      throw invalidArgument(where, 'ringCapacity', cap, 'a power of two >= 2');
+    }
+    const { eventWords: _e, maxProducers: _m, ...mapperOptions } = options;
+    const mapper = ShardMapper.create(mapperOptions);
+    const rings: Ring[] = [];
+    for (let s = 0; s < mapper.slots; s++) rings.push(Ring.create({ capacity: cap, slotWords: eventWords }));
+    const layout = routerLayout(mapper.slots);
+    const sab = allocate(layout);
+    const u32 = new Uint32Array(sab);
+    u32[indexOf(layout, 'slots')] = mapper.slots;
+    u32[indexOf(layout, 'eventWords')] = eventWords;
+    u32[indexOf(layout, 'maxProducers')] = maxProducers;
+    const handle: RouterHandle = Object.freeze({
+      kind: 'router',
+      sab,
+      mapper: mapper.handle,
+      rings: Object.freeze(rings.map((r) => r.handle)),
+    });
+    return new Router(handle, layout, mapper, rings);
+  }
+
+  /** Wrap an existing router in any thread; checks every region. */
+  static attach(handle: RouterHandle): Router {
+    const where = 'Router.attach';
+    if (handle === null || typeof handle !== 'object' || handle.kind !== 'router') {
+      throw badHandle(where, "handle.kind must be 'router'", (handle as { kind?: unknown } | null)?.kind);
+    }
+    const mapper = ShardMapper.attach(handle.mapper);
+    if (!Array.isArray(handle.rings) || handle.rings.length !== mapper.slots) {
+      throw badHandle(where, `handle.rings must hold one ring per mapper slot (${mapper.slots})`, handle.rings?.length);
+    }
+    const layout = routerLayout(mapper.slots);
+    checkHeader(handle.sab, layout);
+    return new Router(handle, layout, mapper, handle.rings.map((h) => Ring.attach(h)));
+  }
+
+  /** A producer with id `id` (0..maxProducers-1) for this thread. Each id must be used by one producer object at a time. */
+  producer(id: number): Producer {
+    if (!Number.isInteger(id) || id < 0 || id >= this.maxProducers) throw outOfRange('Router.producer', 'id', id, 0, this.maxProducers - 1);
+    return new Producer(this, id);
+  }
+
+  /** Producers currently waiting for a shard of their own (any thread; may be stale). */
+  waitingProducers(): number {
+    return Atomics.load(this.ctl, this.WAITING);
+  }
+
+  /** @internal producers adjust the waiting count. */
+  addWaiting(delta: number): void {
+    Atomics.add(this.ctl, this.WAITING, delta);
+  }
+
+  /** Ask the consumer of slot `s` to stop once its ring is empty (control loop). */
+  requestStop(s: number, stop = true): void {
+    Atomics.store(this.ctl, this.STOP + s, stop ? 1 : 0);
+  }
+
+  stopRequested(s: number): boolean {
+    return Atomics.load(this.ctl, this.STOP + s) !== 0;
+  }
+
+  /** Whether a consumer is draining slot `s` now (set by the consumer when it starts, cleared when it returns). */
+  consumerRunning(s: number): boolean {
+    return Atomics.load(this.ctl, this.RUNNING + s) !== 0;
+  }
+
+  /** @internal the consumer of slot `s` announces itself. */
+  setConsumerRunning(s: number, running: boolean): void {
+    Atomics.store(this.ctl, this.RUNNING + s, running ? 1 : 0);
+  }
+
+  /**
+   * Events the consumer of slot `s` has taken so far. Written by that
+   * consumer only, as a plain f64 (an aligned 8-byte store); a display
+   * figure, not a synchronisation word.
+   */
+  consumed(s: number): number {
+    return this.consumedF64[this.CONSUMED + s]!;
+  }
+
+  /** @internal the consumer of slot `s` publishes its total. */
+  setConsumed(s: number, total: number): void {
+    this.consumedF64[this.CONSUMED + s] = total;
+  }
+
+  /** Report every occupied slot's ring length to the mapper (before collecting metrics or finalizing drains). */
+  reportLengths(): void {
+    for (let s = 0; s < this.rings.length; s++) {
+      if (this.mapper.idAtSlot(s) >= 0) this.mapper.reportBufferLen(s, this.rings[s]!.size());
+    }
+  }
+}
+
+/**
+ * One producer: binds to a shard of its own and pushes events into its ring.
+ * Use it from one thread. Push calls allocate nothing and never throw; they
+ * return how many events went in and leave the reason in `status`.
+ */
+export class Producer {
+  readonly id: number;
+  /** Status of the last push call (PUSH_*). */
+  status: PushStatus = PUSH_OK;
+  private readonly router: Router;
+  private readonly mapper: ShardMapper;
+  private readonly token: number;
+  private readonly hash: number;
+  private readonly sampleMask: number;
+  private slot = -1;
+  private ring: Ring | undefined;
+  private collector: ShardMetricsCollector | undefined;
+  private calls = 0;
+  private waiting = false;
+  private bindAttempts = 0;
+
+  /** @internal use `Router.producer(id)`. */
+  constructor(router: Router, id: number) {
+    this.router = router;
+    this.mapper = router.mapper;
+    this.id = id;
+    this.token = id + 1;
+    // A fixed mix of the id, so producers spread over the selection table.
+    let h = Math.imul(id ^ 0x5bd1e995, 0x85ebca6b);
+    h ^= h >>> 13;
+    this.hash = Math.imul(h, 0xc2b2ae35) >>> 0;
+    this.sampleMask = this.mapper.policy.latencySampleEvery - 1;
+  }
+
+  /** Slot of the bound shard, or -1. */
+  get boundSlot(): number {
+    return this.slot;
+  }
+
+  /** Id of the bound shard, or -1. */
+  get boundShard(): number {
+    return this.slot < 0 ? -1 : this.mapper.idAtSlot(this.slot);
+  }
+
+  /**
+   * Push `count` events (`eventWords` words each, from event `srcEvent` of
+   * `src`). Returns how many were pushed; `status` says why fewer: PUSH_FULL
+   * (ring full) or PUSH_UNBOUND (no shard available). One push call in
+   * `latencySampleEvery` records its latency per event.
+   */
+  push(src: Int32Array, srcEvent: number, count: number): number {
+    if (!this.ensureBound()) return 0;
+    const sample = (++this.calls & this.sampleMask) === 0;
+    const t0 = sample ? performance.now() : 0;
+    const n = this.ring!.push(src, srcEvent, count);
+    if (n > 0) {
+      this.collector!.recordEvents(n);
+      if (sample) this.collector!.recordLatencySample(((performance.now() - t0) * 1e6) / n);
+    }
+    this.status = n === count ? PUSH_OK : PUSH_FULL;
+    return n;
+  }
+
+  /**
+   * Push all `count` events, waiting for ring space (spinning, then sleeping
+   * in workers) for up to `timeoutMs`, re-checking the binding between
+   * attempts. Returns how many were pushed: all of them with PUSH_OK, fewer
+   * with PUSH_TIMED_OUT (or PUSH_UNBOUND when no shard was available). On
+   * the main thread it never sleeps; keep the timeout short there.
+   */
+  pushBlocking(src: Int32Array, srcEvent: number, count: number, timeoutMs: number): number {
+    const sample = (++this.calls & this.sampleMask) === 0;
+    const t0 = performance.now();
+    const deadline = t0 + timeoutMs;
+    let done = 0;
+    let unbound = false;
+    while (done < count) {
+      if (!this.ensureBound()) {
+        unbound = true;
+        if (performance.now() >= deadline) break;
+        continue;
+      }
+      unbound = false;
+      const n = this.ring!.push(src, srcEvent + done, count - done);
+      if (n > 0) {
+        this.collector!.recordEvents(n);
+        done += n;
+        continue;
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      // Wait for at least one slot (bounded), then re-check the binding.
+      const w = this.ring!.pushBlocking(src, srcEvent + done, 1, Math.min(left, 5));
+      if (w > 0) {
+        this.collector!.recordEvents(w);
+        done += w;
+      }
+    }
+    if (sample && done > 0 && this.collector !== undefined) {
+      this.collector.recordLatencySample(((performance.now() - t0) * 1e6) / done);
+    }
+    this.status = done === count ? PUSH_OK : unbound ? PUSH_UNBOUND : PUSH_TIMED_OUT;
+    return done;
+  }
+
+  /**
+   * Check the binding without pushing: let go of a shard that is no longer
+   * Active. An idle producer should call this now and then (or `release`),
+   * or a drain of its shard waits for it.
+   */
+  refresh(): void {
+    if (this.slot >= 0 && this.mapper.slotState(this.slot) !== SLOT_ACTIVE) this.unbind();
+  }
+
+  /** Let go of the shard (after the last push). The next push binds again. */
+  release(): void {
+    this.unbind();
+    if (this.waiting) {
+      this.waiting = false;
+      this.router.addWaiting(-1);
+    }
+  }
+
+  /*
+   * Bound to an Active shard, or bind now. The per-call cost when bound is
+   * one atomic load of the shard's state. When no shard is free, binding is
+   * retried on every 64th call (binding scans the slots), and the producer
+   * counts itself as waiting, which the control loop reads as demand for a
+   * shard.
+   */
+  private ensureBound(): boolean {
+    const s = this.slot;
+    if (s >= 0) {
+      if (this.mapper.slotState(s) === SLOT_ACTIVE) return true;
+      this.unbind();
+    }
+    if ((this.bindAttempts++ & 63) !== 0 && this.waiting) {
+      this.status = PUSH_UNBOUND;
+      return false;
+    }
+    const slot = this.mapper.bindProducer(this.hash, this.token);
+    if (slot < 0) {
+      if (!this.waiting) {
+        this.waiting = true;
+        this.router.addWaiting(1);
+      }
+      this.status = PUSH_UNBOUND;
+      return false;
+    }
+    if (this.waiting) {
+      this.waiting = false;
+      this.router.addWaiting(-1);
+    }
+    this.bindAttempts = 0;
+    this.slot = slot;
+    this.ring = this.router.rings[slot];
+    this.collector = this.mapper.collectorAtSlot(slot);
+    return true;
+  }
+
+  private unbind(): void {
+    if (this.slot < 0) return;
+    // Every push to this ring has been published (the ring's write index is
+    // stored atomically in push), so a drain that sees us gone sees them.
+    this.mapper.unbindProducer(this.slot, this.token);
+    this.slot = -1;
+    this.ring = undefined;
+    this.collector = undefined;
+  }
+}
