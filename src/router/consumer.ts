@@ -220,6 +220,8 @@ export function drainShard(router: Router, slot: number, options: DrainOptions =
       ring.awaitData(2);
     }
   } finally {
+    // The total moves to the result; a later consumer of this slot starts from 0.
+    router.setConsumed(slot, 0);
     router.setConsumerRunning(slot, false);
   }
   return { slot, shardId, consumed, flushes, traces: verifier?.traces() ?? [], foreign: verifier?.foreign ?? 0 };

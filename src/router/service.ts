@@ -119,6 +119,13 @@ export class RouterService {
     return performance.now() - this.t0;
   }
 
+  /** Events taken by consumers that have already finished (retired shards). */
+  retiredConsumed(): number {
+    let c = 0;
+    for (const d of this.finished) c += d.consumed;
+    return c;
+  }
+
   /** Run one control step now (the loop calls this; tests may too). */
   tick(): Promise<void> {
     this.ticking ??= this.step().finally(() => {

@@ -1,0 +1,388 @@
+/**
+ * The router's load test: producer threads push sequenced events through
+ * the router at a set rate (or flat out) while the service's consumers
+ * drain and verify them and its control loop scales the shards. Returns a
+ * summary that says whether every event arrived exactly once and in order
+ * per producer within each shard.
+ *
+ * Load shapes: `flat` keeps every producer active for the whole run;
+ * `ramp` activates producers one by one up to all of them by mid-run, then
+ * retires them again, so the offered load rises then falls and, with
+ * auto-scaling, the shard count follows it up and back down (each active
+ * producer needs a shard of its own; an idle producer lets go of its shard,
+ * which then shows as idle and is drained).
+ */
+import { Worker } from 'node:worker_threads';
+import hdr from 'hdr-histogram-js';
+import { invalidArgument, outOfRange } from '../errors.js';
+import { verifyDelivery } from './consumer.js';
+import { PUSH_UNBOUND, Router, type Producer } from './router.js';
+import { RouterService, type ScaleEvent } from './service.js';
+import type { ShardMetrics } from './metrics.js';
+
+export type LoadProfile = 'flat' | 'ramp';
+
+export interface LoadTestOptions {
+  /** Logical producers (each binds to a shard of its own). */
+  producers: number;
+  /** Producer threads hosting them (default min(producers, 2)). */
+  threads?: number;
+  /** Shards at the start. */
+  shards: number;
+  minShards: number;
+  maxShards: number;
+  durationMs: number;
+  /** Events per second per producer, or 'max'. */
+  rate: number | 'max';
+  /** Events per push call. */
+  batch: number;
+  autoScale: boolean;
+  profile: LoadProfile;
+  /** Scaling cooldown (ms). */
+  cooldownMs: number;
+  /** Control loop period (ms). */
+  tickMs: number;
+  /** Events per shard ring (a power of two). */
+  ringCapacity: number;
+  /** Called about every 250 ms with the live figures. */
+  onProgress?: (p: LoadProgress) => void;
+  onScaleEvent?: (e: ScaleEvent) => void;
+}
+
+export const DEFAULT_LOADTEST: Omit<LoadTestOptions, 'onProgress' | 'onScaleEvent'> = Object.freeze({
+  producers: 2,
+  shards: 2,
+  minShards: 1,
+  maxShards: 8,
+  durationMs: 5000,
+  rate: 'max',
+  batch: 256,
+  autoScale: false,
+  profile: 'flat',
+  cooldownMs: 500,
+  tickMs: 100,
+  ringCapacity: 1 << 16,
+});
+
+export interface LoadProgress {
+  elapsedMs: number;
+  produced: number;
+  consumed: number;
+  /** Events per second consumed since the last report. */
+  eventsPerS: number;
+  pushLatencyNs: { p50: number; p99: number; p999: number };
+  /** Per live shard: id, state and fill ratio from the last collection. */
+  shards: { id: number; state: string; fill: number }[];
+  activeProducers: number;
+  waitingProducers: number;
+}
+
+export interface LoadTestSummary {
+  events_per_s: number;
+  produced: number;
+  consumed: number;
+  lost: number;
+  duplicated: number;
+  reordered: number;
+  push_latency_ns: { p50: number; p99: number; p999: number; max: number; samples: number };
+  scale_events: { t_ms: number; kind: string; shard: number; reason: string }[];
+  shards_final: number[];
+  shards_max: number;
+  duration_ms: number;
+  producers: number;
+  threads: number;
+  batch: number;
+  rate: number | 'max';
+  profile: LoadProfile;
+  auto_scale: boolean;
+  per_producer: Record<number, { produced: number; consumed: number; lost: number; duplicated: number; reordered: number }>;
+}
+
+/** Shared control words between the main thread and the producer threads. */
+const CTL_STOP = 0;
+const CTL_ACTIVE = 1;
+const CTL_WORDS = 16;
+
+const HIST = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: 3 } as const;
+
+/** Check options (edges only); throws naming the flag-level field and value. */
+export function validateLoadTest(o: LoadTestOptions): void {
+  const where = 'loadtest';
+  const int = (field: string, v: unknown, min: number, max: number): void => {
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw invalidArgument(where, field, v, 'an integer');
+    if (v < min || v > max) throw outOfRange(where, field, v, min, max);
+  };
+  int('producers', o.producers, 1, 1024);
+  if (o.threads !== undefined) int('threads', o.threads, 1, 64);
+  int('shards', o.shards, 1, 1024);
+  int('minShards', o.minShards, 1, 1024);
+  int('maxShards', o.maxShards, 1, 1024);
+  if (o.minShards > o.maxShards) throw invalidArgument(where, 'minShards', o.minShards, `at most maxShards (${o.maxShards})`);
+  if (o.shards < o.minShards || o.shards > o.maxShards) {
+    throw outOfRange(where, 'shards', o.shards, o.minShards, o.maxShards);
+  }
+  int('durationMs', o.durationMs, 1, 3_600_000);
+  if (o.rate !== 'max') {
+    if (typeof o.rate !== 'number' || !Number.isFinite(o.rate) || o.rate <= 0 || o.rate > 1e10) {
+      throw invalidArgument(where, 'rate', o.rate, "'max' or events/s per producer in (0, 1e10]");
+    }
+  }
+  int('batch', o.batch, 1, 65536);
+  int('ringCapacity', o.ringCapacity, 2, 1 << 24);
+  if ((o.ringCapacity & (o.ringCapacity - 1)) !== 0) throw invalidArgument(where, 'ringCapacity', o.ringCapacity, 'a power of two');
+  if (o.batch > o.ringCapacity) throw invalidArgument(where, 'batch', o.batch, `at most the ring capacity (${o.ringCapacity})`);
+  if (typeof o.cooldownMs !== 'number' || !(o.cooldownMs >= 0) || o.cooldownMs > 86_400_000) {
+    throw outOfRange(where, 'cooldownMs', o.cooldownMs, 0, 86_400_000);
+  }
+  int('tickMs', o.tickMs, 1, 60_000);
+  if (o.profile !== 'flat' && o.profile !== 'ramp') throw invalidArgument(where, 'profile', o.profile, "'flat' or 'ramp'");
+}
+
+/** Active producers at `t` of a `duration` run. */
+export function activeProducersAt(profile: LoadProfile, producers: number, tMs: number, durationMs: number): number {
+  if (profile === 'flat') return producers;
+  const half = durationMs / 2;
+  const f = tMs < half ? tMs / half : Math.max(0, (durationMs - tMs) / half);
+  return Math.min(producers, Math.max(1, Math.ceil(f * producers)));
+}
+
+export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSummary> {
+  validateLoadTest(options);
+  const o = options;
+  const threads = Math.min(o.threads ?? Math.min(o.producers, 2), o.producers);
+  const router = Router.create({
+    initialShards: o.shards,
+    ringCapacity: o.ringCapacity,
+    maxProducers: o.producers,
+    policy: { minShards: o.minShards, maxShards: o.maxShards, cooldownMs: o.cooldownMs, autoScale: o.autoScale },
+  });
+  const control = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
+  control[CTL_ACTIVE] = activeProducersAt(o.profile, o.producers, 0, o.durationMs);
+  let lastMetrics: ShardMetrics[] = [];
+  let shardsMax = router.mapper.activeShardCount();
+  const service = await RouterService.start(router, {
+    tickMs: o.tickMs,
+    autoScale: o.autoScale,
+    onScaleEvent: (e) => {
+      shardsMax = Math.max(shardsMax, router.mapper.activeShardCount());
+      o.onScaleEvent?.(e);
+    },
+    onMetrics: (m) => {
+      lastMetrics = m;
+    },
+  });
+
+  const merged = hdr.build(HIST);
+  const window = hdr.build(HIST);
+  const producedLive = new Float64Array(threads);
+  const workers: Worker[] = [];
+  const done: Promise<Record<number, number>>[] = [];
+  for (let t = 0; t < threads; t++) {
+    const ids: number[] = [];
+    for (let p = t; p < o.producers; p += threads) ids.push(p);
+    const w = new Worker(new URL('../../workers/router-producer.js', import.meta.url), {
+      workerData: { handle: router.handle, control, ids, batch: o.batch, rate: o.rate },
+    });
+    workers.push(w);
+    done.push(
+      new Promise((resolve, reject) => {
+        w.on('message', (m: ProducerMessage) => {
+          const h = hdr.decodeFromCompressedBase64(m.histogram);
+          merged.add(h);
+          window.add(h);
+          producedLive[t] = m.produced;
+          if (m.type === 'done') resolve(m.perProducer);
+        });
+        w.once('error', reject);
+        w.once('exit', (code) => reject(new Error(`producer thread ${t} exited with code ${code} before reporting`)));
+      }),
+    );
+  }
+
+  const t0 = performance.now();
+  let lastT = t0;
+  let lastConsumed = 0;
+  const consumedNow = (): number => {
+    let c = 0;
+    for (let s = 0; s < router.mapper.slots; s++) c += router.consumed(s);
+    return c + service.retiredConsumed();
+  };
+  await new Promise<void>((resolve) => {
+    let lastReport = t0;
+    const pace = setInterval(() => {
+      const now = performance.now();
+      const t = now - t0;
+      Atomics.store(control, CTL_ACTIVE, activeProducersAt(o.profile, o.producers, t, o.durationMs));
+      if (now - lastReport >= 250 || t >= o.durationMs) {
+        lastReport = now;
+        const consumed = consumedNow();
+        o.onProgress?.({
+          elapsedMs: t,
+          produced: producedLive.reduce((a, b) => a + b, 0),
+          consumed,
+          eventsPerS: ((consumed - lastConsumed) * 1000) / Math.max(1, now - lastT),
+          pushLatencyNs: percentiles(window.totalCount > 0 ? window : merged),
+          shards: liveShards(router, lastMetrics),
+          activeProducers: Atomics.load(control, CTL_ACTIVE),
+          waitingProducers: router.waitingProducers(),
+        });
+        window.reset();
+        lastConsumed = consumed;
+        lastT = now;
+      }
+      if (t >= o.durationMs) {
+        clearInterval(pace);
+        resolve();
+      }
+    }, 20);
+  });
+  Atomics.store(control, CTL_STOP, 1);
+  let perThread: Record<number, number>[];
+  try {
+    perThread = await Promise.all(done);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  const producing = performance.now() - t0;
+  const result = await service.stop();
+  const elapsed = performance.now() - t0;
+  const produced = new Map<number, number>();
+  for (const rec of perThread) for (const [k, v] of Object.entries(rec)) produced.set(Number(k), v);
+  const v = verifyDelivery(produced, result.traces);
+  const per: LoadTestSummary['per_producer'] = {};
+  for (const [k, [pr, co, lo, du, re]] of Object.entries(v.perProducer)) {
+    per[Number(k)] = { produced: pr, consumed: co, lost: lo, duplicated: du, reordered: re };
+  }
+  const pct = percentiles(merged);
+  return {
+    events_per_s: Math.round((v.consumed * 1000) / Math.max(producing, elapsed > 0 ? producing : 1)),
+    produced: v.produced,
+    consumed: v.consumed,
+    lost: v.lost,
+    duplicated: v.duplicated,
+    reordered: v.reordered,
+    push_latency_ns: { ...pct, max: merged.totalCount > 0 ? merged.maxValue : 0, samples: merged.totalCount },
+    scale_events: result.scaleEvents.map((e) => ({ t_ms: e.tMs, kind: e.kind, shard: e.shard, reason: e.reason })),
+    shards_final: result.shardsFinal,
+    shards_max: shardsMax,
+    duration_ms: Math.round(elapsed),
+    producers: o.producers,
+    threads,
+    batch: o.batch,
+    rate: o.rate,
+    profile: o.profile,
+    auto_scale: o.autoScale,
+    per_producer: per,
+  };
+}
+
+function liveShards(router: Router, metrics: ShardMetrics[]): LoadProgress['shards'] {
+  const fill = new Map(metrics.map((m) => [m.shardId, m.fillRatio]));
+  return router.mapper.allShardIds().map((id) => ({ id, state: router.mapper.shardState(id) ?? 'gone', fill: fill.get(id) ?? 0 }));
+}
+
+function percentiles(h: hdr.Histogram): { p50: number; p99: number; p999: number } {
+  if (h.totalCount === 0) return { p50: 0, p99: 0, p999: 0 };
+  return { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), p999: h.getValueAtPercentile(99.9) };
+}
+
+// ------------------------------------------------------------ producer thread
+
+export interface ProducerThreadInput {
+  control: Int32Array;
+  ids: number[];
+  batch: number;
+  rate: number | 'max';
+}
+
+export type ProducerMessage =
+  | { type: 'progress'; produced: number; histogram: string }
+  | { type: 'done'; produced: number; histogram: string; perProducer: Record<number, number> };
+
+/**
+ * The loop a producer thread runs: for each of its producers that the
+ * schedule makes active, push the next batch of (id, sequence) events,
+ * within the rate; an inactive producer lets go of its shard. Push-call
+ * latencies go into an HDR histogram (every call at batch >= 64, one call
+ * in 64 / batch below, so timing does not dominate small batches). Posts
+ * progress every 250 ms and a final report when told to stop.
+ */
+export function runProducerThread(router: Router, input: ProducerThreadInput, post: (m: ProducerMessage) => void): void {
+  const { control, ids, batch, rate } = input;
+  const n = ids.length;
+  const producers: Producer[] = ids.map((id) => router.producer(id));
+  const seq = new Float64Array(n);
+  const base = new Float64Array(n).fill(-1);
+  const seqAtBase = new Float64Array(n);
+  const buf = new Int32Array(batch * router.eventWords);
+  const hist = hdr.build(HIST);
+  const sampleEvery = Math.max(1, Math.floor(64 / batch));
+  const perMs = rate === 'max' ? Infinity : rate / 1000;
+  let calls = 0;
+  let lastPost = performance.now();
+  const ew = router.eventWords;
+  for (;;) {
+    if (Atomics.load(control, CTL_STOP) !== 0) break;
+    const active = Atomics.load(control, CTL_ACTIVE);
+    let pushedAny = false;
+    const now = performance.now();
+    for (let k = 0; k < n; k++) {
+      const id = ids[k]!;
+      const p = producers[k]!;
+      if (id >= active) {
+        if (base[k]! >= 0) {
+          p.release();
+          base[k] = -1;
+        }
+        continue;
+      }
+      if (base[k]! < 0) {
+        base[k] = now;
+        seqAtBase[k] = seq[k]!;
+      }
+      let want = batch;
+      if (perMs !== Infinity) {
+        const allowed = Math.floor(perMs * (now - base[k]!)) - (seq[k]! - seqAtBase[k]!);
+        if (allowed <= 0) {
+          p.refresh();
+          continue;
+        }
+        if (allowed < want) want = allowed;
+      }
+      const s0 = seq[k]!;
+      for (let i = 0; i < want; i++) {
+        buf[i * ew] = id;
+        buf[i * ew + 1] = (s0 + i) | 0;
+      }
+      const timed = ++calls % sampleEvery === 0;
+      const t0 = timed ? performance.now() : 0;
+      const pushed = p.pushBlocking(buf, 0, want, 20);
+      if (timed && pushed > 0) hist.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1e6)));
+      if (pushed > 0) {
+        seq[k] = s0 + pushed;
+        pushedAny = true;
+      } else if (p.status === PUSH_UNBOUND) {
+        // Waiting for a shard: restart the rate clock when one comes.
+        base[k] = now;
+        seqAtBase[k] = seq[k]!;
+      }
+    }
+    const t = performance.now();
+    if (t - lastPost >= 250) {
+      lastPost = t;
+      post({ type: 'progress', produced: sum(seq), histogram: hdr.encodeIntoCompressedBase64(hist) });
+      hist.reset();
+    }
+    if (!pushedAny) Atomics.wait(control, CTL_WORDS - 1, 0, 0.2);
+  }
+  for (const p of producers) p.release();
+  const perProducer: Record<number, number> = {};
+  for (let k = 0; k < n; k++) perProducer[ids[k]!] = seq[k]!;
+  post({ type: 'done', produced: sum(seq), histogram: hdr.encodeIntoCompressedBase64(hist), perProducer });
+}
+
+function sum(a: Float64Array): number {
+  let s = 0;
+  for (const x of a) s += x;
+  return s;
+}
