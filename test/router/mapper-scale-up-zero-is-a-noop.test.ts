@@ -5,7 +5,7 @@ import { failure, mapper, snapshot, value } from './helpers/mapper.js';
 
 // Reference: scale_up_zero_is_a_noop.
 test('scaleUp(0) succeeds in cooldown and leaves the cooldown stamp alone', () => {
-  const m = mapper(2, { cooldownMs: 60_000 });
+  const m = mapper(2, { maxShards: 8, cooldownMs: 60_000 });
   const hooks = m.testHooks();
   hooks.setLastScalingMs(hooks.now());
   const stamp = hooks.lastScalingMs();

@@ -10,6 +10,7 @@ import { scenario as counter } from './counter.js';
 import { scenario as barrier } from './barrier.js';
 import { scenario as cursor } from './cursor.js';
 import { scenario as ps } from './ps.js';
+import { scenario as router } from './router.js';
 
 export const SCENARIOS: Readonly<Record<string, { long: StressScenario }>> = {
   ring: { long: ring },
@@ -18,4 +19,5 @@ export const SCENARIOS: Readonly<Record<string, { long: StressScenario }>> = {
   barrier: { long: barrier },
   cursor: { long: cursor },
   ps: { long: ps },
+  router: { long: router },
 };
