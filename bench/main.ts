@@ -52,6 +52,14 @@ const SUITES: Record<string, Suite> = {
       return { run: m.runPs, defaultRuns: m.DEFAULT_RUNS };
     },
   },
+  router: {
+    description:
+      'router: selectShard ns/op vs a typed-array read (main thread; worker, table quiet vs rebuilt), route+push events/s (1-2 producers, batch 1/16/256, verified) vs Piscina/postMessage per event (--only select,select-busy,route)',
+    load: async () => {
+      const m = await import('./router.js');
+      return { run: m.runRouter, defaultRuns: m.DEFAULT_RUNS };
+    },
+  },
   eval: {
     description: 'filtered link prediction: WASM/JS kernel GFLOP/s, full built-in test split at dim 200 (target <= 10 s)',
     load: async () => {

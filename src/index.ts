@@ -36,6 +36,23 @@ export { evaluate, createRanker, rankQueries, metricsFromRanks, linkPredictionMe
 export { FilterIndex } from './kge/filter.js';
 export { EarlyStopping } from './kge/early-stopping.js';
 export { saveEmbeddings, loadEmbeddings, alignEmbeddings } from './kge/embeddings-io.js';
+export {
+  ShardMapper,
+  NO_SHARD,
+  WEIGHT_TOLERANCE,
+  MAX_SLOTS,
+  SLOT_FREE,
+  SLOT_PROVISIONING,
+  SLOT_ACTIVE,
+  SLOT_DRAINING,
+  SLOT_STOPPED,
+} from './router/mapper.js';
+export { DEFAULT_SCALING_POLICY, MAX_SHARDS_LIMIT, scalingPolicy, normalizePolicy, validatePolicy } from './router/policy.js';
+export { ShardMetricsCollector, computeWeight, emptyMetrics } from './router/metrics.js';
+export { Router, Producer, PUSH_OK, PUSH_FULL, PUSH_TIMED_OUT, PUSH_UNBOUND, PUSH_STATUS_NAMES, MAX_PRODUCERS } from './router/router.js';
+export { drainShard, SequenceVerifier, verifyDelivery } from './router/consumer.js';
+export { RouterService } from './router/service.js';
+export { runLoadTest, validateLoadTest, activeProducersAt, DEFAULT_LOADTEST } from './router/loadtest.js';
 
 // ---------------------------------------------------------------- types
 export type { KgErrorCode } from './errors.js';
@@ -55,3 +72,18 @@ export type { TrainOptions, EpochReport, TrainHooks } from './kge/trainer.js';
 export type { TrainHyper, LossKind, OptimizerKind, RegKind } from './kge/train-core.js';
 export type { EvaluateOptions, EvaluationResult, RankMetrics, LinkPredictionMetrics, TieRule } from './kge/eval.js';
 export type { Embeddings, LoadedEmbeddings, EmbeddingsConfig } from './kge/embeddings-io.js';
+export type {
+  ShardMapperHandle,
+  ShardMapperOptions,
+  ShardState,
+  ScalingDecision,
+  MapperFailure,
+  MapperResult,
+  MapperTestHooks,
+} from './router/mapper.js';
+export type { ScalingPolicy } from './router/policy.js';
+export type { ShardMetrics } from './router/metrics.js';
+export type { RouterHandle, RouterOptions, PushStatus } from './router/router.js';
+export type { ProducerTrace, DeliveryVerdict, DrainOptions, DrainResult } from './router/consumer.js';
+export type { ScaleEvent, ScaleEventKind, RouterServiceOptions, ServiceResult } from './router/service.js';
+export type { LoadTestOptions, LoadTestSummary, LoadProgress, LoadProfile } from './router/loadtest.js';

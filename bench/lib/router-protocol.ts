@@ -81,7 +81,7 @@ export interface RouteProducerInput {
   readonly warmupRuns: number;
   readonly warmupEvents: number;
   readonly runs: number;
-  /** Give up (throw) after this many consecutive push calls that found no shard to bind to. */
+  /** Give up (throw) when more push calls than this in one run found no shard to bind to. */
   readonly maxUnboundCalls: number;
 }
 

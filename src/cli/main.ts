@@ -9,6 +9,7 @@ import { KgError } from '../errors.js';
 import { datasetCommand } from './dataset.js';
 import { evalCommand } from './eval.js';
 import { isUsageError } from './flags.js';
+import { loadtestCommand } from './loadtest.js';
 import { trainCommand } from './train.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -26,6 +27,9 @@ Commands:
   eval --embeddings DIR   evaluate saved embeddings on a dataset's test split
   dataset [flags]         summarise a dataset; --write DIR writes its split as
                           train.tsv, valid.tsv, test.tsv
+  loadtest [flags]        load-test the event router: events/s, push latency,
+                          shard scaling, and a check that no event was lost,
+                          duplicated or reordered
   bench <suite> [flags]   run a benchmark suite and write bench/results/<suite>.json
                           ('kgshard bench --help' lists the suites)
   help                    show this help
@@ -54,6 +58,8 @@ async function main(argv: string[]): Promise<number> {
       return evalCommand(rest);
     case 'dataset':
       return datasetCommand(rest);
+    case 'loadtest':
+      return loadtestCommand(rest);
     case 'bench': {
       parseArgs({ args: rest, allowPositionals: true, strict: false });
       // The benchmark suites live beside the library in bench/; they are

@@ -43,6 +43,7 @@ import {
 } from '../../native-layout/index.js';
 import { badHandle, invalidArgument, outOfRange } from '../errors.js';
 import { LatencyCounter, type CounterHandle } from '../shm/counter.js';
+import { RING_MAX_CAPACITY } from '../shm/ring.js';
 import { emptyMetrics, ShardMetricsCollector, type ShardMetrics } from './metrics.js';
 import {
   MAX_SHARDS_LIMIT,
@@ -225,12 +226,11 @@ export class ShardMapper {
     if (options === null || typeof options !== 'object') throw invalidArgument(where, 'options', options, 'an object');
     const initial = options.initialShards;
     if (typeof initial !== 'number' || !Number.isInteger(initial)) throw invalidArgument(where, 'initialShards', initial, 'an integer');
-    if (initial < 0 || initial > MAX_SHARDS_LIMIT) throw outOfRange(where, 'initialShards', initial, 0, MAX_SHARDS_LIMIT);
+    if (initial < 0 || initial > MAX_SLOTS) throw outOfRange(where, 'initialShards', initial, 0, MAX_SLOTS);
     const cap = options.ringCapacity;
-    if (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 1) {
-      throw invalidArgument(where, 'ringCapacity', cap, 'a positive integer');
-    }
-    const policy = validatePolicy(normalizePolicy(scalingPolicy(options.policy ?? {}, where), initial), where);
+    if (typeof cap !== 'number' || !Number.isInteger(cap)) throw invalidArgument(where, 'ringCapacity', cap, 'an integer');
+    if (cap < 1 || cap > RING_MAX_CAPACITY) throw outOfRange(where, 'ringCapacity', cap, 1, RING_MAX_CAPACITY);
+    const policy = validatePolicy(normalizePolicy(scalingPolicy(options.policy === undefined ? {} : options.policy, where), initial, where), where);
     const slots = options.slots ?? Math.min(MAX_SLOTS, Math.max(initial, 2 * policy.maxShards + 2));
     if (typeof slots !== 'number' || !Number.isInteger(slots)) throw invalidArgument(where, 'slots', slots, 'an integer');
     if (slots < Math.max(1, initial) || slots > MAX_SLOTS) throw outOfRange(where, 'slots', slots, Math.max(1, initial), MAX_SLOTS);
@@ -356,6 +356,7 @@ export class ShardMapper {
 
   /** State code of slot `s` (SLOT_*): the producer's per-batch check. One atomic load; never throws. */
   slotState(s: number): number {
+    if (!(s >= 0 && s < this.slots)) return SLOT_FREE;
     return Atomics.load(this.i32, this.SLOT_STATE + s) | 0;
   }
 
@@ -795,6 +796,9 @@ export class ShardMapper {
    * attached (and waits until we detach).
    */
   bindProducer(hash: number, token: number): number {
+    if (!Number.isInteger(token) || token === 0 || (token | 0) !== token) {
+      throw invalidArgument('ShardMapper.bindProducer', 'token', token, 'a non-zero 32-bit integer');
+    }
     const slots = this.slots;
     const tries: number[] = [];
     const first = this.selectSlot(hash);

@@ -71,7 +71,11 @@ export function scalingPolicy(partial: Partial<ScalingPolicy> = {}, where = 'sca
  * Return a copy with `maxShards` raised to `minShards` and to
  * `initialShards` when it is below them. Nothing else changes.
  */
-export function normalizePolicy(policy: ScalingPolicy, initialShards = 0): ScalingPolicy {
+export function normalizePolicy(policy: ScalingPolicy, initialShards = 0, where = 'normalizePolicy'): ScalingPolicy {
+  // Only a well-formed maxShards is raised; anything else is left for
+  // validatePolicy to reject rather than silently replaced.
+  integer(where, 'maxShards', policy.maxShards, 1, MAX_SHARDS_LIMIT);
+  integer(where, 'minShards', policy.minShards, 1, MAX_SHARDS_LIMIT);
   let maxShards = policy.maxShards;
   if (maxShards < policy.minShards) maxShards = policy.minShards;
   if (maxShards < initialShards) maxShards = initialShards;

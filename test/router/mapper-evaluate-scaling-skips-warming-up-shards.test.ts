@@ -6,9 +6,9 @@ const idle = { fillRatio: 0.05, eventRate: 0 };
 
 // Reference: freshly_added_shard_skipped_from_evaluate_scaling_warmup.
 test('a shard activated within the cooldown does not vote; the others still decide', () => {
-  const m = mapper(3, { underutilizedThreshold: 0.2, minShards: 1, cooldownMs: 100 });
+  const m = mapper(3, { underutilizedThreshold: 0.2, minShards: 1, cooldownMs: 1000 });
   const hooks = m.testHooks();
-  const old = hooks.now() - 200;
+  const old = hooks.now() - 2000;
   for (const id of [0, 1, 2]) {
     hooks.setLastMetrics(id, idle);
     hooks.setActivatedAtMs(id, old);
@@ -27,7 +27,7 @@ test('a shard activated within the cooldown does not vote; the others still deci
 });
 
 test('a fresh shard changes the count a decision is made with', () => {
-  const m = mapper(4, { underutilizedThreshold: 0.2, minShards: 1, cooldownMs: 100 });
+  const m = mapper(4, { underutilizedThreshold: 0.2, minShards: 1, cooldownMs: 1000 });
   const hooks = m.testHooks();
   for (const id of [0, 1, 2, 3]) hooks.setLastMetrics(id, idle);
   // Initial shards count as activated long ago.
@@ -37,7 +37,7 @@ test('a fresh shard changes the count a decision is made with', () => {
 });
 
 test('shards added by scaleUp start in warm-up: their placeholder metrics cannot force a scale-down', () => {
-  const m = mapper(1, { minShards: 1, maxShards: 4, cooldownMs: 100 });
+  const m = mapper(1, { minShards: 1, maxShards: 4, cooldownMs: 1000 });
   const hooks = m.testHooks();
   hooks.setLastMetrics(0, { fillRatio: 0.5, eventRate: 100 });
   assert.equal(value(m.scaleUp(2)), [1, 2]);
@@ -45,12 +45,12 @@ test('shards added by scaleUp start in warm-up: their placeholder metrics cannot
   // Shards 1 and 2 hold zeroed metrics, which read as idle: 2 of 3.
   assert.equal(m.lastMetrics(1)?.eventRate, 0);
   assert.equal(m.evaluateScaling(), { kind: 'none' });
-  for (const id of [1, 2]) hooks.setActivatedAtMs(id, hooks.now() - 1000);
+  for (const id of [1, 2]) hooks.setActivatedAtMs(id, hooks.now() - 2000);
   assert.equal(m.evaluateScaling(), { kind: 'scale-down', count: 1 });
 });
 
 test('an overloaded fresh shard does not vote for a scale-up either', () => {
-  const m = mapper(3, { minShards: 1, maxShards: 8, cooldownMs: 100 });
+  const m = mapper(3, { minShards: 1, maxShards: 8, cooldownMs: 1000 });
   const hooks = m.testHooks();
   for (const id of [0, 1, 2]) hooks.setLastMetrics(id, { fillRatio: 0.9, eventRate: 10 });
   assert.equal(m.evaluateScaling(), { kind: 'scale-up', count: 1 });

@@ -4,10 +4,10 @@ import type { ShardMapper } from '../../src/router/mapper.js';
 import { mapper, ONE_NS_MS, value } from './helpers/mapper.js';
 
 /** Three shards with shard 1 draining and past its minimum drain time. */
-function drainingOne(minDrainMs = 50): ShardMapper {
+function drainingOne(minDrainMs = 1000): ShardMapper {
   const m = mapper(3, { minShards: 1, maxShards: 4, cooldownMs: ONE_NS_MS, minDrainMs });
   value(m.drainSpecific(1));
-  m.testHooks().setDrainStartedMs(1, m.testHooks().now() - 1000);
+  m.testHooks().setDrainStartedMs(1, m.testHooks().now() - 5000);
   return m;
 }
 
@@ -60,7 +60,7 @@ test('a buffer reported before the drain must be reported empty again', () => {
   const m = mapper(3, { minShards: 1, maxShards: 4, cooldownMs: ONE_NS_MS, minDrainMs: 0 });
   m.metricsCollector(1)!.recordBufferLen(700);
   value(m.drainSpecific(1));
-  m.testHooks().setDrainStartedMs(1, m.testHooks().now() - 1000);
+  m.testHooks().setDrainStartedMs(1, m.testHooks().now() - 5000);
   assert.equal(m.finalizeDraining(), []);
   m.metricsCollector(1)!.recordBufferLen(0);
   assert.equal(m.finalizeDraining(), [1]);
@@ -86,7 +86,7 @@ test('not stopped while a push was counted since the drain began; rearmDrain zer
   assert.is(c.isDraining(), true);
   // Rearming restarts the drain window too: minDrainMs must pass again.
   assert.equal(m.finalizeDraining(), []);
-  hooks.setDrainStartedMs(1, hooks.now() - 1000);
+  hooks.setDrainStartedMs(1, hooks.now() - 5000);
   assert.equal(m.finalizeDraining(), [1]);
 });
 
@@ -97,17 +97,18 @@ test('pushes before the drain are forgotten by the drain itself', () => {
   assert.is(c.pushesSinceDrainStart(), 50);
   value(m.drainSpecific(1));
   assert.is(c.pushesSinceDrainStart(), 0);
-  m.testHooks().setDrainStartedMs(1, m.testHooks().now() - 1000);
+  m.testHooks().setDrainStartedMs(1, m.testHooks().now() - 5000);
   assert.equal(m.finalizeDraining(), [1]);
 });
 
 test('not stopped before minDrainMs has passed since the drain began', () => {
-  const m = mapper(3, { minShards: 1, maxShards: 4, cooldownMs: ONE_NS_MS, minDrainMs: 50 });
+  const m = mapper(3, { minShards: 1, maxShards: 4, cooldownMs: ONE_NS_MS, minDrainMs: 1000 });
   const hooks = m.testHooks();
   value(m.drainSpecific(1));
-  hooks.setDrainStartedMs(1, hooks.now() - 10);
   assert.equal(m.finalizeDraining(), []);
-  hooks.setDrainStartedMs(1, hooks.now() - 60);
+  hooks.setDrainStartedMs(1, hooks.now() - 500);
+  assert.equal(m.finalizeDraining(), []);
+  hooks.setDrainStartedMs(1, hooks.now() - 1100);
   assert.equal(m.finalizeDraining(), [1]);
 });
 
@@ -126,7 +127,7 @@ test('not stopped while a producer is attached; stopped once it unbinds', () => 
   assert.is(m.idAtSlot(slot), 1);
   assert.is(m.attachedProducer(slot), token);
   value(m.drainSpecific(1));
-  hooks.setDrainStartedMs(1, hooks.now() - 1000);
+  hooks.setDrainStartedMs(1, hooks.now() - 5000);
   assert.equal(m.finalizeDraining(), []);
   m.unbindProducer(slot, token + 1); // someone else's token lets nothing go
   assert.is(m.attachedProducer(slot), token);
@@ -146,10 +147,10 @@ test('bindProducer never binds to a draining shard, and one producer per shard',
 });
 
 test('every condition must hold at once', () => {
-  const m = mapper(4, { minShards: 1, maxShards: 4, cooldownMs: ONE_NS_MS, minDrainMs: 50 });
+  const m = mapper(4, { minShards: 1, maxShards: 4, cooldownMs: ONE_NS_MS, minDrainMs: 1000 });
   const hooks = m.testHooks();
   for (const id of [1, 2, 3]) value(m.drainSpecific(id));
-  const long = hooks.now() - 1000;
+  const long = hooks.now() - 5000;
   hooks.setDrainStartedMs(1, long);
   hooks.setDrainStartedMs(2, long);
   // 1: buffer not empty; 2: a push since the drain; 3: too recent.
@@ -169,7 +170,7 @@ test('every condition must hold at once', () => {
 test('only draining shards are finalized; rearmDrain answers false for others', () => {
   const m = mapper(3, { minShards: 1, maxShards: 4, cooldownMs: ONE_NS_MS, minDrainMs: 0 });
   const hooks = m.testHooks();
-  hooks.setDrainStartedMs(0, hooks.now() - 1000);
+  hooks.setDrainStartedMs(0, hooks.now() - 5000);
   assert.equal(m.finalizeDraining(), [], 'an Active shard is never stopped');
   assert.is(m.rearmDrain(0), false);
   assert.is(m.rearmDrain(99), false);

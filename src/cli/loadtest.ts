@@ -1,0 +1,321 @@
+/**
+ * `kgshard loadtest`: run the event router's load test (the library's
+ * `runLoadTest`) and print its summary. This file only reads flags into
+ * LoadTestOptions (checked by the library's `validateLoadTest` before any
+ * work, with its field names turned into flag names), shows the live
+ * figures on a terminal and prints the result; the load test itself,
+ * its checks and its figures are the library's.
+ */
+import { KgError, show } from '../errors.js';
+import {
+  DEFAULT_LOADTEST,
+  runLoadTest,
+  validateLoadTest,
+  type LoadProgress,
+  type LoadTestOptions,
+  type LoadTestSummary,
+} from '../router/loadtest.js';
+import type { ScaleEvent } from '../router/service.js';
+import { asUsage, bool, compact, intFlag, parseFlags, str, usage, type FlagSpecs, type ParsedFlags } from './flags.js';
+import { StatusLine } from './progress.js';
+
+const C = 'loadtest';
+
+const FLAGS: FlagSpecs = {
+  producers: { type: 'string' },
+  shards: { type: 'string' },
+  'min-shards': { type: 'string' },
+  'max-shards': { type: 'string' },
+  duration: { type: 'string' },
+  rate: { type: 'string' },
+  batch: { type: 'string' },
+  'auto-scale': { type: 'boolean' },
+  profile: { type: 'string' },
+  cooldown: { type: 'string' },
+  tick: { type: 'string' },
+  threads: { type: 'string' },
+  'ring-capacity': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** LoadTestOptions field → flag, so the library's validation errors name the flag. */
+const FIELD_FLAGS: Readonly<Record<string, string>> = {
+  producers: '--producers',
+  threads: '--threads',
+  shards: '--shards',
+  minShards: '--min-shards',
+  maxShards: '--max-shards',
+  durationMs: '--duration',
+  rate: '--rate',
+  batch: '--batch',
+  autoScale: '--auto-scale',
+  profile: '--profile',
+  cooldownMs: '--cooldown',
+  tickMs: '--tick',
+  ringCapacity: '--ring-capacity',
+};
+
+/** Fields the flags give as durations (the library takes milliseconds). */
+const MS_FIELDS = new Set(['durationMs', 'cooldownMs', 'tickMs']);
+
+const D = DEFAULT_LOADTEST;
+
+export function loadtestHelp(): string {
+  return `Usage: kgshard loadtest [flags]
+
+Load-test the event router: producer threads push sequenced events through
+the shards while a consumer per shard drains and checks them and the control
+loop scales the shards. Reports events/s, push latency and whether every
+event arrived exactly once and in order (per producer within each shard).
+
+Load:
+  --producers N           logical producers; each needs a shard of its own,
+                          the others wait for one (default ${D.producers})
+  --threads N             producer threads hosting them, at most --producers
+                          (default min(producers, 2))
+  --rate R                events/s per producer: a number (2000000, 2e6),
+                          with a k, M or G suffix (500k, 2M), or max
+                          (default ${String(D.rate)})
+  --batch N               events per push call (default ${D.batch})
+  --profile flat|ramp     flat: every producer all the run; ramp: producers
+                          join one by one up to all at mid-run, then leave
+                          (default ${D.profile})
+  --duration D            run time: 5 (seconds), 5s, 500ms, 1m (default ${fmtMs(D.durationMs)})
+Shards:
+  --shards N              shards at the start (default ${D.shards})
+  --min-shards N          fewest shards scaling may leave (default ${D.minShards})
+  --max-shards N          most shards scaling may create (default ${D.maxShards})
+  --auto-scale            let the control loop add and drain shards
+                          (default off)
+  --cooldown D            least time between two scaling actions (default ${fmtMs(D.cooldownMs)})
+  --tick D                control loop period (default ${fmtMs(D.tickMs)})
+  --ring-capacity N       events per shard ring, a power of two (default ${D.ringCapacity})
+Output:
+  --json                  print the summary as one JSON object
+  -h, --help              show this help
+
+On a terminal, stderr shows a live line (elapsed time, events/s, push latency
+p50/p99/p999, each shard's ring fill, active/waiting producers) and one line
+per scale event; otherwise the run is quiet. Exit code 0 when nothing was
+lost, duplicated or reordered, 1 when something was (or on a failure), 2 for
+a bad flag.
+`;
+}
+
+interface LoadTestPlan {
+  readonly options: LoadTestOptions;
+  readonly json: boolean;
+}
+
+/** Read and check every flag (the library's validation included); throws usage errors (exit code 2). */
+export function planLoadTest(args: readonly string[]): LoadTestPlan | 'help' {
+  const flags = parseFlags(C, args, FLAGS);
+  if (bool(flags, 'help')) return 'help';
+  // Ranges are the library's (validateLoadTest below); here only the form.
+  const int = (name: string, def: number): number => intFlag(C, flags, name, def, -Infinity, Infinity);
+  const threadsRaw = str(flags, 'threads');
+  const options: LoadTestOptions = {
+    producers: int('producers', D.producers),
+    ...(threadsRaw !== undefined ? { threads: int('threads', 0) } : {}),
+    shards: int('shards', D.shards),
+    minShards: int('min-shards', D.minShards),
+    maxShards: int('max-shards', D.maxShards),
+    durationMs: durationFlag(flags, 'duration', D.durationMs),
+    rate: rateFlag(flags, D.rate),
+    batch: int('batch', D.batch),
+    autoScale: bool(flags, 'auto-scale') || D.autoScale,
+    profile: (str(flags, 'profile') ?? D.profile) as LoadTestOptions['profile'],
+    cooldownMs: durationFlag(flags, 'cooldown', D.cooldownMs),
+    tickMs: durationFlag(flags, 'tick', D.tickMs),
+    ringCapacity: int('ring-capacity', D.ringCapacity),
+  };
+  try {
+    validateLoadTest(options);
+  } catch (e) {
+    if (e instanceof KgError) throw usage(flagError(e, flags));
+    throw e;
+  }
+  return { options, json: bool(flags, 'json') };
+}
+
+/** A library validation error restated with the flag's name and the value as given. */
+function flagError(e: KgError, flags: ParsedFlags): KgError {
+  const field = typeof e.details['field'] === 'string' ? e.details['field'] : '';
+  const flag = FIELD_FLAGS[field];
+  if (flag === undefined) return e;
+  const name = flag.slice(2);
+  const raw = str(flags, name);
+  const value = e.details['value'];
+  const ms = MS_FIELDS.has(field);
+  let got: string;
+  if (raw === undefined) got = `${ms && typeof value === 'number' ? fmtMs(value) : show(value)} (the default)`;
+  else if (!ms && typeof value === 'number' && String(value) === raw.trim()) got = String(value);
+  else got = JSON.stringify(raw);
+  let must: string;
+  if (e.code === 'E_OUT_OF_RANGE' && typeof e.details['min'] === 'number' && typeof e.details['max'] === 'number') {
+    const [min, max] = [e.details['min'], e.details['max']];
+    must = ms ? `in [${fmtMs(min)}, ${fmtMs(max)}]` : `in [${min}, ${max}]`;
+    if (field === 'shards') must += ' (--min-shards to --max-shards)';
+  } else if (ms && e.details['expected'] === 'an integer') {
+    must = 'a whole number of milliseconds';
+  } else {
+    must = String(e.details['expected'] ?? 'valid');
+  }
+  // Other fields the condition names (`at most maxShards (2)`) become flags too.
+  must = must.replace(/\b(minShards|maxShards|durationMs|cooldownMs|tickMs|ringCapacity)\b/g, (f) => FIELD_FLAGS[f] ?? f);
+  return new KgError(e.code, `${C}: ${flag} must be ${must}, got ${got}`, { ...e.details, flag });
+}
+
+const NUMBER = '[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?';
+const DURATION_RE = new RegExp(`^(${NUMBER})(ms|s|m|h)?$`);
+const RATE_RE = new RegExp(`^(${NUMBER})([kKMG]?)$`);
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const RATE_MULT: Readonly<Record<string, number>> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9 };
+
+/** `5` (seconds), `5s`, `500ms`, `1m`, `1h` → milliseconds; `def` (ms) when absent. */
+function durationFlag(flags: ParsedFlags, name: string, def: number): number {
+  const raw = str(flags, name);
+  if (raw === undefined) return def;
+  const m = DURATION_RE.exec(raw.trim());
+  if (m === null) throw usage(malformed(`--${name}`, raw, 'a duration such as 5 (seconds), 5s, 500ms or 1m'));
+  const ms = Number(m[1]) * UNIT_MS[m[2] ?? 's']!;
+  if (!Number.isFinite(ms)) throw usage(malformed(`--${name}`, raw, 'a duration such as 5 (seconds), 5s, 500ms or 1m'));
+  // 1.1s is 1100 ms, not 1100.0000000000002.
+  return Math.round(ms * 1e6) / 1e6;
+}
+
+/** `max`, or events/s: `2000000`, `2e6`, `2M`, `500k`; `def` when absent. */
+function rateFlag(flags: ParsedFlags, def: number | 'max'): number | 'max' {
+  const raw = str(flags, 'rate');
+  if (raw === undefined) return def;
+  const s = raw.trim();
+  if (s === 'max') return 'max';
+  const m = RATE_RE.exec(s);
+  const n = m === null ? NaN : Number(m[1]) * RATE_MULT[m[2]!]!;
+  if (!Number.isFinite(n)) throw usage(malformed('--rate', raw, "'max' or events/s per producer such as 2000000, 2e6, 2M or 500k"));
+  return n;
+}
+
+function malformed(flag: string, raw: string, expected: string): KgError {
+  return new KgError('E_INVALID_ARGUMENT', `${C}: ${flag} must be ${expected}, got ${JSON.stringify(raw)}`, { flag, value: raw, expected });
+}
+
+// ------------------------------------------------------------ display
+
+/** Milliseconds as the flags write them: 1h, 1m, 5s, 1.5s, 500ms. */
+export function fmtMs(ms: number): string {
+  if (ms !== 0 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms !== 0 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000) return `${+(ms / 1000).toFixed(3)}s`;
+  return `${+ms.toFixed(3)}ms`;
+}
+
+/** Nanoseconds in a readable unit: 851ns, 3.0us, 437us, 13.0ms, 1.20s. */
+export function fmtNs(ns: number): string {
+  if (ns < 1e3) return `${Math.round(ns)}ns`;
+  if (ns < 1e4) return `${(ns / 1e3).toFixed(1)}us`;
+  if (ns < 1e6) return `${Math.round(ns / 1e3)}us`;
+  if (ns < 1e7) return `${(ns / 1e6).toFixed(1)}ms`;
+  if (ns < 1e9) return `${Math.round(ns / 1e6)}ms`;
+  return `${(ns / 1e9).toFixed(2)}s`;
+}
+
+/** The live line: `1.2s/5s 105M ev/s push p50 851ns p99 3.0us p999 437us shards 0:45% 1:12% 3:draining producers 2 active 0 waiting`. */
+export function progressText(p: LoadProgress, durationMs: number): string {
+  const secs = (ms: number): string => `${(Math.min(ms, durationMs) / 1000).toFixed(1)}s`;
+  const l = p.pushLatencyNs;
+  const shards = p.shards.map((s) => `${s.id}:${s.state === 'active' ? `${Math.round(s.fill * 100)}%` : s.state}`).join(' ');
+  return [
+    `${secs(p.elapsedMs)}/${fmtMs(durationMs)}`,
+    `${compact(p.eventsPerS)} ev/s`,
+    // All zero: no push was timed in this window yet (recorded latencies are >= 1 ns).
+    l.p50 === 0 && l.p99 === 0 && l.p999 === 0 ? 'push -' : `push p50 ${fmtNs(l.p50)} p99 ${fmtNs(l.p99)} p999 ${fmtNs(l.p999)}`,
+    `shards ${shards === '' ? '-' : shards}`,
+    `producers ${p.activeProducers} active ${p.waitingProducers} waiting`,
+  ].join(' ');
+}
+
+/** `+ 1.234s activate shard 3 (waiting-producers)`. */
+export function scaleEventText(e: ScaleEvent): string {
+  return `+ ${(e.tMs / 1000).toFixed(3)}s ${e.kind} shard ${e.shard} (${e.reason})`;
+}
+
+/** Live figures on a terminal (a rewritten status line, scale events above it); nothing off one. */
+export class LoadTestProgress {
+  private readonly line: StatusLine;
+  private readonly durationMs: number;
+
+  constructor(line: StatusLine, durationMs: number) {
+    this.line = line;
+    this.durationMs = durationMs;
+  }
+
+  start(): void {
+    this.line.set(`0.0s/${fmtMs(this.durationMs)} starting`);
+  }
+
+  progress(p: LoadProgress): void {
+    const text = progressText(p, this.durationMs);
+    // The last report comes as the producers stop; the consumers then empty the rings and the traces are checked.
+    this.line.set(p.elapsedMs >= this.durationMs ? `${text} - checking delivery` : text);
+  }
+
+  scaleEvent(e: ScaleEvent): void {
+    this.line.note(scaleEventText(e));
+  }
+
+  stop(): void {
+    this.line.clear();
+  }
+}
+
+/** The human summary printed at the end. */
+export function summaryText(s: LoadTestSummary): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const l = s.push_latency_ns;
+  const kinds = new Map<string, number>();
+  for (const e of s.scale_events) kinds.set(e.kind, (kinds.get(e.kind) ?? 0) + 1);
+  const byKind = [...kinds].map(([k, c]) => `${c} ${k}`).join(', ');
+  const ok = s.lost === 0 && s.duplicated === 0 && s.reordered === 0;
+  const rows: [string, string][] = [
+    ['events/s', n(s.events_per_s)],
+    ['produced', n(s.produced)],
+    ['consumed', n(s.consumed)],
+    ['lost', n(s.lost)],
+    ['duplicated', n(s.duplicated)],
+    ['reordered', n(s.reordered)],
+    ['push latency', l.samples === 0 ? '- (no push was timed)' : `p50 ${fmtNs(l.p50)}  p99 ${fmtNs(l.p99)}  p999 ${fmtNs(l.p999)}  max ${fmtNs(l.max)}  (${n(l.samples)} samples)`],
+    ['scale events', `${s.scale_events.length}${byKind === '' ? '' : ` (${byKind})`}`],
+    ['final shards', `${s.shards_final.length === 0 ? '-' : s.shards_final.join(', ')} (at most ${s.shards_max} at once)`],
+    ['result', ok ? 'ok: every event arrived exactly once and in order' : 'FAILED: events were lost, duplicated or reordered'],
+  ];
+  const head =
+    `loadtest: ${s.producers} producer${s.producers === 1 ? '' : 's'} on ${s.threads} thread${s.threads === 1 ? '' : 's'}, ` +
+    `${s.profile}, rate ${s.rate === 'max' ? 'max' : `${compact(s.rate)}/s`} each, batch ${s.batch}, ` +
+    `auto-scale ${s.auto_scale ? 'on' : 'off'}, ${(s.duration_ms / 1000).toFixed(2)} s`;
+  const w = Math.max(...rows.map((r) => r[0].length));
+  return `${head}\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+}
+
+export async function loadtestCommand(args: readonly string[]): Promise<number> {
+  const plan = asUsage(() => planLoadTest(args));
+  if (plan === 'help') {
+    process.stdout.write(loadtestHelp());
+    return 0;
+  }
+  const progress = new LoadTestProgress(new StatusLine(process.stderr), plan.options.durationMs);
+  progress.start();
+  let summary: LoadTestSummary;
+  try {
+    summary = await runLoadTest({
+      ...plan.options,
+      onProgress: (p) => progress.progress(p),
+      onScaleEvent: (e) => progress.scaleEvent(e),
+    });
+  } finally {
+    progress.stop();
+  }
+  process.stdout.write(plan.json ? `${JSON.stringify(summary)}\n` : summaryText(summary));
+  return summary.lost === 0 && summary.duplicated === 0 && summary.reordered === 0 ? 0 : 1;
+}

@@ -1,0 +1,44 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { kgshard } from './kgshard-cli.js';
+
+// Each case: the arguments and what the one stderr line must say (the flag and the value).
+const USAGE: [string[], RegExp][] = [
+  [['--producers', '0'], /E_OUT_OF_RANGE: loadtest: --producers must be in \[1, 1024\], got 0$/],
+  [['--producers', '2.5'], /--producers must be an integer, got "2\.5"/],
+  [['--batch', 'abc'], /--batch must be an integer, got "abc"/],
+  [['--batch', '0'], /--batch must be in \[1, 65536\], got 0/],
+  [['--rate', '-5'], /--rate must be 'max' or events\/s per producer.*, got -5$/],
+  [['--rate', 'fast'], /--rate must be 'max' or events\/s per producer.*, got "fast"$/],
+  [['--profile', 'zigzag'], /--profile must be 'flat' or 'ramp', got "zigzag"/],
+  [['--min-shards', '5', '--max-shards', '2'], /--min-shards must be at most --max-shards \(2\), got 5$/],
+  [['--shards', '9', '--max-shards', '4'], /--shards must be in \[1, 4\] .*got 9$/],
+  [['--max-shards', '1'], /--shards must be in \[1, 1\] .*got 2 \(the default\)$/],
+  [['--duration', '0'], /--duration must be in \[1ms, 1h\], got "0"$/],
+  [['--duration', 'soon'], /--duration must be a duration such as 5 \(seconds\), 5s, 500ms or 1m, got "soon"$/],
+  [['--tick', '0.5ms'], /--tick must be a whole number of milliseconds, got "0\.5ms"$/],
+  [['--cooldown', '-1s'], /--cooldown must be in \[0ms, 24h\], got "-1s"$/],
+  [['--threads', '0'], /--threads must be in \[1, 64\], got 0$/],
+  [['--ring-capacity', '1000'], /--ring-capacity must be a power of two, got 1000$/],
+  [['--batch', '2048', '--ring-capacity', '1024'], /--batch must be at most the ring capacity \(1024\), got 2048$/],
+  [['--frobnicate'], /E_USAGE: loadtest: unknown flag --frobnicate/],
+  [['--producers'], /--producers needs a value/],
+  [['stray'], /unexpected argument "stray"/],
+];
+
+test('bad loadtest flags: exit code 2 before any work, one stderr line naming the flag and the value, nothing on stdout', () => {
+  for (const [args, pattern] of USAGE) {
+    // A half-hour run first: were a bad flag caught only once the load test had
+    // started, the command would not return (a flag given twice keeps its last value).
+    const r = kgshard('loadtest', '--duration', '30m', ...args);
+    const what = `loadtest ${args.join(' ')}`;
+    assert.is(r.code, 2, `${what}: exit code (stderr: ${r.err})`);
+    assert.is(r.out, '', `${what}: stdout`);
+    const lines = r.err.trimEnd().split('\n');
+    assert.is(lines.length, 1, `${what}: ${r.err}`);
+    assert.match(lines[0]!, /^kgshard: E_[A-Z_]+: loadtest: /, what);
+    assert.match(lines[0]!, pattern, what);
+  }
+});
+
+test.run();
