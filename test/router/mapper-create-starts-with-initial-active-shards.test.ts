@@ -81,7 +81,8 @@ test('bad creation options are refused, naming the field and the value', () => {
   const create = (o: Partial<ShardMapperOptions>) => () => ShardMapper.create({ initialShards: 2, ringCapacity: 1024, ...o });
   assert.match(errorText(create({ initialShards: -1 })), /^E_OUT_OF_RANGE: ShardMapper\.create: initialShards must be in \[0, 4096\], got -1$/);
   assert.match(errorText(create({ initialShards: 1.5 })), /^E_INVALID_ARGUMENT: ShardMapper\.create: initialShards must be an integer, got 1\.5$/);
-  assert.match(errorText(create({ ringCapacity: 0 })), /^E_INVALID_ARGUMENT: .*ringCapacity must be a positive integer, got 0$/);
+  assert.match(errorText(create({ ringCapacity: 0 })), /^E_OUT_OF_RANGE: .*ringCapacity must be in \[1, 67108864\], got 0$/);
+  assert.match(errorText(create({ ringCapacity: 2 ** 32 })), /ringCapacity must be in \[1, 67108864\], got 4294967296$/);
   assert.match(errorText(create({ ringCapacity: 10.5 })), /ringCapacity .*got 10\.5$/);
   assert.match(errorText(create({ initialShards: 4, slots: 3 })), /^E_OUT_OF_RANGE: .*slots must be in \[4, 4096\], got 3$/);
   assert.match(errorText(create({ slots: 1.5 })), /^E_INVALID_ARGUMENT: .*slots must be an integer, got 1\.5$/);
