@@ -113,7 +113,7 @@ export function validateLoadTest(o: LoadTestOptions): void {
     if (v < min || v > max) throw outOfRange(where, field, v, min, max);
   };
   int('producers', o.producers, 1, 1024);
-  if (o.threads !== undefined) int('threads', o.threads, 1, 64);
+  if (o.threads !== undefined) int('threads', o.threads, 1, Math.min(64, o.producers));
   int('shards', o.shards, 1, 1024);
   int('minShards', o.minShards, 1, 1024);
   int('maxShards', o.maxShards, 1, 1024);
@@ -131,6 +131,11 @@ export function validateLoadTest(o: LoadTestOptions): void {
   int('ringCapacity', o.ringCapacity, 2, 1 << 24);
   if ((o.ringCapacity & (o.ringCapacity - 1)) !== 0) throw invalidArgument(where, 'ringCapacity', o.ringCapacity, 'a power of two');
   if (o.batch > o.ringCapacity) throw invalidArgument(where, 'batch', o.batch, `at most the ring capacity (${o.ringCapacity})`);
+  // Every mapper slot (2 x maxShards + 2) gets its ring up front.
+  const ringBytes = (2 * o.maxShards + 2) * o.ringCapacity * 8;
+  if (ringBytes > 4 * 2 ** 30) {
+    throw invalidArgument(where, 'ringCapacity', o.ringCapacity, `small enough that (2 x maxShards + 2) rings of 8-byte events fit in 4 GiB (maxShards ${o.maxShards})`);
+  }
   if (typeof o.cooldownMs !== 'number' || !(o.cooldownMs >= 0) || o.cooldownMs > 86_400_000) {
     throw outOfRange(where, 'cooldownMs', o.cooldownMs, 0, 86_400_000);
   }
@@ -255,7 +260,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
   }
   const pct = percentiles(merged);
   return {
-    events_per_s: Math.round((v.consumed * 1000) / Math.max(producing, elapsed > 0 ? producing : 1)),
+    events_per_s: Math.round((v.consumed * 1000) / Math.max(1, producing)),
     produced: v.produced,
     consumed: v.consumed,
     lost: v.lost,

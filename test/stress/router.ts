@@ -7,7 +7,8 @@
  * each shard.
  *
  * Options: threads (producer threads), producers (per thread), events (per
- * producer), maxBatch, churnMs (ms between scale actions), duration
+ * producer, at least), maxBatch, churnMs (ms between scale actions),
+ * minChurn (scale actions before the producers may stop), duration
  * (seconds; producers stop early when it passes), seed.
  */
 import { verifyDelivery } from '../../src/router/consumer.js';
@@ -23,6 +24,8 @@ export const scenario: StressScenario = async (opts): Promise<StressReport> => {
   const events = opt(opts, 'events', 20_000_000);
   const maxBatch = opt(opts, 'maxBatch', 300);
   const churnMs = opt(opts, 'churnMs', 40);
+  const minChurn = opt(opts, 'minChurn', 10);
+  const control = new Int32Array(new SharedArrayBuffer(64));
   const duration = opt(opts, 'duration', 60);
   const seed = opt(opts, 'seed', (Date.now() & 0x7fffffff) >>> 0);
   const producers = threads * perThread;
@@ -42,6 +45,7 @@ export const scenario: StressScenario = async (opts): Promise<StressReport> => {
       maxBatch,
       seed: seed + t,
       deadline,
+      control,
     };
     return runWorker<PusherReport>('router-pusher', input, (duration + 120) * 1000);
   });
@@ -63,7 +67,9 @@ export const scenario: StressScenario = async (opts): Promise<StressReport> => {
       const id = ids[(seed + k) % ids.length];
       if (id !== undefined && svc.drainShard(id)) drains++;
     }
+    if (k >= minChurn) Atomics.store(control, 0, 1);
   }
+  Atomics.store(control, 0, 1);
   const reports = await all;
   const result = await svc.stop();
   const produced = new Map<number, number>();
