@@ -415,7 +415,8 @@ async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
           warmupRuns: r.warmupRuns,
           warmupEvents,
           runs: 1,
-          maxUnboundCalls: 1_000_000,
+          maxUnboundCalls: 5,
+          blockTimeoutMs: 1000,
         };
         return start<RouteProducerResult>('router-producer', input);
       }),
@@ -479,7 +480,8 @@ async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
       warmupRuns: r.warmupRuns,
       warmupEventsPerRun: warmupEvents,
       how:
-        'producer workers: Router.attach(handle).producer(id).push(staging, done, n) spinning while full (metrics recorded by the producer: events every call, a latency sample every 64th); ' +
+        'producer workers: Router.attach(handle).producer(id).push(staging, 0, batch), and pushBlocking(staging, done, batch - done) for what a full ring refused ' +
+        '(metrics recorded by the producer on every call: events, and a latency sample every 64th call); ' +
         `consumer workers: drainShard(router, slot, {batch: ${r.consumerBatch}, verify: true}) until stopped`,
       timing: "producers' clocks from a shared start line until their ring is seen empty after the last push; figure = all producers' events / slowest producer's time",
       msPerRun: ms.map(round2),
@@ -496,7 +498,7 @@ async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
       foreign: drs.reduce((n, d) => n + d.foreign, 0),
       eventsCountedByMetrics: counted,
       pushCalls: prs.reduce((n, x) => n + x.pushCalls, 0),
-      pushCallsFull: prs.reduce((n, x) => n + x.fullCalls, 0),
+      batchesThatWaitedForRoom: prs.reduce((n, x) => n + x.fullCalls, 0),
       consumerFlushes: drs.reduce((n, d) => n + d.flushes, 0),
       starvedRuns: starved(prs.flatMap((x) => x.cpus), Math.min(2, 2 * P)),
     },
@@ -529,7 +531,7 @@ async function postMessageCase(name: string, events: number, warmupEvents: numbe
       timing: "consumer's clock, shared start line -> last message handled",
       processCpusPerRun: c.cpus.map(round2),
     },
-    { eventsMoved: total, outOfOrder: c.mismatches, checksumOk: true, starvedRuns: starved(c.cpus, 2) },
+    { eventsMoved: total, outOfOrder: c.mismatches, checksumOk: true },
   );
 }
 
@@ -715,6 +717,18 @@ export async function runRouter(o: SuiteOptions): Promise<SuiteOutput> {
     'route_vs_piscina is against the tuned Piscina setting (the same baseline as the shm suite\'s ring_vs_piscina); route_vs_piscina_defaults against Piscina\'s defaults.',
     '2 producers run 2 producer + 2 consumer threads, all spinning or polling, on this 2-core machine: the 2-producer figure measures oversubscription as much as the router.',
   );
+  const sel = cases.find((c): c is CaseCompleted => c.state === 'completed' && c.name === SELECT);
+  if (sel !== undefined && sel.spreadPct > 30) {
+    notes.push(
+      `select_shard runs spread by ${sel.spreadPct.toFixed(0)}% (min ${sel.min.toFixed(2)}, max ${sel.max.toFixed(2)} ns): this host changes speed over seconds and the baseline task moves with it in the same runs; ` +
+        'select_shard_vs_baseline pairs the two within each run.',
+    );
+  }
+  if (busyCase !== undefined) {
+    notes.push(
+      'the rebuilt-table figures show the worker re-reading at chunk granularity (a chunk is one call of a function making 4096 selectShard calls); they do not separate a re-read on every call from one per chunk.',
+    );
+  }
   const routeCases = cases.filter((c): c is CaseCompleted => c.state === 'completed' && c.group === 'route');
   const starvedRuns = routeCases.filter((c) => Number(c.checks.starvedRuns ?? 0) > 0).map((c) => `${c.name} (${String(c.checks.starvedRuns)})`);
   if (starvedRuns.length > 0) {

@@ -83,6 +83,8 @@ export interface RouteProducerInput {
   readonly runs: number;
   /** Give up (throw) when more push calls than this in one run found no shard to bind to. */
   readonly maxUnboundCalls: number;
+  /** Timeout of each `pushBlocking` call (ms) for what a full ring refused; it is retried until done. */
+  readonly blockTimeoutMs: number;
 }
 
 export interface RouteProducerResult {
@@ -97,10 +99,11 @@ export interface RouteProducerResult {
   readonly pushMs: number[];
   /** Per timed run: process CPU time / wall time over the run. */
   readonly cpus: number[];
-  /** Push calls that returned fewer events than asked because the ring was full. */
+  /** Batches the ring could not take whole at once (then `pushBlocking` waited for room): a `pushBlocking` call each. */
   readonly fullCalls: number;
   /** Push calls that found no shard (status unbound). */
   readonly unboundCalls: number;
+  /** `push` + `pushBlocking` calls. */
   readonly pushCalls: number;
   /** Slots the producer saw itself bound to over the run (should be exactly one). */
   readonly slotsSeen: number[];

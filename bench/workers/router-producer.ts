@@ -2,9 +2,9 @@
  * `router` suite, route + push: one `Router` producer on this thread,
  * pushing 8-byte events (word 0 its producer id, word 1 its sequence
  * number, counting from 0 across runs) `batch` at a time with
- * `Producer.push`, which binds it to a shard of its own on the first call
- * and records the shard's metrics on every call (events every call, a
- * latency sample every 64th). Each run starts on a start line shared with
+ * `Producer.push` (and `pushBlocking` for what a full ring refused), which
+ * binds it to a shard of its own on the first call and records the shard's
+ * metrics on every call (events every call, a latency sample every 64th). Each run starts on a start line shared with
  * the other producers and is timed on this thread's clock until the ring is
  * seen empty after the last push: every event of the run has then been
  * taken (verified and released) by the shard's consumer.
@@ -27,7 +27,13 @@ let unboundCalls = 0;
 let pushCalls = 0;
 const slotsSeen = new Set<number>();
 
-/** Push events [from, to). Tallies live in locals in the hot loop (see ring-consumer.ts). */
+/**
+ * Push events [from, to): `push` first (the fast path, never waits); when
+ * the ring is full it pushed fewer, and `pushBlocking` delivers the rest
+ * (spins, then sleeps on the ring, so on an oversubscribed machine the
+ * consumer gets the core). Tallies live in locals in the hot loop (see
+ * ring-consumer.ts).
+ */
 function produce(from: number, to: number): void {
   let seq = from;
   let full = 0;
@@ -36,18 +42,14 @@ function produce(from: number, to: number): void {
   while (seq < to) {
     const b = to - seq < batch ? to - seq : batch;
     for (let i = 0; i < b; i++) staging[2 * i + 1] = seq + i;
-    let done = 0;
+    calls++;
+    let done = producer.push(staging, 0, b);
     while (done < b) {
-      const n = producer.push(staging, done, b - done);
+      if (producer.status === PUSH_UNBOUND) unbound++;
+      else full++;
+      if (unbound > input.maxUnboundCalls) throw new Error(`producer ${input.producerId}: no shard to bind to after ${unbound} push calls`);
       calls++;
-      done += n;
-      if (done < b) {
-        if (producer.status === PUSH_UNBOUND) {
-          if (++unbound > input.maxUnboundCalls) throw new Error(`producer ${input.producerId}: no shard to bind to after ${unbound} push calls`);
-        } else {
-          full++;
-        }
-      }
+      done += producer.pushBlocking(staging, done, b - done, input.blockTimeoutMs);
     }
     seq += b;
   }
@@ -56,13 +58,21 @@ function produce(from: number, to: number): void {
   pushCalls += calls;
 }
 
-/** Spin until the bound shard's ring is empty: the consumer has taken (and released) everything pushed. */
+const idle = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Wait until the bound shard's ring is empty: the consumer has taken (and
+ * released) everything pushed. Spins first, then polls every 20 us so that
+ * a consumer sharing this core can finish.
+ */
 function awaitDrained(): void {
   const s = producer.boundSlot;
   if (s < 0) throw new Error(`producer ${input.producerId}: not bound after a run`);
   slotsSeen.add(s);
   const ring = router.rings[s]!;
-  while (ring.size() !== 0);
+  for (let spins = 0; ring.size() !== 0; spins++) {
+    if (spins > 20_000) Atomics.wait(idle, 0, 0, 0.02);
+  }
 }
 
 let seq = 0;

@@ -161,6 +161,7 @@ export class ShardMapper {
   private readonly bufferLen: Int32Array;
   private readonly draining: Int32Array;
   private readonly attached: Int32Array;
+  private readonly slotIds: Int32Array;
   /** Collector per slot, for the shard currently in it (rebuilt when the slot's id changes). */
   private readonly collectors: (ShardMetricsCollector | undefined)[];
   private token = 0;
@@ -211,6 +212,7 @@ export class ShardMapper {
     this.bufferLen = new Int32Array(sab, offsetOf(layout, 'bufferLen'), this.slots);
     this.draining = new Int32Array(sab, offsetOf(layout, 'draining'), this.slots);
     this.attached = new Int32Array(sab, offsetOf(layout, 'attached'), this.slots);
+    this.slotIds = new Int32Array(sab, offsetOf(layout, 'slotId'), this.slots);
     this.collectors = new Array<ShardMetricsCollector | undefined>(this.slots).fill(undefined);
     this.cached = new Int32Array(this.slots);
   }
@@ -877,6 +879,7 @@ export class ShardMapper {
         counterBase: s * MAPPER_COUNTERS.stride,
         bufferLen: this.bufferLen,
         draining: this.draining,
+        slotIds: this.slotIds,
         slot: s,
         capacity: this.ringCapacity,
       });

@@ -57,6 +57,8 @@ export interface CollectorCells {
   /** Mapper region words: buffer length, draining flag (index `slot`). */
   readonly bufferLen: Int32Array;
   readonly draining: Int32Array;
+  /** The mapper's shard id per slot: a collector records only while its slot still holds its shard. */
+  readonly slotIds: Int32Array;
   readonly slot: number;
   readonly capacity: number;
 }
@@ -75,6 +77,7 @@ export class ShardMetricsCollector {
   private readonly drain: number;
   private readonly bufferLen: Int32Array;
   private readonly drainingFlag: Int32Array;
+  private readonly slotIds: Int32Array;
   private readonly slot: number;
   private readonly window: CounterWindow = newCounterWindow();
 
@@ -87,22 +90,38 @@ export class ShardMetricsCollector {
     this.drain = cells.counterBase + MAPPER_COUNTERS.drain;
     this.bufferLen = cells.bufferLen;
     this.drainingFlag = cells.draining;
+    this.slotIds = cells.slotIds;
     this.slot = cells.slot;
+  }
+
+  /*
+   * Whether the slot still holds this collector's shard. A slot is reused
+   * for a new shard only after this one was stopped and removed; a
+   * recording that arrives later (from someone who kept the collector) is
+   * dropped, as it would be lost with the shard, instead of landing on the
+   * new shard. A plain read: the id changes at removal, long after the
+   * shard's last legitimate push, so a late value only delays the drop.
+   */
+  private live(): boolean {
+    return this.slotIds[this.slot] === this.shardId;
   }
 
   /** Report the ring's current length (any thread; last writer wins). */
   recordBufferLen(len: number): void {
-    Atomics.store(this.bufferLen, this.slot, len | 0);
+    if (!this.live()) return;
+    Atomics.store(this.bufferLen, this.slot, len > 0 ? len | 0 : 0);
   }
 
   /** Count `n` pushed events: the window's events and the pushes since the drain began (every push calls this). */
   recordEvents(n: number): void {
+    if (!this.live()) return;
     this.counter.recordEvents(this.push, n);
     this.counter.recordEvents(this.drain, n);
   }
 
   /** Count one pushed event. */
   recordEventOnly(): void {
+    if (!this.live()) return;
     this.counter.recordEvent(this.push);
     this.counter.recordEvent(this.drain);
   }
@@ -113,6 +132,7 @@ export class ShardMetricsCollector {
    * Called on one push in `latencySampleEvery`.
    */
   recordLatencySample(latencyNs: number): void {
+    if (!this.live()) return;
     this.counter.recordSample(this.push, latencyNs);
   }
 
@@ -124,6 +144,7 @@ export class ShardMetricsCollector {
 
   /** Add one batch-flush latency sample (us), packed like the push samples. */
   recordFlush(latencyUs: number): void {
+    if (!this.live()) return;
     this.counter.recordSample(this.flush, latencyUs);
   }
 
@@ -134,11 +155,14 @@ export class ShardMetricsCollector {
    * which only defers finalization.
    */
   setDraining(draining: boolean): void {
+    if (!this.live()) return;
     if (draining) this.counter.collect(this.drain, this.window);
     Atomics.store(this.drainingFlag, this.slot, draining ? 1 : 0);
   }
 
   isDraining(): boolean {
+    // A shard that is gone counts as draining: nothing should go to it.
+    if (!this.live()) return true;
     return Atomics.load(this.drainingFlag, this.slot) !== 0;
   }
 

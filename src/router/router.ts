@@ -238,7 +238,9 @@ export class Producer {
    * Push `count` events (`eventWords` words each, from event `srcEvent` of
    * `src`). Returns how many were pushed; `status` says why fewer: PUSH_FULL
    * (ring full) or PUSH_UNBOUND (no shard available). One push call in
-   * `latencySampleEvery` records its latency per event.
+   * `latencySampleEvery` records its latency per event. Never waits: a
+   * caller that retries a full ring in a tight loop takes the core its
+   * consumer needs when threads outnumber cores; use `pushBlocking` then.
    */
   push(src: Int32Array, srcEvent: number, count: number): number {
     if (!this.ensureBound()) return 0;
@@ -262,14 +264,16 @@ export class Producer {
    */
   pushBlocking(src: Int32Array, srcEvent: number, count: number, timeoutMs: number): number {
     const sample = (++this.calls & this.sampleMask) === 0;
-    const t0 = performance.now();
-    const deadline = t0 + timeoutMs;
+    const t0 = sample ? performance.now() : 0;
+    // The clock is read for the deadline only once the call has to wait.
+    let deadline = 0;
     let done = 0;
     let unbound = false;
     while (done < count) {
       if (!this.ensureBound()) {
         unbound = true;
-        if (performance.now() >= deadline) break;
+        if (deadline === 0) deadline = performance.now() + timeoutMs;
+        else if (performance.now() >= deadline) break;
         continue;
       }
       unbound = false;
@@ -279,7 +283,9 @@ export class Producer {
         done += n;
         continue;
       }
-      const left = deadline - performance.now();
+      const now = performance.now();
+      if (deadline === 0) deadline = now + timeoutMs;
+      const left = deadline - now;
       if (left <= 0) break;
       // Wait for at least one slot (bounded), then re-check the binding.
       const w = this.ring!.pushBlocking(src, srcEvent + done, 1, Math.min(left, 5));
@@ -288,6 +294,7 @@ export class Producer {
         done += w;
       }
     }
+    // The sample includes any wait for ring space: back-pressure is what it is meant to show.
     if (sample && done > 0 && this.collector !== undefined) {
       this.collector.recordLatencySample(((performance.now() - t0) * 1e6) / done);
     }

@@ -45,15 +45,18 @@ test(`${RECORDERS} recorders x ${PUSHES} pushes racing collectMetrics: no imposs
   const workers: Worker[] = [];
   try {
     const results: Promise<RecorderResult>[] = [];
+    let dead: unknown = null;
     for (let t = 0; t < RECORDERS; t++) {
       const input: RecorderInput = { handle: mapper.handle, ctl: ctlBuf, thread: t, pushes: PUSHES };
       const w = startWorker('mapper-recorder', input);
       workers.push(w);
       const p = firstMessage<RecorderResult>(w, 60_000);
-      p.catch(() => undefined); // a dead recorder shows up as a waitWord timeout below; its error via `await` at the end
+      p.catch((e: unknown) => void (dead ??= e));
       results.push(p);
     }
-    await waitWord(ctl, kRecReady, RECORDERS, 'recorders starting');
+    const died = new Promise<never>((_, reject) => results.forEach((p) => p.catch(reject)));
+    died.catch(() => undefined);
+    await Promise.race([waitWord(ctl, kRecReady, RECORDERS, 'recorders starting'), died]);
 
     const events = new Array<number>(shards).fill(0);
     const nonEmpty = new Array<number>(shards).fill(0);
@@ -95,6 +98,7 @@ test(`${RECORDERS} recorders x ${PUSHES} pushes racing collectMetrics: no imposs
       }
       // Let worker errors and messages through now and then.
       if ((++spins & 255) === 0) await new Promise((r) => setImmediate(r));
+      if (dead !== null) throw dead;
       if (performance.now() > deadline) throw new Error(`recorders not done after 60 s (${Atomics.load(ctl, kRecDone)} done)`);
     }
     check(mapper.collectMetrics());

@@ -64,10 +64,13 @@ test(`selectShard on a worker returns only live shards while the main thread reb
   const rand = rng(SEED);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
-  const input: SelectorInput = { handle: mapper.handle, ctl: ctlBuf, minCalls: 5_000_000, staleAfterCalls: 50_000_000, seed: SEED };
+  const input: SelectorInput = { handle: mapper.handle, ctl: ctlBuf, minCalls: 5_000_000, staleAfterCalls: 20_000_000, seed: SEED };
   const worker = startWorker('mapper-selector', input);
   const done = firstMessage<SelectorResult>(worker, 120_000);
   done.catch(() => undefined);
+  // The selector answers only once stopped: an answer (or an error) before that ends the wait for a confirmation.
+  const early = done.then((r) => Promise.reject(new Error(`the selector stopped early: ${JSON.stringify(r)}`)));
+  early.catch(() => undefined);
   try {
     const retire = (ids: readonly number[], epoch: number): void => ids.forEach((id) => Atomics.store(ctl, kSelRetiredAt + id, epoch));
     const scaleUp = (n: number): void => {
@@ -123,7 +126,7 @@ test(`selectShard on a worker returns only live shards while the main thread reb
       Atomics.store(ctl, kSelExpectedLen, table.length);
       table.forEach((id, k) => Atomics.store(ctl, kSelExpected + k, id));
       Atomics.store(ctl, kSelEpoch, e);
-      await waitWord(ctl, kSelAck, e, `epoch ${e}: the selector confirming the table [${table.join(',')}]`, 60_000);
+      await Promise.race([waitWord(ctl, kSelAck, e, `epoch ${e}: the selector confirming the table [${table.join(',')}]`, 60_000), early]);
     }
     Atomics.store(ctl, kSelStop, 1);
     const r = await done;

@@ -43,17 +43,19 @@ function startRace(mapper: ShardMapper, iterations: number): Race {
   const input: PusherInput = { handle: mapper.handle, ctl: ctlBuf, pushers: PUSHERS, iterations };
   const workers: Worker[] = Array.from({ length: PUSHERS }, () => startWorker('mapper-pusher', input));
   const results = workers.map((w) => firstMessage<PusherResult>(w, 60_000));
-  // A worker that dies makes waitWord time out; keep its error for the report.
-  results.forEach((p) => p.catch(() => undefined));
+  // Rejects as soon as a pusher fails, so a waiting round fails with the worker's error.
+  const died = new Promise<never>((_, reject) => results.forEach((p) => p.catch(reject)));
+  died.catch(() => undefined);
+  const wait = (idx: number, target: number, what: string): Promise<void> => Promise.race([waitWord(ctl, idx, target, what), died]);
   return {
     async round(k, shardId, drain) {
       Atomics.store(ctl, kPushShard, shardId);
       Atomics.store(ctl, kPushSetup, k + 1);
       Atomics.notify(ctl, kPushSetup);
-      await waitWord(ctl, kPushArrive, (PUSHERS + 1) * k + PUSHERS, `iteration ${k}: pushers arriving`);
+      await wait(kPushArrive, (PUSHERS + 1) * k + PUSHERS, `iteration ${k}: pushers arriving`);
       Atomics.add(ctl, kPushArrive, 1); // the last party: releases the spinning pushers
       drain();
-      await waitWord(ctl, kPushDone, PUSHERS * (k + 1), `iteration ${k}: pushes`);
+      await wait(kPushDone, PUSHERS * (k + 1), `iteration ${k}: pushes`);
     },
     finish: () => Promise.all(results),
     stop: async () => void (await Promise.all(workers.map((w) => w.terminate()))),
@@ -103,6 +105,7 @@ test(`drainSpecific racing ${PUSHERS} pushes: finalize stops the shard only once
     policy: { minShards: 1, maxShards: 4, cooldownMs: 1e-6, minDrainMs: 0 },
   });
   const race = startRace(mapper, ITERATIONS);
+  const hooks = mapper.testHooks();
   const removed: number[] = [];
   mapper.setOnShardRemoved((id) => removed.push(id));
   try {
@@ -136,6 +139,9 @@ test(`drainSpecific racing ${PUSHERS} pushes: finalize stops the shard only once
         assert.is(mapper.shardState(id), 'draining', at);
         assert.ok(mapper.rearmDrain(id), `${at}: rearmDrain of a draining shard`);
         assert.is(c.pushesSinceDrainStart(), 0, `${at}: rearmDrain zeroes the count`);
+        // minDrainMs 0 still asks for time to pass since the rearm: let the shared clock tick once.
+        const t = hooks.now();
+        while (hooks.now() <= t);
         assert.equal(mapper.finalizeDraining(), [id], `${at}: rearmed, the shard must stop`);
       }
       assert.is(mapper.shardState(id), 'stopped', at);
