@@ -66,6 +66,7 @@ import {
   medianOf,
   mulberry32,
   pairedRatio,
+  piscinaWindow,
   ratio,
   round2,
   runRounds,
@@ -533,25 +534,6 @@ async function postMessageCase(name: string, events: number, warmupEvents: numbe
     },
     { eventsMoved: total, outOfOrder: c.mismatches, checksumOk: true },
   );
-}
-
-/** Keep `window` echo tasks in flight until `n` have completed; resolves with the sum of the answers. */
-function piscinaWindow(pool: Piscina, base: number, n: number, window: number): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    let next = 0;
-    let done = 0;
-    let sum = 0;
-    const launch = (): void => {
-      const x = base + next++;
-      pool.run(x).then((y: number) => {
-        sum += y;
-        done++;
-        if (next < n) launch();
-        else if (done === n) resolve(sum);
-      }, reject);
-    };
-    for (let i = 0; i < Math.min(window, n); i++) launch();
-  });
 }
 
 async function piscinaCase(

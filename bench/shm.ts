@@ -35,7 +35,7 @@ import { createRendezvous } from './lib/rendezvous.js';
 import { median } from './lib/stats.js';
 import { results, start, workerUrl } from './lib/threads.js';
 import type { SuiteOptions, SuiteOutput } from './main.js';
-import { check, guarded, medianOf, mergeRuns, mulberry32, pairedRatio, ratio, round2, settle, shuffled, tinyRuns } from './lib/suite.js';
+import { check, guarded, piscinaWindow, medianOf, mergeRuns, mulberry32, pairedRatio, ratio, round2, settle, shuffled, tinyRuns } from './lib/suite.js';
 
 // ------------------------------------------------------------------ sizes
 
@@ -204,25 +204,6 @@ async function postMessageCase(name: string, events: number, warmupEvents: numbe
       farRuns: p.roundTripNs.filter((x) => x > FAR_ROUND_TRIP_NS).length,
     },
   );
-}
-
-/** Keep `window` tasks in flight until `n` have completed; resolves with the sum of the answers. */
-function piscinaWindow(pool: Piscina, base: number, n: number, window: number): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    let next = 0;
-    let done = 0;
-    let sum = 0;
-    const launch = (): void => {
-      const x = base + next++;
-      pool.run(x).then((r: number) => {
-        sum += r;
-        done++;
-        if (next < n) launch();
-        else if (done === n) resolve(sum);
-      }, reject);
-    };
-    for (let i = 0; i < Math.min(window, n); i++) launch();
-  });
 }
 
 async function piscinaCase(

@@ -4,6 +4,7 @@
  * in shuffled rounds. The same patterns as bench/shm.ts (which keeps its own
  * private copies); new suites import them from here.
  */
+import type { Piscina } from 'piscina';
 import { Bench } from 'tinybench';
 import { cpuSnapshot, foreignCpu } from './foreign.js';
 import { completed, type CaseCompleted, type CaseResult } from './report.js';
@@ -185,5 +186,24 @@ export async function runRounds(
     const err = errors.get(x.name);
     if (err !== undefined) return { state: 'errored', name: x.name, group: x.group, error: err };
     return mergeRuns(parts.get(x.name)!);
+  });
+}
+
+/** Keep `window` Piscina tasks (the echo worker: answer x + 1) in flight until `n` have completed; resolves with the sum of the answers. */
+export function piscinaWindow(pool: Piscina, base: number, n: number, window: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let next = 0;
+    let done = 0;
+    let sum = 0;
+    const launch = (): void => {
+      const x = base + next++;
+      pool.run(x).then((r: number) => {
+        sum += r;
+        done++;
+        if (next < n) launch();
+        else if (done === n) resolve(sum);
+      }, reject);
+    };
+    for (let i = 0; i < Math.min(window, n); i++) launch();
   });
 }
