@@ -26,7 +26,8 @@ export type KgErrorCode =
   | 'E_LOCK_TIMEOUT'
   | 'E_USAGE'
   | 'E_PARSE'
-  | 'E_DATASET';
+  | 'E_DATASET'
+  | 'E_STORE_WRITE';
 
 export class KgError extends Error {
   readonly code: KgErrorCode;
