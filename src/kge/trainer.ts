@@ -55,6 +55,17 @@ export interface EpochReport {
   readonly seconds: number;
 }
 
+/** A trainer's resumable state (see `Trainer.snapshot`). */
+export interface TrainerSnapshot {
+  readonly epochs: EpochReport[];
+  readonly positives: number;
+  readonly trainSeconds: number;
+  readonly entities: Float32Array;
+  readonly relations: Float32Array;
+  /** Row-wise Adagrad accumulators (entities then relations); zeros under SGD. */
+  readonly optimizer: Float32Array;
+}
+
 export interface TrainHooks {
   /** After every epoch; return `'stop'` to end training early. */
   onEpoch?(report: EpochReport, trainer: Trainer): Promise<void | 'stop'> | void | 'stop';
@@ -251,6 +262,63 @@ export class Trainer {
   /** The shared tables (entity rows in dataset id order, relation rows). */
   tables(): { entities: Float32Array; relations: Float32Array } {
     return { entities: this.ps.view(0), relations: this.ps.relationView() };
+  }
+
+  /**
+   * Everything a resumed run needs to continue where this one is: the
+   * epochs done (with their reports), the entity and relation tables and
+   * the optimizer's accumulators, copied. Call between epochs.
+   */
+  snapshot(): TrainerSnapshot {
+    const { entities, relations } = this.tables();
+    return {
+      epochs: this.epochs.map((e) => ({ ...e })),
+      positives: this.positives,
+      trainSeconds: this.trainSeconds,
+      entities: entities.slice(),
+      relations: relations.slice(),
+      optimizer: this.handle.adagrad.slice(),
+    };
+  }
+
+  /**
+   * Continue from `snap` (taken by `snapshot` of a run with the same
+   * dataset, model and shapes): tables, optimizer state and epoch count are
+   * restored, so `train()` runs the remaining epochs. Shapes are checked
+   * before anything changes. Call before training.
+   */
+  restore(snap: TrainerSnapshot): void {
+    const { entities, relations } = this.tables();
+    const check = (field: string, got: number, want: number): void => {
+      if (got !== want) throw invalidArgument('Trainer.restore', field, `${got} values`, `${want} values (same dataset, model and dim)`);
+    };
+    check('entities', snap.entities.length, entities.length);
+    check('relations', snap.relations.length, relations.length);
+    check('optimizer', snap.optimizer.length, this.handle.adagrad.length);
+    if (snap.epochs.length > this.options.epochs) {
+      throw invalidArgument('Trainer.restore', 'epochs', snap.epochs.length, `at most the run's epochs (${this.options.epochs})`);
+    }
+    entities.set(snap.entities);
+    relations.set(snap.relations);
+    this.handle.adagrad.set(snap.optimizer);
+    this.epochs.length = 0;
+    this.epochs.push(...snap.epochs.map((e) => ({ ...e })));
+    this.positives = snap.positives;
+    this.trainSeconds = snap.trainSeconds;
+  }
+
+  /**
+   * Seed this run's tables from another run's (a warm start: same entities,
+   * relations and shapes; other hyper-parameters). The optimizer state and
+   * epoch count start fresh.
+   */
+  warmStart(entitiesTable: Float32Array, relationsTable: Float32Array): void {
+    const { entities, relations } = this.tables();
+    if (entitiesTable.length !== entities.length || relationsTable.length !== relations.length) {
+      throw invalidArgument('Trainer.warmStart', 'tables', `${entitiesTable.length} + ${relationsTable.length} values`, `${entities.length} + ${relations.length} (same entities, relations and shapes)`);
+    }
+    entities.set(entitiesTable);
+    relations.set(relationsTable);
   }
 
   async close(): Promise<void> {
