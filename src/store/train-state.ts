@@ -1,0 +1,103 @@
+/**
+ * A trainer's snapshot as bytes (the payload of a training checkpoint):
+ *
+ *   u32 header length h | h bytes of JSON header | padding to 4 bytes |
+ *   entity floats | relation floats | optimizer floats   (float32, little-endian)
+ *
+ * The header holds the epoch reports, the counters and the three array
+ * lengths, so a decoder checks every size before it reads a float.
+ */
+import { invalidArgument } from '../errors.js';
+
+/**
+ * The resumable state of a training run. The same shape as the trainer's
+ * `TrainerSnapshot`, declared here so the store does not depend on the
+ * training layer.
+ */
+export interface TrainingState {
+  readonly epochs: { epoch: number; loss: number; positives: number; seconds: number }[];
+  readonly positives: number;
+  readonly trainSeconds: number;
+  readonly entities: Float32Array;
+  readonly relations: Float32Array;
+  readonly optimizer: Float32Array;
+}
+
+interface Header {
+  format: 1;
+  epochs: TrainingState['epochs'];
+  positives: number;
+  trainSeconds: number;
+  entities: number;
+  relations: number;
+  optimizer: number;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+export function encodeTrainerSnapshot(s: TrainingState): Uint8Array {
+  const header: Header = {
+    format: 1,
+    epochs: s.epochs,
+    positives: s.positives,
+    trainSeconds: s.trainSeconds,
+    entities: s.entities.length,
+    relations: s.relations.length,
+    optimizer: s.optimizer.length,
+  };
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const start = Math.ceil((4 + json.length) / 4) * 4;
+  const floats = s.entities.length + s.relations.length + s.optimizer.length;
+  const out = new Uint8Array(start + floats * 4);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(json, 4);
+  const f = new Float32Array(out.buffer, start, floats);
+  f.set(s.entities, 0);
+  f.set(s.relations, s.entities.length);
+  f.set(s.optimizer, s.entities.length + s.relations.length);
+  if (!LITTLE_ENDIAN) swap32(out.subarray(start));
+  return out;
+}
+
+/** Decode; `where` names the source (a file) in errors. */
+export function decodeTrainerSnapshot(bytes: Uint8Array, where: string): TrainingState {
+  const bad = (problem: string): never => {
+    throw invalidArgument(where, 'trainer snapshot', `${bytes.length} bytes`, problem);
+  };
+  if (bytes.length < 4) bad('at least a 4-byte header length');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const h = dv.getUint32(0, true);
+  if (4 + h > bytes.length) bad(`a header of ${h} bytes inside the payload`);
+  let header: Header;
+  try {
+    header = JSON.parse(Buffer.from(bytes.subarray(4, 4 + h)).toString('utf8')) as Header;
+  } catch {
+    return bad('a JSON header');
+  }
+  if (header.format !== 1) bad(`format 1 (got ${String(header.format)})`);
+  const start = Math.ceil((4 + h) / 4) * 4;
+  const floats = header.entities + header.relations + header.optimizer;
+  if (!Number.isInteger(floats) || start + floats * 4 !== bytes.length) bad(`${start + floats * 4} bytes for the sizes its header states`);
+  const copy = bytes.slice(start);
+  if (!LITTLE_ENDIAN) swap32(copy);
+  const f = new Float32Array(copy.buffer, copy.byteOffset, floats);
+  return {
+    epochs: header.epochs,
+    positives: header.positives,
+    trainSeconds: header.trainSeconds,
+    entities: f.slice(0, header.entities),
+    relations: f.slice(header.entities, header.entities + header.relations),
+    optimizer: f.slice(header.entities + header.relations),
+  };
+}
+
+function swap32(b: Uint8Array): void {
+  for (let i = 0; i + 3 < b.length; i += 4) {
+    const a0 = b[i]!;
+    const a1 = b[i + 1]!;
+    b[i] = b[i + 3]!;
+    b[i + 1] = b[i + 2]!;
+    b[i + 2] = a1;
+    b[i + 3] = a0;
+  }
+}
