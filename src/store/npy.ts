@@ -1,0 +1,148 @@
+/**
+ * NumPy `.npy` files holding a 2-D float32 table, the layout DGL-KE and
+ * `numpy.save` use (NEP 1, "A simple file format for NumPy arrays").
+ *
+ *   offset  size  field
+ *   0       6     magic "\x93NUMPY"
+ *   6       2     format version: major, minor (we write 1.0; we read 1.0 and 2.0)
+ *   8       2|4   header length H: u16 LE in 1.0, u32 LE in 2.0
+ *   10|12   H     header: the Python dict literal
+ *                 {'descr': '<f4', 'fortran_order': False, 'shape': (rows, cols), }
+ *                 padded with spaces and ended by "\n" so that the data starts
+ *                 at a multiple of 64 bytes
+ *   ...           rows*cols float32, little-endian, row-major (C order)
+ *
+ * Only `'<f4'`, C order and 2-D shapes are read; anything else, a bad magic
+ * or version, a header that does not parse, or a data length that does not
+ * match the shape is an E_DATASET error naming the file and what is wrong.
+ */
+import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
+import { writeFileAtomic } from '../atomic-write.js';
+import { datasetError, dimMismatch } from '../errors.js';
+
+export const NPY_MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59); // \x93NUMPY
+const ALIGN = 64;
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+export interface NpyTable {
+  readonly rows: number;
+  readonly cols: number;
+  /** rows*cols float32, row-major. */
+  readonly data: Float32Array;
+}
+
+/** The header dict text (without padding) for a 2-D '<f4' C-order array. */
+export function npyHeaderDict(rows: number, cols: number): string {
+  return `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
+}
+
+/** The bytes of a version 1.0 `.npy` file holding `data` as a rows x cols table. */
+export function encodeNpy(rows: number, cols: number, data: Float32Array): Uint8Array {
+  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 0) {
+    throw dimMismatch('encodeNpy', 'shape', rows * cols, data.length);
+  }
+  if (data.length !== rows * cols) throw dimMismatch('encodeNpy', `data of a ${rows} x ${cols} table`, rows * cols, data.length);
+  const dict = npyHeaderDict(rows, cols);
+  // magic(6) + version(2) + length(2) + dict + padding + '\n' ≡ 0 (mod 64)
+  const unpadded = 10 + dict.length + 1;
+  const total = Math.ceil(unpadded / ALIGN) * ALIGN;
+  const headerLen = total - 10;
+  if (headerLen > 0xffff) throw datasetError('encodeNpy', `header of ${headerLen} bytes does not fit format 1.0`);
+  const header = dict + ' '.repeat(total - unpadded) + '\n';
+  const out = new Uint8Array(total + data.length * 4);
+  out.set(NPY_MAGIC, 0);
+  out[6] = 1;
+  out[7] = 0;
+  out[8] = headerLen & 0xff;
+  out[9] = headerLen >>> 8;
+  out.set(Buffer.from(header, 'latin1'), 10);
+  if (LITTLE_ENDIAN) {
+    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), total);
+  } else {
+    const dv = new DataView(out.buffer);
+    for (let i = 0; i < data.length; i++) dv.setFloat32(total + i * 4, data[i]!, true);
+  }
+  return out;
+}
+
+/** Parse `.npy` bytes; `file` names the source in errors. The table is copied into fresh memory. */
+export function decodeNpy(bytes: Uint8Array, file: string): NpyTable {
+  const bad = (problem: string, details: Record<string, unknown> = {}) => datasetError(file, `not a readable .npy table: ${problem}`, details);
+  for (let i = 0; i < NPY_MAGIC.length && i < bytes.length; i++) {
+    if (bytes[i] !== NPY_MAGIC[i]) throw bad('wrong magic (expected \\x93NUMPY): not a NumPy .npy file');
+  }
+  if (bytes.length < 10) throw bad(`${bytes.length} bytes, shorter than the .npy preamble (truncated?)`);
+  const major = bytes[6]!;
+  const minor = bytes[7]!;
+  if (!((major === 1 || major === 2) && minor === 0)) throw bad(`format version ${major}.${minor}; only 1.0 and 2.0 are read`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let start: number;
+  let headerLen: number;
+  if (major === 1) {
+    headerLen = dv.getUint16(8, true);
+    start = 10;
+  } else {
+    if (bytes.length < 12) throw bad(`${bytes.length} bytes, shorter than the version 2.0 preamble (truncated?)`);
+    headerLen = dv.getUint32(8, true);
+    start = 12;
+  }
+  const dataStart = start + headerLen;
+  if (bytes.length < dataStart) throw bad(`header says ${headerLen} bytes but the file ends after ${bytes.length - start} (truncated?)`);
+  const header = Buffer.from(bytes.subarray(start, dataStart)).toString('latin1');
+  const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(header);
+  if (!descr) throw bad(`no 'descr' in the header ${JSON.stringify(header.trim())}`);
+  if (descr[1] !== '<f4') throw bad(`dtype ${JSON.stringify(descr[1])}; only '<f4' (little-endian float32) is read`, { descr: descr[1] });
+  const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header);
+  if (!fortran) throw bad(`no 'fortran_order' in the header ${JSON.stringify(header.trim())}`);
+  if (fortran[1] !== 'False') throw bad('fortran_order is True; only C-order tables are read');
+  const shapeMatch = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header);
+  if (!shapeMatch) throw bad(`no 'shape' in the header ${JSON.stringify(header.trim())}`);
+  const dims = shapeMatch[1]!
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (dims.length !== 2 || !dims.every((d) => /^\d+$/.test(d))) throw bad(`shape (${shapeMatch[1]}) is not a 2-D table`);
+  const rows = Number(dims[0]);
+  const cols = Number(dims[1]);
+  const expected = rows * cols * 4;
+  const have = bytes.length - dataStart;
+  if (have !== expected) {
+    throw bad(`shape (${rows}, ${cols}) needs ${expected} data bytes, the file has ${have}${have < expected ? ' (truncated?)' : ''}`, {
+      rows,
+      cols,
+      expected,
+      have,
+    });
+  }
+  const data = new Float32Array(rows * cols);
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(data.buffer).set(bytes.subarray(dataStart));
+  } else {
+    for (let i = 0; i < data.length; i++) data[i] = dv.getFloat32(dataStart + i * 4, true);
+  }
+  return { rows, cols, data };
+}
+
+/** Write a table to `path` atomically (temporary file, fsync, rename). Returns the bytes written. */
+export function writeNpy(path: string, rows: number, cols: number, data: Float32Array): number {
+  const bytes = encodeNpy(rows, cols, data);
+  try {
+    return writeFileAtomic(path, bytes);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw datasetError(path, `cannot write (${err.code ?? err.message})`);
+  }
+}
+
+/** Read a table from `path`; E_DATASET naming the file for a missing or bad file. */
+export function readNpy(path: string): NpyTable {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw datasetError(path, `cannot read (${err.code ?? err.message})`);
+  }
+  return decodeNpy(bytes, path);
+}
