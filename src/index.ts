@@ -53,6 +53,11 @@ export { Router, Producer, PUSH_OK, PUSH_FULL, PUSH_TIMED_OUT, PUSH_UNBOUND, PUS
 export { drainShard, SequenceVerifier, verifyDelivery } from './router/consumer.js';
 export { RouterService } from './router/service.js';
 export { runLoadTest, validateLoadTest, activeProducersAt, DEFAULT_LOADTEST } from './router/loadtest.js';
+export { writeDurable, readDurable, frameDurable, unframeDurable, DURABLE_VERSION } from './store/durable.js';
+export { RelationStats, StatsPersister } from './store/running-stats.js';
+export { encodeNpy, decodeNpy, readNpy, writeNpy } from './store/npy.js';
+export { exportEmbeddings, importEmbeddings, importTable, EXPORT_FORMATS } from './store/export.js';
+export { encodeTrainerSnapshot, decodeTrainerSnapshot } from './store/train-state.js';
 
 // ---------------------------------------------------------------- types
 export type { KgErrorCode } from './errors.js';
@@ -87,3 +92,7 @@ export type { RouterHandle, RouterOptions, PushStatus } from './router/router.js
 export type { ProducerTrace, DeliveryVerdict, DrainOptions, DrainResult } from './router/consumer.js';
 export type { ScaleEvent, ScaleEventKind, RouterServiceOptions, ServiceResult } from './router/service.js';
 export type { LoadTestOptions, LoadTestSummary, LoadProgress, LoadProfile } from './router/loadtest.js';
+export type { DurableRead, DurableProblem } from './store/durable.js';
+export type { ExportFormat, ExportInput, ExportResult, ImportedEmbeddings, ImportOptions } from './store/export.js';
+export type { TrainingState } from './store/train-state.js';
+export type { TrainerSnapshot } from './kge/trainer.js';

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { KgError } from '../errors.js';
 import { datasetCommand } from './dataset.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
 import { isUsageError } from './flags.js';
 import { loadtestCommand } from './loadtest.js';
 import { trainCommand } from './train.js';
@@ -25,6 +26,8 @@ Commands:
                           WordNet graph), print filtered link-prediction metrics,
                           save them with --out DIR
   eval --embeddings DIR   evaluate saved embeddings on a dataset's test split
+  export [flags]          write saved embeddings as .npy (DGL-KE layout), TSV or
+                          word2vec text
   dataset [flags]         summarise a dataset; --write DIR writes its split as
                           train.tsv, valid.tsv, test.tsv
   loadtest [flags]        load-test the event router: events/s, push latency,
@@ -58,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
       return evalCommand(rest);
     case 'dataset':
       return datasetCommand(rest);
+    case 'export':
+      return exportCommand(rest);
     case 'loadtest':
       return loadtestCommand(rest);
     case 'bench': {
