@@ -58,6 +58,9 @@ export { RelationStats, StatsPersister } from './store/running-stats.js';
 export { encodeNpy, decodeNpy, readNpy, writeNpy } from './store/npy.js';
 export { exportEmbeddings, importEmbeddings, importTable, EXPORT_FORMATS } from './store/export.js';
 export { encodeTrainerSnapshot, decodeTrainerSnapshot } from './store/train-state.js';
+export { Fingerprinter, problemKeys, FINGERPRINT_VERSION } from './store/fingerprint.js';
+export { CheckpointStore } from './store/checkpoint-store.js';
+export { Session, MIN_CHECKPOINT_INTERVAL_MS } from './store/session.js';
 
 // ---------------------------------------------------------------- types
 export type { KgErrorCode } from './errors.js';
@@ -96,3 +99,6 @@ export type { DurableRead, DurableProblem } from './store/durable.js';
 export type { ExportFormat, ExportInput, ExportResult, ImportedEmbeddings, ImportOptions } from './store/export.js';
 export type { TrainingState } from './store/train-state.js';
 export type { TrainerSnapshot } from './kge/trainer.js';
+export type { FieldValue, ProblemDescription, ProblemKeys } from './store/fingerprint.js';
+export type { StoreEntry, EntryKind, StoreOptions, SaveOptions, PruneReport } from './store/checkpoint-store.js';
+export type { LoadSource, LoadedEntry, SessionOptions } from './store/session.js';

@@ -11,6 +11,7 @@ import { scenario as barrier } from './barrier.js';
 import { scenario as cursor } from './cursor.js';
 import { scenario as ps } from './ps.js';
 import { scenario as router } from './router.js';
+import { scenario as storeKill } from './store-kill.js';
 
 export const SCENARIOS: Readonly<Record<string, { long: StressScenario }>> = {
   ring: { long: ring },
@@ -20,4 +21,5 @@ export const SCENARIOS: Readonly<Record<string, { long: StressScenario }>> = {
   cursor: { long: cursor },
   ps: { long: ps },
   router: { long: router },
+  'store-kill': { long: storeKill },
 };
