@@ -4,12 +4,13 @@
  * MRR, then evaluate on the test split, print the metrics, and save the
  * embeddings with `--out`.
  */
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { KgError } from '../errors.js';
 import { saveEmbeddings } from '../kge/embeddings-io.js';
+import { TrainingCheckpointer, tripleDigest } from '../store/training-checkpoints.js';
 import { EVAL_TASK_FILENAME } from '../kge/eval.js';
 import { FilterIndex } from '../kge/filter.js';
 import { createModel, MODEL_NAMES } from '../kge/models/index.js';
@@ -93,6 +94,9 @@ const FLAGS: FlagSpecs = {
   'eval-workers': { type: 'string' },
   'max-train-s': { type: 'string' },
   out: { type: 'string' },
+  'checkpoint-dir': { type: 'string' },
+  resume: { type: 'boolean' },
+  'warm-start': { type: 'string' },
   rebuild: { type: 'boolean' },
   'filter-negatives': { type: 'boolean' },
   json: { type: 'boolean' },
@@ -151,6 +155,16 @@ Evaluation:
   --patience N            default 3
   --eval-split valid|test the split of the final evaluation (default test)
   --eval-workers N|auto   evaluation threads (default: as --workers)
+Checkpoints:
+  --checkpoint-dir DIR    checkpoint into this store during training (objective:
+                          -valid MRR when validated, else the training loss;
+                          at most one non-improving write per 2 s) and write a
+                          final entry at the end, Ctrl-C included
+  --resume                continue the latest entry of the same problem in
+                          --checkpoint-dir (tables, optimizer state, epochs)
+  --warm-start DIR|FP     start from the best near-match (same entities,
+                          relations and shapes) in store DIR, or from the
+                          run with fingerprint FP in --checkpoint-dir
 Output:
   --out DIR               save entities.f32, relations.f32 (float32 LE rows),
                           entities.tsv, relations.tsv (id<TAB>name) and
@@ -205,6 +219,9 @@ interface TrainPlan {
   readonly evalWorkers: number;
   readonly maxTrainSeconds: number;
   readonly out: string | undefined;
+  readonly checkpointDir: string | undefined;
+  readonly resume: boolean;
+  readonly warmStart: string | undefined;
   readonly json: boolean;
   readonly rebuild: boolean;
 }
@@ -259,6 +276,9 @@ export function planTraining(args: readonly string[]): TrainPlan | 'help' {
     evalWorkers,
     maxTrainSeconds: numFlag(c, flags, 'max-train-s', 0, 0),
     out: str(flags, 'out'),
+    checkpointDir: str(flags, 'checkpoint-dir'),
+    resume: bool(flags, 'resume'),
+    warmStart: str(flags, 'warm-start'),
     json: bool(flags, 'json'),
     rebuild: bool(flags, 'rebuild'),
   };
@@ -283,6 +303,18 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
     } catch (e) {
       throw new KgError('E_DATASET', `train: --out ${JSON.stringify(plan.out)}: cannot write to ${outDir} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { flag: '--out', path: outDir });
     }
+  }
+  if (plan.resume && plan.checkpointDir === undefined) {
+    throw usage(new KgError('E_USAGE', 'train: --resume needs --checkpoint-dir DIR (the store to resume from)', { flag: '--resume' }));
+  }
+  if (plan.resume && plan.warmStart !== undefined) {
+    throw usage(new KgError('E_USAGE', 'train: --resume and --warm-start exclude each other (resume continues this problem; a warm start begins a new one)', { flag: '--warm-start' }));
+  }
+  if (plan.warmStart !== undefined && /^[0-9a-f]{64}$/.test(plan.warmStart) && plan.checkpointDir === undefined) {
+    throw usage(new KgError('E_USAGE', 'train: --warm-start FINGERPRINT needs --checkpoint-dir DIR (the store holding that run)', { flag: '--warm-start' }));
+  }
+  if (plan.warmStart !== undefined && !/^[0-9a-f]{64}$/.test(plan.warmStart) && !isDirectory(plan.warmStart)) {
+    throw usage(new KgError('E_USAGE', `train: --warm-start ${JSON.stringify(plan.warmStart)} is neither a checkpoint directory nor a 64-hex fingerprint`, { flag: '--warm-start' }));
   }
   const opened = openDataset(plan.datasetSpec, { rebuild: plan.rebuild });
   const dataset = opened.dataset;
@@ -309,6 +341,45 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
     });
   };
   const trainer = new Trainer(dataset, o);
+  const ckptInfo = { dir: null as string | null, fingerprint: null as string | null, resumed_from: null as number | null, warm_started_from: null as string | null, last_epoch: null as number | null };
+  let ckpt: TrainingCheckpointer | undefined;
+  if (plan.checkpointDir !== undefined || plan.warmStart !== undefined) {
+    const shapes = trainer.model.shapes(o.dim);
+    const problem = {
+      dataset: tripleDigest(dataset.train.triples, dataset.valid.triples, dataset.test.triples),
+      entities: dataset.entities,
+      relations: dataset.relations,
+      model: canonical,
+      shapes: { entity: [dataset.entities.length, shapes.entityWidth], relation: [dataset.relations.length, shapes.relationWidth] },
+      hyperParameters: {
+        dim: o.dim, batch: o.batch, neg: o.neg, chunk: o.chunk, lr: o.lr, optimizer: o.optimizer, loss: o.loss, margin: o.margin,
+        adversarial: o.adversarial, reg: o.reg, regKind: o.regKind, mode: o.mode, seed: o.seed, filterNegatives: o.filterNegatives === true,
+      },
+    };
+    const warn = (m: string): void => line.note(`warning: ${m}`);
+    ckpt = TrainingCheckpointer.open({ dir: plan.checkpointDir ?? plan.warmStart!, problem, onWarning: warn });
+    ckptInfo.fingerprint = ckpt.keys.problem;
+    if (plan.resume) {
+      const latest = ckpt.latest();
+      if (latest === null) line.note(`nothing to resume in ${plan.checkpointDir}: starting fresh`);
+      else {
+        trainer.restore(latest.state);
+        ckptInfo.resumed_from = latest.state.epochs.length;
+        line.note(`resumed from ${latest.entry.kind} at epoch ${latest.state.epochs.length}`);
+      }
+    } else if (plan.warmStart !== undefined) {
+      const seed = ckpt.warmStartSeed(plan.warmStart);
+      if (seed === null) line.note(`no near-match to warm-start from in ${plan.warmStart}: starting fresh`);
+      else {
+        trainer.warmStart(seed.state.entities, seed.state.relations);
+        ckptInfo.warm_started_from = seed.entry.fingerprint;
+        line.note(`warm start from run ${seed.entry.fingerprint.slice(0, 12)} (epoch ${seed.entry.iteration ?? '?'})`);
+      }
+    }
+    if (plan.checkpointDir === undefined) ckpt = undefined; // warm start only: this run writes no checkpoints
+    else ckptInfo.dir = resolve(plan.checkpointDir);
+  }
+  let lastObjective = Number.POSITIVE_INFINITY;
   const progress = new TrainProgress(line, o.epochs);
   const validations: Validation[] = [];
   const early = new EarlyStopping(plan.patience);
@@ -329,12 +400,14 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
         if (!Number.isFinite(report.loss)) {
           throw new KgError('E_NON_FINITE', `train: the loss of epoch ${done} is ${report.loss}; lower --lr or add --reg`, { epoch: done });
         }
+        lastObjective = report.loss;
         if (plan.evalEvery > 0 && (done % plan.evalEvery === 0 || done === o.epochs)) {
           progress.setPhase('validating');
           const tables = t.tables();
           const outcome = await evaluateOn('valid', tables);
           validations.push({ epoch: done, outcome });
           const mrr = outcome.both.mrr;
+          lastObjective = -mrr;
           const verdict = early.record(done, mrr, tables);
           const best = early.best()!;
           progress.setPhase('');
@@ -345,6 +418,7 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
             return 'stop';
           }
         }
+        if (ckpt !== undefined && done < o.epochs && ckpt.checkpoint(t.snapshot(), lastObjective, done)) ckptInfo.last_epoch = done;
         if (interrupted) {
           stop.by = 'interrupt';
           return 'stop';
@@ -365,6 +439,8 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
   }
 
   const epochsRun = trainer.epochs.length;
+  // The final entry holds the state training stopped in (also on Ctrl-C), before the best tables are put back.
+  if (ckpt !== undefined && epochsRun > 0 && ckpt.finalize(trainer.snapshot(), lastObjective, epochsRun)) ckptInfo.last_epoch = epochsRun;
   const tables = trainer.tables();
   // Keep the tables of the best validation (training has ended: no thread writes them now).
   early.restoreBest(tables, epochsRun);
@@ -419,6 +495,7 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
     ...(outcome ? metricsJson(outcome) : { eval_split: plan.evalSplit, eval_triples: 0, eval_s: 0, mrr: null, mr: null, hits1: null, hits3: null, hits10: null }),
     validation: validations.map((v) => ({ epoch: v.epoch, mrr: v.outcome.both.mrr, hits10: v.outcome.both.hits10, eval_s: v.outcome.seconds })),
     notices: opened.notices,
+    checkpoint: ckptInfo,
     out: null as string | null,
   };
 
@@ -466,4 +543,12 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
   if (summary['out'] !== null) lines.push('', `saved embeddings to ${String(summary['out'])} (${n(dataset.entities.length)} entities, ${n(dataset.relations.length)} relations)`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -78,7 +78,8 @@ export function decodeTrainerSnapshot(bytes: Uint8Array, where: string): Trainin
   const start = Math.ceil((4 + h) / 4) * 4;
   const floats = header.entities + header.relations + header.optimizer;
   if (!Number.isInteger(floats) || start + floats * 4 !== bytes.length) bad(`${start + floats * 4} bytes for the sizes its header states`);
-  const copy = bytes.slice(start);
+  // A copy in a fresh buffer (aligned for Float32Array): Buffer#slice would be a view.
+  const copy = Uint8Array.prototype.slice.call(bytes, start);
   if (!LITTLE_ENDIAN) swap32(copy);
   const f = new Float32Array(copy.buffer, copy.byteOffset, floats);
   return {

@@ -1,0 +1,112 @@
+/**
+ * Checkpoints of a training run: the glue between a run's state and the
+ * checkpoint store. A run is identified by its problem key (dataset
+ * content, id maps, model, shapes and the hyper-parameters that change the
+ * result; not the number of epochs, so a run resumed with more epochs is
+ * the same problem) and offers its entries to warm starts of near-matches
+ * (same entities, relations and shapes).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { invalidArgument } from '../errors.js';
+import { CheckpointStore, type StoreEntry } from './checkpoint-store.js';
+import { problemKeys, type ProblemDescription, type ProblemKeys } from './fingerprint.js';
+import { Session } from './session.js';
+import { decodeTrainerSnapshot, encodeTrainerSnapshot, type TrainingState } from './train-state.js';
+
+export interface TrainingCheckpointerOptions {
+  readonly dir: string;
+  readonly problem: ProblemDescription;
+  readonly minIntervalMs?: number;
+  readonly onWarning?: (message: string) => void;
+}
+
+export interface LoadedTraining {
+  readonly state: TrainingState;
+  readonly entry: StoreEntry;
+}
+
+export class TrainingCheckpointer {
+  readonly keys: ProblemKeys;
+  readonly store: CheckpointStore;
+  readonly session: Session;
+  /** The iteration (epochs done) of the last entry this run wrote; -1 before the first. */
+  lastWritten = -1;
+
+  private constructor(store: CheckpointStore, keys: ProblemKeys, minIntervalMs: number | undefined) {
+    this.store = store;
+    this.keys = keys;
+    this.session = Session.open(store, keys.problem, {
+      nearKey: keys.nearMatch,
+      ...(minIntervalMs !== undefined ? { minIntervalMs } : {}),
+    });
+  }
+
+  static open(o: TrainingCheckpointerOptions): TrainingCheckpointer {
+    const store = CheckpointStore.open(o.dir, o.onWarning ? { onWarning: o.onWarning } : {});
+    return new TrainingCheckpointer(store, problemKeys(o.problem), o.minIntervalMs);
+  }
+
+  /**
+   * The latest entry (most epochs done, then newest) of this problem in the
+   * store, decoded; null when there is none. A run resumes from it.
+   */
+  latest(): LoadedTraining | null {
+    let best: StoreEntry | null = null;
+    for (const e of this.store.entries()) {
+      if (e.fingerprint !== this.keys.problem) continue;
+      if (best === null || (e.iteration ?? -1) > (best.iteration ?? -1) || ((e.iteration ?? -1) === (best.iteration ?? -1) && e.writtenAt > best.writtenAt)) {
+        best = e;
+      }
+    }
+    return best === null ? null : { entry: best, state: decodeTrainerSnapshot(best.payload, this.store.slotPath(best.fingerprint, best.runId)) };
+  }
+
+  /**
+   * A warm-start seed for this run: from `ref`, a store directory (its best
+   * near-match entry: same entities, relations and shapes) or a problem
+   * fingerprint in this run's store (which must be a near-match). Null when
+   * nothing matches.
+   */
+  warmStartSeed(ref: string): LoadedTraining | null {
+    let entry: StoreEntry | null;
+    if (/^[0-9a-f]{64}$/.test(ref)) {
+      entry = this.store.lookup(ref);
+      if (entry !== null && entry.nearKey !== this.keys.nearMatch) {
+        throw invalidArgument('warm start', 'fingerprint', ref, 'a run with the same entities, relations and shapes');
+      }
+    } else {
+      if (!existsSync(ref) || !statSync(ref).isDirectory()) throw invalidArgument('warm start', 'ref', ref, 'a checkpoint directory or a 64-hex fingerprint');
+      entry = CheckpointStore.open(ref).lookupNear(this.keys.nearMatch);
+    }
+    if (entry === null) return null;
+    this.session.preload(entry);
+    const loaded = this.session.tryLoadWithSource();
+    const e = loaded?.entry ?? entry;
+    return { entry: e, state: decodeTrainerSnapshot(e.payload, this.store.slotPath(e.fingerprint, e.runId)) };
+  }
+
+  /** Offer the state after `epochs` epochs; written when the session's rate limit or an improvement allows. */
+  checkpoint(state: TrainingState, objective: number, epochs: number): boolean {
+    const wrote = this.session.checkpoint(encodeTrainerSnapshot(state), objective, epochs);
+    if (wrote) this.lastWritten = epochs;
+    return wrote;
+  }
+
+  /** The final entry of the run (always written unless the disk refuses). */
+  finalize(state: TrainingState, objective: number, epochs: number): boolean {
+    const wrote = this.session.finalize(encodeTrainerSnapshot(state), objective, epochs);
+    if (wrote) this.lastWritten = epochs;
+    return wrote;
+  }
+}
+
+/** A digest of a dataset's triples, for the problem key. */
+export function tripleDigest(...splits: Int32Array[]): string {
+  const h = createHash('sha256');
+  for (const s of splits) {
+    h.update(String(s.length));
+    h.update(new Uint8Array(s.buffer, s.byteOffset, s.byteLength));
+  }
+  return h.digest('hex');
+}
