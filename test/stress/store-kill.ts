@@ -19,19 +19,10 @@ import { fileURLToPath } from 'node:url';
 import { CheckpointStore } from '../../src/store/checkpoint-store.js';
 import { KILL_FINGERPRINT, KILL_RUN, patterned, verifyPatterned } from '../fixtures/store-shared.js';
 import { opt, type StressReport, type StressScenario } from './report.js';
+import { mulberry32 } from '../../src/prng.js';
 
 const WRITER = fileURLToPath(new URL('../fixtures/store-kill-writer.js', import.meta.url));
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function killOne(dir: string, first: number, bytes: number, delayMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
