@@ -4,7 +4,8 @@
  * name, and evaluate filtered link prediction on a split.
  */
 import { KgError } from '../errors.js';
-import { alignEmbeddings, loadEmbeddings } from '../kge/embeddings-io.js';
+import { alignEmbeddings } from '../kge/embeddings-io.js';
+import { openEmbeddings } from './embeddings.js';
 import { datasetLine, openDataset } from './dataset.js';
 import { asUsage, bool, choiceFlag, parseFlags, str, usage, workersFlag, type FlagSpecs } from './flags.js';
 import { evaluateTables, metricsJson, metricsTable } from './metrics.js';
@@ -55,7 +56,7 @@ export async function evalCommand(args: readonly string[]): Promise<number> {
   const workers = asUsage(() => workersFlag(c, flags, 'auto'));
   const line = new StatusLine(process.stderr);
 
-  const emb = loadEmbeddings(dir);
+  const emb = openEmbeddings(dir);
   const recorded = emb.config.dataset;
   let spec = str(flags, 'dataset');
   if (spec === undefined) {

@@ -9,8 +9,12 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { KgError } from '../errors.js';
-import { saveEmbeddings } from '../kge/embeddings-io.js';
+import { alignEmbeddings, saveEmbeddings } from '../kge/embeddings-io.js';
+import { isEmbeddingsDir, openEmbeddings } from './embeddings.js';
 import { TrainingCheckpointer, tripleDigest } from '../store/training-checkpoints.js';
+import { RelationStats, StatsPersister } from '../store/running-stats.js';
+import { Cursor } from '../shm/cursor.js';
+import { join } from 'node:path';
 import { EVAL_TASK_FILENAME } from '../kge/eval.js';
 import { FilterIndex } from '../kge/filter.js';
 import { createModel, MODEL_NAMES } from '../kge/models/index.js';
@@ -163,8 +167,10 @@ Checkpoints:
   --resume                continue the latest entry of the same problem in
                           --checkpoint-dir (tables, optimizer state, epochs)
   --warm-start DIR|FP     start from the best near-match (same entities,
-                          relations and shapes) in store DIR, or from the
-                          run with fingerprint FP in --checkpoint-dir
+                          relations and shapes) in store DIR, from the run
+                          with fingerprint FP in --checkpoint-dir, or from
+                          embeddings in DIR (saved by --out or exported by
+                          'kgshard export'; rows matched by name)
 Output:
   --out DIR               save entities.f32, relations.f32 (float32 LE rows),
                           entities.tsv, relations.tsv (id<TAB>name) and
@@ -343,7 +349,20 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
   const trainer = new Trainer(dataset, o);
   const ckptInfo = { dir: null as string | null, fingerprint: null as string | null, resumed_from: null as number | null, warm_started_from: null as string | null, last_epoch: null as number | null };
   let ckpt: TrainingCheckpointer | undefined;
-  if (plan.checkpointDir !== undefined || plan.warmStart !== undefined) {
+  const fromEmbeddings = plan.warmStart !== undefined && isEmbeddingsDir(plan.warmStart);
+  if (fromEmbeddings) {
+    // Warm start from saved or exported embeddings: rows matched by name.
+    const emb = openEmbeddings(plan.warmStart!);
+    const shapes = trainer.model.shapes(o.dim);
+    if (emb.entityWidth !== shapes.entityWidth || emb.relationWidth !== shapes.relationWidth) {
+      throw new KgError('E_DIM_MISMATCH', `train: --warm-start ${plan.warmStart}: rows are ${emb.entityWidth}/${emb.relationWidth} wide, ${canonical} dim ${o.dim} needs ${shapes.entityWidth}/${shapes.relationWidth}`, { flag: '--warm-start' });
+    }
+    const aligned = alignEmbeddings(emb, dataset.entities, dataset.relations);
+    trainer.warmStart(aligned.entityTable, aligned.relationTable);
+    line.note(`warm start from the embeddings in ${plan.warmStart}`);
+  }
+  const ckptInfo0 = fromEmbeddings ? resolve(plan.warmStart!) : null;
+  if (plan.checkpointDir !== undefined || (plan.warmStart !== undefined && !fromEmbeddings)) {
     const shapes = trainer.model.shapes(o.dim);
     const problem = {
       dataset: tripleDigest(dataset.train.triples, dataset.valid.triples, dataset.test.triples),
@@ -367,7 +386,7 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
         ckptInfo.resumed_from = latest.state.epochs.length;
         line.note(`resumed from ${latest.entry.kind} at epoch ${latest.state.epochs.length}`);
       }
-    } else if (plan.warmStart !== undefined) {
+    } else if (plan.warmStart !== undefined && !fromEmbeddings) {
       const seed = ckpt.warmStartSeed(plan.warmStart);
       if (seed === null) line.note(`no near-match to warm-start from in ${plan.warmStart}: starting fresh`);
       else {
@@ -379,7 +398,19 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
     if (plan.checkpointDir === undefined) ckpt = undefined; // warm start only: this run writes no checkpoints
     else ckptInfo.dir = resolve(plan.checkpointDir);
   }
+  if (ckptInfo0 !== null) ckptInfo.warm_started_from = ckptInfo0;
   let lastObjective = Number.POSITIVE_INFINITY;
+  // The last checkpointed epoch, in shared memory: any thread holding its
+  // handle reads it, and concurrent advances never move it backwards.
+  const lastCheckpointed = Cursor.create();
+  // Per-relation statistics of the per-positive training loss, merged from
+  // every worker each epoch; with a checkpoint store, persisted beside it
+  // (every 10,000 samples and at the end) and continued on the next run.
+  const statsFile = plan.checkpointDir !== undefined ? join(resolve(plan.checkpointDir), 'relation-stats.kgs') : undefined;
+  const persister = statsFile !== undefined
+    ? new StatsPersister(statsFile, dataset.relations.length, { every: 10_000, onWarning: (m) => line.note(`warning: ${m}`) })
+    : undefined;
+  const relationStats = persister?.stats ?? new RelationStats(dataset.relations.length);
   const progress = new TrainProgress(line, o.epochs);
   const validations: Validation[] = [];
   const early = new EarlyStopping(plan.patience);
@@ -401,6 +432,11 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
           throw new KgError('E_NON_FINITE', `train: the loss of epoch ${done} is ${report.loss}; lower --lr or add --reg`, { epoch: done });
         }
         lastObjective = report.loss;
+        for (const m of t.lastRelationMoments) {
+          const part = RelationStats.fromMoments(m);
+          if (persister !== undefined) persister.merge(part);
+          else relationStats.merge(part);
+        }
         if (plan.evalEvery > 0 && (done % plan.evalEvery === 0 || done === o.epochs)) {
           progress.setPhase('validating');
           const tables = t.tables();
@@ -418,7 +454,7 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
             return 'stop';
           }
         }
-        if (ckpt !== undefined && done < o.epochs && ckpt.checkpoint(t.snapshot(), lastObjective, done)) ckptInfo.last_epoch = done;
+        if (ckpt !== undefined && done < o.epochs && ckpt.checkpoint(t.snapshot(), lastObjective, done)) lastCheckpointed.advance(done);
         if (interrupted) {
           stop.by = 'interrupt';
           return 'stop';
@@ -440,7 +476,9 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
 
   const epochsRun = trainer.epochs.length;
   // The final entry holds the state training stopped in (also on Ctrl-C), before the best tables are put back.
-  if (ckpt !== undefined && epochsRun > 0 && ckpt.finalize(trainer.snapshot(), lastObjective, epochsRun)) ckptInfo.last_epoch = epochsRun;
+  if (ckpt !== undefined && epochsRun > 0 && ckpt.finalize(trainer.snapshot(), lastObjective, epochsRun)) lastCheckpointed.advance(epochsRun);
+  if (ckpt !== undefined && lastCheckpointed.get() > 0) ckptInfo.last_epoch = lastCheckpointed.get();
+  persister?.flush(true);
   const tables = trainer.tables();
   // Keep the tables of the best validation (training has ended: no thread writes them now).
   early.restoreBest(tables, epochsRun);
@@ -496,6 +534,11 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
     validation: validations.map((v) => ({ epoch: v.epoch, mrr: v.outcome.both.mrr, hits10: v.outcome.both.hits10, eval_s: v.outcome.seconds })),
     notices: opened.notices,
     checkpoint: ckptInfo,
+    relation_stats: dataset.relations.map((name, r) => {
+      const st = (persister?.stats ?? relationStats).get(r);
+      return { relation: name, count: st.count, mean: st.mean, variance: st.variance };
+    }),
+    relation_stats_file: statsFile ?? null,
     out: null as string | null,
   };
 

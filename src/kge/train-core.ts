@@ -99,6 +99,12 @@ export interface TrainTask {
 export interface TaskResult {
   readonly loss: number;
   readonly positives: number;
+  /**
+   * Per-relation moments of the per-positive loss over this task, packed
+   * [count, mean, M2] per relation (Welford), for an exact merge across
+   * workers.
+   */
+  readonly relationMoments: Float64Array;
 }
 
 const ADAGRAD_EPS = 1e-10;
@@ -125,6 +131,8 @@ export class TrainContext {
   private readonly coef: Float64Array;
   private readonly posScore: Float64Array;
   private readonly posCoef: Float64Array;
+  /** Per-relation [count, mean, M2] of the per-positive loss in the current task. */
+  private readonly moments: Float64Array;
   private readonly fixedIds: Int32Array;
   private readonly otherIds: Int32Array;
   private readonly relIds: Int32Array;
@@ -168,6 +176,7 @@ export class TrainContext {
     this.E = this.ps.view(0);
     this.R = this.ps.relationView();
     this.acc = handle.adagrad;
+    this.moments = new Float64Array(3 * handle.numRelations);
     this.relAccBase = handle.numEntities;
     const c = h.chunk;
     const k = h.neg;
@@ -203,6 +212,7 @@ export class TrainContext {
 
   /** Train on positions [start, end) of the epoch's order. */
   run(task: TrainTask): TaskResult {
+    this.moments.fill(0);
     const h = this.hyper;
     const order = this.handle.order;
     const rand = mulberry32(task.seed);
@@ -217,7 +227,7 @@ export class TrainContext {
         loss += this.chunkStep(order, p, n, rand, (task.epoch + chunkNo++) % 2 === 0);
         positives += n;
       }
-      return { loss, positives };
+      return { loss, positives, relationMoments: this.moments.slice() };
     }
     // Sync: exactly `steps` batches, each pushed once (an empty one when this
     // worker's share has run out), so every worker meets every barrier.
@@ -232,7 +242,7 @@ export class TrainContext {
       }
       this.flushSync(task.worker);
     }
-    return { loss, positives };
+    return { loss, positives, relationMoments: this.moments.slice() };
   }
 
   /**
@@ -352,7 +362,9 @@ export class TrainContext {
     const gamma = h.margin;
     const alpha = h.adversarial;
     let total = 0;
+    const moments = this.moments;
     for (let i = 0; i < n; i++) {
+      const before = total;
       const s = this.posScore[i]!;
       const row = i * k;
       // Negative weights.
@@ -394,6 +406,16 @@ export class TrainContext {
         }
         this.posCoef[i] = dPos;
       }
+      // Welford update of this positive's relation with its loss.
+      const x = total - before;
+      const m = this.relIds[i]! * 3;
+      const c = moments[m]! + 1;
+      const mean = moments[m + 1]!;
+      const d = x - mean;
+      const next = mean + d / c;
+      moments[m] = c;
+      moments[m + 1] = next;
+      moments[m + 2] = moments[m + 2]! + d * (x - next);
     }
     return total;
   }

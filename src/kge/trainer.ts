@@ -100,6 +100,12 @@ export class Trainer {
   /** Seconds spent in training epochs (evaluation excluded). */
   trainSeconds = 0;
   positives = 0;
+  /**
+   * Each worker's per-relation moments of the per-positive loss in the last
+   * epoch, packed [count, mean, M2] per relation: merge them exactly (Chan
+   * et al.) for the epoch's statistics.
+   */
+  lastRelationMoments: Float64Array[] = [];
   private pool: Piscina | null = null;
   private local: TrainContext | null = null;
 
@@ -225,6 +231,7 @@ export class Trainer {
     this.positives += positives;
     const report = { epoch, loss, positives, seconds };
     this.epochs.push(report);
+    this.lastRelationMoments = results.map((r) => r.relationMoments);
     return report;
   }
 

@@ -56,6 +56,27 @@ export class RelationStats {
     this.m2 = new Float64Array(relations);
   }
 
+  /**
+   * Statistics from packed moments [count, mean, M2] per relation (what a
+   * training worker reports), checked before use.
+   */
+  static fromMoments(packed: ArrayLike<number>): RelationStats {
+    if (packed.length % 3 !== 0) throw invalidArgument('RelationStats.fromMoments', 'packed.length', packed.length, 'a multiple of 3');
+    const s = new RelationStats(packed.length / 3);
+    for (let r = 0; r < s.relations; r++) {
+      const c = packed[3 * r]!;
+      const mean = packed[3 * r + 1]!;
+      const m2 = packed[3 * r + 2]!;
+      if (!(Number.isInteger(c) && c >= 0 && Number.isFinite(mean) && m2 >= 0 && Number.isFinite(m2))) {
+        throw invalidArgument('RelationStats.fromMoments', `relation ${r}`, [c, mean, m2], 'a count >= 0, a finite mean and a finite M2 >= 0');
+      }
+      s.count[r] = c;
+      s.mean[r] = c === 0 ? 0 : mean;
+      s.m2[r] = c === 0 ? 0 : m2;
+    }
+    return s;
+  }
+
   /** Add one sample `x` (a finite number) to relation `rel`. Welford's update. */
   update(rel: number, x: number): void {
     this.checkRel('RelationStats.update', rel);

@@ -21,6 +21,12 @@ test('stop after 3 epochs, resume to 6: same losses and tables as 6 straight', (
   const store = join(root, 'store');
   const first = json(kgshard(...BASE, '--epochs', '3', '--checkpoint-dir', store));
   const c1 = first['checkpoint'] as Record<string, unknown>;
+  // Per-relation loss statistics: one sample per positive per epoch, merged over the workers, persisted beside the store.
+  const stats = first['relation_stats'] as { relation: string; count: number; mean: number; variance: number }[];
+  assert.is(stats.length, first['relations']);
+  assert.is(stats.reduce((a, x) => a + x.count, 0), 3 * (first['train_triples'] as number));
+  assert.ok(stats.every((x) => x.count === 0 || (x.mean > 0 && x.variance >= 0)));
+  assert.is(first['relation_stats_file'], join(store, 'relation-stats.kgs'));
   assert.is(c1['last_epoch'], 3, 'the final entry of the first part');
   const resumedOut = join(root, 'resumed-emb');
   const r = kgshard(...BASE, '--epochs', '6', '--checkpoint-dir', store, '--resume', '--out', resumedOut);
@@ -31,6 +37,8 @@ test('stop after 3 epochs, resume to 6: same losses and tables as 6 straight', (
   assert.is(c2['fingerprint'], c1['fingerprint'], 'the same problem (the epoch count is not part of it)');
   assert.is(c2['last_epoch'], 6);
   assert.is(resumed['epochs'], 6);
+  const total = (resumed['relation_stats'] as { count: number }[]).reduce((a, x) => a + x.count, 0);
+  assert.is(total, 6 * (resumed['train_triples'] as number), 'the statistics continue from the persisted file');
   assert.is(resumed['final_loss'], straight['final_loss']);
   assert.is(resumed['mrr'], straight['mrr']);
   assert.equal(readFileSync(join(resumedOut, 'entities.f32')), readFileSync(join(straightOut, 'entities.f32')));
