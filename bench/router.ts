@@ -37,7 +37,6 @@
  * counted every pushed event; the rings end empty with intact guards.
  */
 import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
 import { indexOf, mapperLayout } from '../native-layout/index.js';
 import { verifyDelivery } from '../src/router/consumer.js';
 import { ShardMapper } from '../src/router/mapper.js';
@@ -66,7 +65,7 @@ import {
   medianOf,
   mulberry32,
   pairedRatio,
-  piscinaWindow,
+  piscinaCase,
   ratio,
   round2,
   runRounds,
@@ -75,7 +74,7 @@ import {
   type TinyTask,
   type TinyTiming,
 } from './lib/suite.js';
-import { results, start, workerUrl, type Started } from './lib/threads.js';
+import { results, start, type Started } from './lib/threads.js';
 import type { SuiteOptions, SuiteOutput } from './main.js';
 
 // ------------------------------------------------------------------ sizes
@@ -536,43 +535,6 @@ async function postMessageCase(name: string, events: number, warmupEvents: numbe
   );
 }
 
-async function piscinaCase(
-  name: string,
-  options: ConstructorParameters<typeof Piscina>[0],
-  describe: string,
-  tasks: number,
-  warmup: number,
-  window: number,
-): Promise<CaseCompleted> {
-  const pool = new Piscina({ ...options, filename: workerUrl('piscina-echo').href });
-  try {
-    const sumOf = (base: number, n: number): number => n * base + (n * (n - 1)) / 2 + n; // sum of (x + 1)
-    check((await piscinaWindow(pool, 0, warmup, window)) === sumOf(0, warmup), `${name}: warm-up answers wrong`);
-    const t0 = performance.now();
-    const sum = await piscinaWindow(pool, warmup, tasks, window);
-    const ms = performance.now() - t0;
-    check(sum === sumOf(warmup, tasks), `${name}: answers wrong`);
-    return completed(
-      name,
-      'baseline',
-      'events/s',
-      'higher',
-      [tasks / (ms / 1000)],
-      {
-        how: `main thread -> pool, one pool.run(x) per event (bench/workers/piscina-echo), ${window} tasks in flight`,
-        pool: describe,
-        threads: pool.threads.length,
-        tasksPerRun: tasks,
-        warmupTasks: warmup,
-        timing: 'main thread, first run() -> last answer',
-      },
-      { answersChecked: warmup + tasks },
-    );
-  } finally {
-    await pool.destroy();
-  }
-}
-
 const ROUTE = {
   b256: 'route+push 1 producer b256',
   b256p2: 'route+push 2 producers b256',
@@ -609,12 +571,13 @@ async function routeSuite(p: Plan, log: (m: string) => void): Promise<CaseResult
           pz.tasks,
           pz.warmup,
           64,
+          1,
         ),
     },
     {
       name: ROUTE.pzDefaults,
       group: 'baseline',
-      run: () => piscinaCase(ROUTE.pzDefaults, {}, 'Piscina defaults', pz.defaultsTasks, pz.warmup, 256),
+      run: () => piscinaCase(ROUTE.pzDefaults, {}, 'Piscina defaults', pz.defaultsTasks, pz.warmup, 256, 1),
     },
   ];
   return runRounds(runners, p.runs, 0x726f75, log, 'route');

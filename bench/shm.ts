@@ -14,7 +14,6 @@
  *    a target, the snapshot rate with a writer thread active.
  */
 import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
 import { LatencyCounter, newCounterWindow } from '../src/shm/counter.js';
 import { Ring } from '../src/shm/ring.js';
 import { Seqlock, SEQ_OK } from '../src/shm/seqlock.js';
@@ -33,9 +32,9 @@ import { completed, target, type CaseCompleted, type CaseResult, type Target } f
 import { createProbe } from './lib/probe.js';
 import { createRendezvous } from './lib/rendezvous.js';
 import { median } from './lib/stats.js';
-import { results, start, workerUrl } from './lib/threads.js';
+import { results, start } from './lib/threads.js';
 import type { SuiteOptions, SuiteOutput } from './main.js';
-import { check, guarded, piscinaWindow, medianOf, mergeRuns, mulberry32, pairedRatio, ratio, round2, settle, shuffled, tinyRuns } from './lib/suite.js';
+import { check, guarded, piscinaCase, medianOf, mergeRuns, mulberry32, pairedRatio, ratio, round2, settle, shuffled, tinyRuns } from './lib/suite.js';
 
 // ------------------------------------------------------------------ sizes
 
@@ -204,50 +203,6 @@ async function postMessageCase(name: string, events: number, warmupEvents: numbe
       farRuns: p.roundTripNs.filter((x) => x > FAR_ROUND_TRIP_NS).length,
     },
   );
-}
-
-async function piscinaCase(
-  name: string,
-  options: ConstructorParameters<typeof Piscina>[0],
-  describe: string,
-  tasks: number,
-  warmup: number,
-  window: number,
-  runs: number,
-): Promise<CaseCompleted> {
-  const pool = new Piscina({ ...options, filename: workerUrl('piscina-echo').href });
-  try {
-    const sumOf = (base: number, n: number): number => n * base + (n * (n - 1)) / 2 + n; // sum of (x + 1)
-    check((await piscinaWindow(pool, 0, warmup, window)) === sumOf(0, warmup), `${name}: warm-up answers wrong`);
-    const samples: number[] = [];
-    let base = warmup;
-    for (let r = 0; r < runs; r++) {
-      const t0 = performance.now();
-      const sum = await piscinaWindow(pool, base, tasks, window);
-      const ms = performance.now() - t0;
-      check(sum === sumOf(base, tasks), `${name}: answers wrong in run ${r}`);
-      samples.push(tasks / (ms / 1000));
-      base += tasks;
-    }
-    return completed(
-      name,
-      'baseline',
-      'events/s',
-      'higher',
-      samples,
-      {
-        how: `main thread -> pool, one pool.run() per event (echo task), ${window} tasks in flight`,
-        pool: describe,
-        threads: pool.threads.length,
-        tasksPerRun: tasks,
-        warmupTasks: warmup,
-        timing: 'main thread, first run() -> last answer',
-      },
-      { answersChecked: warmup + tasks * runs },
-    );
-  } finally {
-    await pool.destroy();
-  }
 }
 
 interface Runner {

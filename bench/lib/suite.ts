@@ -4,10 +4,11 @@
  * in shuffled rounds. The same patterns as bench/shm.ts (which keeps its own
  * private copies); new suites import them from here.
  */
-import type { Piscina } from 'piscina';
+import { Piscina } from 'piscina';
 import { Bench } from 'tinybench';
 import { cpuSnapshot, foreignCpu } from './foreign.js';
 import { completed, type CaseCompleted, type CaseResult } from './report.js';
+import { workerUrl } from './threads.js';
 import { median } from './stats.js';
 import { mulberry32 } from '../../src/prng.js';
 export { mulberry32 };
@@ -206,4 +207,53 @@ export function piscinaWindow(pool: Piscina, base: number, n: number, window: nu
     };
     for (let i = 0; i < Math.min(window, n); i++) launch();
   });
+}
+
+/**
+ * Baseline: one Piscina task per event (the echo worker), `window` tasks in
+ * flight, `runs` timed runs of `tasks` tasks after a warm-up, every answer
+ * checked.
+ */
+export async function piscinaCase(
+  name: string,
+  options: ConstructorParameters<typeof Piscina>[0],
+  describe: string,
+  tasks: number,
+  warmup: number,
+  window: number,
+  runs: number,
+): Promise<CaseCompleted> {
+  const pool = new Piscina({ ...options, filename: workerUrl('piscina-echo').href });
+  try {
+    const sumOf = (base: number, n: number): number => n * base + (n * (n - 1)) / 2 + n; // sum of (x + 1)
+    check((await piscinaWindow(pool, 0, warmup, window)) === sumOf(0, warmup), `${name}: warm-up answers wrong`);
+    const samples: number[] = [];
+    let base = warmup;
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      const sum = await piscinaWindow(pool, base, tasks, window);
+      const ms = performance.now() - t0;
+      check(sum === sumOf(base, tasks), `${name}: answers wrong in run ${r}`);
+      samples.push(tasks / (ms / 1000));
+      base += tasks;
+    }
+    return completed(
+      name,
+      'baseline',
+      'events/s',
+      'higher',
+      samples,
+      {
+        how: `main thread -> pool, one pool.run(x) per event (bench/workers/piscina-echo), ${window} tasks in flight`,
+        pool: describe,
+        threads: pool.threads.length,
+        tasksPerRun: tasks,
+        warmupTasks: warmup,
+        timing: 'main thread, first run() -> last answer',
+      },
+      { answersChecked: warmup + tasks * runs },
+    );
+  } finally {
+    await pool.destroy();
+  }
 }
