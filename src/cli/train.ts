@@ -347,6 +347,13 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
     });
   };
   const trainer = new Trainer(dataset, o);
+  // The hyper-parameters that change the result: recorded with saved
+  // embeddings and part of the checkpoint problem key.
+  const hyper = {
+    dim: o.dim, batch: o.batch, neg: o.neg, chunk: o.chunk, lr: o.lr, optimizer: o.optimizer, loss: o.loss,
+    margin: o.margin, adversarial: o.adversarial, reg: o.reg, reg_kind: o.regKind, mode: o.mode, seed: o.seed,
+    filter_negatives: o.filterNegatives === true,
+  };
   const ckptInfo = { dir: null as string | null, fingerprint: null as string | null, resumed_from: null as number | null, warm_started_from: null as string | null, last_epoch: null as number | null };
   let ckpt: TrainingCheckpointer | undefined;
   const fromEmbeddings = plan.warmStart !== undefined && isEmbeddingsDir(plan.warmStart);
@@ -370,10 +377,7 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
       relations: dataset.relations,
       model: canonical,
       shapes: { entity: [dataset.entities.length, shapes.entityWidth], relation: [dataset.relations.length, shapes.relationWidth] },
-      hyperParameters: {
-        dim: o.dim, batch: o.batch, neg: o.neg, chunk: o.chunk, lr: o.lr, optimizer: o.optimizer, loss: o.loss, margin: o.margin,
-        adversarial: o.adversarial, reg: o.reg, regKind: o.regKind, mode: o.mode, seed: o.seed, filterNegatives: o.filterNegatives === true,
-      },
+      hyperParameters: hyper,
     };
     const warn = (m: string): void => line.note(`warning: ${m}`);
     ckpt = TrainingCheckpointer.open({ dir: plan.checkpointDir ?? plan.warmStart!, problem, onWarning: warn });
@@ -544,11 +548,6 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
 
   if (plan.out !== undefined) {
     const shapes = trainer.model.shapes(o.dim);
-    const hyper = {
-      dim: o.dim, batch: o.batch, neg: o.neg, chunk: o.chunk, lr: o.lr, optimizer: o.optimizer, loss: o.loss,
-      margin: o.margin, adversarial: o.adversarial, reg: o.reg, reg_kind: o.regKind, mode: o.mode, seed: o.seed,
-      filter_negatives: o.filterNegatives === true,
-    };
     const saved = saveEmbeddings(
       plan.out,
       {
