@@ -9,7 +9,7 @@ import type { Dataset } from '../data/dataset.js';
 import { KgError } from '../errors.js';
 import { writeSplit, splitSummary, summaryTable, type WrittenSplit } from '../data/split-writer.js';
 import { loadTsvDir } from '../data/tsv.js';
-import { loadWordnetWithInfo } from '../data/wordnet.js';
+import { BUILTIN_DATASETS, loadWordnetWithInfo, type BuiltinDataset } from '../data/wordnet.js';
 import { bool, parseFlags, str, type FlagSpecs } from './flags.js';
 
 export interface OpenedDataset {
@@ -27,9 +27,10 @@ export interface OpenedDataset {
  * problem` for a malformed line, propagate).
  */
 export function openDataset(spec: string, options: { rebuild?: boolean } = {}): OpenedDataset {
-  if (spec === 'wordnet') {
-    const w = loadWordnetWithInfo({ rebuild: options.rebuild === true });
-    return { dataset: w.dataset, source: 'wordnet', ref: { name: 'wordnet' }, notices: w.dataset.report.notices };
+  if ((BUILTIN_DATASETS as readonly string[]).includes(spec)) {
+    const variant = spec as BuiltinDataset;
+    const w = loadWordnetWithInfo({ rebuild: options.rebuild === true, variant });
+    return { dataset: w.dataset, source: variant, ref: { name: variant }, notices: w.dataset.report.notices };
   }
   const dir = resolve(spec);
   let dataset: Dataset;
@@ -38,7 +39,7 @@ export function openDataset(spec: string, options: { rebuild?: boolean } = {}): 
   } catch (e) {
     // A mistyped name is the likeliest cause of a missing directory: say what --dataset takes.
     if (e instanceof KgError && e.code === 'E_DATASET' && e.details['errno'] === 'ENOENT' && e.details['path'] === dir) {
-      throw new KgError(e.code, `--dataset ${JSON.stringify(spec)}: ${e.message} (--dataset takes wordnet or a directory of train/valid/test .tsv or .txt files)`, e.details);
+      throw new KgError(e.code, `--dataset ${JSON.stringify(spec)}: ${e.message} (--dataset takes wordnet, wordnet-lf or a directory of train/valid/test .tsv or .txt files)`, e.details);
     }
     throw e;
   }
@@ -59,14 +60,16 @@ const FLAGS: FlagSpecs = {
   help: { type: 'boolean', short: 'h' },
 };
 
-export const DATASET_HELP = `Usage: kgshard dataset [--dataset wordnet|DIR] [--write DIR] [--json]
+export const DATASET_HELP = `Usage: kgshard dataset [--dataset wordnet|wordnet-lf|DIR] [--write DIR] [--json]
 
 Load a dataset and print its summary: entities, relations, triples per split
 and per relation, and how many valid/test triples have their reverse in train.
 
 Flags:
-  --dataset wordnet|DIR   the built-in WordNet graph (default) or a directory
-                          holding train, valid and test as .tsv or .txt
+  --dataset NAME|DIR      wordnet: the built-in WordNet graph, WN18RR-style
+                          (default); wordnet-lf: its leak-free version (no
+                          valid/test triple has its reverse in train); or a
+                          directory holding train, valid and test as .tsv/.txt
   --write DIR             write the split as DIR/train.tsv, valid.tsv, test.tsv
                           (head<TAB>relation<TAB>tail by name, one triple a line)
   --rebuild               build the WordNet split anew instead of using the cache
@@ -94,10 +97,12 @@ export async function datasetCommand(args: readonly string[]): Promise<number> {
   }
   if (process.stderr.isTTY) for (const notice of opened.notices) process.stderr.write(`${notice}\n`);
   const n = (x: number): string => x.toLocaleString('en-US');
+  const pct = (x: number, of: number): string => `${of === 0 ? '0' : ((100 * x) / of).toFixed(1)}%`;
+  const rev = summary.reverseInTrain;
   const lines = [
     datasetLine(d),
-    `valid triples with their reverse in train: ${n(summary.reverseInTrain.valid.sameRelation)} (same relation), ${n(summary.reverseInTrain.valid.anyRelation)} (any relation)`,
-    `test triples with their reverse in train: ${n(summary.reverseInTrain.test.sameRelation)} (same relation), ${n(summary.reverseInTrain.test.anyRelation)} (any relation)`,
+    `valid triples with their reverse in train: ${n(rev.valid.sameRelation)} (${pct(rev.valid.sameRelation, d.valid.count)}) under the same relation, ${n(rev.valid.anyRelation)} (${pct(rev.valid.anyRelation, d.valid.count)}) under any relation`,
+    `test triples with their reverse in train: ${n(rev.test.sameRelation)} (${pct(rev.test.sameRelation, d.test.count)}) under the same relation, ${n(rev.test.anyRelation)} (${pct(rev.test.anyRelation, d.test.count)}) under any relation`,
     '',
     summaryTable(summary).trimEnd(),
   ];

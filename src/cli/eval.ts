@@ -60,10 +60,10 @@ export async function evalCommand(args: readonly string[]): Promise<number> {
   const recorded = emb.config.dataset;
   let spec = str(flags, 'dataset');
   if (spec === undefined) {
-    if (recorded?.name === 'wordnet' && recorded.path === undefined) spec = 'wordnet';
+    if ((recorded?.name === 'wordnet' || recorded?.name === 'wordnet-lf') && recorded.path === undefined) spec = recorded.name;
     else if (typeof recorded?.path === 'string') spec = recorded.path;
     else {
-      throw usage(new KgError('E_USAGE', `eval: ${emb.dir}/config.json names no dataset; pass --dataset wordnet|DIR`, { flag: '--dataset' }));
+      throw usage(new KgError('E_USAGE', `eval: ${emb.dir}/config.json names no dataset; pass --dataset wordnet|wordnet-lf|DIR`, { flag: '--dataset' }));
     }
   }
   const opened = openDataset(spec, { rebuild: bool(flags, 'rebuild') });

