@@ -74,6 +74,14 @@ const SUITES: Record<string, Suite> = {
       return { run: (o: SuiteOptions) => m.runTrain({ quick: o.quick, runs: o.runs, only: o.only, log: (msg: string) => console.error(msg) }), defaultRuns: m.DEFAULT_RUNS };
     },
   },
+  quality: {
+    description:
+      'time to quality: filtered test MRR beside the PyTorch reference, same settings and epochs (3 seeds), an ablation of the differences, and MRR after 60/150/300 s of training (--only epochs,ablation,time)',
+    load: async () => {
+      const m = await import('./quality.js');
+      return { run: (o: SuiteOptions) => m.runQuality({ quick: o.quick, runs: o.runs, only: o.only, log: (msg: string) => console.error(msg) }), defaultRuns: m.DEFAULT_RUNS };
+    },
+  },
 };
 
 const USAGE = `Usage: bench <suite> [--quick] [--runs N] [--only group,...] [--out FILE]

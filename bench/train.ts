@@ -43,7 +43,6 @@
  * `import torch` (default `python3`; on Debian, `/usr/bin/python3` with
  * `python3-torch` installed).
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { realpathSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -58,6 +57,7 @@ import { cpuSnapshot, foreignCpu } from './lib/foreign.js';
 import { completed, loadavg, machineInfo, renderReport, target, writeJsonAtomic, type CaseResult, type SuiteReport, type Target } from './lib/report.js';
 import { median, summarize } from './lib/stats.js';
 import { medianOrNull, mulberry32, ratio, round2, settle, shuffled } from './lib/suite.js';
+import { probeTorch, runTorchScript, type TorchProbe } from './lib/torch.js';
 
 export const DEFAULT_RUNS = 3;
 
@@ -80,8 +80,6 @@ const TORCH_EPOCHS = 2;
 /** Lines kept of valid.tsv / test.tsv for the reference (its final evaluation is not measured). */
 const TORCH_EVAL_LINES = 8;
 
-const TORCH_PYTHON = process.env['KGSHARD_TORCH_PYTHON'] ?? 'python3';
-const TORCH_SCRIPT = process.env['KGSHARD_TORCH_SCRIPT'] ?? '';
 
 export interface TrainBenchOptions {
   readonly quick: boolean;
@@ -177,24 +175,9 @@ async function runKgshard(dataset: Dataset, model: Model, workers: Threads, seed
 
 // ------------------------------------------------------------------ reference
 
-interface TorchProbe {
-  readonly ok: boolean;
-  readonly version?: string;
-  readonly why?: string;
-}
-
-function probeTorch(): TorchProbe {
-  if (TORCH_SCRIPT === '') return { ok: false, why: 'KGSHARD_TORCH_SCRIPT is not set (the path of the PyTorch reference trainer, torch_kge.py)' };
-  if (!existsSync(TORCH_SCRIPT)) return { ok: false, why: `reference script ${TORCH_SCRIPT} not found` };
-  const r = spawnSync(TORCH_PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000 });
-  if (r.error) return { ok: false, why: `${TORCH_PYTHON}: ${r.error.message}` };
-  if (r.status !== 0) return { ok: false, why: `${TORCH_PYTHON} cannot import torch: ${(r.stderr ?? '').trim().split('\n').slice(-1)[0] ?? `exit ${r.status}`}` };
-  return { ok: true, version: r.stdout.trim() };
-}
-
 function torchArgs(dir: string, model: Model, threads: Threads, seed: number, epochs: number): string[] {
   const args = [
-    TORCH_SCRIPT, '--data', dir, '--model', model, '--dim', String(DIM), '--batch', String(BATCH), '--neg', String(NEG),
+    '--data', dir, '--model', model, '--dim', String(DIM), '--batch', String(BATCH), '--neg', String(NEG),
     '--threads', String(threads), '--epochs', String(epochs), '--loss', 'softplus', '--optimizer', 'adagrad',
     '--lr', String(LR), '--eval-every', '0', '--seed', String(seed),
   ];
@@ -219,42 +202,8 @@ async function runTorch(dir: string, dataset: Dataset, model: Model, threads: Th
   for (const f of ['train.tsv', 'valid.tsv', 'test.tsv']) {
     if (!existsSync(join(dir, f))) throw new Error(`${join(dir, f)} is gone (removed by another process?)`);
   }
-  const args = torchArgs(dir, model, threads, seed, epochs);
-  const t0 = performance.now();
-  const { code, signal, stdout, stderr, timedOut } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }>(
-    (resolve, reject) => {
-      const child = spawn(TORCH_PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      let timedOut = false;
-      child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-      child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-      // Kill this child (by its own pid) when it overruns.
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, timeoutS * 1000);
-      child.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      child.once('close', (c, s) => {
-        clearTimeout(timer);
-        resolve({ code: c, signal: s, stdout: out, stderr: err, timedOut });
-      });
-    },
-  );
-  const wallS = (performance.now() - t0) / 1000;
+  const { json: j, stderr, wallS } = await runTorchScript<TorchJson>(torchArgs(dir, model, threads, seed, epochs), timeoutS);
   const epochRates = [...stderr.matchAll(/^# epoch \d+ .*?\((\d+) triples\/s, other procs ([\d.]+) cores\)/gm)].map((m) => Number(m[1]));
-  if (timedOut) throw new Error(`timed out after ${timeoutS} s (epochs finished: ${epochRates.length}, rates ${epochRates.join(', ') || 'none'})`);
-  if (code !== 0) throw new Error(`exit ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  const last = stdout.trim().split('\n').slice(-1)[0] ?? '';
-  let j: TorchJson;
-  try {
-    j = JSON.parse(last) as TorchJson;
-  } catch {
-    throw new Error(`no JSON on the last stdout line: ${JSON.stringify(last.slice(0, 200))}`);
-  }
   if (j.n_train !== dataset.train.count || j.n_entities !== dataset.entities.length || j.n_relations !== dataset.relations.length) {
     throw new Error(`reference read ${j.n_entities} entities, ${j.n_relations} relations, ${j.n_train} training triples; the dataset has ${dataset.entities.length}, ${dataset.relations.length}, ${dataset.train.count}`);
   }
@@ -413,7 +362,7 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
         });
       } else {
         Object.assign(params, {
-          command: `$KGSHARD_TORCH_PYTHON ${torchArgs('DIR', spec.model, spec.threads, 1, budget.torchEpochs).join(' ').replace(TORCH_SCRIPT, '$KGSHARD_TORCH_SCRIPT')}`,
+          command: `$KGSHARD_TORCH_PYTHON $KGSHARD_TORCH_SCRIPT ${torchArgs('DIR', spec.model, spec.threads, 1, budget.torchEpochs).join(' ')}`,
           epochs: budget.torchEpochs,
           trainSPerRun: perRun('trainS'),
           epochRatesPerRun: perRun('epochRates'),

@@ -18,61 +18,16 @@ import { join } from 'node:path';
 import { EVAL_TASK_FILENAME } from '../kge/eval.js';
 import { FilterIndex } from '../kge/filter.js';
 import { createModel, MODEL_NAMES } from '../kge/models/index.js';
-import type { LossKind, OptimizerKind, RegKind } from '../kge/train-core.js';
 import { DEFAULT_TRAIN, Trainer, validateTrainOptions, type TrainOptions } from '../kge/trainer.js';
 import { datasetLine, openDataset } from './dataset.js';
 import { asUsage, bool, choiceFlag, clock, compact, intFlag, numFlag, parseFlags, str, usage, workersFlag, type FlagSpecs } from './flags.js';
 import { evaluateTables, metricsJson, metricsTable, type EvalOutcome } from './metrics.js';
 import { StatusLine, TrainProgress } from './progress.js';
 import { EarlyStopping } from '../kge/early-stopping.js';
+import { DEFAULT_MODEL, MODEL_DEFAULTS } from '../kge/defaults.js';
+export { DEFAULT_MODEL, MODEL_DEFAULTS, type ModelDefaults } from '../kge/defaults.js';
 
-/** The model `kgshard train` (and `npm start`) trains when `--model` is not given. */
-export const DEFAULT_MODEL = 'complex';
-
-export interface ModelDefaults {
-  readonly dim: number;
-  readonly epochs: number;
-  readonly batch: number;
-  readonly neg: number;
-  readonly chunk: number;
-  readonly lr: number;
-  readonly optimizer: OptimizerKind;
-  readonly loss: LossKind;
-  readonly margin: number;
-  readonly adversarial: number;
-  readonly reg: number;
-  readonly regKind: RegKind;
-}
-
-const BASE: ModelDefaults = {
-  dim: DEFAULT_TRAIN.dim,
-  epochs: DEFAULT_TRAIN.epochs,
-  batch: DEFAULT_TRAIN.batch,
-  neg: DEFAULT_TRAIN.neg,
-  chunk: DEFAULT_TRAIN.chunk,
-  lr: DEFAULT_TRAIN.lr,
-  optimizer: DEFAULT_TRAIN.optimizer,
-  loss: DEFAULT_TRAIN.loss,
-  margin: DEFAULT_TRAIN.margin,
-  adversarial: DEFAULT_TRAIN.adversarial,
-  reg: DEFAULT_TRAIN.reg,
-  regKind: DEFAULT_TRAIN.regKind,
-};
-
-/**
- * Per-model defaults of `kgshard train`. `margin` is the logit offset γ of
- * the logistic loss (the ranking margin with `--loss margin`): the distance
- * models (TransE, RotatE) score minus a distance, so they need γ > 0 to put
- * the decision boundary at distance γ; the bilinear models use γ = 0.
- */
-export const MODEL_DEFAULTS: Readonly<Record<string, ModelDefaults>> = {
-  transe: { ...BASE, margin: 6 },
-  'transe-l1': { ...BASE, margin: 6 },
-  'transe-l2': { ...BASE, margin: 6 },
-  distmult: { ...BASE, reg: 1e-6, regKind: 'l2' },
-  complex: { ...BASE, reg: 1e-6, regKind: 'n3' },
-  rotate: { ...BASE, margin: 6, adversarial: 1 },
-};
+const BASE = MODEL_DEFAULTS['complex']!;
 
 const FLAGS: FlagSpecs = {
   dataset: { type: 'string' },
@@ -89,6 +44,7 @@ const FLAGS: FlagSpecs = {
   adversarial: { type: 'string' },
   reg: { type: 'string' },
   'reg-kind': { type: 'string' },
+  'max-norm': { type: 'string' },
   mode: { type: 'string' },
   workers: { type: 'string' },
   seed: { type: 'string' },
@@ -108,11 +64,11 @@ const FLAGS: FlagSpecs = {
 };
 
 function defaultsTable(): string {
-  const rows = [['model', 'dim', 'epochs', 'lr', 'margin', 'adversarial', 'reg', 'reg-kind']];
+  const rows = [['model', 'dim', 'epochs', 'lr', 'loss', 'margin', 'adversarial', 'reg', 'reg-kind', 'max-norm']];
   for (const name of ['transe', 'distmult', 'complex', 'rotate']) {
     const d = MODEL_DEFAULTS[name]!;
     const num = (x: number): string => (x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x));
-    rows.push([name, String(d.dim), String(d.epochs), num(d.lr), num(d.margin), num(d.adversarial), num(d.reg), d.regKind]);
+    rows.push([name, String(d.dim), String(d.epochs), num(d.lr), d.loss, num(d.margin), num(d.adversarial), num(d.reg), d.regKind, num(d.maxNorm)]);
   }
   const widths = rows[0]!.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));
   return rows.map((r) => `  ${r.map((c, k) => c.padEnd(widths[k]!)).join('  ').trimEnd()}`).join('\n');
@@ -138,14 +94,19 @@ Training:
   --neg N                 negatives per positive (default ${BASE.neg})
   --chunk N               positives sharing one set of negatives (default ${BASE.chunk})
   --lr X                  learning rate (default ${BASE.lr})
-  --optimizer sgd|adagrad default ${BASE.optimizer} (sgd with --mode sync)
+  --optimizer sgd|adagrad|adagrad-row
+                          default ${BASE.optimizer} (sgd with --mode sync);
+                          adagrad is element-wise, adagrad-row keeps one
+                          accumulator per row (less memory, learns less)
   --loss logistic|margin  default ${BASE.loss}
   --margin X              logit offset gamma of the logistic loss, or the
                           margin of the ranking loss
   --adversarial X         self-adversarial negative temperature (0 = uniform)
   --filter-negatives      leave out negatives that form a known training triple with their positive
   --reg X                 regularisation weight
-  --reg-kind l2|n3        regularisation kind
+  --reg-kind l2|n3        regularisation kind (N3 of ComplEx on complex moduli)
+  --max-norm X            after each update, scale entity rows back into the
+                          L2 ball of radius X (TransE's constraint; 0 = off)
   --mode async|sync       async: Hogwild updates in place (default); sync:
                           averaged gradients through the parameter server
   --workers N|auto        training threads (default auto = ${availableParallelism()} here)
@@ -210,6 +171,7 @@ const FIELD_FLAGS: Record<string, string> = {
   optimizer: '--optimizer',
   loss: '--loss',
   regKind: '--reg-kind',
+  maxNorm: '--max-norm',
   mode: '--mode',
   seed: '--seed',
 };
@@ -249,7 +211,7 @@ export function planTraining(args: readonly string[]): TrainPlan | 'help' {
     neg: intFlag(c, flags, 'neg', d.neg, 1, 1 << 16),
     chunk: intFlag(c, flags, 'chunk', d.chunk, 1, 1 << 16),
     lr: numFlag(c, flags, 'lr', d.lr, 0, true),
-    optimizer: choiceFlag(c, flags, 'optimizer', ['sgd', 'adagrad'] as const, mode === 'sync' ? 'sgd' : d.optimizer),
+    optimizer: choiceFlag(c, flags, 'optimizer', ['sgd', 'adagrad', 'adagrad-row'] as const, mode === 'sync' ? 'sgd' : d.optimizer),
     loss: choiceFlag(c, flags, 'loss', ['logistic', 'margin'] as const, d.loss),
     margin: numFlag(c, flags, 'margin', d.margin, 0),
     adversarial: numFlag(c, flags, 'adversarial', d.adversarial, 0),
@@ -259,6 +221,7 @@ export function planTraining(args: readonly string[]): TrainPlan | 'help' {
     workers,
     seed: intFlag(c, flags, 'seed', DEFAULT_TRAIN.seed, -(2 ** 31), 2 ** 31 - 1),
     filterNegatives: bool(flags, 'filter-negatives'),
+    maxNorm: numFlag(c, flags, 'max-norm', d.maxNorm, 0),
   };
   try {
     validateTrainOptions(options);
@@ -353,6 +316,7 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
     dim: o.dim, batch: o.batch, neg: o.neg, chunk: o.chunk, lr: o.lr, optimizer: o.optimizer, loss: o.loss,
     margin: o.margin, adversarial: o.adversarial, reg: o.reg, reg_kind: o.regKind, mode: o.mode, seed: o.seed,
     filter_negatives: o.filterNegatives === true,
+    max_norm: o.maxNorm ?? 0,
   };
   const ckptInfo = { dir: null as string | null, fingerprint: null as string | null, resumed_from: null as number | null, warm_started_from: null as string | null, last_epoch: null as number | null };
   let ckpt: TrainingCheckpointer | undefined;
@@ -531,6 +495,7 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
     reg_kind: o.regKind,
     seed: o.seed,
     filter_negatives: o.filterNegatives === true,
+    max_norm: o.maxNorm ?? 0,
     train_s: trainer.trainSeconds,
     triples_per_s: trainer.triplesPerSecond(),
     final_loss: last ? last.loss : null,

@@ -127,6 +127,22 @@ export interface KgeModel {
    */
   initRelation?(row: Float32Array, offset: number, dim: number, rand: () => number): void;
 
+  /**
+   * Initialise one entity row in place, for models whose entities need
+   * something other than the parameter server's deterministic ±0.05 rows
+   * (TransE: Bordes et al.'s uniform ±6/√dim, scaled to unit L2 norm).
+   */
+  initEntity?(row: Float32Array, offset: number, dim: number, rand: () => number): void;
+
+  /**
+   * Add the gradient of the N3 regulariser λ·Σ|x|³ of one row (`width`
+   * floats at `row[offset]`) to `g[go ..]`, for models whose rows are not
+   * plain reals. ComplEx takes |x| as the modulus of each complex coordinate
+   * (Lacroix et al. 2018): ∂/∂re = 3λ|z|·re, ∂/∂im = 3λ|z|·im. When
+   * absent, every float is a coordinate: 3λ|x|·x.
+   */
+  n3Grad?(row: Float32Array, offset: number, width: number, lambda: number, g: Float32Array, go: number): void;
+
   /** The score of (head, relation, tail), computed in float64. Higher is more plausible. */
   score(E: Float32Array, h: number, R: Float32Array, r: number, T: Float32Array, t: number, dim: number): number;
 
@@ -261,6 +277,8 @@ export interface ModelSpec {
   score: KgeModel['score'];
   accumulateGrad: KgeModel['accumulateGrad'];
   initRelation?: KgeModel['initRelation'];
+  initEntity?: KgeModel['initEntity'];
+  n3Grad?: KgeModel['n3Grad'];
   scoreTails?: KgeModel['scoreTails'];
   scoreHeads?: KgeModel['scoreHeads'];
   accumulateGradTails?: KgeModel['accumulateGradTails'];
@@ -268,7 +286,7 @@ export interface ModelSpec {
 }
 
 const REQUIRED_METHODS = ['shapes', 'score', 'accumulateGrad'] as const;
-const OPTIONAL_METHODS = ['initRelation', 'scoreTails', 'scoreHeads', 'accumulateGradTails', 'accumulateGradHeads'] as const;
+const OPTIONAL_METHODS = ['initRelation', 'initEntity', 'n3Grad', 'scoreTails', 'scoreHeads', 'accumulateGradTails', 'accumulateGradHeads'] as const;
 
 /**
  * Turn a {@link ModelSpec} into a {@link KgeModel} the trainer and evaluator
@@ -316,7 +334,9 @@ export function defineModel(spec: ModelSpec): KgeModel {
 
 class DefinedModel implements KgeModel {
   readonly name: string;
-  readonly initRelation?: (row: Float32Array, offset: number, dim: number, rand: () => number) => void;
+  readonly initRelation?: KgeModel['initRelation'];
+  readonly initEntity?: KgeModel['initEntity'];
+  readonly n3Grad?: KgeModel['n3Grad'];
   private readonly spec: ModelSpec;
 
   constructor(spec: ModelSpec) {
@@ -324,6 +344,10 @@ class DefinedModel implements KgeModel {
     this.name = spec.name;
     const init = spec.initRelation;
     if (init !== undefined) this.initRelation = (row, offset, dim, rand) => init.call(spec, row, offset, dim, rand);
+    const initE = spec.initEntity;
+    if (initE !== undefined) this.initEntity = (row, offset, dim, rand) => initE.call(spec, row, offset, dim, rand);
+    const n3 = spec.n3Grad;
+    if (n3 !== undefined) this.n3Grad = (row, offset, width, lambda, g, go) => n3.call(spec, row, offset, width, lambda, g, go);
   }
 
   shapes(dim: number): ModelShapes {

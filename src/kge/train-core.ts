@@ -15,8 +15,9 @@
  *   (plain SGD at the server's learning rate); relation gradients go through
  *   `pushRelation`.
  *
- * Optimizers: SGD, or row-wise Adagrad (PyTorch-BigGraph's: one accumulator
- * per row, the mean of the squared gradient), its state in shared memory.
+ * Optimizers: SGD, element-wise Adagrad (PyTorch's), or row-wise Adagrad
+ * (PyTorch-BigGraph's: one accumulator per row, the mean of the squared
+ * gradient), their state in shared memory.
  * Hot loops allocate nothing: every buffer is sized once per context.
  *
  * User-defined models in a pool: a worker rebuilds a built-in model by name,
@@ -31,10 +32,25 @@ import { ParameterServer, type PsHandle } from '../ps/server.js';
 import { createModel, newBlock, newBlockGrad, type KgeModel, type ModelShapes } from './models/index.js';
 import { FilterIndex, type FilterHandle } from './filter.js';
 import { mulberry32 } from '../prng.js';
+import { addRegGradient, adagradStep, projectRow, rowAdagradStep, sgdStep } from './optim.js';
 export { mulberry32 };
 
 export type LossKind = 'logistic' | 'margin';
-export type OptimizerKind = 'sgd' | 'adagrad';
+/**
+ * `adagrad`: element-wise Adagrad (Duchi et al.; PyTorch's `torch.optim.Adagrad`),
+ * one accumulator per float. `adagrad-row`: row-wise Adagrad
+ * (PyTorch-BigGraph's), one accumulator per row holding the mean of the
+ * squared gradient: 1/width of the memory, but it learns much less per
+ * epoch (README, "Matching the reference").
+ */
+export type OptimizerKind = 'sgd' | 'adagrad' | 'adagrad-row';
+
+/** Floats of optimizer state per table: one per float (`adagrad`), one per row (`adagrad-row`), none (`sgd`). */
+export function optimizerStateSize(optimizer: OptimizerKind, numEntities: number, entityWidth: number, numRelations: number, relationWidth: number): number {
+  if (optimizer === 'adagrad') return numEntities * entityWidth + numRelations * relationWidth;
+  if (optimizer === 'adagrad-row') return numEntities + numRelations;
+  return 0;
+}
 export type RegKind = 'l2' | 'n3';
 
 export interface TrainHyper {
@@ -67,6 +83,12 @@ export interface TrainHyper {
    * is 0). The shared negatives stay shared; only pairs are masked.
    */
   readonly filterNegatives?: boolean | undefined;
+  /**
+   * Entity rows whose L2 norm exceeds this after an update are scaled back
+   * onto the ball of this radius (TransE's constraint, Bordes et al.); 0 or
+   * absent: no constraint. Rows never updated keep their initial norm.
+   */
+  readonly maxNorm?: number | undefined;
 }
 
 /** Everything a worker needs, sent once in workerData. */
@@ -77,7 +99,10 @@ export interface TrainHandle {
   readonly train: Int32Array;
   /** The order positives are visited in this epoch (indices into `train`), rewritten by the main thread per epoch. */
   readonly order: Int32Array;
-  /** Row-wise Adagrad accumulators: one float per entity row, then one per relation row. */
+  /**
+   * Adagrad accumulators, entities first, then relations: one float per
+   * table float (`adagrad`) or per row (`adagrad-row`); see `optimizerStateSize`.
+   */
   readonly adagrad: Float32Array;
   readonly numEntities: number;
   readonly numRelations: number;
@@ -107,7 +132,6 @@ export interface TaskResult {
   readonly relationMoments: Float64Array;
 }
 
-const ADAGRAD_EPS = 1e-10;
 
 export class TrainContext {
   readonly handle: TrainHandle;
@@ -118,6 +142,7 @@ export class TrainContext {
   readonly E: Float32Array;
   readonly R: Float32Array;
   private readonly acc: Float32Array;
+  /** Index of the first relation accumulator in `acc`. */
   private readonly relAccBase: number;
   // Per-chunk scratch, sized once.
   private readonly block = newBlock();
@@ -177,7 +202,7 @@ export class TrainContext {
     this.R = this.ps.relationView();
     this.acc = handle.adagrad;
     this.moments = new Float64Array(3 * handle.numRelations);
-    this.relAccBase = handle.numEntities;
+    this.relAccBase = h.optimizer === 'adagrad' ? handle.numEntities * this.shapes.entityWidth : handle.numEntities;
     const c = h.chunk;
     const k = h.neg;
     const ew = this.shapes.entityWidth;
@@ -421,17 +446,7 @@ export class TrainContext {
   }
 
   private regularise(table: Float32Array, off: number, g: Float32Array, go: number, width: number): void {
-    const lambda = this.hyper.reg;
-    if (lambda === 0) return;
-    if (this.hyper.regKind === 'l2') {
-      for (let q = 0; q < width; q++) g[go + q] = g[go + q]! + 2 * lambda * table[off + q]!;
-    } else {
-      // N3: λ Σ |w|^3, gradient 3λ |w| w.
-      for (let q = 0; q < width; q++) {
-        const w = table[off + q]!;
-        g[go + q] = g[go + q]! + 3 * lambda * Math.abs(w) * w;
-      }
-    }
+    addRegGradient(this.model, this.hyper.regKind, this.hyper.reg, table, off, width, g, go);
   }
 
   private updateEntity(id: number, g: Float32Array, go: number): void {
@@ -440,7 +455,9 @@ export class TrainContext {
       this.addSync(id, g, go, ew);
       return;
     }
-    this.applyRow(this.E, id * ew, id, g, go, ew);
+    this.applyRow(this.E, id * ew, this.hyper.optimizer === 'adagrad' ? id * ew : id, g, go, ew);
+    const maxNorm = this.hyper.maxNorm ?? 0;
+    if (maxNorm > 0) projectRow(this.E, id * ew, ew, maxNorm);
   }
 
   private updateRelation(id: number, g: Float32Array, go: number): void {
@@ -451,22 +468,20 @@ export class TrainContext {
       this.relTouched[id] = 1;
       return;
     }
-    this.applyRow(this.R, id * rw, this.relAccBase + id, g, go, rw);
+    this.applyRow(this.R, id * rw, this.relAccBase + (this.hyper.optimizer === 'adagrad' ? id * rw : id), g, go, rw);
   }
 
-  /** Hogwild update of one row in place (racy by design, see the module comment). */
+  /**
+   * Hogwild update of one row in place (racy by design, see the module
+   * comment). `accIdx` is the row's first accumulator in `acc`: its first
+   * float's index (`adagrad`) or its row's index (`adagrad-row`).
+   */
   private applyRow(table: Float32Array, off: number, accIdx: number, g: Float32Array, go: number, width: number): void {
     const lr = this.hyper.lr;
-    if (this.hyper.optimizer === 'sgd') {
-      for (let q = 0; q < width; q++) table[off + q] = table[off + q]! - lr * g[go + q]!;
-      return;
-    }
-    let sq = 0;
-    for (let q = 0; q < width; q++) sq += g[go + q]! * g[go + q]!;
-    const state = this.acc[accIdx]! + sq / width;
-    this.acc[accIdx] = state;
-    const step = lr / (Math.sqrt(state) + ADAGRAD_EPS);
-    for (let q = 0; q < width; q++) table[off + q] = table[off + q]! - step * g[go + q]!;
+    const opt = this.hyper.optimizer;
+    if (opt === 'sgd') sgdStep(table, off, g, go, width, lr);
+    else if (opt === 'adagrad') adagradStep(table, off, this.acc, accIdx, g, go, width, lr);
+    else rowAdagradStep(table, off, this.acc, accIdx, g, go, width, lr);
   }
 
   /** Sync mode: add a row's gradient to this batch's push. */

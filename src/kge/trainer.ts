@@ -24,6 +24,7 @@ import {
   TrainContext,
   isKgeModel,
   loadModelModule,
+  optimizerStateSize,
   mulberry32,
   type TrainHandle,
   type TrainHyper,
@@ -62,7 +63,7 @@ export interface TrainerSnapshot {
   readonly trainSeconds: number;
   readonly entities: Float32Array;
   readonly relations: Float32Array;
-  /** Row-wise Adagrad accumulators (entities then relations); zeros under SGD. */
+  /** Adagrad accumulators (entities then relations; see `optimizerStateSize`); empty under SGD. */
   readonly optimizer: Float32Array;
 }
 
@@ -141,6 +142,11 @@ export class Trainer {
       const R = this.ps.relationView();
       for (let r = 0; r < dataset.relations.length; r++) model.initRelation(R, r * shapes.relationWidth, o.dim, rand);
     }
+    if (model.initEntity) {
+      const rand = mulberry32(o.seed ^ 0xe7717);
+      const E = this.ps.view(0);
+      for (let e = 0; e < dataset.entities.length; e++) model.initEntity(E, e * shapes.entityWidth, o.dim, rand);
+    }
     const n = dataset.train.count;
     const order = new Int32Array(new SharedArrayBuffer(Math.max(4, n * 4)), 0, n);
     // The hyperparameters workers receive: plain data only (no model object).
@@ -160,13 +166,16 @@ export class Trainer {
       regKind: o.regKind,
       mode: o.mode,
       filterNegatives: o.filterNegatives === true,
+      maxNorm: o.maxNorm ?? 0,
     };
     this.handle = {
       hyper,
       ps: this.ps.handle,
       train: dataset.train.triples,
       order,
-      adagrad: new Float32Array(new SharedArrayBuffer(Math.max(4, (dataset.entities.length + dataset.relations.length) * 4))),
+      adagrad: new Float32Array(
+        new SharedArrayBuffer(Math.max(4, optimizerStateSize(o.optimizer, dataset.entities.length, shapes.entityWidth, dataset.relations.length, shapes.relationWidth) * 4)),
+      ),
       numEntities: dataset.entities.length,
       numRelations: dataset.relations.length,
       filter: o.filterNegatives
@@ -375,7 +384,7 @@ export function validateTrainOptions(o: TrainOptions, model?: KgeModel): TrainOp
   if (!(typeof o.adversarial === 'number' && Number.isFinite(o.adversarial) && o.adversarial >= 0)) {
     throw invalidArgument('train', 'adversarial', o.adversarial, 'a finite number >= 0');
   }
-  if (o.optimizer !== 'sgd' && o.optimizer !== 'adagrad') throw invalidArgument('train', 'optimizer', o.optimizer, "'sgd' or 'adagrad'");
+  if (o.optimizer !== 'sgd' && o.optimizer !== 'adagrad' && o.optimizer !== 'adagrad-row') throw invalidArgument('train', 'optimizer', o.optimizer, "'sgd', 'adagrad' or 'adagrad-row'");
   if (o.loss !== 'logistic' && o.loss !== 'margin') throw invalidArgument('train', 'loss', o.loss, "'logistic' or 'margin'");
   if (o.regKind !== 'l2' && o.regKind !== 'n3') throw invalidArgument('train', 'regKind', o.regKind, "'l2' or 'n3'");
   if (o.mode !== 'async' && o.mode !== 'sync') throw invalidArgument('train', 'mode', o.mode, "'async' or 'sync'");
@@ -383,6 +392,9 @@ export function validateTrainOptions(o: TrainOptions, model?: KgeModel): TrainOp
     throw invalidArgument('train', 'optimizer', o.optimizer, "'sgd' in sync mode (the parameter server applies averaged gradients with plain SGD)");
   }
   if (!Number.isInteger(o.seed)) throw invalidArgument('train', 'seed', o.seed, 'an integer');
+  if (o.maxNorm !== undefined && !(typeof o.maxNorm === 'number' && Number.isFinite(o.maxNorm) && o.maxNorm >= 0)) {
+    throw invalidArgument('train', 'maxNorm', o.maxNorm, 'a finite number >= 0 (0: no constraint)');
+  }
   if (o.filterNegatives !== undefined && typeof o.filterNegatives !== 'boolean') {
     throw invalidArgument('train', 'filterNegatives', o.filterNegatives, 'a boolean');
   }

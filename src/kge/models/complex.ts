@@ -63,6 +63,19 @@ export class ComplEx implements KgeModel {
     }
   }
 
+  /** N3 on complex moduli: the row is `width/2` real parts, then as many imaginary parts. */
+  n3Grad(row: Float32Array, offset: number, width: number, lambda: number, g: Float32Array, go: number): void {
+    const d = width >> 1;
+    const l3 = 3 * lambda;
+    for (let k = 0; k < d; k++) {
+      const re = row[offset + k]!;
+      const im = row[offset + d + k]!;
+      const m = l3 * Math.sqrt(re * re + im * im);
+      g[go + k] = g[go + k]! + m * re;
+      g[go + d + k] = g[go + d + k]! + m * im;
+    }
+  }
+
   scoreTails(b: Block, out: Float64Array): void {
     this.blockScore(b, out, true);
   }

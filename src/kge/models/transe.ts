@@ -31,6 +31,16 @@ export class TransE implements KgeModel {
     this.name = this.l1 ? 'transe-l1' : 'transe-l2';
   }
 
+  /** Bordes et al.: uniform in ±6/√dim, then scaled to unit L2 norm (the max-norm ball's edge). */
+  initEntity(row: Float32Array, offset: number, dim: number, rand: () => number): void {
+    uniformUnitRow(row, offset, dim, rand);
+  }
+
+  /** Bordes et al.: uniform in ±6/√dim, then normalised to unit L2 norm. */
+  initRelation(row: Float32Array, offset: number, dim: number, rand: () => number): void {
+    uniformUnitRow(row, offset, dim, rand);
+  }
+
   shapes(dim: number): ModelShapes {
     checkDim(`${this.name}.shapes`, dim);
     return { entityWidth: dim, relationWidth: dim };
@@ -177,4 +187,17 @@ export class TransE implements KgeModel {
     if (this.scratch.length < size) this.scratch = new Float64Array(size);
     return this.scratch;
   }
+}
+
+/** Uniform in ±6/√dim, then scaled to unit L2 norm. */
+function uniformUnitRow(row: Float32Array, offset: number, dim: number, rand: () => number): void {
+  const b = 6 / Math.sqrt(dim);
+  let sq = 0;
+  for (let k = 0; k < dim; k++) {
+    const x = (2 * rand() - 1) * b;
+    row[offset + k] = x;
+    sq += x * x;
+  }
+  const inv = sq > 0 ? 1 / Math.sqrt(sq) : 0;
+  for (let k = 0; k < dim; k++) row[offset + k] = row[offset + k]! * inv;
 }
