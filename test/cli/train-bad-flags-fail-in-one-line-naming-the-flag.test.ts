@@ -15,7 +15,7 @@ const USAGE: [string[], RegExp][] = [
   [['--lr', 'fast'], /--lr must be a finite number, got "fast"/],
   [['--margin=-2'], /--margin must be a finite number >= 0, got -2/],
   [['--model', 'transr'], /--model must be one of .*complex.*, got "transr"/],
-  [['--optimizer', 'adam'], /--optimizer must be one of sgd, adagrad, got "adam"/],
+  [['--optimizer', 'adam'], /--optimizer must be one of sgd, adagrad, adagrad-row, got "adam"/],
   [['--loss', 'hinge'], /--loss must be one of logistic, margin, got "hinge"/],
   [['--reg-kind', 'l3'], /--reg-kind must be one of l2, n3, got "l3"/],
   [['--mode', 'hogwild'], /--mode must be one of async, sync, got "hogwild"/],

@@ -93,7 +93,20 @@ test('RotatE initialises relation phases uniformly in [-π, π]', () => {
   let i = 0;
   m.initRelation!(row, 1, 4, () => values[i++]!);
   assert.equal(Array.from(row), Array.from(f32([99, -Math.PI, -Math.PI / 2, 0, Math.PI / 2, 99])));
-  for (const name of ['transe', 'distmult', 'complex'] as const) assert.is(createModel(name).initRelation, undefined, name);
+  for (const name of ['distmult', 'complex'] as const) assert.is(createModel(name).initRelation, undefined, name);
+});
+
+test('TransE initialises rows as Bordes et al.: uniform in ±6/√dim, scaled to unit L2 norm', () => {
+  const m = createModel('transe');
+  // dim 4: bound 3; draws 0, 0.5, 0.75, 1 give -3, 0, 1.5, 3, norm √(9 + 2.25 + 9) = 4.5.
+  for (const init of [m.initEntity!, m.initRelation!]) {
+    const row = new Float32Array(6).fill(99);
+    const values = [0, 0.5, 0.75, 1];
+    let i = 0;
+    init.call(m, row, 1, 4, () => values[i++]!);
+    assert.equal(Array.from(row), Array.from(f32([99, -3 / 4.5, 0, 1.5 / 4.5, 3 / 4.5, 99])));
+  }
+  for (const name of ['distmult', 'complex', 'rotate'] as const) assert.is(createModel(name).initEntity, undefined, name);
 });
 
 test.run();
