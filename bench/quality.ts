@@ -54,7 +54,8 @@ import { EVAL_TASK_FILENAME, evaluate } from '../src/kge/eval.js';
 import { FilterIndex } from '../src/kge/filter.js';
 import { createModel } from '../src/kge/models/index.js';
 import { DEFAULT_TRAIN, Trainer, type TrainOptions } from '../src/kge/trainer.js';
-import { NAME as N3_PER_FLOAT } from './lib/complex-n3-per-float.js';
+import complexN3PerFloat, { NAME as N3_PER_FLOAT } from './lib/complex-n3-per-float.js';
+import type { KgeModel } from '../src/kge/model.js';
 import { completed, target, type CaseResult, type SuiteReport, type Target } from './lib/report.js';
 import { median } from './lib/stats.js';
 import { mulberry32, round2, shuffled } from './lib/suite.js';
@@ -150,6 +151,7 @@ async function runKgshard(
   seed: number,
   stop: { epochs: number } | { budgetS: number; curveEveryS: number },
   evalModel?: string,
+  userModel?: KgeModel,
 ): Promise<RunOutcome> {
   const options: TrainOptions = {
     ...DEFAULT_TRAIN,
@@ -159,7 +161,7 @@ async function runKgshard(
     seed,
     epochs: 'epochs' in stop ? stop.epochs : 1_000_000,
   };
-  const trainer = new Trainer(run.dataset, options);
+  const trainer = new Trainer(run.dataset, options, userModel);
   const evalAs = evalModel ?? trainer.model.name;
   const curve: CurvePoint[] = [];
   try {
@@ -342,15 +344,16 @@ export async function runQuality(o: QualityBenchOptions): Promise<{
     // ---------------------------------------------------------------- ablation
     if (only.includes('ablation')) {
       const lf = open('wordnet-lf');
-      const variants: { name: string; settings: Partial<TrainOptions>; evalAs?: string }[] = [
+      const variants: { name: string; settings: Partial<TrainOptions>; evalAs?: string; model?: KgeModel }[] = [
         { name: 'complex: as kgshard trains it (element-wise Adagrad, N3 on moduli, chunk 64)', settings: sameSettings('complex') },
         { name: 'complex: row-wise Adagrad (adagrad-row)', settings: { ...sameSettings('complex'), optimizer: 'adagrad-row' } },
         {
           name: 'complex: N3 per float, not on complex moduli',
           settings: { ...sameSettings('complex'), model: N3_PER_FLOAT, modelModule: fileURLToPath(new URL('./lib/complex-n3-per-float.js', import.meta.url)) },
           evalAs: 'complex',
+          model: complexN3PerFloat(),
         },
-        { name: 'complex: row-wise Adagrad and N3 per float (kgshard before)', settings: { ...sameSettings('complex'), optimizer: 'adagrad-row', model: N3_PER_FLOAT, modelModule: fileURLToPath(new URL('./lib/complex-n3-per-float.js', import.meta.url)) }, evalAs: 'complex' },
+        { name: 'complex: row-wise Adagrad and N3 per float (kgshard before)', settings: { ...sameSettings('complex'), optimizer: 'adagrad-row', model: N3_PER_FLOAT, modelModule: fileURLToPath(new URL('./lib/complex-n3-per-float.js', import.meta.url)) }, evalAs: 'complex', model: complexN3PerFloat() },
         { name: 'complex: no shared negatives (chunk 1)', settings: { ...sameSettings('complex'), chunk: 1 } },
         { name: 'transe: as kgshard trains it (max-norm 1, Bordes init)', settings: sameSettings('transe') },
         { name: 'transe: no max-norm', settings: { ...sameSettings('transe'), maxNorm: 0 } },
@@ -361,7 +364,7 @@ export async function runQuality(o: QualityBenchOptions): Promise<{
         const rs: RunOutcome[] = [];
         for (const seed of seeds) {
           await guard(`${v.name} seed ${seed}`, 'ablation', async () => {
-            const r = await runKgshard(lf, v.settings, seed, { epochs }, v.evalAs);
+            const r = await runKgshard(lf, v.settings, seed, { epochs }, v.evalAs, v.model);
             rs.push(r);
             o.log(`  ablation: ${v.name} seed ${seed}: MRR ${r.mrr.toFixed(4)}, Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)}`);
           });
