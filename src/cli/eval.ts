@@ -21,7 +21,7 @@ const FLAGS: FlagSpecs = {
   help: { type: 'boolean', short: 'h' },
 };
 
-export const EVAL_HELP = `Usage: kgshard eval --embeddings DIR [--dataset wordnet|DIR] [--split test] [--workers N|auto] [--json]
+export const EVAL_HELP = `Usage: kgshard eval --embeddings DIR [--dataset wordnet|wordnet-lf|DIR] [--split test] [--workers N|auto] [--json]
 
 Evaluate saved embeddings (a directory written by 'kgshard train --out DIR')
 by filtered link prediction: every triple of the split is ranked against all
@@ -31,7 +31,8 @@ and both.
 
 Flags:
   --embeddings DIR        the saved embeddings (required)
-  --dataset wordnet|DIR   the data to rank on (default: the dataset recorded
+  --dataset NAME|DIR      the data to rank on: wordnet, wordnet-lf or a
+                          directory (default: the dataset recorded
                           in DIR/config.json); rows are matched to the
                           dataset's entities and relations by name
   --split valid|test      default test

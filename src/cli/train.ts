@@ -75,15 +75,16 @@ function defaultsTable(): string {
 }
 
 export function trainHelp(): string {
-  return `Usage: kgshard train [--dataset wordnet|DIR] [--model NAME] [flags]
+  return `Usage: kgshard train [--dataset wordnet|wordnet-lf|DIR] [--model NAME] [flags]
 
 Train knowledge-graph embeddings on all cores (a Piscina pool over shared
 tables), evaluate filtered link prediction on the test split, print the
 metrics, and with --out save the embeddings for 'kgshard eval'.
 
 Data and model:
-  --dataset wordnet|DIR   the built-in WordNet graph (default) or a directory
-                          holding train, valid and test as .tsv or .txt
+  --dataset NAME|DIR      wordnet: the built-in WordNet graph, WN18RR-style
+                          (default); wordnet-lf: its leak-free version; or a
+                          directory holding train, valid and test as .tsv/.txt
   --model NAME            ${MODEL_NAMES.join(', ')}
                           (default ${DEFAULT_MODEL}; transe is transe-l1)
   --dim N                 rank: reals per row (TransE, DistMult) or complex

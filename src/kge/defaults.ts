@@ -56,8 +56,8 @@ const BASE: ModelDefaults = {
 /*
  * Sweep results (45 s of training per point, 2 workers, valid MRR):
  * - TransE (L1, margin loss, max-norm 1): lr {0.05, 0.1, 0.2} x margin {4, 8, 12}; best lr 0.1, margin 8 (0.109).
- * - DistMult (logistic, N3): lr {0.05, 0.1, 0.2, 0.4} x reg {0.01, 0.03, 0.1} (lr 0.4 with reg 0.01 and 0.03 only); best lr 0.4, reg 0.03 (0.121; lr 0.2: 0.116).
- * - ComplEx (logistic, N3): lr {0.05, 0.1, 0.2, 0.4} x reg {0.01, 0.03, 0.1}; best lr 0.2, reg 0.03 (0.160; lr 0.4: 0.157).
+ * - DistMult (logistic, N3): lr {0.05, 0.1, 0.2, 0.4} x reg {0.01, 0.03, 0.1} (lr 0.4 with reg 0.01 and 0.03 only); best lr 0.4, reg 0.03 (0.119; lr 0.2: 0.116).
+ * - ComplEx (logistic, N3): lr {0.05, 0.1, 0.2, 0.4} x reg {0.01, 0.03, 0.1}; best lr 0.2, reg 0.03 (0.160; lr 0.4 ties at 0.160).
  * - RotatE (logistic, self-adversarial): lr {0.05, 0.1} x γ {6, 12} x α {0.5, 1}; best lr 0.1, γ 6, α 1 (0.145).
  * Epochs: what trains in about 1.5-2 minutes on 2 cores at these settings.
  */
