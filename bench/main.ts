@@ -79,7 +79,7 @@ const SUITES: Record<string, Suite> = {
       'time to quality: filtered test MRR beside the PyTorch reference, same settings and epochs (3 seeds), an ablation of the differences, and MRR after 60/150/300 s of training (--only epochs,ablation,time)',
     load: async () => {
       const m = await import('./quality.js');
-      return { run: (o: SuiteOptions) => m.runQuality({ quick: o.quick, runs: o.runs, only: o.only, log: (msg: string) => console.error(msg) }), defaultRuns: m.DEFAULT_RUNS };
+      return { run: m.runQuality, defaultRuns: m.DEFAULT_RUNS };
     },
   },
 };

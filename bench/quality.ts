@@ -60,6 +60,7 @@ import { completed, target, type CaseResult, type SuiteReport, type Target } fro
 import { median } from './lib/stats.js';
 import { mulberry32, round2, shuffled } from './lib/suite.js';
 import { probeTorch, runTorchScript, type TorchProbe } from './lib/torch.js';
+import type { SuiteOptions, SuiteOutput } from './main.js';
 
 
 const THREADS = 2;
@@ -75,12 +76,8 @@ type Model = 'transe' | 'distmult' | 'complex' | 'rotate';
 type Side = 'kgshard' | 'torch';
 const GROUPS = ['epochs', 'ablation', 'time'] as const;
 
-export interface QualityBenchOptions {
-  readonly quick: boolean;
-  readonly runs: number | undefined;
-  readonly only: readonly string[] | undefined;
-  readonly log: (message: string) => void;
-}
+/** The options every suite takes (`--quick`, `--runs` as seeds, `--only` as groups). */
+export type QualityBenchOptions = SuiteOptions;
 
 interface Metrics {
   readonly mrr: number;
@@ -249,13 +246,7 @@ function round4(x: number): number {
   return Math.round(x * 1e4) / 1e4;
 }
 
-export async function runQuality(o: QualityBenchOptions): Promise<{
-  cases: CaseResult[];
-  ratios: SuiteReport['ratios'];
-  figures: Record<string, number | null>;
-  targets: Record<string, Target>;
-  notes: string[];
-}> {
+export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
   const only = o.only ?? [...GROUPS];
   for (const g of only) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only: unknown group ${JSON.stringify(g)} (quality: ${GROUPS.join(', ')})`);
   const seeds = o.quick ? [1] : Array.from({ length: o.runs ?? SEEDS }, (_, i) => i + 1);

@@ -8,34 +8,20 @@
  * test; the README ("Defaults chosen on held-out data") lists the grid and
  * the figures, and `bench/results/sweep-<model>.json` holds them.
  */
-import type { LossKind, OptimizerKind, RegKind } from './train-core.js';
-import { DEFAULT_TRAIN } from './trainer.js';
+import { DEFAULT_TRAIN, type TrainOptions } from './trainer.js';
 
 /** The model `kgshard train` (and `npm start`) trains when `--model` is not given. */
 export const DEFAULT_MODEL = 'complex';
 
-export interface ModelDefaults {
-  readonly dim: number;
-  readonly epochs: number;
-  readonly batch: number;
-  readonly neg: number;
-  readonly chunk: number;
-  readonly lr: number;
-  readonly optimizer: OptimizerKind;
-  readonly loss: LossKind;
-  /**
-   * The logit offset γ of the logistic loss, or the ranking margin with
-   * `loss: 'margin'`: the distance models (TransE, RotatE) score minus a
-   * distance, so they need γ > 0 to put the decision boundary at distance
-   * γ; the bilinear models use γ = 0.
-   */
-  readonly margin: number;
-  readonly adversarial: number;
-  readonly reg: number;
-  readonly regKind: RegKind;
-  /** Entity rows are kept in the L2 ball of this radius (0: unconstrained). */
-  readonly maxNorm: number;
-}
+/**
+ * The settings a model's defaults fix: every training option but the
+ * model, the threads and the seed. `margin` is the logit offset γ of the
+ * logistic loss, or the ranking margin with `loss: 'margin'`: the distance
+ * models (TransE, RotatE) score minus a distance, so they need γ > 0 to
+ * put the decision boundary at distance γ; the bilinear models use γ = 0.
+ * `maxNorm` keeps entity rows in the L2 ball of that radius (0: none).
+ */
+export type ModelDefaults = Required<Pick<TrainOptions, 'dim' | 'epochs' | 'batch' | 'neg' | 'chunk' | 'lr' | 'optimizer' | 'loss' | 'margin' | 'adversarial' | 'reg' | 'regKind' | 'maxNorm'>>;
 
 const BASE: ModelDefaults = {
   dim: DEFAULT_TRAIN.dim,
