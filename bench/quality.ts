@@ -362,7 +362,8 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
         }
         if (rs.length === 0) continue;
         caseOf(`kgshard ${v.name}, ${epochs} epochs`, 'ablation', rs.map((r) => r.mrr), {
-          settings: v.settings,
+          // The model module as a path inside the checkout, not this machine's.
+          settings: v.settings.modelModule === undefined ? v.settings : { ...v.settings, modelModule: 'dist/bench/lib/complex-n3-per-float.js' },
           seeds,
           hits10: rs.map((r) => round4(r.hits10)),
           mr: rs.map((r) => Math.round(r.mr)),
