@@ -454,7 +454,7 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
       'headline ratios: vs_torch_<model>_1 (1 thread each). vs_torch_* are ratios of medians, paired_vs_torch medians of same-round ratios, vs_torch_best_epoch kgshard against the median of the reference runs\' fastest epoch (the reference\'s figure includes its first epoch; kgshard\'s excludes a warm-up epoch)',
       `work per positive differs: both score ${NEG} negatives per positive, but kgshard shares one set of ${NEG} negatives among a chunk of ${DEFAULT_TRAIN.chunk} positives (DGL-KE/PBG style; ${NEG} negative rows gathered and updated per chunk) while the reference draws ${NEG} independent negatives per positive (a [batch, ${NEG}, width] gather and scatter)`,
       'optimizer: kgshard element-wise Adagrad updating only the touched rows after every chunk; the reference torch.optim.Adagrad, element-wise and dense (its default nn.Embedding without --sparse, which was not slower in a probe here), stepping the whole tables every batch',
-      'TransE: the reference runs with --max-norm 0 (its default 1 renormalises every entity row after every step, a constraint kgshard does not apply); both use gamma 6 in the logistic loss (z = gamma - ||h + r - t||_1)',
+      'TransE: the reference runs with --max-norm 0 (its default 1 renormalises every entity row after every step) and kgshard with its --max-norm off as well; both use gamma 6 in the logistic loss (z = gamma - ||h + r - t||_1)',
       `the reference reads the same train.tsv (written once by writeSplit) with valid.tsv and test.tsv cut to ${TORCH_EVAL_LINES} lines: its final evaluation always runs and is excluded from its figure, so only its wall time changes`,
     );
     if (torch.ok) {
