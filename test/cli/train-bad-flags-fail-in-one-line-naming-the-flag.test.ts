@@ -18,6 +18,7 @@ const USAGE: [string[], RegExp][] = [
   [['--optimizer', 'adam'], /--optimizer must be one of sgd, adagrad, adagrad-row, got "adam"/],
   [['--loss', 'hinge'], /--loss must be one of logistic, margin, got "hinge"/],
   [['--reg-kind', 'l3'], /--reg-kind must be one of l2, n3, got "l3"/],
+  [['--max-norm', '-1'], /E_INVALID_ARGUMENT: train: --max-norm must be a finite number >= 0, got -1$/],
   [['--mode', 'hogwild'], /--mode must be one of async, sync, got "hogwild"/],
   [['--mode', 'sync', '--optimizer', 'adagrad'], /--optimizer must be 'sgd' in sync mode.*got "adagrad"/],
   [['--workers', '0'], /--workers must be in \[1, 256\], got 0/],

@@ -59,6 +59,8 @@ const cases: Case[] = [
   { patch: { optimizer: 'rmsprop' }, field: 'optimizer', value: 'rmsprop' },
   { patch: { loss: 'hinge' }, field: 'loss', value: 'hinge' },
   { patch: { regKind: 'l1' }, field: 'regKind', value: 'l1' },
+  { patch: { maxNorm: -1 }, field: 'maxNorm', value: -1 },
+  { patch: { maxNorm: Number.NaN }, field: 'maxNorm', value: Number.NaN },
   { patch: { mode: 'hogwild' }, field: 'mode', value: 'hogwild' },
   { patch: { mode: 'sync', optimizer: 'adagrad' }, field: 'optimizer', value: 'adagrad' },
   { patch: { mode: 'sync', optimizer: 'sgd', inThread: true }, field: 'inThread', value: true },
