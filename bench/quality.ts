@@ -58,7 +58,7 @@ import complexN3PerFloat, { NAME as N3_PER_FLOAT } from './lib/complex-n3-per-fl
 import type { KgeModel } from '../src/kge/model.js';
 import { completed, target, type CaseResult, type SuiteReport, type Target } from './lib/report.js';
 import { median } from './lib/stats.js';
-import { mulberry32, round2, shuffled } from './lib/suite.js';
+import { mulberry32, round2, round4, shuffled } from './lib/suite.js';
 import { probeTorch, runTorchScript, type TorchProbe } from './lib/torch.js';
 import type { SuiteOptions, SuiteOutput } from './main.js';
 
@@ -241,10 +241,6 @@ export function timeToReach(curve: readonly CurvePoint[], mrr: number): number |
 }
 
 // ------------------------------------------------------------------ suite
-
-function round4(x: number): number {
-  return Math.round(x * 1e4) / 1e4;
-}
 
 export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
   const only = o.only ?? [...GROUPS];

@@ -20,13 +20,13 @@
  * configuration on the first two points only (a smoke run).
  * Writes `bench/results/sweep-<model>.json`.
  */
-import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MODEL_DEFAULTS } from '../src/kge/defaults.js';
 import { loadavg, machineInfo, writeJsonAtomic } from './lib/report.js';
+import { runProcess } from './lib/process.js';
 import { mulberry32, shuffled } from './lib/suite.js';
 
 /** A grid: flag name (without `--`) to the values tried. Every combination is one run. */
@@ -71,16 +71,10 @@ function trainArgs(model: string, flags: Record<string, string>, budgetS: number
 async function runPoint(model: string, flags: Record<string, string>, budgetS: number, seed: number): Promise<SweepPoint> {
   const args = trainArgs(model, flags, budgetS, seed);
   const command = `kgshard ${args.join(' ')}`;
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    child.once('error', reject);
-    child.once('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
-  });
+  // Generous: the budget bounds training; start-up, the last epoch and the evaluation come on top.
+  const { code, stdout, stderr, timedOut } = await runProcess(process.execPath, [CLI, ...args], budgetS * 4 + 300);
   const empty = { flags, command, valid_mrr: null, valid_hits10: null, valid_mr: null, epochs: null, train_s: null };
+  if (timedOut) return { ...empty, error: `timed out after ${budgetS * 4 + 300} s` };
   if (code !== 0) return { ...empty, error: `exit ${code}: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}` };
   try {
     const j = JSON.parse(stdout) as { mrr: number; hits10: number; mr: number; epochs: number; train_s: number; eval_split: string };

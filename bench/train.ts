@@ -56,7 +56,7 @@ import { DEFAULT_TRAIN, Trainer } from '../src/kge/trainer.js';
 import { cpuSnapshot, foreignCpu } from './lib/foreign.js';
 import { completed, loadavg, machineInfo, renderReport, target, writeJsonAtomic, type CaseResult, type SuiteReport, type Target } from './lib/report.js';
 import { median, summarize } from './lib/stats.js';
-import { medianOrNull, mulberry32, ratio, round2, settle, shuffled } from './lib/suite.js';
+import { medianOrNull, mulberry32, ratio, round2, round4, settle, shuffled } from './lib/suite.js';
 import { probeTorch, runTorchScript, type TorchProbe } from './lib/torch.js';
 
 export const DEFAULT_RUNS = 3;
@@ -237,10 +237,6 @@ async function waitQuiet(maxS: number): Promise<{ waitedS: number; foreign: numb
 }
 
 // ------------------------------------------------------------------ suite
-
-function round4(x: number): number {
-  return Math.round(x * 1e4) / 1e4;
-}
 
 function select(only: readonly string[] | undefined): { models: Model[]; sides: Side[] } {
   const o = only ?? [];

@@ -38,6 +38,10 @@ export function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
+export function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
+
 export function ratio(a: number | null, b: number | null): number | null {
   return a !== null && b !== null && b !== 0 ? a / b : null;
 }

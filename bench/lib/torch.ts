@@ -7,8 +7,9 @@
  * KGSHARD_TORCH_PYTHON, an interpreter that can `import torch` (default
  * `python3`; on Debian, `/usr/bin/python3` with `python3-torch` installed).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { runProcess } from './process.js';
 
 export const TORCH_PYTHON = process.env['KGSHARD_TORCH_PYTHON'] ?? 'python3';
 export const TORCH_SCRIPT = process.env['KGSHARD_TORCH_SCRIPT'] ?? '';
@@ -42,31 +43,7 @@ export interface TorchRun<J> {
  * Rejects with a one-line reason on a time-out, a non-zero exit or no JSON.
  */
 export async function runTorchScript<J>(args: readonly string[], timeoutS: number): Promise<TorchRun<J>> {
-  const t0 = performance.now();
-  const { code, signal, stdout, stderr, timedOut } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }>(
-    (resolve, reject) => {
-      const child = spawn(TORCH_PYTHON, [TORCH_SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      let timedOut = false;
-      child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-      child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-      // Kill this child (by its own pid) when it overruns.
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, timeoutS * 1000);
-      child.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      child.once('close', (c, s) => {
-        clearTimeout(timer);
-        resolve({ code: c, signal: s, stdout: out, stderr: err, timedOut });
-      });
-    },
-  );
-  const wallS = (performance.now() - t0) / 1000;
+  const { code, signal, stdout, stderr, timedOut, wallS } = await runProcess(TORCH_PYTHON, [TORCH_SCRIPT, ...args], timeoutS);
   const epochs = [...stderr.matchAll(/^# epoch \d+ /gm)].length;
   if (timedOut) throw new Error(`reference timed out after ${timeoutS} s (epochs finished: ${epochs})`);
   if (code !== 0) throw new Error(`reference exit ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
