@@ -16,7 +16,7 @@ function collect(dir: string, out: string[]): void {
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) {
-      if (name !== 'fixtures' && name !== 'helpers' && name !== 'stress') collect(path, out);
+      if (name !== 'fixtures' && name !== 'helpers' && name !== 'stress' && name !== 'soak') collect(path, out);
     } else if (name.endsWith('.test.js') && relative(root, path).includes(filter)) {
       out.push(path);
     }

@@ -1,0 +1,9 @@
+/**
+ * Every soak scenario, by name. Each module exports `soak`, a function of its
+ * options; the short versions in `npm test` call the same function with small
+ * options, `npm run soak` with the long defaults.
+ */
+import type { SoakScenario } from './report.js';
+
+export const SOAKS: Readonly<Record<string, SoakScenario>> = {
+};
