@@ -10,10 +10,13 @@
  *   lock. RACY BY DESIGN: two workers may update the same row at once and
  *   one update can partly overwrite the other; sparse updates make that rare
  *   and SGD tolerates it.
- * - sync mode: a batch's entity gradients are pushed to the parameter server,
- *   which averages the workers' pushes of one step and applies them once
- *   (plain SGD at the server's learning rate); relation gradients go through
- *   `pushRelation`.
+ * - sync mode: after every batch, each worker pushes its entity gradients
+ *   and then its relation gradients (possibly none) to the parameter server,
+ *   which averages the workers' pushes of one step at a barrier and applies
+ *   them once with the run's optimizer (its state in shared memory). Tables
+ *   change only while every worker waits at a barrier, so a seeded run is
+ *   reproducible bit for bit (float64 sums of two float32 gradients do not
+ *   depend on who arrived first).
  *
  * Optimizers: SGD, element-wise Adagrad (PyTorch's), or row-wise Adagrad
  * (PyTorch-BigGraph's: one accumulator per row, the mean of the squared
@@ -179,6 +182,9 @@ export class TrainContext {
   private syncCount = 0;
   private readonly relGradSum: Float32Array;
   private readonly relTouched: Uint8Array;
+  /** Sync mode: the batch's touched relations, compacted for the push. */
+  private readonly relPushRows: Int32Array;
+  private readonly relPushGrads: Float32Array;
 
   /**
    * `model`: the model object to train (in-thread training passes the
@@ -233,6 +239,8 @@ export class TrainContext {
     this.syncSlot = new Int32Array(h.mode === 'sync' ? handle.numEntities : 0).fill(-1);
     this.relGradSum = new Float32Array(h.mode === 'sync' ? handle.numRelations * rw : 0);
     this.relTouched = new Uint8Array(h.mode === 'sync' ? handle.numRelations : 0);
+    this.relPushRows = new Int32Array(h.mode === 'sync' ? handle.numRelations : 0);
+    this.relPushGrads = new Float32Array(h.mode === 'sync' ? handle.numRelations * rw : 0);
   }
 
   /** Train on positions [start, end) of the epoch's order. */
@@ -497,21 +505,25 @@ export class TrainContext {
     for (let q = 0; q < width; q++) this.syncGrads[base + q] = this.syncGrads[base + q]! + g[go + q]!;
   }
 
-  /** Sync mode: push this batch's gradients (possibly none) through the server's barrier. */
+  /** Sync mode: push this batch's entity, then relation gradients (possibly none) through the server's barriers. */
   private flushSync(worker: number): void {
     const n = this.syncCount;
     this.ps.pushFlat(0, worker, this.syncRows, this.syncGrads, n);
     for (let s = 0; s < n; s++) this.syncSlot[this.syncRows[s]!] = -1;
     this.syncCount = 0;
+    // Every worker meets the relation barrier every step, with an empty push
+    // when its batch touched no relation.
     const rw = this.shapes.relationWidth;
-    const rows: [number, Float32Array][] = [];
+    let m = 0;
     for (let r = 0; r < this.handle.numRelations; r++) {
       if (this.relTouched[r] === 0) continue;
-      rows.push([r, this.relGradSum.slice(r * rw, (r + 1) * rw)]);
+      this.relPushRows[m] = r;
+      this.relPushGrads.set(this.relGradSum.subarray(r * rw, (r + 1) * rw), m * rw);
+      m++;
       this.relTouched[r] = 0;
       this.relGradSum.fill(0, r * rw, (r + 1) * rw);
     }
-    if (rows.length > 0) this.ps.pushRelation(worker, rows);
+    this.ps.pushRelationFlat(worker, this.relPushRows, this.relPushGrads, m);
   }
 }
 

@@ -122,6 +122,12 @@ export class Trainer {
     model ??= createModel(o.model);
     this.model = model;
     const shapes = model.shapes(o.dim);
+    // Adagrad's accumulators live in shared memory: the trainer's buffer
+    // (checkpointed with the tables) is also the server's optimizer state,
+    // which sync mode applies at the barrier.
+    const optimizerState = new SharedArrayBuffer(
+      Math.max(4, optimizerStateSize(o.optimizer, dataset.entities.length, shapes.entityWidth, dataset.relations.length, shapes.relationWidth) * 4),
+    );
     this.ps = ParameterServer.create(
       {
         dim: shapes.entityWidth,
@@ -131,11 +137,14 @@ export class Trainer {
         mode: o.mode,
         expectedWorkers: o.mode === 'sync' ? o.workers : 1,
         learningRate: o.lr,
+        optimizer: o.optimizer,
+        maxNorm: o.maxNorm ?? 0,
         maxStaleness: 2 ** 31 - 1,
         barrierTimeoutMs: 120_000,
       },
       dataset.entities,
       dataset.relations,
+      o.optimizer === 'sgd' ? {} : { optimizerState },
     );
     if (model.initRelation) {
       const rand = mulberry32(o.seed ^ 0x5eed);
@@ -173,9 +182,7 @@ export class Trainer {
       ps: this.ps.handle,
       train: dataset.train.triples,
       order,
-      adagrad: new Float32Array(
-        new SharedArrayBuffer(Math.max(4, optimizerStateSize(o.optimizer, dataset.entities.length, shapes.entityWidth, dataset.relations.length, shapes.relationWidth) * 4)),
-      ),
+      adagrad: new Float32Array(optimizerState),
       numEntities: dataset.entities.length,
       numRelations: dataset.relations.length,
       filter: o.filterNegatives
@@ -388,9 +395,6 @@ export function validateTrainOptions(o: TrainOptions, model?: KgeModel): TrainOp
   if (o.loss !== 'logistic' && o.loss !== 'margin') throw invalidArgument('train', 'loss', o.loss, "'logistic' or 'margin'");
   if (o.regKind !== 'l2' && o.regKind !== 'n3') throw invalidArgument('train', 'regKind', o.regKind, "'l2' or 'n3'");
   if (o.mode !== 'async' && o.mode !== 'sync') throw invalidArgument('train', 'mode', o.mode, "'async' or 'sync'");
-  if (o.mode === 'sync' && o.optimizer !== 'sgd') {
-    throw invalidArgument('train', 'optimizer', o.optimizer, "'sgd' in sync mode (the parameter server applies averaged gradients with plain SGD)");
-  }
   if (!Number.isInteger(o.seed)) throw invalidArgument('train', 'seed', o.seed, 'an integer');
   if (o.maxNorm !== undefined && !(typeof o.maxNorm === 'number' && Number.isFinite(o.maxNorm) && o.maxNorm >= 0)) {
     throw invalidArgument('train', 'maxNorm', o.maxNorm, 'a finite number >= 0 (0: no constraint)');

@@ -6,6 +6,12 @@ import { invalidArgument, outOfRange } from '../errors.js';
 
 export type UpdateMode = 'sync' | 'async';
 export type ShardingStrategy = 'entity-hash' | 'range';
+/**
+ * How the server applies a gradient (an async push, or a sync step's
+ * average): `sgd` (x -= lr g), element-wise `adagrad` (PyTorch's rule, one
+ * accumulator per float) or row-wise `adagrad-row` (one per row).
+ */
+export type PsOptimizer = 'sgd' | 'adagrad' | 'adagrad-row';
 
 export interface PsConfig {
   /** Length of every entity row. */
@@ -20,6 +26,10 @@ export interface PsConfig {
   readonly mode: UpdateMode;
   /** Step size applied to every pushed gradient. */
   readonly learningRate: number;
+  /** Update rule applied to every gradient (its state lives in shared memory). */
+  readonly optimizer: PsOptimizer;
+  /** After each update, entity rows longer than this (L2) are scaled back to it; 0: never. Relations are not projected. */
+  readonly maxNorm: number;
   /** Async mode: pushes since a shard's last pull above which a warning is raised. */
   readonly maxStaleness: number;
   /** Sync mode: how long a step waits for all workers before applying what arrived. */
@@ -38,6 +48,8 @@ export const DEFAULT_PS_CONFIG: PsConfig = Object.freeze({
   expectedWorkers: 4,
   mode: 'sync',
   learningRate: 0.01,
+  optimizer: 'sgd',
+  maxNorm: 0,
   maxStaleness: 16,
   barrierTimeoutMs: 30_000,
   strategy: 'entity-hash',
@@ -67,6 +79,12 @@ export function validatePsConfig(partial: Partial<PsConfig>, where = 'ParameterS
   if (c.mode !== 'sync' && c.mode !== 'async') throw invalidArgument(where, 'mode', c.mode, "'sync' or 'async'");
   if (typeof c.learningRate !== 'number' || !Number.isFinite(c.learningRate) || c.learningRate <= 0) {
     throw invalidArgument(where, 'learningRate', c.learningRate, 'a finite number > 0');
+  }
+  if (c.optimizer !== 'sgd' && c.optimizer !== 'adagrad' && c.optimizer !== 'adagrad-row') {
+    throw invalidArgument(where, 'optimizer', c.optimizer, "'sgd', 'adagrad' or 'adagrad-row'");
+  }
+  if (typeof c.maxNorm !== 'number' || !Number.isFinite(c.maxNorm) || c.maxNorm < 0) {
+    throw invalidArgument(where, 'maxNorm', c.maxNorm, 'a finite number >= 0 (0: no projection)');
   }
   if (typeof c.maxStaleness !== 'number' || !Number.isInteger(c.maxStaleness) || c.maxStaleness < 0) {
     throw invalidArgument(where, 'maxStaleness', c.maxStaleness, 'a non-negative integer');

@@ -50,8 +50,9 @@ import {
 } from '../../native-layout/index.js';
 import { Seqlock, SEQ_OK, SEQ_RECOVERED, type SeqlockHandle } from '../shm/seqlock.js';
 import { waitAsync } from '../shm/wait.js';
-import { validatePsConfig, type PsConfig } from './config.js';
+import { validatePsConfig, type PsConfig, type PsOptimizer } from './config.js';
 import { initRow } from './init.js';
+import { adagradStep, projectRow, rowAdagradStep } from './update-rules.js';
 import { ShardManager } from './shard-manager.js';
 
 export interface PsHandle {
@@ -63,6 +64,24 @@ export interface PsHandle {
   readonly shards: readonly SeqlockHandle[];
   readonly pending: readonly SharedArrayBuffer[];
   readonly relations: SeqlockHandle;
+  /** Sync mode: the relation table's pending sums (relations meet at their own barrier, like a shard). */
+  readonly relationPending: SharedArrayBuffer;
+  /**
+   * Optimizer state (Adagrad accumulators) in shared memory, float32: each
+   * shard's rows in shard order, then the relation rows; one float per value
+   * (`adagrad`) or per row (`adagrad-row`). null under SGD.
+   */
+  readonly optimizerState: SharedArrayBuffer | null;
+}
+
+/** Options of `ParameterServer.create` beyond the config. */
+export interface PsCreateOptions {
+  /**
+   * Use this buffer as the optimizer state instead of allocating one (it must
+   * be exactly `psOptimizerStateFloats(...)` floats long): a trainer that keeps
+   * the state in its own checkpoints hands it over.
+   */
+  readonly optimizerState?: SharedArrayBuffer;
 }
 
 /** A consistent copy of one shard, as `pull` returns it. */
@@ -141,8 +160,20 @@ export class ParameterServer {
   private readonly ctlF64: Float64Array;
   private readonly shardLocks: Seqlock[];
   private readonly relationLock: Seqlock;
+  /**
+   * Every table the server updates, by table index: shards 0..numShards-1,
+   * then the relation table at index `numShards` (`REL`). The sync barrier,
+   * the update rule and the interrupted-push repair work per table.
+   */
+  private readonly locks: Seqlock[];
   private readonly fields: ShardFields[];
   private readonly pendings: Pending[];
+  /** Each table's optimizer accumulators (empty under SGD). */
+  private readonly accs: Float32Array[];
+  /** One averaged row, reused by every sync step. */
+  private readonly avgRow: Float32Array;
+  /** Table index of the relation table. */
+  private readonly REL: number;
   private readonly statIdx: { pulls: number; pushes: number; barriers: number; maxStaleness: number; warnings: number; lastNormShard: number; relationPushes: number };
   private readonly relationIndex: Map<string, number>;
 
@@ -156,6 +187,8 @@ export class ParameterServer {
     this.ctlF64 = new Float64Array(handle.control);
     this.shardLocks = handle.shards.map((h) => Seqlock.attach(h));
     this.relationLock = Seqlock.attach(handle.relations);
+    this.locks = [...this.shardLocks, this.relationLock];
+    this.REL = this.numShards;
     this.shardManager = new ShardManager(handle.entityIds, this.numShards, this.config.strategy);
     this.relationIndex = new Map(handle.relationIds.map((id, i) => [id, i]));
     this.statIdx = {
@@ -168,7 +201,7 @@ export class ParameterServer {
       relationPushes: indexOf(layout, 'relationPushes'),
     };
     this.fields = [];
-    for (let s = 0; s < this.numShards; s++) {
+    for (let s = 0; s <= this.numShards; s++) {
       const sfx = s === 0 ? '' : `#${s}`;
       this.fields.push({
         step: indexOf(layout, `step${sfx}`),
@@ -181,16 +214,36 @@ export class ParameterServer {
         pushedWorkers: indexOf(layout, `pushedWorkers${sfx}`),
       });
     }
-    this.pendings = handle.pending.map((sab, s) => {
-      const rows = this.shardLocks[s]!.rows;
-      const l = psPendingLayout(rows, this.dim);
+    this.pendings = [...handle.pending, handle.relationPending].map((sab, t) => {
+      const rows = this.locks[t]!.rows;
+      const width = this.widthOf(t);
+      const l = psPendingLayout(rows, width);
       checkHeader(sab, l);
       return {
-        sums: new Float64Array(sab, indexOf(l, 'sums') * 8, rows * this.dim),
+        sums: new Float64Array(sab, indexOf(l, 'sums') * 8, rows * width),
         touched: new Int32Array(sab, indexOf(l, 'touched') * 4, rows),
         flags: new Uint8Array(sab, indexOf(l, 'flags'), rows),
       };
     });
+    this.accs = [];
+    const perValue = this.config.optimizer === 'adagrad';
+    let off = 0;
+    for (let t = 0; t <= this.numShards; t++) {
+      const n = this.config.optimizer === 'sgd' ? 0 : this.locks[t]!.rows * (perValue ? this.widthOf(t) : 1);
+      this.accs.push(handle.optimizerState === null ? new Float32Array(0) : new Float32Array(handle.optimizerState, off * 4, n));
+      off += n;
+    }
+    this.avgRow = new Float32Array(Math.max(this.dim, this.relationDim));
+  }
+
+  /** Row length of table `t` (a shard's entity rows, or the relation rows). */
+  private widthOf(t: number): number {
+    return t === this.numShards ? this.relationDim : this.dim;
+  }
+
+  /** Table `t`'s name in messages. */
+  private tableName(t: number): string {
+    return t === this.REL ? 'the relation table' : `shard ${t}`;
   }
 
   /**
@@ -198,7 +251,7 @@ export class ParameterServer {
    * initialise every row from its id (deterministic, see `initRow`), and
    * allocate the shared regions. Send `handle` to other threads.
    */
-  static create(config: Partial<PsConfig>, entityIds: readonly string[], relationIds: readonly string[]): ParameterServer {
+  static create(config: Partial<PsConfig>, entityIds: readonly string[], relationIds: readonly string[], options: PsCreateOptions = {}): ParameterServer {
     const c = validatePsConfig(config);
     checkIds('ParameterServer.create', 'entityIds', entityIds);
     checkIds('ParameterServer.create', 'relationIds', relationIds);
@@ -221,9 +274,25 @@ export class ParameterServer {
       pending.push(psab);
     }
     const rdim = c.relationDim || c.dim;
-    const relations = Seqlock.create({ rows: Math.max(1, relationIds.length), cols: rdim, leaseMs: c.lockLeaseMs });
+    const relRows = Math.max(1, relationIds.length);
+    const stateFloats = psOptimizerStateFloats(c, shards.map((h) => h.rows), relRows);
+    const given = options.optimizerState;
+    if (given !== undefined) {
+      if (!(given instanceof SharedArrayBuffer)) throw invalidArgument('ParameterServer.create', 'optimizerState', given, 'a SharedArrayBuffer');
+      if (given.byteLength !== stateFloats * 4) {
+        throw dimMismatch('ParameterServer.create', 'optimizerState floats', stateFloats, given.byteLength / 4);
+      }
+    }
+    const relations = Seqlock.create({ rows: relRows, cols: rdim, leaseMs: c.lockLeaseMs });
     for (let r = 0; r < relationIds.length; r++) initRow(relationIds[r]!, rdim, relations.data, r * rdim);
-    const layout = psControlLayout(c.numShards, c.expectedWorkers);
+    const rpl = psPendingLayout(relRows, rdim);
+    const relationPending = allocate(rpl);
+    const ru32 = new Uint32Array(relationPending, 0, 16);
+    ru32[indexOf(rpl, 'rows')] = relRows;
+    ru32[indexOf(rpl, 'dim')] = rdim;
+    const optimizerState = c.optimizer === 'sgd' ? null : (given ?? new SharedArrayBuffer(Math.max(4, stateFloats * 4)));
+    // One control block per shard, and one more for the relation table's barrier.
+    const layout = psControlLayout(c.numShards + 1, c.expectedWorkers);
     const control = allocate(layout);
     const u32 = new Uint32Array(control);
     u32[indexOf(layout, 'shards')] = c.numShards;
@@ -238,6 +307,8 @@ export class ParameterServer {
       shards,
       pending,
       relations: relations.handle,
+      relationPending,
+      optimizerState,
     };
     return new ParameterServer(handle, layout);
   }
@@ -248,8 +319,14 @@ export class ParameterServer {
       throw badHandle('ParameterServer.attach', "handle.kind must be 'ps'", (handle as { kind?: unknown } | null)?.kind);
     }
     const c = validatePsConfig(handle.config, 'ParameterServer.attach');
-    const layout = psControlLayout(c.numShards, c.expectedWorkers);
+    const layout = psControlLayout(c.numShards + 1, c.expectedWorkers);
     checkHeader(handle.control, layout);
+    if (!(handle.relationPending instanceof SharedArrayBuffer)) {
+      throw badHandle('ParameterServer.attach', 'handle.relationPending must be a SharedArrayBuffer', handle.relationPending);
+    }
+    if (c.optimizer !== 'sgd' && !(handle.optimizerState instanceof SharedArrayBuffer)) {
+      throw badHandle('ParameterServer.attach', `handle.optimizerState must be a SharedArrayBuffer under ${c.optimizer}`, handle.optimizerState);
+    }
     if (!Array.isArray(handle.shards) || handle.shards.length !== c.numShards) {
       throw badHandle('ParameterServer.attach', `handle.shards must list ${c.numShards} shard regions`, handle.shards?.length);
     }
@@ -395,19 +472,59 @@ export class ParameterServer {
    */
   pushFlat(shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): PushResult {
     this.checkFlat('ParameterServer.pushFlat', shard, worker, rowIdx, grads, count);
-    if (this.config.mode === 'async') return this.applyAsync(shard, worker, rowIdx, grads, count);
+    return this.pushTable('ParameterServer.push', shard, worker, rowIdx, grads, count);
+  }
+
+  /** `pushFlat` that awaits instead of sleeping; any thread. */
+  async pushFlatAsync(shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): Promise<PushResult> {
+    this.checkFlat('ParameterServer.pushFlatAsync', shard, worker, rowIdx, grads, count);
+    return this.pushTableAsync(shard, worker, rowIdx, grads, count);
+  }
+
+  /**
+   * Push relation-row gradients as `[relation row, gradient]` pairs, checked
+   * before any change. The relation table is replicated, not sharded, but it
+   * is updated like a shard: async mode applies at once; sync mode adds the
+   * push to the relation table's own barrier, which averages the step's
+   * pushes (one per worker, possibly empty) and applies them once, so
+   * relations move as far per step as entities do. Sync mode blocks the
+   * calling worker thread (use `pushRelationAsync` on the main thread).
+   */
+  pushRelation(worker: number, rows: ReadonlyArray<readonly [number, ArrayLike<number>]>): PushResult {
+    const { rowIdx, grads } = this.packRelationRows('ParameterServer.pushRelation', worker, rows);
+    return this.pushTable('ParameterServer.pushRelation', this.REL, worker, rowIdx, grads, rowIdx.length);
+  }
+
+  /** `pushRelation` that awaits instead of sleeping; any thread, including the main thread. */
+  async pushRelationAsync(worker: number, rows: ReadonlyArray<readonly [number, ArrayLike<number>]>): Promise<PushResult> {
+    const { rowIdx, grads } = this.packRelationRows('ParameterServer.pushRelationAsync', worker, rows);
+    return this.pushTableAsync(this.REL, worker, rowIdx, grads, rowIdx.length);
+  }
+
+  /** Allocation-free form of `pushRelation` (`count` rows; gradients `relationDim` long each). */
+  pushRelationFlat(worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): PushResult {
+    this.checkFlatTable('ParameterServer.pushRelationFlat', this.REL, worker, rowIdx, grads, count);
+    return this.pushTable('ParameterServer.pushRelation', this.REL, worker, rowIdx, grads, count);
+  }
+
+  /**
+   * Table `t`, checked arguments: apply at once (async), or enter the step's
+   * barrier and sleep until it completes or times out (sync, worker threads).
+   */
+  private pushTable(where: string, t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): PushResult {
+    if (this.config.mode === 'async') return this.applyAsync(t, worker, rowIdx, grads, count);
     if (isMainThread) {
-      throw invalidArgument('ParameterServer.push', 'thread', 'main', 'a worker thread in sync mode (use pushAsync on the main thread)');
+      throw invalidArgument(where, 'thread', 'main', 'a worker thread in sync mode (use the Async form on the main thread)');
     }
-    const entered = this.enterSync(shard, worker, rowIdx, grads, count);
+    const entered = this.enterSync(t, worker, rowIdx, grads, count);
     if (entered.done) return entered.result;
-    const f = this.fields[shard]!;
+    const f = this.fields[t]!;
     const deadline = performance.now() + this.config.barrierTimeoutMs;
     for (;;) {
       const now = Atomics.load(this.ctl, f.step);
       if (now !== entered.step) return { state: 'step-complete', step: now, last: false };
       const remaining = deadline - performance.now();
-      if (remaining <= 0) return this.timeoutSync(shard, entered.step);
+      if (remaining <= 0) return this.timeoutSync(t, entered.step);
       // Announce, then sleep on the step word with the value we saw: an
       // applier bumps the step before it reads `waiters`, and Atomics.wait
       // re-checks the word, so a step completed in between is never missed.
@@ -417,50 +534,22 @@ export class ParameterServer {
     }
   }
 
-  /** `pushFlat` that awaits instead of sleeping; any thread. */
-  async pushFlatAsync(shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): Promise<PushResult> {
-    this.checkFlat('ParameterServer.pushFlatAsync', shard, worker, rowIdx, grads, count);
-    if (this.config.mode === 'async') return this.applyAsync(shard, worker, rowIdx, grads, count);
-    const entered = this.enterSync(shard, worker, rowIdx, grads, count);
+  /** `pushTable` that awaits instead of sleeping. */
+  private async pushTableAsync(t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): Promise<PushResult> {
+    if (this.config.mode === 'async') return this.applyAsync(t, worker, rowIdx, grads, count);
+    const entered = this.enterSync(t, worker, rowIdx, grads, count);
     if (entered.done) return entered.result;
-    const f = this.fields[shard]!;
+    const f = this.fields[t]!;
     const deadline = performance.now() + this.config.barrierTimeoutMs;
     for (;;) {
       const now = Atomics.load(this.ctl, f.step);
       if (now !== entered.step) return { state: 'step-complete', step: now, last: false };
       const remaining = deadline - performance.now();
-      if (remaining <= 0) return this.timeoutSync(shard, entered.step);
+      if (remaining <= 0) return this.timeoutSync(t, entered.step);
       Atomics.add(this.ctl, f.waiters, 1);
       await waitAsync(this.ctl, f.step, entered.step, remaining);
       Atomics.sub(this.ctl, f.waiters, 1);
     }
-  }
-
-  /**
-   * Apply relation-row gradients at once with the learning rate (any mode),
-   * as `[relation row, gradient]` pairs, checked before any change.
-   */
-  pushRelation(worker: number, rows: ReadonlyArray<readonly [number, ArrayLike<number>]>): void {
-    const where = 'ParameterServer.pushRelation';
-    checkWorker(where, worker);
-    const nRel = this.handle.relationIds.length;
-    rows.forEach(([r, g], i) => {
-      if (!Number.isInteger(r) || r < 0 || r >= nRel) throw outOfRange(where, `rows[${i}] relation row`, r, 0, nRel - 1);
-      this.checkGradient(where, `rows[${i}] gradient`, g, this.relationDim);
-    });
-    const lock = this.relationLock;
-    this.takeLock(lock, where, 'the relation table');
-    lock.beginWrite(0, lock.rows);
-    const lr = Math.fround(this.config.learningRate);
-    const data = lock.data;
-    const rdim = this.relationDim;
-    for (const [r, g] of rows) {
-      const base = r * rdim;
-      for (let k = 0; k < rdim; k++) data[base + k] = data[base + k]! - Math.fround(lr * g[k]!);
-    }
-    lock.endWrite();
-    lock.unlock();
-    Atomics.add(this.ctl, this.statIdx.relationPushes, 1);
   }
 
   // ------------------------------------------------------------ statistics
@@ -482,12 +571,17 @@ export class ParameterServer {
 
   /** Every shard's step (completed sync steps, or applied async pushes). */
   shardSteps(): number[] {
-    return this.fields.map((f) => Atomics.load(this.ctl, f.step));
+    return this.fields.slice(0, this.numShards).map((f) => Atomics.load(this.ctl, f.step));
+  }
+
+  /** The relation table's step (completed sync steps, or applied async relation pushes). */
+  relationStep(): number {
+    return Atomics.load(this.ctl, this.fields[this.REL]!.step);
   }
 
   /** Current staleness of every shard (async mode: pushes since its last pull). */
   staleness(): number[] {
-    return this.fields.map((f) => Atomics.load(this.ctl, f.staleness));
+    return this.fields.slice(0, this.numShards).map((f) => Atomics.load(this.ctl, f.staleness));
   }
 
   /**
@@ -502,70 +596,91 @@ export class ParameterServer {
 
   // ------------------------------------------------------------ internals
 
-  private applyAsync(shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): PushResult {
-    const lock = this.shardLocks[shard]!;
-    const f = this.fields[shard]!;
-    this.takeShardLock(shard, 'ParameterServer.push');
+  /**
+   * Apply one gradient row to row `r` of table `t` with the configured rule
+   * (under `t`'s lock), then project an entity row back to `maxNorm`.
+   * Returns the gradient's squared norm.
+   */
+  private applyRow(t: number, r: number, g: Float32Array, go: number): number {
+    const width = this.widthOf(t);
+    const data = this.locks[t]!.data;
+    const base = r * width;
+    const lr = this.config.learningRate;
+    const opt = this.config.optimizer;
+    let sq = 0;
+    for (let k = 0; k < width; k++) sq += g[go + k]! * g[go + k]!;
+    if (opt === 'sgd') {
+      const flr = Math.fround(lr);
+      for (let k = 0; k < width; k++) data[base + k] = data[base + k]! - Math.fround(flr * g[go + k]!);
+    } else if (opt === 'adagrad') {
+      adagradStep(data, base, this.accs[t]!, base, g, go, width, lr);
+    } else {
+      rowAdagradStep(data, base, this.accs[t]!, r, g, go, width, lr);
+    }
+    if (t !== this.REL && this.config.maxNorm > 0) projectRow(data, base, width, this.config.maxNorm);
+    return sq;
+  }
+
+  private applyAsync(t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): PushResult {
+    const lock = this.locks[t]!;
+    const f = this.fields[t]!;
+    const rel = t === this.REL;
+    this.takeTableLock(t, rel ? 'ParameterServer.pushRelation' : 'ParameterServer.push');
     Atomics.store(this.ctl, f.pushing, worker + 1);
     lock.beginWrite(0, lock.rows);
-    const lr = Math.fround(this.config.learningRate);
-    const data = lock.data;
-    const dim = this.dim;
+    const width = this.widthOf(t);
     let sq = 0;
-    for (let i = 0; i < count; i++) {
-      const base = rowIdx[i]! * dim;
-      const g = i * dim;
-      for (let k = 0; k < dim; k++) {
-        const v = grads[g + k]!;
-        data[base + k] = data[base + k]! - Math.fround(lr * v);
-        sq += v * v;
-      }
-    }
-    const staleness = Atomics.add(this.ctl, f.staleness, 1) + 1;
+    for (let i = 0; i < count; i++) sq += this.applyRow(t, rowIdx[i]!, grads, i * width);
+    // The relation table is never pulled on its own, so it keeps no staleness.
+    const staleness = rel ? 0 : Atomics.add(this.ctl, f.staleness, 1) + 1;
     const step = Atomics.add(this.ctl, f.step, 1) + 1;
-    if (count > 0) this.ctlF64[f.lastNorm] = sq / count;
+    if (count > 0 && !rel) this.ctlF64[f.lastNorm] = sq / count;
     lock.endWrite();
     Atomics.store(this.ctl, f.pushing, 0);
     lock.unlock();
-    if (count > 0) Atomics.store(this.ctl, this.statIdx.lastNormShard, shard + 1);
+    if (rel) {
+      Atomics.add(this.ctl, this.statIdx.relationPushes, 1);
+      return { state: 'applied', step, staleness };
+    }
+    if (count > 0) Atomics.store(this.ctl, this.statIdx.lastNormShard, t + 1);
     Atomics.add(this.ctl, this.statIdx.pushes, 1);
     atomicMax(this.ctl, this.statIdx.maxStaleness, staleness);
     if (staleness > this.config.maxStaleness) {
       Atomics.add(this.ctl, this.statIdx.warnings, 1);
       this.onWarning(
         'KGSHARD_STALENESS',
-        `worker ${worker} pushed to shard ${shard} with staleness ${staleness}, above the maximum ${this.config.maxStaleness}`,
+        `worker ${worker} pushed to shard ${t} with staleness ${staleness}, above the maximum ${this.config.maxStaleness}`,
       );
     }
     return { state: 'applied', step, staleness };
   }
 
   /**
-   * Sync mode, under the shard lock: refuse a second push by the same worker
-   * in this step, add the gradients to the pending float64 sums, and apply
-   * the step if this push completes it.
+   * Sync mode, under table `t`'s lock: refuse a second push by the same
+   * worker in this step, add the gradients to the pending float64 sums, and
+   * apply the step if this push completes it.
    */
   private enterSync(
-    shard: number,
+    t: number,
     worker: number,
     rowIdx: Int32Array,
     grads: Float32Array,
     count: number,
   ): { done: true; result: PushResult } | { done: false; step: number } {
-    const lock = this.shardLocks[shard]!;
-    const f = this.fields[shard]!;
-    const p = this.pendings[shard]!;
+    const lock = this.locks[t]!;
+    const f = this.fields[t]!;
+    const p = this.pendings[t]!;
     const c = this.ctl;
-    this.takeShardLock(shard, 'ParameterServer.push');
+    this.takeTableLock(t, t === this.REL ? 'ParameterServer.pushRelation' : 'ParameterServer.push');
     const step = Atomics.load(c, f.step);
     const pushed = Atomics.load(c, f.pushedCount);
     for (let i = 0; i < pushed; i++) {
       if (Atomics.load(c, f.pushedWorkers + i) === worker) {
         lock.unlock();
-        throw doublePush('ParameterServer.push', worker, shard, step);
+        throw doublePush(t === this.REL ? 'ParameterServer.pushRelation' : 'ParameterServer.push', worker, t === this.REL ? this.tableName(t) : t, step);
       }
     }
-    const dim = this.dim;
+    const width = this.widthOf(t);
     // Mark the push in progress: if this thread dies before the mark is
     // cleared, the next lock holder knows the pending sums hold part of it.
     Atomics.store(c, f.pushing, worker + 1);
@@ -576,18 +691,20 @@ export class ParameterServer {
         p.flags[r] = 1;
         p.touched[touched++] = r;
       }
-      const base = r * dim;
-      const g = i * dim;
-      for (let k = 0; k < dim; k++) p.sums[base + k] = p.sums[base + k]! + grads[g + k]!;
+      const base = r * width;
+      const g = i * width;
+      // Each float32 gradient is exact in float64, and float64 addition is
+      // commutative: with two workers the sum does not depend on who came first.
+      for (let k = 0; k < width; k++) p.sums[base + k] = p.sums[base + k]! + grads[g + k]!;
     }
     Atomics.store(c, f.touchedCount, touched);
     Atomics.store(c, f.pushedWorkers + pushed, worker);
     Atomics.store(c, f.pushedCount, pushed + 1);
     Atomics.store(c, f.pushing, 0);
     if (pushed + 1 >= this.config.expectedWorkers) {
-      this.applyPending(shard);
+      this.applyPending(t);
       lock.unlock();
-      this.wakeWaiters(shard);
+      this.wakeWaiters(t);
       return { done: true, result: { state: 'step-complete', step: step + 1, last: true } };
     }
     lock.unlock();
@@ -595,67 +712,71 @@ export class ParameterServer {
   }
 
   /** Barrier timeout: apply whatever arrived for `step` (if nobody has), and warn. */
-  private timeoutSync(shard: number, step: number): PushResult {
-    const lock = this.shardLocks[shard]!;
-    const f = this.fields[shard]!;
-    this.takeShardLock(shard, 'ParameterServer.push');
+  private timeoutSync(t: number, step: number): PushResult {
+    const lock = this.locks[t]!;
+    const f = this.fields[t]!;
+    this.takeTableLock(t, t === this.REL ? 'ParameterServer.pushRelation' : 'ParameterServer.push');
     const now = Atomics.load(this.ctl, f.step);
     if (now !== step) {
       lock.unlock();
       return { state: 'step-complete', step: now, last: false };
     }
     const arrived = Atomics.load(this.ctl, f.pushedCount);
-    this.applyPending(shard);
+    this.applyPending(t);
     lock.unlock();
-    this.wakeWaiters(shard);
+    this.wakeWaiters(t);
     Atomics.add(this.ctl, this.statIdx.warnings, 1);
     this.onWarning(
       'KGSHARD_BARRIER_TIMEOUT',
-      `shard ${shard} step ${step}: ${arrived} of ${this.config.expectedWorkers} workers pushed within ${this.config.barrierTimeoutMs} ms; applied what arrived`,
+      `${this.tableName(t)} step ${step}: ${arrived} of ${this.config.expectedWorkers} workers pushed within ${this.config.barrierTimeoutMs} ms; applied what arrived`,
     );
     return { state: 'timed-out', step: step + 1, arrived };
   }
 
   /**
-   * Under the shard lock: apply the average of the pending sums (sum / number
-   * of pushes, as the reference averages over pushes) to the touched rows,
-   * clear the pending step, advance the step, all inside one seqlock write.
+   * Under table `t`'s lock: apply the average of the pending sums (sum /
+   * number of pushes, as the reference averages over pushes) to the touched
+   * rows with the configured rule, clear the pending step, advance the step,
+   * all inside one seqlock write.
    */
-  private applyPending(shard: number): void {
-    const lock = this.shardLocks[shard]!;
-    const f = this.fields[shard]!;
-    const p = this.pendings[shard]!;
+  private applyPending(t: number): void {
+    const lock = this.locks[t]!;
+    const f = this.fields[t]!;
+    const p = this.pendings[t]!;
     const c = this.ctl;
+    const rel = t === this.REL;
     const n = Math.max(1, Atomics.load(c, f.pushedCount));
     const touched = Atomics.load(c, f.touchedCount);
-    const lr = Math.fround(this.config.learningRate);
-    const dim = this.dim;
-    const data = lock.data;
+    const width = this.widthOf(t);
+    const avg = this.avgRow;
     let sq = 0;
     lock.beginWrite(0, lock.rows);
-    for (let t = 0; t < touched; t++) {
-      const r = p.touched[t]!;
-      const base = r * dim;
-      for (let k = 0; k < dim; k++) {
-        const avg = Math.fround(p.sums[base + k]! / n);
-        data[base + k] = data[base + k]! - Math.fround(lr * avg);
-        sq += avg * avg;
+    for (let i = 0; i < touched; i++) {
+      const r = p.touched[i]!;
+      const base = r * width;
+      for (let k = 0; k < width; k++) {
+        avg[k] = p.sums[base + k]! / n;
         p.sums[base + k] = 0;
       }
+      sq += this.applyRow(t, r, avg, 0);
       p.flags[r] = 0;
     }
-    if (touched > 0) this.ctlF64[f.lastNorm] = sq / touched;
+    if (touched > 0 && !rel) this.ctlF64[f.lastNorm] = sq / touched;
     Atomics.store(c, f.touchedCount, 0);
     Atomics.store(c, f.pushedCount, 0);
     Atomics.add(c, f.step, 1);
     lock.endWrite();
-    if (touched > 0) Atomics.store(c, this.statIdx.lastNormShard, shard + 1);
+    if (rel) {
+      Atomics.add(c, this.statIdx.relationPushes, 1);
+      return;
+    }
+    if (touched > 0) Atomics.store(c, this.statIdx.lastNormShard, t + 1);
     Atomics.add(c, this.statIdx.pushes, 1);
     Atomics.add(c, this.statIdx.barriers, 1);
   }
 
-  private wakeWaiters(shard: number): void {
-    const f = this.fields[shard]!;
+  private wakeWaiters(t: number): void {
+    const f = this.fields[t]!;
     if (Atomics.load(this.ctl, f.waiters) > 0) Atomics.notify(this.ctl, f.step);
   }
 
@@ -666,9 +787,10 @@ export class ParameterServer {
   }
 
   /**
-   * Take shard `shard`'s writer lock. If the previous holder died in the
-   * middle of a push (its `pushing` mark is still set: the mark is set and
-   * cleared only under the lock), clean up after it first:
+   * Take table `t`'s writer lock (a shard's, or the relation table's). If
+   * the previous holder died in the middle of a push (its `pushing` mark is
+   * still set: the mark is set and cleared only under the lock), clean up
+   * after it first:
    * - sync mode: its gradient is partly added to the pending sums and cannot
    *   be separated from the pushes that arrived before it in this step, so
    *   the whole pending step is discarded (the workers who pushed it are
@@ -678,37 +800,59 @@ export class ParameterServer {
    *   which rows were being written); nothing can be undone.
    * Either way a KGSHARD_PUSH_INTERRUPTED warning is raised.
    */
-  private takeShardLock(shard: number, where: string): void {
-    const lock = this.shardLocks[shard]!;
-    this.takeLock(lock, where, `shard ${shard}`);
-    const f = this.fields[shard]!;
+  private takeTableLock(t: number, where: string): void {
+    const lock = this.locks[t]!;
+    this.takeLock(lock, where, this.tableName(t));
+    const f = this.fields[t]!;
     const mark = Atomics.load(this.ctl, f.pushing);
     if (mark === 0) return;
     Atomics.store(this.ctl, f.pushing, 0);
     let discarded = 0;
     if (this.config.mode === 'sync') {
       discarded = Atomics.load(this.ctl, f.pushedCount);
-      this.clearPending(shard);
+      this.clearPending(t);
     }
     Atomics.add(this.ctl, this.statIdx.warnings, 1);
     this.onWarning(
       'KGSHARD_PUSH_INTERRUPTED',
       this.config.mode === 'sync'
-        ? `shard ${shard}: worker ${mark - 1} died in the middle of a push; discarded the pending step (${discarded} complete pushes and the partial one)`
-        : `shard ${shard}: worker ${mark - 1} died in the middle of a push; its rows may hold part of its update`,
+        ? `${this.tableName(t)}: worker ${mark - 1} died in the middle of a push; discarded the pending step (${discarded} complete pushes and the partial one)`
+        : `${this.tableName(t)}: worker ${mark - 1} died in the middle of a push; its rows may hold part of its update`,
     );
   }
 
-  /** Under the shard lock: forget the pending sync step without applying it. */
-  private clearPending(shard: number): void {
-    const f = this.fields[shard]!;
-    const p = this.pendings[shard]!;
+  /** Under table `t`'s lock: forget the pending sync step without applying it. */
+  private clearPending(t: number): void {
+    const f = this.fields[t]!;
+    const p = this.pendings[t]!;
     // The dead push may have flagged rows after touchedCount was last
     // stored, so clear every flag and sum rather than the listed rows.
     p.flags.fill(0);
     p.sums.fill(0);
     Atomics.store(this.ctl, f.touchedCount, 0);
     Atomics.store(this.ctl, f.pushedCount, 0);
+  }
+
+  private packRelationRows(
+    where: string,
+    worker: number,
+    rows: ReadonlyArray<readonly [number, ArrayLike<number>]>,
+  ): { rowIdx: Int32Array; grads: Float32Array } {
+    checkWorker(where, worker);
+    if (!Array.isArray(rows)) throw invalidArgument(where, 'rows', rows, 'an array of [relation row, gradient] pairs');
+    const nRel = this.handle.relationIds.length;
+    const rdim = this.relationDim;
+    const rowIdx = new Int32Array(rows.length);
+    const grads = new Float32Array(rows.length * rdim);
+    rows.forEach((pair, i) => {
+      if (!Array.isArray(pair) || pair.length !== 2) throw invalidArgument(where, `rows[${i}]`, pair, 'a [relation row, gradient] pair');
+      const [r, g] = pair;
+      if (!Number.isInteger(r) || r < 0 || r >= nRel) throw outOfRange(where, `rows[${i}] relation row`, r, 0, nRel - 1);
+      this.checkGradient(where, `rows[${i}] gradient`, g, rdim);
+      rowIdx[i] = r;
+      grads.set(g, i * rdim);
+    });
+    return { rowIdx, grads };
   }
 
   private checkShard(where: string, shard: number): void {
@@ -753,22 +897,29 @@ export class ParameterServer {
 
   private checkFlat(where: string, shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): void {
     this.checkShard(where, shard);
+    this.checkFlatTable(where, shard, worker, rowIdx, grads, count);
+  }
+
+  /** Checks of a flat push to table `t` (a shard, or the relation table), before any change. */
+  private checkFlatTable(where: string, t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): void {
     checkWorker(where, worker);
     if (!Number.isInteger(count) || count < 0 || count > rowIdx.length) {
       throw outOfRange(where, 'count', count, 0, rowIdx.length);
     }
-    if (grads.length < count * this.dim) throw dimMismatch(where, 'grads', count * this.dim, grads.length);
-    const nRows = this.shardManager.assignment.ids[shard]!.length;
+    const width = this.widthOf(t);
+    if (grads.length < count * width) throw dimMismatch(where, 'grads', count * width, grads.length);
+    const nRows = t === this.REL ? this.handle.relationIds.length : this.shardManager.assignment.ids[t]!.length;
     for (let i = 0; i < count; i++) {
       const r = rowIdx[i]!;
       if (r < 0 || r >= nRows) throw outOfRange(where, `rowIdx[${i}]`, r, 0, nRows - 1);
     }
-    const n = count * this.dim;
+    const n = count * width;
     for (let k = 0; k < n; k++) {
       const v = grads[k]!;
       if (!Number.isFinite(v)) throw nonFinite(where, 'grads', k, v);
     }
   }
+
 }
 
 function checkWorker(where: string, worker: number): void {
@@ -786,6 +937,22 @@ function checkIds(where: string, field: string, ids: readonly string[]): void {
     if (prev !== undefined) throw duplicateId(where, field, id, prev, i);
     seen.set(id, i);
   });
+}
+
+/**
+ * Floats of optimizer state a server with `config` holds: per table (each
+ * shard's `rows`, then the relation table's `relationRows`), one float per
+ * value under `adagrad`, one per row under `adagrad-row`, none under `sgd`.
+ */
+export function psOptimizerStateFloats(
+  config: Pick<PsConfig, 'dim' | 'relationDim'> & { readonly optimizer: PsOptimizer },
+  shardRows: readonly number[],
+  relationRows: number,
+): number {
+  if (config.optimizer === 'sgd') return 0;
+  const rdim = config.relationDim || config.dim;
+  const rows = shardRows.reduce((a, b) => a + b, 0);
+  return config.optimizer === 'adagrad' ? rows * config.dim + relationRows * rdim : rows + relationRows;
 }
 
 /** Raise `arr[i]` to at least `v` (compare-and-swap loop). */

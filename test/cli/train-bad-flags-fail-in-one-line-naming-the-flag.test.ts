@@ -20,7 +20,6 @@ const USAGE: [string[], RegExp][] = [
   [['--reg-kind', 'l3'], /--reg-kind must be one of l2, n3, got "l3"/],
   [['--max-norm', '-1'], /E_INVALID_ARGUMENT: train: --max-norm must be a finite number >= 0, got -1$/],
   [['--mode', 'hogwild'], /--mode must be one of async, sync, got "hogwild"/],
-  [['--mode', 'sync', '--optimizer', 'adagrad'], /--optimizer must be 'sgd' in sync mode.*got "adagrad"/],
   [['--workers', '0'], /--workers must be in \[1, 256\], got 0/],
   [['--workers', 'lots'], /--workers must be a positive integer or 'auto', got "lots"/],
   [['--eval-split', 'train'], /--eval-split must be one of valid, test, got "train"/],

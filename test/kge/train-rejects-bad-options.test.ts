@@ -62,7 +62,6 @@ const cases: Case[] = [
   { patch: { maxNorm: -1 }, field: 'maxNorm', value: -1 },
   { patch: { maxNorm: Number.NaN }, field: 'maxNorm', value: Number.NaN },
   { patch: { mode: 'hogwild' }, field: 'mode', value: 'hogwild' },
-  { patch: { mode: 'sync', optimizer: 'adagrad' }, field: 'optimizer', value: 'adagrad' },
   { patch: { mode: 'sync', optimizer: 'sgd', inThread: true }, field: 'inThread', value: true },
   { patch: { inThread: 'yes' }, field: 'inThread', value: 'yes' },
   { patch: { modelModule: 'file:///tmp/model.js' }, field: 'modelModule', value: 'file:///tmp/model.js' },

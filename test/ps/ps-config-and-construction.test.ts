@@ -16,6 +16,8 @@ test("defaults are the reference's", () => {
       expectedWorkers: 4,
       mode: 'sync',
       learningRate: 0.01,
+      optimizer: 'sgd',
+      maxNorm: 0,
       maxStaleness: 16,
       barrierTimeoutMs: 30_000,
       strategy: 'entity-hash',
@@ -46,6 +48,8 @@ test('zero or negative sizes are refused, naming the field and the value', () =>
     [{ barrierTimeoutMs: 0 }, /barrierTimeoutMs must be in/],
     [{ mode: 'eventual' }, /mode must be 'sync' or 'async', got "eventual"/],
     [{ strategy: 'random' }, /strategy must be 'entity-hash' or 'range', got "random"/],
+    [{ optimizer: 'adam' }, /optimizer must be 'sgd', 'adagrad' or 'adagrad-row', got "adam"/],
+    [{ maxNorm: -1 }, /maxNorm must be a finite number >= 0 \(0: no projection\), got -1/],
     [{ lockLeaseMs: 0 }, /lockLeaseMs must be in/],
     [{ relationDim: -1 }, /relationDim must be an integer in \[0, 65536\] \(0: same as dim\), got -1/],
   ];

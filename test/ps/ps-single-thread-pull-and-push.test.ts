@@ -46,10 +46,10 @@ test('an async push applies at once with the learning rate', () => {
   assert.is(st.lastGradNorm, 4, 'mean squared norm of the gradient rows');
 });
 
-test('relation gradients are applied with the learning rate', () => {
+test('relation gradients are applied with the learning rate', async () => {
   const ps = small('sync', 1);
   const before = ps.pull(0).relations.slice(0, 4);
-  ps.pushRelation(0, [[0, [1, 1, 1, 1]]]);
+  await ps.pushRelationAsync(0, [[0, [1, 1, 1, 1]]]);
   const after = ps.pull(0).relations.slice(0, 4);
   for (let k = 0; k < 4; k++) assert.ok(Math.abs(before[k]! - after[k]! - 0.1) < 1e-6);
   assert.is(ps.stats().relationPushes, 1);
@@ -103,10 +103,12 @@ test('bad pushes are refused with a message naming the value, and change nothing
   assert.is(ps.stats().pushes, 0);
 });
 
-test('sync pushes from the main thread must use pushAsync', () => {
+test('sync pushes from the main thread must use the Async forms', () => {
   const ps = small('sync', 2);
-  assert.match(errorText(() => ps.push(0, 0, [[0, [1, 1, 1, 1]]])), /^E_INVALID_ARGUMENT: .*thread must be a worker thread in sync mode \(use pushAsync on the main thread\), got "main"/);
+  assert.match(errorText(() => ps.push(0, 0, [[0, [1, 1, 1, 1]]])), /^E_INVALID_ARGUMENT: ParameterServer\.push: thread must be a worker thread in sync mode \(use the Async form on the main thread\), got "main"/);
+  assert.match(errorText(() => ps.pushRelation(0, [[0, [1, 1, 1, 1]]])), /^E_INVALID_ARGUMENT: ParameterServer\.pushRelation: thread must be a worker thread in sync mode/);
   assert.equal(ps.shardSteps(), [0, 0]);
+  assert.is(ps.relationStep(), 0);
 });
 
 test.run();

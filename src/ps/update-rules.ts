@@ -1,0 +1,48 @@
+/**
+ * The update rules the parameter server and the trainer apply to a row, one
+ * home for each: SGD, element-wise Adagrad, row-wise Adagrad, and the
+ * max-norm projection. Pure functions over (typed array, offset) pairs, so
+ * they run on shared rows in place and on hand-made rows in tests. Hot-path
+ * code: no allocation, no throw; arguments are checked at the edge.
+ *
+ * Adagrad is element-wise (Duchi et al. 2011, as `torch.optim.Adagrad`):
+ *   G_q += g_q²;  x_q -= lr · g_q / (√G_q + ε)
+ * Row-wise Adagrad (PyTorch-BigGraph's) keeps one accumulator per row:
+ *   G += mean_q g_q²;  x_q -= lr · g_q / (√G + ε)
+ * The accumulators start at 0 and ε = 1e-10, PyTorch's defaults.
+ */
+export const ADAGRAD_EPS = 1e-10;
+
+/** x -= lr · g over `width` floats. */
+export function sgdStep(x: Float32Array, xo: number, g: Float32Array, go: number, width: number, lr: number): void {
+  for (let q = 0; q < width; q++) x[xo + q] = x[xo + q]! - lr * g[go + q]!;
+}
+
+/** Element-wise Adagrad: `acc[ao + q]` is float q's accumulator. */
+export function adagradStep(x: Float32Array, xo: number, acc: Float32Array, ao: number, g: Float32Array, go: number, width: number, lr: number): void {
+  for (let q = 0; q < width; q++) {
+    const gq = g[go + q]!;
+    const state = acc[ao + q]! + gq * gq;
+    acc[ao + q] = state;
+    x[xo + q] = x[xo + q]! - (lr * gq) / (Math.sqrt(state) + ADAGRAD_EPS);
+  }
+}
+
+/** Row-wise Adagrad: `acc[ai]` is the row's one accumulator (the running sum of mean squared gradients). */
+export function rowAdagradStep(x: Float32Array, xo: number, acc: Float32Array, ai: number, g: Float32Array, go: number, width: number, lr: number): void {
+  let sq = 0;
+  for (let q = 0; q < width; q++) sq += g[go + q]! * g[go + q]!;
+  const state = acc[ai]! + sq / width;
+  acc[ai] = state;
+  const step = lr / (Math.sqrt(state) + ADAGRAD_EPS);
+  for (let q = 0; q < width; q++) x[xo + q] = x[xo + q]! - step * g[go + q]!;
+}
+
+/** Scale a row onto the L2 ball of radius `maxNorm` when it lies outside (TransE's constraint). */
+export function projectRow(x: Float32Array, xo: number, width: number, maxNorm: number): void {
+  let sq = 0;
+  for (let q = 0; q < width; q++) sq += x[xo + q]! * x[xo + q]!;
+  if (sq <= maxNorm * maxNorm) return;
+  const f = maxNorm / Math.sqrt(sq);
+  for (let q = 0; q < width; q++) x[xo + q] = x[xo + q]! * f;
+}
