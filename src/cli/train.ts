@@ -96,7 +96,7 @@ Training:
   --chunk N               positives sharing one set of negatives (default ${BASE.chunk})
   --lr X                  learning rate (default ${BASE.lr})
   --optimizer sgd|adagrad|adagrad-row
-                          default ${BASE.optimizer} (sgd with --mode sync);
+                          default ${BASE.optimizer} (in both modes);
                           adagrad is element-wise, adagrad-row keeps one
                           accumulator per row (less memory, learns less)
   --loss logistic|margin  default ${BASE.loss}
@@ -212,7 +212,7 @@ export function planTraining(args: readonly string[]): TrainPlan | 'help' {
     neg: intFlag(c, flags, 'neg', d.neg, 1, 1 << 16),
     chunk: intFlag(c, flags, 'chunk', d.chunk, 1, 1 << 16),
     lr: numFlag(c, flags, 'lr', d.lr, 0, true),
-    optimizer: choiceFlag(c, flags, 'optimizer', ['sgd', 'adagrad', 'adagrad-row'] as const, mode === 'sync' ? 'sgd' : d.optimizer),
+    optimizer: choiceFlag(c, flags, 'optimizer', ['sgd', 'adagrad', 'adagrad-row'] as const, d.optimizer),
     loss: choiceFlag(c, flags, 'loss', ['logistic', 'margin'] as const, d.loss),
     margin: numFlag(c, flags, 'margin', d.margin, 0),
     adversarial: numFlag(c, flags, 'adversarial', d.adversarial, 0),
