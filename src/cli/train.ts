@@ -321,6 +321,8 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
   };
   const ckptInfo = { dir: null as string | null, fingerprint: null as string | null, resumed_from: null as number | null, warm_started_from: null as string | null, last_epoch: null as number | null };
   let ckpt: TrainingCheckpointer | undefined;
+  // The entry this run resumed from: its epochs and objective.
+  let resumed: { epochs: number; objective: number | null } | null = null;
   const fromEmbeddings = plan.warmStart !== undefined && isEmbeddingsDir(plan.warmStart);
   if (fromEmbeddings) {
     // Warm start from saved or exported embeddings: rows matched by name.
@@ -351,9 +353,18 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
       const latest = ckpt.latest();
       if (latest === null) line.note(`nothing to resume in ${plan.checkpointDir}: starting fresh`);
       else {
+        const held = latest.state.epochs.length;
+        if (held > o.epochs) {
+          throw usage(new KgError('E_USAGE', `train: --epochs ${o.epochs}: the latest checkpoint in ${plan.checkpointDir} already holds epoch ${held}; resume with --epochs ${held} or more`, { flag: '--epochs', held }));
+        }
         trainer.restore(latest.state);
-        ckptInfo.resumed_from = latest.state.epochs.length;
-        line.note(`resumed from ${latest.entry.kind} at epoch ${latest.state.epochs.length}`);
+        resumed = { epochs: held, objective: latest.entry.objective };
+        ckptInfo.resumed_from = held;
+        if (held === o.epochs) {
+          // Nothing left to train: said on stderr even off a terminal, since the run only evaluates.
+          line.clear();
+          process.stderr.write(`nothing left to train: checkpoint holds epoch ${held} of ${o.epochs}\n`);
+        } else line.note(`resumed from ${latest.entry.kind} at epoch ${held}`);
       }
     } else if (plan.warmStart !== undefined && !fromEmbeddings) {
       const seed = ckpt.warmStartSeed(plan.warmStart);
@@ -368,10 +379,14 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
     else ckptInfo.dir = resolve(plan.checkpointDir);
   }
   if (ckptInfo0 !== null) ckptInfo.warm_started_from = ckptInfo0;
-  let lastObjective = Number.POSITIVE_INFINITY;
+  // The objective of the state the tables hold: the resumed entry's until
+  // this run finishes an epoch (null: none known).
+  let lastObjective: number | null = resumed?.objective ?? null;
   // The last checkpointed epoch, in shared memory: any thread holding its
-  // handle reads it, and concurrent advances never move it backwards.
+  // handle reads it, and concurrent advances never move it backwards. A
+  // resumed run starts from the epoch of the entry it resumed.
   const lastCheckpointed = Cursor.create();
+  if (resumed !== null) lastCheckpointed.advance(resumed.epochs);
   // Per-relation statistics of the per-positive training loss, merged from
   // every worker each epoch; with a checkpoint store, persisted beside it
   // (every 10,000 samples and at the end) and continued on the next run.
@@ -445,7 +460,9 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
 
   const epochsRun = trainer.epochs.length;
   // The final entry holds the state training stopped in (also on Ctrl-C), before the best tables are put back.
-  if (ckpt !== undefined && epochsRun > 0 && ckpt.finalize(trainer.snapshot(), lastObjective, epochsRun)) lastCheckpointed.advance(epochsRun);
+  // A resume that trained nothing writes nothing: the entry it resumed from already holds that state.
+  const trainedNow = epochsRun - (resumed?.epochs ?? 0);
+  if (ckpt !== undefined && trainedNow > 0 && ckpt.finalize(trainer.snapshot(), lastObjective, epochsRun)) lastCheckpointed.advance(epochsRun);
   if (ckpt !== undefined && lastCheckpointed.get() > 0) ckptInfo.last_epoch = lastCheckpointed.get();
   persister?.flush(true);
   const tables = trainer.tables();
