@@ -388,8 +388,10 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
   const lastCheckpointed = Cursor.create();
   if (resumed !== null) lastCheckpointed.advance(resumed.epochs);
   // Per-relation statistics of the per-positive training loss, merged from
-  // every worker each epoch; with a checkpoint store, persisted beside it
-  // (every 10,000 samples and at the end) and continued on the next run.
+  // every worker at each epoch end; with a checkpoint store, persisted beside
+  // it (at the first epoch end that brings 10,000 or more new samples, and at
+  // the end, so the file always holds whole epochs) and continued on the
+  // next run. Workers report only at epoch ends: that is the finest grain.
   const statsFile = plan.checkpointDir !== undefined ? join(resolve(plan.checkpointDir), 'relation-stats.kgs') : undefined;
   const persister = statsFile !== undefined
     ? new StatsPersister(statsFile, dataset.relations.length, { every: 10_000, onWarning: (m) => line.note(`warning: ${m}`) })
@@ -416,11 +418,11 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
           throw new KgError('E_NON_FINITE', `train: the loss of epoch ${done} is ${report.loss}; lower --lr or add --reg`, { epoch: done });
         }
         lastObjective = report.loss;
-        for (const m of t.lastRelationMoments) {
-          const part = RelationStats.fromMoments(m);
-          if (persister !== undefined) persister.merge(part);
-          else relationStats.merge(part);
-        }
+        // Every worker's part first, then one merge: a write never holds part of an epoch.
+        const epochStats = new RelationStats(dataset.relations.length);
+        for (const m of t.lastRelationMoments) epochStats.merge(RelationStats.fromMoments(m));
+        if (persister !== undefined) persister.merge(epochStats);
+        else relationStats.merge(epochStats);
         if (plan.evalEvery > 0 && (done % plan.evalEvery === 0 || done === o.epochs)) {
           progress.setPhase('validating');
           const tables = t.tables();
