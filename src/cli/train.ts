@@ -127,7 +127,8 @@ Checkpoints:
                           at most one non-improving write per 2 s) and write a
                           final entry at the end, Ctrl-C included
   --resume                continue the latest entry of the same problem in
-                          --checkpoint-dir (tables, optimizer state, epochs)
+                          --checkpoint-dir (tables, optimizer state, epochs);
+                          when it holds every epoch, only evaluate
   --warm-start DIR|FP     start from the best near-match (same entities,
                           relations and shapes) in store DIR, from the run
                           with fingerprint FP in --checkpoint-dir, or from
