@@ -127,7 +127,8 @@ Checkpoints:
                           at most one non-improving write per 2 s) and write a
                           final entry at the end, Ctrl-C included
   --resume                continue the latest entry of the same problem in
-                          --checkpoint-dir (tables, optimizer state, epochs)
+                          --checkpoint-dir (tables, optimizer state, epochs);
+                          when it holds every epoch, only evaluate
   --warm-start DIR|FP     start from the best near-match (same entities,
                           relations and shapes) in store DIR, from the run
                           with fingerprint FP in --checkpoint-dir, or from
@@ -321,6 +322,8 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
   };
   const ckptInfo = { dir: null as string | null, fingerprint: null as string | null, resumed_from: null as number | null, warm_started_from: null as string | null, last_epoch: null as number | null };
   let ckpt: TrainingCheckpointer | undefined;
+  // The entry this run resumed from: its epochs and objective.
+  let resumed: { epochs: number; objective: number | null } | null = null;
   const fromEmbeddings = plan.warmStart !== undefined && isEmbeddingsDir(plan.warmStart);
   if (fromEmbeddings) {
     // Warm start from saved or exported embeddings: rows matched by name.
@@ -351,9 +354,18 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
       const latest = ckpt.latest();
       if (latest === null) line.note(`nothing to resume in ${plan.checkpointDir}: starting fresh`);
       else {
+        const held = latest.state.epochs.length;
+        if (held > o.epochs) {
+          throw usage(new KgError('E_USAGE', `train: --epochs ${o.epochs}: the latest checkpoint in ${plan.checkpointDir} already holds epoch ${held}; resume with --epochs ${held} or more`, { flag: '--epochs', held }));
+        }
         trainer.restore(latest.state);
-        ckptInfo.resumed_from = latest.state.epochs.length;
-        line.note(`resumed from ${latest.entry.kind} at epoch ${latest.state.epochs.length}`);
+        resumed = { epochs: held, objective: latest.entry.objective };
+        ckptInfo.resumed_from = held;
+        if (held === o.epochs) {
+          // Nothing left to train: said on stderr even off a terminal, since the run only evaluates.
+          line.clear();
+          process.stderr.write(`nothing left to train: checkpoint holds epoch ${held} of ${o.epochs}\n`);
+        } else line.note(`resumed from ${latest.entry.kind} at epoch ${held}`);
       }
     } else if (plan.warmStart !== undefined && !fromEmbeddings) {
       const seed = ckpt.warmStartSeed(plan.warmStart);
@@ -368,13 +380,19 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
     else ckptInfo.dir = resolve(plan.checkpointDir);
   }
   if (ckptInfo0 !== null) ckptInfo.warm_started_from = ckptInfo0;
-  let lastObjective = Number.POSITIVE_INFINITY;
+  // The objective of the state the tables hold: the resumed entry's until
+  // this run finishes an epoch (null: none known).
+  let lastObjective: number | null = resumed?.objective ?? null;
   // The last checkpointed epoch, in shared memory: any thread holding its
-  // handle reads it, and concurrent advances never move it backwards.
+  // handle reads it, and concurrent advances never move it backwards. A
+  // resumed run starts from the epoch of the entry it resumed.
   const lastCheckpointed = Cursor.create();
+  if (resumed !== null) lastCheckpointed.advance(resumed.epochs);
   // Per-relation statistics of the per-positive training loss, merged from
-  // every worker each epoch; with a checkpoint store, persisted beside it
-  // (every 10,000 samples and at the end) and continued on the next run.
+  // every worker at each epoch end; with a checkpoint store, persisted beside
+  // it (at the first epoch end that brings 10,000 or more new samples, and at
+  // the end, so the file always holds whole epochs) and continued on the
+  // next run. Workers report only at epoch ends: that is the finest grain.
   const statsFile = plan.checkpointDir !== undefined ? join(resolve(plan.checkpointDir), 'relation-stats.kgs') : undefined;
   const persister = statsFile !== undefined
     ? new StatsPersister(statsFile, dataset.relations.length, { every: 10_000, onWarning: (m) => line.note(`warning: ${m}`) })
@@ -401,11 +419,11 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
           throw new KgError('E_NON_FINITE', `train: the loss of epoch ${done} is ${report.loss}; lower --lr or add --reg`, { epoch: done });
         }
         lastObjective = report.loss;
-        for (const m of t.lastRelationMoments) {
-          const part = RelationStats.fromMoments(m);
-          if (persister !== undefined) persister.merge(part);
-          else relationStats.merge(part);
-        }
+        // Every worker's part first, then one merge: a write never holds part of an epoch.
+        const epochStats = new RelationStats(dataset.relations.length);
+        for (const m of t.lastRelationMoments) epochStats.merge(RelationStats.fromMoments(m));
+        if (persister !== undefined) persister.merge(epochStats);
+        else relationStats.merge(epochStats);
         if (plan.evalEvery > 0 && (done % plan.evalEvery === 0 || done === o.epochs)) {
           progress.setPhase('validating');
           const tables = t.tables();
@@ -445,7 +463,9 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
 
   const epochsRun = trainer.epochs.length;
   // The final entry holds the state training stopped in (also on Ctrl-C), before the best tables are put back.
-  if (ckpt !== undefined && epochsRun > 0 && ckpt.finalize(trainer.snapshot(), lastObjective, epochsRun)) lastCheckpointed.advance(epochsRun);
+  // A resume that trained nothing writes nothing: the entry it resumed from already holds that state.
+  const trainedNow = epochsRun - (resumed?.epochs ?? 0);
+  if (ckpt !== undefined && trainedNow > 0 && ckpt.finalize(trainer.snapshot(), lastObjective, epochsRun)) lastCheckpointed.advance(epochsRun);
   if (ckpt !== undefined && lastCheckpointed.get() > 0) ckptInfo.last_epoch = lastCheckpointed.get();
   persister?.flush(true);
   const tables = trainer.tables();

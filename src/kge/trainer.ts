@@ -117,6 +117,10 @@ export class Trainer {
    */
   constructor(dataset: Dataset, options: TrainOptions, model?: KgeModel) {
     this.options = validateTrainOptions(options, model);
+    if (dataset.train.count === 0) {
+      // An epoch of no triples has no loss (and nothing to checkpoint an objective for).
+      throw invalidArgument('Trainer', 'dataset.train.count', 0, `at least 1 (the train split of ${JSON.stringify(dataset.name)} has no triples)`);
+    }
     this.dataset = dataset;
     const o = this.options;
     model ??= createModel(o.model);

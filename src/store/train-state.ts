@@ -35,7 +35,14 @@ interface Header {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/**
+ * Encode `s`. Every epoch report and counter must be finite (a NaN loss
+ * would come back from the JSON header as null): a diverged state is
+ * refused here, naming the field, rather than written.
+ */
 export function encodeTrainerSnapshot(s: TrainingState): Uint8Array {
+  const problem = headerProblem(s.epochs, s.positives, s.trainSeconds);
+  if (problem !== null) throw invalidArgument('encodeTrainerSnapshot', problem.field, problem.value, problem.expected);
   const header: Header = {
     format: 1,
     epochs: s.epochs,
@@ -74,7 +81,13 @@ export function decodeTrainerSnapshot(bytes: Uint8Array, where: string): Trainin
   } catch {
     return bad('a JSON header');
   }
+  if (header === null || typeof header !== 'object') return bad('a JSON object header');
   if (header.format !== 1) bad(`format 1 (got ${String(header.format)})`);
+  for (const f of ['entities', 'relations', 'optimizer'] as const) {
+    if (!(Number.isSafeInteger(header[f]) && header[f] >= 0)) bad(`a header whose ${f} is a count (got ${JSON.stringify(header[f])})`);
+  }
+  const problem = headerProblem(header.epochs, header.positives, header.trainSeconds);
+  if (problem !== null) bad(`a header whose ${problem.field} is ${problem.expected} (got ${JSON.stringify(problem.value)})`);
   const start = Math.ceil((4 + h) / 4) * 4;
   const floats = header.entities + header.relations + header.optimizer;
   if (!Number.isInteger(floats) || start + floats * 4 !== bytes.length) bad(`${start + floats * 4} bytes for the sizes its header states`);
@@ -90,6 +103,29 @@ export function decodeTrainerSnapshot(bytes: Uint8Array, where: string): Trainin
     relations: f.slice(header.entities, header.entities + header.relations),
     optimizer: f.slice(header.entities + header.relations),
   };
+}
+
+/**
+ * What is wrong with the epoch reports and counters of a state, or null:
+ * each epoch report has a non-negative integer epoch, a finite loss, a
+ * non-negative integer count of positives and finite non-negative
+ * seconds; the counters likewise.
+ */
+function headerProblem(epochs: unknown, positives: unknown, trainSeconds: unknown): { field: string; value: unknown; expected: string } | null {
+  const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+  const seconds = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  if (!Array.isArray(epochs)) return { field: 'epochs', value: epochs, expected: 'an array of epoch reports' };
+  for (let i = 0; i < epochs.length; i++) {
+    const e = epochs[i] as Partial<TrainingState['epochs'][number]> | null;
+    if (e === null || typeof e !== 'object') return { field: `epochs[${i}]`, value: e, expected: 'an epoch report' };
+    if (!count(e.epoch)) return { field: `epochs[${i}].epoch`, value: e.epoch, expected: 'a non-negative integer' };
+    if (!(typeof e.loss === 'number' && Number.isFinite(e.loss))) return { field: `epochs[${i}].loss`, value: e.loss, expected: 'a finite number' };
+    if (!count(e.positives)) return { field: `epochs[${i}].positives`, value: e.positives, expected: 'a non-negative integer' };
+    if (!seconds(e.seconds)) return { field: `epochs[${i}].seconds`, value: e.seconds, expected: 'a finite number >= 0' };
+  }
+  if (!count(positives)) return { field: 'positives', value: positives, expected: 'a non-negative integer' };
+  if (!seconds(trainSeconds)) return { field: 'trainSeconds', value: trainSeconds, expected: 'a finite number >= 0' };
+  return null;
 }
 
 function swap32(b: Uint8Array): void {

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { invalidArgument } from '../errors.js';
+import { KgError, invalidArgument } from '../errors.js';
 import { CheckpointStore, type StoreEntry } from './checkpoint-store.js';
 import { problemKeys, type ProblemDescription, type ProblemKeys } from './fingerprint.js';
 import { Session } from './session.js';
@@ -49,17 +49,31 @@ export class TrainingCheckpointer {
 
   /**
    * The latest entry (most epochs done, then newest) of this problem in the
-   * store, decoded; null when there is none. A run resumes from it.
+   * store, decoded; null when there is none. A run resumes from it. An
+   * entry whose payload is not a training state, or holds another number of
+   * epochs than its iteration says, is reported once through the store's
+   * warnings and passed over for the next latest: a resume never loads it.
    */
   latest(): LoadedTraining | null {
-    let best: StoreEntry | null = null;
-    for (const e of this.store.entries()) {
-      if (e.fingerprint !== this.keys.problem) continue;
-      if (best === null || (e.iteration ?? -1) > (best.iteration ?? -1) || ((e.iteration ?? -1) === (best.iteration ?? -1) && e.writtenAt > best.writtenAt)) {
-        best = e;
+    const mine = this.store.entries().filter((e) => e.fingerprint === this.keys.problem);
+    mine.sort((a, b) => (b.iteration ?? -1) - (a.iteration ?? -1) || b.writtenAt - a.writtenAt);
+    for (const entry of mine) {
+      const path = this.store.slotPath(entry.fingerprint, entry.runId);
+      let state: TrainingState;
+      try {
+        state = decodeTrainerSnapshot(entry.payload, path);
+      } catch (e) {
+        if (!(e instanceof KgError)) throw e;
+        this.store.warnOnce(path, `checkpoint store: skipping ${path}: ${e.message}`);
+        continue;
       }
+      if (entry.iteration !== null && state.epochs.length !== entry.iteration) {
+        this.store.warnOnce(path, `checkpoint store: skipping ${path}: its entry says epoch ${entry.iteration}, its training state holds ${state.epochs.length} epochs`);
+        continue;
+      }
+      return { entry, state };
     }
-    return best === null ? null : { entry: best, state: decodeTrainerSnapshot(best.payload, this.store.slotPath(best.fingerprint, best.runId)) };
+    return null;
   }
 
   /**
@@ -86,19 +100,30 @@ export class TrainingCheckpointer {
     return { entry: e, state: decodeTrainerSnapshot(e.payload, this.store.slotPath(e.fingerprint, e.runId)) };
   }
 
-  /** Offer the state after `epochs` epochs; written when the session's rate limit or an improvement allows. */
-  checkpoint(state: TrainingState, objective: number, epochs: number): boolean {
+  /**
+   * Offer the state after `epochs` epochs; written when the session's rate
+   * limit or an improvement allows. `objective`: a finite number (lower is
+   * better) or null when none is known.
+   */
+  checkpoint(state: TrainingState, objective: number | null, epochs: number): boolean {
+    checkEpochs('TrainingCheckpointer.checkpoint', state, epochs);
     const wrote = this.session.checkpoint(encodeTrainerSnapshot(state), objective, epochs);
     if (wrote) this.lastWritten = epochs;
     return wrote;
   }
 
-  /** The final entry of the run (always written unless the disk refuses). */
-  finalize(state: TrainingState, objective: number, epochs: number): boolean {
+  /** The final entry of the run (always written unless the disk refuses); `objective` as for `checkpoint`. */
+  finalize(state: TrainingState, objective: number | null, epochs: number): boolean {
+    checkEpochs('TrainingCheckpointer.finalize', state, epochs);
     const wrote = this.session.finalize(encodeTrainerSnapshot(state), objective, epochs);
     if (wrote) this.lastWritten = epochs;
     return wrote;
   }
+}
+
+/** The entry's iteration is the number of epochs its state holds. */
+function checkEpochs(where: string, state: TrainingState, epochs: number): void {
+  if (epochs !== state.epochs.length) throw invalidArgument(where, 'epochs', epochs, `the epochs the state holds (${state.epochs.length})`);
 }
 
 /** A digest of a dataset's triples, for the problem key. */
