@@ -11,22 +11,38 @@
  * Concurrency contract
  * - Any thread holding the handle may `pull`, `push`, `pushRelation` and read
  *   `stats`/`shardSteps`.
- * - Pushes to one shard are serialised by that shard's writer lock; pushes
- *   to different shards proceed in parallel. A pull never takes a lock: it
- *   copies rows and the step inside one seqlock read window and retries when
- *   a push overlapped.
+ * - Sync-mode pushes to one shard are serialised by that shard's writer
+ *   lock (the seqlock's owner lock); pushes to different shards proceed in
+ *   parallel. A pull never takes a lock: it copies rows and the step inside
+ *   one seqlock read window and retries when a locked write overlapped.
  * - Sync mode: `push` buffers the gradient in the shard's pending sums and,
  *   unless it completes the step, sleeps (`Atomics.wait`, worker threads
  *   only) until the step advances or the barrier timeout passes, in which
  *   case it applies what arrived and raises a warning. The main thread uses
  *   `pushAsync`, which awaits instead of sleeping. The barrier is per shard.
- * - Async mode: `push` applies at once and counts the shard's staleness
- *   (pushes since its last pull).
+ * - Async mode is Hogwild: `push` applies its gradient in place without any
+ *   lock and counts the shard's step and staleness (pushes since its last
+ *   pull) with atomic adds. Racing pushes may interleave element by element
+ *   (an update is `row[k] -= lr * g[k]`, a read and a write that another
+ *   pusher can slip between, so one of two racing updates of the same
+ *   element can be lost: the Hogwild trade). A pull in async mode is not
+ *   fenced against these writes: each value it returns is a whole float32
+ *   that the element held at some instant during the copy, but a row may
+ *   show part of a push in flight, and the step it returns counts the pushes
+ *   completed by the end of the copy (the copy may also hold part of the
+ *   next one). Sync-mode pulls are exact (see `pull`).
  * - Every argument is checked before any state changes: a rejected push
  *   leaves the server exactly as it was.
  * - A thread that dies mid-push cannot wedge the server: the shard's writer
- *   lock is taken over after its lease (see `Seqlock`), and a step short of
- *   the dead worker's push completes by the barrier timeout.
+ *   lock is taken over after its lease (see `OwnerLock`) and the recovery
+ *   hook repairs what the dead push left half-done (`repairShard`); a step
+ *   short of the dead worker's push completes by the barrier timeout. An
+ *   async (Hogwild) push holds no lock, so its death blocks nobody.
+ * - The main thread never waits for a lock: `pushAsync` parks with
+ *   `Atomics.waitAsync`, and a locked call without an async form
+ *   (`pushRelation`) fails at once with E_LOCK_BUSY there.
+ * - Leases and the sync barrier timeout run on the server's clock (`clock`
+ *   option of `create`: the real clock by default, a `ManualClock` in tests).
  */
 import { isMainThread } from 'node:worker_threads';
 import {
@@ -34,6 +50,7 @@ import {
   dimMismatch,
   doublePush,
   invalidArgument,
+  lockBusy,
   lockTimeout,
   nonFinite,
   outOfRange,
@@ -48,8 +65,9 @@ import {
   psPendingLayout,
   type RegionLayout,
 } from '../../native-layout/index.js';
-import { Seqlock, SEQ_OK, SEQ_RECOVERED, type SeqlockHandle } from '../shm/seqlock.js';
+import { Seqlock, SEQ_BUSY, SEQ_OK, SEQ_RECOVERED, type SeqlockHandle } from '../shm/seqlock.js';
 import { waitAsync } from '../shm/wait.js';
+import { attachClock, clockOption, type Clock, type ClockHandle } from '../shm/clock.js';
 import { validatePsConfig, type PsConfig } from './config.js';
 import { initRow } from './init.js';
 import { ShardManager } from './shard-manager.js';
@@ -63,6 +81,13 @@ export interface PsHandle {
   readonly shards: readonly SeqlockHandle[];
   readonly pending: readonly SharedArrayBuffer[];
   readonly relations: SeqlockHandle;
+  /** The server's clock (absent: the real clock). */
+  readonly clock?: ClockHandle;
+}
+
+export interface PsOptions {
+  /** Clock for lock leases and the sync barrier timeout (default `realClock`). Shared with every thread that attaches. */
+  readonly clock?: Clock;
 }
 
 /** A consistent copy of one shard, as `pull` returns it. */
@@ -145,6 +170,7 @@ export class ParameterServer {
   private readonly pendings: Pending[];
   private readonly statIdx: { pulls: number; pushes: number; barriers: number; maxStaleness: number; warnings: number; lastNormShard: number; relationPushes: number };
   private readonly relationIndex: Map<string, number>;
+  private readonly clock: Clock;
 
   private constructor(handle: PsHandle, layout: RegionLayout) {
     this.handle = handle;
@@ -154,7 +180,11 @@ export class ParameterServer {
     this.relationDim = handle.config.relationDim || handle.config.dim;
     this.ctl = new Int32Array(handle.control);
     this.ctlF64 = new Float64Array(handle.control);
+    this.clock = attachClock(handle.clock, 'ParameterServer.attach');
     this.shardLocks = handle.shards.map((h) => Seqlock.attach(h));
+    // A shard's recovery hook: after the seqlock's own repair, finish what a
+    // dead sync push left half-done (see `repairShard`).
+    this.shardLocks.forEach((lock, s) => (lock.onRecover = () => this.repairShard(s)));
     this.relationLock = Seqlock.attach(handle.relations);
     this.shardManager = new ShardManager(handle.entityIds, this.numShards, this.config.strategy);
     this.relationIndex = new Map(handle.relationIds.map((id, i) => [id, i]));
@@ -198,8 +228,9 @@ export class ParameterServer {
    * initialise every row from its id (deterministic, see `initRow`), and
    * allocate the shared regions. Send `handle` to other threads.
    */
-  static create(config: Partial<PsConfig>, entityIds: readonly string[], relationIds: readonly string[]): ParameterServer {
+  static create(config: Partial<PsConfig>, entityIds: readonly string[], relationIds: readonly string[], options: PsOptions = {}): ParameterServer {
     const c = validatePsConfig(config);
+    const clock = clockOption('ParameterServer.create', options?.clock);
     checkIds('ParameterServer.create', 'entityIds', entityIds);
     checkIds('ParameterServer.create', 'relationIds', relationIds);
     const manager = new ShardManager(entityIds, c.numShards, c.strategy);
@@ -210,7 +241,7 @@ export class ParameterServer {
       // A shard that received no entity still gets one (unused) row, so its
       // regions exist and every shard id is valid; `entityIds` says it is empty.
       const rows = Math.max(1, ids.length);
-      const lock = Seqlock.create({ rows, cols: c.dim, leaseMs: c.lockLeaseMs });
+      const lock = Seqlock.create({ rows, cols: c.dim, leaseMs: c.lockLeaseMs, clock });
       for (let r = 0; r < ids.length; r++) initRow(ids[r]!, c.dim, lock.data, r * c.dim);
       shards.push(lock.handle);
       const pl = psPendingLayout(rows, c.dim);
@@ -221,7 +252,7 @@ export class ParameterServer {
       pending.push(psab);
     }
     const rdim = c.relationDim || c.dim;
-    const relations = Seqlock.create({ rows: Math.max(1, relationIds.length), cols: rdim, leaseMs: c.lockLeaseMs });
+    const relations = Seqlock.create({ rows: Math.max(1, relationIds.length), cols: rdim, leaseMs: c.lockLeaseMs, clock });
     for (let r = 0; r < relationIds.length; r++) initRow(relationIds[r]!, rdim, relations.data, r * rdim);
     const layout = psControlLayout(c.numShards, c.expectedWorkers);
     const control = allocate(layout);
@@ -238,6 +269,7 @@ export class ParameterServer {
       shards,
       pending,
       relations: relations.handle,
+      clock: clock.handle,
     };
     return new ParameterServer(handle, layout);
   }
@@ -399,39 +431,49 @@ export class ParameterServer {
     if (isMainThread) {
       throw invalidArgument('ParameterServer.push', 'thread', 'main', 'a worker thread in sync mode (use pushAsync on the main thread)');
     }
+    this.takeShardLock(shard, 'ParameterServer.push');
     const entered = this.enterSync(shard, worker, rowIdx, grads, count);
     if (entered.done) return entered.result;
     const f = this.fields[shard]!;
-    const deadline = performance.now() + this.config.barrierTimeoutMs;
+    const clock = this.clock;
+    const deadline = clock.now() + this.config.barrierTimeoutMs;
     for (;;) {
       const now = Atomics.load(this.ctl, f.step);
       if (now !== entered.step) return { state: 'step-complete', step: now, last: false };
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) return this.timeoutSync(shard, entered.step);
+      const remaining = deadline - clock.now();
+      if (remaining <= 0) {
+        this.takeShardLock(shard, 'ParameterServer.push');
+        return this.timeoutSync(shard, entered.step);
+      }
       // Announce, then sleep on the step word with the value we saw: an
       // applier bumps the step before it reads `waiters`, and Atomics.wait
       // re-checks the word, so a step completed in between is never missed.
       Atomics.add(this.ctl, f.waiters, 1);
-      Atomics.wait(this.ctl, f.step, entered.step, remaining);
+      Atomics.wait(this.ctl, f.step, entered.step, clock.sliceMs(remaining));
       Atomics.sub(this.ctl, f.waiters, 1);
     }
   }
 
-  /** `pushFlat` that awaits instead of sleeping; any thread. */
+  /** `pushFlat` that awaits instead of sleeping (for the barrier and for the shard lock); any thread. */
   async pushFlatAsync(shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): Promise<PushResult> {
     this.checkFlat('ParameterServer.pushFlatAsync', shard, worker, rowIdx, grads, count);
     if (this.config.mode === 'async') return this.applyAsync(shard, worker, rowIdx, grads, count);
+    await this.takeShardLockAsync(shard, 'ParameterServer.pushAsync');
     const entered = this.enterSync(shard, worker, rowIdx, grads, count);
     if (entered.done) return entered.result;
     const f = this.fields[shard]!;
-    const deadline = performance.now() + this.config.barrierTimeoutMs;
+    const clock = this.clock;
+    const deadline = clock.now() + this.config.barrierTimeoutMs;
     for (;;) {
       const now = Atomics.load(this.ctl, f.step);
       if (now !== entered.step) return { state: 'step-complete', step: now, last: false };
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) return this.timeoutSync(shard, entered.step);
+      const remaining = deadline - clock.now();
+      if (remaining <= 0) {
+        await this.takeShardLockAsync(shard, 'ParameterServer.pushAsync');
+        return this.timeoutSync(shard, entered.step);
+      }
       Atomics.add(this.ctl, f.waiters, 1);
-      await waitAsync(this.ctl, f.step, entered.step, remaining);
+      await waitAsync(this.ctl, f.step, entered.step, clock.sliceMs(remaining));
       Atomics.sub(this.ctl, f.waiters, 1);
     }
   }
@@ -502,14 +544,20 @@ export class ParameterServer {
 
   // ------------------------------------------------------------ internals
 
+  /*
+   * Hogwild: apply in place with no lock and no seqlock write window. Each
+   * element update is a plain float32 read-modify-write; a racing pusher
+   * may interleave with it (and one of two racing updates of one element
+   * may be lost), and a racing pull may copy part of it. The counters are
+   * atomic adds, so every completed push is counted exactly once in the
+   * step, the staleness and the stats. The step is counted after the rows
+   * are written, so a reader that sees step n sees every element of the
+   * first n pushes (unless a racing update overwrote it).
+   */
   private applyAsync(shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): PushResult {
-    const lock = this.shardLocks[shard]!;
     const f = this.fields[shard]!;
-    this.takeShardLock(shard, 'ParameterServer.push');
-    Atomics.store(this.ctl, f.pushing, worker + 1);
-    lock.beginWrite(0, lock.rows);
     const lr = Math.fround(this.config.learningRate);
-    const data = lock.data;
+    const data = this.shardLocks[shard]!.data;
     const dim = this.dim;
     let sq = 0;
     for (let i = 0; i < count; i++) {
@@ -523,11 +571,12 @@ export class ParameterServer {
     }
     const staleness = Atomics.add(this.ctl, f.staleness, 1) + 1;
     const step = Atomics.add(this.ctl, f.step, 1) + 1;
-    if (count > 0) this.ctlF64[f.lastNorm] = sq / count;
-    lock.endWrite();
-    Atomics.store(this.ctl, f.pushing, 0);
-    lock.unlock();
-    if (count > 0) Atomics.store(this.ctl, this.statIdx.lastNormShard, shard + 1);
+    // A statistic, racy by design: two pushes finishing together each store
+    // their own norm and one of them is reported.
+    if (count > 0) {
+      this.ctlF64[f.lastNorm] = sq / count;
+      Atomics.store(this.ctl, this.statIdx.lastNormShard, shard + 1);
+    }
     Atomics.add(this.ctl, this.statIdx.pushes, 1);
     atomicMax(this.ctl, this.statIdx.maxStaleness, staleness);
     if (staleness > this.config.maxStaleness) {
@@ -541,9 +590,10 @@ export class ParameterServer {
   }
 
   /**
-   * Sync mode, under the shard lock: refuse a second push by the same worker
-   * in this step, add the gradients to the pending float64 sums, and apply
-   * the step if this push completes it.
+   * Sync mode, with the shard lock held (the caller took it): refuse a
+   * second push by the same worker in this step, add the gradients to the
+   * pending float64 sums, and apply the step if this push completes it.
+   * Releases the lock.
    */
   private enterSync(
     shard: number,
@@ -556,7 +606,6 @@ export class ParameterServer {
     const f = this.fields[shard]!;
     const p = this.pendings[shard]!;
     const c = this.ctl;
-    this.takeShardLock(shard, 'ParameterServer.push');
     const step = Atomics.load(c, f.step);
     const pushed = Atomics.load(c, f.pushedCount);
     for (let i = 0; i < pushed; i++) {
@@ -594,11 +643,10 @@ export class ParameterServer {
     return { done: false, step };
   }
 
-  /** Barrier timeout: apply whatever arrived for `step` (if nobody has), and warn. */
+  /** Barrier timeout, with the shard lock held (released here): apply whatever arrived for `step` (if nobody has), and warn. */
   private timeoutSync(shard: number, step: number): PushResult {
     const lock = this.shardLocks[shard]!;
     const f = this.fields[shard]!;
-    this.takeShardLock(shard, 'ParameterServer.push');
     const now = Atomics.load(this.ctl, f.step);
     if (now !== step) {
       lock.unlock();
@@ -659,43 +707,62 @@ export class ParameterServer {
     if (Atomics.load(this.ctl, f.waiters) > 0) Atomics.notify(this.ctl, f.step);
   }
 
+  /**
+   * Take `lock` or throw: E_LOCK_TIMEOUT on a worker after twice the lease,
+   * E_LOCK_BUSY at once on the main thread (it never waits for a lock).
+   */
   private takeLock(lock: Seqlock, where: string, what: string): void {
     const timeout = lock.leaseMs * 2;
     const s = lock.lock(timeout);
-    if (s !== SEQ_OK && s !== SEQ_RECOVERED) throw lockTimeout(where, what, timeout);
+    if (s === SEQ_OK || s === SEQ_RECOVERED) return;
+    if (s === SEQ_BUSY) throw lockBusy(where, what, lock.owner());
+    throw lockTimeout(where, what, timeout);
+  }
+
+  /** Take shard `shard`'s writer lock (see `takeLock`), then finish a dead push's repair if its recoverer could not. */
+  private takeShardLock(shard: number, where: string): void {
+    this.takeLock(this.shardLocks[shard]!, where, `shard ${shard}`);
+    this.repairShard(shard);
+  }
+
+  /** `takeShardLock` that parks with `Atomics.waitAsync` instead of sleeping or refusing; any thread. */
+  private async takeShardLockAsync(shard: number, where: string): Promise<void> {
+    const lock = this.shardLocks[shard]!;
+    const timeout = lock.leaseMs * 2;
+    const s = await lock.lockAsync(timeout);
+    if (s !== SEQ_OK && s !== SEQ_RECOVERED) throw lockTimeout(where, `shard ${shard}`, timeout);
+    this.repairShard(shard);
   }
 
   /**
-   * Take shard `shard`'s writer lock. If the previous holder died in the
-   * middle of a push (its `pushing` mark is still set: the mark is set and
-   * cleared only under the lock), clean up after it first:
-   * - sync mode: its gradient is partly added to the pending sums and cannot
-   *   be separated from the pushes that arrived before it in this step, so
-   *   the whole pending step is discarded (the workers who pushed it are
-   *   waiting; their step completes by the barrier timeout with what arrives
-   *   after the discard);
-   * - async mode: its rows may hold part of its update (the seqlock records
-   *   which rows were being written); nothing can be undone.
-   * Either way a KGSHARD_PUSH_INTERRUPTED warning is raised.
+   * Shard `shard`'s recovery hook, under its writer lock. A sync push marks
+   * itself in `pushing` (its intent record) before it adds to the pending
+   * sums and clears the mark when done, both under the lock; a mark still
+   * set means its pusher died half-way. Its gradient is partly added to the
+   * pending sums and cannot be separated from the pushes that arrived
+   * before it in this step, so the whole pending step is discarded (the
+   * workers who pushed it are waiting; their step completes by the barrier
+   * timeout with what arrives after the discard) and a
+   * KGSHARD_PUSH_INTERRUPTED warning is raised. The seqlock's own hook has
+   * already made the counter even (a death inside `applyPending`, whose
+   * rows may then be torn, is reported by `Seqlock.lastTorn`).
+   *
+   * Runs from the seqlock's recovery hook when this server's object took
+   * the lock over, and again after every acquisition (`takeShardLock`) in
+   * case the takeover happened through an object without the hook (a bare
+   * `Seqlock.attach`); with the mark clear it does nothing.
    */
-  private takeShardLock(shard: number, where: string): void {
-    const lock = this.shardLocks[shard]!;
-    this.takeLock(lock, where, `shard ${shard}`);
+  private repairShard(shard: number): void {
     const f = this.fields[shard]!;
     const mark = Atomics.load(this.ctl, f.pushing);
     if (mark === 0) return;
     Atomics.store(this.ctl, f.pushing, 0);
-    let discarded = 0;
-    if (this.config.mode === 'sync') {
-      discarded = Atomics.load(this.ctl, f.pushedCount);
-      this.clearPending(shard);
-    }
+    const discarded = Atomics.load(this.ctl, f.pushedCount);
+    this.clearPending(shard);
     Atomics.add(this.ctl, this.statIdx.warnings, 1);
     this.onWarning(
       'KGSHARD_PUSH_INTERRUPTED',
-      this.config.mode === 'sync'
-        ? `shard ${shard}: worker ${mark - 1} died in the middle of a push; discarded the pending step (${discarded} complete pushes and the partial one)`
-        : `shard ${shard}: worker ${mark - 1} died in the middle of a push; its rows may hold part of its update`,
+      `shard ${shard}: worker ${mark - 1} died in the middle of a push; discarded the pending step (${discarded} complete pushes and the partial one)`,
     );
   }
 
