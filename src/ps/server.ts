@@ -458,7 +458,9 @@ export class ParameterServer {
   async pushFlatAsync(shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): Promise<PushResult> {
     this.checkFlat('ParameterServer.pushFlatAsync', shard, worker, rowIdx, grads, count);
     if (this.config.mode === 'async') return this.applyAsync(shard, worker, rowIdx, grads, count);
-    await this.takeShardLockAsync(shard, 'ParameterServer.pushAsync');
+    // Enter at once when the lock is free, so the push joins the step before
+    // this call returns; otherwise park until it is released.
+    if (!this.tryShardLock(shard)) await this.takeShardLockAsync(shard, 'ParameterServer.pushAsync');
     const entered = this.enterSync(shard, worker, rowIdx, grads, count);
     if (entered.done) return entered.result;
     const f = this.fields[shard]!;
@@ -723,6 +725,14 @@ export class ParameterServer {
   private takeShardLock(shard: number, where: string): void {
     this.takeLock(this.shardLocks[shard]!, where, `shard ${shard}`);
     this.repairShard(shard);
+  }
+
+  /** One attempt at shard `shard`'s writer lock, never waiting; on success, as `takeShardLock`. */
+  private tryShardLock(shard: number): boolean {
+    const s = this.shardLocks[shard]!.tryLock();
+    if (s !== SEQ_OK && s !== SEQ_RECOVERED) return false;
+    this.repairShard(shard);
+    return true;
   }
 
   /** `takeShardLock` that parks with `Atomics.waitAsync` instead of sleeping or refusing; any thread. */

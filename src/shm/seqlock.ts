@@ -288,6 +288,11 @@ export class Seqlock {
     return seqStatus(this.writerLock.lock(timeoutMs));
   }
 
+  /** Any thread: one attempt at the writer lock, never waiting (`SEQ_OK`, `SEQ_RECOVERED`, `SEQ_BUSY`, `SEQ_INVALID`). */
+  tryLock(): SeqStatus {
+    return seqStatus(this.writerLock.tryLock());
+  }
+
   /** Any thread, including the main thread: `lock` that parks with `Atomics.waitAsync` instead of sleeping. */
   async lockAsync(timeoutMs: number = this.leaseMs * 2): Promise<SeqStatus> {
     return seqStatus(await this.writerLock.lockAsync(timeoutMs));

@@ -163,13 +163,16 @@ test('pushRelation on the main thread while a worker holds the relation lock fai
 });
 
 test('sync mode: two pusher threads take over a shard a terminated pusher left locked, and every step completes', async () => {
+  const clock = ManualClock.create();
   const ps = ParameterServer.create(
-    { dim: 4, numShards: 2, expectedWorkers: 2, mode: 'sync', learningRate: 0.05, barrierTimeoutMs: 10_000, lockLeaseMs: 200, strategy: 'range' },
+    { dim: 4, numShards: 2, expectedWorkers: 2, mode: 'sync', learningRate: 0.05, barrierTimeoutMs: 1_000_000, lockLeaseMs: 200, strategy: 'range' },
     ids(16),
     ['r0'],
+    { clock },
   );
   const before = tables(ps);
   await killPusherMidPush(ps, 0);
+  clock.advance(201); // the dead pusher's lease has passed; no barrier timeout can
   const expected = [Float32Array.from(ps.view(0)), before[1]!];
   const pool = psPool(ps, 2);
   let results: SyncDrillResult[];
@@ -193,10 +196,15 @@ test('sync mode: two pusher threads take over a shard a terminated pusher left l
 test('sync mode: a pusher terminated before its next step costs one barrier timeout; the partial average is applied and later steps run', async () => {
   const lr = 0.05;
   const rowsPerPush = 3;
+  // The barrier timeout runs on a manual clock: steps 0 and 2..11 cannot
+  // time out however slow the machine is; step 1 times out when the test
+  // moves the clock past it.
+  const clock = ManualClock.create();
   const ps = ParameterServer.create(
     { dim: 4, numShards: 2, expectedWorkers: 2, mode: 'sync', learningRate: lr, barrierTimeoutMs: 300, strategy: 'range' },
     ids(16),
     ['r0'],
+    { clock },
   );
   const expected = tables(ps);
   const control = new SharedArrayBuffer(16);
@@ -204,7 +212,7 @@ test('sync mode: a pusher terminated before its next step costs one barrier time
   const pool = psPool(ps, 2);
   try {
     // Step 0: worker 0 (a pool thread) and worker 1 (the fixture) both push,
-    // released together once both threads are up (the barrier timeout is short).
+    // released together once both threads are up.
     const fixture = startWorker('ps-dying-pusher', input);
     const theirsP = firstMessage<{ threadId: number; result: SyncDrillResult }>(fixture);
     await pool.run({ worker: 0, steps: 0, rowsPerPush }, { name: 'syncSteps' }); // warm-up: attaches, pushes nothing
@@ -220,7 +228,16 @@ test('sync mode: a pusher terminated before its next step costs one barrier time
     assert.is(ps.recoverDeadThread(theirs.threadId), 0, 'it held no lock when it died');
 
     // Step 1: worker 1 is gone; worker 0's push on each shard ends by the timeout with its own gradient alone.
-    const alone = (await pool.run({ worker: 0, steps: 1, rowsPerPush, firstStep: 1 }, { name: 'syncSteps' })) as SyncDrillResult;
+    // Move the clock past the timeout until the run ends: each push that
+    // waits sees its deadline pass after the next move.
+    const aloneP = pool.run({ worker: 0, steps: 1, rowsPerPush, firstStep: 1 }, { name: 'syncSteps' }) as Promise<SyncDrillResult>;
+    let ended = false;
+    void aloneP.finally(() => (ended = true)).catch(() => undefined);
+    while (!ended) {
+      clock.advance(300);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const alone = await aloneP;
     assert.equal(alone.timeouts, [
       { shard: 0, step: 1, arrived: 1 },
       { shard: 1, step: 1, arrived: 1 },
