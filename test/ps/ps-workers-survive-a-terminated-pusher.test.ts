@@ -6,7 +6,7 @@ import { Seqlock, SEQ_OK } from '../../src/shm/seqlock.js';
 import type { AsyncDrillOptions, AsyncDrillResult, SyncDrillResult } from '../../src/ps/drills.js';
 import { ATTACHED, GARBAGE, GO, READY, type DyingPusherInput } from '../fixtures/ps-dying-pusher-shared.js';
 import { firstMessage, startWorker } from '../helpers/threads.js';
-import { SEED } from '../helpers/prop.js';
+import { withSeed } from '../helpers/prop.js';
 import { ManualClock } from '../../src/shm/clock.js';
 import { KgError } from '../../src/errors.js';
 import { asyncReference, compareTables, ids, psPool, syncReference, tables } from '../stress/ps.js';
@@ -49,36 +49,37 @@ function shardLock(handle: PsHandle, shard: number): Seqlock {
   return Seqlock.attach(handle.shards[shard]!);
 }
 
-test('async (Hogwild) mode: a pusher terminated mid-push holds no lock; pushes and pulls from a worker go on at once', async () => {
-  const ps = ParameterServer.create({ ...ASYNC, lockLeaseMs: 60_000 }, ids(16), ['r0']);
-  const shard = 1;
-  const lock = shardLock(ps.handle, shard);
-  const before = tables(ps);
-  await killPusherMidPush(ps, shard, undefined, 'die-mid-hogwild-push');
-  assert.is(lock.owner(), -1, 'a Hogwild push takes no lock');
-  assert.is(lock.sequence() % 2, 0, 'and opens no seqlock write');
-  const left = Float32Array.from(ps.view(shard)); // what the dead pusher left (no writer is alive)
-  assert.is(left[0], GARBAGE);
+test('async (Hogwild) mode: a pusher terminated mid-push holds no lock; pushes and pulls from a worker go on at once', () =>
+  withSeed('async Hogwild pusher terminated', async (seed) => {
+    const ps = ParameterServer.create({ ...ASYNC, lockLeaseMs: 60_000 }, ids(16), ['r0']);
+    const shard = 1;
+    const lock = shardLock(ps.handle, shard);
+    const before = tables(ps);
+    await killPusherMidPush(ps, shard, undefined, 'die-mid-hogwild-push');
+    assert.is(lock.owner(), -1, 'a Hogwild push takes no lock');
+    assert.is(lock.sequence() % 2, 0, 'and opens no seqlock write');
+    const left = Float32Array.from(ps.view(shard)); // what the dead pusher left (no writer is alive)
+    assert.is(left[0], GARBAGE);
 
-  const run: AsyncDrillOptions = { worker: 1, pushes: 50, rowsPerPush: 8, seed: SEED, shard, pullEvery: 5 };
-  const pool = psPool(ps, 1);
-  let r: AsyncDrillResult;
-  try {
-    r = (await pool.run(run, { name: 'asyncPushes' })) as AsyncDrillResult;
-  } finally {
-    await pool.destroy();
-  }
-  assert.is(r.notApplied, 0);
-  assert.is(r.pulls, 10, 'pulls between the pushes completed');
-  assert.is(lock.recoveries(), 0, 'nothing to recover: the lease (60 s) never had to pass');
-  assert.equal(ps.shardSteps(), [0, 50], 'the dead push was never counted');
+    const run: AsyncDrillOptions = { worker: 1, pushes: 50, rowsPerPush: 8, seed, shard, pullEvery: 5 };
+    const pool = psPool(ps, 1);
+    let r: AsyncDrillResult;
+    try {
+      r = (await pool.run(run, { name: 'asyncPushes' })) as AsyncDrillResult;
+    } finally {
+      await pool.destroy();
+    }
+    assert.is(r.notApplied, 0);
+    assert.is(r.pulls, 10, 'pulls between the pushes completed');
+    assert.is(lock.recoveries(), 0, 'nothing to recover: the lease (60 s) never had to pass');
+    assert.equal(ps.shardSteps(), [0, 50], 'the dead push was never counted');
 
-  const expected = [before[0]!, left];
-  asyncReference(expected, 4, 0.125, [run]);
-  const cmp = compareTables(tables(ps), expected);
-  assert.is(cmp.differing, 0, cmp.first);
-  assert.is(ps.pull(shard).step, 50, 'the main thread pulls too');
-});
+    const expected = [before[0]!, left];
+    asyncReference(expected, 4, 0.125, [run]);
+    const cmp = compareTables(tables(ps), expected);
+    assert.is(cmp.differing, 0, cmp.first);
+    assert.is(ps.pull(shard).step, 50, 'the main thread pulls too');
+  }));
 
 test('recoverDeadThread frees a shard a terminated sync pusher left mid-write at once, long before the lease', async () => {
   const ps = ParameterServer.create({ ...SYNC1, lockLeaseMs: 60_000 }, ids(16), ['r0']);
