@@ -44,41 +44,75 @@ export function ringLayout(capacity: number, slotWords: number): RegionLayout {
     .build();
 }
 
+// ---------------------------------------------------------------- clock
+export const CLOCK_MAGIC = magicOf('KGCK');
+export const CLOCK_VERSION = 1;
+
+/**
+ * A manual clock shared by every thread: one word of milliseconds that only
+ * the test driving it advances (see src/shm/clock.ts).
+ */
+export function clockLayout(): RegionLayout {
+  return new LayoutBuilder('clock', CLOCK_MAGIC, CLOCK_VERSION)
+    .line()
+    .field('nowMs', 'i32', 'clock-driver')
+    .line()
+    .build();
+}
+
+// ---------------------------------------------------------------- owner lock
+
+/**
+ * The owner lock's words (see src/shm/owner-lock.ts), added to the region of
+ * the structure it guards. The lock word and the sleeper count are
+ * contended by every would-be holder and get a line of their own; the stamp
+ * (token, owner thread, held-since) and the recovery count are written only
+ * by the holder, and the caller puts them on the holder's line, beside the
+ * state the lock guards. Field names: `lockWord`, `lockSleepers`,
+ * `heldToken`, `ownerThread`, `heldSinceMs`, `recoveries`.
+ */
+export function ownerLockContendedFields(b: LayoutBuilder): LayoutBuilder {
+  return b.field('lockWord', 'i32', 'lock-contenders').field('lockSleepers', 'i32', 'lock-contenders');
+}
+
+/** The holder-written half of the owner lock's words (see `ownerLockContendedFields`). */
+export function ownerLockHolderFields(b: LayoutBuilder): LayoutBuilder {
+  return b
+    .field('heldToken', 'i32', 'lock-holder')
+    .field('ownerThread', 'i32', 'lock-holder')
+    .field('heldSinceMs', 'i32', 'lock-holder')
+    .field('recoveries', 'i32', 'lock-holder');
+}
+
 // ---------------------------------------------------------------- seqlock
 export const SEQLOCK_MAGIC = magicOf('KGSL');
-export const SEQLOCK_VERSION = 1;
+export const SEQLOCK_VERSION = 2;
 
 /**
  * A region of `rows` x `cols` float32 values guarded by a sequence counter,
- * and the writer lock that serialises writers. The lock word is contended by
- * every would-be writer; the sequence counter, the lease stamp and the rows
+ * and the owner lock that serialises writers. The lock word is contended by
+ * every would-be writer; the sequence counter, the lock's stamp and the rows
  * are written only by the lock holder.
  */
 export function seqlockLayout(rows: number, cols: number): RegionLayout {
-  return new LayoutBuilder('seqlock', SEQLOCK_MAGIC, SEQLOCK_VERSION)
+  const b = new LayoutBuilder('seqlock', SEQLOCK_MAGIC, SEQLOCK_VERSION)
     .field('rows', 'u32', 'creator')
     .field('cols', 'u32', 'creator')
     .field('leaseMs', 'u32', 'creator')
-    .field('epochMs', 'f64', 'creator')
-    .line()
-    // Contended by all writers (CAS to acquire, wait/notify to sleep).
-    .field('lockWord', 'i32', 'lock-contenders')
-    .field('lockSleepers', 'i32', 'lock-contenders')
-    .line()
-    // Written only by the current lock holder.
-    .field('seq', 'i32', 'lock-holder')
-    .field('heldToken', 'i32', 'lock-holder')
-    .field('heldSinceMs', 'i32', 'lock-holder')
-    .field('ownerThread', 'i32', 'lock-holder')
+    .line();
+  // Contended by all writers (CAS to acquire, wait/notify to sleep).
+  ownerLockContendedFields(b).line();
+  // Written only by the current lock holder.
+  b.field('seq', 'i32', 'lock-holder');
+  ownerLockHolderFields(b)
     .field('writeRowStart', 'i32', 'lock-holder')
     .field('writeRowCount', 'i32', 'lock-holder')
-    .field('recoveries', 'i32', 'lock-holder')
     .field('tornRowStart', 'i32', 'lock-holder')
     .field('tornRowCount', 'i32', 'lock-holder')
     .field('writes', 'i32', 'lock-holder')
     .line()
-    .field('data', 'f32', 'lock-holder', rows * cols, 64)
-    .build();
+    .field('data', 'f32', 'lock-holder', rows * cols, 64);
+  return b.build();
 }
 
 // ---------------------------------------------------------------- latency counter
@@ -225,7 +259,7 @@ export function psPendingLayout(rows: number, dim: number): RegionLayout {
 // ------------------------------------------------------------ shard mapper
 
 export const MAPPER_MAGIC = magicOf('KGMP');
-export const MAPPER_VERSION = 1;
+export const MAPPER_VERSION = 2;
 
 /**
  * Words of the scaling policy, as f64s written once by the creator (durations
@@ -277,21 +311,17 @@ export const MAPPER_COUNTERS = { push: 0, flush: 1, drain: 2, stride: 3 } as con
  * their own writers and their own lines.
  */
 export function mapperLayout(slots: number): RegionLayout {
-  return new LayoutBuilder('mapper', MAPPER_MAGIC, MAPPER_VERSION)
+  const b = new LayoutBuilder('mapper', MAPPER_MAGIC, MAPPER_VERSION)
     .field('slots', 'u32', 'creator')
     .field('ringCapacity', 'u32', 'creator')
     .field('leaseMs', 'u32', 'creator')
     .field('initialShards', 'u32', 'creator')
     .field('policy', 'f64', 'creator', MAPPER_POLICY.words)
-    .line()
-    // Contended by every thread that mutates the mapper.
-    .field('lockWord', 'i32', 'lock-contenders')
-    .field('lockSleepers', 'i32', 'lock-contenders')
-    .line()
-    // Written only by the lock holder.
-    .field('heldToken', 'i32', 'lock-holder')
-    .field('heldSinceMs', 'i32', 'lock-holder')
-    .field('ownerThread', 'i32', 'lock-holder')
+    .line();
+  // Contended by every thread that mutates the mapper.
+  ownerLockContendedFields(b).line();
+  // Written only by the lock holder.
+  return ownerLockHolderFields(b)
     .field('activeCount', 'i32', 'lock-holder')
     .field('nextShardId', 'i32', 'lock-holder')
     .field('tableGen', 'i32', 'lock-holder')
@@ -350,6 +380,7 @@ export function allLayouts(): RegionLayout[] {
     ringLayout(2, 1),
     ringLayout(1024, 2),
     ringLayout(1 << 16, 4),
+    clockLayout(),
     seqlockLayout(1, 1),
     seqlockLayout(1000, 128),
     seqlockLayout(3, 7),

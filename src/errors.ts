@@ -24,6 +24,7 @@ export type KgErrorCode =
   | 'E_UNKNOWN_ID'
   | 'E_DUPLICATE_ID'
   | 'E_LOCK_TIMEOUT'
+  | 'E_LOCK_BUSY'
   | 'E_USAGE'
   | 'E_PARSE'
   | 'E_DATASET'
@@ -179,6 +180,15 @@ export function lockTimeout(where: string, what: string, timeoutMs: number): KgE
     where,
     what,
     timeoutMs,
+  });
+}
+
+/** The main thread found a lock held by another thread; it does not wait for it (try again, or use the async form). */
+export function lockBusy(where: string, what: string, owner: number): KgError {
+  return new KgError('E_LOCK_BUSY', `${where}: the writer lock of ${what} is held by thread ${owner}; the main thread does not wait for it`, {
+    where,
+    what,
+    owner,
   });
 }
 

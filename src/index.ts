@@ -13,10 +13,23 @@ export {
   SEQ_LOST,
   SEQ_RECOVERED,
   SEQ_INVALID,
+  SEQ_BUSY,
   SEQ_STATUS_NAMES,
   DEFAULT_LEASE_MS,
   DEFAULT_READ_RETRIES,
 } from './shm/seqlock.js';
+export {
+  OwnerLock,
+  LOCK_OK,
+  LOCK_RECOVERED,
+  LOCK_BUSY,
+  LOCK_TIMED_OUT,
+  LOCK_LOST,
+  LOCK_MISUSED,
+  LOCK_STATUS_NAMES,
+  DEFAULT_LOCK_LEASE_MS,
+} from './shm/owner-lock.js';
+export { realClock, ManualClock, attachClock } from './shm/clock.js';
 export { LatencyCounter, newCounterWindow } from './shm/counter.js';
 export { Barrier, BARRIER_MAX_PARTIES } from './shm/barrier.js';
 export { Cursor } from './shm/cursor.js';
@@ -68,12 +81,14 @@ export { Session, MIN_CHECKPOINT_INTERVAL_MS } from './store/session.js';
 export type { KgErrorCode } from './errors.js';
 export type { RingHandle, RingOptions } from './shm/ring.js';
 export type { SeqlockHandle, SeqlockOptions, SeqStatus } from './shm/seqlock.js';
+export type { LockStatus, RecoveryHook, StaleHolder } from './shm/owner-lock.js';
+export type { Clock, ClockHandle } from './shm/clock.js';
 export type { CounterHandle, CounterWindow } from './shm/counter.js';
 export type { BarrierHandle, BarrierOptions, BarrierResult, BarrierPoll, ArrivalTicket } from './shm/barrier.js';
 export type { CursorHandle, CursorOptions } from './shm/cursor.js';
 export type { AccumulatorHandle, AccumulatorOptions } from './shm/accumulator.js';
 export type { RegionLayout, Field, ElementType, LayoutViolation } from '../native-layout/index.js';
-export type { PsHandle, ShardSnapshot, PsStats, PushResult, PsWarningHandler } from './ps/server.js';
+export type { PsHandle, PsOptions, ShardSnapshot, PsStats, PushResult, PsWarningHandler } from './ps/server.js';
 export type { PsConfig, UpdateMode, ShardingStrategy } from './ps/config.js';
 export type { ShardAssignment } from './ps/shard-manager.js';
 export type { Dataset, TripleSplit, DatasetReport } from './data/dataset.js';

@@ -270,6 +270,14 @@ export class SweepTrajectory {
     this.delta = Math.fround(Math.fround(learningRate) * Math.fround(gradient));
   }
 
+  /** A copy at the same step that advances on its own. */
+  clone(): SweepTrajectory {
+    const c = new SweepTrajectory(this.values, 1, 0);
+    (c as unknown as { delta: number }).delta = this.delta;
+    c.step = this.step;
+    return c;
+  }
+
   /** Advance to `step` and return the values there; false (and no change) when `step` is behind the current step. */
   advanceTo(step: number): boolean {
     if (step < this.step) return false;
@@ -303,6 +311,15 @@ export interface PullCheckOptions {
   readonly deadline?: number;
   /** Sweep control words: when given, count this reader in before the first pull (see `runSweepPushes`). */
   readonly control?: Int32Array;
+  /**
+   * The server is in async (Hogwild) mode, whose pulls are not fenced
+   * against pushes: check the weaker contract instead of equality. With one
+   * writer and a positive gradient, every element of a pull whose step is s
+   * must lie between the trajectory at the previous pull's step (pushes
+   * completed before this copy began) and at s + 1 (a push may be in flight
+   * after the s counted ones), both inclusive.
+   */
+  readonly hogwild?: boolean;
 }
 
 /** Count one more reader in sweep control words (the writer waits for them). */
@@ -324,6 +341,7 @@ export function checkPulls(ps: ParameterServer, shard: number, trajectory: Sweep
   const n = ps.entityIds(shard).length * ps.dim;
   const buf = new Float32Array(n);
   const want = trajectory.values;
+  const upTo = o.hogwild === true ? trajectory.clone() : undefined;
   let mismatches = 0;
   let badSteps = 0;
   let changes = 0;
@@ -343,6 +361,29 @@ export function checkPulls(ps: ParameterServer, shard: number, trajectory: Sweep
       // copy. Count it; it checks nothing.
       if (!(e instanceof KgError) || e.code !== 'E_LOCK_TIMEOUT') throw e;
       gaveUp++;
+      continue;
+    }
+    if (upTo !== undefined) {
+      if (step < last || !upTo.advanceTo(step + 1)) {
+        badSteps++;
+        if (firstMismatch === '') firstMismatch = `pull ${i}: step ${step} after step ${last}`;
+        continue;
+      }
+      const low = upTo.values;
+      for (let e = 0; e < n; e++) {
+        const v = buf[e]!;
+        if (!(v <= want[e]! && v >= low[e]!)) {
+          mismatches++;
+          if (firstMismatch === '') {
+            firstMismatch = `pull ${i}, step ${step}, element ${e}: ${v} outside [${low[e]}, ${want[e]}] (trajectory at steps ${step + 1} and ${trajectory.step})`;
+          }
+        }
+      }
+      if (step !== last) {
+        if (last >= 0) changes++;
+        last = step;
+        trajectory.advanceTo(step);
+      }
       continue;
     }
     if (step !== last) {

@@ -11,22 +11,42 @@
  * Concurrency contract
  * - Any thread holding the handle may `pull`, `push`, `pushRelation` and read
  *   `stats`/`shardSteps`.
- * - Pushes to one shard are serialised by that shard's writer lock; pushes
- *   to different shards proceed in parallel. A pull never takes a lock: it
- *   copies rows and the step inside one seqlock read window and retries when
- *   a push overlapped.
+ * - Sync-mode pushes to one shard are serialised by that shard's writer
+ *   lock (the seqlock's owner lock); pushes to different shards proceed in
+ *   parallel. A pull never takes a lock: it copies rows and the step inside
+ *   one seqlock read window and retries when a locked write overlapped.
  * - Sync mode: `push` buffers the gradient in the shard's pending sums and,
  *   unless it completes the step, sleeps (`Atomics.wait`, worker threads
  *   only) until the step advances or the barrier timeout passes, in which
  *   case it applies what arrived and raises a warning. The main thread uses
- *   `pushAsync`, which awaits instead of sleeping. The barrier is per shard.
- * - Async mode: `push` applies at once and counts the shard's staleness
- *   (pushes since its last pull).
+ *   `pushAsync`, which awaits instead of sleeping. The barrier is per shard,
+ *   and the relation table has one of its own (`pushRelation`): internally
+ *   it is table `numShards`, updated exactly like a shard.
+ * - Every update (an async push, a sync step's average) goes through the
+ *   configured rule (`optimizer`: SGD or Adagrad, state in shared memory)
+ *   and entity rows are projected back to `maxNorm` when it is set.
+ * - Async mode is Hogwild: `push` applies its gradient in place without any
+ *   lock and counts the shard's step and staleness (pushes since its last
+ *   pull) with atomic adds. Racing pushes may interleave element by element
+ *   (an update is `row[k] -= lr * g[k]`, a read and a write that another
+ *   pusher can slip between, so one of two racing updates of the same
+ *   element can be lost: the Hogwild trade). A pull in async mode is not
+ *   fenced against these writes: each value it returns is a whole float32
+ *   that the element held at some instant during the copy, but a row may
+ *   show part of a push in flight, and the step it returns counts the pushes
+ *   completed by the end of the copy (the copy may also hold part of the
+ *   next one). Sync-mode pulls are exact (see `pull`).
  * - Every argument is checked before any state changes: a rejected push
  *   leaves the server exactly as it was.
  * - A thread that dies mid-push cannot wedge the server: the shard's writer
- *   lock is taken over after its lease (see `Seqlock`), and a step short of
- *   the dead worker's push completes by the barrier timeout.
+ *   lock is taken over after its lease (see `OwnerLock`) and the recovery
+ *   hook repairs what the dead push left half-done (`repairShard`); a step
+ *   short of the dead worker's push completes by the barrier timeout. An
+ *   async (Hogwild) push holds no lock, so its death blocks nobody.
+ * - The main thread never waits for a lock: `pushAsync` and
+ *   `pushRelationAsync` park with `Atomics.waitAsync`.
+ * - Leases and the sync barrier timeout run on the server's clock (`clock`
+ *   option of `create`: the real clock by default, a `ManualClock` in tests).
  */
 import { isMainThread } from 'node:worker_threads';
 import {
@@ -34,6 +54,7 @@ import {
   dimMismatch,
   doublePush,
   invalidArgument,
+  lockBusy,
   lockTimeout,
   nonFinite,
   outOfRange,
@@ -48,8 +69,9 @@ import {
   psPendingLayout,
   type RegionLayout,
 } from '../../native-layout/index.js';
-import { Seqlock, SEQ_OK, SEQ_RECOVERED, type SeqlockHandle } from '../shm/seqlock.js';
+import { Seqlock, SEQ_BUSY, SEQ_OK, SEQ_RECOVERED, type SeqlockHandle } from '../shm/seqlock.js';
 import { waitAsync } from '../shm/wait.js';
+import { attachClock, clockOption, type Clock, type ClockHandle } from '../shm/clock.js';
 import { validatePsConfig, type PsConfig, type PsOptimizer } from './config.js';
 import { initRow } from './init.js';
 import { adagradStep, projectRow, rowAdagradStep } from './update-rules.js';
@@ -64,6 +86,8 @@ export interface PsHandle {
   readonly shards: readonly SeqlockHandle[];
   readonly pending: readonly SharedArrayBuffer[];
   readonly relations: SeqlockHandle;
+  /** The server's clock (absent: the real clock). */
+  readonly clock?: ClockHandle;
   /** Sync mode: the relation table's pending sums (relations meet at their own barrier, like a shard). */
   readonly relationPending: SharedArrayBuffer;
   /**
@@ -74,8 +98,9 @@ export interface PsHandle {
   readonly optimizerState: SharedArrayBuffer | null;
 }
 
-/** Options of `ParameterServer.create` beyond the config. */
-export interface PsCreateOptions {
+export interface PsOptions {
+  /** Clock for lock leases and the sync barrier timeout (default `realClock`). Shared with every thread that attaches. */
+  readonly clock?: Clock;
   /**
    * Use this buffer as the optimizer state instead of allocating one (it must
    * be exactly `psOptimizerStateFloats(...)` floats long): a trainer that keeps
@@ -176,6 +201,7 @@ export class ParameterServer {
   private readonly REL: number;
   private readonly statIdx: { pulls: number; pushes: number; barriers: number; maxStaleness: number; warnings: number; lastNormShard: number; relationPushes: number };
   private readonly relationIndex: Map<string, number>;
+  private readonly clock: Clock;
 
   private constructor(handle: PsHandle, layout: RegionLayout) {
     this.handle = handle;
@@ -185,10 +211,14 @@ export class ParameterServer {
     this.relationDim = handle.config.relationDim || handle.config.dim;
     this.ctl = new Int32Array(handle.control);
     this.ctlF64 = new Float64Array(handle.control);
+    this.clock = attachClock(handle.clock, 'ParameterServer.attach');
     this.shardLocks = handle.shards.map((h) => Seqlock.attach(h));
     this.relationLock = Seqlock.attach(handle.relations);
     this.locks = [...this.shardLocks, this.relationLock];
     this.REL = this.numShards;
+    // A table's recovery hook: after the seqlock's own repair, finish what a
+    // dead sync push left half-done (see `repairTable`).
+    this.locks.forEach((lock, t) => (lock.onRecover = () => this.repairTable(t)));
     this.shardManager = new ShardManager(handle.entityIds, this.numShards, this.config.strategy);
     this.relationIndex = new Map(handle.relationIds.map((id, i) => [id, i]));
     this.statIdx = {
@@ -251,8 +281,9 @@ export class ParameterServer {
    * initialise every row from its id (deterministic, see `initRow`), and
    * allocate the shared regions. Send `handle` to other threads.
    */
-  static create(config: Partial<PsConfig>, entityIds: readonly string[], relationIds: readonly string[], options: PsCreateOptions = {}): ParameterServer {
+  static create(config: Partial<PsConfig>, entityIds: readonly string[], relationIds: readonly string[], options: PsOptions = {}): ParameterServer {
     const c = validatePsConfig(config);
+    const clock = clockOption('ParameterServer.create', options?.clock);
     checkIds('ParameterServer.create', 'entityIds', entityIds);
     checkIds('ParameterServer.create', 'relationIds', relationIds);
     const manager = new ShardManager(entityIds, c.numShards, c.strategy);
@@ -263,7 +294,7 @@ export class ParameterServer {
       // A shard that received no entity still gets one (unused) row, so its
       // regions exist and every shard id is valid; `entityIds` says it is empty.
       const rows = Math.max(1, ids.length);
-      const lock = Seqlock.create({ rows, cols: c.dim, leaseMs: c.lockLeaseMs });
+      const lock = Seqlock.create({ rows, cols: c.dim, leaseMs: c.lockLeaseMs, clock });
       for (let r = 0; r < ids.length; r++) initRow(ids[r]!, c.dim, lock.data, r * c.dim);
       shards.push(lock.handle);
       const pl = psPendingLayout(rows, c.dim);
@@ -283,7 +314,7 @@ export class ParameterServer {
         throw dimMismatch('ParameterServer.create', 'optimizerState floats', stateFloats, given.byteLength / 4);
       }
     }
-    const relations = Seqlock.create({ rows: relRows, cols: rdim, leaseMs: c.lockLeaseMs });
+    const relations = Seqlock.create({ rows: relRows, cols: rdim, leaseMs: c.lockLeaseMs, clock });
     for (let r = 0; r < relationIds.length; r++) initRow(relationIds[r]!, rdim, relations.data, r * rdim);
     const rpl = psPendingLayout(relRows, rdim);
     const relationPending = allocate(rpl);
@@ -307,6 +338,7 @@ export class ParameterServer {
       shards,
       pending,
       relations: relations.handle,
+      clock: clock.handle,
       relationPending,
       optimizerState,
     };
@@ -475,18 +507,18 @@ export class ParameterServer {
     return this.pushTable('ParameterServer.push', shard, worker, rowIdx, grads, count);
   }
 
-  /** `pushFlat` that awaits instead of sleeping; any thread. */
+  /** `pushFlat` that awaits instead of sleeping (for the barrier and for the shard lock); any thread. */
   async pushFlatAsync(shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): Promise<PushResult> {
     this.checkFlat('ParameterServer.pushFlatAsync', shard, worker, rowIdx, grads, count);
-    return this.pushTableAsync(shard, worker, rowIdx, grads, count);
+    return this.pushTableAsync('ParameterServer.pushAsync', shard, worker, rowIdx, grads, count);
   }
 
   /**
    * Push relation-row gradients as `[relation row, gradient]` pairs, checked
    * before any change. The relation table is replicated, not sharded, but it
-   * is updated like a shard: async mode applies at once; sync mode adds the
-   * push to the relation table's own barrier, which averages the step's
-   * pushes (one per worker, possibly empty) and applies them once, so
+   * is updated like a shard: async mode applies at once (Hogwild); sync mode
+   * adds the push to the relation table's own barrier, which averages the
+   * step's pushes (one per worker, possibly empty) and applies them once, so
    * relations move as far per step as entities do. Sync mode blocks the
    * calling worker thread (use `pushRelationAsync` on the main thread).
    */
@@ -498,7 +530,7 @@ export class ParameterServer {
   /** `pushRelation` that awaits instead of sleeping; any thread, including the main thread. */
   async pushRelationAsync(worker: number, rows: ReadonlyArray<readonly [number, ArrayLike<number>]>): Promise<PushResult> {
     const { rowIdx, grads } = this.packRelationRows('ParameterServer.pushRelationAsync', worker, rows);
-    return this.pushTableAsync(this.REL, worker, rowIdx, grads, rowIdx.length);
+    return this.pushTableAsync('ParameterServer.pushRelationAsync', this.REL, worker, rowIdx, grads, rowIdx.length);
   }
 
   /** Allocation-free form of `pushRelation` (`count` rows; gradients `relationDim` long each). */
@@ -508,46 +540,59 @@ export class ParameterServer {
   }
 
   /**
-   * Table `t`, checked arguments: apply at once (async), or enter the step's
-   * barrier and sleep until it completes or times out (sync, worker threads).
+   * Table `t`, checked arguments: apply at once (async), or take the table's
+   * lock, enter the step's barrier and sleep until it completes or times out
+   * (sync, worker threads only).
    */
   private pushTable(where: string, t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): PushResult {
     if (this.config.mode === 'async') return this.applyAsync(t, worker, rowIdx, grads, count);
     if (isMainThread) {
       throw invalidArgument(where, 'thread', 'main', 'a worker thread in sync mode (use the Async form on the main thread)');
     }
+    this.takeTableLock(t, where);
     const entered = this.enterSync(t, worker, rowIdx, grads, count);
     if (entered.done) return entered.result;
     const f = this.fields[t]!;
-    const deadline = performance.now() + this.config.barrierTimeoutMs;
+    const clock = this.clock;
+    const deadline = clock.now() + this.config.barrierTimeoutMs;
     for (;;) {
       const now = Atomics.load(this.ctl, f.step);
       if (now !== entered.step) return { state: 'step-complete', step: now, last: false };
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) return this.timeoutSync(t, entered.step);
+      const remaining = deadline - clock.now();
+      if (remaining <= 0) {
+        this.takeTableLock(t, where);
+        return this.timeoutSync(t, entered.step);
+      }
       // Announce, then sleep on the step word with the value we saw: an
       // applier bumps the step before it reads `waiters`, and Atomics.wait
       // re-checks the word, so a step completed in between is never missed.
       Atomics.add(this.ctl, f.waiters, 1);
-      Atomics.wait(this.ctl, f.step, entered.step, remaining);
+      Atomics.wait(this.ctl, f.step, entered.step, clock.sliceMs(remaining));
       Atomics.sub(this.ctl, f.waiters, 1);
     }
   }
 
-  /** `pushTable` that awaits instead of sleeping. */
-  private async pushTableAsync(t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): Promise<PushResult> {
+  /** `pushTable` that awaits instead of sleeping, for the barrier and for the lock; any thread. */
+  private async pushTableAsync(where: string, t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): Promise<PushResult> {
     if (this.config.mode === 'async') return this.applyAsync(t, worker, rowIdx, grads, count);
+    // Enter at once when the lock is free, so the push joins the step before
+    // this call returns; otherwise park until it is released.
+    if (!this.tryTableLock(t)) await this.takeTableLockAsync(t, where);
     const entered = this.enterSync(t, worker, rowIdx, grads, count);
     if (entered.done) return entered.result;
     const f = this.fields[t]!;
-    const deadline = performance.now() + this.config.barrierTimeoutMs;
+    const clock = this.clock;
+    const deadline = clock.now() + this.config.barrierTimeoutMs;
     for (;;) {
       const now = Atomics.load(this.ctl, f.step);
       if (now !== entered.step) return { state: 'step-complete', step: now, last: false };
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) return this.timeoutSync(t, entered.step);
+      const remaining = deadline - clock.now();
+      if (remaining <= 0) {
+        await this.takeTableLockAsync(t, where);
+        return this.timeoutSync(t, entered.step);
+      }
       Atomics.add(this.ctl, f.waiters, 1);
-      await waitAsync(this.ctl, f.step, entered.step, remaining);
+      await waitAsync(this.ctl, f.step, entered.step, clock.sliceMs(remaining));
       Atomics.sub(this.ctl, f.waiters, 1);
     }
   }
@@ -597,9 +642,9 @@ export class ParameterServer {
   // ------------------------------------------------------------ internals
 
   /**
-   * Apply one gradient row to row `r` of table `t` with the configured rule
-   * (under `t`'s lock), then project an entity row back to `maxNorm`.
-   * Returns the gradient's squared norm.
+   * Apply one gradient row to row `r` of table `t` with the configured rule,
+   * then project an entity row back to `maxNorm`. Returns the gradient's
+   * squared norm. Under `t`'s lock (sync) or racing by design (Hogwild).
    */
   private applyRow(t: number, r: number, g: Float32Array, go: number): number {
     const width = this.widthOf(t);
@@ -621,28 +666,36 @@ export class ParameterServer {
     return sq;
   }
 
+  /*
+   * Hogwild: apply in place with no lock and no seqlock write window. Each
+   * element update is a plain float32 read-modify-write; a racing pusher
+   * may interleave with it (and one of two racing updates of one element
+   * may be lost), and a racing pull may copy part of it. The counters are
+   * atomic adds, so every completed push is counted exactly once in the
+   * step, the staleness and the stats. The step is counted after the rows
+   * are written, so a reader that sees step n sees every element of the
+   * first n pushes (unless a racing update overwrote it). The relation
+   * table (t = REL) counts its step and `relationPushes`, no staleness (it
+   * is never pulled on its own).
+   */
   private applyAsync(t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): PushResult {
-    const lock = this.locks[t]!;
     const f = this.fields[t]!;
-    const rel = t === this.REL;
-    this.takeTableLock(t, rel ? 'ParameterServer.pushRelation' : 'ParameterServer.push');
-    Atomics.store(this.ctl, f.pushing, worker + 1);
-    lock.beginWrite(0, lock.rows);
     const width = this.widthOf(t);
     let sq = 0;
     for (let i = 0; i < count; i++) sq += this.applyRow(t, rowIdx[i]!, grads, i * width);
-    // The relation table is never pulled on its own, so it keeps no staleness.
-    const staleness = rel ? 0 : Atomics.add(this.ctl, f.staleness, 1) + 1;
-    const step = Atomics.add(this.ctl, f.step, 1) + 1;
-    if (count > 0 && !rel) this.ctlF64[f.lastNorm] = sq / count;
-    lock.endWrite();
-    Atomics.store(this.ctl, f.pushing, 0);
-    lock.unlock();
-    if (rel) {
+    if (t === this.REL) {
+      const step = Atomics.add(this.ctl, f.step, 1) + 1;
       Atomics.add(this.ctl, this.statIdx.relationPushes, 1);
-      return { state: 'applied', step, staleness };
+      return { state: 'applied', step, staleness: 0 };
     }
-    if (count > 0) Atomics.store(this.ctl, this.statIdx.lastNormShard, t + 1);
+    const staleness = Atomics.add(this.ctl, f.staleness, 1) + 1;
+    const step = Atomics.add(this.ctl, f.step, 1) + 1;
+    // A statistic, racy by design: two pushes finishing together each store
+    // their own norm and one of them is reported.
+    if (count > 0) {
+      this.ctlF64[f.lastNorm] = sq / count;
+      Atomics.store(this.ctl, this.statIdx.lastNormShard, t + 1);
+    }
     Atomics.add(this.ctl, this.statIdx.pushes, 1);
     atomicMax(this.ctl, this.statIdx.maxStaleness, staleness);
     if (staleness > this.config.maxStaleness) {
@@ -656,9 +709,10 @@ export class ParameterServer {
   }
 
   /**
-   * Sync mode, under table `t`'s lock: refuse a second push by the same
-   * worker in this step, add the gradients to the pending float64 sums, and
-   * apply the step if this push completes it.
+   * Sync mode, with table `t`'s lock held (the caller took it): refuse a
+   * second push by the same worker in this step, add the gradients to the
+   * pending float64 sums, and apply the step if this push completes it.
+   * Releases the lock.
    */
   private enterSync(
     t: number,
@@ -671,13 +725,13 @@ export class ParameterServer {
     const f = this.fields[t]!;
     const p = this.pendings[t]!;
     const c = this.ctl;
-    this.takeTableLock(t, t === this.REL ? 'ParameterServer.pushRelation' : 'ParameterServer.push');
     const step = Atomics.load(c, f.step);
     const pushed = Atomics.load(c, f.pushedCount);
     for (let i = 0; i < pushed; i++) {
       if (Atomics.load(c, f.pushedWorkers + i) === worker) {
         lock.unlock();
-        throw doublePush(t === this.REL ? 'ParameterServer.pushRelation' : 'ParameterServer.push', worker, t === this.REL ? this.tableName(t) : t, step);
+        const rel = t === this.REL;
+        throw doublePush(rel ? 'ParameterServer.pushRelation' : 'ParameterServer.push', worker, rel ? this.tableName(t) : t, step);
       }
     }
     const width = this.widthOf(t);
@@ -711,11 +765,10 @@ export class ParameterServer {
     return { done: false, step };
   }
 
-  /** Barrier timeout: apply whatever arrived for `step` (if nobody has), and warn. */
+  /** Barrier timeout, with table `t`'s lock held (released here): apply whatever arrived for `step` (if nobody has), and warn. */
   private timeoutSync(t: number, step: number): PushResult {
     const lock = this.locks[t]!;
     const f = this.fields[t]!;
-    this.takeTableLock(t, t === this.REL ? 'ParameterServer.pushRelation' : 'ParameterServer.push');
     const now = Atomics.load(this.ctl, f.step);
     if (now !== step) {
       lock.unlock();
@@ -780,44 +833,70 @@ export class ParameterServer {
     if (Atomics.load(this.ctl, f.waiters) > 0) Atomics.notify(this.ctl, f.step);
   }
 
+  /**
+   * Take `lock` or throw: E_LOCK_TIMEOUT on a worker after twice the lease,
+   * E_LOCK_BUSY at once on the main thread (it never waits for a lock).
+   */
   private takeLock(lock: Seqlock, where: string, what: string): void {
     const timeout = lock.leaseMs * 2;
     const s = lock.lock(timeout);
-    if (s !== SEQ_OK && s !== SEQ_RECOVERED) throw lockTimeout(where, what, timeout);
+    if (s === SEQ_OK || s === SEQ_RECOVERED) return;
+    if (s === SEQ_BUSY) throw lockBusy(where, what, lock.owner());
+    throw lockTimeout(where, what, timeout);
+  }
+
+  /** Take table `t`'s writer lock (see `takeLock`), then finish a dead push's repair if its recoverer could not. */
+  private takeTableLock(t: number, where: string): void {
+    this.takeLock(this.locks[t]!, where, this.tableName(t));
+    this.repairTable(t);
+  }
+
+  /** One attempt at table `t`'s writer lock, never waiting; on success, as `takeTableLock`. */
+  private tryTableLock(t: number): boolean {
+    const s = this.locks[t]!.tryLock();
+    if (s !== SEQ_OK && s !== SEQ_RECOVERED) return false;
+    this.repairTable(t);
+    return true;
+  }
+
+  /** `takeTableLock` that parks with `Atomics.waitAsync` instead of sleeping or refusing; any thread. */
+  private async takeTableLockAsync(t: number, where: string): Promise<void> {
+    const lock = this.locks[t]!;
+    const timeout = lock.leaseMs * 2;
+    const s = await lock.lockAsync(timeout);
+    if (s !== SEQ_OK && s !== SEQ_RECOVERED) throw lockTimeout(where, this.tableName(t), timeout);
+    this.repairTable(t);
   }
 
   /**
-   * Take table `t`'s writer lock (a shard's, or the relation table's). If
-   * the previous holder died in the middle of a push (its `pushing` mark is
-   * still set: the mark is set and cleared only under the lock), clean up
-   * after it first:
-   * - sync mode: its gradient is partly added to the pending sums and cannot
-   *   be separated from the pushes that arrived before it in this step, so
-   *   the whole pending step is discarded (the workers who pushed it are
-   *   waiting; their step completes by the barrier timeout with what arrives
-   *   after the discard);
-   * - async mode: its rows may hold part of its update (the seqlock records
-   *   which rows were being written); nothing can be undone.
-   * Either way a KGSHARD_PUSH_INTERRUPTED warning is raised.
+   * Table `t`'s recovery hook, under its writer lock. A sync push marks
+   * itself in `pushing` (its intent record) before it adds to the pending
+   * sums and clears the mark when done, both under the lock; a mark still
+   * set means its pusher died half-way. Its gradient is partly added to the
+   * pending sums and cannot be separated from the pushes that arrived
+   * before it in this step, so the whole pending step is discarded (the
+   * workers who pushed it are waiting; their step completes by the barrier
+   * timeout with what arrives after the discard) and a
+   * KGSHARD_PUSH_INTERRUPTED warning is raised. The seqlock's own hook has
+   * already made the counter even (a death inside `applyPending`, whose
+   * rows may then be torn, is reported by `Seqlock.lastTorn`).
+   *
+   * Runs from the seqlock's recovery hook when this server's object took
+   * the lock over, and again after every acquisition (`takeTableLock`) in
+   * case the takeover happened through an object without the hook (a bare
+   * `Seqlock.attach`); with the mark clear it does nothing.
    */
-  private takeTableLock(t: number, where: string): void {
-    const lock = this.locks[t]!;
-    this.takeLock(lock, where, this.tableName(t));
+  private repairTable(t: number): void {
     const f = this.fields[t]!;
     const mark = Atomics.load(this.ctl, f.pushing);
     if (mark === 0) return;
     Atomics.store(this.ctl, f.pushing, 0);
-    let discarded = 0;
-    if (this.config.mode === 'sync') {
-      discarded = Atomics.load(this.ctl, f.pushedCount);
-      this.clearPending(t);
-    }
+    const discarded = Atomics.load(this.ctl, f.pushedCount);
+    this.clearPending(t);
     Atomics.add(this.ctl, this.statIdx.warnings, 1);
     this.onWarning(
       'KGSHARD_PUSH_INTERRUPTED',
-      this.config.mode === 'sync'
-        ? `${this.tableName(t)}: worker ${mark - 1} died in the middle of a push; discarded the pending step (${discarded} complete pushes and the partial one)`
-        : `${this.tableName(t)}: worker ${mark - 1} died in the middle of a push; its rows may hold part of its update`,
+      `${this.tableName(t)}: worker ${mark - 1} died in the middle of a push; discarded the pending step (${discarded} complete pushes and the partial one)`,
     );
   }
 

@@ -17,19 +17,29 @@
  *
  * Concurrency:
  * - Mutations (scale, activate, drain, finalize, remove, collect) hold the
- *   mapper lock, a word taken by CAS that records its holder's token and the
- *   time it was taken. Workers sleep while they wait for it; the main thread
- *   spins (critical sections are a few microseconds and never call user
- *   code). A holder that outlives the lease (default 2 s) is taken over, so
- *   a thread that died holding the lock delays the others, never wedges
- *   them.
+ *   mapper lock, the project's `OwnerLock` (src/shm/owner-lock.ts): a word
+ *   taken by CAS that records its holder's token, thread and held-since
+ *   stamp. Workers sleep while they wait for it. The main thread never
+ *   waits: when another thread holds the lock, a mutation on the main
+ *   thread fails at once with 'lock-busy' (methods without a result type
+ *   report it through `lastLockStatus()`) and the caller tries again later.
+ * - A holder that outlives the lease (default 2 s) is taken over, and the
+ *   recovery hook (`recover`) rebuilds everything the lock guards that a
+ *   dead holder may have left half-done from the slots, which are the
+ *   truth: the Active count is the number of Active slots, the id counter
+ *   is past every id in a slot, an Active slot carries no drain mark, and
+ *   the selection table is rebuilt and republished. So a thread that died
+ *   inside any operation delays the others, never wedges them nor leaves
+ *   the counters disagreeing with the slots.
+ * - Every time the mapper reads (lease, cooldown, warm-up, drain window)
+ *   comes from its clock (`clock` option: `realClock` by default, a
+ *   `ManualClock` in tests), shared by every thread that attaches it.
  * - Creation and removal callbacks run after the lock is released, so a
  *   callback may call back into the mapper.
  * - `selectShard` never takes the lock. It reads a selection table that the
  *   lock holder rebuilds on every state change and every collection; see
  *   `publishTable` for why a reader never uses a half-written table.
  */
-import { isMainThread, threadId } from 'node:worker_threads';
 import {
   checkHeader,
   indexOf,
@@ -42,6 +52,8 @@ import {
   type RegionLayout,
 } from '../../native-layout/index.js';
 import { badHandle, invalidArgument, outOfRange } from '../errors.js';
+import { attachClock, clockOption, type Clock, type ClockHandle } from '../shm/clock.js';
+import { checkLease, LOCK_BUSY, LOCK_MISUSED, LOCK_OK, LOCK_RECOVERED, OwnerLock, type LockStatus } from '../shm/owner-lock.js';
 import { LatencyCounter, type CounterHandle } from '../shm/counter.js';
 import { RING_MAX_CAPACITY } from '../shm/ring.js';
 import { emptyMetrics, ShardMetricsCollector, type ShardMetrics } from './metrics.js';
@@ -90,7 +102,8 @@ export type MapperFailure =
   | 'no-free-slot'
   | 'unknown-shard'
   | 'illegal-transition'
-  | 'lock-timeout';
+  | 'lock-timeout'
+  | 'lock-busy';
 
 export type MapperResult<T> =
   | { readonly ok: true; readonly value: T }
@@ -101,6 +114,8 @@ export interface ShardMapperHandle {
   readonly sab: SharedArrayBuffer;
   readonly slots: number;
   readonly counters: CounterHandle;
+  /** The mapper's clock (absent: the real clock). */
+  readonly clock?: ClockHandle;
 }
 
 export interface ShardMapperOptions {
@@ -118,20 +133,15 @@ export interface ShardMapperOptions {
   slots?: number;
   /** Lock lease (ms) after which a holder is presumed dead. */
   leaseMs?: number;
+  /** Clock for the lease, cooldown, warm-up and drain window (default `realClock`). Shared with every thread that attaches. */
+  clock?: Clock;
 }
+
+/** Places inside mapper operations where a test may stop a thread (see `MapperTestHooks.setFaultPoint`). */
+export type MapperFaultPoint = 'allocate:ids-taken' | 'allocate:slot-filled' | 'drain:slot-marked';
 
 type Callback = (shardId: number) => void;
 
-let serial = 0;
-function nextToken(): number {
-  serial = serial >= 0xfffff ? 1 : serial + 1;
-  return (serial << 11) | ((threadId + 1) & 0x7ff) || 1;
-}
-
-/** Milliseconds on a clock every thread of the process shares (sub-microsecond resolution). */
-function nowMs(): number {
-  return performance.timeOrigin + performance.now();
-}
 
 export class ShardMapper {
   readonly handle: ShardMapperHandle;
@@ -144,12 +154,11 @@ export class ShardMapper {
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private readonly counter: LatencyCounter;
+  private readonly clock: Clock;
+  private readonly ownerLock: OwnerLock;
+  private lockStatus: LockStatus = LOCK_OK;
+  private faultPoint: ((at: MapperFaultPoint) => void) | undefined;
   // Element indices, from the layout.
-  private readonly LOCK: number;
-  private readonly SLEEPERS: number;
-  private readonly HELD_TOKEN: number;
-  private readonly HELD_SINCE: number;
-  private readonly OWNER: number;
   private readonly ACTIVE: number;
   private readonly NEXT_ID: number;
   private readonly TABLE_GEN: number;
@@ -164,7 +173,6 @@ export class ShardMapper {
   private readonly slotIds: Int32Array;
   /** Collector per slot, for the shard currently in it (rebuilt when the slot's id changes). */
   private readonly collectors: (ShardMetricsCollector | undefined)[];
-  private token = 0;
   /** This object's copy of the selection table (see `selectEntry`). */
   private readonly cached: Int32Array;
   private cachedLen = 0;
@@ -172,8 +180,9 @@ export class ShardMapper {
   private onCreated: Callback | undefined;
   private onRemoved: Callback | undefined;
 
-  private constructor(handle: ShardMapperHandle, layout: RegionLayout, counter: LatencyCounter) {
+  private constructor(handle: ShardMapperHandle, layout: RegionLayout, counter: LatencyCounter, clock: Clock) {
     this.handle = handle;
+    this.clock = clock;
     this.slots = handle.slots;
     this.counter = counter;
     this.i32 = new Int32Array(handle.sab);
@@ -195,11 +204,6 @@ export class ShardMapper {
       latencySampleEvery: f[p + MAPPER_POLICY.latencySampleEvery]!,
       minDrainMs: f[p + MAPPER_POLICY.minDrainMs]!,
     });
-    this.LOCK = indexOf(layout, 'lockWord');
-    this.SLEEPERS = indexOf(layout, 'lockSleepers');
-    this.HELD_TOKEN = indexOf(layout, 'heldToken');
-    this.HELD_SINCE = indexOf(layout, 'heldSinceMs');
-    this.OWNER = indexOf(layout, 'ownerThread');
     this.ACTIVE = indexOf(layout, 'activeCount');
     this.NEXT_ID = indexOf(layout, 'nextShardId');
     this.TABLE_GEN = indexOf(layout, 'tableGen');
@@ -215,6 +219,7 @@ export class ShardMapper {
     this.slotIds = new Int32Array(sab, offsetOf(layout, 'slotId'), this.slots);
     this.collectors = new Array<ShardMetricsCollector | undefined>(this.slots).fill(undefined);
     this.cached = new Int32Array(this.slots);
+    this.ownerLock = new OwnerLock(this.i32, layout, this.leaseMs, clock, () => this.recover());
   }
 
   /**
@@ -236,8 +241,8 @@ export class ShardMapper {
     const slots = options.slots ?? Math.min(MAX_SLOTS, Math.max(initial, 2 * policy.maxShards + 2));
     if (typeof slots !== 'number' || !Number.isInteger(slots)) throw invalidArgument(where, 'slots', slots, 'an integer');
     if (slots < Math.max(1, initial) || slots > MAX_SLOTS) throw outOfRange(where, 'slots', slots, Math.max(1, initial), MAX_SLOTS);
-    const leaseMs = options.leaseMs ?? DEFAULT_MAPPER_LEASE_MS;
-    if (!Number.isInteger(leaseMs) || leaseMs < 1 || leaseMs > 3_600_000) throw outOfRange(where, 'leaseMs', leaseMs, 1, 3_600_000);
+    const leaseMs = checkLease(where, options.leaseMs ?? DEFAULT_MAPPER_LEASE_MS);
+    const clock = clockOption(where, options.clock);
 
     const layout = mapperLayout(slots);
     const sab = allocate(layout);
@@ -263,7 +268,7 @@ export class ShardMapper {
     const ids = indexOf(layout, 'slotId');
     const states = indexOf(layout, 'slotState');
     const rec = indexOf(layout, 'records');
-    const boot = nowMs() - 3_600_000;
+    const boot = clock.now() - 3_600_000;
     for (let s = 0; s < slots; s++) {
       i32[ids + s] = -1;
       f64[rec + s * MAPPER_RECORD.words + MAPPER_RECORD.drainStartedMs] = NaN;
@@ -276,8 +281,8 @@ export class ShardMapper {
     i32[indexOf(layout, 'activeCount')] = initial;
     i32[indexOf(layout, 'nextShardId')] = initial;
     const counter = LatencyCounter.create({ counters: slots * MAPPER_COUNTERS.stride });
-    const handle: ShardMapperHandle = Object.freeze({ kind: 'shard-mapper', sab, slots, counters: counter.handle });
-    const mapper = new ShardMapper(handle, layout, counter);
+    const handle: ShardMapperHandle = Object.freeze({ kind: 'shard-mapper', sab, slots, counters: counter.handle, clock: clock.handle });
+    const mapper = new ShardMapper(handle, layout, counter, clock);
     mapper.publishTable();
     return mapper;
   }
@@ -296,7 +301,7 @@ export class ShardMapper {
     if (counter.counters !== slots * MAPPER_COUNTERS.stride) {
       throw badHandle(where, `handle.counters has ${counter.counters} counters, expected ${slots * MAPPER_COUNTERS.stride}`);
     }
-    return new ShardMapper(handle, layout, counter);
+    return new ShardMapper(handle, layout, counter, attachClock(handle.clock, where));
   }
 
   // ------------------------------------------------------------ callbacks
@@ -520,7 +525,7 @@ export class ShardMapper {
     if (!p.autoScale) return NONE;
     if (!this.lock()) return NONE;
     try {
-      const now = nowMs();
+      const now = this.clock.now();
       if (this.inCooldown(now)) return NONE;
       const active = this.i32[this.ACTIVE]!;
       let overloaded = 0;
@@ -567,7 +572,7 @@ export class ShardMapper {
       const a = this.allocate(count, SLOT_ACTIVE, false);
       if (!a.ok) return a;
       Atomics.add(this.i32, this.ACTIVE, count);
-      this.f64[this.LAST_SCALING] = nowMs();
+      this.f64[this.LAST_SCALING] = this.clock.now();
       this.publishTable();
       return a;
     });
@@ -586,7 +591,7 @@ export class ShardMapper {
     if (count === 0) return ok([]);
     return this.locked(() => {
       const a = this.allocate(count, SLOT_PROVISIONING, false);
-      if (a.ok) this.f64[this.LAST_SCALING] = nowMs();
+      if (a.ok) this.f64[this.LAST_SCALING] = this.clock.now();
       return a;
     });
   }
@@ -601,7 +606,7 @@ export class ShardMapper {
     if (count === 0) return ok([]);
     return this.locked(() => {
       const a = this.allocate(count, SLOT_PROVISIONING, true);
-      if (a.ok) this.f64[this.LAST_SCALING] = nowMs();
+      if (a.ok) this.f64[this.LAST_SCALING] = this.clock.now();
       return a;
     });
   }
@@ -627,7 +632,7 @@ export class ShardMapper {
       if (active >= this.policy.maxShards) {
         return fail('at-max-shards', `activate: ${active} shards are active, maxShards is ${this.policy.maxShards}`);
       }
-      this.f64[this.RECORDS + s * MAPPER_RECORD.words + MAPPER_RECORD.activatedAtMs] = nowMs();
+      this.f64[this.RECORDS + s * MAPPER_RECORD.words + MAPPER_RECORD.activatedAtMs] = this.clock.now();
       Atomics.store(this.i32, this.SLOT_STATE + s, SLOT_ACTIVE);
       Atomics.add(this.i32, this.ACTIVE, 1);
       this.publishTable();
@@ -659,7 +664,7 @@ export class ShardMapper {
       }
       this.startDrain(s);
       Atomics.sub(this.i32, this.ACTIVE, 1);
-      this.f64[this.LAST_SCALING] = nowMs();
+      this.f64[this.LAST_SCALING] = this.clock.now();
       this.publishTable();
       return ok(undefined);
     });
@@ -680,7 +685,7 @@ export class ShardMapper {
       if (active <= min || n <= 0) {
         return fail('at-min-shards', `scaleDown: ${active} shards are active, minShards is ${min}`);
       }
-      const now = nowMs();
+      const now = this.clock.now();
       if (this.inCooldown(now)) return this.cooldownFailure('scaleDown', now);
       const f64 = this.f64;
       const weight = (s: number): number => f64[this.RECORDS + s * MAPPER_RECORD.words + MAPPER_RECORD.weight]!;
@@ -714,7 +719,7 @@ export class ShardMapper {
     const stopped: number[] = [];
     if (!this.lock()) return stopped;
     try {
-      const now = nowMs();
+      const now = this.clock.now();
       for (const s of this.liveSlotsById()) {
         if (this.i32[this.SLOT_STATE + s] !== SLOT_DRAINING) continue;
         // A producer still attached could push again: not finished. (Checked
@@ -750,7 +755,7 @@ export class ShardMapper {
       const s = this.slotOf(id);
       if (s < 0 || this.i32[this.SLOT_STATE + s] !== SLOT_DRAINING) return ok(false);
       this.collectorAt(s, id).setDraining(true);
-      this.f64[this.RECORDS + s * MAPPER_RECORD.words + MAPPER_RECORD.drainStartedMs] = nowMs();
+      this.f64[this.RECORDS + s * MAPPER_RECORD.words + MAPPER_RECORD.drainStartedMs] = this.clock.now();
       return ok(true);
     });
     return r.ok && r.value;
@@ -835,6 +840,38 @@ export class ShardMapper {
     if (s >= 0 && s < this.slots) Atomics.store(this.bufferLen, s, len | 0);
   }
 
+  // ------------------------------------------------------------ lock
+
+  /**
+   * How the last lock attempt by this object went (LOCK_* from
+   * src/shm/owner-lock.ts): `LOCK_BUSY` tells a main-thread caller of a
+   * method without a result type (`collectMetrics`, `finalizeDraining`,
+   * `evaluateScaling`, ...) that it did nothing because another thread held
+   * the lock.
+   */
+  lastLockStatus(): LockStatus {
+    return this.lockStatus;
+  }
+
+  /** Any thread: thread id holding the mapper lock, or -1. */
+  lockOwner(): number {
+    return this.ownerLock.owner();
+  }
+
+  /** Any thread: how many times a dead or stale holder of the mapper lock has been taken over. */
+  lockRecoveries(): number {
+    return this.ownerLock.recoveries();
+  }
+
+  /**
+   * Any thread: if thread `threadId` (known to have exited, e.g. from a
+   * worker's `exit` event) holds the mapper lock, take it over at once, run
+   * the recovery, release. Returns whether it did.
+   */
+  recoverDeadThread(threadId: number): boolean {
+    return this.ownerLock.recoverDeadOwner(threadId);
+  }
+
   // ------------------------------------------------------------ test hooks
 
   /**
@@ -849,7 +886,7 @@ export class ShardMapper {
       return s;
     };
     return {
-      now: nowMs,
+      now: () => this.clock.now(),
       lastScalingMs: () => this.withLockValue(() => this.f64[this.LAST_SCALING]!),
       setLastScalingMs: (ms) => this.withLockValue(() => void (this.f64[this.LAST_SCALING] = ms ?? NaN)),
       setNextShardId: (n) => this.withLockValue(() => void (this.i32[this.NEXT_ID] = n)),
@@ -866,6 +903,7 @@ export class ShardMapper {
       setState: (id, state) => this.withLockValue(() => Atomics.store(this.i32, this.SLOT_STATE + rec(id), STATE_CODES[state])),
       rebuildSelectionTable: () => this.withLockValue(() => this.publishTable()),
       holdLock: <T>(fn: () => T): T => this.withLockValue(fn),
+      setFaultPoint: (fn) => void (this.faultPoint = fn),
     };
   }
 
@@ -932,13 +970,14 @@ export class ShardMapper {
   /** Lock holder: Active -> Draining for slot `s` (state, stamp, collector, weight). */
   private startDrain(s: number): void {
     const r = this.RECORDS + s * MAPPER_RECORD.words;
-    this.f64[r + MAPPER_RECORD.drainStartedMs] = nowMs();
+    this.f64[r + MAPPER_RECORD.drainStartedMs] = this.clock.now();
     this.f64[r + MAPPER_RECORD.draining] = 1;
     this.f64[r + MAPPER_RECORD.weight] = Number.MAX_VALUE;
     // Counter reset and flag first, then the state a producer checks: a
     // producer that sees Draining pushes no more, and a push that raced the
     // reset is counted (deferring finalization, never hiding a push).
     this.collectorAt(s, this.i32[this.SLOT_ID + s]!).setDraining(true);
+    this.faultPoint?.('drain:slot-marked');
     Atomics.store(this.i32, this.SLOT_STATE + s, SLOT_DRAINING);
   }
 
@@ -969,7 +1008,7 @@ export class ShardMapper {
     if (active + count > max) {
       return fail('at-max-shards', `scale up by ${count}: ${active} shards are active, maxShards is ${max}`);
     }
-    const now = nowMs();
+    const now = this.clock.now();
     if (!force && this.inCooldown(now)) return this.cooldownFailure(`scale up by ${count}`, now);
     const first = this.i32[this.NEXT_ID]!;
     if (first + count - 1 >= NO_SHARD) {
@@ -981,6 +1020,7 @@ export class ShardMapper {
       return fail('no-free-slot', `scale up by ${count}: only ${free.length} of ${this.slots} slots are free; remove stopped shards first`);
     }
     this.i32[this.NEXT_ID] = first + count;
+    this.faultPoint?.('allocate:ids-taken');
     const ids: number[] = [];
     for (let k = 0; k < count; k++) {
       const s = free[k]!;
@@ -994,13 +1034,16 @@ export class ShardMapper {
       this.collectorAt(s, id).reset();
       Atomics.store(this.i32, this.SLOT_STATE + s, state);
       ids.push(id);
+      this.faultPoint?.('allocate:slot-filled');
     }
     return ok(ids);
   }
 
   private locked<T>(fn: () => MapperResult<T>): MapperResult<T> {
     if (!this.lock()) {
-      return fail('lock-timeout', `could not take the mapper lock within ${2 * this.leaseMs} ms (held by thread ${this.i32[this.OWNER]})`);
+      return this.lockStatus === LOCK_BUSY
+        ? fail('lock-busy', `the mapper lock is held by thread ${this.ownerLock.owner()}; the main thread does not wait for it, try again later`)
+        : fail('lock-timeout', `could not take the mapper lock within ${2 * this.leaseMs} ms (held by thread ${this.ownerLock.owner()})`);
     }
     try {
       return fn();
@@ -1019,54 +1062,59 @@ export class ShardMapper {
   }
 
   /**
-   * Take the mapper lock within twice the lease. Workers sleep on the lock
-   * word between attempts (announced through the sleeper count, so `unlock`
-   * notifies only when someone sleeps); the main thread spins. A holder
-   * past its lease is taken over by CAS on its exact token.
+   * Take the mapper lock: within twice the lease on worker threads
+   * (sleeping), at once or not at all on the main thread. A stale holder is
+   * taken over and `recover` runs first. Records the status for
+   * `lastLockStatus`.
    */
   private lock(): boolean {
-    if (this.token !== 0) throw invalidArgument('ShardMapper', 'lock', 'held by this object', 'not re-entered');
-    const me = nextToken();
-    const i32 = this.i32;
-    const deadline = performance.now() + 2 * this.leaseMs;
-    for (let spin = 0; ; spin++) {
-      const cur = Atomics.load(i32, this.LOCK);
-      if (cur === 0) {
-        if (Atomics.compareExchange(i32, this.LOCK, 0, me) === 0) return this.took(me);
-        continue;
-      }
-      if (this.isStale(cur) && Atomics.compareExchange(i32, this.LOCK, cur, me) === cur) return this.took(me);
-      if (spin < 200) continue;
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) return false;
-      if (isMainThread) continue;
-      Atomics.add(i32, this.SLEEPERS, 1);
-      Atomics.wait(i32, this.LOCK, cur, Math.min(remaining, Math.max(1, this.leaseMs / 4)));
-      Atomics.sub(i32, this.SLEEPERS, 1);
-    }
-  }
-
-  private took(me: number): boolean {
-    this.token = me;
-    Atomics.store(this.i32, this.HELD_SINCE, Date.now() | 0);
-    Atomics.store(this.i32, this.OWNER, threadId);
-    Atomics.store(this.i32, this.HELD_TOKEN, me);
-    return true;
+    const s = this.ownerLock.lock(2 * this.leaseMs);
+    this.lockStatus = s;
+    if (s === LOCK_OK || s === LOCK_RECOVERED) return true;
+    if (s === LOCK_MISUSED) throw invalidArgument('ShardMapper', 'lock', 'held by this object', 'not re-entered');
+    return false;
   }
 
   private unlock(): void {
-    const me = this.token;
-    this.token = 0;
-    if (Atomics.compareExchange(this.i32, this.LOCK, me, 0) === me && Atomics.load(this.i32, this.SLEEPERS) > 0) {
-      Atomics.notify(this.i32, this.LOCK, 1);
-    }
+    this.ownerLock.unlock();
   }
 
-  private isStale(token: number): boolean {
-    if (Atomics.load(this.i32, this.HELD_TOKEN) !== token) return false;
-    const since = Atomics.load(this.i32, this.HELD_SINCE);
-    if (Atomics.load(this.i32, this.LOCK) !== token) return false;
-    return (((Date.now() | 0) - since) | 0) > this.leaseMs;
+  /**
+   * The recovery hook: runs under the lock when a holder that died (or
+   * outlived its lease) is taken over, before the new holder's operation.
+   * Rebuilds from the slots whatever the lock guards that the dead holder may
+   * have left half-done. A slot becomes live only by its state store, the
+   * last write of `allocate`, so a slot is either fully set up or still free;
+   * the counters and the table are derived state:
+   * - the Active count is the number of Active slots;
+   * - the id counter moves past every id found in a slot (ids taken by a dead
+   *   `allocate` and never placed are skipped, never reused);
+   * - an Active slot carries no drain mark (a drain that died between its
+   *   marks and the state store never happened);
+   * - the selection table is rebuilt and republished.
+   */
+  private recover(): void {
+    const i32 = this.i32;
+    let active = 0;
+    let maxId = -1;
+    for (let s = 0; s < this.slots; s++) {
+      const st = i32[this.SLOT_STATE + s]!;
+      if (st === SLOT_FREE) continue;
+      const id = i32[this.SLOT_ID + s]!;
+      if (id > maxId) maxId = id;
+      if (st !== SLOT_ACTIVE) continue;
+      active++;
+      const r = this.RECORDS + s * MAPPER_RECORD.words;
+      if (this.f64[r + MAPPER_RECORD.draining] === 1) {
+        this.f64[r + MAPPER_RECORD.draining] = 0;
+        this.f64[r + MAPPER_RECORD.weight] = 0;
+        this.f64[r + MAPPER_RECORD.drainStartedMs] = NaN;
+        this.collectorAt(s, id).setDraining(false);
+      }
+    }
+    Atomics.store(i32, this.ACTIVE, active);
+    if (i32[this.NEXT_ID]! <= maxId) i32[this.NEXT_ID] = maxId + 1;
+    this.publishTable();
   }
 }
 
@@ -1081,6 +1129,12 @@ export interface MapperTestHooks {
   setState(id: number, state: ShardState): void;
   rebuildSelectionTable(): void;
   holdLock<T>(fn: () => T): T;
+  /**
+   * Call `fn` at each fault point this mapper object passes, under the lock
+   * (a test stops its thread there, in the middle of an operation); undefined
+   * removes it.
+   */
+  setFaultPoint(fn: ((at: MapperFaultPoint) => void) | undefined): void;
 }
 
 const NONE: ScalingDecision = Object.freeze({ kind: 'none' });

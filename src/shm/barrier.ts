@@ -40,11 +40,15 @@
  * Threads: `arrive`, `poll`, `trip`, the readers and `arriveAndWaitAsync`
  * may be called on any thread; `arriveAndWait` blocks with `Atomics.wait`
  * and is for worker threads only (the main thread never blocks).
+ *
+ * Timeouts are measured on the barrier's clock (`clock` option: the real
+ * clock by default, a `ManualClock` in tests, shared through the handle).
  */
 import { isMainThread } from 'node:worker_threads';
 import { allocate, barrierLayout, checkHeader, indexOf } from '../../native-layout/index.js';
 import { badHandle, invalidArgument, layoutSizeMismatch, outOfRange, wrongThread } from '../errors.js';
 import { waitAsync } from './wait.js';
+import { attachClock, clockOption, type Clock, type ClockHandle } from './clock.js';
 
 /** Largest party count: arrivals must fit in 15 bits beside the trip bit. */
 export const BARRIER_MAX_PARTIES = 32_767;
@@ -56,12 +60,16 @@ export const BARRIER_GENERATIONS = 1 << 16;
 export interface BarrierOptions {
   /** Number of parties per round, an integer in [1, 32767]. */
   readonly parties: number;
+  /** Clock the wait timeouts are measured on (default `realClock`). */
+  readonly clock?: Clock;
 }
 
 export interface BarrierHandle {
   readonly kind: 'barrier';
   readonly sab: SharedArrayBuffer;
   readonly parties: number;
+  /** The barrier's clock (absent: the real clock). */
+  readonly clock?: ClockHandle;
 }
 
 /** What `arrive` returns: where this arrival landed. Plain data; keep it to `poll` or `trip` later. */
@@ -128,11 +136,13 @@ export class Barrier {
   readonly handle: BarrierHandle;
   readonly parties: number;
   private readonly i32: Int32Array;
+  private readonly clock: Clock;
 
-  private constructor(handle: BarrierHandle) {
+  private constructor(handle: BarrierHandle, clock: Clock) {
     this.handle = handle;
     this.parties = handle.parties;
     this.i32 = new Int32Array(handle.sab);
+    this.clock = clock;
   }
 
   /**
@@ -144,9 +154,10 @@ export class Barrier {
     const where = 'Barrier.create';
     if (options === null || typeof options !== 'object') throw invalidArgument(where, 'options', options, 'an object');
     const parties = checkParties(where, options.parties);
+    const clock = clockOption(where, options.clock);
     const sab = allocate(LAYOUT);
     new Uint32Array(sab)[PARTIES] = parties;
-    return new Barrier({ kind: 'barrier', sab, parties });
+    return new Barrier({ kind: 'barrier', sab, parties, clock: clock.handle }, clock);
   }
 
   /**
@@ -163,7 +174,8 @@ export class Barrier {
     const parties = checkParties(where, handle.parties);
     const stored = new Uint32Array(sab)[PARTIES]!;
     if (stored !== parties) throw layoutSizeMismatch('barrier', 'parties', parties, stored);
-    return new Barrier({ kind: 'barrier', sab, parties });
+    const clock = attachClock(handle.clock, where);
+    return new Barrier({ kind: 'barrier', sab, parties, clock: clock.handle }, clock);
   }
 
   /** Current generation (0..65535). Any thread; non-blocking; may be stale by the time it returns. */
@@ -270,12 +282,12 @@ export class Barrier {
       const s = Atomics.load(i32, STATE);
       if (genOf(s) !== g) return this.outcome(ticket, s, seen);
     }
-    const deadline = performance.now() + timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
     for (;;) {
       const s = Atomics.load(i32, STATE);
       if (genOf(s) !== g) return this.outcome(ticket, s, seen);
       seen = Math.max(seen, arrivedOf(s));
-      const remaining = deadline - performance.now();
+      const remaining = deadline - this.clock.now();
       if (remaining <= 0) return this.trip(ticket);
       // Race reasoning. We announce ourselves in `sleepers` before sleeping
       // on the exact value `s` we just read. Whoever ends the round changes
@@ -287,7 +299,7 @@ export class Barrier {
       // return 'not-equal' or leaves us asleep; either way we loop and look
       // again.
       Atomics.add(i32, SLEEPERS, 1);
-      Atomics.wait(i32, STATE, s, remaining);
+      Atomics.wait(i32, STATE, s, this.clock.sliceMs(remaining));
       Atomics.sub(i32, SLEEPERS, 1);
     }
   }
@@ -309,19 +321,19 @@ export class Barrier {
       const s = Atomics.load(i32, STATE);
       if (genOf(s) !== g) return this.outcome(ticket, s, seen);
     }
-    const deadline = performance.now() + timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
     for (;;) {
       const s = Atomics.load(i32, STATE);
       if (genOf(s) !== g) return this.outcome(ticket, s, seen);
       seen = Math.max(seen, arrivedOf(s));
-      const remaining = deadline - performance.now();
+      const remaining = deadline - this.clock.now();
       if (remaining <= 0) return this.trip(ticket);
       // Same announce-then-park order as `arriveAndWait`; a waitAsync waiter
       // is woken by the same `Atomics.notify`.
       Atomics.add(i32, SLEEPERS, 1);
       // waitAsync keeps the process alive for the wait and bounds it with
       // its own timer (a pending Atomics.waitAsync alone does neither on Node 20).
-      await waitAsync(i32, STATE, s, remaining);
+      await waitAsync(i32, STATE, s, this.clock.sliceMs(remaining));
       Atomics.sub(i32, SLEEPERS, 1);
     }
   }

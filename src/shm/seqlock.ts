@@ -11,38 +11,54 @@
  * - `data` is a zero-copy view of the rows for Hogwild readers and writers:
  *   reading it races with writers by design (a row may mix two writes).
  * - Writers serialise through the writer lock (`lock`/`unlock`, or `write`,
- *   which does both). Only the lock holder calls `beginWrite`/`endWrite` and
- *   writes rows through `data`. Worker threads sleep on a contended lock with
- *   `Atomics.wait` (in slices, with a timeout); the main thread only polls.
+ *   which does both), an `OwnerLock` (src/shm/owner-lock.ts). Only the lock
+ *   holder calls `beginWrite`/`endWrite` and writes rows through `data`.
+ *   Worker threads sleep on a contended lock with `Atomics.wait` (in slices,
+ *   with a timeout); on the main thread `lock` makes one attempt and returns
+ *   `SEQ_BUSY` when the lock is held (it never spins), and `lockAsync`
+ *   parks with `Atomics.waitAsync`.
  *
  * Dead writers
- * The lock word holds a token unique to one acquisition (thread id and a
- * per-thread serial). The holder stamps when it took the lock (`heldSinceMs`,
- * ms since the region's epoch) and which token the stamp belongs to. A lock
- * held by one token for longer than the region's lease (`leaseMs`) is stale:
- * any writer waiting for it, or any reader that gave up retrying, takes it
- * over with a compare-and-swap of that exact token, so two recoverers cannot
- * both win and a holder that released and re-acquired in between (new token)
- * is never robbed. A thread that learns another thread died (a worker's
- * `exit` event) can recover at once with `recoverDeadOwner(threadId)`.
- * Recovery makes the sequence counter even again, so readers proceed, and
- * records the rows the dead writer had marked (`lastTorn()`): their values
- * may mix old and new data until they are written again.
+ * The owner lock records its holder and a held-since stamp on the region's
+ * clock (`clock` option; the real clock by default, a `ManualClock` in
+ * tests). A holder past the lease (`leaseMs`) is stale: a writer waiting for
+ * the lock, or a reader that gave up retrying, takes it over. A thread that
+ * learns another thread died (a worker's `exit` event) can recover at once
+ * with `recoverDeadOwner(threadId)`. Either way the recovery hook runs under
+ * the lock: it makes the sequence counter even again, so readers proceed,
+ * and records the rows the dead writer had marked (`lastTorn()`): their
+ * values may mix old and new data until they are written again. A layer
+ * above (the parameter server) adds its own repair with `onRecover`.
  * A live writer that outlives its lease loses the lock: its `endWrite` and
  * `unlock` fail (they compare-and-swap its own values) and report
  * `SEQ_LOST`, and the sequence counter is never left odd by it. The lease
  * must therefore exceed any real write (default 2 s; writes take micro- to
  * milliseconds).
  */
-import { threadId, isMainThread } from 'node:worker_threads';
+import { isMainThread } from 'node:worker_threads';
 import { badHandle, invalidArgument, layoutSizeMismatch, outOfRange } from '../errors.js';
 import { allocate, checkHeader, indexOf, offsetOf, seqlockLayout } from '../../native-layout/index.js';
+import { attachClock, clockOption, type Clock, type ClockHandle } from './clock.js';
+import {
+  checkLease,
+  DEFAULT_LOCK_LEASE_MS,
+  LOCK_BUSY,
+  LOCK_LOST,
+  LOCK_OK,
+  LOCK_RECOVERED,
+  LOCK_TIMED_OUT,
+  OwnerLock,
+  type LockStatus,
+  type StaleHolder,
+} from './owner-lock.js';
 
 export interface SeqlockHandle {
   readonly kind: 'seqlock';
   readonly sab: SharedArrayBuffer;
   readonly rows: number;
   readonly cols: number;
+  /** The clock leases are judged on (absent: the real clock). */
+  readonly clock?: ClockHandle;
 }
 
 export interface SeqlockOptions {
@@ -50,6 +66,8 @@ export interface SeqlockOptions {
   readonly cols: number;
   /** How long a holder may keep the writer lock before others may take it over (ms, default 2000). */
   readonly leaseMs?: number;
+  /** Clock for the lease (default `realClock`; a `ManualClock` in tests). Shared with every thread that attaches. */
+  readonly clock?: Clock;
 }
 
 /** Status codes: hot calls return these instead of throwing. */
@@ -64,12 +82,14 @@ export const SEQ_LOST = 3;
 export const SEQ_RECOVERED = 4;
 /** Arguments out of range (rows, destination size); nothing was read or written. */
 export const SEQ_INVALID = 5;
-export type SeqStatus = 0 | 1 | 2 | 3 | 4 | 5;
+/** Main thread: the writer lock is held by another thread; nothing was written (the main thread never waits for it). */
+export const SEQ_BUSY = 6;
+export type SeqStatus = 0 | 1 | 2 | 3 | 4 | 5 | 6;
 
-export const SEQ_STATUS_NAMES = ['ok', 'stalled', 'timed-out', 'lost', 'recovered', 'invalid'] as const;
+export const SEQ_STATUS_NAMES = ['ok', 'stalled', 'timed-out', 'lost', 'recovered', 'invalid', 'busy'] as const;
 
 export const SEQLOCK_MAX_BYTES = 2 ** 31;
-export const DEFAULT_LEASE_MS = 2000;
+export const DEFAULT_LEASE_MS = DEFAULT_LOCK_LEASE_MS;
 /**
  * Default number of times a reader retries before it reports `SEQ_STALLED`.
  * After `READ_SPINS` retries on a write in progress a worker-thread reader
@@ -79,32 +99,35 @@ export const DEFAULT_LEASE_MS = 2000;
 export const DEFAULT_READ_RETRIES = 20_000;
 const READ_SPINS = 256;
 const READ_NAP_MS = 0.05;
-const LOCK_SPINS = 200;
 
 const L = seqlockLayout(1, 1);
 const ROWS = indexOf(L, 'rows');
 const COLS = indexOf(L, 'cols');
 const LEASE = indexOf(L, 'leaseMs');
-const EPOCH_F64 = indexOf(L, 'epochMs');
-const LOCK = indexOf(L, 'lockWord');
-const SLEEPERS = indexOf(L, 'lockSleepers');
 const SEQ = indexOf(L, 'seq');
-const HELD_TOKEN = indexOf(L, 'heldToken');
-const HELD_SINCE = indexOf(L, 'heldSinceMs');
-const OWNER_THREAD = indexOf(L, 'ownerThread');
 const WRITE_START = indexOf(L, 'writeRowStart');
 const WRITE_COUNT = indexOf(L, 'writeRowCount');
-const RECOVERIES = indexOf(L, 'recoveries');
 const TORN_START = indexOf(L, 'tornRowStart');
 const TORN_COUNT = indexOf(L, 'tornRowCount');
 const WRITES = indexOf(L, 'writes');
 const DATA_OFFSET = offsetOf(L, 'data');
 
-/** Per-thread acquisition serial: with the thread id it makes each lock token unique. */
-let serial = 0;
-function nextToken(): number {
-  serial = serial >= 0xfffff ? 1 : serial + 1;
-  return (serial << 11) | ((threadId + 1) & 0x7ff);
+/** Lock statuses as seqlock statuses. */
+function seqStatus(s: LockStatus): SeqStatus {
+  switch (s) {
+    case LOCK_OK:
+      return SEQ_OK;
+    case LOCK_RECOVERED:
+      return SEQ_RECOVERED;
+    case LOCK_BUSY:
+      return SEQ_BUSY;
+    case LOCK_TIMED_OUT:
+      return SEQ_TIMED_OUT;
+    case LOCK_LOST:
+      return SEQ_LOST;
+    default:
+      return SEQ_INVALID;
+  }
 }
 
 export class Seqlock {
@@ -116,38 +139,40 @@ export class Seqlock {
   readonly data: Float32Array;
   /** Retries the last successful `read` on this object needed. */
   lastRetries = 0;
+  /**
+   * Extra repair run under the lock after this region's own (the counter)
+   * when a stale writer is taken over through this object: a layer that
+   * keeps more state under the same lock (the parameter server) sets it.
+   */
+  onRecover: ((stale: StaleHolder) => void) | undefined;
+  /** The writer lock (the project's one owner lock). */
+  readonly writerLock: OwnerLock;
 
   private readonly ctl: Int32Array;
-  private readonly epochMs: number;
-  /** Token of the lock this object holds, 0 when it holds none. */
-  private token = 0;
   /** The odd sequence value this object's write in progress set. */
   private writeSeq = 0;
 
-  private constructor(handle: SeqlockHandle) {
+  private constructor(handle: SeqlockHandle, clock: Clock) {
     this.handle = handle;
     this.rows = handle.rows;
     this.cols = handle.cols;
     this.ctl = new Int32Array(handle.sab, 0, DATA_OFFSET / 4);
     this.data = new Float32Array(handle.sab, DATA_OFFSET, handle.rows * handle.cols);
     this.leaseMs = this.ctl[LEASE]!;
-    this.epochMs = new Float64Array(handle.sab, 0, DATA_OFFSET / 8)[EPOCH_F64]!;
+    this.writerLock = new OwnerLock(this.ctl, L, this.leaseMs, clock, (stale) => this.repair(stale));
   }
 
   /** Allocate a zeroed region. Call on the allocating thread; send `handle` to others. */
   static create(options: SeqlockOptions): Seqlock {
     const { rows, cols } = validateShape('Seqlock.create', options);
-    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-    if (!Number.isInteger(leaseMs) || leaseMs < 1 || leaseMs > 3_600_000) {
-      throw outOfRange('Seqlock.create', 'leaseMs', leaseMs, 1, 3_600_000);
-    }
+    const leaseMs = checkLease('Seqlock.create', options.leaseMs ?? DEFAULT_LEASE_MS);
+    const clock = clockOption('Seqlock.create', options.clock);
     const sab = allocate(seqlockLayout(rows, cols));
     const ctl = new Int32Array(sab, 0, DATA_OFFSET / 4);
     ctl[ROWS] = rows;
     ctl[COLS] = cols;
     ctl[LEASE] = leaseMs;
-    new Float64Array(sab, 0, DATA_OFFSET / 8)[EPOCH_F64] = Date.now();
-    return new Seqlock({ kind: 'seqlock', sab, rows, cols });
+    return new Seqlock({ kind: 'seqlock', sab, rows, cols, clock: clock.handle }, clock);
   }
 
   /** Wrap an existing region from its handle, on any thread. */
@@ -160,7 +185,8 @@ export class Seqlock {
     const ctl = new Int32Array(sab, 0, DATA_OFFSET / 4);
     if (ctl[ROWS] !== rows) throw layoutSizeMismatch('seqlock', 'rows', rows, ctl[ROWS]!);
     if (ctl[COLS] !== cols) throw layoutSizeMismatch('seqlock', 'cols', cols, ctl[COLS]!);
-    return new Seqlock({ kind: 'seqlock', sab, rows, cols });
+    const clock = attachClock(handle.clock, 'Seqlock.attach');
+    return new Seqlock({ kind: 'seqlock', sab, rows, cols, clock: clock.handle }, clock);
   }
 
   // ------------------------------------------------------------ readers
@@ -186,7 +212,7 @@ export class Seqlock {
     // A write stayed in progress through every retry. If its holder has
     // outlived the lease, take the lock over (repairing the counter), then
     // read once more.
-    if (this.recoverStale() && this.tryRead(dst, src, maxRetries)) return SEQ_RECOVERED;
+    if (this.writerLock.recoverIfStale() && this.tryRead(dst, src, maxRetries)) return SEQ_RECOVERED;
     return SEQ_STALLED;
   }
 
@@ -240,7 +266,7 @@ export class Seqlock {
    * holder was (or is being) recovered.
    */
   recoverIfStale(): boolean {
-    return this.recoverStale();
+    return this.writerLock.recoverIfStale();
   }
 
   /** Any thread: the sequence counter (even when no write is in progress). */
@@ -251,37 +277,25 @@ export class Seqlock {
   // ------------------------------------------------------------ writer lock
 
   /**
-   * Any thread: take the writer lock, waiting up to `timeoutMs`. Returns
-   * `SEQ_OK`, `SEQ_RECOVERED` (taken over from a holder that died or
-   * outlived its lease), or `SEQ_TIMED_OUT`. Workers sleep while they wait;
-   * the main thread polls, so keep its timeout short.
+   * Take the writer lock. Worker threads wait up to `timeoutMs` (on the
+   * region's clock), sleeping; the main thread makes one attempt and never
+   * waits. Returns `SEQ_OK`, `SEQ_RECOVERED` (taken over from a holder that
+   * died or outlived its lease; the counter was repaired), `SEQ_BUSY` (main
+   * thread, held elsewhere), `SEQ_TIMED_OUT` (worker), or `SEQ_INVALID`
+   * (this object already holds it).
    */
   lock(timeoutMs: number = this.leaseMs * 2): SeqStatus {
-    if (this.token !== 0) return SEQ_INVALID; // this object already holds it
-    const me = nextToken();
-    const ctl = this.ctl;
-    for (let i = 0; i < LOCK_SPINS; i++) {
-      if (Atomics.load(ctl, LOCK) === 0 && Atomics.compareExchange(ctl, LOCK, 0, me) === 0) return this.took(me, false);
-    }
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const cur = Atomics.load(ctl, LOCK);
-      if (cur === 0) {
-        if (Atomics.compareExchange(ctl, LOCK, 0, me) === 0) return this.took(me, false);
-        continue;
-      }
-      if (this.isStale(cur) && Atomics.compareExchange(ctl, LOCK, cur, me) === cur) return this.took(me, true);
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) return SEQ_TIMED_OUT;
-      if (isMainThread) continue;
-      // Sleep on the lock word in slices short enough to notice a stale
-      // holder. Announce the sleep first: `unlock` notifies only when it sees
-      // a sleeper, and Atomics.wait re-checks the word before sleeping, so a
-      // release between our load and the wait cannot be missed.
-      Atomics.add(ctl, SLEEPERS, 1);
-      Atomics.wait(ctl, LOCK, cur, Math.min(remaining, Math.max(1, this.leaseMs / 4)));
-      Atomics.sub(ctl, SLEEPERS, 1);
-    }
+    return seqStatus(this.writerLock.lock(timeoutMs));
+  }
+
+  /** Any thread: one attempt at the writer lock, never waiting (`SEQ_OK`, `SEQ_RECOVERED`, `SEQ_BUSY`, `SEQ_INVALID`). */
+  tryLock(): SeqStatus {
+    return seqStatus(this.writerLock.tryLock());
+  }
+
+  /** Any thread, including the main thread: `lock` that parks with `Atomics.waitAsync` instead of sleeping. */
+  async lockAsync(timeoutMs: number = this.leaseMs * 2): Promise<SeqStatus> {
+    return seqStatus(await this.writerLock.lockAsync(timeoutMs));
   }
 
   /**
@@ -289,24 +303,17 @@ export class Seqlock {
    * when the lock had been taken over from this holder.
    */
   unlock(): SeqStatus {
-    const me = this.token;
-    if (me === 0) return SEQ_INVALID;
-    this.token = 0;
-    if (Atomics.compareExchange(this.ctl, LOCK, me, 0) !== me) return SEQ_LOST;
-    if (Atomics.load(this.ctl, SLEEPERS) > 0) Atomics.notify(this.ctl, LOCK, 1);
-    return SEQ_OK;
+    return seqStatus(this.writerLock.unlock());
   }
 
   /** Whether this object holds the writer lock (as far as it knows). */
   holdsLock(): boolean {
-    return this.token !== 0 && Atomics.load(this.ctl, LOCK) === this.token;
+    return this.writerLock.holds();
   }
 
   /** Any thread: thread id of the current lock holder, or -1 when the lock is free. */
   owner(): number {
-    const cur = Atomics.load(this.ctl, LOCK);
-    if (cur === 0) return -1;
-    return Atomics.load(this.ctl, HELD_TOKEN) === cur ? Atomics.load(this.ctl, OWNER_THREAD) : -1;
+    return this.writerLock.owner();
   }
 
   /**
@@ -315,14 +322,7 @@ export class Seqlock {
    * release it. Returns whether it did.
    */
   recoverDeadOwner(deadThreadId: number): boolean {
-    const cur = Atomics.load(this.ctl, LOCK);
-    if (cur === 0 || this.token !== 0) return false;
-    if (Atomics.load(this.ctl, HELD_TOKEN) !== cur || Atomics.load(this.ctl, OWNER_THREAD) !== deadThreadId) return false;
-    const me = nextToken();
-    if (Atomics.compareExchange(this.ctl, LOCK, cur, me) !== cur) return false;
-    this.took(me, true);
-    this.unlock();
-    return true;
+    return this.writerLock.recoverDeadOwner(deadThreadId);
   }
 
   // ------------------------------------------------------------ writes
@@ -332,7 +332,7 @@ export class Seqlock {
    * (readers retry until `endWrite`). Write them through `data` in between.
    */
   beginWrite(rowStart: number, rowCount: number): SeqStatus {
-    if (this.token === 0) return SEQ_INVALID;
+    if (!this.writerLock.holds()) return SEQ_INVALID;
     if (!(rowStart >= 0 && rowCount >= 0 && rowStart + rowCount <= this.rows)) return SEQ_INVALID;
     const ctl = this.ctl;
     Atomics.store(ctl, WRITE_START, rowStart);
@@ -363,7 +363,7 @@ export class Seqlock {
 
   /**
    * Any thread: lock, write `src` (whole rows) from row `rowStart`, publish,
-   * unlock. Returns `SEQ_OK`, `SEQ_RECOVERED`, `SEQ_TIMED_OUT`, `SEQ_LOST`
+   * unlock. Returns `SEQ_OK`, `SEQ_RECOVERED`, `SEQ_BUSY` (main thread), `SEQ_TIMED_OUT`, `SEQ_LOST`
    * or `SEQ_INVALID` (src not whole rows, or past the last row).
    */
   write(rowStart: number, src: Float32Array, timeoutMs: number = this.leaseMs * 2): SeqStatus {
@@ -384,7 +384,7 @@ export class Seqlock {
 
   /** Any thread: how many stale locks have been taken over in this region's life. */
   recoveries(): number {
-    return Atomics.load(this.ctl, RECOVERIES);
+    return this.writerLock.recoveries();
   }
 
   /** Any thread: completed writes. */
@@ -399,53 +399,20 @@ export class Seqlock {
 
   // ------------------------------------------------------------ internals
 
-  private nowMs(): number {
-    return (Date.now() - this.epochMs) | 0;
-  }
-
-  /*
-   * Stamp order: heldSince, ownerThread, then heldToken. A reader of the
-   * stamp checks heldToken first, so when it matches the token in the lock
-   * word, the time and owner it reads next belong to that same acquisition.
+  /**
+   * Recovery hook (under the lock, after taking over a stale writer). If it
+   * died mid-write the counter is odd: record the rows it had marked and make
+   * the counter even so readers proceed. Then the layer above's repair.
    */
-  private took(me: number, recovered: boolean): SeqStatus {
+  private repair(stale: StaleHolder): void {
     const ctl = this.ctl;
-    this.token = me;
-    Atomics.store(ctl, HELD_SINCE, this.nowMs());
-    Atomics.store(ctl, OWNER_THREAD, threadId);
-    Atomics.store(ctl, HELD_TOKEN, me);
-    if (!recovered) return SEQ_OK;
-    // The previous holder is gone. If it died mid-write the counter is odd:
-    // record the rows it had marked and make the counter even so readers
-    // proceed.
     const seq = Atomics.load(ctl, SEQ);
     if ((seq & 1) !== 0) {
       Atomics.store(ctl, TORN_START, Atomics.load(ctl, WRITE_START));
       Atomics.store(ctl, TORN_COUNT, Atomics.load(ctl, WRITE_COUNT));
       Atomics.store(ctl, SEQ, (seq + 1) | 0);
     }
-    Atomics.add(ctl, RECOVERIES, 1);
-    return SEQ_RECOVERED;
-  }
-
-  /** Whether the acquisition `token` has held the lock past the lease. */
-  private isStale(token: number): boolean {
-    const ctl = this.ctl;
-    if (Atomics.load(ctl, HELD_TOKEN) !== token) return false; // not stamped yet: just taken
-    const since = Atomics.load(ctl, HELD_SINCE);
-    if (Atomics.load(ctl, LOCK) !== token) return false;
-    return ((this.nowMs() - since) | 0) > this.leaseMs;
-  }
-
-  /** Take over and release a stale lock. Returns whether the region is now free of a stale holder. */
-  private recoverStale(): boolean {
-    const cur = Atomics.load(this.ctl, LOCK);
-    if (cur === 0 || this.token !== 0 || !this.isStale(cur)) return false;
-    const me = nextToken();
-    if (Atomics.compareExchange(this.ctl, LOCK, cur, me) !== cur) return true; // someone else recovered it
-    this.took(me, true);
-    this.unlock();
-    return true;
+    this.onRecover?.(stale);
   }
 }
 

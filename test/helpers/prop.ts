@@ -24,3 +24,17 @@ export async function check<T>(prop: fc.IProperty<T> | fc.IAsyncProperty<T>, def
     throw err;
   }
 }
+
+/**
+ * Run a test body that makes random choices (thread and churn tests
+ * included) with the run's seed, and print the seed if it fails:
+ * `KGSHARD_SEED=<n>` replays the same choices.
+ */
+export async function withSeed<T>(name: string, fn: (seed: number) => T | Promise<T>): Promise<T> {
+  try {
+    return await fn(SEED);
+  } catch (err) {
+    console.error(`${name} failed; replay with KGSHARD_SEED=${SEED} npm test`);
+    throw err;
+  }
+}

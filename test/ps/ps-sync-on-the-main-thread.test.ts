@@ -2,22 +2,32 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ParameterServer } from '../../src/ps/server.js';
 import { errorText, rejection } from '../helpers/errors.js';
+import { ManualClock } from '../../src/shm/clock.js';
+
+// The barrier timeout runs on a manual clock: a step times out when the
+// test moves the clock past it, never because the machine was slow.
 
 const ids = (n: number, p = 'e'): string[] => Array.from({ length: n }, (_, i) => `${p}${i}`);
 
-function server(workers: number, timeoutMs = 2_000): ParameterServer {
+function server(workers: number, timeoutMs = 2_000, clock = ManualClock.create()): ParameterServer {
   return ParameterServer.create(
     { dim: 4, numShards: 2, expectedWorkers: workers, mode: 'sync', learningRate: 0.1, barrierTimeoutMs: timeoutMs, strategy: 'range' },
     ids(8),
     ['r0'],
+    { clock },
   );
+}
+
+/** Let pending callbacks and parked waits run a few times. */
+async function spin(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
 }
 
 test('sync pushes are buffered until every worker pushed, then the average is applied once', async () => {
   const ps = server(2);
   const before = ps.pull(0).entities.slice(0, 4);
   const first = ps.pushAsync(0, 0, [[0, [2, 2, 2, 2]]]);
-  await new Promise((r) => setTimeout(r, 20));
+  await spin();
   assert.equal(ps.shardSteps(), [0, 0], 'one push of two does not complete the step');
   assert.equal(Array.from(ps.pull(0).entities.slice(0, 4)), Array.from(before), 'nothing applied yet');
   const second = await ps.pushAsync(0, 1, [[0, [4, 4, 4, 4]]]);
@@ -32,7 +42,8 @@ test('sync pushes are buffered until every worker pushed, then the average is ap
 });
 
 test('a second push by the same worker in one step is refused and changes nothing', async () => {
-  const ps = server(2, 300);
+  const clock = ManualClock.create();
+  const ps = server(2, 300, clock);
   ps.onWarning = () => undefined;
   const first = ps.pushAsync(0, 7, [[0, [1, 1, 1, 1]]]);
   const table = Array.from(ps.view(0));
@@ -40,6 +51,7 @@ test('a second push by the same worker in one step is refused and changes nothin
   assert.is(err.code, 'E_DOUBLE_PUSH');
   assert.match(err.message, /worker 7 already pushed to shard 0 in step 0/);
   assert.equal(Array.from(ps.view(0)), table);
+  clock.advance(300);
   const r = await first; // completes by the barrier timeout, with the first push alone
   assert.is(r.state, 'timed-out');
   const after = ps.pull(0).entities;
@@ -47,11 +59,16 @@ test('a second push by the same worker in one step is refused and changes nothin
 });
 
 test('a barrier timeout applies what arrived and raises a warning', async () => {
-  const ps = server(3, 150);
+  const clock = ManualClock.create();
+  const ps = server(3, 150, clock);
   const warnings: string[] = [];
   ps.onWarning = (code, message) => warnings.push(`${code}: ${message}`);
   const before = ps.pull(1).entities.slice(0, 4);
-  const [a, b] = await Promise.all([ps.pushAsync(1, 0, [[0, [1, 1, 1, 1]]]), ps.pushAsync(1, 1, [[0, [3, 3, 3, 3]]])]);
+  const both = Promise.all([ps.pushAsync(1, 0, [[0, [1, 1, 1, 1]]]), ps.pushAsync(1, 1, [[0, [3, 3, 3, 3]]])]);
+  await spin();
+  assert.equal(ps.shardSteps(), [0, 0], 'nothing times out before the clock passes the timeout');
+  clock.advance(150);
+  const [a, b] = await both;
   const results = [a, b].sort((x, y) => x.state.localeCompare(y.state));
   assert.is(results[1]!.state, 'timed-out');
   assert.equal(results[1], { state: 'timed-out', step: 1, arrived: 2 });

@@ -6,9 +6,14 @@ import { Seqlock, SEQ_OK } from '../../src/shm/seqlock.js';
 import type { AsyncDrillOptions, AsyncDrillResult, SyncDrillResult } from '../../src/ps/drills.js';
 import { ATTACHED, GARBAGE, GO, READY, type DyingPusherInput } from '../fixtures/ps-dying-pusher-shared.js';
 import { firstMessage, startWorker } from '../helpers/threads.js';
+import { withSeed } from '../helpers/prop.js';
+import { ManualClock } from '../../src/shm/clock.js';
+import { KgError } from '../../src/errors.js';
 import { asyncReference, compareTables, ids, psPool, syncReference, tables } from '../stress/ps.js';
 
 const ASYNC: Partial<PsConfig> = { dim: 4, numShards: 2, expectedWorkers: 1, mode: 'async', learningRate: 0.125, maxStaleness: 2 ** 31 - 1, strategy: 'range' };
+/** Sync mode with one worker: every push completes its step at once (under the shard lock). */
+const SYNC1: Partial<PsConfig> = { dim: 4, numShards: 2, expectedWorkers: 1, mode: 'sync', learningRate: 0.125, barrierTimeoutMs: 60_000, strategy: 'range' };
 
 /**
  * Start a pusher that takes `shard`'s writer lock and begins a write (half
@@ -16,9 +21,15 @@ const ASYNC: Partial<PsConfig> = { dim: 4, numShards: 2, expectedWorkers: 1, mod
  * moment. `onExit` runs from the worker's `exit` event, as an application
  * would call `recoverDeadThread` from there.
  */
-async function killPusherMidPush(ps: ParameterServer, shard: number, onExit?: (threadId: number) => void): Promise<number> {
+async function killPusherMidPush(
+  ps: ParameterServer,
+  shard: number,
+  onExit?: (threadId: number) => void,
+  mode: DyingPusherInput['mode'] = 'die-mid-push',
+  relations = false,
+): Promise<number> {
   const control = new SharedArrayBuffer(16);
-  const input: DyingPusherInput = { handle: ps.handle, control, mode: 'die-mid-push', shard };
+  const input: DyingPusherInput = { handle: ps.handle, control, mode, shard, relations };
   const worker = startWorker('ps-dying-pusher', input);
   const msg = await firstMessage<{ threadId: number; locked: number }>(worker);
   assert.is(msg.locked, SEQ_OK);
@@ -38,42 +49,40 @@ function shardLock(handle: PsHandle, shard: number): Seqlock {
   return Seqlock.attach(handle.shards[shard]!);
 }
 
-test('a pusher terminated mid-push: async pushes and pulls from a worker take the shard over after the lease', async () => {
-  const ps = ParameterServer.create({ ...ASYNC, lockLeaseMs: 200 }, ids(16), ['r0']);
-  const shard = 1;
-  const lock = shardLock(ps.handle, shard);
-  const before = tables(ps);
-  const dead = await killPusherMidPush(ps, shard);
-  assert.is(lock.owner(), dead, 'the dead thread still owns the lock');
-  assert.is(lock.sequence() % 2, 1, 'and its write is still open');
-  const left = Float32Array.from(ps.view(shard)); // what the dead pusher left (no writer is alive)
-  assert.is(left[0], GARBAGE);
+test('async (Hogwild) mode: a pusher terminated mid-push holds no lock; pushes and pulls from a worker go on at once', () =>
+  withSeed('async Hogwild pusher terminated', async (seed) => {
+    const ps = ParameterServer.create({ ...ASYNC, lockLeaseMs: 60_000 }, ids(16), ['r0']);
+    const shard = 1;
+    const lock = shardLock(ps.handle, shard);
+    const before = tables(ps);
+    await killPusherMidPush(ps, shard, undefined, 'die-mid-hogwild-push');
+    assert.is(lock.owner(), -1, 'a Hogwild push takes no lock');
+    assert.is(lock.sequence() % 2, 0, 'and opens no seqlock write');
+    const left = Float32Array.from(ps.view(shard)); // what the dead pusher left (no writer is alive)
+    assert.is(left[0], GARBAGE);
 
-  const run: AsyncDrillOptions = { worker: 1, pushes: 50, rowsPerPush: 8, seed: 7, shard, pullEvery: 5 };
-  const pool = psPool(ps, 1);
-  let r: AsyncDrillResult;
-  try {
-    r = (await pool.run(run, { name: 'asyncPushes' })) as AsyncDrillResult;
-  } finally {
-    await pool.destroy();
-  }
-  assert.is(r.notApplied, 0);
-  assert.is(r.pulls, 10, 'pulls between the pushes completed');
-  assert.is(lock.owner(), -1, 'no lock stays held');
-  assert.is(lock.sequence() % 2, 0);
-  assert.is(lock.recoveries(), 1, 'taken over once');
-  assert.equal(lock.lastTorn(), { rowStart: 0, rowCount: 8 }, 'the rows the dead pusher had marked are reported torn');
-  assert.equal(ps.shardSteps(), [0, 50]);
+    const run: AsyncDrillOptions = { worker: 1, pushes: 50, rowsPerPush: 8, seed, shard, pullEvery: 5 };
+    const pool = psPool(ps, 1);
+    let r: AsyncDrillResult;
+    try {
+      r = (await pool.run(run, { name: 'asyncPushes' })) as AsyncDrillResult;
+    } finally {
+      await pool.destroy();
+    }
+    assert.is(r.notApplied, 0);
+    assert.is(r.pulls, 10, 'pulls between the pushes completed');
+    assert.is(lock.recoveries(), 0, 'nothing to recover: the lease (60 s) never had to pass');
+    assert.equal(ps.shardSteps(), [0, 50], 'the dead push was never counted');
 
-  const expected = [before[0]!, left];
-  asyncReference(expected, 4, 0.125, [run]);
-  const cmp = compareTables(tables(ps), expected);
-  assert.is(cmp.differing, 0, cmp.first);
-  assert.is(ps.pull(shard).step, 50, 'the main thread pulls too');
-});
+    const expected = [before[0]!, left];
+    asyncReference(expected, 4, 0.125, [run]);
+    const cmp = compareTables(tables(ps), expected);
+    assert.is(cmp.differing, 0, cmp.first);
+    assert.is(ps.pull(shard).step, 50, 'the main thread pulls too');
+  }));
 
-test('recoverDeadThread frees a shard a terminated pusher left mid-write at once, long before the lease', async () => {
-  const ps = ParameterServer.create({ ...ASYNC, lockLeaseMs: 60_000 }, ids(16), ['r0']);
+test('recoverDeadThread frees a shard a terminated sync pusher left mid-write at once, long before the lease', async () => {
+  const ps = ParameterServer.create({ ...SYNC1, lockLeaseMs: 60_000 }, ids(16), ['r0']);
   const shard = 0;
   const lock = shardLock(ps.handle, shard);
   const dead = await killPusherMidPush(ps, shard);
@@ -86,37 +95,94 @@ test('recoverDeadThread frees a shard a terminated pusher left mid-write at once
 
   const left = Float32Array.from(ps.view(shard));
   const rows = ps.entityIds(shard).length;
-  const r = ps.pushFlat(shard, 0, Int32Array.from({ length: rows }, (_, i) => i), new Float32Array(rows * 4).fill(8), rows);
-  assert.equal(r, { state: 'applied', step: 1, staleness: 1 });
+  const r = await ps.pushFlatAsync(shard, 0, Int32Array.from({ length: rows }, (_, i) => i), new Float32Array(rows * 4).fill(8), rows);
+  assert.equal(r, { state: 'step-complete', step: 1, last: true });
   const snap = ps.pull(shard);
   assert.is(snap.step, 1);
   assert.equal(Array.from(snap.entities), Array.from(left, (v) => Math.fround(v - 1)));
 });
 
 test('the same recovery through the worker exit event (the documented call site)', async () => {
-  const ps = ParameterServer.create({ ...ASYNC, lockLeaseMs: 60_000 }, ids(16), ['r0']);
+  const ps = ParameterServer.create({ ...SYNC1, lockLeaseMs: 60_000 }, ids(16), ['r0']);
   let recovered = -1;
   await killPusherMidPush(ps, 1, (threadId) => (recovered = ps.recoverDeadThread(threadId)));
   assert.is(recovered, 1);
   assert.is(shardLock(ps.handle, 1).owner(), -1);
   const pool = psPool(ps, 1);
   try {
-    const r = (await pool.run({ worker: 3, pushes: 20, rowsPerPush: 8, seed: 1, shard: 1 }, { name: 'asyncPushes' })) as AsyncDrillResult;
-    assert.is(r.notApplied, 0);
+    const r = (await pool.run({ worker: 3, steps: 20, rowsPerPush: 8 }, { name: 'syncSteps' })) as SyncDrillResult;
+    assert.equal(r.timeouts, []);
+    assert.is(r.stepMismatches, 0);
   } finally {
     await pool.destroy();
   }
-  assert.equal(ps.shardSteps(), [0, 20]);
+  assert.equal(ps.shardSteps(), [20, 20]);
+});
+
+test('the main thread never waits for a shard lock: pushAsync parks while a dead pusher holds it and completes once the lease has passed on the clock', async () => {
+  const clock = ManualClock.create();
+  const ps = ParameterServer.create({ ...SYNC1, lockLeaseMs: 500 }, ids(16), ['r0'], { clock });
+  const shard = 0;
+  const lock = shardLock(ps.handle, shard);
+  await killPusherMidPush(ps, shard);
+  const left = Float32Array.from(ps.view(shard));
+  let settled = false;
+  const pushed = ps.pushAsync(shard, 0, [[0, [8, 8, 8, 8]]]).finally(() => (settled = true));
+  // The event loop keeps running while the push waits for the lock.
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+  assert.is(settled, false, 'the push waits for the lock without blocking the loop');
+  assert.is(lock.owner() >= 0, true);
+  clock.advance(501);
+  assert.equal(await pushed, { state: 'step-complete', step: 1, last: true });
+  assert.is(lock.recoveries(), 1);
+  assert.is(lock.owner(), -1);
+  assert.is(lock.sequence() % 2, 0);
+  const snap = ps.pull(shard);
+  assert.equal(Array.from(snap.entities.subarray(0, 4)), Array.from(left.subarray(0, 4), (v) => Math.fround(v - 1)));
+});
+
+test('sync relations: pushRelationAsync on the main thread parks while a dead pusher holds the relation lock, and completes once the lease has passed on the clock', async () => {
+  const clock = ManualClock.create();
+  const ps = ParameterServer.create({ ...SYNC1, lockLeaseMs: 500 }, ids(16), ['r0'], { clock });
+  const dead = await killPusherMidPush(ps, 0, undefined, 'die-mid-push', true);
+  assert.ok(dead > 0);
+  const lock = Seqlock.attach(ps.handle.relations);
+  const left = Float32Array.from(ps.relationView());
+  let settled = false;
+  const pushed = ps.pushRelationAsync(0, [[0, [8, 8, 8, 8]]]).finally(() => (settled = true));
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+  assert.is(settled, false, 'the push waits for the lock without blocking the loop');
+  assert.is(ps.stats().relationPushes, 0);
+  // The blocking form is for workers: on the main thread it refuses at once.
+  const e = (() => {
+    try {
+      ps.pushRelation(0, [[0, [1, 1, 1, 1]]]);
+    } catch (err) {
+      return err as KgError;
+    }
+    return undefined;
+  })();
+  assert.ok(e instanceof KgError);
+  assert.is(e.code, 'E_INVALID_ARGUMENT');
+  clock.advance(501);
+  assert.equal(await pushed, { state: 'step-complete', step: 1, last: true });
+  assert.is(lock.owner(), -1);
+  assert.is(lock.sequence() % 2, 0);
+  assert.is(ps.stats().relationPushes, 1);
+  assert.equal(Array.from(ps.relationView()), Array.from(left, (v) => Math.fround(v - 1)));
 });
 
 test('sync mode: two pusher threads take over a shard a terminated pusher left locked, and every step completes', async () => {
+  const clock = ManualClock.create();
   const ps = ParameterServer.create(
-    { dim: 4, numShards: 2, expectedWorkers: 2, mode: 'sync', learningRate: 0.05, barrierTimeoutMs: 10_000, lockLeaseMs: 200, strategy: 'range' },
+    { dim: 4, numShards: 2, expectedWorkers: 2, mode: 'sync', learningRate: 0.05, barrierTimeoutMs: 1_000_000, lockLeaseMs: 200, strategy: 'range' },
     ids(16),
     ['r0'],
+    { clock },
   );
   const before = tables(ps);
   await killPusherMidPush(ps, 0);
+  clock.advance(201); // the dead pusher's lease has passed; no barrier timeout can
   const expected = [Float32Array.from(ps.view(0)), before[1]!];
   const pool = psPool(ps, 2);
   let results: SyncDrillResult[];
@@ -140,10 +206,15 @@ test('sync mode: two pusher threads take over a shard a terminated pusher left l
 test('sync mode: a pusher terminated before its next step costs one barrier timeout; the partial average is applied and later steps run', async () => {
   const lr = 0.05;
   const rowsPerPush = 3;
+  // The barrier timeout runs on a manual clock: steps 0 and 2..11 cannot
+  // time out however slow the machine is; step 1 times out when the test
+  // moves the clock past it.
+  const clock = ManualClock.create();
   const ps = ParameterServer.create(
     { dim: 4, numShards: 2, expectedWorkers: 2, mode: 'sync', learningRate: lr, barrierTimeoutMs: 300, strategy: 'range' },
     ids(16),
     ['r0'],
+    { clock },
   );
   const expected = tables(ps);
   const control = new SharedArrayBuffer(16);
@@ -151,7 +222,7 @@ test('sync mode: a pusher terminated before its next step costs one barrier time
   const pool = psPool(ps, 2);
   try {
     // Step 0: worker 0 (a pool thread) and worker 1 (the fixture) both push,
-    // released together once both threads are up (the barrier timeout is short).
+    // released together once both threads are up.
     const fixture = startWorker('ps-dying-pusher', input);
     const theirsP = firstMessage<{ threadId: number; result: SyncDrillResult }>(fixture);
     await pool.run({ worker: 0, steps: 0, rowsPerPush }, { name: 'syncSteps' }); // warm-up: attaches, pushes nothing
@@ -167,7 +238,16 @@ test('sync mode: a pusher terminated before its next step costs one barrier time
     assert.is(ps.recoverDeadThread(theirs.threadId), 0, 'it held no lock when it died');
 
     // Step 1: worker 1 is gone; worker 0's push on each shard ends by the timeout with its own gradient alone.
-    const alone = (await pool.run({ worker: 0, steps: 1, rowsPerPush, firstStep: 1 }, { name: 'syncSteps' })) as SyncDrillResult;
+    // Move the clock past the timeout until the run ends: each push that
+    // waits sees its deadline pass after the next move.
+    const aloneP = pool.run({ worker: 0, steps: 1, rowsPerPush, firstStep: 1 }, { name: 'syncSteps' }) as Promise<SyncDrillResult>;
+    let ended = false;
+    void aloneP.finally(() => (ended = true)).catch(() => undefined);
+    while (!ended) {
+      clock.advance(300);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const alone = await aloneP;
     assert.equal(alone.timeouts, [
       { shard: 0, step: 1, arrived: 1 },
       { shard: 1, step: 1, arrived: 1 },

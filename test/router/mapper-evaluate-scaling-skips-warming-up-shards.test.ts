@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mapper, value } from './helpers/mapper.js';
+import { ManualClock } from '../../src/shm/clock.js';
 
 const idle = { fillRatio: 0.05, eventRate: 0 };
 
@@ -59,12 +60,15 @@ test('an overloaded fresh shard does not vote for a scale-up either', () => {
   assert.equal(m.evaluateScaling(), { kind: 'none' });
 });
 
-test('a real interval past the warm-up lets a new shard vote', async () => {
-  const m = mapper(1, { minShards: 1, maxShards: 4, cooldownMs: 2 });
+test('the warm-up ends when the mapper clock passes it', () => {
+  const clock = ManualClock.create(10_000);
+  const m = mapper(1, { minShards: 1, maxShards: 4, cooldownMs: 2 }, { clock });
   const hooks = m.testHooks();
   hooks.setLastMetrics(0, { fillRatio: 0.5, eventRate: 100 });
   value(m.scaleUp(2));
-  await new Promise((r) => setTimeout(r, 5));
+  clock.advance(1);
+  assert.equal(m.evaluateScaling(), { kind: 'none' }, 'within the cooldown and the warm-up');
+  clock.advance(1);
   assert.equal(m.evaluateScaling(), { kind: 'scale-down', count: 1 });
 });
 

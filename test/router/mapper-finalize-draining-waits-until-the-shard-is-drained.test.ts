@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ShardMapper } from '../../src/router/mapper.js';
 import { mapper, ONE_NS_MS, value } from './helpers/mapper.js';
+import { ManualClock } from '../../src/shm/clock.js';
 
 /** Three shards with shard 1 draining and past its minimum drain time. */
 function drainingOne(minDrainMs = 1000): ShardMapper {
@@ -102,7 +103,7 @@ test('pushes before the drain are forgotten by the drain itself', () => {
 });
 
 test('not stopped before minDrainMs has passed since the drain began', () => {
-  const m = mapper(3, { minShards: 1, maxShards: 4, cooldownMs: ONE_NS_MS, minDrainMs: 1000 });
+  const m = mapper(3, { minShards: 1, maxShards: 4, cooldownMs: ONE_NS_MS, minDrainMs: 1000 }, { clock: ManualClock.create(10_000) });
   const hooks = m.testHooks();
   value(m.drainSpecific(1));
   assert.equal(m.finalizeDraining(), []);
@@ -112,10 +113,13 @@ test('not stopped before minDrainMs has passed since the drain began', () => {
   assert.equal(m.finalizeDraining(), [1]);
 });
 
-test('a real interval past a short minDrainMs is enough', async () => {
-  const m = mapper(3, { minShards: 1, maxShards: 4, cooldownMs: ONE_NS_MS, minDrainMs: 2 });
+test('the drain window ends when the mapper clock passes minDrainMs', () => {
+  const clock = ManualClock.create(10_000);
+  const m = mapper(3, { minShards: 1, maxShards: 4, cooldownMs: ONE_NS_MS, minDrainMs: 2 }, { clock });
   value(m.drainSpecific(1));
-  await new Promise((r) => setTimeout(r, 5));
+  clock.advance(2);
+  assert.equal(m.finalizeDraining(), [], 'not past minDrainMs yet');
+  clock.advance(1);
   assert.equal(m.finalizeDraining(), [1]);
 });
 

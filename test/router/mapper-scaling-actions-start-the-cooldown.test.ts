@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { failure, mapper, snapshot, value } from './helpers/mapper.js';
+import { ManualClock } from '../../src/shm/clock.js';
 
 const policy = { minShards: 1, maxShards: 8, cooldownMs: 60_000 };
 
@@ -78,10 +79,13 @@ test('the cooldown ends cooldownMs after the stamp', () => {
   assert.equal(value(m.scaleUp(1)), [2]);
 });
 
-test('a real interval past a short cooldown lets the next action through', async () => {
-  const m = mapper(2, { minShards: 1, maxShards: 8, cooldownMs: 2 });
+test('the cooldown ends when the mapper clock passes it', () => {
+  const clock = ManualClock.create(10_000);
+  const m = mapper(2, { minShards: 1, maxShards: 8, cooldownMs: 2 }, { clock });
   value(m.scaleUp(1));
-  await new Promise((r) => setTimeout(r, 5));
+  clock.advance(1);
+  failure(m.scaleUp(1), 'in-cooldown');
+  clock.advance(1);
   assert.equal(value(m.scaleUp(1)), [3]);
 });
 

