@@ -19,8 +19,17 @@
  */
 import { KgError, parseError } from '../errors.js';
 
-/** Which field of a line the character at `col` (a UTF-16 index into `line`) is in, e.g. `head`. */
-export type FieldAt = (line: string, col: number) => string;
+/**
+ * Which field of line `lineNo` (1-based) the character at `col` (a UTF-16
+ * index into `line`) is in, e.g. `head`; null when the file has no fields
+ * (JSON).
+ */
+export type FieldAt = (line: string, col: number, lineNo: number) => string | null;
+
+/** For files without fields. */
+export const NO_FIELD: FieldAt = () => null;
+
+const inField = (field: string | null): string => (field === null ? '' : ` in the ${field} field`);
 
 const DECODER = new TextDecoder('utf-8', { fatal: true });
 const LENIENT = new TextDecoder('utf-8');
@@ -30,6 +39,14 @@ const FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)/;
 
 /** In a single name (not a line of a file) line breaks are forbidden too. */
 const NAME_FORBIDDEN = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+
+/** What `cleanName` asks of a name, for writers' argument errors. */
+export const CLEAN_NAME = 'a non-empty name without control characters (tabs and line breaks included)';
+
+/** Whether `name` is a string a writer may put in any kgshard file (the readers take it back). */
+export function cleanName(name: unknown): name is string {
+  return typeof name === 'string' && name !== '' && !/[\x00-\x1f\x7f-\x9f]/.test(name);
+}
 
 /** The field of tab-separated `names` (`head`, `relation`, `tail`, ...) holding column `col`; beyond them `field N`. */
 export function tabField(names: readonly string[]): FieldAt {
@@ -63,7 +80,7 @@ export function forbiddenCharError(file: string, text: string, index: number, fi
   const line = lineNumber(text, index);
   const lineText = text.slice(start, end);
   const cp = text.charCodeAt(index);
-  return parseError(file, line, `control character ${codePointText(cp)} in the ${fieldAt(lineText, index - start)} field`, lineText);
+  return parseError(file, line, `control character ${codePointText(cp)}${inField(fieldAt(lineText, index - start, line))}`, lineText);
 }
 
 /** Throw `forbiddenCharError` for the first forbidden character of `text`, if any. */
@@ -92,7 +109,7 @@ export function decodeUtf8(bytes: Uint8Array, file: string, fieldAt: FieldAt): s
     const before = LENIENT.decode(bytes.subarray(start, at));
     const lineText = LENIENT.decode(bytes.subarray(start, end));
     const b = bytes[at]!.toString(16).toUpperCase().padStart(2, '0');
-    throw parseError(file, line, `invalid UTF-8 (byte 0x${b}) in the ${fieldAt(lineText, before.length)} field`, lineText);
+    throw parseError(file, line, `invalid UTF-8 (byte 0x${b})${inField(fieldAt(lineText, before.length, line))}`, lineText);
   }
 }
 
@@ -108,7 +125,8 @@ export function readNameText(bytes: Uint8Array, file: string, fieldAt: FieldAt):
  * first control character (line breaks included), if any, as an error
  * naming the file and field.
  */
-export function checkNameValue(file: string, field: string, value: string): void {
+export function checkNameValue(file: string, field: string, value: unknown): void {
+  if (typeof value !== 'string') return;
   const m = NAME_FORBIDDEN.exec(value);
   if (m === null) return;
   const i = m.index;

@@ -30,6 +30,9 @@ import { join, resolve } from 'node:path';
 import { KgError, datasetError, dimMismatch, invalidArgument, parseError } from '../errors.js';
 import { createModel } from './models/index.js';
 import { writeFileAtomic } from '../atomic-write.js';
+import { CLEAN_NAME, NO_FIELD, checkNameValue, cleanName, decodeUtf8, readNameText, tabField } from '../data/text-input.js';
+
+const ID_MAP_FIELDS = tabField(['id', 'name']);
 
 export const EMBEDDINGS_FORMAT = 'kgshard-embeddings';
 export const EMBEDDINGS_VERSION = 1;
@@ -97,9 +100,7 @@ function checkShape(where: string, e: Pick<Embeddings, 'model' | 'dim' | 'entity
 function checkNames(where: string, field: string, names: readonly string[]): void {
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
-    if (typeof name !== 'string' || name === '' || /[\t\r\n]/.test(name)) {
-      throw invalidArgument(where, `${field}[${i}]`, name, 'a non-empty name without tabs or line breaks');
-    }
+    if (!cleanName(name)) throw invalidArgument(where, `${field}[${i}]`, name, CLEAN_NAME);
   }
 }
 
@@ -174,9 +175,9 @@ export function saveEmbeddings(dir: string, embeddings: Embeddings, extra: Recor
 export function loadEmbeddings(dir: string): LoadedEmbeddings {
   const root = resolve(dir);
   const configPath = join(root, EMBEDDING_FILES.config);
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(configPath, 'utf8');
+    bytes = readFileSync(configPath);
   } catch (err) {
     const code = errnoText(err);
     throw datasetError(
@@ -184,6 +185,7 @@ export function loadEmbeddings(dir: string): LoadedEmbeddings {
       code === 'ENOENT' ? 'no config.json: not an embeddings directory (write one with kgshard train --out DIR)' : `cannot read (${code})`,
     );
   }
+  const text = decodeUtf8(bytes, configPath, NO_FIELD);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -202,6 +204,14 @@ export function loadEmbeddings(dir: string): LoadedEmbeddings {
   if (typeof c['model'] !== 'string') throw datasetError(configPath, `model must be a string, got ${JSON.stringify(c['model'])}`);
   if (c['dtype'] !== 'float32' || c['byte_order'] !== 'little') {
     throw datasetError(configPath, `only dtype "float32", byte_order "little" is supported, got ${JSON.stringify(c['dtype'])}, ${JSON.stringify(c['byte_order'])}`);
+  }
+  checkNameValue(configPath, 'model', c['model']);
+  const ds = c['dataset'];
+  if (ds !== null && typeof ds === 'object') {
+    for (const k of ['name', 'path']) {
+      const v = (ds as Record<string, unknown>)[k];
+      if (typeof v === 'string') checkNameValue(configPath, `dataset.${k}`, v);
+    }
   }
   const config = c as EmbeddingsConfig;
   const shape = { model: config.model, dim: config.dim, entityWidth: config.entity_width, relationWidth: config.relation_width };
@@ -262,12 +272,13 @@ function idMapText(names: readonly string[]): string {
 }
 
 function readIdMap(path: string, count: number): string[] {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     throw datasetError(path, `cannot read the id map (${errnoText(err)})`);
   }
+  const text = readNameText(bytes, path, ID_MAP_FIELDS);
   const names: string[] = [];
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();

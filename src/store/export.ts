@@ -19,7 +19,10 @@
  * (`formatFloat32`), so text round trips are exact; non-finite values are
  * written `nan`, `inf`, `-inf`.
  *
- * Names: non-empty, no tab, CR or LF (in every format). In word2vec files,
+ * Names: non-empty, no control character (tab, CR and LF included), in
+ * every format; files are read as strict UTF-8 and a control character in
+ * them (other than tab, and the CR of a CRLF ending) is an E_PARSE
+ * `file:line` error naming the field (see `data/text-input.ts`). In word2vec files,
  * whose fields are separated by single spaces, a name is escaped: `\` is
  * written `\\` and a space `\s`; `importEmbeddings` undoes this, and any
  * other backslash sequence is a parse error. A name without spaces or
@@ -36,6 +39,20 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { datasetError, dimMismatch, invalidArgument, parseError } from '../errors.js';
 import { encodeNpy, readNpy } from './npy.js';
+import { CLEAN_NAME, NO_FIELD, checkNameValue, cleanName, decodeUtf8, readNameText, tabField, type FieldAt } from '../data/text-input.js';
+
+const ID_MAP_FIELDS = tabField(['index', 'name']);
+const TSV_FIELDS: FieldAt = (line, col) => {
+  let k = 0;
+  for (let i = line.indexOf('\t'); i !== -1 && i < col; i = line.indexOf('\t', i + 1)) k++;
+  return k === 0 ? 'name' : `value ${k}`;
+};
+const WORD2VEC_FIELDS: FieldAt = (line, col, lineNo) => {
+  if (lineNo === 1) return 'header';
+  let k = 0;
+  for (let i = line.indexOf(' '); i !== -1 && i < col; i = line.indexOf(' ', i + 1)) k++;
+  return k === 0 ? 'name' : `value ${k}`;
+};
 
 export const EXPORT_FORMAT = 'kgshard-export';
 export const EXPORT_VERSION = 1;
@@ -185,9 +202,7 @@ function checkNames(where: string, field: string, names: readonly string[]): voi
   if (!Array.isArray(names)) throw invalidArgument(where, field, names, 'an array of names');
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
-    if (typeof name !== 'string' || name === '' || /[\t\r\n]/.test(name)) {
-      throw invalidArgument(where, `${field}[${i}]`, name, 'a non-empty name without tabs or line breaks');
-    }
+    if (!cleanName(name)) throw invalidArgument(where, `${field}[${i}]`, name, CLEAN_NAME);
   }
 }
 
@@ -307,7 +322,7 @@ export function importTable(file: string, format?: ExportFormat, dim?: number): 
     if (dim !== undefined && t.cols !== dim) throw datasetError(file, `has ${t.cols} columns, expected ${dim}`, { expected: dim, actual: t.cols });
     return { names: null, rows: t.rows, dim: t.cols, table: t.data };
   }
-  const text = readText(file);
+  const text = readNameText(readBytes(file), file, f === 'tsv' ? TSV_FIELDS : WORD2VEC_FIELDS);
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const clean = (l: string): string => (l.endsWith('\r') ? l.slice(0, -1) : l);
@@ -385,7 +400,7 @@ export function importEmbeddings(path: string, options: ImportOptions = {}): Imp
 function importWithConfig(dir: string, configPath: string): ImportedEmbeddings {
   let c: Record<string, unknown>;
   try {
-    c = JSON.parse(readText(configPath)) as Record<string, unknown>;
+    c = JSON.parse(decodeUtf8(readBytes(configPath), configPath, NO_FIELD)) as Record<string, unknown>;
   } catch (err) {
     if (err instanceof SyntaxError) throw datasetError(configPath, `not valid JSON (${err.message})`);
     throw err;
@@ -405,6 +420,8 @@ function importWithConfig(dir: string, configPath: string): ImportedEmbeddings {
     const v = c[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw datasetError(configPath, `${k} must be a non-negative integer, got ${JSON.stringify(v)}`);
   }
+  checkNameValue(configPath, 'dataset', c['dataset']);
+  checkNameValue(configPath, 'model', c['model']);
   const format = layout as ExportFormat;
   const dataset = c['dataset'] as string;
   const model = c['model'] as string;
@@ -466,7 +483,7 @@ function loadSide(
 }
 
 function readIdMap(path: string): string[] {
-  const text = readText(path);
+  const text = readNameText(readBytes(path), path, ID_MAP_FIELDS);
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const names: string[] = [];
@@ -502,9 +519,9 @@ function checkExpect(dir: string, got: ImportedEmbeddings, expect: ImportOptions
   if (expect.relationDim !== undefined && got.relationDim !== expect.relationDim) throw dimMismatch(`importEmbeddings(${dir})`, 'relation rows', expect.relationDim, got.relationDim);
 }
 
-function readText(path: string): string {
+function readBytes(path: string): Uint8Array {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path);
   } catch (err) {
     throw datasetError(path, `cannot read (${errnoText(err)})`);
   }
