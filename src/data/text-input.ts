@@ -92,9 +92,11 @@ export function checkControls(file: string, text: string, fieldAt: FieldAt): voi
 /**
  * Decode `bytes` as strict UTF-8 (a leading byte-order mark dropped).
  * Throws E_PARSE `file:line: invalid UTF-8 (byte 0xC3) in the <field> field`
- * at the first invalid sequence.
+ * at the first invalid sequence. Errors come in file order: before that
+ * one, the lines above the bad one are checked for control characters and
+ * given to `checkLines` (the caller's own parser), whose error wins.
  */
-export function decodeUtf8(bytes: Uint8Array, file: string, fieldAt: FieldAt): string {
+export function decodeUtf8(bytes: Uint8Array, file: string, fieldAt: FieldAt, checkLines?: (text: string) => void): string {
   try {
     return DECODER.decode(bytes);
   } catch {
@@ -102,6 +104,9 @@ export function decodeUtf8(bytes: Uint8Array, file: string, fieldAt: FieldAt): s
     if (at === -1) throw new KgError('E_PARSE', `${file}: not valid UTF-8`, { file });
     let start = at;
     while (start > 0 && bytes[start - 1] !== 0x0a) start--;
+    const above = LENIENT.decode(bytes.subarray(0, start));
+    checkControls(file, above, fieldAt);
+    checkLines?.(above);
     let line = 1;
     for (let i = 0; i < start; i++) if (bytes[i] === 0x0a) line++;
     let end = bytes.indexOf(0x0a, at);
@@ -114,8 +119,8 @@ export function decodeUtf8(bytes: Uint8Array, file: string, fieldAt: FieldAt): s
 }
 
 /** `decodeUtf8` then `checkControls`: the whole rule for a line-oriented text file. */
-export function readNameText(bytes: Uint8Array, file: string, fieldAt: FieldAt): string {
-  const text = decodeUtf8(bytes, file, fieldAt);
+export function readNameText(bytes: Uint8Array, file: string, fieldAt: FieldAt, checkLines?: (text: string) => void): string {
+  const text = decodeUtf8(bytes, file, fieldAt, checkLines);
   checkControls(file, text, fieldAt);
   return text;
 }

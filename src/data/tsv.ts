@@ -125,7 +125,7 @@ function readSplit(dir: string, fileName: string): StringTriple[] {
     const code = (e as NodeJS.ErrnoException).code ?? 'unknown';
     throw datasetError(path, `cannot read split file (${code})`, { errno: code });
   }
-  return parseTriples(decodeUtf8(bytes, path, FIELD_AT), path);
+  return parseTriples(decodeUtf8(bytes, path, FIELD_AT, (above) => parseTriples(above, path)), path);
 }
 
 function plural(n: number, one: string, many: string): string {

@@ -69,6 +69,19 @@ test('invalid UTF-8 is file:line with the field and the byte, never replaced', (
   }
 });
 
+test('a bad line above an invalid UTF-8 sequence is the one reported', () => {
+  const cases: [number[], string][] = [
+    [[0x00, 0x0a, 0xff], ':1: control character U+0000 in the head field'],
+    [[...Buffer.from('a\tb\n\tr\tc\nx\t'), 0xc3], ':1: expected 3 tab-separated fields (head, relation, tail), found 2'],
+    [[...Buffer.from('a\tr\tb\n\tr\tc\nx\t'), 0xc3], ':2: empty head field'],
+  ];
+  for (const [bytes, tail] of cases) {
+    withDir({ 'train.tsv': 'a\tr\tb\n', 'valid.tsv': '', 'test.tsv': Uint8Array.from(bytes) }, (dir) => {
+      assert.is(errorText(() => loadTsvDir(dir)), `E_PARSE: ${join(dir, 'test.tsv')}${tail}`, JSON.stringify(bytes));
+    });
+  }
+});
+
 test('valid and test files follow the same rule', () => {
   withDir({ 'train.tsv': 'a\tr\tb\n', 'valid.tsv': 'a\tr\u0080\tb\n', 'test.txt': '' }, (dir) => {
     assert.is(errorText(() => loadTsvDir(dir)), `E_PARSE: ${join(dir, 'valid.tsv')}:1: control character U+0080 in the relation field`);
