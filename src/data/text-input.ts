@@ -138,6 +138,26 @@ export function checkNameValue(file: string, field: string, value: unknown): voi
   throw new KgError('E_PARSE', `${file}: control character ${codePointText(value.charCodeAt(i))} in ${field}`, { file, field });
 }
 
+/**
+ * `JSON.parse(text)`, or E_DATASET `file[:line]: not valid JSON (reason)` in
+ * one line: the parser's excerpt of the text has its control characters
+ * escaped, and the line is named when the parser gives a position.
+ */
+export function parseJsonText(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const pos = /at position (\d+)/.exec(reason);
+    const where = pos ? `${file}:${lineNumber(text, Number(pos[1]))}` : file;
+    return datasetErrorThrow(where, `not valid JSON (${reason})`, file);
+  }
+}
+
+function datasetErrorThrow(where: string, problem: string, file: string): never {
+  throw new KgError('E_DATASET', `${where}: ${problem}`, { path: file, problem });
+}
+
 /** 1-based line of `index` in `text`. */
 function lineNumber(text: string, index: number): number {
   let n = 1;

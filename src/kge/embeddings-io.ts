@@ -30,7 +30,7 @@ import { join, resolve } from 'node:path';
 import { KgError, datasetError, dimMismatch, invalidArgument, parseError } from '../errors.js';
 import { createModel } from './models/index.js';
 import { writeFileAtomic } from '../atomic-write.js';
-import { CLEAN_NAME, NO_FIELD, checkNameValue, cleanName, decodeUtf8, readNameText, tabField } from '../data/text-input.js';
+import { CLEAN_NAME, NO_FIELD, checkNameValue, cleanName, decodeUtf8, parseJsonText, readNameText, tabField } from '../data/text-input.js';
 
 const ID_MAP_FIELDS = tabField(['id', 'name']);
 
@@ -186,12 +186,7 @@ export function loadEmbeddings(dir: string): LoadedEmbeddings {
     );
   }
   const text = decodeUtf8(bytes, configPath, NO_FIELD);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw datasetError(configPath, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
+  const raw = parseJsonText(text, configPath);
   const c = raw as Record<string, unknown>;
   if (typeof c !== 'object' || c === null || c['format'] !== EMBEDDINGS_FORMAT) {
     throw datasetError(configPath, `format must be ${JSON.stringify(EMBEDDINGS_FORMAT)}, got ${JSON.stringify(c?.['format'])}`);

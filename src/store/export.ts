@@ -39,7 +39,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { datasetError, dimMismatch, invalidArgument, parseError } from '../errors.js';
 import { encodeNpy, readNpy } from './npy.js';
-import { CLEAN_NAME, NO_FIELD, checkNameValue, cleanName, decodeUtf8, readNameText, tabField, type FieldAt } from '../data/text-input.js';
+import { CLEAN_NAME, NO_FIELD, checkNameValue, cleanName, decodeUtf8, parseJsonText, readNameText, tabField, type FieldAt } from '../data/text-input.js';
 
 const ID_MAP_FIELDS = tabField(['index', 'name']);
 const TSV_FIELDS: FieldAt = (line, col) => {
@@ -398,13 +398,7 @@ export function importEmbeddings(path: string, options: ImportOptions = {}): Imp
 }
 
 function importWithConfig(dir: string, configPath: string): ImportedEmbeddings {
-  let c: Record<string, unknown>;
-  try {
-    c = JSON.parse(decodeUtf8(readBytes(configPath), configPath, NO_FIELD)) as Record<string, unknown>;
-  } catch (err) {
-    if (err instanceof SyntaxError) throw datasetError(configPath, `not valid JSON (${err.message})`);
-    throw err;
-  }
+  const c = parseJsonText(decodeUtf8(readBytes(configPath), configPath, NO_FIELD), configPath) as Record<string, unknown>;
   if (c === null || typeof c !== 'object' || c['format'] !== EXPORT_FORMAT) {
     throw datasetError(configPath, `format must be ${JSON.stringify(EXPORT_FORMAT)}, got ${JSON.stringify(c?.['format'])}`);
   }
