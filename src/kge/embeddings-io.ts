@@ -213,7 +213,7 @@ export function loadEmbeddings(dir: string): LoadedEmbeddings {
   try {
     checkShape(`loadEmbeddings(${configPath})`, shape);
   } catch (err) {
-    if (err instanceof KgError && err.code === 'E_INVALID_ARGUMENT') throw datasetError(configPath, err.message);
+    if (err instanceof KgError && (err.code === 'E_INVALID_ARGUMENT' || err.code === 'E_OUT_OF_RANGE')) throw datasetError(configPath, err.message);
     throw err;
   }
   const entities = readIdMap(join(root, EMBEDDING_FILES.entityIds), config.num_entities);
