@@ -21,13 +21,14 @@
  * Every file is written to a temporary name and renamed over the target;
  * `config.json` is removed first and written last, so a directory with a
  * `config.json` holds a complete save. `loadEmbeddings` checks the format,
- * the widths against the model, every file's size and every id-map line,
- * and fails with an error naming the file (and line) that is wrong.
+ * the widths against the model, every file's size and every id-map line
+ * (names unique, without control characters, strict UTF-8), and fails with
+ * an error naming the file (and line) that is wrong.
  */
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join, resolve } from 'node:path';
-import { KgError, datasetError, dimMismatch, invalidArgument, parseError } from '../errors.js';
+import { KgError, datasetError, dimMismatch, duplicateId, invalidArgument, parseError } from '../errors.js';
 import { createModel } from './models/index.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { CLEAN_NAME, NO_FIELD, checkNameValue, cleanName, decodeUtf8, parseJsonText, readNameText, tabField } from '../data/text-input.js';
@@ -98,9 +99,13 @@ function checkShape(where: string, e: Pick<Embeddings, 'model' | 'dim' | 'entity
 }
 
 function checkNames(where: string, field: string, names: readonly string[]): void {
+  const seen = new Map<string, number>();
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
     if (!cleanName(name)) throw invalidArgument(where, `${field}[${i}]`, name, CLEAN_NAME);
+    const first = seen.get(name);
+    if (first !== undefined) throw duplicateId(where, field === 'entities' ? 'entity' : 'relation', name, first, i);
+    seen.set(name, i);
   }
 }
 
@@ -275,6 +280,7 @@ function readIdMap(path: string, count: number): string[] {
   }
   const text = readNameText(bytes, path, ID_MAP_FIELDS);
   const names: string[] = [];
+  const seen = new Map<string, number>();
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   for (let i = 0; i < lines.length; i++) {
@@ -285,6 +291,9 @@ function readIdMap(path: string, count: number): string[] {
     const name = line.slice(tab + 1);
     if (id !== String(names.length)) throw parseError(path, i + 1, `expected id ${names.length}, found ${JSON.stringify(id)}`, line);
     if (name === '' || name.includes('\t')) throw parseError(path, i + 1, 'expected a non-empty name without tabs', line);
+    const first = seen.get(name);
+    if (first !== undefined) throw parseError(path, i + 1, `name ${JSON.stringify(name)} repeats line ${first}`, line);
+    seen.set(name, i + 1);
     names.push(name);
   }
   if (names.length !== count) throw datasetError(path, `has ${names.length} ids, config.json says ${count}`);

@@ -26,7 +26,8 @@
  * whose fields are separated by single spaces, a name is escaped: `\` is
  * written `\\` and a space `\s`; `importEmbeddings` undoes this, and any
  * other backslash sequence is a parse error. A name without spaces or
- * backslashes is written as is.
+ * backslashes is written as is. A name read twice in one table or id map
+ * is a parse error at the second line.
  *
  * Every file is written atomically; `config.json` is removed first and
  * written last, so a directory with a `config.json` holds a complete export.
@@ -37,7 +38,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
-import { datasetError, dimMismatch, invalidArgument, parseError } from '../errors.js';
+import { datasetError, dimMismatch, duplicateId, invalidArgument, parseError } from '../errors.js';
 import { encodeNpy, readNpy } from './npy.js';
 import { CLEAN_NAME, NO_FIELD, checkNameValue, cleanName, decodeUtf8, parseJsonText, readNameText, tabField, type FieldAt } from '../data/text-input.js';
 
@@ -199,10 +200,14 @@ export function unescapeWord2vecName(text: string): string | null {
 }
 
 function checkNames(where: string, field: string, names: readonly string[]): void {
+  const seen = new Map<string, number>();
   if (!Array.isArray(names)) throw invalidArgument(where, field, names, 'an array of names');
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
     if (!cleanName(name)) throw invalidArgument(where, `${field}[${i}]`, name, CLEAN_NAME);
+    const first = seen.get(name);
+    if (first !== undefined) throw duplicateId(where, field === 'entities' ? 'entity' : 'relation', name, first, i);
+    seen.set(name, i);
   }
 }
 
@@ -327,6 +332,7 @@ export function importTable(file: string, format?: ExportFormat, dim?: number): 
   if (lines[lines.length - 1] === '') lines.pop();
   const clean = (l: string): string => (l.endsWith('\r') ? l.slice(0, -1) : l);
   const names: string[] = [];
+  const seen = new Map<string, number>();
   const values: number[] = [];
   let width = dim;
   const parseRow = (line: string, lineNo: number, fields: string[]): void => {
@@ -345,6 +351,7 @@ export function importTable(file: string, format?: ExportFormat, dim?: number): 
       const fields = line.split('\t');
       const name = fields.shift()!;
       if (name === '') throw parseError(file, i + 1, 'empty name', line);
+      noRepeat(file, seen, name, i + 1, line);
       names.push(name);
       parseRow(line, i + 1, fields);
     }
@@ -364,6 +371,7 @@ export function importTable(file: string, format?: ExportFormat, dim?: number): 
       const name = unescapeWord2vecName(raw);
       if (name === null) throw parseError(file, i + 1, `bad escape in name ${JSON.stringify(raw)} (only \\\\ and \\s)`, line);
       if (name === '') throw parseError(file, i + 1, 'empty name', line);
+      noRepeat(file, seen, name, i + 1, line);
       names.push(name);
       parseRow(line, i + 1, fields);
     }
@@ -481,6 +489,7 @@ function readIdMap(path: string): string[] {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const names: string[] = [];
+  const seen = new Map<string, number>();
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
     const tab = line.indexOf('\t');
@@ -489,9 +498,17 @@ function readIdMap(path: string): string[] {
     const name = line.slice(tab + 1);
     if (id !== String(names.length)) throw parseError(path, i + 1, `expected index ${names.length}, found ${JSON.stringify(id)}`, line);
     if (name === '' || name.includes('\t')) throw parseError(path, i + 1, 'expected a non-empty name without tabs', line);
+    noRepeat(path, seen, name, i + 1, line);
     names.push(name);
   }
   return names;
+}
+
+/** A name names one row: a repeat is E_PARSE at its line, naming the first. */
+function noRepeat(file: string, seen: Map<string, number>, name: string, lineNo: number, line: string): void {
+  const first = seen.get(name);
+  if (first !== undefined) throw parseError(file, lineNo, `name ${JSON.stringify(name)} repeats line ${first}`, line);
+  seen.set(name, lineNo);
 }
 
 function checkExpect(dir: string, got: ImportedEmbeddings, expect: ImportOptions['expect']): void {
