@@ -366,6 +366,9 @@ export function importTable(file: string, format?: ExportFormat, dim?: number): 
     if (lines.length - 1 !== count) throw datasetError(file, `header says ${count} rows, the file has ${lines.length - 1}`, { expected: count, actual: lines.length - 1 });
     for (let i = 1; i < lines.length; i++) {
       const line = clean(lines[i]!).replace(/ +$/, '');
+      // Fields are separated by spaces; a tab is a control character here (a name never holds one).
+      const tab = line.indexOf('\t');
+      if (tab !== -1) throw parseError(file, i + 1, `control character U+0009 in the ${WORD2VEC_FIELDS(line, tab, i + 1)!} field`, line);
       const fields = line.split(' ');
       const raw = fields.shift()!;
       const name = unescapeWord2vecName(raw);

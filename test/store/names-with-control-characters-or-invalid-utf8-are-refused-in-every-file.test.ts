@@ -93,6 +93,14 @@ test('exports: tsv and word2vec tables, DGL-KE id maps and config.json follow th
   assert.is(errorText(() => importEmbeddings(cfg.dir)), `E_PARSE: ${cfg.files.config}: control character U+007F in model`);
 });
 
+test('word2vec: a tab, which would end a name in every other format, is refused', () => {
+  const w2v = exportEmbeddings(fresh(), exp('word2vec'));
+  writeFileSync(w2v.files.entity, bytes('3 2\na 1 2\n\t 3 4\nd 5 6\n'));
+  assert.is(errorText(() => importEmbeddings(w2v.dir)), `E_PARSE: ${w2v.files.entity}:3: control character U+0009 in the name field`);
+  writeFileSync(w2v.files.entity, bytes('3 2\na 1 2\nb 3\t4\nd 5 6\n'));
+  assert.is(errorText(() => importTable(w2v.files.entity)), `E_PARSE: ${w2v.files.entity}:3: control character U+0009 in the value 1 field`);
+});
+
 test('writers refuse names with control characters', () => {
   const e = { ...emb(), entities: ['a', 'b\u0000', 'c'] };
   assert.match(errorText(() => saveEmbeddings(fresh(), e)), /^E_INVALID_ARGUMENT: saveEmbeddings: entities\[1\] must be a non-empty name without control characters/);
