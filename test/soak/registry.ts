@@ -4,6 +4,8 @@
  * options, `npm run soak` with the long defaults.
  */
 import type { SoakScenario } from './report.js';
+import { soak as mutation } from './mutation.js';
 
 export const SOAKS: Readonly<Record<string, SoakScenario>> = {
+  mutation,
 };
