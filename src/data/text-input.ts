@@ -93,8 +93,9 @@ export function checkControls(file: string, text: string, fieldAt: FieldAt): voi
  * Decode `bytes` as strict UTF-8 (a leading byte-order mark dropped).
  * Throws E_PARSE `file:line: invalid UTF-8 (byte 0xC3) in the <field> field`
  * at the first invalid sequence. Errors come in file order: before that
- * one, the lines above the bad one are checked for control characters and
- * given to `checkLines` (the caller's own parser), whose error wins.
+ * one, the lines above the bad one go to `checkLines` (the caller's own
+ * parser, which must check control characters in its order too), or else
+ * are checked for control characters; an error there wins.
  */
 export function decodeUtf8(bytes: Uint8Array, file: string, fieldAt: FieldAt, checkLines?: (text: string) => void): string {
   try {
@@ -105,8 +106,8 @@ export function decodeUtf8(bytes: Uint8Array, file: string, fieldAt: FieldAt, ch
     let start = at;
     while (start > 0 && bytes[start - 1] !== 0x0a) start--;
     const above = LENIENT.decode(bytes.subarray(0, start));
-    checkControls(file, above, fieldAt);
-    checkLines?.(above);
+    if (checkLines) checkLines(above);
+    else checkControls(file, above, fieldAt);
     let line = 1;
     for (let i = 0; i < start; i++) if (bytes[i] === 0x0a) line++;
     let end = bytes.indexOf(0x0a, at);

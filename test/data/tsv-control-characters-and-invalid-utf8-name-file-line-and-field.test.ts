@@ -74,6 +74,7 @@ test('a bad line above an invalid UTF-8 sequence is the one reported', () => {
     [[0x00, 0x0a, 0xff], ':1: control character U+0000 in the head field'],
     [[...Buffer.from('a\tb\n\tr\tc\nx\t'), 0xc3], ':1: expected 3 tab-separated fields (head, relation, tail), found 2'],
     [[...Buffer.from('a\tr\tb\n\tr\tc\nx\t'), 0xc3], ':2: empty head field'],
+    [[...Buffer.from('0\ta\n\x11\tb\n'), 0x00, 0xff], ':1: expected 3 tab-separated fields (head, relation, tail), found 2'],
   ];
   for (const [bytes, tail] of cases) {
     withDir({ 'train.tsv': 'a\tr\tb\n', 'valid.tsv': '', 'test.tsv': Uint8Array.from(bytes) }, (dir) => {
