@@ -36,19 +36,26 @@ function named(label: string, apply: (b: Uint8Array) => Uint8Array): Mutator {
   return { label, apply, [fc.toStringMethod]: () => label } as Mutator;
 }
 
+/**
+ * A copy of `b` in memory of its own. (`Buffer#slice` is a view, and a small
+ * Buffer lives in a shared pool: writing through a view would damage other
+ * Buffers, file paths included.)
+ */
+const copy = (b: Uint8Array): Uint8Array => Uint8Array.from(b);
+
 const pick = (n: number, len: number): number => (len === 0 ? 0 : n % len);
 
 /** Cut the file after any byte (0 to all of them). */
 export const truncate: fc.Arbitrary<Mutator> = fc.nat().map((n) => ({
   label: `truncate at ${n} mod (length+1)`,
-  apply: (b) => b.slice(0, n % (b.length + 1)),
+  apply: (b) => copy(b.subarray(0, n % (b.length + 1))),
 }));
 
 /** Flip one bit of one byte. */
 export const flipBit: fc.Arbitrary<Mutator> = fc.tuple(fc.nat(), fc.nat(7)).map(([n, bit]) => ({
   label: `flip bit ${bit} of byte ${n} mod length`,
   apply: (b) => {
-    const out = b.slice();
+    const out = copy(b);
     if (out.length > 0) out[pick(n, out.length)]! ^= 1 << bit;
     return out;
   },
@@ -61,7 +68,7 @@ const NASTY = [0x00, 0x01, 0x09, 0x0a, 0x0d, 0x20, 0x22, 0x27, 0x2c, 0x2d, 0x30,
 export const setByte: fc.Arbitrary<Mutator> = fc.tuple(fc.nat(), fc.oneof(fc.constantFrom(...NASTY), fc.integer({ min: 0, max: 255 }))).map(([n, v]) => ({
   label: `set byte ${n} mod length to 0x${v.toString(16)}`,
   apply: (b) => {
-    const out = b.slice();
+    const out = copy(b);
     if (out.length > 0) out[pick(n, out.length)] = v;
     return out;
   },
@@ -95,7 +102,7 @@ export const duplicateLine: fc.Arbitrary<Mutator> = fc.nat().map((n) => ({
   label: `duplicate line ${n} mod lines`,
   apply: (b) => {
     const ls = lines(b);
-    if (ls.length === 0) return b.slice();
+    if (ls.length === 0) return copy(b);
     const [s, e] = ls[pick(n, ls.length)]!;
     return Uint8Array.from([...b.subarray(0, e), ...b.subarray(s, e), ...b.subarray(e)]);
   },
@@ -106,7 +113,7 @@ export const dropLine: fc.Arbitrary<Mutator> = fc.nat().map((n) => ({
   label: `drop line ${n} mod lines`,
   apply: (b) => {
     const ls = lines(b);
-    if (ls.length === 0) return b.slice();
+    if (ls.length === 0) return copy(b);
     const [s, e] = ls[pick(n, ls.length)]!;
     return Uint8Array.from([...b.subarray(0, s), ...b.subarray(e)]);
   },
@@ -117,7 +124,7 @@ export const swapLines: fc.Arbitrary<Mutator> = fc.tuple(fc.nat(), fc.nat()).map
   label: `swap lines ${x} and ${y} mod lines`,
   apply: (b) => {
     const ls = lines(b);
-    if (ls.length < 2) return b.slice();
+    if (ls.length < 2) return copy(b);
     const [i, j] = [pick(x, ls.length), pick(y, ls.length)].sort((p, q) => p - q) as [number, number];
     const parts = ls.map(([s, e]) => b.subarray(s, e));
     [parts[i], parts[j]] = [parts[j]!, parts[i]!];
@@ -137,21 +144,38 @@ export function changeSize(sizes: readonly DeclaredSize[]): fc.Arbitrary<Mutator
   if (sizes.length === 0) return flipBit;
   return fc.tuple(fc.nat(sizes.length - 1), sizeChange).map(([i, c]) => ({
     label: `declared ${sizes[i]!.field} ${c.label}`,
-    apply: (b) => sizes[i]!.rewrite(b, c.f) ?? b.slice(),
+    apply: (b) => sizes[i]!.rewrite(b, c.f) ?? copy(b),
   }));
 }
 
 /** Replace the whole file by one of `others` (files of other kinds). */
 export function swapKind(others: readonly { kind: string; bytes: Uint8Array }[]): fc.Arbitrary<Mutator> {
   if (others.length === 0) return truncate;
-  return fc.nat(others.length - 1).map((i) => ({ label: `replace by a ${others[i]!.kind} file`, apply: () => others[i]!.bytes.slice() }));
+  return fc.nat(others.length - 1).map((i) => ({ label: `replace by a ${others[i]!.kind} file`, apply: () => copy(others[i]!.bytes) }));
 }
 
 /** Any one mutation of a file that declares `sizes` and can be swapped for `others`. */
-export function mutator(sizes: readonly DeclaredSize[] = [], others: readonly { kind: string; bytes: Uint8Array }[] = []): fc.Arbitrary<Mutator> {
+export function oneMutator(sizes: readonly DeclaredSize[] = [], others: readonly { kind: string; bytes: Uint8Array }[] = []): fc.Arbitrary<Mutator> {
   return fc
     .oneof(truncate, flipBit, setByte, insertBytes, duplicateLine, dropLine, swapLines, changeSize(sizes), swapKind(others))
     .map((m) => named(m.label, m.apply));
+}
+
+/** One mutation, or (one time in four) two or three applied in turn. */
+export function mutator(sizes: readonly DeclaredSize[] = [], others: readonly { kind: string; bytes: Uint8Array }[] = []): fc.Arbitrary<Mutator> {
+  const one = oneMutator(sizes, others);
+  return fc.oneof(
+    { weight: 3, arbitrary: one },
+    {
+      weight: 1,
+      arbitrary: fc.array(one, { minLength: 2, maxLength: 3 }).map((ms) =>
+        named(
+          ms.map((m) => m.label).join(', then '),
+          (b) => ms.reduce((acc, m) => m.apply(acc), b),
+        ),
+      ),
+    },
+  );
 }
 
 // ---------------------------------------------------------------- declared sizes of the formats
@@ -163,7 +187,7 @@ export function binarySize(field: string, offset: number | ((b: Uint8Array) => n
     rewrite(b, f) {
       const at = typeof offset === 'number' ? offset : offset(b);
       if (at === null || at + width > b.length) return null;
-      const out = b.slice();
+      const out = copy(b);
       const dv = new DataView(out.buffer);
       const max = 2 ** (8 * width);
       const old = width === 2 ? dv.getUint16(at, true) : width === 4 ? dv.getUint32(at, true) : Number(dv.getBigUint64(at, true));
