@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KgError, show } from '../errors.js';
+import { checkNameValue } from '../data/text-input.js';
 import { MAX_DIM } from '../kge/model.js';
 import { createModel } from '../kge/models/index.js';
 import { loadEmbeddings, type EmbeddingsConfig, type LoadedEmbeddings } from '../kge/embeddings-io.js';
@@ -34,6 +35,12 @@ export function openEmbeddings(dir: string): LoadedEmbeddings {
   const imp = importEmbeddings(dir);
   const run = imp.config as Partial<EmbeddingsConfig>;
   const configPath = join(dir, 'config.json');
+  // eval opens the dataset the run names: those names follow the input rule too.
+  const ds = run.dataset as unknown;
+  if (ds !== null && typeof ds === 'object') {
+    checkNameValue(configPath, 'run.dataset.name', (ds as Record<string, unknown>)['name']);
+    checkNameValue(configPath, 'run.dataset.path', (ds as Record<string, unknown>)['path']);
+  }
   if (run.dim === undefined) {
     throw new KgError('E_DATASET', `${configPath}: the export records no run dim (export it from 'kgshard train --out' embeddings)`, { path: configPath });
   }

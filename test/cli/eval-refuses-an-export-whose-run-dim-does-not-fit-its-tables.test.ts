@@ -44,4 +44,9 @@ test('a run dim that does not give the tables widths is refused naming config.js
   }
 });
 
+test('the dataset the run names follows the input rule', () => {
+  const dir = exported((c) => (c['run'].dataset = { name: 'toy', path: '/data/\u0000x' }));
+  assert.is(errorText(() => openEmbeddings(dir)), `E_PARSE: ${join(dir, 'config.json')}: control character U+0000 in run.dataset.path`);
+});
+
 test.run();
