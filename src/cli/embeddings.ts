@@ -1,7 +1,10 @@
 /** Opening embeddings for the commands that read them (eval, train --warm-start). */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KgError } from '../errors.js';
+import { KgError, show } from '../errors.js';
+import { checkNameValue } from '../data/text-input.js';
+import { MAX_DIM } from '../kge/model.js';
+import { createModel } from '../kge/models/index.js';
 import { loadEmbeddings, type EmbeddingsConfig, type LoadedEmbeddings } from '../kge/embeddings-io.js';
 import { EXPORT_FORMAT, importEmbeddings } from '../store/export.js';
 
@@ -31,8 +34,34 @@ export function openEmbeddings(dir: string): LoadedEmbeddings {
   if (format !== EXPORT_FORMAT) return loadEmbeddings(dir);
   const imp = importEmbeddings(dir);
   const run = imp.config as Partial<EmbeddingsConfig>;
-  if (typeof run.dim !== 'number') {
-    throw new KgError('E_DATASET', `${dir}/config.json: the export records no run dim (export it from 'kgshard train --out' embeddings)`, { path: dir });
+  const configPath = join(dir, 'config.json');
+  // eval opens the dataset the run names: those names follow the input rule too.
+  const ds = run.dataset as unknown;
+  if (ds !== null && typeof ds === 'object') {
+    checkNameValue(configPath, 'run.dataset.name', (ds as Record<string, unknown>)['name']);
+    checkNameValue(configPath, 'run.dataset.path', (ds as Record<string, unknown>)['path']);
+  }
+  if (run.dim === undefined) {
+    throw new KgError('E_DATASET', `${configPath}: the export records no run dim (export it from 'kgshard train --out' embeddings)`, { path: configPath });
+  }
+  // The model and dim must give the tables' widths, or every row would be read out of step.
+  if (typeof run.dim !== 'number' || !Number.isInteger(run.dim) || run.dim < 1) {
+    throw new KgError('E_DATASET', `${configPath}: run dim must be a positive integer, got ${show(run.dim)}`, { path: configPath });
+  }
+  let shapes: { entityWidth: number; relationWidth: number };
+  try {
+    shapes = createModel(imp.model).shapes(run.dim);
+  } catch (err) {
+    if (!(err instanceof KgError)) throw err;
+    const why = err.code === 'E_OUT_OF_RANGE' ? `run dim must be in [1, ${MAX_DIM}], got ${show(run.dim)}` : `model: ${err.message}`;
+    throw new KgError('E_DATASET', `${configPath}: ${why}`, { path: configPath });
+  }
+  if (shapes.entityWidth !== imp.entityDim || shapes.relationWidth !== imp.relationDim) {
+    throw new KgError(
+      'E_DATASET',
+      `${configPath}: ${imp.model} dim ${run.dim} has rows of ${shapes.entityWidth} and ${shapes.relationWidth} floats, the tables have ${imp.entityDim} and ${imp.relationDim}`,
+      { path: configPath },
+    );
   }
   return {
     dir,

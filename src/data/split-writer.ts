@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { datasetError, invalidArgument } from '../errors.js';
 import type { Dataset, TripleSplit } from './dataset.js';
 import { writeFileAtomic } from '../atomic-write.js';
+import { CLEAN_NAME, cleanName } from './text-input.js';
 
 const SPLITS = ['train', 'valid', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
@@ -83,9 +84,7 @@ function errnoText(e: unknown): string {
 
 function checkNames(where: string, field: string, names: readonly string[]): void {
   names.forEach((name, i) => {
-    if (typeof name !== 'string' || name === '' || /[\t\r\n]/.test(name)) {
-      throw invalidArgument(where, `${field}[${i}]`, name, 'a non-empty name without tabs or line breaks');
-    }
+    if (!cleanName(name)) throw invalidArgument(where, `${field}[${i}]`, name, CLEAN_NAME);
   });
 }
 

@@ -8,6 +8,11 @@
  * - Lines end in `\n` or `\r\n`. Blank and whitespace-only lines are
  *   skipped, and so is a trailing newline. A UTF-8 byte-order mark at the
  *   start of a file is ignored.
+ * - Files are strict UTF-8 without control characters (see
+ *   `text-input.ts`): invalid UTF-8, and C0 controls other than tab, DEL
+ *   and C1 controls anywhere (a CR other than that of a CRLF ending
+ *   included), are an `E_PARSE` error naming the line, the field and the
+ *   code point (or byte).
  * - Every other line has exactly three tab-separated, non-empty fields.
  *   Fields are taken verbatim (no trimming, no unquoting): `a b` and `a b `
  *   are different names. Anything else is an `E_PARSE` error whose message
@@ -32,27 +37,34 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { datasetError, parseError } from '../errors.js';
 import { buildDataset, type Dataset } from './dataset.js';
+import { decodeUtf8, firstForbidden, forbiddenCharError, tabField } from './text-input.js';
 
 export type StringTriple = [string, string, string];
 
 const FIELD_NAMES = ['head', 'relation', 'tail'] as const;
+const FIELD_AT = tabField(FIELD_NAMES);
 const SPLITS = ['train', 'valid', 'test'] as const;
 const EXTENSIONS = ['.tsv', '.txt'] as const;
 
 /**
  * Parse TSV text into string triples, in file order (duplicates kept).
  * `file` is used only in error messages (`${file}:${line}: ...`).
- * Throws `E_PARSE` on the first malformed line.
+ * Throws `E_PARSE` on the first malformed line (a control character
+ * included).
  */
 export function parseTriples(text: string, file: string): StringTriple[] {
   const out: StringTriple[] = [];
   let start = 0;
   let lineNo = 0;
   const n = text.length;
+  // One scan for the first control character; the line holding it fails
+  // when the loop reaches it, so errors come in file order.
+  const bad = firstForbidden(text);
   while (start < n) {
     let end = text.indexOf('\n', start);
     if (end === -1) end = n;
     lineNo++;
+    if (bad !== -1 && bad < end) throw forbiddenCharError(file, text, bad, FIELD_AT);
     let line = text.slice(start, end);
     start = end + 1;
     if (line.endsWith('\r')) line = line.slice(0, -1);
@@ -106,15 +118,14 @@ export function findSplitFiles(dir: string): { train: string; valid: string; tes
 
 function readSplit(dir: string, fileName: string): StringTriple[] {
   const path = join(dir, fileName);
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'unknown';
     throw datasetError(path, `cannot read split file (${code})`, { errno: code });
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  return parseTriples(text, path);
+  return parseTriples(decodeUtf8(bytes, path, FIELD_AT, (above) => parseTriples(above, path)), path);
 }
 
 function plural(n: number, one: string, many: string): string {

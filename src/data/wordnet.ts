@@ -78,7 +78,8 @@ import { dirname, join, resolve } from 'node:path';
 import { datasetError, invalidArgument, parseError } from '../errors.js';
 import { buildDataset, type Dataset } from './dataset.js';
 import { writeSplit } from './split-writer.js';
-import type { StringTriple } from './tsv.js';
+import { parseTriples, type StringTriple } from './tsv.js';
+import { decodeUtf8, tabField } from './text-input.js';
 import { mulberry32 } from '../prng.js';
 export { mulberry32 };
 
@@ -657,19 +658,19 @@ function readCache(dir: string, source: string, rule: WordnetRule): CacheRead {
   if (JSON.stringify(manifest.rule) !== JSON.stringify(rule)) return { ok: false, reason: 'built by another rule' };
   const splits = { train: [] as StringTriple[], valid: [] as StringTriple[], test: [] as StringTriple[] };
   for (const split of ['train', 'valid', 'test'] as const) {
-    let text: string;
+    let bytes: Uint8Array;
     try {
-      text = readFileSync(join(dir, `${split}.tsv`), 'utf8');
+      bytes = readFileSync(join(dir, `${split}.tsv`));
     } catch {
       return { ok: false, reason: `${split}.tsv unreadable` };
     }
-    if (createHash('sha256').update(text).digest('hex') !== manifest.sha256?.[split]) return { ok: false, reason: `${split}.tsv does not match its hash` };
+    if (createHash('sha256').update(bytes).digest('hex') !== manifest.sha256?.[split]) return { ok: false, reason: `${split}.tsv does not match its hash` };
     const rows = splits[split];
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      const f = line.split('\t');
-      if (f.length !== 3) return { ok: false, reason: `${split}.tsv malformed` };
-      rows.push(f as StringTriple);
+    try {
+      const file = join(dir, `${split}.tsv`);
+      rows.push(...parseTriples(decodeUtf8(bytes, file, tabField(['head', 'relation', 'tail'])), file));
+    } catch (e) {
+      return { ok: false, reason: e instanceof Error ? e.message : String(e) };
     }
     if (rows.length !== manifest.counts?.[split]) return { ok: false, reason: `${split}.tsv has ${rows.length} triples, the manifest ${String(manifest.counts?.[split])}` };
   }

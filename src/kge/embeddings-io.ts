@@ -21,15 +21,19 @@
  * Every file is written to a temporary name and renamed over the target;
  * `config.json` is removed first and written last, so a directory with a
  * `config.json` holds a complete save. `loadEmbeddings` checks the format,
- * the widths against the model, every file's size and every id-map line,
- * and fails with an error naming the file (and line) that is wrong.
+ * the widths against the model, every file's size and every id-map line
+ * (names unique, without control characters, strict UTF-8), and fails with
+ * an error naming the file (and line) that is wrong.
  */
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join, resolve } from 'node:path';
-import { KgError, datasetError, dimMismatch, invalidArgument, parseError } from '../errors.js';
+import { KgError, datasetError, dimMismatch, duplicateId, invalidArgument, parseError } from '../errors.js';
 import { createModel } from './models/index.js';
 import { writeFileAtomic } from '../atomic-write.js';
+import { CLEAN_NAME, NO_FIELD, checkNameValue, cleanName, decodeUtf8, parseJsonText, readNameText, tabField } from '../data/text-input.js';
+
+const ID_MAP_FIELDS = tabField(['id', 'name']);
 
 export const EMBEDDINGS_FORMAT = 'kgshard-embeddings';
 export const EMBEDDINGS_VERSION = 1;
@@ -95,11 +99,13 @@ function checkShape(where: string, e: Pick<Embeddings, 'model' | 'dim' | 'entity
 }
 
 function checkNames(where: string, field: string, names: readonly string[]): void {
+  const seen = new Map<string, number>();
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
-    if (typeof name !== 'string' || name === '' || /[\t\r\n]/.test(name)) {
-      throw invalidArgument(where, `${field}[${i}]`, name, 'a non-empty name without tabs or line breaks');
-    }
+    if (!cleanName(name)) throw invalidArgument(where, `${field}[${i}]`, name, CLEAN_NAME);
+    const first = seen.get(name);
+    if (first !== undefined) throw duplicateId(where, field === 'entities' ? 'entity' : 'relation', name, first, i);
+    seen.set(name, i);
   }
 }
 
@@ -174,9 +180,9 @@ export function saveEmbeddings(dir: string, embeddings: Embeddings, extra: Recor
 export function loadEmbeddings(dir: string): LoadedEmbeddings {
   const root = resolve(dir);
   const configPath = join(root, EMBEDDING_FILES.config);
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(configPath, 'utf8');
+    bytes = readFileSync(configPath);
   } catch (err) {
     const code = errnoText(err);
     throw datasetError(
@@ -184,12 +190,8 @@ export function loadEmbeddings(dir: string): LoadedEmbeddings {
       code === 'ENOENT' ? 'no config.json: not an embeddings directory (write one with kgshard train --out DIR)' : `cannot read (${code})`,
     );
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw datasetError(configPath, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
+  const text = decodeUtf8(bytes, configPath, NO_FIELD);
+  const raw = parseJsonText(text, configPath);
   const c = raw as Record<string, unknown>;
   if (typeof c !== 'object' || c === null || c['format'] !== EMBEDDINGS_FORMAT) {
     throw datasetError(configPath, `format must be ${JSON.stringify(EMBEDDINGS_FORMAT)}, got ${JSON.stringify(c?.['format'])}`);
@@ -203,12 +205,20 @@ export function loadEmbeddings(dir: string): LoadedEmbeddings {
   if (c['dtype'] !== 'float32' || c['byte_order'] !== 'little') {
     throw datasetError(configPath, `only dtype "float32", byte_order "little" is supported, got ${JSON.stringify(c['dtype'])}, ${JSON.stringify(c['byte_order'])}`);
   }
+  checkNameValue(configPath, 'model', c['model']);
+  const ds = c['dataset'];
+  if (ds !== null && typeof ds === 'object') {
+    for (const k of ['name', 'path']) {
+      const v = (ds as Record<string, unknown>)[k];
+      if (typeof v === 'string') checkNameValue(configPath, `dataset.${k}`, v);
+    }
+  }
   const config = c as EmbeddingsConfig;
   const shape = { model: config.model, dim: config.dim, entityWidth: config.entity_width, relationWidth: config.relation_width };
   try {
     checkShape(`loadEmbeddings(${configPath})`, shape);
   } catch (err) {
-    if (err instanceof KgError && err.code === 'E_INVALID_ARGUMENT') throw datasetError(configPath, err.message);
+    if (err instanceof KgError && (err.code === 'E_INVALID_ARGUMENT' || err.code === 'E_OUT_OF_RANGE')) throw datasetError(configPath, err.message);
     throw err;
   }
   const entities = readIdMap(join(root, EMBEDDING_FILES.entityIds), config.num_entities);
@@ -262,13 +272,15 @@ function idMapText(names: readonly string[]): string {
 }
 
 function readIdMap(path: string, count: number): string[] {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     throw datasetError(path, `cannot read the id map (${errnoText(err)})`);
   }
+  const text = readNameText(bytes, path, ID_MAP_FIELDS);
   const names: string[] = [];
+  const seen = new Map<string, number>();
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   for (let i = 0; i < lines.length; i++) {
@@ -279,6 +291,9 @@ function readIdMap(path: string, count: number): string[] {
     const name = line.slice(tab + 1);
     if (id !== String(names.length)) throw parseError(path, i + 1, `expected id ${names.length}, found ${JSON.stringify(id)}`, line);
     if (name === '' || name.includes('\t')) throw parseError(path, i + 1, 'expected a non-empty name without tabs', line);
+    const first = seen.get(name);
+    if (first !== undefined) throw parseError(path, i + 1, `name ${JSON.stringify(name)} repeats line ${first}`, line);
+    seen.set(name, i + 1);
     names.push(name);
   }
   if (names.length !== count) throw datasetError(path, `has ${names.length} ids, config.json says ${count}`);

@@ -19,11 +19,15 @@
  * (`formatFloat32`), so text round trips are exact; non-finite values are
  * written `nan`, `inf`, `-inf`.
  *
- * Names: non-empty, no tab, CR or LF (in every format). In word2vec files,
+ * Names: non-empty, no control character (tab, CR and LF included), in
+ * every format; files are read as strict UTF-8 and a control character in
+ * them (other than tab, and the CR of a CRLF ending) is an E_PARSE
+ * `file:line` error naming the field (see `data/text-input.ts`). In word2vec files,
  * whose fields are separated by single spaces, a name is escaped: `\` is
  * written `\\` and a space `\s`; `importEmbeddings` undoes this, and any
  * other backslash sequence is a parse error. A name without spaces or
- * backslashes is written as is.
+ * backslashes is written as is. A name read twice in one table or id map
+ * is a parse error at the second line.
  *
  * Every file is written atomically; `config.json` is removed first and
  * written last, so a directory with a `config.json` holds a complete export.
@@ -34,8 +38,22 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
-import { datasetError, dimMismatch, invalidArgument, parseError } from '../errors.js';
+import { datasetError, dimMismatch, duplicateId, invalidArgument, parseError } from '../errors.js';
 import { encodeNpy, readNpy } from './npy.js';
+import { CLEAN_NAME, NO_FIELD, checkNameValue, cleanName, decodeUtf8, parseJsonText, readNameText, tabField, type FieldAt } from '../data/text-input.js';
+
+const ID_MAP_FIELDS = tabField(['index', 'name']);
+const TSV_FIELDS: FieldAt = (line, col) => {
+  let k = 0;
+  for (let i = line.indexOf('\t'); i !== -1 && i < col; i = line.indexOf('\t', i + 1)) k++;
+  return k === 0 ? 'name' : `value ${k}`;
+};
+const WORD2VEC_FIELDS: FieldAt = (line, col, lineNo) => {
+  if (lineNo === 1) return 'header';
+  let k = 0;
+  for (let i = line.indexOf(' '); i !== -1 && i < col; i = line.indexOf(' ', i + 1)) k++;
+  return k === 0 ? 'name' : `value ${k}`;
+};
 
 export const EXPORT_FORMAT = 'kgshard-export';
 export const EXPORT_VERSION = 1;
@@ -182,12 +200,14 @@ export function unescapeWord2vecName(text: string): string | null {
 }
 
 function checkNames(where: string, field: string, names: readonly string[]): void {
+  const seen = new Map<string, number>();
   if (!Array.isArray(names)) throw invalidArgument(where, field, names, 'an array of names');
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
-    if (typeof name !== 'string' || name === '' || /[\t\r\n]/.test(name)) {
-      throw invalidArgument(where, `${field}[${i}]`, name, 'a non-empty name without tabs or line breaks');
-    }
+    if (!cleanName(name)) throw invalidArgument(where, `${field}[${i}]`, name, CLEAN_NAME);
+    const first = seen.get(name);
+    if (first !== undefined) throw duplicateId(where, field === 'entities' ? 'entity' : 'relation', name, first, i);
+    seen.set(name, i);
   }
 }
 
@@ -307,11 +327,12 @@ export function importTable(file: string, format?: ExportFormat, dim?: number): 
     if (dim !== undefined && t.cols !== dim) throw datasetError(file, `has ${t.cols} columns, expected ${dim}`, { expected: dim, actual: t.cols });
     return { names: null, rows: t.rows, dim: t.cols, table: t.data };
   }
-  const text = readText(file);
+  const text = readNameText(readBytes(file), file, f === 'tsv' ? TSV_FIELDS : WORD2VEC_FIELDS);
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const clean = (l: string): string => (l.endsWith('\r') ? l.slice(0, -1) : l);
   const names: string[] = [];
+  const seen = new Map<string, number>();
   const values: number[] = [];
   let width = dim;
   const parseRow = (line: string, lineNo: number, fields: string[]): void => {
@@ -330,6 +351,7 @@ export function importTable(file: string, format?: ExportFormat, dim?: number): 
       const fields = line.split('\t');
       const name = fields.shift()!;
       if (name === '') throw parseError(file, i + 1, 'empty name', line);
+      noRepeat(file, seen, name, i + 1, line);
       names.push(name);
       parseRow(line, i + 1, fields);
     }
@@ -344,11 +366,15 @@ export function importTable(file: string, format?: ExportFormat, dim?: number): 
     if (lines.length - 1 !== count) throw datasetError(file, `header says ${count} rows, the file has ${lines.length - 1}`, { expected: count, actual: lines.length - 1 });
     for (let i = 1; i < lines.length; i++) {
       const line = clean(lines[i]!).replace(/ +$/, '');
+      // Fields are separated by spaces; a tab is a control character here (a name never holds one).
+      const tab = line.indexOf('\t');
+      if (tab !== -1) throw parseError(file, i + 1, `control character U+0009 in the ${WORD2VEC_FIELDS(line, tab, i + 1)!} field`, line);
       const fields = line.split(' ');
       const raw = fields.shift()!;
       const name = unescapeWord2vecName(raw);
       if (name === null) throw parseError(file, i + 1, `bad escape in name ${JSON.stringify(raw)} (only \\\\ and \\s)`, line);
       if (name === '') throw parseError(file, i + 1, 'empty name', line);
+      noRepeat(file, seen, name, i + 1, line);
       names.push(name);
       parseRow(line, i + 1, fields);
     }
@@ -383,13 +409,7 @@ export function importEmbeddings(path: string, options: ImportOptions = {}): Imp
 }
 
 function importWithConfig(dir: string, configPath: string): ImportedEmbeddings {
-  let c: Record<string, unknown>;
-  try {
-    c = JSON.parse(readText(configPath)) as Record<string, unknown>;
-  } catch (err) {
-    if (err instanceof SyntaxError) throw datasetError(configPath, `not valid JSON (${err.message})`);
-    throw err;
-  }
+  const c = parseJsonText(decodeUtf8(readBytes(configPath), configPath, NO_FIELD), configPath) as Record<string, unknown>;
   if (c === null || typeof c !== 'object' || c['format'] !== EXPORT_FORMAT) {
     throw datasetError(configPath, `format must be ${JSON.stringify(EXPORT_FORMAT)}, got ${JSON.stringify(c?.['format'])}`);
   }
@@ -405,6 +425,8 @@ function importWithConfig(dir: string, configPath: string): ImportedEmbeddings {
     const v = c[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw datasetError(configPath, `${k} must be a non-negative integer, got ${JSON.stringify(v)}`);
   }
+  checkNameValue(configPath, 'dataset', c['dataset']);
+  checkNameValue(configPath, 'model', c['model']);
   const format = layout as ExportFormat;
   const dataset = c['dataset'] as string;
   const model = c['model'] as string;
@@ -466,10 +488,11 @@ function loadSide(
 }
 
 function readIdMap(path: string): string[] {
-  const text = readText(path);
+  const text = readNameText(readBytes(path), path, ID_MAP_FIELDS);
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const names: string[] = [];
+  const seen = new Map<string, number>();
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
     const tab = line.indexOf('\t');
@@ -478,9 +501,17 @@ function readIdMap(path: string): string[] {
     const name = line.slice(tab + 1);
     if (id !== String(names.length)) throw parseError(path, i + 1, `expected index ${names.length}, found ${JSON.stringify(id)}`, line);
     if (name === '' || name.includes('\t')) throw parseError(path, i + 1, 'expected a non-empty name without tabs', line);
+    noRepeat(path, seen, name, i + 1, line);
     names.push(name);
   }
   return names;
+}
+
+/** A name names one row: a repeat is E_PARSE at its line, naming the first. */
+function noRepeat(file: string, seen: Map<string, number>, name: string, lineNo: number, line: string): void {
+  const first = seen.get(name);
+  if (first !== undefined) throw parseError(file, lineNo, `name ${JSON.stringify(name)} repeats line ${first}`, line);
+  seen.set(name, lineNo);
 }
 
 function checkExpect(dir: string, got: ImportedEmbeddings, expect: ImportOptions['expect']): void {
@@ -502,9 +533,9 @@ function checkExpect(dir: string, got: ImportedEmbeddings, expect: ImportOptions
   if (expect.relationDim !== undefined && got.relationDim !== expect.relationDim) throw dimMismatch(`importEmbeddings(${dir})`, 'relation rows', expect.relationDim, got.relationDim);
 }
 
-function readText(path: string): string {
+function readBytes(path: string): Uint8Array {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path);
   } catch (err) {
     throw datasetError(path, `cannot read (${errnoText(err)})`);
   }

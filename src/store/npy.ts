@@ -13,8 +13,10 @@
  *   ...           rows*cols float32, little-endian, row-major (C order)
  *
  * Only `'<f4'`, C order and 2-D shapes are read; anything else, a bad magic
- * or version, a header that does not parse, or a data length that does not
- * match the shape is an E_DATASET error naming the file and what is wrong.
+ * or version, a header that is not exactly such a dict literal (see
+ * `parseHeaderDict`), or a data length that does not match the shape is an
+ * E_DATASET error naming the file and what is wrong. The data length is
+ * checked against the shape before anything is allocated.
  */
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
@@ -90,21 +92,14 @@ export function decodeNpy(bytes: Uint8Array, file: string): NpyTable {
   const dataStart = start + headerLen;
   if (bytes.length < dataStart) throw bad(`header says ${headerLen} bytes but the file ends after ${bytes.length - start} (truncated?)`);
   const header = Buffer.from(bytes.subarray(start, dataStart)).toString('latin1');
-  const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(header);
-  if (!descr) throw bad(`no 'descr' in the header ${JSON.stringify(header.trim())}`);
-  if (descr[1] !== '<f4') throw bad(`dtype ${JSON.stringify(descr[1])}; only '<f4' (little-endian float32) is read`, { descr: descr[1] });
-  const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header);
-  if (!fortran) throw bad(`no 'fortran_order' in the header ${JSON.stringify(header.trim())}`);
-  if (fortran[1] !== 'False') throw bad('fortran_order is True; only C-order tables are read');
-  const shapeMatch = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header);
-  if (!shapeMatch) throw bad(`no 'shape' in the header ${JSON.stringify(header.trim())}`);
-  const dims = shapeMatch[1]!
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (dims.length !== 2 || !dims.every((d) => /^\d+$/.test(d))) throw bad(`shape (${shapeMatch[1]}) is not a 2-D table`);
-  const rows = Number(dims[0]);
-  const cols = Number(dims[1]);
+  const dict = parseHeaderDict(header);
+  if (typeof dict === 'string') throw bad(`header ${JSON.stringify(header.trim())} is not a .npy header dict (${dict})`);
+  const { descr, fortran, shape } = dict;
+  if (descr !== '<f4') throw bad(`dtype ${JSON.stringify(descr)}; only '<f4' (little-endian float32) is read`, { descr });
+  if (fortran) throw bad('fortran_order is True; only C-order tables are read');
+  if (shape.length !== 2) throw bad(`shape (${shape.join(', ')}) is not a 2-D table`);
+  const rows = shape[0]!;
+  const cols = shape[1]!;
   const expected = rows * cols * 4;
   const have = bytes.length - dataStart;
   if (have !== expected) {
@@ -122,6 +117,100 @@ export function decodeNpy(bytes: Uint8Array, file: string): NpyTable {
     for (let i = 0; i < data.length; i++) data[i] = dv.getFloat32(dataStart + i * 4, true);
   }
   return { rows, cols, data };
+}
+
+/**
+ * The header dict, read as `numpy.lib.format` reads it (a Python literal):
+ * `{` then exactly the keys 'descr' (a string), 'fortran_order' (True or
+ * False) and 'shape' (a tuple of non-negative integers), each once, comma
+ * separated with an optional trailing comma, then `}` and only whitespace
+ * (the padding and the final newline). Anything else is refused with a
+ * reason, so a damaged header never loads as something it does not say.
+ */
+function parseHeaderDict(h: string): { descr: string; fortran: boolean; shape: number[] } | string {
+  let i = 0;
+  const ws = (): void => {
+    while (i < h.length && (h[i] === ' ' || h[i] === '\t' || h[i] === '\n' || h[i] === '\r')) i++;
+  };
+  const str = (): string | null => {
+    const q = h[i];
+    if (q !== "'" && q !== '"') return null;
+    const end = h.indexOf(q, i + 1);
+    if (end === -1) return null;
+    const v = h.slice(i + 1, end);
+    if (v.includes('\\') || /[^\x20-\x7e]/.test(v)) return null;
+    i = end + 1;
+    return v;
+  };
+  const int = (): number | null => {
+    const m = /^(0|[1-9][0-9]*)/.exec(h.slice(i, i + 32));
+    if (!m) return null;
+    i += m[0].length;
+    return Number(m[0]);
+  };
+  ws();
+  if (h[i] !== '{') return 'no opening {';
+  i++;
+  const seen = new Map<string, string | boolean | number[]>();
+  for (;;) {
+    ws();
+    if (h[i] === '}') break;
+    const key = str();
+    if (key === null) return `a key must be a quoted string at offset ${i}`;
+    ws();
+    if (h[i] !== ':') return `no : after ${JSON.stringify(key)}`;
+    i++;
+    ws();
+    let value: string | boolean | number[] | null;
+    if (h.startsWith('True', i)) {
+      value = true;
+      i += 4;
+    } else if (h.startsWith('False', i)) {
+      value = false;
+      i += 5;
+    } else if (h[i] === '(') {
+      i++;
+      const dims: number[] = [];
+      let comma = true;
+      for (;;) {
+        ws();
+        if (h[i] === ')') break;
+        if (!comma) return 'a shape element without a comma before it';
+        const d = int();
+        if (d === null) return `shape elements must be non-negative integers (offset ${i})`;
+        dims.push(d);
+        ws();
+        comma = h[i] === ',';
+        if (comma) i++;
+      }
+      if (dims.length === 1 && !comma) return 'a shape in parentheses without a comma is not a tuple';
+      i++;
+      value = dims;
+    } else {
+      value = str();
+    }
+    if (value === null) return `bad value for ${JSON.stringify(key)}`;
+    if (seen.has(key)) return `${JSON.stringify(key)} appears twice`;
+    seen.set(key, value);
+    ws();
+    if (h[i] === ',') {
+      i++;
+      continue;
+    }
+    ws();
+    if (h[i] !== '}') return `expected , or } at offset ${i}`;
+  }
+  i++;
+  if (/[^ \t\n\r]/.test(h.slice(i))) return 'text after the closing }';
+  const keys = [...seen.keys()].sort().join(',');
+  if (keys !== 'descr,fortran_order,shape') return `keys must be descr, fortran_order and shape, found ${[...seen.keys()].join(', ') || 'none'}`;
+  const descr = seen.get('descr');
+  const fortran = seen.get('fortran_order');
+  const shape = seen.get('shape');
+  if (typeof descr !== 'string') return "'descr' is not a string";
+  if (typeof fortran !== 'boolean') return "'fortran_order' is not True or False";
+  if (!Array.isArray(shape)) return "'shape' is not a tuple";
+  return { descr, fortran, shape };
 }
 
 /** Write a table to `path` atomically (temporary file, fsync, rename). Returns the bytes written. */

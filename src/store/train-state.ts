@@ -75,22 +75,16 @@ export function decodeTrainerSnapshot(bytes: Uint8Array, where: string): Trainin
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const h = dv.getUint32(0, true);
   if (4 + h > bytes.length) bad(`a header of ${h} bytes inside the payload`);
-  let header: Header;
+  let parsed: unknown;
   try {
-    header = JSON.parse(Buffer.from(bytes.subarray(4, 4 + h)).toString('utf8')) as Header;
+    parsed = JSON.parse(Buffer.from(bytes.subarray(4, 4 + h)).toString('utf8'));
   } catch {
     return bad('a JSON header');
   }
-  if (header === null || typeof header !== 'object') return bad('a JSON object header');
-  if (header.format !== 1) bad(`format 1 (got ${String(header.format)})`);
-  for (const f of ['entities', 'relations', 'optimizer'] as const) {
-    if (!(Number.isSafeInteger(header[f]) && header[f] >= 0)) bad(`a header whose ${f} is a count (got ${JSON.stringify(header[f])})`);
-  }
-  const problem = headerProblem(header.epochs, header.positives, header.trainSeconds);
-  if (problem !== null) bad(`a header whose ${problem.field} is ${problem.expected} (got ${JSON.stringify(problem.value)})`);
+  const header = checkHeader(parsed, bad);
   const start = Math.ceil((4 + h) / 4) * 4;
   const floats = header.entities + header.relations + header.optimizer;
-  if (!Number.isInteger(floats) || start + floats * 4 !== bytes.length) bad(`${start + floats * 4} bytes for the sizes its header states`);
+  if (start + floats * 4 !== bytes.length) bad(`${start + floats * 4} bytes for the sizes its header states`);
   // A copy in a fresh buffer (aligned for Float32Array): Buffer#slice would be a view.
   const copy = Uint8Array.prototype.slice.call(bytes, start);
   if (!LITTLE_ENDIAN) swap32(copy);
@@ -103,6 +97,37 @@ export function decodeTrainerSnapshot(bytes: Uint8Array, where: string): Trainin
     relations: f.slice(header.entities, header.entities + header.relations),
     optimizer: f.slice(header.entities + header.relations),
   };
+}
+
+const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+const real = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * The header, every field checked: the array lengths are non-negative
+ * integers (so their sum is the float count, and each slice is its own
+ * length), the counters numbers, each epoch report a record of finite
+ * numbers (encode refuses a non-finite loss, so a null one is damage).
+ */
+function checkHeader(x: unknown, bad: (problem: string) => never): Header {
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) return bad('a JSON object header');
+  const o = x as Record<string, unknown>;
+  if (o['format'] !== 1) bad(`format 1 (got ${String(o['format'])})`);
+  for (const k of ['entities', 'relations', 'optimizer'] as const) {
+    if (!count(o[k])) bad(`a header whose ${k} count is a non-negative integer (got ${JSON.stringify(o[k])})`);
+  }
+  if (!count(o['positives']) || !(real(o['trainSeconds']) && (o['trainSeconds'] as number) >= 0)) {
+    bad(`a header whose positives and trainSeconds are non-negative numbers (got ${JSON.stringify(o['positives'])}, ${JSON.stringify(o['trainSeconds'])})`);
+  }
+  const epochs = o['epochs'];
+  if (!Array.isArray(epochs)) return bad('a header whose epochs are a list');
+  epochs.forEach((e: unknown, i) => {
+    const r = e as Record<string, unknown> | null;
+    // A loss must be finite: a state whose loss is not (JSON writes NaN as
+    // null) is refused when written and when read.
+    const good = r !== null && typeof r === 'object' && count(r['epoch']) && real(r['loss']) && count(r['positives']) && real(r['seconds']) && (r['seconds'] as number) >= 0;
+    if (!good) bad(`a header whose epoch report ${i} has an integer epoch, a finite loss, an integer count of positives and seconds >= 0 (got ${JSON.stringify(e)})`);
+  });
+  return o as unknown as Header;
 }
 
 /**

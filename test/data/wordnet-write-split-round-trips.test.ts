@@ -89,8 +89,9 @@ test('names a TSV line cannot hold are refused before anything is written', () =
     const bad = buildDataset('bad', { train: [['a\tb', 'r', 'c']], valid: [], test: [] });
     const e = err(() => writeSplit(bad, dir));
     assert.is(e.code, 'E_INVALID_ARGUMENT');
-    assert.is(e.message, 'writeSplit: entities[0] must be a non-empty name without tabs or line breaks, got "a\\tb"');
+    assert.is(e.message, 'writeSplit: entities[0] must be a non-empty name without control characters (tabs and line breaks included), got "a\\tb"');
     assert.match(err(() => writeSplit(buildDataset('bad', { train: [['a', 'r\n', 'c']], valid: [], test: [] }), dir)).message, /relations\[0\]/);
+    assert.match(err(() => writeSplit(buildDataset('bad', { train: [['a', 'r', 'c\u0000']], valid: [], test: [] }), dir)).message, /entities\[1\]/);
     assert.equal(readdirSync(dir), []);
   });
 });

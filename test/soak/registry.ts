@@ -5,7 +5,9 @@
  */
 import type { SoakScenario } from './report.js';
 import { soak as trainKill } from './train-kill.js';
+import { soak as mutation } from './mutation.js';
 
 export const SOAKS: Readonly<Record<string, SoakScenario>> = {
   'train-kill': trainKill,
+  mutation,
 };

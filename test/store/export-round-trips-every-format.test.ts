@@ -209,7 +209,7 @@ test('bad input and bad files give clear errors', () => {
   writeFileSync(res.files.config, readFileSync(res.files.config, 'utf8').replace('"entity_dim": 4', '"entity_dim": 5'));
   expectError('config dim vs npy', () => importEmbeddings(npyDir), 'E_DATASET', /has 4 columns, expected 5/);
   writeFileSync(res.files.config, '{');
-  expectError('bad config', () => importEmbeddings(npyDir), 'E_DATASET', /config\.json: not valid JSON/);
+  expectError('bad config', () => importEmbeddings(npyDir), 'E_DATASET', /config\.json(:\d+)?: not valid JSON/);
 
   const tsvDir = fresh();
   const t = exportEmbeddings(tsvDir, sample('tsv'));

@@ -1,6 +1,7 @@
 /** A trainer snapshot survives encode/decode bit for bit; a damaged payload is refused with a clear error. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { KgError } from '../../src/errors.js';
 import { decodeTrainerSnapshot, encodeTrainerSnapshot } from '../../src/store/train-state.js';
 
 const snap = {
@@ -33,6 +34,47 @@ test('truncated, padded or garbled payloads are refused, naming the source', () 
   garbled[6] = 0x7b;
   assert.throws(() => decodeTrainerSnapshot(garbled, 'ckpt.kgs'), /JSON header|format/);
   assert.throws(() => decodeTrainerSnapshot(new Uint8Array(2), 'ckpt.kgs'), /header length/);
+});
+
+/** A payload with `header` (any JSON text) and `floats` zero floats after it. */
+function payload(header: string, floats: number): Uint8Array {
+  const json = Buffer.from(header, 'utf8');
+  const start = Math.ceil((4 + json.length) / 4) * 4;
+  const out = new Uint8Array(start + floats * 4);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(json, 4);
+  return out;
+}
+
+test('a header that does not describe a snapshot is refused in one line, whatever its sizes add up to', () => {
+  const ok = { format: 1, epochs: [{ epoch: 0, loss: 0.5, positives: 3, seconds: 0.1 }], positives: 3, trainSeconds: 0.1, entities: 2, relations: 1, optimizer: 1 };
+  const h = (patch: Record<string, unknown>): string => JSON.stringify({ ...ok, ...patch });
+  const cases: [string, number][] = [
+    ['null', 0],
+    ['[1]', 0],
+    [h({ entities: -4, relations: 7 }), 4],
+    [h({ entities: 1.5, relations: 0.5 }), 3],
+    [h({ epochs: 'x' }), 4],
+    [h({ epochs: [null] }), 4],
+    [h({ epochs: [{ epoch: 0 }] }), 4],
+    [h({ positives: '3' }), 4],
+    [h({ trainSeconds: -1 }), 4],
+    [h({ optimizer: null, entities: 3 }), 4],
+  ];
+  for (const [header, floats] of cases) {
+    let e: unknown = null;
+    try {
+      decodeTrainerSnapshot(payload(header, floats), 'ckpt.kgck');
+    } catch (err) {
+      e = err;
+    }
+    assert.instance(e, KgError, header);
+    assert.match((e as KgError).message, /^ckpt\.kgck: trainer snapshot must be /, header);
+    assert.not.match((e as KgError).message, /\n/);
+  }
+  // A diverged run's loss is written as null (JSON has no NaN) and still loads.
+  const nan = decodeTrainerSnapshot(payload(h({ epochs: [{ epoch: 0, loss: null, positives: 3, seconds: 0.1 }] }), 4), 'ckpt.kgck');
+  assert.is(nan.epochs[0]!.loss, null);
 });
 
 test.run();
