@@ -100,7 +100,6 @@ export function decodeTrainerSnapshot(bytes: Uint8Array, where: string): Trainin
 }
 
 const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
-const real = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
 
 /**
  * The header, every field checked: the array lengths are non-negative
@@ -115,18 +114,8 @@ function checkHeader(x: unknown, bad: (problem: string) => never): Header {
   for (const k of ['entities', 'relations', 'optimizer'] as const) {
     if (!count(o[k])) bad(`a header whose ${k} count is a non-negative integer (got ${JSON.stringify(o[k])})`);
   }
-  if (!count(o['positives']) || !(real(o['trainSeconds']) && (o['trainSeconds'] as number) >= 0)) {
-    bad(`a header whose positives and trainSeconds are non-negative numbers (got ${JSON.stringify(o['positives'])}, ${JSON.stringify(o['trainSeconds'])})`);
-  }
-  const epochs = o['epochs'];
-  if (!Array.isArray(epochs)) return bad('a header whose epochs are a list');
-  epochs.forEach((e: unknown, i) => {
-    const r = e as Record<string, unknown> | null;
-    // A loss must be finite: a state whose loss is not (JSON writes NaN as
-    // null) is refused when written and when read.
-    const good = r !== null && typeof r === 'object' && count(r['epoch']) && real(r['loss']) && count(r['positives']) && real(r['seconds']) && (r['seconds'] as number) >= 0;
-    if (!good) bad(`a header whose epoch report ${i} has an integer epoch, a finite loss, an integer count of positives and seconds >= 0 (got ${JSON.stringify(e)})`);
-  });
+  const problem = headerProblem(o['epochs'], o['positives'], o['trainSeconds']);
+  if (problem !== null) bad(`a header whose ${problem.field} is ${problem.expected} (got ${JSON.stringify(problem.value)})`);
   return o as unknown as Header;
 }
 

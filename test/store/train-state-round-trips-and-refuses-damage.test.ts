@@ -72,9 +72,11 @@ test('a header that does not describe a snapshot is refused in one line, whateve
     assert.match((e as KgError).message, /^ckpt\.kgck: trainer snapshot must be /, header);
     assert.not.match((e as KgError).message, /\n/);
   }
-  // A diverged run's loss is written as null (JSON has no NaN) and still loads.
-  const nan = decodeTrainerSnapshot(payload(h({ epochs: [{ epoch: 0, loss: null, positives: 3, seconds: 0.1 }] }), 4), 'ckpt.kgck');
-  assert.is(nan.epochs[0]!.loss, null);
+  // A loss JSON wrote as null (a NaN) is damage: encode refuses a diverged state.
+  assert.throws(
+    () => decodeTrainerSnapshot(payload(h({ epochs: [{ epoch: 0, loss: null, positives: 3, seconds: 0.1 }] }), 4), 'ckpt.kgck'),
+    /^ckpt\.kgck: trainer snapshot must be a header whose epochs\[0\]\.loss is a finite number \(got null\)/,
+  );
 });
 
 test.run();
