@@ -4,10 +4,53 @@
  * number, so that a run can prove nothing was lost, duplicated or
  * reordered.
  *
- * Events checked by `SequenceVerifier` carry the producer id in word 0 and
- * the producer's sequence number (a u32 counting from 0) in word 1.
+ * Events checked by `SequenceVerifier` carry the producer id and a 48-bit
+ * sequence number (each producer counts from 0): word 0 holds the id in its
+ * low 16 bits and sequence bits 32..47 in its high 16 bits, word 1 holds
+ * sequence bits 0..31. `writeSequencedEvents` writes them. An event of a
+ * producer below its 2^32nd therefore reads as (id, sequence), the plain
+ * pair. 2^48 events is 26 days of one producer at 1.25e8 events/s, and more
+ * than an hour (the longest load test) at the 1e10 events/s a rate may ask
+ * for, so no run wraps.
  */
 import type { Router } from './router.js';
+
+/** Bits of a sequence number; sequence numbers are 0..2^48-1. */
+export const SEQUENCE_BITS = 48;
+/**
+ * The producer id's bits in word 0 of a sequenced event (the rest are
+ * sequence bits 32..47); every router producer id (below MAX_PRODUCERS,
+ * 0xffff) fits.
+ */
+export const EVENT_PRODUCER_MASK = 0xffff;
+const TWO_32 = 2 ** 32;
+
+/**
+ * Write `n` events of producer `id` (0..0xfffe) with sequence numbers
+ * `first`..`first+n-1` into `buf`, from its event 0 (`eventWords` words per
+ * event, words 2.. untouched). Any thread; allocates nothing, never throws.
+ * `first + n` must not pass 2^48 (and n < 2^32).
+ */
+export function writeSequencedEvents(buf: Int32Array, eventWords: number, id: number, first: number, n: number): void {
+  const lo = first % TWO_32;
+  const hi = (first - lo) / TWO_32;
+  // Word 1 wraps at most once in a batch: events before `wrap` carry `hi`
+  // in word 0, the rest `hi + 1`; word 1 is the sequence modulo 2^32 either way.
+  const wrap = TWO_32 - lo < n ? TWO_32 - lo : n;
+  // Int32 arithmetic from here: (lo32 + i) | 0 is the sequence modulo 2^32.
+  const lo32 = lo | 0;
+  let w0 = id | (hi << 16);
+  let o = 0;
+  for (let i = 0; i < wrap; i++, o += eventWords) {
+    buf[o] = w0;
+    buf[o + 1] = (lo32 + i) | 0;
+  }
+  w0 = id | ((hi + 1) << 16);
+  for (let i = wrap; i < n; i++, o += eventWords) {
+    buf[o] = w0;
+    buf[o + 1] = (lo32 + i) | 0;
+  }
+}
 
 /** Most out-of-order sequence numbers a verifier keeps individually. */
 const MAX_BACKWARDS_KEPT = 4096;
@@ -37,7 +80,7 @@ export class SequenceVerifier {
   private readonly closed: ([number, number][] | undefined)[];
   private readonly back: (number[] | undefined)[];
   private readonly backTotal: Float64Array;
-  /** Events whose producer id was out of range. */
+  /** Events whose producer id (the low 16 bits of word 0) was out of range. */
   foreign = 0;
 
   constructor(maxProducers: number) {
@@ -54,14 +97,17 @@ export class SequenceVerifier {
   observe(words: Int32Array, offset: number, n: number, eventWords: number): void {
     const next = this.next;
     const counts = this.counts;
+    const producers = this.maxProducers;
     let o = offset;
     for (let i = 0; i < n; i++, o += eventWords) {
-      const p = words[o]!;
-      const seq = words[o + 1]! >>> 0;
-      if (!(p >= 0 && p < this.maxProducers)) {
+      const w0 = words[o]!;
+      const p = w0 & EVENT_PRODUCER_MASK;
+      if (p >= producers) {
         this.foreign++;
         continue;
       }
+      // Exact in a double: below 2^48.
+      const seq = (w0 >>> 16) * TWO_32 + (words[o + 1]! >>> 0);
       counts[p]!++;
       const e = next[p]!;
       if (seq === e) {
@@ -117,11 +163,13 @@ export interface DeliveryVerdict {
 
 /**
  * Merge consumer traces. `produced[p]` is how many events producer p sent
- * (sequence numbers 0..produced-1). Exact when nothing arrived out of
- * order; with out-of-order arrivals it stays exact while each consumer
- * kept every backward sequence number (up to 4096 per producer).
+ * (sequence numbers firstSequence..firstSequence+produced-1; every producer
+ * starts at `firstSequence`, 0 unless a test starts elsewhere). Exact when
+ * nothing arrived out of order; with out-of-order arrivals it stays exact
+ * while each consumer kept every backward sequence number (up to 4096 per
+ * producer).
  */
-export function verifyDelivery(produced: ReadonlyMap<number, number>, traces: readonly ProducerTrace[]): DeliveryVerdict {
+export function verifyDelivery(produced: ReadonlyMap<number, number>, traces: readonly ProducerTrace[], firstSequence = 0): DeliveryVerdict {
   const byProducer = new Map<number, ProducerTrace[]>();
   for (const t of traces) {
     const list = byProducer.get(t.producer) ?? [];
@@ -143,12 +191,12 @@ export function verifyDelivery(produced: ReadonlyMap<number, number>, traces: re
       for (const b of t.backwards) intervals.push([b, b]);
     }
     intervals.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    // Union of the intervals, clipped to [0, sent).
+    // Union of the intervals, clipped to [firstSequence, firstSequence + sent).
     let covered = 0;
     let end = -1;
     for (const [a, b] of intervals) {
-      const lo = Math.max(a, end + 1, 0);
-      const hi = Math.min(b, sent - 1);
+      const lo = Math.max(a, end + 1, firstSequence);
+      const hi = Math.min(b, firstSequence + sent - 1);
       if (hi >= lo) covered += hi - lo + 1;
       if (b > end) end = b;
     }
