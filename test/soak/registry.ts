@@ -4,6 +4,8 @@
  * options, `npm run soak` with the long defaults.
  */
 import type { SoakScenario } from './report.js';
+import { soak as router } from './router.js';
 
 export const SOAKS: Readonly<Record<string, SoakScenario>> = {
+  router,
 };
