@@ -32,8 +32,8 @@ const TWO_32 = 2 ** 32;
  * `first + n` must not pass 2^48 (and n < 2^32).
  */
 export function writeSequencedEvents(buf: Int32Array, eventWords: number, id: number, first: number, n: number): void {
-  const lo = first % TWO_32;
-  const hi = (first - lo) / TWO_32;
+  const hi = Math.floor(first / TWO_32);
+  const lo = first - hi * TWO_32;
   // Word 1 wraps at most once in a batch: events before `wrap` carry `hi`
   // in word 0, the rest `hi + 1`; word 1 is the sequence modulo 2^32 either way.
   const wrap = TWO_32 - lo < n ? TWO_32 - lo : n;
@@ -69,14 +69,21 @@ export interface ProducerTrace {
 
 /**
  * Per-consumer record of every producer's sequence. `observe` is the hot
- * path: array reads and writes only, no allocation except when a run
- * breaks (which a correct run never does after the first event).
+ * path: an event that continues its producer's run is matched word for
+ * word against the two words expected next (int32 compares, no arithmetic
+ * on doubles); anything else goes to `jump`, which allocates only when a
+ * run breaks (which a correct run never does after the first event).
  */
 export class SequenceVerifier {
   readonly maxProducers: number;
-  private readonly next: Float64Array;
+  /**
+   * Per producer, the words 0 and 1 its next event must carry to continue
+   * the run. -1 in word 0 means nothing seen yet: its id bits are 0xffff,
+   * never a producer's, so no event matches it.
+   */
+  private readonly nextW0: Int32Array;
+  private readonly nextW1: Int32Array;
   private readonly first: Float64Array;
-  private readonly counts: Float64Array;
   private readonly closed: ([number, number][] | undefined)[];
   private readonly back: (number[] | undefined)[];
   private readonly backTotal: Float64Array;
@@ -85,9 +92,9 @@ export class SequenceVerifier {
 
   constructor(maxProducers: number) {
     this.maxProducers = maxProducers;
-    this.next = new Float64Array(maxProducers).fill(-1);
+    this.nextW0 = new Int32Array(maxProducers).fill(-1);
+    this.nextW1 = new Int32Array(maxProducers);
     this.first = new Float64Array(maxProducers);
-    this.counts = new Float64Array(maxProducers);
     this.backTotal = new Float64Array(maxProducers);
     this.closed = new Array<[number, number][] | undefined>(maxProducers).fill(undefined);
     this.back = new Array<number[] | undefined>(maxProducers).fill(undefined);
@@ -95,49 +102,70 @@ export class SequenceVerifier {
 
   /** Check `n` events starting at word `offset` of `words` (`eventWords` words each). */
   observe(words: Int32Array, offset: number, n: number, eventWords: number): void {
-    const next = this.next;
-    const counts = this.counts;
+    const nextW0 = this.nextW0;
+    const nextW1 = this.nextW1;
     const producers = this.maxProducers;
     let o = offset;
     for (let i = 0; i < n; i++, o += eventWords) {
       const w0 = words[o]!;
+      const w1 = words[o + 1]!;
       const p = w0 & EVENT_PRODUCER_MASK;
       if (p >= producers) {
         this.foreign++;
         continue;
       }
-      // Exact in a double: below 2^48.
-      const seq = (w0 >>> 16) * TWO_32 + (words[o + 1]! >>> 0);
-      counts[p]!++;
-      const e = next[p]!;
-      if (seq === e) {
-        next[p] = seq + 1;
-      } else if (e < 0) {
-        this.first[p] = seq;
-        next[p] = seq + 1;
-      } else if (seq > e) {
-        // A gap in this shard's run: close the run, start another.
-        (this.closed[p] ??= []).push([this.first[p]!, e - 1]);
-        this.first[p] = seq;
-        next[p] = seq + 1;
+      if (w1 === nextW1[p] && w0 === nextW0[p]) {
+        // The run goes on: expect sequence + 1, carrying into word 0's high bits when word 1 wraps.
+        const lo = (w1 + 1) | 0;
+        nextW1[p] = lo;
+        if (lo === 0) nextW0[p] = (w0 + 0x10000) | 0;
       } else {
-        this.backTotal[p]!++;
-        const b = (this.back[p] ??= []);
-        if (b.length < MAX_BACKWARDS_KEPT) b.push(seq);
+        this.jump(p, w0, w1);
       }
     }
   }
 
-  /** Everything observed, per producer that sent anything. */
+  /** Producer `p`'s first event, or one that does not continue its run. */
+  private jump(p: number, w0: number, w1: number): void {
+    // Exact in a double: below 2^48.
+    const seq = (w0 >>> 16) * TWO_32 + (w1 >>> 0);
+    const e = this.expected(p);
+    if (e >= 0 && seq < e) {
+      this.backTotal[p]!++;
+      const b = (this.back[p] ??= []);
+      if (b.length < MAX_BACKWARDS_KEPT) b.push(seq);
+      return;
+    }
+    // A gap in this shard's run (or the first event): close the run, start another.
+    if (e >= 0) (this.closed[p] ??= []).push([this.first[p]!, e - 1]);
+    this.first[p] = seq;
+    const lo = (w1 + 1) | 0;
+    this.nextW1[p] = lo;
+    this.nextW0[p] = lo === 0 ? (w0 + 0x10000) | 0 : w0;
+  }
+
+  /** The sequence number producer `p`'s next event continues the run with, or -1 before its first event. */
+  private expected(p: number): number {
+    const w0 = this.nextW0[p]!;
+    return w0 === -1 ? -1 : (w0 >>> 16) * TWO_32 + (this.nextW1[p]! >>> 0);
+  }
+
+  /**
+   * Everything observed, per producer that sent anything. Every event
+   * either extended a run, started one or went backwards, so the count is
+   * the runs' lengths plus the backward events.
+   */
   traces(): ProducerTrace[] {
     const out: ProducerTrace[] = [];
     for (let p = 0; p < this.maxProducers; p++) {
-      if (this.counts[p] === 0) continue;
+      if (this.nextW0[p] === -1) continue;
       const segments = [...(this.closed[p] ?? [])];
-      segments.push([this.first[p]!, this.next[p]! - 1]);
+      segments.push([this.first[p]!, this.expected(p) - 1]);
+      let count = this.backTotal[p]!;
+      for (const [a, b] of segments) count += b - a + 1;
       out.push({
         producer: p,
-        count: this.counts[p]!,
+        count,
         segments,
         backwards: [...(this.back[p] ?? [])],
         backwardsTotal: this.backTotal[p]!,
