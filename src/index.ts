@@ -65,7 +65,7 @@ export {
 export { DEFAULT_SCALING_POLICY, MAX_SHARDS_LIMIT, scalingPolicy, normalizePolicy, validatePolicy } from './router/policy.js';
 export { ShardMetricsCollector, computeWeight, emptyMetrics } from './router/metrics.js';
 export { Router, Producer, PUSH_OK, PUSH_FULL, PUSH_TIMED_OUT, PUSH_UNBOUND, PUSH_STATUS_NAMES, MAX_PRODUCERS } from './router/router.js';
-export { drainShard, SequenceVerifier, verifyDelivery } from './router/consumer.js';
+export { drainShard, SequenceVerifier, verifyDelivery, writeSequencedEvents, SEQUENCE_BITS, EVENT_PRODUCER_MASK } from './router/consumer.js';
 export { RouterService } from './router/service.js';
 export { runLoadTest, validateLoadTest, activeProducersAt, DEFAULT_LOADTEST } from './router/loadtest.js';
 export { writeDurable, readDurable, frameDurable, unframeDurable, DURABLE_VERSION } from './store/durable.js';

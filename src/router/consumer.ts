@@ -4,10 +4,53 @@
  * number, so that a run can prove nothing was lost, duplicated or
  * reordered.
  *
- * Events checked by `SequenceVerifier` carry the producer id in word 0 and
- * the producer's sequence number (a u32 counting from 0) in word 1.
+ * Events checked by `SequenceVerifier` carry the producer id and a 48-bit
+ * sequence number (each producer counts from 0): word 0 holds the id in its
+ * low 16 bits and sequence bits 32..47 in its high 16 bits, word 1 holds
+ * sequence bits 0..31. `writeSequencedEvents` writes them. An event of a
+ * producer below its 2^32nd therefore reads as (id, sequence), the plain
+ * pair. 2^48 events is 26 days of one producer at 1.25e8 events/s, and more
+ * than an hour (the longest load test) at the 1e10 events/s a rate may ask
+ * for, so no run wraps.
  */
 import type { Router } from './router.js';
+
+/** Bits of a sequence number; sequence numbers are 0..2^48-1. */
+export const SEQUENCE_BITS = 48;
+/**
+ * The producer id's bits in word 0 of a sequenced event (the rest are
+ * sequence bits 32..47); every router producer id (below MAX_PRODUCERS,
+ * 0xffff) fits.
+ */
+export const EVENT_PRODUCER_MASK = 0xffff;
+const TWO_32 = 2 ** 32;
+
+/**
+ * Write `n` events of producer `id` (0..0xfffe) with sequence numbers
+ * `first`..`first+n-1` into `buf`, from its event 0 (`eventWords` words per
+ * event, words 2.. untouched). Any thread; allocates nothing, never throws.
+ * `first + n` must not pass 2^48 (and n < 2^32).
+ */
+export function writeSequencedEvents(buf: Int32Array, eventWords: number, id: number, first: number, n: number): void {
+  const hi = Math.floor(first / TWO_32);
+  const lo = first - hi * TWO_32;
+  // Word 1 wraps at most once in a batch: events before `wrap` carry `hi`
+  // in word 0, the rest `hi + 1`; word 1 is the sequence modulo 2^32 either way.
+  const wrap = TWO_32 - lo < n ? TWO_32 - lo : n;
+  // Int32 arithmetic from here: (lo32 + i) | 0 is the sequence modulo 2^32.
+  const lo32 = lo | 0;
+  let w0 = id | (hi << 16);
+  let o = 0;
+  for (let i = 0; i < wrap; i++, o += eventWords) {
+    buf[o] = w0;
+    buf[o + 1] = (lo32 + i) | 0;
+  }
+  w0 = id | ((hi + 1) << 16);
+  for (let i = wrap; i < n; i++, o += eventWords) {
+    buf[o] = w0;
+    buf[o + 1] = (lo32 + i) | 0;
+  }
+}
 
 /** Most out-of-order sequence numbers a verifier keeps individually. */
 const MAX_BACKWARDS_KEPT = 4096;
@@ -26,25 +69,32 @@ export interface ProducerTrace {
 
 /**
  * Per-consumer record of every producer's sequence. `observe` is the hot
- * path: array reads and writes only, no allocation except when a run
- * breaks (which a correct run never does after the first event).
+ * path: an event that continues its producer's run is matched word for
+ * word against the two words expected next (int32 compares, no arithmetic
+ * on doubles); anything else goes to `jump`, which allocates only when a
+ * run breaks (which a correct run never does after the first event).
  */
 export class SequenceVerifier {
   readonly maxProducers: number;
-  private readonly next: Float64Array;
+  /**
+   * Per producer, the words 0 and 1 its next event must carry to continue
+   * the run. -1 in word 0 means nothing seen yet: its id bits are 0xffff,
+   * never a producer's, so no event matches it.
+   */
+  private readonly nextW0: Int32Array;
+  private readonly nextW1: Int32Array;
   private readonly first: Float64Array;
-  private readonly counts: Float64Array;
   private readonly closed: ([number, number][] | undefined)[];
   private readonly back: (number[] | undefined)[];
   private readonly backTotal: Float64Array;
-  /** Events whose producer id was out of range. */
+  /** Events whose producer id (the low 16 bits of word 0) was out of range. */
   foreign = 0;
 
   constructor(maxProducers: number) {
     this.maxProducers = maxProducers;
-    this.next = new Float64Array(maxProducers).fill(-1);
+    this.nextW0 = new Int32Array(maxProducers).fill(-1);
+    this.nextW1 = new Int32Array(maxProducers);
     this.first = new Float64Array(maxProducers);
-    this.counts = new Float64Array(maxProducers);
     this.backTotal = new Float64Array(maxProducers);
     this.closed = new Array<[number, number][] | undefined>(maxProducers).fill(undefined);
     this.back = new Array<number[] | undefined>(maxProducers).fill(undefined);
@@ -52,46 +102,70 @@ export class SequenceVerifier {
 
   /** Check `n` events starting at word `offset` of `words` (`eventWords` words each). */
   observe(words: Int32Array, offset: number, n: number, eventWords: number): void {
-    const next = this.next;
-    const counts = this.counts;
+    const nextW0 = this.nextW0;
+    const nextW1 = this.nextW1;
+    const producers = this.maxProducers;
     let o = offset;
     for (let i = 0; i < n; i++, o += eventWords) {
-      const p = words[o]!;
-      const seq = words[o + 1]! >>> 0;
-      if (!(p >= 0 && p < this.maxProducers)) {
+      const w0 = words[o]!;
+      const w1 = words[o + 1]!;
+      const p = w0 & EVENT_PRODUCER_MASK;
+      if (p >= producers) {
         this.foreign++;
         continue;
       }
-      counts[p]!++;
-      const e = next[p]!;
-      if (seq === e) {
-        next[p] = seq + 1;
-      } else if (e < 0) {
-        this.first[p] = seq;
-        next[p] = seq + 1;
-      } else if (seq > e) {
-        // A gap in this shard's run: close the run, start another.
-        (this.closed[p] ??= []).push([this.first[p]!, e - 1]);
-        this.first[p] = seq;
-        next[p] = seq + 1;
+      if (w1 === nextW1[p] && w0 === nextW0[p]) {
+        // The run goes on: expect sequence + 1, carrying into word 0's high bits when word 1 wraps.
+        const lo = (w1 + 1) | 0;
+        nextW1[p] = lo;
+        if (lo === 0) nextW0[p] = (w0 + 0x10000) | 0;
       } else {
-        this.backTotal[p]!++;
-        const b = (this.back[p] ??= []);
-        if (b.length < MAX_BACKWARDS_KEPT) b.push(seq);
+        this.jump(p, w0, w1);
       }
     }
   }
 
-  /** Everything observed, per producer that sent anything. */
+  /** Producer `p`'s first event, or one that does not continue its run. */
+  private jump(p: number, w0: number, w1: number): void {
+    // Exact in a double: below 2^48.
+    const seq = (w0 >>> 16) * TWO_32 + (w1 >>> 0);
+    const e = this.expected(p);
+    if (e >= 0 && seq < e) {
+      this.backTotal[p]!++;
+      const b = (this.back[p] ??= []);
+      if (b.length < MAX_BACKWARDS_KEPT) b.push(seq);
+      return;
+    }
+    // A gap in this shard's run (or the first event): close the run, start another.
+    if (e >= 0) (this.closed[p] ??= []).push([this.first[p]!, e - 1]);
+    this.first[p] = seq;
+    const lo = (w1 + 1) | 0;
+    this.nextW1[p] = lo;
+    this.nextW0[p] = lo === 0 ? (w0 + 0x10000) | 0 : w0;
+  }
+
+  /** The sequence number producer `p`'s next event continues the run with, or -1 before its first event. */
+  private expected(p: number): number {
+    const w0 = this.nextW0[p]!;
+    return w0 === -1 ? -1 : (w0 >>> 16) * TWO_32 + (this.nextW1[p]! >>> 0);
+  }
+
+  /**
+   * Everything observed, per producer that sent anything. Every event
+   * either extended a run, started one or went backwards, so the count is
+   * the runs' lengths plus the backward events.
+   */
   traces(): ProducerTrace[] {
     const out: ProducerTrace[] = [];
     for (let p = 0; p < this.maxProducers; p++) {
-      if (this.counts[p] === 0) continue;
+      if (this.nextW0[p] === -1) continue;
       const segments = [...(this.closed[p] ?? [])];
-      segments.push([this.first[p]!, this.next[p]! - 1]);
+      segments.push([this.first[p]!, this.expected(p) - 1]);
+      let count = this.backTotal[p]!;
+      for (const [a, b] of segments) count += b - a + 1;
       out.push({
         producer: p,
-        count: this.counts[p]!,
+        count,
         segments,
         backwards: [...(this.back[p] ?? [])],
         backwardsTotal: this.backTotal[p]!,
@@ -117,11 +191,13 @@ export interface DeliveryVerdict {
 
 /**
  * Merge consumer traces. `produced[p]` is how many events producer p sent
- * (sequence numbers 0..produced-1). Exact when nothing arrived out of
- * order; with out-of-order arrivals it stays exact while each consumer
- * kept every backward sequence number (up to 4096 per producer).
+ * (sequence numbers firstSequence..firstSequence+produced-1; every producer
+ * starts at `firstSequence`, 0 unless a test starts elsewhere). Exact when
+ * nothing arrived out of order; with out-of-order arrivals it stays exact
+ * while each consumer kept every backward sequence number (up to 4096 per
+ * producer).
  */
-export function verifyDelivery(produced: ReadonlyMap<number, number>, traces: readonly ProducerTrace[]): DeliveryVerdict {
+export function verifyDelivery(produced: ReadonlyMap<number, number>, traces: readonly ProducerTrace[], firstSequence = 0): DeliveryVerdict {
   const byProducer = new Map<number, ProducerTrace[]>();
   for (const t of traces) {
     const list = byProducer.get(t.producer) ?? [];
@@ -143,12 +219,12 @@ export function verifyDelivery(produced: ReadonlyMap<number, number>, traces: re
       for (const b of t.backwards) intervals.push([b, b]);
     }
     intervals.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    // Union of the intervals, clipped to [0, sent).
+    // Union of the intervals, clipped to [firstSequence, firstSequence + sent).
     let covered = 0;
     let end = -1;
     for (const [a, b] of intervals) {
-      const lo = Math.max(a, end + 1, 0);
-      const hi = Math.min(b, sent - 1);
+      const lo = Math.max(a, end + 1, firstSequence);
+      const hi = Math.min(b, firstSequence + sent - 1);
       if (hi >= lo) covered += hi - lo + 1;
       if (b > end) end = b;
     }

@@ -15,7 +15,7 @@
 import { Worker } from 'node:worker_threads';
 import hdr from 'hdr-histogram-js';
 import { invalidArgument, outOfRange } from '../errors.js';
-import { verifyDelivery } from './consumer.js';
+import { verifyDelivery, writeSequencedEvents } from './consumer.js';
 import { PUSH_UNBOUND, Router, type Producer } from './router.js';
 import { RouterService, type ScaleEvent } from './service.js';
 import type { ShardMetrics } from './metrics.js';
@@ -44,6 +44,12 @@ export interface LoadTestOptions {
   tickMs: number;
   /** Events per shard ring (a power of two). */
   ringCapacity: number;
+  /**
+   * @internal First sequence number of every producer (default 0). Tests
+   * start just below a boundary of the sequence space (2^32) to cross it in
+   * a short run. An integer in [0, 2^47].
+   */
+  firstSequence?: number;
   /** Called about every 250 ms with the live figures. */
   onProgress?: (p: LoadProgress) => void;
   onScaleEvent?: (e: ScaleEvent) => void;
@@ -140,6 +146,7 @@ export function validateLoadTest(o: LoadTestOptions): void {
     throw outOfRange(where, 'cooldownMs', o.cooldownMs, 0, 86_400_000);
   }
   int('tickMs', o.tickMs, 1, 60_000);
+  if (o.firstSequence !== undefined) int('firstSequence', o.firstSequence, 0, 2 ** 47);
   if (o.profile !== 'flat' && o.profile !== 'ramp') throw invalidArgument(where, 'profile', o.profile, "'flat' or 'ramp'");
 }
 
@@ -155,6 +162,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
   validateLoadTest(options);
   const o = options;
   const threads = Math.min(o.threads ?? Math.min(o.producers, 2), o.producers);
+  const firstSequence = o.firstSequence ?? 0;
   const router = Router.create({
     initialShards: o.shards,
     ringCapacity: o.ringCapacity,
@@ -186,7 +194,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
     const ids: number[] = [];
     for (let p = t; p < o.producers; p += threads) ids.push(p);
     const w = new Worker(new URL('../../workers/router-producer.js', import.meta.url), {
-      workerData: { handle: router.handle, control, ids, batch: o.batch, rate: o.rate },
+      workerData: { handle: router.handle, control, ids, batch: o.batch, rate: o.rate, firstSequence },
     });
     workers.push(w);
     done.push(
@@ -253,7 +261,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
   const elapsed = performance.now() - t0;
   const produced = new Map<number, number>();
   for (const rec of perThread) for (const [k, v] of Object.entries(rec)) produced.set(Number(k), v);
-  const v = verifyDelivery(produced, result.traces);
+  const v = verifyDelivery(produced, result.traces, firstSequence);
   const per: LoadTestSummary['per_producer'] = {};
   for (const [k, [pr, co, lo, du, re]] of Object.entries(v.perProducer)) {
     per[Number(k)] = { produced: pr, consumed: co, lost: lo, duplicated: du, reordered: re };
@@ -298,6 +306,8 @@ export interface ProducerThreadInput {
   ids: number[];
   batch: number;
   rate: number | 'max';
+  /** Every producer's first sequence number (default 0). */
+  firstSequence?: number;
 }
 
 export type ProducerMessage =
@@ -314,9 +324,11 @@ export type ProducerMessage =
  */
 export function runProducerThread(router: Router, input: ProducerThreadInput, post: (m: ProducerMessage) => void): void {
   const { control, ids, batch, rate } = input;
+  const first = input.firstSequence ?? 0;
   const n = ids.length;
   const producers: Producer[] = ids.map((id) => router.producer(id));
-  const seq = new Float64Array(n);
+  /** Each producer's next sequence number. */
+  const seq = new Float64Array(n).fill(first);
   const base = new Float64Array(n).fill(-1);
   const seqAtBase = new Float64Array(n);
   const buf = new Int32Array(batch * router.eventWords);
@@ -355,10 +367,7 @@ export function runProducerThread(router: Router, input: ProducerThreadInput, po
         if (allowed < want) want = allowed;
       }
       const s0 = seq[k]!;
-      for (let i = 0; i < want; i++) {
-        buf[i * ew] = id;
-        buf[i * ew + 1] = (s0 + i) | 0;
-      }
+      writeSequencedEvents(buf, ew, id, s0, want);
       const timed = ++calls % sampleEvery === 0;
       const t0 = timed ? performance.now() : 0;
       const pushed = p.pushBlocking(buf, 0, want, 20);
@@ -375,15 +384,15 @@ export function runProducerThread(router: Router, input: ProducerThreadInput, po
     const t = performance.now();
     if (t - lastPost >= 250) {
       lastPost = t;
-      post({ type: 'progress', produced: sum(seq), histogram: hdr.encodeIntoCompressedBase64(hist) });
+      post({ type: 'progress', produced: sum(seq) - n * first, histogram: hdr.encodeIntoCompressedBase64(hist) });
       hist.reset();
     }
     if (!pushedAny) Atomics.wait(control, CTL_WORDS - 1, 0, 0.2);
   }
   for (const p of producers) p.release();
   const perProducer: Record<number, number> = {};
-  for (let k = 0; k < n; k++) perProducer[ids[k]!] = seq[k]!;
-  post({ type: 'done', produced: sum(seq), histogram: hdr.encodeIntoCompressedBase64(hist), perProducer });
+  for (let k = 0; k < n; k++) perProducer[ids[k]!] = seq[k]! - first;
+  post({ type: 'done', produced: sum(seq) - n * first, histogram: hdr.encodeIntoCompressedBase64(hist), perProducer });
 }
 
 function sum(a: Float64Array): number {

@@ -4,10 +4,12 @@
  * options, `npm run soak` with the long defaults.
  */
 import type { SoakScenario } from './report.js';
+import { soak as router } from './router.js';
 import { soak as trainKill } from './train-kill.js';
 import { soak as mutation } from './mutation.js';
 
 export const SOAKS: Readonly<Record<string, SoakScenario>> = {
+  router,
   'train-kill': trainKill,
   mutation,
 };
