@@ -28,7 +28,7 @@
  *
  * Kill moments come from mulberry32 seeded by `seed` (default KGSHARD_SEED),
  * printed with every failure. Options: kills (default 30), epochs (default
- * 300), entities (default 3000), maxDelayMs (default 2500), seed, duration
+ * 1000), entities (default 3000), maxDelayMs (default 2500), seed, duration
  * (seconds, a bound on the whole campaign; default 900).
  */
 import { spawn } from 'node:child_process';
@@ -152,7 +152,7 @@ function inspect(dir: string, trainTriples: number): StoreState {
 
 export const soak: SoakScenario = async (opts): Promise<SoakReport> => {
   const kills = opt(opts, 'kills', 30);
-  const epochs = opt(opts, 'epochs', 300);
+  const epochs = opt(opts, 'epochs', 1000);
   const entities = opt(opts, 'entities', 3000);
   const maxDelayMs = opt(opts, 'maxDelayMs', 2500);
   const seed = opt(opts, 'seed', SEED) >>> 0;
@@ -206,13 +206,18 @@ export const soak: SoakScenario = async (opts): Promise<SoakReport> => {
       return j;
     };
 
+    // Kills of a run that still had epochs to train (the others land in the
+    // evaluation of a finished run, which a resume must survive too).
+    let killedWithEpochsLeft = 0;
     while (done < kills && Date.now() < deadline && failures.length < 5) {
       const from = last;
       starts.push(from);
       const delay = Math.floor(rand() * (window + 1));
       const r = await runOnce(args, delay, 120_000);
-      if (r.killed) done++;
-      else {
+      if (r.killed) {
+        done++;
+        if (from < epochs) killedWithEpochsLeft++;
+      } else {
         finishedBeforeKill++;
         if (from === epochs) nothingLeft++;
         finished(r, from, `run ${starts.length} (not killed, ${delay} ms)`);
@@ -249,6 +254,7 @@ export const soak: SoakScenario = async (opts): Promise<SoakReport> => {
       ok: failures.length === 0,
       details: {
         kills: done,
+        killedWithEpochsLeft,
         runs: starts.length,
         finishedBeforeKill,
         nothingLeftToTrain: nothingLeft,
