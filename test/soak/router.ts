@@ -15,11 +15,9 @@
  * the short test starts just below 2^32 to cross it in seconds).
  */
 import { DEFAULT_LOADTEST, runLoadTest } from '../../src/router/loadtest.js';
-import type { SoakOptions, SoakReport, SoakScenario } from './report.js';
+import type { SoakReport, SoakScenario } from './report.js';
+import { opt } from '../stress/report.js';
 
-function opt(o: SoakOptions, name: string, def: number): number {
-  return o[name] ?? def;
-}
 
 export const soak: SoakScenario = async (opts): Promise<SoakReport> => {
   const minutes = opt(opts, 'minutes', 2);

@@ -42,14 +42,11 @@ import { readDurable } from '../../src/store/durable.js';
 import { RelationStats, STATS_KIND } from '../../src/store/running-stats.js';
 import { decodeTrainerSnapshot } from '../../src/store/train-state.js';
 import { SEED } from '../helpers/prop.js';
-import type { SoakOptions, SoakReport, SoakScenario } from './report.js';
+import type { SoakReport, SoakScenario } from './report.js';
+import { opt } from '../stress/report.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-function opt(opts: SoakOptions, name: string, fallback: number): number {
-  const v = opts[name];
-  return v === undefined || !Number.isFinite(v) ? fallback : v;
-}
 
 /**
  * `n` entities on a ring with three relations (i → i+1, i → i+7, i ↔ i^1);
