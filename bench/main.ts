@@ -12,7 +12,15 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadavg, machineInfo, renderReport, writeJsonAtomic, type CaseResult, type SuiteReport, type Target } from './lib/report.js';
+import {
+  loadavg,
+  machineInfo,
+  renderReport,
+  writeJsonAtomic,
+  type CaseResult,
+  type SuiteReport,
+  type Target,
+} from './lib/report.js';
 
 export interface SuiteOptions {
   readonly quick: boolean;
@@ -46,7 +54,8 @@ const SUITES: Record<string, Suite> = {
     },
   },
   ps: {
-    description: 'parameter server pull vs Float32Array.set and postMessage, push (async/sync, 1-2 workers) vs postMessage',
+    description:
+      'parameter server pull vs Float32Array.set and postMessage, push (async/sync, 1-2 workers) vs postMessage',
     load: async () => {
       const m = await import('./ps.js');
       return { run: m.runPs, defaultRuns: m.DEFAULT_RUNS };
@@ -61,17 +70,26 @@ const SUITES: Record<string, Suite> = {
     },
   },
   eval: {
-    description: 'filtered link prediction: WASM/JS kernel GFLOP/s, full built-in test split at dim 200 (target <= 10 s)',
+    description:
+      'filtered link prediction: WASM/JS kernel GFLOP/s, full built-in test split at dim 200 (target <= 10 s)',
     load: async () => {
       const m = await import('./eval.js');
-      return { run: (o: SuiteOptions) => m.runEval({ quick: o.quick, runs: o.runs, log: (msg: string) => console.error(msg) }), defaultRuns: m.DEFAULT_RUNS };
+      return {
+        run: (o: SuiteOptions) => m.runEval({ quick: o.quick, runs: o.runs, log: (msg: string) => console.error(msg) }),
+        defaultRuns: m.DEFAULT_RUNS,
+      };
     },
   },
   train: {
-    description: 'training positives/s, TransE and ComplEx dim 100, 1 and 2 workers, beside the PyTorch reference (--only transe,complex,kgshard,torch; 1 round with --quick)',
+    description:
+      'training positives/s, TransE and ComplEx dim 100, 1 and 2 workers, beside the PyTorch reference (--only transe,complex,kgshard,torch; 1 round with --quick)',
     load: async () => {
       const m = await import('./train.js');
-      return { run: (o: SuiteOptions) => m.runTrain({ quick: o.quick, runs: o.runs, only: o.only, log: (msg: string) => console.error(msg) }), defaultRuns: m.DEFAULT_RUNS };
+      return {
+        run: (o: SuiteOptions) =>
+          m.runTrain({ quick: o.quick, runs: o.runs, only: o.only, log: (msg: string) => console.error(msg) }),
+        defaultRuns: m.DEFAULT_RUNS,
+      };
     },
   },
   quality: {
@@ -147,7 +165,10 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write('bench: --out needs exactly one suite\n');
     return 2;
   }
-  const only = values.only?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const only = values.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   const tty = process.stderr.isTTY === true;
   const log = (m: string): void => {
     if (tty) process.stderr.write(`  … ${m}\n`);

@@ -62,7 +62,6 @@ import { mulberry32, round2, round4, shuffled } from './lib/suite.js';
 import { probeTorch, runTorchScript, type TorchProbe } from './lib/torch.js';
 import type { SuiteOptions, SuiteOutput } from './main.js';
 
-
 const THREADS = 2;
 const EPOCHS = 8;
 const SEEDS = 3;
@@ -111,7 +110,22 @@ function sameSettings(model: 'transe' | 'distmult' | 'complex'): Partial<TrainOp
 
 /** The reference's flags at the settings of the `epochs` group (and its best documented ones). */
 function torchFlags(model: 'transe' | 'distmult' | 'complex'): string[] {
-  const common = ['--model', model, '--dim', '100', '--batch', '1024', '--neg', '64', '--lr', '0.1', '--optimizer', 'adagrad', '--threads', String(THREADS)];
+  const common = [
+    '--model',
+    model,
+    '--dim',
+    '100',
+    '--batch',
+    '1024',
+    '--neg',
+    '64',
+    '--lr',
+    '0.1',
+    '--optimizer',
+    'adagrad',
+    '--threads',
+    String(THREADS),
+  ];
   if (model === 'transe') return [...common, '--p', '1', '--loss', 'margin', '--margin', '8'];
   return [...common, '--loss', 'softplus', '--reg', 'n3', '--reg-weight', '0.03', '--init-scale', '1e-3'];
 }
@@ -132,7 +146,16 @@ interface KgRun {
 
 async function evalTest(run: KgRun, modelName: string, dim: number, trainer: Trainer): Promise<Metrics> {
   const t = trainer.tables();
-  const r = await evaluate({ model: createModel(modelName), dim, entities: t.entities, relations: t.relations, dataset: run.dataset, split: 'test', filter: run.filter, pool: run.evalPool });
+  const r = await evaluate({
+    model: createModel(modelName),
+    dim,
+    entities: t.entities,
+    relations: t.relations,
+    dataset: run.dataset,
+    split: 'test',
+    filter: run.filter,
+    pool: run.evalPool,
+  });
   return { mrr: r.both.mrr, hits10: r.both.hits10, mr: r.both.mr };
 }
 
@@ -170,15 +193,29 @@ async function runKgshard(
         const done = trainer.trainSeconds >= stop.budgetS;
         if (trainer.trainSeconds >= nextEval || done) {
           const m = await evalTest(run, evalAs, options.dim, trainer);
-          curve.push({ epoch: e + 1, train_s: round2(trainer.trainSeconds), mrr: round4(m.mrr), hits10: round4(m.hits10), mr: Math.round(m.mr) });
+          curve.push({
+            epoch: e + 1,
+            train_s: round2(trainer.trainSeconds),
+            mrr: round4(m.mrr),
+            hits10: round4(m.hits10),
+            mr: Math.round(m.mr),
+          });
           while (nextEval <= trainer.trainSeconds) nextEval += stop.curveEveryS;
         }
         if (done) break;
       }
     }
     const last = curve[curve.length - 1];
-    const m = last !== undefined ? { mrr: last.mrr, hits10: last.hits10, mr: last.mr! } : await evalTest(run, evalAs, options.dim, trainer);
-    return { ...m, epochs: trainer.epochs.length, train_s: round2(trainer.trainSeconds), ...(curve.length > 0 ? { curve } : {}) };
+    const m =
+      last !== undefined
+        ? { mrr: last.mrr, hits10: last.hits10, mr: last.mr! }
+        : await evalTest(run, evalAs, options.dim, trainer);
+    return {
+      ...m,
+      epochs: trainer.epochs.length,
+      train_s: round2(trainer.trainSeconds),
+      ...(curve.length > 0 ? { curve } : {}),
+    };
   } finally {
     await trainer.close();
   }
@@ -196,18 +233,43 @@ interface TorchJson {
   readonly curve: { epoch: number; train_s: number; split: string; mrr: number; hits10: number }[];
 }
 
-async function runTorch(dir: string, dataset: Dataset, flags: string[], seed: number, stop: { epochs: number } | { budgetS: number; evalEvery: number }): Promise<RunOutcome> {
+async function runTorch(
+  dir: string,
+  dataset: Dataset,
+  flags: string[],
+  seed: number,
+  stop: { epochs: number } | { budgetS: number; evalEvery: number },
+): Promise<RunOutcome> {
   const args = ['--data', dir, ...flags, '--seed', String(seed)];
   if ('epochs' in stop) args.push('--epochs', String(stop.epochs));
-  else args.push('--epochs', '100000', '--max-train-s', String(stop.budgetS), '--eval-every', String(stop.evalEvery), '--eval-split', 'test');
+  else
+    args.push(
+      '--epochs',
+      '100000',
+      '--max-train-s',
+      String(stop.budgetS),
+      '--eval-every',
+      String(stop.evalEvery),
+      '--eval-split',
+      'test',
+    );
   const timeoutS = 'epochs' in stop ? 600 : stop.budgetS * 3 + 300;
   const { json: j } = await runTorchScript<TorchJson>(args, timeoutS);
-  if (j.n_train !== dataset.train.count) throw new Error(`reference read ${j.n_train} training triples, the dataset has ${dataset.train.count}`);
+  if (j.n_train !== dataset.train.count)
+    throw new Error(`reference read ${j.n_train} training triples, the dataset has ${dataset.train.count}`);
   const out = { mrr: j.mrr, hits10: j.hits10, mr: j.mr, epochs: j.epochs, train_s: j.train_s };
   if ('epochs' in stop) return out;
   // Its intermediate test evaluations, then the final one (at train_s).
-  const curve: CurvePoint[] = j.curve.filter((c) => c.split === 'test').map((c) => ({ epoch: c.epoch, train_s: c.train_s, mrr: c.mrr, hits10: c.hits10, mr: null }));
-  curve.push({ epoch: j.epochs, train_s: j.train_s, mrr: round4(j.mrr), hits10: round4(j.hits10), mr: Math.round(j.mr) });
+  const curve: CurvePoint[] = j.curve
+    .filter((c) => c.split === 'test')
+    .map((c) => ({ epoch: c.epoch, train_s: c.train_s, mrr: c.mrr, hits10: c.hits10, mr: null }));
+  curve.push({
+    epoch: j.epochs,
+    train_s: j.train_s,
+    mrr: round4(j.mrr),
+    hits10: round4(j.hits10),
+    mr: Math.round(j.mr),
+  });
   return { ...out, curve };
 }
 
@@ -244,7 +306,9 @@ export function timeToReach(curve: readonly CurvePoint[], mrr: number): number |
 
 export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
   const only = o.only ?? [...GROUPS];
-  for (const g of only) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only: unknown group ${JSON.stringify(g)} (quality: ${GROUPS.join(', ')})`);
+  for (const g of only)
+    if (!(GROUPS as readonly string[]).includes(g))
+      throw new Error(`--only: unknown group ${JSON.stringify(g)} (quality: ${GROUPS.join(', ')})`);
   const seeds = o.quick ? [1] : Array.from({ length: o.runs ?? SEEDS }, (_, i) => i + 1);
   const epochs = o.quick ? 2 : EPOCHS;
   const budgetS = o.quick ? 20 : BUDGET_S;
@@ -261,7 +325,12 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
   else notes.push(`reference: torch_kge.py with torch ${torch.version}, ${THREADS} threads`);
 
   const root = mkdtempSync(join(tmpdir(), 'bench-quality-kgshard-'));
-  const evalPool = new Piscina({ filename: EVAL_TASK_FILENAME, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000 });
+  const evalPool = new Piscina({
+    filename: EVAL_TASK_FILENAME,
+    minThreads: THREADS,
+    maxThreads: THREADS,
+    idleTimeout: 60_000,
+  });
   const runs = new Map<BuiltinDataset, KgRun & { dir: string }>();
   const open = (name: BuiltinDataset): KgRun & { dir: string } => {
     let r = runs.get(name);
@@ -273,7 +342,13 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
     }
     return r;
   };
-  const caseOf = (name: string, group: string, samples: number[], params: Record<string, unknown>, checks: Record<string, unknown> = {}): void => {
+  const caseOf = (
+    name: string,
+    group: string,
+    samples: number[],
+    params: Record<string, unknown>,
+    checks: Record<string, unknown> = {},
+  ): void => {
     cases.push(completed(name, group, 'MRR', 'higher', samples.map(round4), params, checks));
   };
   const guard = async (name: string, group: string, fn: () => Promise<void>): Promise<void> => {
@@ -297,22 +372,32 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
           for (const side of order) {
             if (side === 'torch' && !torch.ok) continue;
             await guard(`${side} ${model} seed ${seed}`, 'epochs', async () => {
-              const r = side === 'kgshard' ? await runKgshard(lf, sameSettings(model), seed, { epochs }) : await runTorch(lf.dir, lf.dataset, torchFlags(model), seed, { epochs });
+              const r =
+                side === 'kgshard'
+                  ? await runKgshard(lf, sameSettings(model), seed, { epochs })
+                  : await runTorch(lf.dir, lf.dataset, torchFlags(model), seed, { epochs });
               out[side].push(r);
-              o.log(`  epochs: ${side} ${model} seed ${seed}: MRR ${r.mrr.toFixed(4)}, Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)} (${r.train_s.toFixed(1)} s)`);
+              o.log(
+                `  epochs: ${side} ${model} seed ${seed}: MRR ${r.mrr.toFixed(4)}, Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)} (${r.train_s.toFixed(1)} s)`,
+              );
             });
           }
         }
         for (const side of ['kgshard', 'torch'] as const) {
           const rs = out[side];
           if (rs.length === 0) continue;
-          caseOf(`${side} ${model} wordnet-lf, ${epochs} epochs, same settings`, 'epochs', rs.map((r) => r.mrr), {
-            settings: side === 'kgshard' ? sameSettings(model) : torchFlags(model).join(' '),
-            seeds,
-            hits10: rs.map((r) => round4(r.hits10)),
-            mr: rs.map((r) => Math.round(r.mr)),
-            train_s: rs.map((r) => r.train_s),
-          });
+          caseOf(
+            `${side} ${model} wordnet-lf, ${epochs} epochs, same settings`,
+            'epochs',
+            rs.map((r) => r.mrr),
+            {
+              settings: side === 'kgshard' ? sameSettings(model) : torchFlags(model).join(' '),
+              seeds,
+              hits10: rs.map((r) => round4(r.hits10)),
+              mr: rs.map((r) => Math.round(r.mr)),
+              train_s: rs.map((r) => r.train_s),
+            },
+          );
           figures[`epochs_${side}_${model}_mrr`] = round4(median(rs.map((r) => r.mrr)));
           figures[`epochs_${side}_${model}_hits10`] = round4(median(rs.map((r) => r.hits10)));
           figures[`epochs_${side}_${model}_mr`] = Math.round(median(rs.map((r) => r.mr)));
@@ -322,7 +407,12 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
         vs[model] = k.length > 0 && t.length > 0 ? round2(median(k) / median(t)) : null;
         if (k.length > 0 && t.length > 0) {
           // Within the noise: kgshard's best seed reaches the reference's median, or its median is within the reference's seed-to-seed range.
-          targets[`same_settings_${model}`] = target(`kgshard ${model} median MRR after ${epochs} epochs / the reference's (same settings, ${seeds.length} seeds)`, vs[model] ?? null, '>=', 1);
+          targets[`same_settings_${model}`] = target(
+            `kgshard ${model} median MRR after ${epochs} epochs / the reference's (same settings, ${seeds.length} seeds)`,
+            vs[model] ?? null,
+            '>=',
+            1,
+          );
         }
       }
       ratios['same_settings_mrr_vs_torch'] = vs;
@@ -332,15 +422,35 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
     if (only.includes('ablation')) {
       const lf = open('wordnet-lf');
       const variants: { name: string; settings: Partial<TrainOptions>; evalAs?: string; model?: KgeModel }[] = [
-        { name: 'complex: as kgshard trains it (element-wise Adagrad, N3 on moduli, chunk 64)', settings: sameSettings('complex') },
-        { name: 'complex: row-wise Adagrad (adagrad-row)', settings: { ...sameSettings('complex'), optimizer: 'adagrad-row' } },
+        {
+          name: 'complex: as kgshard trains it (element-wise Adagrad, N3 on moduli, chunk 64)',
+          settings: sameSettings('complex'),
+        },
+        {
+          name: 'complex: row-wise Adagrad (adagrad-row)',
+          settings: { ...sameSettings('complex'), optimizer: 'adagrad-row' },
+        },
         {
           name: 'complex: N3 per float, not on complex moduli',
-          settings: { ...sameSettings('complex'), model: N3_PER_FLOAT, modelModule: fileURLToPath(new URL('./lib/complex-n3-per-float.js', import.meta.url)) },
+          settings: {
+            ...sameSettings('complex'),
+            model: N3_PER_FLOAT,
+            modelModule: fileURLToPath(new URL('./lib/complex-n3-per-float.js', import.meta.url)),
+          },
           evalAs: 'complex',
           model: complexN3PerFloat(),
         },
-        { name: 'complex: row-wise Adagrad and N3 per float (kgshard before)', settings: { ...sameSettings('complex'), optimizer: 'adagrad-row', model: N3_PER_FLOAT, modelModule: fileURLToPath(new URL('./lib/complex-n3-per-float.js', import.meta.url)) }, evalAs: 'complex', model: complexN3PerFloat() },
+        {
+          name: 'complex: row-wise Adagrad and N3 per float (kgshard before)',
+          settings: {
+            ...sameSettings('complex'),
+            optimizer: 'adagrad-row',
+            model: N3_PER_FLOAT,
+            modelModule: fileURLToPath(new URL('./lib/complex-n3-per-float.js', import.meta.url)),
+          },
+          evalAs: 'complex',
+          model: complexN3PerFloat(),
+        },
         { name: 'complex: no shared negatives (chunk 1)', settings: { ...sameSettings('complex'), chunk: 1 } },
         { name: 'transe: as kgshard trains it (max-norm 1, Bordes init)', settings: sameSettings('transe') },
         { name: 'transe: no max-norm', settings: { ...sameSettings('transe'), maxNorm: 0 } },
@@ -353,18 +463,28 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
           await guard(`${v.name} seed ${seed}`, 'ablation', async () => {
             const r = await runKgshard(lf, v.settings, seed, { epochs }, v.evalAs, v.model);
             rs.push(r);
-            o.log(`  ablation: ${v.name} seed ${seed}: MRR ${r.mrr.toFixed(4)}, Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)}`);
+            o.log(
+              `  ablation: ${v.name} seed ${seed}: MRR ${r.mrr.toFixed(4)}, Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)}`,
+            );
           });
         }
         if (rs.length === 0) continue;
-        caseOf(`kgshard ${v.name}, ${epochs} epochs`, 'ablation', rs.map((r) => r.mrr), {
-          // The model module as a path inside the checkout, not this machine's.
-          settings: v.settings.modelModule === undefined ? v.settings : { ...v.settings, modelModule: 'dist/bench/lib/complex-n3-per-float.js' },
-          seeds,
-          hits10: rs.map((r) => round4(r.hits10)),
-          mr: rs.map((r) => Math.round(r.mr)),
-          train_s: rs.map((r) => r.train_s),
-        });
+        caseOf(
+          `kgshard ${v.name}, ${epochs} epochs`,
+          'ablation',
+          rs.map((r) => r.mrr),
+          {
+            // The model module as a path inside the checkout, not this machine's.
+            settings:
+              v.settings.modelModule === undefined
+                ? v.settings
+                : { ...v.settings, modelModule: 'dist/bench/lib/complex-n3-per-float.js' },
+            seeds,
+            hits10: rs.map((r) => round4(r.hits10)),
+            mr: rs.map((r) => Math.round(r.mr)),
+            train_s: rs.map((r) => r.train_s),
+          },
+        );
         ab[v.name] = round4(median(rs.map((r) => r.mrr)));
       }
       ratios['ablation_median_mrr'] = ab;
@@ -390,15 +510,23 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
         const run = open(c.data);
         const key = `${c.model}_${c.data.replace('-', '_')}`;
         const out: Partial<Record<Side, RunOutcome>> = {};
-        const sides: Side[] = c.model === 'rotate' || !torch.ok ? ['kgshard'] : shuffled(['kgshard', 'torch'] as Side[], mulberry32(key.length * 97));
+        const sides: Side[] =
+          c.model === 'rotate' || !torch.ok
+            ? ['kgshard']
+            : shuffled(['kgshard', 'torch'] as Side[], mulberry32(key.length * 97));
         for (const side of sides) {
           await guard(`${side} ${c.model} ${c.data} ${budgetS} s`, 'time', async () => {
             const r =
               side === 'kgshard'
                 ? await runKgshard(run, bestSettings(c.model), seed, { budgetS, curveEveryS: evalEveryS })
-                : await runTorch(run.dir, run.dataset, torchFlags(c.model as 'transe' | 'distmult' | 'complex'), seed, { budgetS, evalEvery: c.evalEvery });
+                : await runTorch(run.dir, run.dataset, torchFlags(c.model as 'transe' | 'distmult' | 'complex'), seed, {
+                    budgetS,
+                    evalEvery: c.evalEvery,
+                  });
             out[side] = r;
-            o.log(`  time: ${side} ${c.model} ${c.data}: MRR ${marks.map((m) => `${atTime(r.curve!, m, 'mrr') ?? '—'} @${m}s`).join(', ')}; final Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)} after ${r.epochs} epochs`);
+            o.log(
+              `  time: ${side} ${c.model} ${c.data}: MRR ${marks.map((m) => `${atTime(r.curve!, m, 'mrr') ?? '—'} @${m}s`).join(', ')}; final Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)} after ${r.epochs} epochs`,
+            );
           });
         }
         for (const side of sides) {
@@ -406,11 +534,20 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
           if (r === undefined) continue;
           const at = marks.map((m) => atTime(r.curve!, m, 'mrr'));
           caseOf(`${side} ${c.model} ${c.data}, MRR after ${budgetS} s`, 'time', [at[at.length - 1] ?? r.mrr], {
-            settings: side === 'kgshard' ? bestSettings(c.model) : torchFlags(c.model as 'transe' | 'distmult' | 'complex').join(' '),
+            settings:
+              side === 'kgshard'
+                ? bestSettings(c.model)
+                : torchFlags(c.model as 'transe' | 'distmult' | 'complex').join(' '),
             threads: THREADS,
             mrr_at: Object.fromEntries(marks.map((m, i) => [`${m}s`, at[i]])),
             hits10_at: Object.fromEntries(marks.map((m) => [`${m}s`, atTime(r.curve!, m, 'hits10')])),
-            final: { epochs: r.epochs, train_s: r.train_s, mrr: round4(r.mrr), hits10: round4(r.hits10), mr: Math.round(r.mr) },
+            final: {
+              epochs: r.epochs,
+              train_s: r.train_s,
+              mrr: round4(r.mrr),
+              hits10: round4(r.hits10),
+              mr: Math.round(r.mr),
+            },
             curve: r.curve,
           });
           marks.forEach((m, i) => (figures[`time_${side}_${key}_mrr_${m}s`] = at[i] ?? null));
@@ -425,13 +562,33 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
           ttr[key] = reach === null ? null : round2(reach / budgetS);
           figures[`time_${key}_reference_mrr_${budgetS}s`] = refMrr;
           if (c.data === 'wordnet-lf' && (c.model === 'complex' || c.model === 'transe')) {
-            targets[`time_to_reference_mrr_${key}`] = target(`training time kgshard needs to reach the reference's ${budgetS}-s MRR (${refMrr}), / ${budgetS} s`, ttr[key] ?? null, '<=', 0.5);
+            targets[`time_to_reference_mrr_${key}`] = target(
+              `training time kgshard needs to reach the reference's ${budgetS}-s MRR (${refMrr}), / ${budgetS} s`,
+              ttr[key] ?? null,
+              '<=',
+              0.5,
+            );
           }
         }
         if (k !== undefined && c.model === 'complex' && c.data === 'wordnet') {
-          targets['wn18rr_style_complex_mrr'] = target(`kgshard ComplEx on wordnet, MRR after ${budgetS} s`, atTime(k.curve!, budgetS, 'mrr'), '>=', 0.55);
-          targets['wn18rr_style_complex_hits10'] = target(`kgshard ComplEx on wordnet, Hits@10 after ${budgetS} s`, atTime(k.curve!, budgetS, 'hits10'), '>=', 0.65);
-          targets['wn18rr_style_complex_mr'] = target('kgshard ComplEx on wordnet, mean rank at the end of the budget', Math.round(k.mr), '<=', 2000);
+          targets['wn18rr_style_complex_mrr'] = target(
+            `kgshard ComplEx on wordnet, MRR after ${budgetS} s`,
+            atTime(k.curve!, budgetS, 'mrr'),
+            '>=',
+            0.55,
+          );
+          targets['wn18rr_style_complex_hits10'] = target(
+            `kgshard ComplEx on wordnet, Hits@10 after ${budgetS} s`,
+            atTime(k.curve!, budgetS, 'hits10'),
+            '>=',
+            0.65,
+          );
+          targets['wn18rr_style_complex_mr'] = target(
+            'kgshard ComplEx on wordnet, mean rank at the end of the budget',
+            Math.round(k.mr),
+            '<=',
+            2000,
+          );
         }
       }
       ratios['time_to_reference_mrr'] = ttr;
@@ -439,7 +596,9 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
         `time: MRR at ${marks.join(', ')} s of training is interpolated linearly between the evaluations around each mark; kgshard evaluates after the epochs that pass every ${evalEveryS} s, the reference every few epochs; mean rank is reported at the end of the budget (the reference's intermediate evaluations do not report it)`,
       );
     }
-    notes.push(`test metrics are filtered (train + valid + test), ties counted as the mean rank, over heads and tails; ${THREADS} threads for both trainers`);
+    notes.push(
+      `test metrics are filtered (train + valid + test), ties counted as the mean rank, over heads and tails; ${THREADS} threads for both trainers`,
+    );
     return { cases, ratios, figures, targets, notes };
   } finally {
     await evalPool.destroy();

@@ -63,12 +63,32 @@ export function gridPoints(grid: Grid): Record<string, string>[] {
 }
 
 function trainArgs(model: string, flags: Record<string, string>, budgetS: number, seed: number): string[] {
-  const args = ['train', '--dataset', 'wordnet-lf', '--model', model, '--eval-split', 'valid', '--max-train-s', String(budgetS), '--epochs', '1000000', '--seed', String(seed), '--json'];
+  const args = [
+    'train',
+    '--dataset',
+    'wordnet-lf',
+    '--model',
+    model,
+    '--eval-split',
+    'valid',
+    '--max-train-s',
+    String(budgetS),
+    '--epochs',
+    '1000000',
+    '--seed',
+    String(seed),
+    '--json',
+  ];
   for (const [k, v] of Object.entries(flags)) args.push(`--${k}`, v);
   return args;
 }
 
-async function runPoint(model: string, flags: Record<string, string>, budgetS: number, seed: number): Promise<SweepPoint> {
+async function runPoint(
+  model: string,
+  flags: Record<string, string>,
+  budgetS: number,
+  seed: number,
+): Promise<SweepPoint> {
   const args = trainArgs(model, flags, budgetS, seed);
   const command = `kgshard ${args.join(' ')}`;
   // Generous: the budget bounds training; start-up, the last epoch and the evaluation come on top.
@@ -77,9 +97,24 @@ async function runPoint(model: string, flags: Record<string, string>, budgetS: n
   if (timedOut) return { ...empty, error: `timed out after ${budgetS * 4 + 300} s` };
   if (code !== 0) return { ...empty, error: `exit ${code}: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}` };
   try {
-    const j = JSON.parse(stdout) as { mrr: number; hits10: number; mr: number; epochs: number; train_s: number; eval_split: string };
+    const j = JSON.parse(stdout) as {
+      mrr: number;
+      hits10: number;
+      mr: number;
+      epochs: number;
+      train_s: number;
+      eval_split: string;
+    };
     if (j.eval_split !== 'valid') return { ...empty, error: `evaluated on ${j.eval_split}, not valid` };
-    return { flags, command, valid_mrr: j.mrr, valid_hits10: j.hits10, valid_mr: j.mr, epochs: j.epochs, train_s: j.train_s };
+    return {
+      flags,
+      command,
+      valid_mrr: j.mrr,
+      valid_hits10: j.hits10,
+      valid_mr: j.mr,
+      epochs: j.epochs,
+      train_s: j.train_s,
+    };
   } catch {
     return { ...empty, error: `no JSON on stdout: ${stdout.slice(0, 200)}` };
   }
@@ -87,7 +122,8 @@ async function runPoint(model: string, flags: Record<string, string>, budgetS: n
 
 function parseGridFlags(model: string, given: readonly string[] | undefined): Grid {
   const base = GRIDS[model];
-  if (base === undefined) throw new Error(`sweep: --model must be one of ${Object.keys(GRIDS).join(', ')}, got ${JSON.stringify(model)}`);
+  if (base === undefined)
+    throw new Error(`sweep: --model must be one of ${Object.keys(GRIDS).join(', ')}, got ${JSON.stringify(model)}`);
   if (given === undefined || given.length === 0) return base;
   const grid: Record<string, string[]> = {};
   for (const g of given) {
@@ -127,8 +163,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const [i, flags] of points.entries()) {
     const r = await runPoint(model, flags, budgetS, seed);
     results.push(r);
-    const what = Object.entries(flags).map(([k, v]) => `${k}=${v}`).join(' ');
-    console.error(`  [${i + 1}/${points.length}] ${what}: ${r.error ?? `valid MRR ${r.valid_mrr!.toFixed(4)}, Hits@10 ${r.valid_hits10!.toFixed(4)}, MR ${r.valid_mr!.toFixed(0)} after ${r.epochs} epochs`}`);
+    const what = Object.entries(flags)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    console.error(
+      `  [${i + 1}/${points.length}] ${what}: ${r.error ?? `valid MRR ${r.valid_mrr!.toFixed(4)}, Hits@10 ${r.valid_hits10!.toFixed(4)}, MR ${r.valid_mr!.toFixed(0)} after ${r.epochs} epochs`}`,
+    );
   }
   const ranked = results.filter((r) => r.valid_mrr !== null).sort((a, b) => b.valid_mrr! - a.valid_mrr!);
   const best = ranked[0] ?? null;
@@ -142,15 +182,31 @@ export async function main(argv: readonly string[]): Promise<number> {
     quick,
     grid,
     defaults_at_run: defaults,
-    best: best === null ? null : { flags: best.flags, valid_mrr: best.valid_mrr, valid_hits10: best.valid_hits10, valid_mr: best.valid_mr, epochs: best.epochs },
+    best:
+      best === null
+        ? null
+        : {
+            flags: best.flags,
+            valid_mrr: best.valid_mrr,
+            valid_hits10: best.valid_hits10,
+            valid_mr: best.valid_mr,
+            epochs: best.epochs,
+          },
     results: ranked.concat(results.filter((r) => r.valid_mrr === null)),
     started,
     finished: new Date().toISOString(),
     machine: machineInfo(load0),
   };
-  const out = values.out ?? join(fileURLToPath(new URL('../../bench/results/', import.meta.url)), `sweep-${model}.json`);
+  const out =
+    values.out ?? join(fileURLToPath(new URL('../../bench/results/', import.meta.url)), `sweep-${model}.json`);
   writeJsonAtomic(out, report);
-  console.error(best === null ? 'sweep: every configuration failed' : `best: ${Object.entries(best.flags).map(([k, v]) => `--${k} ${v}`).join(' ')} (valid MRR ${best.valid_mrr!.toFixed(4)}); wrote ${out}`);
+  console.error(
+    best === null
+      ? 'sweep: every configuration failed'
+      : `best: ${Object.entries(best.flags)
+          .map(([k, v]) => `--${k} ${v}`)
+          .join(' ')} (valid MRR ${best.valid_mrr!.toFixed(4)}); wrote ${out}`,
+  );
   return best === null ? 1 : 0;
 }
 

@@ -54,7 +54,17 @@ import { writeSplit } from '../src/data/split-writer.js';
 import { loadWordnet } from '../src/data/wordnet.js';
 import { DEFAULT_TRAIN, Trainer } from '../src/kge/trainer.js';
 import { cpuSnapshot, foreignCpu } from './lib/foreign.js';
-import { completed, loadavg, machineInfo, renderReport, target, writeJsonAtomic, type CaseResult, type SuiteReport, type Target } from './lib/report.js';
+import {
+  completed,
+  loadavg,
+  machineInfo,
+  renderReport,
+  target,
+  writeJsonAtomic,
+  type CaseResult,
+  type SuiteReport,
+  type Target,
+} from './lib/report.js';
 import { median, summarize } from './lib/stats.js';
 import { medianOrNull, mulberry32, ratio, round2, round4, settle, shuffled } from './lib/suite.js';
 import { probeTorch, runTorchScript, type TorchProbe } from './lib/torch.js';
@@ -79,7 +89,6 @@ const TIMED_EPOCHS = 1;
 const TORCH_EPOCHS = 2;
 /** Lines kept of valid.tsv / test.tsv for the reference (its final evaluation is not measured). */
 const TORCH_EVAL_LINES = 8;
-
 
 export interface TrainBenchOptions {
   readonly quick: boolean;
@@ -130,7 +139,12 @@ function key(model: Model, threads: Threads): string {
 
 // ------------------------------------------------------------------ kgshard
 
-async function runKgshard(dataset: Dataset, model: Model, workers: Threads, seed: number): Promise<RunRecord['detail'] & { rate: number }> {
+async function runKgshard(
+  dataset: Dataset,
+  model: Model,
+  workers: Threads,
+  seed: number,
+): Promise<RunRecord['detail'] & { rate: number }> {
   const trainer = new Trainer(dataset, {
     ...DEFAULT_TRAIN,
     model,
@@ -155,7 +169,8 @@ async function runKgshard(dataset: Dataset, model: Model, workers: Threads, seed
     const f = foreignCpu(snap);
     const seconds = trainer.trainSeconds - s0;
     const positives = trainer.positives - p0;
-    if (positives !== TIMED_EPOCHS * dataset.train.count) throw new Error(`trained ${positives} positives, expected ${TIMED_EPOCHS * dataset.train.count}`);
+    if (positives !== TIMED_EPOCHS * dataset.train.count)
+      throw new Error(`trained ${positives} positives, expected ${TIMED_EPOCHS * dataset.train.count}`);
     if (!losses.every(Number.isFinite)) throw new Error(`non-finite loss ${losses.join(', ')}`);
     return {
       rate: positives / seconds,
@@ -177,9 +192,30 @@ async function runKgshard(dataset: Dataset, model: Model, workers: Threads, seed
 
 function torchArgs(dir: string, model: Model, threads: Threads, seed: number, epochs: number): string[] {
   const args = [
-    '--data', dir, '--model', model, '--dim', String(DIM), '--batch', String(BATCH), '--neg', String(NEG),
-    '--threads', String(threads), '--epochs', String(epochs), '--loss', 'softplus', '--optimizer', 'adagrad',
-    '--lr', String(LR), '--eval-every', '0', '--seed', String(seed),
+    '--data',
+    dir,
+    '--model',
+    model,
+    '--dim',
+    String(DIM),
+    '--batch',
+    String(BATCH),
+    '--neg',
+    String(NEG),
+    '--threads',
+    String(threads),
+    '--epochs',
+    String(epochs),
+    '--loss',
+    'softplus',
+    '--optimizer',
+    'adagrad',
+    '--lr',
+    String(LR),
+    '--eval-every',
+    '0',
+    '--seed',
+    String(seed),
   ];
   if (model === 'transe') args.push('--p', '1', '--margin', String(TRANSE_GAMMA), '--max-norm', '0');
   return args;
@@ -198,16 +234,37 @@ interface TorchJson {
   readonly torch: string;
 }
 
-async function runTorch(dir: string, dataset: Dataset, model: Model, threads: Threads, seed: number, epochs: number, timeoutS: number): Promise<RunRecord['detail'] & { rate: number }> {
+async function runTorch(
+  dir: string,
+  dataset: Dataset,
+  model: Model,
+  threads: Threads,
+  seed: number,
+  epochs: number,
+  timeoutS: number,
+): Promise<RunRecord['detail'] & { rate: number }> {
   for (const f of ['train.tsv', 'valid.tsv', 'test.tsv']) {
     if (!existsSync(join(dir, f))) throw new Error(`${join(dir, f)} is gone (removed by another process?)`);
   }
-  const { json: j, stderr, wallS } = await runTorchScript<TorchJson>(torchArgs(dir, model, threads, seed, epochs), timeoutS);
-  const epochRates = [...stderr.matchAll(/^# epoch \d+ .*?\((\d+) triples\/s, other procs ([\d.]+) cores\)/gm)].map((m) => Number(m[1]));
-  if (j.n_train !== dataset.train.count || j.n_entities !== dataset.entities.length || j.n_relations !== dataset.relations.length) {
-    throw new Error(`reference read ${j.n_entities} entities, ${j.n_relations} relations, ${j.n_train} training triples; the dataset has ${dataset.entities.length}, ${dataset.relations.length}, ${dataset.train.count}`);
+  const {
+    json: j,
+    stderr,
+    wallS,
+  } = await runTorchScript<TorchJson>(torchArgs(dir, model, threads, seed, epochs), timeoutS);
+  const epochRates = [...stderr.matchAll(/^# epoch \d+ .*?\((\d+) triples\/s, other procs ([\d.]+) cores\)/gm)].map(
+    (m) => Number(m[1]),
+  );
+  if (
+    j.n_train !== dataset.train.count ||
+    j.n_entities !== dataset.entities.length ||
+    j.n_relations !== dataset.relations.length
+  ) {
+    throw new Error(
+      `reference read ${j.n_entities} entities, ${j.n_relations} relations, ${j.n_train} training triples; the dataset has ${dataset.entities.length}, ${dataset.relations.length}, ${dataset.train.count}`,
+    );
   }
-  if (j.epochs !== epochs || j.threads !== threads) throw new Error(`reference ran ${j.epochs} epochs on ${j.threads} threads, expected ${epochs} on ${threads}`);
+  if (j.epochs !== epochs || j.threads !== threads)
+    throw new Error(`reference ran ${j.epochs} epochs on ${j.threads} threads, expected ${epochs} on ${threads}`);
   if (!(j.train_triples_per_s > 0)) throw new Error(`train_triples_per_s ${j.train_triples_per_s}`);
   return {
     rate: j.train_triples_per_s,
@@ -226,7 +283,7 @@ async function runTorch(dir: string, dataset: Dataset, model: Model, threads: Th
 /** Wait until other processes use fewer than QUIET_CORES over 1 s windows, at most `maxS`. */
 async function waitQuiet(maxS: number): Promise<{ waitedS: number; foreign: number | null }> {
   const t0 = performance.now();
-  let last: number | null = null;
+  let last: number | null;
   for (;;) {
     const snap = cpuSnapshot();
     await settle(1000);
@@ -241,10 +298,15 @@ async function waitQuiet(maxS: number): Promise<{ waitedS: number; foreign: numb
 function select(only: readonly string[] | undefined): { models: Model[]; sides: Side[] } {
   const o = only ?? [];
   for (const x of o) {
-    if (!['transe', 'complex', 'kgshard', 'torch'].includes(x)) throw new Error(`--only: unknown group ${JSON.stringify(x)} (train: transe, complex, kgshard, torch)`);
+    if (!['transe', 'complex', 'kgshard', 'torch'].includes(x))
+      throw new Error(`--only: unknown group ${JSON.stringify(x)} (train: transe, complex, kgshard, torch)`);
   }
-  const models = MODELS.filter((m) => o.length === 0 || !o.some((x) => x === 'transe' || x === 'complex') || o.includes(m));
-  const sides = (['kgshard', 'torch'] as Side[]).filter((s) => o.length === 0 || !o.some((x) => x === 'kgshard' || x === 'torch') || o.includes(s));
+  const models = MODELS.filter(
+    (m) => o.length === 0 || !o.some((x) => x === 'transe' || x === 'complex') || o.includes(m),
+  );
+  const sides = (['kgshard', 'torch'] as Side[]).filter(
+    (s) => o.length === 0 || !o.some((x) => x === 'kgshard' || x === 'torch') || o.includes(s),
+  );
   return { models, sides };
 }
 
@@ -279,12 +341,16 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
     let torch: TorchProbe = { ok: false, why: 'not requested (--only)' };
     if (sides.includes('torch')) {
       torch = probeTorch();
-      if (!torch.ok) notes.push(`REFERENCE NOT RUN: ${torch.why}. Only kgshard's own figures are reported; there is no baseline and no vs_torch ratio.`);
+      if (!torch.ok)
+        notes.push(
+          `REFERENCE NOT RUN: ${torch.why}. Only kgshard's own figures are reported; there is no baseline and no vs_torch ratio.`,
+        );
     }
     const specs: Spec[] = [];
     for (const side of sides) {
       if (side === 'torch' && !torch.ok) continue;
-      for (const model of models) for (const threads of THREADS) specs.push({ side, model, threads, name: caseName(side, model, threads) });
+      for (const model of models)
+        for (const threads of THREADS) specs.push({ side, model, threads, name: caseName(side, model, threads) });
     }
 
     const records = new Map<string, RunRecord[]>(specs.map((s) => [s.name, []]));
@@ -295,13 +361,17 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
     for (let round = 0; round < rounds; round++) {
       const elapsed = (performance.now() - started) / 1000;
       if (round > 0 && elapsed + lastRoundS > budget.deadlineS) {
-        notes.push(`stopped after ${round} of ${rounds} rounds: the next round (~${lastRoundS.toFixed(0)} s) would pass the ${budget.deadlineS} s budget`);
+        notes.push(
+          `stopped after ${round} of ${rounds} rounds: the next round (~${lastRoundS.toFixed(0)} s) would pass the ${budget.deadlineS} s budget`,
+        );
         break;
       }
       const r0 = performance.now();
       const q = await waitQuiet(budget.quietMaxS);
       quiet.push(q);
-      o.log(`round ${round + 1}/${rounds} (waited ${q.waitedS} s for quiet; other processes ${q.foreign ?? '?'} cores)`);
+      o.log(
+        `round ${round + 1}/${rounds} (waited ${q.waitedS} s for quiet; other processes ${q.foreign ?? '?'} cores)`,
+      );
       for (const spec of shuffled(specs, rand)) {
         await settle(200);
         const seed = 1 + round;
@@ -309,7 +379,15 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
           const { rate, ...detail } =
             spec.side === 'kgshard'
               ? await runKgshard(dataset, spec.model, spec.threads, seed)
-              : await runTorch(torchDir, dataset, spec.model, spec.threads, seed, budget.torchEpochs, budget.torchTimeoutS);
+              : await runTorch(
+                  torchDir,
+                  dataset,
+                  spec.model,
+                  spec.threads,
+                  seed,
+                  budget.torchEpochs,
+                  budget.torchTimeoutS,
+                );
           records.get(spec.name)!.push({ round, rate, detail });
           o.log(`  ${spec.name}: ${rate.toFixed(0)} positives/s (others ${String(detail['foreignCpus'])} cores)`);
         } catch (e: unknown) {
@@ -370,9 +448,26 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
       const checks: Record<string, unknown> =
         spec.side === 'kgshard'
           ? { positivesPerTimedEpoch: dataset.train.count, finiteLoss: true }
-          : { countsMatchDataset: { entities: dataset.entities.length, relations: dataset.relations.length, train: dataset.train.count }, epochs: budget.torchEpochs };
+          : {
+              countsMatchDataset: {
+                entities: dataset.entities.length,
+                relations: dataset.relations.length,
+                train: dataset.train.count,
+              },
+              epochs: budget.torchEpochs,
+            };
       if (errors.length > 0) checks['failedRuns'] = errors;
-      cases.push(completed(spec.name, spec.model, 'positives/s', 'higher', ok.map((r) => Math.round(r.rate)), params, checks));
+      cases.push(
+        completed(
+          spec.name,
+          spec.model,
+          'positives/s',
+          'higher',
+          ok.map((r) => Math.round(r.rate)),
+          params,
+          checks,
+        ),
+      );
     }
 
     // ---------------------------------------------------------------- ratios, figures, targets
@@ -406,9 +501,16 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
         figures[`kgshard_${key(model, threads)}`] = rateOf('kgshard', model, threads);
         if (torch.ok) {
           figures[`torch_${key(model, threads)}`] = rateOf('torch', model, threads);
-          ratios[`vs_torch_${key(model, threads)}`] = r2(ratio(rateOf('kgshard', model, threads), rateOf('torch', model, threads)));
-          vsPaired[key(model, threads)] = paired(caseName('kgshard', model, threads), caseName('torch', model, threads));
-          const best = records.get(caseName('torch', model, threads))!.map((r) => (r.detail['bestEpochRate'] as number | undefined) ?? null);
+          ratios[`vs_torch_${key(model, threads)}`] = r2(
+            ratio(rateOf('kgshard', model, threads), rateOf('torch', model, threads)),
+          );
+          vsPaired[key(model, threads)] = paired(
+            caseName('kgshard', model, threads),
+            caseName('torch', model, threads),
+          );
+          const best = records
+            .get(caseName('torch', model, threads))!
+            .map((r) => (r.detail['bestEpochRate'] as number | undefined) ?? null);
           vsBestEpoch[key(model, threads)] = r2(ratio(rateOf('kgshard', model, threads), medianOrNull(best)));
         }
       }
@@ -416,7 +518,12 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
       scalingPaired[model] = paired(caseName('kgshard', model, 2), caseName('kgshard', model, 1));
       if (torch.ok) torchScaling[model] = r2(ratio(rateOf('torch', model, 2), rateOf('torch', model, 1)));
       if (sides.includes('kgshard')) {
-        targets[`scaling_2v1_${model}`] = target(`kgshard ${model}: positives/s with 2 workers / 1 worker (ratio of medians)`, scaling[model] ?? null, '>=', 1.7);
+        targets[`scaling_2v1_${model}`] = target(
+          `kgshard ${model}: positives/s with 2 workers / 1 worker (ratio of medians)`,
+          scaling[model] ?? null,
+          '>=',
+          1.7,
+        );
       }
     }
     if (sides.includes('kgshard')) {
@@ -427,36 +534,53 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
       ratios['torch_scaling_2v1'] = torchScaling;
       ratios['paired_vs_torch'] = vsPaired;
       ratios['vs_torch_best_epoch'] = vsBestEpoch;
-      for (const model of models) figures[`headline_vs_torch_${model}`] = (ratios[`vs_torch_${key(model, 1)}`] as number | null) ?? null;
+      for (const model of models)
+        figures[`headline_vs_torch_${model}`] = (ratios[`vs_torch_${key(model, 1)}`] as number | null) ?? null;
     }
 
     // ---------------------------------------------------------------- notes
-    const foreign = specs.flatMap((s) => records.get(s.name)!.map((r) => r.detail['foreignCpus'])).filter((x): x is number => typeof x === 'number');
+    const foreign = specs
+      .flatMap((s) => records.get(s.name)!.map((r) => r.detail['foreignCpus']))
+      .filter((x): x is number => typeof x === 'number');
     if (foreign.length > 0) {
       const f = summarize(foreign);
       figures['foreign_cpus_median'] = round2(f.median);
       notes.push(
         `other processes used ${round2(f.median)} cores (median over runs; min ${round2(f.min)}, max ${round2(f.max)}) of this ${availableParallelism()}-CPU machine while runs were timed` +
-          (f.median >= QUIET_CORES ? ': the machine was NOT quiet; 2-thread figures and scaling_2v1 are depressed by the competition for cores, not only by the code' : ''),
+          (f.median >= QUIET_CORES
+            ? ': the machine was NOT quiet; 2-thread figures and scaling_2v1 are depressed by the competition for cores, not only by the code'
+            : ''),
       );
     }
-    notes.push(`quiet wait before each round (threshold ${QUIET_CORES} cores, at most ${budget.quietMaxS} s): ${quiet.map((q) => `${q.waitedS} s -> ${q.foreign ?? '?'}`).join(', ')}`);
+    notes.push(
+      `quiet wait before each round (threshold ${QUIET_CORES} cores, at most ${budget.quietMaxS} s): ${quiet.map((q) => `${q.waitedS} s -> ${q.foreign ?? '?'}`).join(', ')}`,
+    );
     const kgCores = specs
       .filter((s) => s.side === 'kgshard' && s.threads === 2)
       .flatMap((s) => records.get(s.name)!.map((r) => r.detail['coresUsed']))
       .filter((x): x is number => typeof x === 'number');
-    if (kgCores.length > 0) notes.push(`kgshard with 2 workers kept ${round2(median(kgCores))} cores busy in its timed epochs (median CPU time / wall time; 2.0 = both cores all the time)`);
+    if (kgCores.length > 0)
+      notes.push(
+        `kgshard with 2 workers kept ${round2(median(kgCores))} cores busy in its timed epochs (median CPU time / wall time; 2.0 = both cores all the time)`,
+      );
     notes.push(
-      'headline ratios: vs_torch_<model>_1 (1 thread each). vs_torch_* are ratios of medians, paired_vs_torch medians of same-round ratios, vs_torch_best_epoch kgshard against the median of the reference runs\' fastest epoch (the reference\'s figure includes its first epoch; kgshard\'s excludes a warm-up epoch)',
+      "headline ratios: vs_torch_<model>_1 (1 thread each). vs_torch_* are ratios of medians, paired_vs_torch medians of same-round ratios, vs_torch_best_epoch kgshard against the median of the reference runs' fastest epoch (the reference's figure includes its first epoch; kgshard's excludes a warm-up epoch)",
       `work per positive differs: both score ${NEG} negatives per positive, but kgshard shares one set of ${NEG} negatives among a chunk of ${DEFAULT_TRAIN.chunk} positives (DGL-KE/PBG style; ${NEG} negative rows gathered and updated per chunk) while the reference draws ${NEG} independent negatives per positive (a [batch, ${NEG}, width] gather and scatter)`,
       'optimizer: kgshard element-wise Adagrad updating only the touched rows after every chunk; the reference torch.optim.Adagrad, element-wise and dense (its default nn.Embedding without --sparse, which was not slower in a probe here), stepping the whole tables every batch',
       'TransE: the reference runs with --max-norm 0 (its default 1 renormalises every entity row after every step) and kgshard with its --max-norm off as well; both use gamma 6 in the logistic loss (z = gamma - ||h + r - t||_1)',
       `the reference reads the same train.tsv (written once by writeSplit) with valid.tsv and test.tsv cut to ${TORCH_EVAL_LINES} lines: its final evaluation always runs and is excluded from its figure, so only its wall time changes`,
     );
     if (torch.ok) {
-      notes.push(`reference: torch_kge.py ($KGSHARD_TORCH_SCRIPT) with $KGSHARD_TORCH_PYTHON (torch ${torch.version}), ${budget.torchEpochs} epoch(s) per run, killed after ${budget.torchTimeoutS} s`);
-      if (budget.torchEpochs === 1) notes.push('--quick: the reference runs 1 epoch, so its figure includes its first (warm-up) epoch, typically 5-10% slower than the next; the full run uses 2');
-      notes.push('the reference with 2 threads uses OpenMP with active (spinning) waits: when another process holds a core, a 2-thread epoch can take 10x longer or more (seen here: > 60 s instead of ~6 s); such runs hit the timeout and are listed under failedRuns');
+      notes.push(
+        `reference: torch_kge.py ($KGSHARD_TORCH_SCRIPT) with $KGSHARD_TORCH_PYTHON (torch ${torch.version}), ${budget.torchEpochs} epoch(s) per run, killed after ${budget.torchTimeoutS} s`,
+      );
+      if (budget.torchEpochs === 1)
+        notes.push(
+          '--quick: the reference runs 1 epoch, so its figure includes its first (warm-up) epoch, typically 5-10% slower than the next; the full run uses 2',
+        );
+      notes.push(
+        'the reference with 2 threads uses OpenMP with active (spinning) waits: when another process holds a core, a 2-thread epoch can take 10x longer or more (seen here: > 60 s instead of ~6 s); such runs hit the timeout and are listed under failedRuns',
+      );
     }
     return { cases, ratios, figures, targets, notes };
   } finally {
@@ -466,7 +590,12 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      only: { type: 'string' },
+      out: { type: 'string' },
+    },
   });
   const runs = values.runs === undefined ? undefined : Number(values.runs);
   const start = loadavg();

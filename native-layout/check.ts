@@ -58,7 +58,10 @@ export function checkLayout(layout: RegionLayout): LayoutViolation[] {
     const b = sized[i]!;
     const aEnd = a.offset + ELEMENT_BYTES[a.type] * a.count;
     if (b.offset < aEnd) {
-      out.push({ rule: 'overlap', message: `${name}: field ${b.name} @${b.offset} overlaps ${a.name} [${a.offset}, ${aEnd})` });
+      out.push({
+        rule: 'overlap',
+        message: `${name}: field ${b.name} @${b.offset} overlaps ${a.name} [${a.offset}, ${aEnd})`,
+      });
     }
   }
 
@@ -70,7 +73,7 @@ export function checkLayout(layout: RegionLayout): LayoutViolation[] {
     const last = Math.floor((f.offset + ELEMENT_BYTES[f.type] * f.count - 1) / CACHE_LINE);
     for (let line = first; line <= last; line++) {
       let roles = lineWriters.get(line);
-      if (!roles) lineWriters.set(line, (roles = new Map()));
+      if (!roles) lineWriters.set(line, (roles = new Map<string, string>()));
       if (!roles.has(f.writer)) roles.set(f.writer, f.name);
     }
   }

@@ -75,9 +75,7 @@ export const HEADER_PARAMS_OFFSET = 16;
 /** Four ASCII characters as a u32 tag (little-endian byte order in memory). */
 export function magicOf(tag: string): number {
   if (tag.length !== 4) throw layoutError(tag, `magic tag must be 4 characters, got ${JSON.stringify(tag)}`);
-  return (
-    (tag.charCodeAt(0) | (tag.charCodeAt(1) << 8) | (tag.charCodeAt(2) << 16) | (tag.charCodeAt(3) << 24)) >>> 0
-  );
+  return (tag.charCodeAt(0) | (tag.charCodeAt(1) << 8) | (tag.charCodeAt(2) << 16) | (tag.charCodeAt(3) << 24)) >>> 0;
 }
 
 export function alignUp(n: number, to: number): number {

@@ -321,29 +321,31 @@ export function mapperLayout(slots: number): RegionLayout {
   // Contended by every thread that mutates the mapper.
   ownerLockContendedFields(b).line();
   // Written only by the lock holder.
-  return ownerLockHolderFields(b)
-    .field('activeCount', 'i32', 'lock-holder')
-    .field('nextShardId', 'i32', 'lock-holder')
-    .field('tableGen', 'i32', 'lock-holder')
-    .field('lastScalingMs', 'f64', 'lock-holder')
-    .line()
-    // Selection table buffers: buffer b holds [length, entries...] at
-    // b * (slots + 1); an entry packs (slot << 16) | shard id.
-    .field('tables', 'i32', 'lock-holder', 2 * (slots + 1), 64)
-    .line()
-    .field('slotId', 'i32', 'lock-holder', slots, 64)
-    .field('slotState', 'i32', 'lock-holder', slots)
-    .line()
-    .field('records', 'f64', 'lock-holder', slots * MAPPER_RECORD.words, 64)
-    .line()
-    // Ring lengths as last reported (by the router's control loop).
-    .field('bufferLen', 'i32', 'length-reporter', slots, 64)
-    .line()
-    .field('draining', 'i32', 'drain-control', slots, 64)
-    .line()
-    // The producer bound to each slot (producer id + 1; 0 = none), claimed by CAS.
-    .field('attached', 'i32', 'producers', slots, 64)
-    .build();
+  return (
+    ownerLockHolderFields(b)
+      .field('activeCount', 'i32', 'lock-holder')
+      .field('nextShardId', 'i32', 'lock-holder')
+      .field('tableGen', 'i32', 'lock-holder')
+      .field('lastScalingMs', 'f64', 'lock-holder')
+      .line()
+      // Selection table buffers: buffer b holds [length, entries...] at
+      // b * (slots + 1); an entry packs (slot << 16) | shard id.
+      .field('tables', 'i32', 'lock-holder', 2 * (slots + 1), 64)
+      .line()
+      .field('slotId', 'i32', 'lock-holder', slots, 64)
+      .field('slotState', 'i32', 'lock-holder', slots)
+      .line()
+      .field('records', 'f64', 'lock-holder', slots * MAPPER_RECORD.words, 64)
+      .line()
+      // Ring lengths as last reported (by the router's control loop).
+      .field('bufferLen', 'i32', 'length-reporter', slots, 64)
+      .line()
+      .field('draining', 'i32', 'drain-control', slots, 64)
+      .line()
+      // The producer bound to each slot (producer id + 1; 0 = none), claimed by CAS.
+      .field('attached', 'i32', 'producers', slots, 64)
+      .build()
+  );
 }
 
 export const ROUTER_MAGIC = magicOf('KGRT');

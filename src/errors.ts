@@ -108,19 +108,19 @@ export function layoutVersionMismatch(region: string, expected: number, actual: 
 }
 
 export function layoutSizeMismatch(region: string, field: string, expected: number, actual: number): KgError {
-  return new KgError(
-    'E_LAYOUT_SIZE',
-    `attach ${region}: ${field} mismatch, expected ${expected}, found ${actual}`,
-    { region, field, expected, actual },
-  );
+  return new KgError('E_LAYOUT_SIZE', `attach ${region}: ${field} mismatch, expected ${expected}, found ${actual}`, {
+    region,
+    field,
+    expected,
+    actual,
+  });
 }
 
 export function badHandle(where: string, problem: string, value?: unknown): KgError {
-  return new KgError(
-    'E_BAD_HANDLE',
-    `${where}: ${problem}${value === undefined ? '' : `, got ${show(value)}`}`,
-    { where, value },
-  );
+  return new KgError('E_BAD_HANDLE', `${where}: ${problem}${value === undefined ? '' : `, got ${show(value)}`}`, {
+    where,
+    value,
+  });
 }
 
 export function wrongThread(where: string, problem: string): KgError {
@@ -166,13 +166,17 @@ export function unknownId(where: string, kind: string, id: unknown): KgError {
 }
 
 export function duplicateId(where: string, kind: string, id: string, first: number, second: number): KgError {
-  return new KgError('E_DUPLICATE_ID', `${where}: ${kind} id ${show(id)} appears twice (positions ${first} and ${second})`, {
-    where,
-    kind,
-    id,
-    first,
-    second,
-  });
+  return new KgError(
+    'E_DUPLICATE_ID',
+    `${where}: ${kind} id ${show(id)} appears twice (positions ${first} and ${second})`,
+    {
+      where,
+      kind,
+      id,
+      first,
+      second,
+    },
+  );
 }
 
 export function lockTimeout(where: string, what: string, timeoutMs: number): KgError {
@@ -185,11 +189,15 @@ export function lockTimeout(where: string, what: string, timeoutMs: number): KgE
 
 /** The main thread found a lock held by another thread; it does not wait for it (try again, or use the async form). */
 export function lockBusy(where: string, what: string, owner: number): KgError {
-  return new KgError('E_LOCK_BUSY', `${where}: the writer lock of ${what} is held by thread ${owner}; the main thread does not wait for it`, {
-    where,
-    what,
-    owner,
-  });
+  return new KgError(
+    'E_LOCK_BUSY',
+    `${where}: the writer lock of ${what} is held by thread ${owner}; the main thread does not wait for it`,
+    {
+      where,
+      what,
+      owner,
+    },
+  );
 }
 
 export function usageError(message: string, details: Record<string, unknown> = {}): KgError {

@@ -30,11 +30,11 @@ collect(root, files);
 // writes so the closing line can state the same counts.
 let captured = '';
 const write = process.stdout.write.bind(process.stdout);
-process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+process.stdout.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
   captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
   if (captured.length > 1 << 16) captured = captured.slice(-4096);
   return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
-}) as typeof process.stdout.write;
+};
 
 let crashed = false;
 try {
@@ -48,7 +48,6 @@ try {
 }
 process.stdout.write = write;
 
-// eslint-disable-next-line no-control-regex
 const plain = captured.replace(/\x1b\[[0-9;]*m/g, '');
 const num = (label: string): number => {
   const m = [...plain.matchAll(new RegExp(`${label}:\\s+(\\d+)`, 'g'))].pop();

@@ -38,8 +38,17 @@ export function openDataset(spec: string, options: { rebuild?: boolean } = {}): 
     dataset = loadTsvDir(dir);
   } catch (e) {
     // A mistyped name is the likeliest cause of a missing directory: say what --dataset takes.
-    if (e instanceof KgError && e.code === 'E_DATASET' && e.details['errno'] === 'ENOENT' && e.details['path'] === dir) {
-      throw new KgError(e.code, `--dataset ${JSON.stringify(spec)}: ${e.message} (--dataset takes wordnet, wordnet-lf or a directory of train/valid/test .tsv or .txt files)`, e.details);
+    if (
+      e instanceof KgError &&
+      e.code === 'E_DATASET' &&
+      e.details['errno'] === 'ENOENT' &&
+      e.details['path'] === dir
+    ) {
+      throw new KgError(
+        e.code,
+        `--dataset ${JSON.stringify(spec)}: ${e.message} (--dataset takes wordnet, wordnet-lf or a directory of train/valid/test .tsv or .txt files)`,
+        e.details,
+      );
     }
     throw e;
   }
@@ -77,7 +86,7 @@ Flags:
   -h, --help              show this help
 `;
 
-export async function datasetCommand(args: readonly string[]): Promise<number> {
+export function datasetCommand(args: readonly string[]): number {
   const flags = parseFlags('dataset', args, FLAGS);
   if (bool(flags, 'help')) {
     process.stdout.write(DATASET_HELP);
@@ -90,9 +99,16 @@ export async function datasetCommand(args: readonly string[]): Promise<number> {
   const written: WrittenSplit | null = outDir === undefined ? null : writeSplit(d, outDir);
   if (bool(flags, 'json')) {
     const files = written
-      ? Object.fromEntries(Object.entries(written.files).map(([k, f]) => [k, { path: f.path, triples: f.triples, bytes: f.bytes, sha256: f.sha256 }]))
+      ? Object.fromEntries(
+          Object.entries(written.files).map(([k, f]) => [
+            k,
+            { path: f.path, triples: f.triples, bytes: f.bytes, sha256: f.sha256 },
+          ]),
+        )
       : null;
-    process.stdout.write(`${JSON.stringify({ dataset: d.name, source: opened.source, ...summary, notices: opened.notices, written: written ? { dir: written.dir, files } : null })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ dataset: d.name, source: opened.source, ...summary, notices: opened.notices, written: written ? { dir: written.dir, files } : null })}\n`,
+    );
     return 0;
   }
   if (process.stderr.isTTY) for (const notice of opened.notices) process.stderr.write(`${notice}\n`);
@@ -108,7 +124,8 @@ export async function datasetCommand(args: readonly string[]): Promise<number> {
   ];
   if (written) {
     lines.push('', `wrote the split to ${written.dir}:`);
-    for (const f of Object.values(written.files)) lines.push(`  ${f.path}  ${n(f.triples)} triples, ${n(f.bytes)} bytes`);
+    for (const f of Object.values(written.files))
+      lines.push(`  ${f.path}  ${n(f.triples)} triples, ${n(f.bytes)} bytes`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -86,8 +86,12 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof KgError) process.stderr.write(`kgshard: ${err.code}: ${oneLine(err.message)}\n`);
     // An unexpected error is a bug: one line too, with the stack when KGSHARD_DEBUG is set.
-    else if (process.env['KGSHARD_DEBUG']) process.stderr.write(`kgshard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    else process.stderr.write(`kgshard: ${oneLine(err instanceof Error ? `${err.name}: ${err.message}` : String(err))} (KGSHARD_DEBUG=1 for the stack)\n`);
+    else if (process.env['KGSHARD_DEBUG'])
+      process.stderr.write(`kgshard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    else
+      process.stderr.write(
+        `kgshard: ${oneLine(err instanceof Error ? `${err.name}: ${err.message}` : String(err))} (KGSHARD_DEBUG=1 for the stack)\n`,
+      );
     // 2 for a usage error (a bad flag or value, caught before any work), 1 for any other failure.
     process.exitCode = isUsageError(err) ? 2 : 1;
   },

@@ -96,7 +96,14 @@ export function metricsTable(o: EvalOutcome): string {
   const n = (x: number): string => x.toLocaleString('en-US');
   const header = `filtered link prediction on ${o.split}: ${n(o.triples)} triples (${n(2 * o.triples)} queries), ${o.seconds.toFixed(1)} s`;
   const cols = ['', 'MRR', 'MR', 'Hits@1', 'Hits@3', 'Hits@10'];
-  const row = (name: string, m: Metrics): string[] => [name, m.mrr.toFixed(4), m.mr.toFixed(1), m.hits1.toFixed(4), m.hits3.toFixed(4), m.hits10.toFixed(4)];
+  const row = (name: string, m: Metrics): string[] => [
+    name,
+    m.mrr.toFixed(4),
+    m.mr.toFixed(1),
+    m.hits1.toFixed(4),
+    m.hits3.toFixed(4),
+    m.hits10.toFixed(4),
+  ];
   const rows = [cols, row('heads', o.heads), row('tails', o.tails), row('both', o.both)];
   const widths = cols.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));
   const lines = rows.map((r) => r.map((c, k) => (k === 0 ? c.padEnd(widths[k]!) : c.padStart(widths[k]!))).join('  '));

@@ -70,7 +70,10 @@ export function buildDataset(
     }
     return id;
   };
-  const dedupe = (rows: readonly (readonly [string, string, string])[], toIds: (t: readonly [string, string, string]) => number[] | null) => {
+  const dedupe = (
+    rows: readonly (readonly [string, string, string])[],
+    toIds: (t: readonly [string, string, string]) => number[] | null,
+  ) => {
     const seen = new Set<string>();
     const out: number[] = [];
     let dups = 0;
@@ -91,7 +94,11 @@ export function buildDataset(
     }
     return { out, dups, unseen };
   };
-  const train = dedupe(splits.train, ([h, r, t]) => [idOf(entityIds, entities, h), idOf(relationIds, relations, r), idOf(entityIds, entities, t)]);
+  const train = dedupe(splits.train, ([h, r, t]) => [
+    idOf(entityIds, entities, h),
+    idOf(relationIds, relations, r),
+    idOf(entityIds, entities, t),
+  ]);
   const known = ([h, r, t]: readonly [string, string, string]): number[] | null => {
     const hi = entityIds.get(h);
     const ri = relationIds.get(r);

@@ -40,7 +40,8 @@ export function splitTsv(dataset: Dataset, split: SplitName): string {
   const { triples, count } = dataset[split];
   const lines = new Array<string>(count);
   for (let i = 0; i < count; i++) {
-    lines[i] = `${dataset.entities[triples[3 * i]!]}\t${dataset.relations[triples[3 * i + 1]!]}\t${dataset.entities[triples[3 * i + 2]!]}\n`;
+    lines[i] =
+      `${dataset.entities[triples[3 * i]!]}\t${dataset.relations[triples[3 * i + 1]!]}\t${dataset.entities[triples[3 * i + 2]!]}\n`;
   }
   return lines.join('');
 }
@@ -138,7 +139,14 @@ export function splitSummary(dataset: Dataset): SplitSummary {
   // Relations of train per (head, tail) pair; pair keys are exact below ~94M entities.
   const pairs = new Map<number, number[]>();
   const train = dataset.train;
-  const per = dataset.relations.map((relation) => ({ relation, train: 0, valid: 0, test: 0, validReverseInTrain: 0, testReverseInTrain: 0 }));
+  const per = dataset.relations.map((relation) => ({
+    relation,
+    train: 0,
+    valid: 0,
+    test: 0,
+    validReverseInTrain: 0,
+    testReverseInTrain: 0,
+  }));
   for (let i = 0; i < train.count; i++) {
     const h = train.triples[3 * i]!;
     const r = train.triples[3 * i + 1]!;
@@ -193,7 +201,9 @@ export function summaryTable(summary: SplitSummary): string {
   const rows = [
     '| relation | train | valid | test | test with reverse in train |',
     '| --- | ---: | ---: | ---: | ---: |',
-    ...summary.perRelation.map((r) => `| \`${r.relation}\` | ${n(r.train)} | ${n(r.valid)} | ${n(r.test)} | ${n(r.testReverseInTrain)} |`),
+    ...summary.perRelation.map(
+      (r) => `| \`${r.relation}\` | ${n(r.train)} | ${n(r.valid)} | ${n(r.test)} | ${n(r.testReverseInTrain)} |`,
+    ),
     `| **all ${summary.relations} relations** | ${n(summary.triples.train)} | ${n(summary.triples.valid)} | ${n(summary.triples.test)} | ${n(summary.reverseInTrain.test.sameRelation)} |`,
   ];
   return `${rows.join('\n')}\n`;

@@ -80,7 +80,12 @@ export function forbiddenCharError(file: string, text: string, index: number, fi
   const line = lineNumber(text, index);
   const lineText = text.slice(start, end);
   const cp = text.charCodeAt(index);
-  return parseError(file, line, `control character ${codePointText(cp)}${inField(fieldAt(lineText, index - start, line))}`, lineText);
+  return parseError(
+    file,
+    line,
+    `control character ${codePointText(cp)}${inField(fieldAt(lineText, index - start, line))}`,
+    lineText,
+  );
 }
 
 /** Throw `forbiddenCharError` for the first forbidden character of `text`, if any. */
@@ -97,7 +102,12 @@ export function checkControls(file: string, text: string, fieldAt: FieldAt): voi
  * parser, which must check control characters in its order too), or else
  * are checked for control characters; an error there wins.
  */
-export function decodeUtf8(bytes: Uint8Array, file: string, fieldAt: FieldAt, checkLines?: (text: string) => void): string {
+export function decodeUtf8(
+  bytes: Uint8Array,
+  file: string,
+  fieldAt: FieldAt,
+  checkLines?: (text: string) => void,
+): string {
   try {
     return DECODER.decode(bytes);
   } catch {
@@ -115,12 +125,22 @@ export function decodeUtf8(bytes: Uint8Array, file: string, fieldAt: FieldAt, ch
     const before = LENIENT.decode(bytes.subarray(start, at));
     const lineText = LENIENT.decode(bytes.subarray(start, end));
     const b = bytes[at]!.toString(16).toUpperCase().padStart(2, '0');
-    throw parseError(file, line, `invalid UTF-8 (byte 0x${b})${inField(fieldAt(lineText, before.length, line))}`, lineText);
+    throw parseError(
+      file,
+      line,
+      `invalid UTF-8 (byte 0x${b})${inField(fieldAt(lineText, before.length, line))}`,
+      lineText,
+    );
   }
 }
 
 /** `decodeUtf8` then `checkControls`: the whole rule for a line-oriented text file. */
-export function readNameText(bytes: Uint8Array, file: string, fieldAt: FieldAt, checkLines?: (text: string) => void): string {
+export function readNameText(
+  bytes: Uint8Array,
+  file: string,
+  fieldAt: FieldAt,
+  checkLines?: (text: string) => void,
+): string {
   const text = decodeUtf8(bytes, file, fieldAt, checkLines);
   checkControls(file, text, fieldAt);
   return text;
@@ -136,7 +156,10 @@ export function checkNameValue(file: string, field: string, value: unknown): voi
   const m = NAME_FORBIDDEN.exec(value);
   if (m === null) return;
   const i = m.index;
-  throw new KgError('E_PARSE', `${file}: control character ${codePointText(value.charCodeAt(i))} in ${field}`, { file, field });
+  throw new KgError('E_PARSE', `${file}: control character ${codePointText(value.charCodeAt(i))} in ${field}`, {
+    file,
+    field,
+  });
 }
 
 /**
@@ -148,7 +171,10 @@ export function parseJsonText(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    const reason = (err instanceof Error ? err.message : String(err)).replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const reason = (err instanceof Error ? err.message : String(err)).replace(
+      /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
     const pos = /at position (\d+)/.exec(reason);
     const where = pos ? `${file}:${lineNumber(text, Number(pos[1]))}` : file;
     return datasetErrorThrow(where, `not valid JSON (${reason})`, file);

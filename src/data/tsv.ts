@@ -71,7 +71,12 @@ export function parseTriples(text: string, file: string): StringTriple[] {
     if (line.trim() === '') continue;
     const fields = line.split('\t');
     if (fields.length !== 3) {
-      throw parseError(file, lineNo, `expected 3 tab-separated fields (head, relation, tail), found ${fields.length}`, line);
+      throw parseError(
+        file,
+        lineNo,
+        `expected 3 tab-separated fields (head, relation, tail), found ${fields.length}`,
+        line,
+      );
     }
     for (let k = 0; k < 3; k++) {
       if (fields[k] === '') throw parseError(file, lineNo, `empty ${FIELD_NAMES[k]!} field`, line);
@@ -94,10 +99,13 @@ export function findSplitFiles(dir: string): { train: string; valid: string; tes
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'unknown';
     const why =
-      code === 'ENOENT' ? 'dataset directory does not exist'
-      : code === 'ENOTDIR' ? 'is not a directory'
-      : code === 'EACCES' || code === 'EPERM' ? 'dataset directory is not readable (permission denied)'
-      : `cannot read dataset directory (${code})`;
+      code === 'ENOENT'
+        ? 'dataset directory does not exist'
+        : code === 'ENOTDIR'
+          ? 'is not a directory'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'dataset directory is not readable (permission denied)'
+            : `cannot read dataset directory (${code})`;
     throw datasetError(dir, why, { errno: code });
   }
   const found: Partial<Record<(typeof SPLITS)[number], string>> = {};
@@ -105,11 +113,17 @@ export function findSplitFiles(dir: string): { train: string; valid: string; tes
     const candidates = EXTENSIONS.map((ext) => `${split}${ext}`);
     const present = candidates.filter((c) => names.has(c));
     if (present.length === 0) {
-      throw datasetError(dir, `no ${split} split: looked for ${candidates.join(' and ')}`, { split, lookedFor: candidates });
+      throw datasetError(dir, `no ${split} split: looked for ${candidates.join(' and ')}`, {
+        split,
+        lookedFor: candidates,
+      });
     }
     if (present.length > 1) {
       const paths = present.map((p) => join(dir, p));
-      throw datasetError(dir, `ambiguous ${split} split: both ${paths.join(' and ')} exist; keep one`, { split, paths });
+      throw datasetError(dir, `ambiguous ${split} split: both ${paths.join(' and ')} exist; keep one`, {
+        split,
+        paths,
+      });
     }
     found[split] = present[0]!;
   }
@@ -125,7 +139,10 @@ function readSplit(dir: string, fileName: string): StringTriple[] {
     const code = (e as NodeJS.ErrnoException).code ?? 'unknown';
     throw datasetError(path, `cannot read split file (${code})`, { errno: code });
   }
-  return parseTriples(decodeUtf8(bytes, path, FIELD_AT, (above) => parseTriples(above, path)), path);
+  return parseTriples(
+    decodeUtf8(bytes, path, FIELD_AT, (above) => parseTriples(above, path)),
+    path,
+  );
 }
 
 function plural(n: number, one: string, many: string): string {
@@ -150,11 +167,14 @@ export function loadTsvDir(dir: string, name?: string): Dataset {
   const { duplicatesDropped: dups, unseenExcluded: unseen } = ds.report;
   const notices: string[] = [...ds.report.notices];
   for (const split of SPLITS) {
-    if (dups[split] > 0) notices.push(`${files[split]}: ${plural(dups[split], 'duplicate triple', 'duplicate triples')} dropped`);
+    if (dups[split] > 0)
+      notices.push(`${files[split]}: ${plural(dups[split], 'duplicate triple', 'duplicate triples')} dropped`);
   }
   for (const split of ['valid', 'test'] as const) {
     if (unseen[split] > 0) {
-      notices.push(`${files[split]}: ${plural(unseen[split], 'triple', 'triples')} excluded (entity or relation not in train)`);
+      notices.push(
+        `${files[split]}: ${plural(unseen[split], 'triple', 'triples')} excluded (entity or relation not in train)`,
+      );
     }
   }
   return { ...ds, report: { ...ds.report, notices } };

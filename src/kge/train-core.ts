@@ -49,7 +49,13 @@ export type LossKind = 'logistic' | 'margin';
 export type OptimizerKind = 'sgd' | 'adagrad' | 'adagrad-row';
 
 /** Floats of optimizer state per table: one per float (`adagrad`), one per row (`adagrad-row`), none (`sgd`). */
-export function optimizerStateSize(optimizer: OptimizerKind, numEntities: number, entityWidth: number, numRelations: number, relationWidth: number): number {
+export function optimizerStateSize(
+  optimizer: OptimizerKind,
+  numEntities: number,
+  entityWidth: number,
+  numRelations: number,
+  relationWidth: number,
+): number {
   if (optimizer === 'adagrad') return numEntities * entityWidth + numRelations * relationWidth;
   if (optimizer === 'adagrad-row') return numEntities + numRelations;
   return 0;
@@ -135,7 +141,6 @@ export interface TaskResult {
   readonly relationMoments: Float64Array;
 }
 
-
 export class TrainContext {
   readonly handle: TrainHandle;
   readonly hyper: TrainHyper;
@@ -202,7 +207,12 @@ export class TrainContext {
       throw dimMismatch(`TrainContext(${show(this.model.name)})`, 'entity row', this.ps.dim, this.shapes.entityWidth);
     }
     if (this.shapes.relationWidth !== this.ps.relationDim) {
-      throw dimMismatch(`TrainContext(${show(this.model.name)})`, 'relation row', this.ps.relationDim, this.shapes.relationWidth);
+      throw dimMismatch(
+        `TrainContext(${show(this.model.name)})`,
+        'relation row',
+        this.ps.relationDim,
+        this.shapes.relationWidth,
+      );
     }
     this.E = this.ps.view(0);
     this.R = this.ps.relationView();
@@ -346,11 +356,39 @@ export class TrainContext {
       const c = this.posCoef[i]!;
       const ro = this.relIds[i]! * rw;
       if (corruptTail) {
-        model.accumulateGrad(E, this.fixedOffs[i]!, R, ro, E, this.otherIds[i]! * ew, h.dim, c,
-          this.gFixed, i * ew, this.gRel, i * rw, this.gOther, i * ew);
+        model.accumulateGrad(
+          E,
+          this.fixedOffs[i]!,
+          R,
+          ro,
+          E,
+          this.otherIds[i]! * ew,
+          h.dim,
+          c,
+          this.gFixed,
+          i * ew,
+          this.gRel,
+          i * rw,
+          this.gOther,
+          i * ew,
+        );
       } else {
-        model.accumulateGrad(E, this.otherIds[i]! * ew, R, ro, E, this.fixedOffs[i]!, h.dim, c,
-          this.gOther, i * ew, this.gRel, i * rw, this.gFixed, i * ew);
+        model.accumulateGrad(
+          E,
+          this.otherIds[i]! * ew,
+          R,
+          ro,
+          E,
+          this.fixedOffs[i]!,
+          h.dim,
+          c,
+          this.gOther,
+          i * ew,
+          this.gRel,
+          i * rw,
+          this.gFixed,
+          i * ew,
+        );
       }
     }
     // Regularise the positives' rows, then hand every touched row to the update.
@@ -406,7 +444,8 @@ export class TrainContext {
       const filtered = this.filter !== null;
       if (alpha > 0) for (let j = 0; j < k; j++) maxS = Math.max(maxS, this.scores[row + j]!);
       for (let j = 0; j < k; j++) {
-        const w = filtered && this.masked[row + j] === 1 ? 0 : alpha > 0 ? Math.exp(alpha * (this.scores[row + j]! - maxS)) : 1;
+        const w =
+          filtered && this.masked[row + j] === 1 ? 0 : alpha > 0 ? Math.exp(alpha * (this.scores[row + j]! - maxS)) : 1;
         this.coef[row + j] = w;
         wsum += w;
       }
@@ -541,7 +580,15 @@ export async function loadModelModule(where: string, href: string, name: string)
   return modelFromExport(where, href, mod.default, name);
 }
 
-const MODEL_METHODS = ['shapes', 'score', 'accumulateGrad', 'scoreTails', 'scoreHeads', 'accumulateGradTails', 'accumulateGradHeads'] as const;
+const MODEL_METHODS = [
+  'shapes',
+  'score',
+  'accumulateGrad',
+  'scoreTails',
+  'scoreHeads',
+  'accumulateGradTails',
+  'accumulateGradHeads',
+] as const;
 
 /** Whether `m` has the shape of a KgeModel (a name and every method). */
 export function isKgeModel(m: unknown): m is KgeModel {
@@ -557,10 +604,20 @@ export function isKgeModel(m: unknown): m is KgeModel {
 export function modelFromExport(where: string, href: string, exported: unknown, name: string): KgeModel {
   const m = typeof exported === 'function' ? (exported as () => unknown)() : exported;
   if (!isKgeModel(m)) {
-    throw invalidArgument(where, `the default export of modelModule ${href}`, m, 'a KgeModel (from defineModel) or a function returning one');
+    throw invalidArgument(
+      where,
+      `the default export of modelModule ${href}`,
+      m,
+      'a KgeModel (from defineModel) or a function returning one',
+    );
   }
   if (m.name !== name) {
-    throw invalidArgument(where, 'modelModule', href, `a module whose default export is the model named ${show(name)} (its model is named ${show(m.name)})`);
+    throw invalidArgument(
+      where,
+      'modelModule',
+      href,
+      `a module whose default export is the model named ${show(name)} (its model is named ${show(m.name)})`,
+    );
   }
   return m;
 }
@@ -568,7 +625,12 @@ export function modelFromExport(where: string, href: string, exported: unknown, 
 /** A worker's model when none is given: a built-in one, rebuilt by name. */
 function threadModel(h: TrainHyper): KgeModel {
   if (h.modelModule !== undefined) {
-    throw invalidArgument('TrainContext', 'model', undefined, `the model loaded from modelModule ${h.modelModule} (see loadModelModule)`);
+    throw invalidArgument(
+      'TrainContext',
+      'model',
+      undefined,
+      `the model loaded from modelModule ${h.modelModule} (see loadModelModule)`,
+    );
   }
   return createModel(h.model);
 }
@@ -580,4 +642,3 @@ function softplus(x: number): number {
 function sigmoid(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
-

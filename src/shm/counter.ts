@@ -246,7 +246,7 @@ export class LatencyCounter {
       // and returns the current word; we recompute from that. So the sample
       // lands whole in whichever window owns the word at the successful CAS,
       // and no concurrent update is lost.
-      const seen = Atomics.compareExchange(u64, idx, cur, scratch64[0]!);
+      const seen = Atomics.compareExchange(u64, idx, cur, scratch64[0]);
       if (seen === cur) return;
       cur = seen;
     }
@@ -329,7 +329,7 @@ export class LatencyCounter {
     const i32 = this.i32;
     for (;;) {
       const cur = Atomics.load(i32, idx);
-      if ((cur >>> 0) <= EVENTS_CAP) return;
+      if (cur >>> 0 <= EVENTS_CAP) return;
       if (Atomics.compareExchange(i32, idx, cur, EVENTS_CAP_I32) === cur) return;
     }
   }

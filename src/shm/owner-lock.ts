@@ -142,7 +142,8 @@ export class OwnerLock {
     if (this.token !== 0) return LOCK_MISUSED;
     const me = nextToken();
     const cur = Atomics.load(this.i32, this.WORD);
-    if (cur === 0) return Atomics.compareExchange(this.i32, this.WORD, 0, me) === 0 ? this.took(me, undefined) : LOCK_BUSY;
+    if (cur === 0)
+      return Atomics.compareExchange(this.i32, this.WORD, 0, me) === 0 ? this.took(me, undefined) : LOCK_BUSY;
     return this.takeOverIfStale(cur, me) ?? LOCK_BUSY;
   }
 
@@ -158,7 +159,8 @@ export class OwnerLock {
     const me = nextToken();
     const i32 = this.i32;
     for (let i = 0; i < LOCK_SPINS; i++) {
-      if (Atomics.load(i32, this.WORD) === 0 && Atomics.compareExchange(i32, this.WORD, 0, me) === 0) return this.took(me, undefined);
+      if (Atomics.load(i32, this.WORD) === 0 && Atomics.compareExchange(i32, this.WORD, 0, me) === 0)
+        return this.took(me, undefined);
     }
     const deadline = this.clock.now() + timeoutMs;
     for (;;) {
@@ -341,7 +343,8 @@ export class OwnerLock {
 }
 
 export function checkLease(where: string, leaseMs: unknown): number {
-  if (typeof leaseMs !== 'number' || !Number.isInteger(leaseMs)) throw invalidArgument(where, 'leaseMs', leaseMs, 'an integer');
+  if (typeof leaseMs !== 'number' || !Number.isInteger(leaseMs))
+    throw invalidArgument(where, 'leaseMs', leaseMs, 'an integer');
   if (leaseMs < 1 || leaseMs > MAX_LOCK_LEASE_MS) throw outOfRange(where, 'leaseMs', leaseMs, 1, MAX_LOCK_LEASE_MS);
   return leaseMs;
 }

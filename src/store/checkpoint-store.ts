@@ -150,7 +150,8 @@ export function decodeEntry(bytes: Uint8Array): StoreEntry | string {
   ) {
     return 'entry header lacks a field or has one of the wrong type';
   }
-  if (x.payloadLength !== bytes.length - 4 - h) return `header says ${x.payloadLength} payload bytes, the entry holds ${bytes.length - 4 - h}`;
+  if (x.payloadLength !== bytes.length - 4 - h)
+    return `header says ${x.payloadLength} payload bytes, the entry holds ${bytes.length - 4 - h}`;
   return {
     fingerprint: x.fingerprint,
     nearKey: x.nearKey,
@@ -211,24 +212,31 @@ export class CheckpointStore {
     if (typeof dir !== 'string' || dir.length === 0) throw invalidArgument(where, 'dir', dir, 'a non-empty path');
     for (const f of ['sizeBudgetBytes', 'ttlMs', 'staleTempMs'] as const) {
       const v = opts[f];
-      if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v))) throw invalidArgument(where, f, v, 'a non-negative number');
+      if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v)))
+        throw invalidArgument(where, f, v, 'a non-negative number');
     }
     try {
       mkdirSync(dir, { recursive: true });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new KgError('E_STORE_WRITE', `${dir}: could not create the checkpoint store directory (${err.code ?? 'error'}: ${err.message})`, {
-        path: dir,
-        code: err.code,
-      });
+      throw new KgError(
+        'E_STORE_WRITE',
+        `${dir}: could not create the checkpoint store directory (${err.code ?? 'error'}: ${err.message})`,
+        {
+          path: dir,
+          code: err.code,
+        },
+      );
     }
     return new CheckpointStore(dir, opts);
   }
 
   /** Path of the slot of (`fingerprint`, `runId`). */
   slotPath(fingerprint: string, runId: string): string {
-    if (typeof fingerprint !== 'string' || !FP_RE.test(fingerprint)) throw invalidArgument('CheckpointStore', 'fingerprint', fingerprint, '8 to 128 lowercase hex digits');
-    if (typeof runId !== 'string' || !RUN_RE.test(runId)) throw invalidArgument('CheckpointStore', 'runId', runId, '1 to 128 of A-Z a-z 0-9 . _ -');
+    if (typeof fingerprint !== 'string' || !FP_RE.test(fingerprint))
+      throw invalidArgument('CheckpointStore', 'fingerprint', fingerprint, '8 to 128 lowercase hex digits');
+    if (typeof runId !== 'string' || !RUN_RE.test(runId))
+      throw invalidArgument('CheckpointStore', 'runId', runId, '1 to 128 of A-Z a-z 0-9 . _ -');
     return join(this.dir, `${fingerprint}--${runId}${ENTRY_SUFFIX}`);
   }
 
@@ -246,11 +254,24 @@ export class CheckpointStore {
     const iteration = opts.iteration ?? null;
     const kind = opts.kind ?? 'checkpoint';
     const nearKey = opts.nearKey ?? '';
-    if (objective !== null && !(typeof objective === 'number' && Number.isFinite(objective))) throw invalidArgument(where, 'objective', objective, 'a finite number or null');
-    if (iteration !== null && !(Number.isSafeInteger(iteration) && iteration >= 0)) throw invalidArgument(where, 'iteration', iteration, 'a non-negative integer or null');
-    if (kind !== 'checkpoint' && kind !== 'final') throw invalidArgument(where, 'kind', kind, '"checkpoint" or "final"');
-    if (typeof nearKey !== 'string' || (nearKey !== '' && !FP_RE.test(nearKey))) throw invalidArgument(where, 'nearKey', nearKey, "'' or 8 to 128 lowercase hex digits");
-    const entry: StoreEntry = { fingerprint, nearKey, runId, payload, objective, iteration, kind, writtenAt: this.#now() };
+    if (objective !== null && !(typeof objective === 'number' && Number.isFinite(objective)))
+      throw invalidArgument(where, 'objective', objective, 'a finite number or null');
+    if (iteration !== null && !(Number.isSafeInteger(iteration) && iteration >= 0))
+      throw invalidArgument(where, 'iteration', iteration, 'a non-negative integer or null');
+    if (kind !== 'checkpoint' && kind !== 'final')
+      throw invalidArgument(where, 'kind', kind, '"checkpoint" or "final"');
+    if (typeof nearKey !== 'string' || (nearKey !== '' && !FP_RE.test(nearKey)))
+      throw invalidArgument(where, 'nearKey', nearKey, "'' or 8 to 128 lowercase hex digits");
+    const entry: StoreEntry = {
+      fingerprint,
+      nearKey,
+      runId,
+      payload,
+      objective,
+      iteration,
+      kind,
+      writtenAt: this.#now(),
+    };
     writeDurable(path, ENTRY_KIND, encodeEntry(entry));
     this.#enforceBudget(path);
     return entry;
@@ -258,7 +279,8 @@ export class CheckpointStore {
 
   /** The best unexpired entry for `fingerprint` over every run, or null. */
   lookup(fingerprint: string): StoreEntry | null {
-    if (typeof fingerprint !== 'string' || !FP_RE.test(fingerprint)) throw invalidArgument('CheckpointStore.lookup', 'fingerprint', fingerprint, '8 to 128 lowercase hex digits');
+    if (typeof fingerprint !== 'string' || !FP_RE.test(fingerprint))
+      throw invalidArgument('CheckpointStore.lookup', 'fingerprint', fingerprint, '8 to 128 lowercase hex digits');
     return best(this.#scan().filter((s) => s.entry.fingerprint === fingerprint));
   }
 
@@ -267,7 +289,8 @@ export class CheckpointStore {
    * fingerprint is not `excludeFingerprint` (a warm-start seed), or null.
    */
   lookupNear(nearKey: string, excludeFingerprint?: string): StoreEntry | null {
-    if (typeof nearKey !== 'string' || !FP_RE.test(nearKey)) throw invalidArgument('CheckpointStore.lookupNear', 'nearKey', nearKey, '8 to 128 lowercase hex digits');
+    if (typeof nearKey !== 'string' || !FP_RE.test(nearKey))
+      throw invalidArgument('CheckpointStore.lookupNear', 'nearKey', nearKey, '8 to 128 lowercase hex digits');
     return best(this.#scan().filter((s) => s.entry.nearKey === nearKey && s.entry.fingerprint !== excludeFingerprint));
   }
 
@@ -284,7 +307,7 @@ export class CheckpointStore {
       const m = TEMP_RE.exec(name);
       if (!m) continue;
       const path = join(this.dir, name);
-      let old = false;
+      let old: boolean;
       try {
         old = now - statSync(path).mtimeMs > this.staleTempMs;
       } catch {
@@ -319,7 +342,10 @@ export class CheckpointStore {
       return readdirSync(this.dir);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      this.warnOnce(this.dir, `${this.dir}: could not list the checkpoint store (${err.code ?? 'error'}: ${err.message})`);
+      this.warnOnce(
+        this.dir,
+        `${this.dir}: could not list the checkpoint store (${err.code ?? 'error'}: ${err.message})`,
+      );
       return [];
     }
   }
@@ -364,7 +390,8 @@ export class CheckpointStore {
     let total = scanned.reduce((s, x) => s + x.size, 0);
     if (total <= this.sizeBudgetBytes) return { count: 0, bytes: 0 };
     const finals = new Map<string, number>();
-    for (const s of scanned) if (s.entry.kind === 'final') finals.set(s.entry.runId, (finals.get(s.entry.runId) ?? 0) + 1);
+    for (const s of scanned)
+      if (s.entry.kind === 'final') finals.set(s.entry.runId, (finals.get(s.entry.runId) ?? 0) + 1);
     const order = [...scanned].sort((a, b) => {
       if (a.entry.kind !== b.entry.kind) return a.entry.kind === 'checkpoint' ? -1 : 1;
       if (a.entry.writtenAt !== b.entry.writtenAt) return a.entry.writtenAt - b.entry.writtenAt;

@@ -83,7 +83,10 @@ function fieldHash(name: string, value: FieldValue): Buffer {
   } else if (typeof value === 'boolean') {
     h.update('b').update(Buffer.from([value ? 1 : 0]));
   } else if (isTypedArray(value)) {
-    h.update('t').update(lenPrefixed(value.constructor.name)).update(u32(value.length)).update(littleEndianBytes(value));
+    h.update('t')
+      .update(lenPrefixed(value.constructor.name))
+      .update(u32(value.length))
+      .update(littleEndianBytes(value));
   } else if (Array.isArray(value)) {
     h.update('a').update(u32(value.length));
     value.forEach((s: unknown, i: number) => {
@@ -91,7 +94,12 @@ function fieldHash(name: string, value: FieldValue): Buffer {
       h.update(lenPrefixed(s));
     });
   } else {
-    throw invalidArgument('Fingerprinter.absorb', name, value, 'a string, number, boolean, typed array or array of strings');
+    throw invalidArgument(
+      'Fingerprinter.absorb',
+      name,
+      value,
+      'a string, number, boolean, typed array or array of strings',
+    );
   }
   return h.digest();
 }
@@ -101,7 +109,8 @@ export class Fingerprinter {
 
   /** Absorb one named field; returns `this` for chaining. */
   absorb(name: string, value: FieldValue): this {
-    if (typeof name !== 'string' || name.length === 0) throw invalidArgument('Fingerprinter.absorb', 'name', name, 'a non-empty string');
+    if (typeof name !== 'string' || name.length === 0)
+      throw invalidArgument('Fingerprinter.absorb', 'name', name, 'a non-empty string');
     if (this.#fields.has(name)) throw invalidArgument('Fingerprinter.absorb', 'name', name, 'absorbed only once');
     this.#fields.set(name, fieldHash(name, value));
     return this;
@@ -154,7 +163,10 @@ function absorbShapes(fp: Fingerprinter, shapes: Readonly<Record<string, readonl
 
 /** The problem key and the near-match key of a run. */
 export function problemKeys(p: ProblemDescription): ProblemKeys {
-  const near = new Fingerprinter().absorb('$key', 'near-match').absorb('entities', p.entities).absorb('relations', p.relations);
+  const near = new Fingerprinter()
+    .absorb('$key', 'near-match')
+    .absorb('entities', p.entities)
+    .absorb('relations', p.relations);
   absorbShapes(near, p.shapes);
   const exact = new Fingerprinter()
     .absorb('$key', 'problem')

@@ -48,7 +48,8 @@ export class RelationStats {
   private readonly m2: Float64Array;
 
   constructor(relations: number) {
-    if (!Number.isInteger(relations) || relations < 0) throw invalidArgument('RelationStats', 'relations', relations, 'a non-negative integer');
+    if (!Number.isInteger(relations) || relations < 0)
+      throw invalidArgument('RelationStats', 'relations', relations, 'a non-negative integer');
     if (relations > MAX_RELATIONS) throw outOfRange('RelationStats', 'relations', relations, 0, MAX_RELATIONS);
     this.relations = relations;
     this.count = new Float64Array(relations);
@@ -61,14 +62,20 @@ export class RelationStats {
    * training worker reports), checked before use.
    */
   static fromMoments(packed: ArrayLike<number>): RelationStats {
-    if (packed.length % 3 !== 0) throw invalidArgument('RelationStats.fromMoments', 'packed.length', packed.length, 'a multiple of 3');
+    if (packed.length % 3 !== 0)
+      throw invalidArgument('RelationStats.fromMoments', 'packed.length', packed.length, 'a multiple of 3');
     const s = new RelationStats(packed.length / 3);
     for (let r = 0; r < s.relations; r++) {
       const c = packed[3 * r]!;
       const mean = packed[3 * r + 1]!;
       const m2 = packed[3 * r + 2]!;
       if (!(Number.isInteger(c) && c >= 0 && Number.isFinite(mean) && m2 >= 0 && Number.isFinite(m2))) {
-        throw invalidArgument('RelationStats.fromMoments', `relation ${r}`, [c, mean, m2], 'a count >= 0, a finite mean and a finite M2 >= 0');
+        throw invalidArgument(
+          'RelationStats.fromMoments',
+          `relation ${r}`,
+          [c, mean, m2],
+          'a count >= 0, a finite mean and a finite M2 >= 0',
+        );
       }
       s.count[r] = c;
       s.mean[r] = c === 0 ? 0 : mean;
@@ -80,7 +87,8 @@ export class RelationStats {
   /** Add one sample `x` (a finite number) to relation `rel`. Welford's update. */
   update(rel: number, x: number): void {
     this.checkRel('RelationStats.update', rel);
-    if (typeof x !== 'number' || !Number.isFinite(x)) throw invalidArgument('RelationStats.update', 'x', x, 'a finite number');
+    if (typeof x !== 'number' || !Number.isFinite(x))
+      throw invalidArgument('RelationStats.update', 'x', x, 'a finite number');
     const n = this.count[rel]! + 1;
     const mean = this.mean[rel]!;
     const d = x - mean;
@@ -96,13 +104,18 @@ export class RelationStats {
    * mean = ma + d*nb/n, M2 = M2a + M2b + d^2*na*nb/n. `other` is unchanged.
    */
   merge(other: RelationStats): this {
-    if (!(other instanceof RelationStats)) throw invalidArgument('RelationStats.merge', 'other', other, 'a RelationStats');
+    if (!(other instanceof RelationStats))
+      throw invalidArgument('RelationStats.merge', 'other', other, 'a RelationStats');
     if (other.relations !== this.relations) {
-      throw new KgError('E_DIM_MISMATCH', `RelationStats.merge: other has ${other.relations} relations, expected ${this.relations}`, {
-        where: 'RelationStats.merge',
-        expected: this.relations,
-        actual: other.relations,
-      });
+      throw new KgError(
+        'E_DIM_MISMATCH',
+        `RelationStats.merge: other has ${other.relations} relations, expected ${this.relations}`,
+        {
+          where: 'RelationStats.merge',
+          expected: this.relations,
+          actual: other.relations,
+        },
+      );
     }
     for (let r = 0; r < this.relations; r++) {
       const nb = other.count[r]!;
@@ -168,14 +181,16 @@ export class RelationStats {
 
   /** Inverse of `serialize`. Throws E_PARSE naming what is wrong with the bytes. */
   static deserialize(bytes: Uint8Array): RelationStats {
-    const bad = (problem: string): KgError => new KgError('E_PARSE', `RelationStats.deserialize: ${problem}`, { problem });
+    const bad = (problem: string): KgError =>
+      new KgError('E_PARSE', `RelationStats.deserialize: ${problem}`, { problem });
     if (bytes.length < 8) throw bad(`${bytes.length} bytes, shorter than the 8-byte header`);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const version = dv.getUint32(0, true);
     if (version !== STATS_VERSION) throw bad(`payload version ${version}, expected ${STATS_VERSION}`);
     const relations = dv.getUint32(4, true);
     if (relations > MAX_RELATIONS) throw bad(`${relations} relations, more than ${MAX_RELATIONS}`);
-    if (bytes.length !== 8 + 24 * relations) throw bad(`${bytes.length} bytes, ${relations} relations need ${8 + 24 * relations}`);
+    if (bytes.length !== 8 + 24 * relations)
+      throw bad(`${bytes.length} bytes, ${relations} relations need ${8 + 24 * relations}`);
     const s = new RelationStats(relations);
     let o = 8;
     for (let r = 0; r < relations; r++) {
@@ -183,8 +198,10 @@ export class RelationStats {
       const mean = dv.getFloat64(o + 8, true);
       const m2 = dv.getFloat64(o + 16, true);
       o += 24;
-      if (!Number.isSafeInteger(count) || count < 0) throw bad(`relation ${r}: count ${count} is not a non-negative integer`);
-      if (!Number.isFinite(mean) || !Number.isFinite(m2) || m2 < 0) throw bad(`relation ${r}: mean ${mean} / m2 ${m2} not finite or m2 negative`);
+      if (!Number.isSafeInteger(count) || count < 0)
+        throw bad(`relation ${r}: count ${count} is not a non-negative integer`);
+      if (!Number.isFinite(mean) || !Number.isFinite(m2) || m2 < 0)
+        throw bad(`relation ${r}: mean ${mean} / m2 ${m2} not finite or m2 negative`);
       s.count[r] = count;
       s.mean[r] = mean;
       s.m2[r] = m2;
@@ -228,7 +245,8 @@ export class StatsPersister {
 
   constructor(path: string, relations: number, options: StatsPersisterOptions = {}) {
     const every = options.every ?? 100;
-    if (!Number.isInteger(every) || every < 1) throw invalidArgument('StatsPersister', 'every', every, 'a positive integer');
+    if (!Number.isInteger(every) || every < 1)
+      throw invalidArgument('StatsPersister', 'every', every, 'a positive integer');
     const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, { code: 'KGSHARD_STATS' }));
     this.path = path;
     this.every = every;
@@ -242,7 +260,9 @@ export class StatsPersister {
         warn(`${path}: relation statistics unreadable (${(e as Error).message}); starting fresh`);
       }
       if (loaded && loaded.relations !== relations) {
-        warn(`${path}: relation statistics are for ${loaded.relations} relations, this run has ${relations}; starting fresh`);
+        warn(
+          `${path}: relation statistics are for ${loaded.relations} relations, this run has ${relations}; starting fresh`,
+        );
         loaded = null;
       }
       this.current = loaded ?? fresh;

@@ -115,7 +115,8 @@ function checkHeader(x: unknown, bad: (problem: string) => never): Header {
     if (!count(o[k])) bad(`a header whose ${k} count is a non-negative integer (got ${JSON.stringify(o[k])})`);
   }
   const problem = headerProblem(o['epochs'], o['positives'], o['trainSeconds']);
-  if (problem !== null) bad(`a header whose ${problem.field} is ${problem.expected} (got ${JSON.stringify(problem.value)})`);
+  if (problem !== null)
+    bad(`a header whose ${problem.field} is ${problem.expected} (got ${JSON.stringify(problem.value)})`);
   return o as unknown as Header;
 }
 
@@ -125,7 +126,11 @@ function checkHeader(x: unknown, bad: (problem: string) => never): Header {
  * non-negative integer count of positives and finite non-negative
  * seconds; the counters likewise.
  */
-function headerProblem(epochs: unknown, positives: unknown, trainSeconds: unknown): { field: string; value: unknown; expected: string } | null {
+function headerProblem(
+  epochs: unknown,
+  positives: unknown,
+  trainSeconds: unknown,
+): { field: string; value: unknown; expected: string } | null {
   const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
   const seconds = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
   if (!Array.isArray(epochs)) return { field: 'epochs', value: epochs, expected: 'an array of epoch reports' };
@@ -133,9 +138,12 @@ function headerProblem(epochs: unknown, positives: unknown, trainSeconds: unknow
     const e = epochs[i] as Partial<TrainingState['epochs'][number]> | null;
     if (e === null || typeof e !== 'object') return { field: `epochs[${i}]`, value: e, expected: 'an epoch report' };
     if (!count(e.epoch)) return { field: `epochs[${i}].epoch`, value: e.epoch, expected: 'a non-negative integer' };
-    if (!(typeof e.loss === 'number' && Number.isFinite(e.loss))) return { field: `epochs[${i}].loss`, value: e.loss, expected: 'a finite number' };
-    if (!count(e.positives)) return { field: `epochs[${i}].positives`, value: e.positives, expected: 'a non-negative integer' };
-    if (!seconds(e.seconds)) return { field: `epochs[${i}].seconds`, value: e.seconds, expected: 'a finite number >= 0' };
+    if (!(typeof e.loss === 'number' && Number.isFinite(e.loss)))
+      return { field: `epochs[${i}].loss`, value: e.loss, expected: 'a finite number' };
+    if (!count(e.positives))
+      return { field: `epochs[${i}].positives`, value: e.positives, expected: 'a non-negative integer' };
+    if (!seconds(e.seconds))
+      return { field: `epochs[${i}].seconds`, value: e.seconds, expected: 'a finite number >= 0' };
   }
   if (!count(positives)) return { field: 'positives', value: positives, expected: 'a non-negative integer' };
   if (!seconds(trainSeconds)) return { field: 'trainSeconds', value: trainSeconds, expected: 'a finite number >= 0' };

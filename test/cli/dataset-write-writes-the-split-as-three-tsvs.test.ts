@@ -16,8 +16,14 @@ test('dataset --write DIR writes train.tsv, valid.tsv and test.tsv and prints th
   assert.match(r.out, /wrote the split to /);
   const t = tinyTriples();
   for (const split of ['train', 'valid', 'test'] as const) {
-    const lines = readFileSync(join(out, `${split}.tsv`), 'utf8').trimEnd().split('\n');
-    assert.equal(lines, t[split].map((x) => x.join('\t')), split);
+    const lines = readFileSync(join(out, `${split}.tsv`), 'utf8')
+      .trimEnd()
+      .split('\n');
+    assert.equal(
+      lines,
+      t[split].map((x) => x.join('\t')),
+      split,
+    );
   }
   // What was written loads again as the same dataset.
   const again = json(kgshard('dataset', '--dataset', out, '--json'));

@@ -24,7 +24,8 @@ export function kgshard(...args: string[]): Run {
 /** `--json` output: exactly one line, one object. */
 export function json(r: Run): Record<string, unknown> {
   const lines = r.out.trim().split('\n');
-  if (lines.length !== 1) throw new Error(`expected one JSON line on stdout, got ${lines.length}:\n${r.out}\nstderr: ${r.err}`);
+  if (lines.length !== 1)
+    throw new Error(`expected one JSON line on stdout, got ${lines.length}:\n${r.out}\nstderr: ${r.err}`);
   return JSON.parse(lines[0]!) as Record<string, unknown>;
 }
 

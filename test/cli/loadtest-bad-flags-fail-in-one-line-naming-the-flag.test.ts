@@ -20,7 +20,10 @@ const USAGE: [string[], RegExp][] = [
   [['--cooldown', '-1s'], /--cooldown must be in \[0ms, 24h\], got "-1s"$/],
   [['--threads', '0'], /--threads must be in \[1, 2\], got 0$/],
   [['--producers', '2', '--threads', '3'], /--threads must be in \[1, 2\], got 3$/],
-  [['--ring-capacity', '16777216', '--max-shards', '64'], /--ring-capacity must be small enough .* fit in 4 GiB .*got 16777216$/],
+  [
+    ['--ring-capacity', '16777216', '--max-shards', '64'],
+    /--ring-capacity must be small enough .* fit in 4 GiB .*got 16777216$/,
+  ],
   [['--ring-capacity', '1000'], /--ring-capacity must be a power of two, got 1000$/],
   [['--batch', '2048', '--ring-capacity', '1024'], /--batch must be at most the ring capacity \(1024\), got 2048$/],
   [['--frobnicate'], /E_USAGE: loadtest: unknown flag --frobnicate/],

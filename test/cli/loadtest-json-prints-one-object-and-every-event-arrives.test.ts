@@ -8,12 +8,22 @@ test('loadtest --json: one JSON object with the summary fields; every event prod
   // Off a TTY the run is quiet: nothing but the one object, and nothing on stderr.
   assert.is(r.err, '');
   const s = json(r);
-  for (const key of ['events_per_s', 'produced', 'consumed', 'lost', 'duplicated', 'reordered', 'push_latency_ns', 'scale_events', 'shards_final']) {
+  for (const key of [
+    'events_per_s',
+    'produced',
+    'consumed',
+    'lost',
+    'duplicated',
+    'reordered',
+    'push_latency_ns',
+    'scale_events',
+    'shards_final',
+  ]) {
     assert.ok(key in s, `missing ${key}`);
   }
   const num = (v: unknown, what: string): number => {
     assert.type(v, 'number', what);
-    assert.ok(Number.isFinite(v as number), `${what} is finite`);
+    assert.ok(Number.isFinite(v), `${what} is finite`);
     return v as number;
   };
   const produced = num(s['produced'], 'produced');
@@ -35,8 +45,14 @@ test('loadtest --json: one JSON object with the summary fields; every event prod
   // The per-producer counts add up to the totals.
   const per = Object.values(s['per_producer'] as Record<string, { produced: number; consumed: number }>);
   assert.is(per.length, 2);
-  assert.is(per.reduce((a, p) => a + p.produced, 0), produced);
-  assert.is(per.reduce((a, p) => a + p.consumed, 0), produced);
+  assert.is(
+    per.reduce((a, p) => a + p.produced, 0),
+    produced,
+  );
+  assert.is(
+    per.reduce((a, p) => a + p.consumed, 0),
+    produced,
+  );
 });
 
 test.run();

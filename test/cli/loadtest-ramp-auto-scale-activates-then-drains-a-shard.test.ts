@@ -4,8 +4,27 @@ import { json, kgshard } from './kgshard-cli.js';
 
 test('loadtest --profile ramp --auto-scale: the mapper scales up and back down in one run, losing nothing', () => {
   const r = kgshard(
-    'loadtest', '--profile', 'ramp', '--auto-scale', '--producers', '3', '--shards', '1', '--min-shards', '1', '--max-shards', '3',
-    '--rate', '1M', '--cooldown', '200ms', '--tick', '50ms', '--duration', '4s', '--json',
+    'loadtest',
+    '--profile',
+    'ramp',
+    '--auto-scale',
+    '--producers',
+    '3',
+    '--shards',
+    '1',
+    '--min-shards',
+    '1',
+    '--max-shards',
+    '3',
+    '--rate',
+    '1M',
+    '--cooldown',
+    '200ms',
+    '--tick',
+    '50ms',
+    '--duration',
+    '4s',
+    '--json',
   );
   assert.is(r.code, 0, r.err);
   const s = json(r);

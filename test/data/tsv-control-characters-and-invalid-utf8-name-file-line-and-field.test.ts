@@ -30,7 +30,11 @@ test('a control character in a field is file:line with the field and the code po
     ['a\tr\tb\tc\x01\n', 1, 'field 4', 'U+0001'],
   ];
   for (const [text, line, field, cp] of cases) {
-    assert.is(errorText(() => parseTriples(text, 'd/train.tsv')), `E_PARSE: d/train.tsv:${line}: control character ${cp} in the ${field} field`, JSON.stringify(text));
+    assert.is(
+      errorText(() => parseTriples(text, 'd/train.tsv')),
+      `E_PARSE: d/train.tsv:${line}: control character ${cp} in the ${field} field`,
+      JSON.stringify(text),
+    );
   }
 });
 
@@ -39,16 +43,25 @@ test('the first bad line in file order is the one reported', () => {
     errorText(() => parseTriples('a\tr\nb\0\tr\tc\n', 'x.tsv')),
     'E_PARSE: x.tsv:1: expected 3 tab-separated fields (head, relation, tail), found 2',
   );
-  assert.is(errorText(() => parseTriples('a\tr\tb\0\nb\tr\n', 'x.tsv')), 'E_PARSE: x.tsv:1: control character U+0000 in the tail field');
+  assert.is(
+    errorText(() => parseTriples('a\tr\tb\0\nb\tr\n', 'x.tsv')),
+    'E_PARSE: x.tsv:1: control character U+0000 in the tail field',
+  );
 });
 
 test('names outside ASCII, tabs as separators and CRLF endings stay accepted', () => {
-  assert.equal(parseTriples('\u00e9\t\u2192 r\t\u{1f600}\u00a0x\r\nb\tr\tc', 'x.tsv'), [['\u00e9', '\u2192 r', '\u{1f600}\u00a0x'], ['b', 'r', 'c']]);
+  assert.equal(parseTriples('\u00e9\t\u2192 r\t\u{1f600}\u00a0x\r\nb\tr\tc', 'x.tsv'), [
+    ['\u00e9', '\u2192 r', '\u{1f600}\u00a0x'],
+    ['b', 'r', 'c'],
+  ]);
 });
 
 test('a NUL inside an entity name of train.tsv fails the load naming the file', () => {
   withDir({ 'train.tsv': 'a\tr\tb\nb\0x\tr\tc\n', 'valid.tsv': '', 'test.tsv': '' }, (dir) => {
-    assert.is(errorText(() => loadTsvDir(dir)), `E_PARSE: ${join(dir, 'train.tsv')}:2: control character U+0000 in the head field`);
+    assert.is(
+      errorText(() => loadTsvDir(dir)),
+      `E_PARSE: ${join(dir, 'train.tsv')}:2: control character U+0000 in the head field`,
+    );
   });
 });
 
@@ -64,7 +77,11 @@ test('invalid UTF-8 is file:line with the field and the byte, never replaced', (
   ];
   for (const [bytes, line, field, b] of cases) {
     withDir({ 'train.tsv': Uint8Array.from(bytes), 'valid.tsv': '', 'test.tsv': '' }, (dir) => {
-      assert.is(errorText(() => loadTsvDir(dir)), `E_PARSE: ${join(dir, 'train.tsv')}:${line}: invalid UTF-8 (byte ${b}) in the ${field} field`, JSON.stringify(bytes));
+      assert.is(
+        errorText(() => loadTsvDir(dir)),
+        `E_PARSE: ${join(dir, 'train.tsv')}:${line}: invalid UTF-8 (byte ${b}) in the ${field} field`,
+        JSON.stringify(bytes),
+      );
     });
   }
 });
@@ -72,24 +89,43 @@ test('invalid UTF-8 is file:line with the field and the byte, never replaced', (
 test('a bad line above an invalid UTF-8 sequence is the one reported', () => {
   const cases: [number[], string][] = [
     [[0x00, 0x0a, 0xff], ':1: control character U+0000 in the head field'],
-    [[...Buffer.from('a\tb\n\tr\tc\nx\t'), 0xc3], ':1: expected 3 tab-separated fields (head, relation, tail), found 2'],
+    [
+      [...Buffer.from('a\tb\n\tr\tc\nx\t'), 0xc3],
+      ':1: expected 3 tab-separated fields (head, relation, tail), found 2',
+    ],
     [[...Buffer.from('a\tr\tb\n\tr\tc\nx\t'), 0xc3], ':2: empty head field'],
-    [[...Buffer.from('0\ta\n\x11\tb\n'), 0x00, 0xff], ':1: expected 3 tab-separated fields (head, relation, tail), found 2'],
+    [
+      [...Buffer.from('0\ta\n\x11\tb\n'), 0x00, 0xff],
+      ':1: expected 3 tab-separated fields (head, relation, tail), found 2',
+    ],
   ];
   for (const [bytes, tail] of cases) {
     withDir({ 'train.tsv': 'a\tr\tb\n', 'valid.tsv': '', 'test.tsv': Uint8Array.from(bytes) }, (dir) => {
-      assert.is(errorText(() => loadTsvDir(dir)), `E_PARSE: ${join(dir, 'test.tsv')}${tail}`, JSON.stringify(bytes));
+      assert.is(
+        errorText(() => loadTsvDir(dir)),
+        `E_PARSE: ${join(dir, 'test.tsv')}${tail}`,
+        JSON.stringify(bytes),
+      );
     });
   }
 });
 
 test('valid and test files follow the same rule', () => {
   withDir({ 'train.tsv': 'a\tr\tb\n', 'valid.tsv': 'a\tr\u0080\tb\n', 'test.txt': '' }, (dir) => {
-    assert.is(errorText(() => loadTsvDir(dir)), `E_PARSE: ${join(dir, 'valid.tsv')}:1: control character U+0080 in the relation field`);
+    assert.is(
+      errorText(() => loadTsvDir(dir)),
+      `E_PARSE: ${join(dir, 'valid.tsv')}:1: control character U+0080 in the relation field`,
+    );
   });
-  withDir({ 'train.tsv': 'a\tr\tb\n', 'valid.tsv': '', 'test.txt': Uint8Array.from([0x61, 0x09, 0x72, 0x09, 0xc3, 0x0a]) }, (dir) => {
-    assert.is(errorText(() => loadTsvDir(dir)), `E_PARSE: ${join(dir, 'test.txt')}:1: invalid UTF-8 (byte 0xC3) in the tail field`);
-  });
+  withDir(
+    { 'train.tsv': 'a\tr\tb\n', 'valid.tsv': '', 'test.txt': Uint8Array.from([0x61, 0x09, 0x72, 0x09, 0xc3, 0x0a]) },
+    (dir) => {
+      assert.is(
+        errorText(() => loadTsvDir(dir)),
+        `E_PARSE: ${join(dir, 'test.txt')}:1: invalid UTF-8 (byte 0xC3) in the tail field`,
+      );
+    },
+  );
 });
 
 test.run();

@@ -7,7 +7,10 @@ import { loadTsvDir, parseTriples } from '../../src/data/tsv.js';
 
 test('CRLF endings, blank and whitespace-only lines and a trailing newline are accepted', () => {
   const text = '\r\na\tr\tb\r\n   \r\n\t \r\n\nb\tr\tc\r\n\r\n';
-  assert.equal(parseTriples(text, 'x.tsv'), [['a', 'r', 'b'], ['b', 'r', 'c']]);
+  assert.equal(parseTriples(text, 'x.tsv'), [
+    ['a', 'r', 'b'],
+    ['b', 'r', 'c'],
+  ]);
   assert.equal(parseTriples('a\tr\tb', 'x.tsv'), [['a', 'r', 'b']], 'no trailing newline');
   assert.equal(parseTriples('a\tr\tb\n', 'x.tsv'), [['a', 'r', 'b']]);
   assert.equal(parseTriples('', 'x.tsv'), []);

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { loadTsvDir, parseTriples } from '../../src/data/tsv.js';
 import { err, errorText } from '../helpers/errors.js';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/data/tsv/${name}/`, import.meta.url));
+const fixture = (name: string): string =>
+  fileURLToPath(new URL(`../../../test/fixtures/data/tsv/${name}/`, import.meta.url));
 
 test('a wrong field count is reported as file:line with the count found', () => {
   const cases: [string, number, number][] = [
@@ -32,7 +33,11 @@ test('an empty field is named', () => {
     ['\t\tb\n', 1, 'head'],
   ];
   for (const [text, line, field] of cases) {
-    assert.is(errorText(() => parseTriples(text, 'f.txt')), `E_PARSE: f.txt:${line}: empty ${field} field`, JSON.stringify(text));
+    assert.is(
+      errorText(() => parseTriples(text, 'f.txt')),
+      `E_PARSE: f.txt:${line}: empty ${field} field`,
+      JSON.stringify(text),
+    );
   }
 });
 
@@ -53,7 +58,10 @@ test('loading a directory with a malformed file throws with the file path and re
     `E_PARSE: ${join(dir, 'valid.tsv')}:3: expected 3 tab-separated fields (head, relation, tail), found 2`,
   );
   const dir2 = fixture('malformed-empty');
-  assert.is(errorText(() => loadTsvDir(dir2)), `E_PARSE: ${join(dir2, 'train.tsv')}:2: empty relation field`);
+  assert.is(
+    errorText(() => loadTsvDir(dir2)),
+    `E_PARSE: ${join(dir2, 'train.tsv')}:2: empty relation field`,
+  );
 });
 
 test.run();

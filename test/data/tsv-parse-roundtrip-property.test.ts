@@ -15,7 +15,9 @@ const blank = fc.constantFrom('', ' ', '  ', '\t', ' \t ');
 test('any list of triples written as TSV with blank lines and mixed line endings parses back to the same list', async () => {
   await check(
     fc.property(
-      fc.array(fc.record({ t: triple, blanksBefore: fc.array(blank, { maxLength: 2 }), crlf: fc.boolean() }), { maxLength: 40 }),
+      fc.array(fc.record({ t: triple, blanksBefore: fc.array(blank, { maxLength: 2 }), crlf: fc.boolean() }), {
+        maxLength: 40,
+      }),
       fc.array(blank, { maxLength: 2 }),
       fc.boolean(),
       (rows, trailingBlanks, finalNewline) => {

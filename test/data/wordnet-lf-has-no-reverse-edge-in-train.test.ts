@@ -33,7 +33,11 @@ test.after(() => {
 
 const pairs = (d: Dataset, split: 'train' | 'valid' | 'test'): { h: number; r: number; t: number }[] => {
   const s = d[split];
-  return Array.from({ length: s.count }, (_, i) => ({ h: s.triples[3 * i]!, r: s.triples[3 * i + 1]!, t: s.triples[3 * i + 2]! }));
+  return Array.from({ length: s.count }, (_, i) => ({
+    h: s.triples[3 * i]!,
+    r: s.triples[3 * i + 1]!,
+    t: s.triples[3 * i + 2]!,
+  }));
 };
 
 test('same entities and relations as wordnet, 3,000 valid and 3,000 test triples, fewer train triples', () => {
@@ -43,21 +47,34 @@ test('same entities and relations as wordnet, 3,000 valid and 3,000 test triples
   assert.equal([...d.relations].sort(), [...full.dataset.relations].sort());
   assert.is(d.valid.count, 3000);
   assert.is(d.test.count, 3000);
-  assert.ok(d.train.count < full.dataset.train.count - 20_000, `${d.train.count} vs ${full.dataset.train.count} train triples`);
+  assert.ok(
+    d.train.count < full.dataset.train.count - 20_000,
+    `${d.train.count} vs ${full.dataset.train.count} train triples`,
+  );
   assert.equal(lf.rule, WORDNET_LF_RULE);
-  assert.ok((lf.stats.symmetricOneWayDropped ?? 0) > 20_000, `${lf.stats.symmetricOneWayDropped} symmetric reverses dropped`);
+  assert.ok(
+    (lf.stats.symmetricOneWayDropped ?? 0) > 20_000,
+    `${lf.stats.symmetricOneWayDropped} symmetric reverses dropped`,
+  );
 });
 
 test('symmetric relations are kept one way: no (a, r, b) with (b, r, a) anywhere in the graph', () => {
   const d = lf.dataset;
-  const symmetric = new Set(Object.values(WORDNET_POINTERS).filter((p) => p.symmetric).map((p) => d.relations.indexOf(p.relation)));
+  const symmetric = new Set(
+    Object.values(WORDNET_POINTERS)
+      .filter((p) => p.symmetric)
+      .map((p) => d.relations.indexOf(p.relation)),
+  );
   const all = [...pairs(d, 'train'), ...pairs(d, 'valid'), ...pairs(d, 'test')];
   const keys = new Set(all.map((x) => `${x.h}|${x.r}|${x.t}`));
   let symmetricTriples = 0;
   for (const x of all) {
     if (!symmetric.has(x.r)) continue;
     symmetricTriples++;
-    assert.not.ok(keys.has(`${x.t}|${x.r}|${x.h}`), `${d.entities[x.h]} ${d.relations[x.r]} ${d.entities[x.t]} has its reverse`);
+    assert.not.ok(
+      keys.has(`${x.t}|${x.r}|${x.h}`),
+      `${d.entities[x.h]} ${d.relations[x.r]} ${d.entities[x.t]} has its reverse`,
+    );
   }
   assert.ok(symmetricTriples > 20_000, `${symmetricTriples} symmetric triples`);
 });
@@ -74,8 +91,14 @@ test('no valid or test triple has its reverse in train, under any relation; held
   }
   for (const split of ['valid', 'test'] as const) {
     for (const x of pairs(d, split)) {
-      assert.not.ok(trainPairs.has(`${x.t}|${x.h}`), `${split}: ${d.entities[x.h]} ${d.relations[x.r]} ${d.entities[x.t]} has a reverse in train`);
-      assert.ok(seen[x.h] === 1 && seen[x.t] === 1 && rels[x.r] === 1, `${split}: a triple's entity or relation is not in train`);
+      assert.not.ok(
+        trainPairs.has(`${x.t}|${x.h}`),
+        `${split}: ${d.entities[x.h]} ${d.relations[x.r]} ${d.entities[x.t]} has a reverse in train`,
+      );
+      assert.ok(
+        seen[x.h] === 1 && seen[x.t] === 1 && rels[x.r] === 1,
+        `${split}: a triple's entity or relation is not in train`,
+      );
     }
   }
   const s = splitSummary(d);
@@ -96,11 +119,17 @@ test('its own cache: a second load reads it, and the WN18RR-style cache is not t
 });
 
 test('kgshard dataset prints the share of held-out triples whose reverse is in train, for both graphs', () => {
-  for (const [name, share] of [['wordnet-lf', /test triples with their reverse in train: 0 \(0\.0%\) under the same relation, 0 \(0\.0%\) under any relation/], ['wordnet', /test triples with their reverse in train: [\d,]+ \((\d+\.\d)%\) under the same relation/]] as const) {
+  for (const [name, share] of [
+    [
+      'wordnet-lf',
+      /test triples with their reverse in train: 0 \(0\.0%\) under the same relation, 0 \(0\.0%\) under any relation/,
+    ],
+    ['wordnet', /test triples with their reverse in train: [\d,]+ \((\d+\.\d)%\) under the same relation/],
+  ] as const) {
     const r = spawnSync(process.execPath, [CLI, 'dataset', '--dataset', name], { encoding: 'utf8' });
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, share);
-    if (name === 'wordnet') assert.ok(Number(share.exec(r.stdout)![1]) > 50, 'most of wordnet\'s test triples leak');
+    if (name === 'wordnet') assert.ok(Number(share.exec(r.stdout)![1]) > 50, "most of wordnet's test triples leak");
   }
   const j = spawnSync(process.execPath, [CLI, 'dataset', '--dataset', 'wordnet-lf', '--json'], { encoding: 'utf8' });
   const summary = JSON.parse(j.stdout) as { dataset: string; reverseInTrain: { test: { anyRelation: number } } };

@@ -63,7 +63,8 @@ test('entities are the synsets in some kept triple, sorted, named offset.pos', (
   assert.equal([...g.entities], [...names].sort());
   // cat (only antonym and substance pointers), the synsets only named by
   // inverse or dropped pointers, and a dangling hyponym target are absent.
-  for (const absent of ['00000600.n', '00001160.v', '00002200.a', '01400000.n']) assert.not.ok(g.entities.includes(absent), absent);
+  for (const absent of ['00000600.n', '00001160.v', '00002200.a', '01400000.n'])
+    assert.not.ok(g.entities.includes(absent), absent);
 });
 
 test('the counts of what was kept and dropped', () => {
@@ -120,7 +121,11 @@ test('held-out triples keep every entity and relation in train; the split is see
     }
     assert.equal(buildWordnet(dict, { minDegree: 1, validSize: 2, testSize: 2, seed }), b);
   }
-  const picks = new Set([1, 2, 3, 4, 5, 6, 7, 8].map((seed) => tsv(buildWordnet(dict, { minDegree: 1, validSize: 2, testSize: 2, seed }).test).join('|')));
+  const picks = new Set(
+    [1, 2, 3, 4, 5, 6, 7, 8].map((seed) =>
+      tsv(buildWordnet(dict, { minDegree: 1, validSize: 2, testSize: 2, seed }).test).join('|'),
+    ),
+  );
   assert.ok(picks.size > 1, 'different seeds pick different test triples');
 });
 
@@ -148,7 +153,10 @@ test('a malformed synset line is an E_PARSE naming the file and line', () => {
     writeFileSync(join(dir, 'data.adv'), '00003000 02 n 01 quickly 0 000 | with speed\n');
     assert.match(err(() => parseWordnet(dir)).message, /\/data\.adv:1: ss_type must be r in data\.adv, got "n"$/);
     writeFileSync(join(dir, 'data.adv'), '00003000 02 r 01 quickly 0 001 ; 00002000 x 0000 | with speed\n');
-    assert.match(err(() => parseWordnet(dir)).message, /\/data\.adv:1: pointer 1: pos must be n, v, a, s or r, got "x"$/);
+    assert.match(
+      err(() => parseWordnet(dir)).message,
+      /\/data\.adv:1: pointer 1: pos must be n, v, a, s or r, got "x"$/,
+    );
 
     rmSync(join(dir, 'data.adv'));
     const missing = err(() => parseWordnet(dir));

@@ -62,7 +62,12 @@ test('the written files read back to the same dataset', () => {
     for (const s of ['train', 'valid', 'test'] as const) {
       assert.equal(back[s].triples, dataset[s].triples);
       const bytes = readFileSync(join(out, `${s}.tsv`));
-      assert.equal(w.files[s], { path: join(out, `${s}.tsv`), triples: dataset[s].count, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+      assert.equal(w.files[s], {
+        path: join(out, `${s}.tsv`),
+        triples: dataset[s].count,
+        bytes: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      });
     }
   });
 });
@@ -89,9 +94,18 @@ test('names a TSV line cannot hold are refused before anything is written', () =
     const bad = buildDataset('bad', { train: [['a\tb', 'r', 'c']], valid: [], test: [] });
     const e = err(() => writeSplit(bad, dir));
     assert.is(e.code, 'E_INVALID_ARGUMENT');
-    assert.is(e.message, 'writeSplit: entities[0] must be a non-empty name without control characters (tabs and line breaks included), got "a\\tb"');
-    assert.match(err(() => writeSplit(buildDataset('bad', { train: [['a', 'r\n', 'c']], valid: [], test: [] }), dir)).message, /relations\[0\]/);
-    assert.match(err(() => writeSplit(buildDataset('bad', { train: [['a', 'r', 'c\u0000']], valid: [], test: [] }), dir)).message, /entities\[1\]/);
+    assert.is(
+      e.message,
+      'writeSplit: entities[0] must be a non-empty name without control characters (tabs and line breaks included), got "a\\tb"',
+    );
+    assert.match(
+      err(() => writeSplit(buildDataset('bad', { train: [['a', 'r\n', 'c']], valid: [], test: [] }), dir)).message,
+      /relations\[0\]/,
+    );
+    assert.match(
+      err(() => writeSplit(buildDataset('bad', { train: [['a', 'r', 'c\u0000']], valid: [], test: [] }), dir)).message,
+      /entities\[1\]/,
+    );
     assert.equal(readdirSync(dir), []);
   });
 });
@@ -110,7 +124,10 @@ test('the summary counts splits, relations and reverses in train', () => {
   assert.equal(s.triples, { train: 6, valid: 1, test: 3, total: 10 });
   assert.is(s.entities, 5);
   assert.is(s.relations, 3);
-  assert.equal(s.reverseInTrain, { valid: { sameRelation: 0, anyRelation: 1 }, test: { sameRelation: 1, anyRelation: 2 } });
+  assert.equal(s.reverseInTrain, {
+    valid: { sameRelation: 0, anyRelation: 1 },
+    test: { sameRelation: 1, anyRelation: 2 },
+  });
   assert.equal(s.perRelation, [
     { relation: 'likes', train: 3, valid: 1, test: 1, validReverseInTrain: 0, testReverseInTrain: 1 },
     { relation: 'parent_of', train: 1, valid: 0, test: 1, validReverseInTrain: 0, testReverseInTrain: 0 },

@@ -62,26 +62,33 @@ export const flipBit: fc.Arbitrary<Mutator> = fc.tuple(fc.nat(), fc.nat(7)).map(
 }));
 
 /** The bytes most likely to confuse a parser: NUL, controls, separators, invalid UTF-8 leads, digits, quotes. */
-const NASTY = [0x00, 0x01, 0x09, 0x0a, 0x0d, 0x20, 0x22, 0x27, 0x2c, 0x2d, 0x30, 0x39, 0x5c, 0x7f, 0x80, 0x85, 0xc0, 0xc3, 0xed, 0xef, 0xff];
+const NASTY = [
+  0x00, 0x01, 0x09, 0x0a, 0x0d, 0x20, 0x22, 0x27, 0x2c, 0x2d, 0x30, 0x39, 0x5c, 0x7f, 0x80, 0x85, 0xc0, 0xc3, 0xed,
+  0xef, 0xff,
+];
 
 /** Overwrite one byte with a nasty or arbitrary value. */
-export const setByte: fc.Arbitrary<Mutator> = fc.tuple(fc.nat(), fc.oneof(fc.constantFrom(...NASTY), fc.integer({ min: 0, max: 255 }))).map(([n, v]) => ({
-  label: `set byte ${n} mod length to 0x${v.toString(16)}`,
-  apply: (b) => {
-    const out = copy(b);
-    if (out.length > 0) out[pick(n, out.length)] = v;
-    return out;
-  },
-}));
+export const setByte: fc.Arbitrary<Mutator> = fc
+  .tuple(fc.nat(), fc.oneof(fc.constantFrom(...NASTY), fc.integer({ min: 0, max: 255 })))
+  .map(([n, v]) => ({
+    label: `set byte ${n} mod length to 0x${v.toString(16)}`,
+    apply: (b) => {
+      const out = copy(b);
+      if (out.length > 0) out[pick(n, out.length)] = v;
+      return out;
+    },
+  }));
 
 /** Insert 1 to 4 nasty bytes anywhere. */
-export const insertBytes: fc.Arbitrary<Mutator> = fc.tuple(fc.nat(), fc.array(fc.constantFrom(...NASTY), { minLength: 1, maxLength: 4 })).map(([n, ins]) => ({
-  label: `insert [${ins.map((v) => `0x${v.toString(16)}`).join(', ')}] at ${n} mod (length+1)`,
-  apply: (b) => {
-    const at = n % (b.length + 1);
-    return Uint8Array.from([...b.subarray(0, at), ...ins, ...b.subarray(at)]);
-  },
-}));
+export const insertBytes: fc.Arbitrary<Mutator> = fc
+  .tuple(fc.nat(), fc.array(fc.constantFrom(...NASTY), { minLength: 1, maxLength: 4 }))
+  .map(([n, ins]) => ({
+    label: `insert [${ins.map((v) => `0x${v.toString(16)}`).join(', ')}] at ${n} mod (length+1)`,
+    apply: (b) => {
+      const at = n % (b.length + 1);
+      return Uint8Array.from([...b.subarray(0, at), ...ins, ...b.subarray(at)]);
+    },
+  }));
 
 /** Line spans `[start, end)` of `b`, each including its `\n` if any. */
 function lines(b: Uint8Array): [number, number][] {
@@ -134,8 +141,13 @@ export const swapLines: fc.Arbitrary<Mutator> = fc.tuple(fc.nat(), fc.nat()).map
 
 /** New values for a declared size: off by a little, zero, negative, huge, past 2^32 and 2^53. */
 export const sizeChange: fc.Arbitrary<{ label: string; f: (v: number) => number }> = fc.oneof(
-  fc.integer({ min: -3, max: 3 }).filter((d) => d !== 0).map((d) => ({ label: `${d > 0 ? '+' : ''}${d}`, f: (v: number) => v + d })),
-  fc.constantFrom(0, 1, -1, 2 ** 16, 2 ** 31 - 1, 2 ** 32 - 1, 2 ** 32 + 3, 1e12, 2 ** 53 + 2, 0.5).map((c) => ({ label: `= ${c}`, f: () => c })),
+  fc
+    .integer({ min: -3, max: 3 })
+    .filter((d) => d !== 0)
+    .map((d) => ({ label: `${d > 0 ? '+' : ''}${d}`, f: (v: number) => v + d })),
+  fc
+    .constantFrom(0, 1, -1, 2 ** 16, 2 ** 31 - 1, 2 ** 32 - 1, 2 ** 32 + 3, 1e12, 2 ** 53 + 2, 0.5)
+    .map((c) => ({ label: `= ${c}`, f: () => c })),
   fc.integer({ min: 2, max: 1000 }).map((k) => ({ label: `x ${k}`, f: (v: number) => v * k })),
 );
 
@@ -151,29 +163,44 @@ export function changeSize(sizes: readonly DeclaredSize[]): fc.Arbitrary<Mutator
 /** Replace the whole file by one of `others` (files of other kinds). */
 export function swapKind(others: readonly { kind: string; bytes: Uint8Array }[]): fc.Arbitrary<Mutator> {
   if (others.length === 0) return truncate;
-  return fc.nat(others.length - 1).map((i) => ({ label: `replace by a ${others[i]!.kind} file`, apply: () => copy(others[i]!.bytes) }));
+  return fc
+    .nat(others.length - 1)
+    .map((i) => ({ label: `replace by a ${others[i]!.kind} file`, apply: () => copy(others[i]!.bytes) }));
 }
 
 /** Any one mutation of a file that declares `sizes` and can be swapped for `others`. */
-export function oneMutator(sizes: readonly DeclaredSize[] = [], others: readonly { kind: string; bytes: Uint8Array }[] = []): fc.Arbitrary<Mutator> {
+export function oneMutator(
+  sizes: readonly DeclaredSize[] = [],
+  others: readonly { kind: string; bytes: Uint8Array }[] = [],
+): fc.Arbitrary<Mutator> {
   return fc
-    .oneof(truncate, flipBit, setByte, insertBytes, duplicateLine, dropLine, swapLines, changeSize(sizes), swapKind(others))
+    .oneof(
+      truncate,
+      flipBit,
+      setByte,
+      insertBytes,
+      duplicateLine,
+      dropLine,
+      swapLines,
+      changeSize(sizes),
+      swapKind(others),
+    )
     .map((m) => named(m.label, m.apply));
 }
 
 /** One mutation, or (one time in four) two or three applied in turn. */
-export function mutator(sizes: readonly DeclaredSize[] = [], others: readonly { kind: string; bytes: Uint8Array }[] = []): fc.Arbitrary<Mutator> {
+export function mutator(
+  sizes: readonly DeclaredSize[] = [],
+  others: readonly { kind: string; bytes: Uint8Array }[] = [],
+): fc.Arbitrary<Mutator> {
   const one = oneMutator(sizes, others);
   return fc.oneof(
     { weight: 3, arbitrary: one },
     {
       weight: 1,
-      arbitrary: fc.array(one, { minLength: 2, maxLength: 3 }).map((ms) =>
-        named(
-          ms.map((m) => m.label).join(', then '),
-          (b) => ms.reduce((acc, m) => m.apply(acc), b),
-        ),
-      ),
+      arbitrary: fc
+        .array(one, { minLength: 2, maxLength: 3 })
+        .map((ms) => named(ms.map((m) => m.label).join(', then '), (b) => ms.reduce((acc, m) => m.apply(acc), b))),
     },
   );
 }
@@ -181,7 +208,11 @@ export function mutator(sizes: readonly DeclaredSize[] = [], others: readonly { 
 // ---------------------------------------------------------------- declared sizes of the formats
 
 /** A little-endian unsigned field of `width` bytes at `offset` (values outside its range wrap; negative → max). */
-export function binarySize(field: string, offset: number | ((b: Uint8Array) => number | null), width: 2 | 4 | 8): DeclaredSize {
+export function binarySize(
+  field: string,
+  offset: number | ((b: Uint8Array) => number | null),
+  width: 2 | 4 | 8,
+): DeclaredSize {
   return {
     field,
     rewrite(b, f) {
@@ -190,7 +221,8 @@ export function binarySize(field: string, offset: number | ((b: Uint8Array) => n
       const out = copy(b);
       const dv = new DataView(out.buffer);
       const max = 2 ** (8 * width);
-      const old = width === 2 ? dv.getUint16(at, true) : width === 4 ? dv.getUint32(at, true) : Number(dv.getBigUint64(at, true));
+      const old =
+        width === 2 ? dv.getUint16(at, true) : width === 4 ? dv.getUint32(at, true) : Number(dv.getBigUint64(at, true));
       let v = Math.floor(f(old));
       v = v < 0 ? max - 1 : v % max;
       if (width === 2) dv.setUint16(at, v, true);
@@ -239,7 +271,7 @@ export function jsonSize(field: string, path: readonly string[]): DeclaredSize {
       }
       const last = path[path.length - 1]!;
       if (o === null || typeof o[last] !== 'number') return null;
-      o[last] = f(o[last] as number);
+      o[last] = f(o[last]);
       return Buffer.from(`${JSON.stringify(doc, null, 2)}\n`, 'utf8');
     },
   };
@@ -280,14 +312,18 @@ export function attempt<T>(label: string, load: () => T): Outcome<T> {
     return { ok: true, value: load() };
   } catch (e) {
     if (e instanceof KgError) return { ok: false, error: e };
-    throw new Error(`${label}: the loader threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}, not a KgError`, { cause: e });
+    throw new Error(
+      `${label}: the loader threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}, not a KgError`,
+      { cause: e },
+    );
   }
 }
 
 /** A one-line KgError message that names `where` (a path). */
 export function assertOneLine(label: string, message: string, where: string): void {
   if (/[\r\n]/.test(message)) throw new Error(`${label}: the error is not one line: ${JSON.stringify(message)}`);
-  if (!message.includes(where)) throw new Error(`${label}: the error does not name ${where}: ${JSON.stringify(message)}`);
+  if (!message.includes(where))
+    throw new Error(`${label}: the error does not name ${where}: ${JSON.stringify(message)}`);
 }
 
 /**

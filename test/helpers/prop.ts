@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 
 const envSeed = process.env['KGSHARD_SEED'];
-export const SEED = envSeed !== undefined && envSeed !== '' ? Number(envSeed) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
+export const SEED =
+  envSeed !== undefined && envSeed !== '' ? Number(envSeed) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
 const runs = Number(process.env['KGSHARD_RUNS'] ?? '');
 
 /** Options for `fc.assert`, with `numRuns` scaled by KGSHARD_RUNS when set. */
@@ -16,7 +17,11 @@ export function propOptions<T>(defaultRuns = 100, extra: fc.Parameters<T> = {}):
 }
 
 /** `fc.assert` that prints how to replay a failure. */
-export async function check<T>(prop: fc.IProperty<T> | fc.IAsyncProperty<T>, defaultRuns = 100, extra: fc.Parameters<T> = {}): Promise<void> {
+export async function check<T>(
+  prop: fc.IProperty<T> | fc.IAsyncProperty<T>,
+  defaultRuns = 100,
+  extra: fc.Parameters<T> = {},
+): Promise<void> {
   try {
     await fc.assert(prop as fc.IAsyncProperty<T>, propOptions(defaultRuns, extra));
   } catch (err) {

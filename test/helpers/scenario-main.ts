@@ -4,9 +4,13 @@
  * when none is named), one `ok`/`FAIL` line per scenario with its figures,
  * and a last line `N passed, N failed`.
  */
-import type { StressOptions, StressScenario } from '../stress/report.js';
+import type { StressScenario } from '../stress/report.js';
 
-export async function runScenarioMain(tool: string, scenarios: Readonly<Record<string, StressScenario>>, argv: readonly string[]): Promise<void> {
+export async function runScenarioMain(
+  tool: string,
+  scenarios: Readonly<Record<string, StressScenario>>,
+  argv: readonly string[],
+): Promise<void> {
   const names: string[] = [];
   const opts: Record<string, number> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -29,7 +33,7 @@ export async function runScenarioMain(tool: string, scenarios: Readonly<Record<s
   let failed = 0;
   for (const name of chosen) {
     const started = performance.now();
-    const report = await scenarios[name]!(opts as StressOptions);
+    const report = await scenarios[name]!(opts);
     const secs = ((performance.now() - started) / 1000).toFixed(1);
     console.log(`${report.ok ? 'ok  ' : 'FAIL'} ${report.name} (${secs} s) ${JSON.stringify(report.details)}`);
     for (const f of report.failures) console.log(`     ${f}`);

@@ -24,7 +24,8 @@ const rand = (): number => {
   s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
   return s / 0x100000000;
 };
-const randomTable = (n: number): Float32Array => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * 10 ** Math.floor(rand() * 8 - 4));
+const randomTable = (n: number): Float32Array =>
+  Float32Array.from({ length: n }, () => (rand() * 2 - 1) * 10 ** Math.floor(rand() * 8 - 4));
 
 const entities = ['dog', 'a cat', 'üñí', 'back\\slash', '07', 'last one'];
 const relations = ['_hypernym', 'part of', 'r2'];
@@ -32,18 +33,39 @@ const entityDim = 5;
 const relationDim = 3;
 const entityTable = randomTable(entities.length * entityDim);
 const relationTable = randomTable(relations.length * relationDim);
-const rows = (t: Float32Array, dim: number): number[][] => Array.from({ length: t.length / dim }, (_, i) => [...t.subarray(i * dim, (i + 1) * dim)]);
+const rows = (t: Float32Array, dim: number): number[][] =>
+  Array.from({ length: t.length / dim }, (_, i) => [...t.subarray(i * dim, (i + 1) * dim)]);
 
 let code = 1;
 try {
-  exportEmbeddings(dir, { format: 'npy', dataset: 'interop', model: 'TransE', entities, relations, entityTable, relationTable, entityDim, relationDim, config: { purpose: 'interop' } });
+  exportEmbeddings(dir, {
+    format: 'npy',
+    dataset: 'interop',
+    model: 'TransE',
+    entities,
+    relations,
+    entityTable,
+    relationTable,
+    entityDim,
+    relationDim,
+    config: { purpose: 'interop' },
+  });
   writeFileSync(
     join(dir, 'expected.json'),
-    JSON.stringify({ dataset: 'interop', model: 'TransE', entities, relations, entity: rows(entityTable, entityDim), relation: rows(relationTable, relationDim) }),
+    JSON.stringify({
+      dataset: 'interop',
+      model: 'TransE',
+      entities,
+      relations,
+      entity: rows(entityTable, entityDim),
+      relation: rows(relationTable, relationDim),
+    }),
   );
   const r = spawnSync(python, [script, dir], { encoding: 'utf8' });
   if (r.error) {
-    console.log(`interop: cannot run ${python} (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}); set KGSHARD_PYTHON to a Python 3 with NumPy`);
+    console.log(
+      `interop: cannot run ${python} (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}); set KGSHARD_PYTHON to a Python 3 with NumPy`,
+    );
     code = 2;
   } else {
     process.stdout.write(r.stdout);

@@ -23,7 +23,6 @@ const EPS = 1e-5;
 /** One-sided quotients further apart than this mean a kink within EPS: skip. */
 const KINK = 1e-3;
 
-
 interface Case {
   dim: number;
   /** Offset of row 0 in the row buffers, and in the gradient buffers. */
@@ -96,7 +95,15 @@ function checkCase(model: KgeModel, c: Case, out: Outcome): void {
   model.accumulateGrad(E, h, R, r, E, t, dim, coef, gE, gpad + hRow * ew, gR, gpad + rRow * rw, gE, gpad + tRow * ew);
   const score = (): number => model.score(E, h, R, r, E, t, dim);
 
-  const compare = (buf: Float32Array, g: Float32Array, g0: Float32Array, rows: number, width: number, live: (row: number) => boolean, what: string): void => {
+  const compare = (
+    buf: Float32Array,
+    g: Float32Array,
+    g0: Float32Array,
+    rows: number,
+    width: number,
+    live: (row: number) => boolean,
+    what: string,
+  ): void => {
     for (let row = 0; row < rows; row++) {
       for (let k = 0; k < width; k++) {
         const i = pad + row * width + k;
@@ -160,7 +167,10 @@ for (const [name, model, relScale] of models) {
       300,
     );
     // The kink filter must not hide the test: it skips rare elements only.
-    assert.ok(total.skipped <= 0.05 * (total.checked + total.skipped), `${name}: skipped ${total.skipped} of ${total.checked + total.skipped}`);
+    assert.ok(
+      total.skipped <= 0.05 * (total.checked + total.skipped),
+      `${name}: skipped ${total.skipped} of ${total.checked + total.skipped}`,
+    );
   });
 }
 

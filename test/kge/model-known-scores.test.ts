@@ -30,9 +30,17 @@ test('TransE L1: -||h + r - t||_1, sign subgradient', () => {
   assert.is(score(m, [1, 0], [0, 1], [0, 0], 2), -2);
   assert.is(score(m, [1, 2, 3], [1, 1, 1], [2, 3, 4], 3), 0);
   assert.is(score(m, [0.5, -1], [0, 0], [0, 1], 2), -2.5);
-  assert.equal(grads(m, [1, 0], [0, 1], [0, 0], 2), [[-1, -1], [-1, -1], [1, 1]]);
+  assert.equal(grads(m, [1, 0], [0, 1], [0, 0], 2), [
+    [-1, -1],
+    [-1, -1],
+    [1, 1],
+  ]);
   // u = (1, 0, -2): the zero coordinate gets the zero subgradient.
-  assert.equal(grads(m, [1, 0, 0], [0, 0, 0], [0, 0, 2], 3, 2), [[-2, 0, 2], [-2, 0, 2], [2, 0, -2]]);
+  assert.equal(grads(m, [1, 0, 0], [0, 0, 0], [0, 0, 2], 3, 2), [
+    [-2, 0, 2],
+    [-2, 0, 2],
+    [2, 0, -2],
+  ]);
   assert.is(createModel('transe').name, 'transe-l1');
 });
 
@@ -40,8 +48,19 @@ test('TransE L2: -||h + r - t||_2, zero gradient at zero distance', () => {
   const m = createModel('transe-l2');
   close(score(m, [1, 0], [0, 1], [0, 0], 2), -Math.SQRT2, 'score');
   assert.is(score(m, [3, 0], [0, 4], [0, 0], 2), -5);
-  assert.equal(grads(m, [3, 0], [0, 4], [0, 0], 2), [[-0.6, -0.8], [-0.6, -0.8], [0.6, 0.8]].map((r) => Array.from(f32(r))));
-  assert.equal(grads(m, [1, 2], [1, 1], [2, 3], 2), [[0, 0], [0, 0], [0, 0]]);
+  assert.equal(
+    grads(m, [3, 0], [0, 4], [0, 0], 2),
+    [
+      [-0.6, -0.8],
+      [-0.6, -0.8],
+      [0.6, 0.8],
+    ].map((r) => Array.from(f32(r))),
+  );
+  assert.equal(grads(m, [1, 2], [1, 1], [2, 3], 2), [
+    [0, 0],
+    [0, 0],
+    [0, 0],
+  ]);
   assert.is(createModel('transe', { norm: 'l2' }).name, 'transe-l2');
 });
 
@@ -49,7 +68,11 @@ test('DistMult: sum h r t', () => {
   const m = createModel('distmult');
   assert.is(score(m, [1, 2], [3, 4], [5, 6], 2), 63);
   assert.is(score(m, [5, 6], [3, 4], [1, 2], 2), 63); // symmetric in head and tail
-  assert.equal(grads(m, [1, 2], [3, 4], [5, 6], 2), [[15, 24], [5, 12], [3, 8]]);
+  assert.equal(grads(m, [1, 2], [3, 4], [5, 6], 2), [
+    [15, 24],
+    [5, 12],
+    [3, 8],
+  ]);
 });
 
 test('ComplEx: Re(<h, r, conj t>) with real parts then imaginary parts; dim is the complex rank', () => {
@@ -106,7 +129,8 @@ test('TransE initialises rows as Bordes et al.: uniform in ±6/√dim, scaled to
     init.call(m, row, 1, 4, () => values[i++]!);
     assert.equal(Array.from(row), Array.from(f32([99, -3 / 4.5, 0, 1.5 / 4.5, 3 / 4.5, 99])));
   }
-  for (const name of ['distmult', 'complex', 'rotate'] as const) assert.is(createModel(name).initEntity, undefined, name);
+  for (const name of ['distmult', 'complex', 'rotate'] as const)
+    assert.is(createModel(name).initEntity, undefined, name);
 });
 
 test.run();

@@ -49,9 +49,18 @@ test('an unknown model name is refused, naming it and the known ones', () => {
     errorText(() => createModel('transee')),
     'E_INVALID_ARGUMENT: createModel: unknown model "transee"; known models: transe, transe-l1, transe-l2, distmult, complex, rotate',
   );
-  assert.match(errorText(() => createModel('TransE')), /unknown model "TransE"/);
-  assert.match(errorText(() => createModel('')), /unknown model ""/);
-  assert.match(errorText(() => createModel(42 as unknown as string)), /unknown model 42;/);
+  assert.match(
+    errorText(() => createModel('TransE')),
+    /unknown model "TransE"/,
+  );
+  assert.match(
+    errorText(() => createModel('')),
+    /unknown model ""/,
+  );
+  assert.match(
+    errorText(() => createModel(42 as unknown as string)),
+    /unknown model 42;/,
+  );
 });
 
 test('bad options are refused, naming the option and the value', () => {
@@ -63,22 +72,43 @@ test('bad options are refused, naming the option and the value', () => {
     errorText(() => createModel('distmult', { norm: 'l2' })),
     /^E_INVALID_ARGUMENT: createModel\("distmult"\): options\.norm must be absent: norm applies only to "transe".*got "l2"$/,
   );
-  assert.match(errorText(() => createModel('transe-l1', { norm: 'l2' })), /createModel\("transe-l1"\): options\.norm/);
+  assert.match(
+    errorText(() => createModel('transe-l1', { norm: 'l2' })),
+    /createModel\("transe-l1"\): options\.norm/,
+  );
   assert.match(
     errorText(() => createModel('complex', { gamma: 12 } as ModelOptions)),
     /^E_INVALID_ARGUMENT: createModel\("complex"\): options\.gamma must be absent \(known options: norm\), got 12$/,
   );
-  assert.match(errorText(() => createModel('rotate', null as unknown as ModelOptions)), /options must be an object, got null/);
+  assert.match(
+    errorText(() => createModel('rotate', null as unknown as ModelOptions)),
+    /options must be an object, got null/,
+  );
 });
 
 test('shapes refuses a dim that is not a positive integer up to MAX_DIM', () => {
   for (const name of MODEL_NAMES) {
     const m = createModel(name);
-    assert.match(errorText(() => m.shapes(0)), new RegExp(`^E_OUT_OF_RANGE: ${m.name}\\.shapes: dim must be in \\[1, ${MAX_DIM}\\], got 0$`));
-    assert.match(errorText(() => m.shapes(MAX_DIM + 1)), /E_OUT_OF_RANGE/);
-    assert.match(errorText(() => m.shapes(2.5)), /^E_INVALID_ARGUMENT: .*dim must be a positive integer, got 2\.5$/);
-    assert.match(errorText(() => m.shapes(Number.NaN)), /got NaN/);
-    assert.match(errorText(() => m.shapes('8' as unknown as number)), /got "8"/);
+    assert.match(
+      errorText(() => m.shapes(0)),
+      new RegExp(`^E_OUT_OF_RANGE: ${m.name}\\.shapes: dim must be in \\[1, ${MAX_DIM}\\], got 0$`),
+    );
+    assert.match(
+      errorText(() => m.shapes(MAX_DIM + 1)),
+      /E_OUT_OF_RANGE/,
+    );
+    assert.match(
+      errorText(() => m.shapes(2.5)),
+      /^E_INVALID_ARGUMENT: .*dim must be a positive integer, got 2\.5$/,
+    );
+    assert.match(
+      errorText(() => m.shapes(Number.NaN)),
+      /got NaN/,
+    );
+    assert.match(
+      errorText(() => m.shapes('8' as unknown as number)),
+      /got "8"/,
+    );
     assert.equal(m.shapes(MAX_DIM).relationWidth > 0, true);
   }
 });
@@ -105,7 +135,10 @@ test('defineModel: a user model gets checked shapes and default block kernels ov
   const m = defineModel(spec);
   assert.is(m.name, 'anti-distmult');
   assert.equal(m.shapes(3), { entityWidth: 3, relationWidth: 3 });
-  assert.match(errorText(() => m.shapes(0)), /^E_OUT_OF_RANGE: anti-distmult\.shapes: dim must be in/);
+  assert.match(
+    errorText(() => m.shapes(0)),
+    /^E_OUT_OF_RANGE: anti-distmult\.shapes: dim must be in/,
+  );
   assert.is(m.initRelation, undefined);
 
   const b = newBlock();
@@ -165,13 +198,19 @@ test('defineModel refuses a malformed spec, naming the field', () => {
   assert.match(bad(null), /^E_INVALID_ARGUMENT: defineModel: spec must be an object, got null$/);
   assert.match(bad({ ...spec, name: '' }), /defineModel: spec\.name must be a non-empty string, got ""/);
   assert.match(bad({ ...spec, name: 3 }), /spec\.name must be a non-empty string, got 3/);
-  assert.match(bad({ ...spec, score: undefined }), /^E_INVALID_ARGUMENT: defineModel\("anti-distmult"\): spec\.score must be a function, got undefined$/);
+  assert.match(
+    bad({ ...spec, score: undefined }),
+    /^E_INVALID_ARGUMENT: defineModel\("anti-distmult"\): spec\.score must be a function, got undefined$/,
+  );
   assert.match(bad({ ...spec, accumulateGrad: 1 }), /spec\.accumulateGrad must be a function, got 1/);
   assert.match(bad({ ...spec, shapes: { entityWidth: 1, relationWidth: 1 } }), /spec\.shapes must be a function/);
   assert.match(bad({ ...spec, scoreHeads: 'fast' }), /spec\.scoreHeads must be a function or undefined, got "fast"/);
   const m = defineModel({ ...spec, shapes: (dim) => ({ entityWidth: dim / 2, relationWidth: dim }) });
   assert.is(m.shapes(4).entityWidth, 2);
-  assert.match(errorText(() => m.shapes(3)), /anti-distmult\.shapes: shapes\(3\)\.entityWidth must be a positive integer, got 1\.5/);
+  assert.match(
+    errorText(() => m.shapes(3)),
+    /anti-distmult\.shapes: shapes\(3\)\.entityWidth must be a positive integer, got 1\.5/,
+  );
 });
 
 test.run();

@@ -13,7 +13,6 @@ import { createModel, newBlock, newBlockGrad, type KgeModel } from '../../src/kg
 import { rng } from '../helpers/rng.js';
 import { squaredTransE } from '../helpers/user-models.js';
 
-
 const N = 8;
 /** (i, next, i + 1) and (i + 1, prev, i). */
 const triples: [number, number, number][] = [];
@@ -105,7 +104,11 @@ test('a user-defined model learns a chain graph through the model interface', ()
 });
 
 test('TransE (L1, L2) and RotatE learn the same graph through the same loop', () => {
-  for (const [name, lr] of [['transe-l1', 0.02], ['transe-l2', 0.02], ['rotate', 0.02]] as const) {
+  for (const [name, lr] of [
+    ['transe-l1', 0.02],
+    ['transe-l2', 0.02],
+    ['rotate', 0.02],
+  ] as const) {
     const { tailRanks, headRanks } = train(createModel(name), 4, 200, lr, 1);
     assert.equal(tailRanks, allFirst, `${name} tails`);
     assert.equal(headRanks, allFirst, `${name} heads`);

@@ -40,7 +40,12 @@ test('element-wise adagrad: each float has its own accumulator (two steps by han
   // The first step of any float moves it by lr (times the sign of its gradient), whatever the gradient's size.
   const y = f32([0, 0, 0]);
   adagradStep(y, 0, new Float32Array(3), 0, f32([1e-3, -50, 7]), 0, 3, 0.1);
-  for (const [q, s] of [[0, -1], [1, 1], [2, -1]] as const) assert.ok(close(y[q]!, 0.1 * s, 1e-5), `float ${q}: ${y[q]}`);
+  for (const [q, s] of [
+    [0, -1],
+    [1, 1],
+    [2, -1],
+  ] as const)
+    assert.ok(close(y[q]!, 0.1 * s, 1e-5), `float ${q}: ${y[q]}`);
   assert.ok(ADAGRAD_EPS === 1e-10);
 });
 
@@ -87,27 +92,38 @@ function n3Value(x: Float64Array, lambda: number, complexDim: number): number {
 }
 
 test('regularisers: the gradients are the finite differences of their values', async () => {
-  const row = fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 2, maxLength: 12 }).map((a) => (a.length % 2 === 0 ? a : a.slice(1)));
+  const row = fc
+    .array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 2, maxLength: 12 })
+    .map((a) => (a.length % 2 === 0 ? a : a.slice(1)));
   await check(
-    fc.property(row, fc.double({ min: 0.001, max: 1, noNaN: true }), fc.constantFrom('distmult', 'complex'), fc.constantFrom('l2' as const, 'n3' as const), (values, lambda, name, kind) => {
-      const model = createModel(name);
-      const width = values.length;
-      const x = Float32Array.from(values);
-      const stored = Float64Array.from(x);
-      const g = new Float32Array(width);
-      addRegGradient(model, kind, lambda, x, 0, width, g, 0);
-      const value = (v: Float64Array): number => (kind === 'l2' ? lambda * v.reduce((s, a) => s + a * a, 0) : n3Value(v, lambda, name === 'complex' ? width / 2 : 0));
-      const eps = 1e-6;
-      for (let q = 0; q < width; q++) {
-        const up = Float64Array.from(stored);
-        const down = Float64Array.from(stored);
-        up[q] = up[q]! + eps;
-        down[q] = down[q]! - eps;
-        const fd = (value(up) - value(down)) / (2 * eps);
-        if (!(Math.abs(fd - g[q]!) <= 1e-4 * Math.max(1, Math.abs(fd)))) return false;
-      }
-      return true;
-    }),
+    fc.property(
+      row,
+      fc.double({ min: 0.001, max: 1, noNaN: true }),
+      fc.constantFrom('distmult', 'complex'),
+      fc.constantFrom('l2' as const, 'n3' as const),
+      (values, lambda, name, kind) => {
+        const model = createModel(name);
+        const width = values.length;
+        const x = Float32Array.from(values);
+        const stored = Float64Array.from(x);
+        const g = new Float32Array(width);
+        addRegGradient(model, kind, lambda, x, 0, width, g, 0);
+        const value = (v: Float64Array): number =>
+          kind === 'l2'
+            ? lambda * v.reduce((s, a) => s + a * a, 0)
+            : n3Value(v, lambda, name === 'complex' ? width / 2 : 0);
+        const eps = 1e-6;
+        for (let q = 0; q < width; q++) {
+          const up = Float64Array.from(stored);
+          const down = Float64Array.from(stored);
+          up[q] = up[q]! + eps;
+          down[q] = down[q]! - eps;
+          const fd = (value(up) - value(down)) / (2 * eps);
+          if (!(Math.abs(fd - g[q]!) <= 1e-4 * Math.max(1, Math.abs(fd)))) return false;
+        }
+        return true;
+      },
+    ),
     200,
   );
 });

@@ -36,7 +36,10 @@ test('checker reports overlapping fields', () => {
 
 test('checker reports misaligned fields', () => {
   const l = new LayoutBuilder('t', magicOf('TEST'), 1).field('a', 'u8', 'creator').build();
-  const bad: RegionLayout = { ...l, fields: [...l.fields, { name: 'f', type: 'f64', offset: 20, count: 1, writer: 'creator' }] };
+  const bad: RegionLayout = {
+    ...l,
+    fields: [...l.fields, { name: 'f', type: 'f64', offset: 20, count: 1, writer: 'creator' }],
+  };
   assert.ok(checkLayout(bad).some((v) => v.rule === 'alignment'));
 });
 
@@ -47,7 +50,10 @@ test('checker reports two writer roles on one cache line', () => {
     .field('tail', 'i32', 'consumer') // same line: false sharing
     .build();
   const v = checkLayout(bad);
-  assert.ok(v.some((x) => x.rule === 'false-sharing' && /head.*tail|tail.*head/.test(x.message)), JSON.stringify(v));
+  assert.ok(
+    v.some((x) => x.rule === 'false-sharing' && /head.*tail|tail.*head/.test(x.message)),
+    JSON.stringify(v),
+  );
 });
 
 test('checker reports a field past the end and a bad total size', () => {
@@ -64,7 +70,6 @@ test('checker reports a missing or moved header', () => {
   assert.ok(checkLayout(bad).some((v) => v.rule === 'header'));
 });
 
-
 test('attach checks magic, then version, then size, saying what was expected', () => {
   const ring = ringLayout(8, 2);
   const sab = allocate(ring);
@@ -75,13 +80,25 @@ test('attach checks magic, then version, then size, saying what was expected', (
   assert.match(wrongKind, /^E_LAYOUT_MAGIC: attach ring: magic mismatch, expected 0x[0-9a-f]{8}/);
 
   const v2 = { ...ring, version: 2 };
-  assert.match(errorText(() => checkHeader(sab, v2)), /^E_LAYOUT_VERSION: .*expected 2, found 1/);
+  assert.match(
+    errorText(() => checkHeader(sab, v2)),
+    /^E_LAYOUT_VERSION: .*expected 2, found 1/,
+  );
 
   const bigger = ringLayout(16, 2);
-  assert.match(errorText(() => checkHeader(sab, bigger)), /^E_LAYOUT_SIZE: .*expected \d+, found \d+/);
+  assert.match(
+    errorText(() => checkHeader(sab, bigger)),
+    /^E_LAYOUT_SIZE: .*expected \d+, found \d+/,
+  );
 
-  assert.match(errorText(() => checkHeader(new ArrayBuffer(64), ring)), /^E_BAD_HANDLE: .*SharedArrayBuffer/);
-  assert.match(errorText(() => checkHeader(new SharedArrayBuffer(8), ring)), /^E_LAYOUT_SIZE/);
+  assert.match(
+    errorText(() => checkHeader(new ArrayBuffer(64), ring)),
+    /^E_BAD_HANDLE: .*SharedArrayBuffer/,
+  );
+  assert.match(
+    errorText(() => checkHeader(new SharedArrayBuffer(8), ring)),
+    /^E_LAYOUT_SIZE/,
+  );
 });
 
 test.run();

@@ -2,7 +2,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LatencyCounter, MAX_COUNTERS, newCounterWindow, type CounterWindow } from '../../src/shm/counter.js';
 
-const win = (events: number, count: number, sum: number, saturated = false): CounterWindow => ({ events, count, sum, saturated });
+const win = (events: number, count: number, sum: number, saturated = false): CounterWindow => ({
+  events,
+  count,
+  sum,
+  saturated,
+});
 
 test('newCounterWindow is all zero', () => {
   assert.equal(newCounterWindow(), win(0, 0, 0));

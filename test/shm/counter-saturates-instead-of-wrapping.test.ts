@@ -11,7 +11,11 @@ test('sum saturates at 2^32 - 1 while count keeps counting', () => {
   assert.equal(c.peek(0, newCounterWindow()), { events: 0, count: 3, sum: SAMPLE_CAP, saturated: true });
   assert.equal(c.collect(0, newCounterWindow()).saturated, true);
   c.recordSample(0, 5);
-  assert.equal(c.collect(0, newCounterWindow()), { events: 0, count: 1, sum: 5, saturated: false }, 'the next window is clean');
+  assert.equal(
+    c.collect(0, newCounterWindow()),
+    { events: 0, count: 1, sum: 5, saturated: false },
+    'the next window is clean',
+  );
 });
 
 test('a sum that lands exactly on the cap is flagged saturated', () => {
@@ -32,7 +36,11 @@ test('count saturates at 2^32 - 1 while sum keeps adding', () => {
   c.recordSample(1, 0);
   assert.equal(raw.sample(), { count: SAMPLE_CAP, sum: 20 }, 'count stays pinned, sum still adds');
   assert.equal(c.collect(1, newCounterWindow()), { events: 0, count: SAMPLE_CAP, sum: 20, saturated: true });
-  assert.equal(c.collect(0, newCounterWindow()), { events: 0, count: 0, sum: 0, saturated: false }, 'neighbour untouched');
+  assert.equal(
+    c.collect(0, newCounterWindow()),
+    { events: 0, count: 0, sum: 0, saturated: false },
+    'neighbour untouched',
+  );
 });
 
 test('a fully saturated sample word stays at (cap, cap)', () => {

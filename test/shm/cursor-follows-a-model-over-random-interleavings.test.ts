@@ -32,7 +32,10 @@ function invariants(m: Model, r: Real, before: number): void {
 }
 
 class Start implements fc.Command<Model, Real> {
-  constructor(readonly p: number, readonly to: number) {}
+  constructor(
+    readonly p: number,
+    readonly to: number,
+  ) {}
   check(m: Readonly<Model>): boolean {
     return m.advancers[this.p]!.phase === 'idle';
   }
@@ -107,14 +110,22 @@ const commands = [
 
 test('interleaved read/compare/CAS steps never move the cursor back and end at the largest target', async () => {
   await check(
-    fc.property(fc.oneof(fc.constant(0), fc.nat(40)), fc.commands(commands, { maxCommands: 300, size: 'max' }), (initial, cmds) => {
-      const c = Cursor.create({ initial });
-      const model: Model = { value: initial, values: new Set([initial]), advancers: Array.from({ length: ADVANCERS }, () => ({ phase: 'idle' as const })) };
-      fc.modelRun(() => ({ model, real: { c } }), cmds);
-      // Let every unfinished advancer complete with the real loop.
-      for (const a of model.advancers) if (a.phase !== 'idle') c.advance(a.to);
-      assert.is(c.get(), Math.max(...model.values));
-    }),
+    fc.property(
+      fc.oneof(fc.constant(0), fc.nat(40)),
+      fc.commands(commands, { maxCommands: 300, size: 'max' }),
+      (initial, cmds) => {
+        const c = Cursor.create({ initial });
+        const model: Model = {
+          value: initial,
+          values: new Set([initial]),
+          advancers: Array.from({ length: ADVANCERS }, () => ({ phase: 'idle' as const })),
+        };
+        fc.modelRun(() => ({ model, real: { c } }), cmds);
+        // Let every unfinished advancer complete with the real loop.
+        for (const a of model.advancers) if (a.phase !== 'idle') c.advance(a.to);
+        assert.is(c.get(), Math.max(...model.values));
+      },
+    ),
     200,
   );
 });

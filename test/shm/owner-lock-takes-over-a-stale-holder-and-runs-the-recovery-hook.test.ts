@@ -22,7 +22,13 @@ function pair(leaseMs = 100): { a: OwnerLock; b: OwnerLock; clock: ManualClock; 
   const clock = ManualClock.create(1000);
   const seen: StaleHolder[] = [];
   const hook = (s: StaleHolder): void => void seen.push(s);
-  return { a: new OwnerLock(i32, LAYOUT, leaseMs, clock, hook), b: new OwnerLock(i32, LAYOUT, leaseMs, clock, hook), clock, i32, seen };
+  return {
+    a: new OwnerLock(i32, LAYOUT, leaseMs, clock, hook),
+    b: new OwnerLock(i32, LAYOUT, leaseMs, clock, hook),
+    clock,
+    i32,
+    seen,
+  };
 }
 
 test('a held lock is busy for others until its lease has passed; then it is taken over once, the hook runs, and the old holder has lost it', () => {
@@ -90,7 +96,7 @@ test('async callers sharing one object take the lock in turn, without blocking t
   assert.equal(order, [], 'both wait while another holder has the lock');
   b.unlock();
   await Promise.all([first, second]);
-  assert.equal(order.sort(), [`first ${LOCK_OK}`, `second ${LOCK_OK}`], "each took the lock and released it");
+  assert.equal(order.sort(), [`first ${LOCK_OK}`, `second ${LOCK_OK}`], 'each took the lock and released it');
 });
 
 test.run();

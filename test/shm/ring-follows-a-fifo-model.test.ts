@@ -12,9 +12,17 @@ type Op =
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('push' as const), n: fc.integer({ min: 0, max: 20 }) }),
-  fc.record({ kind: fc.constant('reserve' as const), n: fc.integer({ min: 0, max: 20 }), commit: fc.integer({ min: 0, max: 20 }) }),
+  fc.record({
+    kind: fc.constant('reserve' as const),
+    n: fc.integer({ min: 0, max: 20 }),
+    commit: fc.integer({ min: 0, max: 20 }),
+  }),
   fc.record({ kind: fc.constant('pop' as const), n: fc.integer({ min: 0, max: 20 }) }),
-  fc.record({ kind: fc.constant('acquire' as const), n: fc.integer({ min: 0, max: 20 }), release: fc.integer({ min: 0, max: 20 }) }),
+  fc.record({
+    kind: fc.constant('acquire' as const),
+    n: fc.integer({ min: 0, max: 20 }),
+    release: fc.integer({ min: 0, max: 20 }),
+  }),
 );
 
 test('any sequence of pushes and pops behaves as a bounded FIFO queue', async () => {
@@ -43,7 +51,8 @@ test('any sequence of pushes and pops behaves as a bounded FIFO queue', async ()
             assert.ok(n <= Math.min(o.n, capacity - model.length));
             if (o.n > 0 && model.length < capacity) assert.ok(n > 0, 'reserve found no room in a ring with room');
             const c = Math.min(n, o.commit);
-            for (let i = 0; i < c; i++) for (let k = 0; k < sw; k++) ring.slots[ring.reservedOffset + i * sw + k] = (next + i) * 10 + k;
+            for (let i = 0; i < c; i++)
+              for (let k = 0; k < sw; k++) ring.slots[ring.reservedOffset + i * sw + k] = (next + i) * 10 + k;
             ring.commit(c);
             for (let i = 0; i < c; i++) model.push(next + i);
             next += c;

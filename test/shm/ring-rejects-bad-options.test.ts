@@ -6,7 +6,10 @@ import { err } from '../helpers/errors.js';
 
 test('capacity must be a power of two within range', () => {
   assert.is(err(() => Ring.create({ capacity: 100, slotWords: 2 })).code, 'E_NOT_POWER_OF_TWO');
-  assert.match(err(() => Ring.create({ capacity: 100, slotWords: 2 })).message, /capacity must be a power of two, got 100/);
+  assert.match(
+    err(() => Ring.create({ capacity: 100, slotWords: 2 })).message,
+    /capacity must be a power of two, got 100/,
+  );
   assert.is(err(() => Ring.create({ capacity: 0, slotWords: 2 })).code, 'E_OUT_OF_RANGE');
   assert.is(err(() => Ring.create({ capacity: -8, slotWords: 2 })).code, 'E_OUT_OF_RANGE');
   assert.is(err(() => Ring.create({ capacity: 2 ** 40, slotWords: 1 })).code, 'E_OUT_OF_RANGE');
@@ -32,7 +35,10 @@ test('attach refuses the wrong kind of region, a mismatched size or a bad handle
   assert.is(err(() => Ring.attach({ ...ring.handle, slotWords: 1 })).code, 'E_LAYOUT_SIZE');
   assert.is(err(() => Ring.attach({ kind: 'seqlock' } as unknown as RingHandle)).code, 'E_BAD_HANDLE');
   assert.is(err(() => Ring.attach(null as unknown as RingHandle)).code, 'E_BAD_HANDLE');
-  assert.is(err(() => Ring.attach({ ...ring.handle, sab: new ArrayBuffer(64) as unknown as SharedArrayBuffer })).code, 'E_BAD_HANDLE');
+  assert.is(
+    err(() => Ring.attach({ ...ring.handle, sab: new ArrayBuffer(64) as unknown as SharedArrayBuffer })).code,
+    'E_BAD_HANDLE',
+  );
   assert.ok(ring.checkGuards(), 'failed attaches wrote nothing');
 });
 

@@ -87,10 +87,16 @@ test('create and attach reject bad shapes, leases and regions', () => {
   assert.match(err(() => Seqlock.create({ rows: 4, cols: -1 })).message, /cols must be a positive integer, got -1/);
   assert.is(err(() => Seqlock.create({ rows: 1.5, cols: 4 })).code, 'E_INVALID_ARGUMENT');
   assert.is(err(() => Seqlock.create({ rows: 1e6, cols: 1e4 })).code, 'E_OUT_OF_RANGE');
-  assert.match(err(() => Seqlock.create({ rows: 1, cols: 1, leaseMs: 0 })).message, /leaseMs must be in \[1, 3600000\], got 0/);
+  assert.match(
+    err(() => Seqlock.create({ rows: 1, cols: 1, leaseMs: 0 })).message,
+    /leaseMs must be in \[1, 3600000\], got 0/,
+  );
   const region = Seqlock.create({ rows: 2, cols: 3 });
   assert.is(err(() => Seqlock.attach({ ...region.handle, rows: 3 })).code, 'E_LAYOUT_SIZE');
-  assert.is(err(() => Seqlock.attach({ kind: 'seqlock', sab: allocate(ringLayout(8, 1)), rows: 2, cols: 3 })).code, 'E_LAYOUT_MAGIC');
+  assert.is(
+    err(() => Seqlock.attach({ kind: 'seqlock', sab: allocate(ringLayout(8, 1)), rows: 2, cols: 3 })).code,
+    'E_LAYOUT_MAGIC',
+  );
   assert.is(err(() => Seqlock.attach({ kind: 'ring' } as unknown as SeqlockHandle)).code, 'E_BAD_HANDLE');
   const again = Seqlock.attach(region.handle);
   again.write(1, Float32Array.of(4, 5, 6));

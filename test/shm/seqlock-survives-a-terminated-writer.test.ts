@@ -12,7 +12,10 @@ const STOP = 0;
 const READY = 1;
 
 /** Start a writer that takes the lock (and, mid-write, marks all rows), and terminate it at that moment. */
-async function killWriterAt(region: Seqlock, mode: 'die-holding' | 'die-mid-write'): Promise<{ deadThread: number; worker: Worker }> {
+async function killWriterAt(
+  region: Seqlock,
+  mode: 'die-holding' | 'die-mid-write',
+): Promise<{ deadThread: number; worker: Worker }> {
   const control = new SharedArrayBuffer(64);
   const ctl = new Int32Array(control);
   const worker = startWorker('seqlock-writer', { handle: region.handle, control, mode });
@@ -38,7 +41,12 @@ test('a writer terminated while holding the lock: another writer takes over once
   // Past the lease, a writer thread waiting for the lock takes it over.
   clock.advance(1);
   const control = new SharedArrayBuffer(64);
-  const r = await runWorker<{ failures: number }>('seqlock-writer', { handle: region.handle, control, mode: 'increment', count: 10 });
+  const r = await runWorker<{ failures: number }>('seqlock-writer', {
+    handle: region.handle,
+    control,
+    mode: 'increment',
+    count: 10,
+  });
   assert.is(r.failures, 0);
   assert.is(region.data[0], 10);
   assert.is(region.recoveries(), 1);

@@ -24,7 +24,14 @@ export async function soak(options: SoakOptions = {}): Promise<SoakReport> {
     try {
       r = await runKind(kind, runs);
     } catch (e) {
-      failures.push(`${kind}: ${(e as Error).message.split('\n').filter((l) => /Counterexample|Got error/.test(l)).join(' | ') || (e as Error).message}`);
+      failures.push(
+        `${kind}: ${
+          (e as Error).message
+            .split('\n')
+            .filter((l) => /Counterexample|Got error/.test(l))
+            .join(' | ') || (e as Error).message
+        }`,
+      );
       continue;
     }
     tried += r.tried;

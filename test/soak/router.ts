@@ -18,11 +18,15 @@ import { DEFAULT_LOADTEST, runLoadTest } from '../../src/router/loadtest.js';
 import type { SoakReport, SoakScenario } from './report.js';
 import { opt } from '../stress/report.js';
 
-
 export const soak: SoakScenario = async (opts): Promise<SoakReport> => {
   const minutes = opt(opts, 'minutes', 2);
   if (!(minutes > 0 && minutes <= 60)) {
-    return { name: 'router', ok: false, details: { minutes }, failures: [`--minutes must be in (0, 60], got ${minutes}`] };
+    return {
+      name: 'router',
+      ok: false,
+      details: { minutes },
+      failures: [`--minutes must be in (0, 60], got ${minutes}`],
+    };
   }
   const producers = opt(opts, 'producers', 4);
   const firstSequence = opt(opts, 'firstSequence', 0);

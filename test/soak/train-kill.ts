@@ -47,7 +47,6 @@ import { opt } from '../stress/report.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-
 /**
  * `n` entities on a ring with three relations (i → i+1, i → i+7, i ↔ i^1);
  * one triple in 40 goes to valid or test. Returns the train triple count.
@@ -58,10 +57,15 @@ function writeGraph(dir: string, n: number): number {
   const e = (i: number): string => `e${((i % n) + n) % n}`;
   let k = 0;
   for (let i = 0; i < n; i++) {
-    for (const [r, t] of [['next', i + 1], ['skip', i + 7], ['pair', i ^ 1]] as const) {
+    for (const [r, t] of [
+      ['next', i + 1],
+      ['skip', i + 7],
+      ['pair', i ^ 1],
+    ] as const) {
       const line = `${e(i)}\t${r}\t${e(t)}\n`;
       // Valid/test only from the middle of the ring (every name also occurs in train).
-      if (k++ % 40 === 39 && i > 8 && i < n - 8) (splits.valid.length <= splits.test.length ? splits.valid : splits.test).push(line);
+      if (k++ % 40 === 39 && i > 8 && i < n - 8)
+        (splits.valid.length <= splits.test.length ? splits.valid : splits.test).push(line);
       else splits.train.push(line);
     }
   }
@@ -129,7 +133,11 @@ function inspect(dir: string, trainTriples: number): StoreState {
       const s = decodeTrainerSnapshot(e.payload, where);
       epochs = s.epochs.length;
       if (e.iteration !== epochs) problems.push(`${where}: holds ${epochs} epochs`);
-      for (const [name, t] of [['entities', s.entities], ['relations', s.relations], ['optimizer', s.optimizer]] as const) {
+      for (const [name, t] of [
+        ['entities', s.entities],
+        ['relations', s.relations],
+        ['optimizer', s.optimizer],
+      ] as const) {
         const bad = t.findIndex((x) => !Number.isFinite(x));
         if (bad >= 0) problems.push(`${where}: ${name}[${bad}] is ${t[bad]}`);
       }
@@ -142,7 +150,8 @@ function inspect(dir: string, trainTriples: number): StoreState {
   const stats = readDurable(join(dir, 'relation-stats.kgs'), STATS_KIND);
   if (stats.ok) {
     const total = RelationStats.deserialize(stats.payload).total();
-    if (total % trainTriples !== 0) problems.push(`relation statistics count ${total} samples: not whole epochs of ${trainTriples}`);
+    if (total % trainTriples !== 0)
+      problems.push(`relation statistics count ${total} samples: not whole epochs of ${trainTriples}`);
   } else if (stats.problem !== 'missing') problems.push(`relation statistics: ${stats.problem}: ${stats.message}`);
   return { latest, entries: entries.length, problems };
 }
@@ -177,13 +186,36 @@ export const soak: SoakScenario = async (opts): Promise<SoakReport> => {
     const trainTriples = writeGraph(data, entities);
     const store = join(root, 'store');
     const args = [
-      'train', '--dataset', data, '--model', 'distmult', '--dim', '16', '--batch', '256', '--neg', '8', '--chunk', '8',
-      '--workers', '2', '--seed', '7', '--epochs', String(epochs), '--checkpoint-dir', store, '--resume', '--json',
+      'train',
+      '--dataset',
+      data,
+      '--model',
+      'distmult',
+      '--dim',
+      '16',
+      '--batch',
+      '256',
+      '--neg',
+      '8',
+      '--chunk',
+      '8',
+      '--workers',
+      '2',
+      '--seed',
+      '7',
+      '--epochs',
+      String(epochs),
+      '--checkpoint-dir',
+      store,
+      '--resume',
+      '--json',
     ];
     /** Check a run that ended by itself: exit 0, one JSON object, every epoch, resumed from `from`. */
     const finished = (r: Outcome, from: number, what: string): Record<string, unknown> | null => {
       if (r.code !== 0) {
-        fail(`${what}: exited with code ${r.code} (signal ${r.signal}): ${r.err.trim().split('\n').slice(-2).join(' | ')}`);
+        fail(
+          `${what}: exited with code ${r.code} (signal ${r.signal}): ${r.err.trim().split('\n').slice(-2).join(' | ')}`,
+        );
         return null;
       }
       let j: Record<string, unknown>;
@@ -197,9 +229,11 @@ export const soak: SoakScenario = async (opts): Promise<SoakReport> => {
       }
       if (j['epochs'] !== epochs) fail(`${what}: reports ${String(j['epochs'])} epochs, planned ${epochs}`);
       const resumedFrom = (j['checkpoint'] as Record<string, unknown> | undefined)?.['resumed_from'] ?? null;
-      if (resumedFrom !== (from === 0 ? null : from)) fail(`${what}: resumed from ${String(resumedFrom)}, the store held epoch ${from}`);
+      if (resumedFrom !== (from === 0 ? null : from))
+        fail(`${what}: resumed from ${JSON.stringify(resumedFrom)}, the store held epoch ${from}`);
       if (!(typeof j['mrr'] === 'number' && j['mrr'] > 0 && j['mrr'] <= 1)) fail(`${what}: mrr ${String(j['mrr'])}`);
-      if (from === epochs && !/^nothing left to train: checkpoint holds epoch \d+ of \d+$/m.test(r.err)) fail(`${what}: no "nothing left to train" line on stderr`);
+      if (from === epochs && !/^nothing left to train: checkpoint holds epoch \d+ of \d+$/m.test(r.err))
+        fail(`${what}: no "nothing left to train" line on stderr`);
       return j;
     };
 
@@ -225,10 +259,14 @@ export const soak: SoakScenario = async (opts): Promise<SoakReport> => {
       if (r.killed && temps > tempsSeen) midWrite++;
       tempsSeen = temps;
       for (const p of s.problems) fail(`after run ${starts.length} (kill ${done}, ${delay} ms): ${p}`);
-      if (s.latest < last) fail(`after run ${starts.length} (kill ${done}, ${delay} ms): latest epoch ${s.latest} went back from ${last}`);
+      if (s.latest < last)
+        fail(`after run ${starts.length} (kill ${done}, ${delay} ms): latest epoch ${s.latest} went back from ${last}`);
       const share = (epochs - last) / Math.max(1, kills - done + 1);
       const progress = s.latest - from;
-      window = Math.min(2 * maxDelayMs, Math.max(250, window * Math.min(1.3, Math.max(0.7, share / Math.max(0.5, progress)))));
+      window = Math.min(
+        2 * maxDelayMs,
+        Math.max(250, window * Math.min(1.3, Math.max(0.7, share / Math.max(0.5, progress)))),
+      );
       windows.push(Math.round(window));
       last = Math.max(last, s.latest);
       entriesSeen = s.entries;

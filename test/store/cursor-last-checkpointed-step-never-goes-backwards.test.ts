@@ -14,12 +14,18 @@ import * as assert from 'uvu/assert';
 import { Cursor } from '../../src/shm/cursor.js';
 import { SEED } from '../helpers/prop.js';
 import { firstMessage, startWorker } from '../helpers/threads.js';
-import { CONTROL_DONE, type SamplerInput, type SamplerReport, type TrainerInput, type TrainerReport } from '../fixtures/stats-checkpoint-shared.js';
+import {
+  CONTROL_DONE,
+  type SamplerInput,
+  type SamplerReport,
+  type TrainerInput,
+  type TrainerReport,
+} from '../fixtures/stats-checkpoint-shared.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kgshard-ckpt-cursor-'));
 
 test('4 trainers checkpoint in random order; the sampler never sees the step go back', async () => {
-  let s = (SEED >>> 0) || 7;
+  let s = SEED >>> 0 || 7;
   const rand = (): number => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return s / 0x100000000;
@@ -36,12 +42,23 @@ test('4 trainers checkpoint in random order; the sampler never sees the step go 
   }
   const cursor = Cursor.create();
   const control = new SharedArrayBuffer(8);
-  const sampler = startWorker('stats-checkpoint-sampler', { handle: cursor.handle, control, dir } satisfies SamplerInput);
+  const sampler = startWorker('stats-checkpoint-sampler', {
+    handle: cursor.handle,
+    control,
+    dir,
+  } satisfies SamplerInput);
   const samplerDone = firstMessage<SamplerReport>(sampler);
   try {
     const reports = await Promise.all(
       steps.map(async (list, trainer) => {
-        const input: TrainerInput = { handle: cursor.handle, control, dir, trainer, steps: list, seed: (SEED ^ (trainer * 0x9e3779b9)) >>> 0 };
+        const input: TrainerInput = {
+          handle: cursor.handle,
+          control,
+          dir,
+          trainer,
+          steps: list,
+          seed: (SEED ^ (trainer * 0x9e3779b9)) >>> 0,
+        };
         const w = startWorker('stats-checkpoint-trainer', input);
         try {
           return await firstMessage<TrainerReport>(w);

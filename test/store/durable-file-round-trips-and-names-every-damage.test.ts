@@ -57,7 +57,10 @@ test('every kind of damage is a result naming the path', () => {
 test('a write that fails leaves the previous file intact', () => {
   const p = join(dir, 'c.kgs');
   writeDurable(p, 'checkpoint', payload);
-  assert.throws(() => writeDurable(join(dir, 'no-such-dir', 'x.kgs'), 'checkpoint', payload), /E_STORE_WRITE|could not write/);
+  assert.throws(
+    () => writeDurable(join(dir, 'no-such-dir', 'x.kgs'), 'checkpoint', payload),
+    /E_STORE_WRITE|could not write/,
+  );
   const r = readDurable(p, 'checkpoint');
   assert.ok(r.ok);
 });

@@ -23,28 +23,42 @@ const fieldValue: fc.Arbitrary<FieldValue> = fc.oneof(
 
 test('absorb order does not matter', async () => {
   await check(
-    fc.property(fc.uniqueArray(fc.tuple(fc.string({ minLength: 1 }), fieldValue), { selector: (t) => t[0], maxLength: 8 }), fc.integer(), (fields, shuffleSeed) => {
-      const a = new Fingerprinter();
-      for (const [n, v] of fields) a.absorb(n, v);
-      const shuffled = [...fields].sort((x, y) => ((x[0].length * 31 + shuffleSeed) % 7) - ((y[0].length * 31 + shuffleSeed) % 7)).reverse();
-      const b = new Fingerprinter();
-      for (const [n, v] of shuffled) b.absorb(n, v);
-      assert.is(a.digest(), b.digest());
-      assert.match(a.digest(), /^[0-9a-f]{64}$/);
-    }),
+    fc.property(
+      fc.uniqueArray(fc.tuple(fc.string({ minLength: 1 }), fieldValue), { selector: (t) => t[0], maxLength: 8 }),
+      fc.integer(),
+      (fields, shuffleSeed) => {
+        const a = new Fingerprinter();
+        for (const [n, v] of fields) a.absorb(n, v);
+        const shuffled = [...fields]
+          .sort((x, y) => ((x[0].length * 31 + shuffleSeed) % 7) - ((y[0].length * 31 + shuffleSeed) % 7))
+          .reverse();
+        const b = new Fingerprinter();
+        for (const [n, v] of shuffled) b.absorb(n, v);
+        assert.is(a.digest(), b.digest());
+        assert.match(a.digest(), /^[0-9a-f]{64}$/);
+      },
+    ),
   );
 });
 
 test('every value, name, type and element order changes the digest', () => {
-  const base = (): Fingerprinter => new Fingerprinter().absorb('entities', ['a', 'b']).absorb('dim', 32).absorb('lr', 0.01);
+  const base = (): Fingerprinter =>
+    new Fingerprinter().absorb('entities', ['a', 'b']).absorb('dim', 32).absorb('lr', 0.01);
   const d = base().digest();
   assert.is(base().digest(), d, 'same fields, same digest');
   assert.is.not(new Fingerprinter().absorb('entities', ['b', 'a']).absorb('dim', 32).absorb('lr', 0.01).digest(), d);
   assert.is.not(new Fingerprinter().absorb('entities', ['a', 'b']).absorb('dim', 33).absorb('lr', 0.01).digest(), d);
   assert.is.not(new Fingerprinter().absorb('entities', ['a', 'b']).absorb('dims', 32).absorb('lr', 0.01).digest(), d);
   assert.is.not(new Fingerprinter().absorb('entities', ['a', 'b']).absorb('dim', '32').absorb('lr', 0.01).digest(), d);
-  assert.is.not(new Fingerprinter().absorb('entities', ['ab']).absorb('dim', 32).absorb('lr', 0.01).digest(), d, 'no concatenation collision');
-  assert.is.not(new Fingerprinter().absorb('x', Float32Array.of(1, 2)).digest(), new Fingerprinter().absorb('x', Float64Array.of(1, 2)).digest());
+  assert.is.not(
+    new Fingerprinter().absorb('entities', ['ab']).absorb('dim', 32).absorb('lr', 0.01).digest(),
+    d,
+    'no concatenation collision',
+  );
+  assert.is.not(
+    new Fingerprinter().absorb('x', Float32Array.of(1, 2)).digest(),
+    new Fingerprinter().absorb('x', Float64Array.of(1, 2)).digest(),
+  );
   assert.is(new Fingerprinter().absorb('z', 0).digest(), new Fingerprinter().absorb('z', -0).digest(), '-0 is 0');
   assert.is(new Fingerprinter().absorb('x', true).digest(), new Fingerprinter().absorb('x', true).digest());
 });

@@ -11,7 +11,10 @@ test('a short mutation soak holds and reports every kind', async () => {
     const k = r.details[kind] as { tried: number; errors: number; exact: number };
     assert.ok(k.tried > 0 && k.errors + k.exact === k.tried, `${kind}: ${JSON.stringify(k)}`);
   }
-  assert.is(r.details['tried'], MUTATION_KINDS.reduce((s, kind) => s + (r.details[kind] as { tried: number }).tried, 0));
+  assert.is(
+    r.details['tried'],
+    MUTATION_KINDS.reduce((s, kind) => s + (r.details[kind] as { tried: number }).tried, 0),
+  );
 });
 
 test.run();

@@ -27,13 +27,26 @@ const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 function tempSession(label: string, clock?: () => number): { dir: string; s: Session; warnings: string[] } {
   const dir = join(root, `s${n++}`);
   const warnings: string[] = [];
-  const store = CheckpointStore.open(dir, { sizeBudgetBytes: 1 << 20, ttlMs: 60_000, onWarning: (m) => warnings.push(m) });
+  const store = CheckpointStore.open(dir, {
+    sizeBudgetBytes: 1 << 20,
+    ttlMs: 60_000,
+    onWarning: (m) => warnings.push(m),
+  });
   const key = new Fingerprinter().absorb('label', label).digest();
   return { dir, s: Session.open(store, key, clock ? { clock } : {}), warnings };
 }
 
 function seedEntry(payload: string, objective: number, iteration: number, kind: 'checkpoint' | 'final'): StoreEntry {
-  return { fingerprint: 'cd'.repeat(32), nearKey: '', runId: 'other-run', payload: bytes(payload), objective, iteration, kind, writtenAt: 0 };
+  return {
+    fingerprint: 'cd'.repeat(32),
+    nearKey: '',
+    runId: 'other-run',
+    payload: bytes(payload),
+    objective,
+    iteration,
+    kind,
+    writtenAt: 0,
+  };
 }
 
 test('a checkpoint can be loaded back', () => {
@@ -41,10 +54,10 @@ test('a checkpoint can be loaded back', () => {
   assert.ok(s.checkpoint(bytes('iter-1'), 2, 1));
   const got = s.tryLoad();
   assert.ok(got);
-  assert.is(text(got!.payload), 'iter-1');
-  assert.is(got!.objective, 2);
-  assert.is(got!.iteration, 1);
-  assert.is(got!.kind, 'checkpoint');
+  assert.is(text(got.payload), 'iter-1');
+  assert.is(got.objective, 2);
+  assert.is(got.iteration, 1);
+  assert.is(got.kind, 'checkpoint');
   assert.is(s.tryLoadWithSource()!.source, 'exact');
 });
 
@@ -140,14 +153,14 @@ test('a near-match seed found in the store warm-starts another problem', () => {
   assert.is(b.peekLoad(), null);
   const seed = store.lookupNear(near, fpB);
   assert.ok(seed);
-  b.preload(seed!);
+  b.preload(seed);
   assert.is(b.tryLoadWithSource()!.source, 'preloaded');
   b.checkpoint(bytes('B'), 5, 1);
   assert.is(text(store.lookup(fpB)!.payload), 'B', 'writes go to the own key');
   assert.is(text(store.lookup(fpA)!.payload), 'A');
 });
 
-test('a second process reads the first one\'s checkpoint', () => {
+test("a second process reads the first one's checkpoint", () => {
   const dir = join(root, `shared${n++}`);
   const key = new Fingerprinter().absorb('k', 'shared').digest();
   const a = Session.open(CheckpointStore.open(dir), key);
@@ -155,7 +168,16 @@ test('a second process reads the first one\'s checkpoint', () => {
   const reader = fileURLToPath(new URL('../fixtures/store-reader.js', import.meta.url));
   const r = spawnSync(process.execPath, [reader, dir, key], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
-  const got = JSON.parse(r.stdout) as { found: boolean; payload: string; objective: number; iteration: number; kind: string; source: string; runId: string; pid: number };
+  const got = JSON.parse(r.stdout) as {
+    found: boolean;
+    payload: string;
+    objective: number;
+    iteration: number;
+    kind: string;
+    source: string;
+    runId: string;
+    pid: number;
+  };
   assert.ok(got.found);
   assert.is(got.payload, 'from-a');
   assert.is(got.objective, 1);
@@ -186,7 +208,10 @@ test('a failed write returns false, is reported, and leaves the previous entry',
   try {
     assert.not.ok(s.checkpoint(bytes('better'), 1, 2));
     assert.is(s.lastError?.code, 'E_STORE_WRITE');
-    assert.ok(warnings.some((w) => w.includes('not saved') && w.includes(dir)), warnings.join('\n'));
+    assert.ok(
+      warnings.some((w) => w.includes('not saved') && w.includes(dir)),
+      warnings.join('\n'),
+    );
     assert.not.ok(s.finalize(bytes('end'), 0, 3));
   } finally {
     undo();

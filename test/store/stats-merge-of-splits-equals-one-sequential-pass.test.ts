@@ -42,7 +42,11 @@ function sequential(relations: number, rels: number[], xs: number[]): RelationSt
 
 test('Welford matches a two-pass mean and variance', () => {
   const xs = [2, 4, 4, 4, 5, 5, 7, 9];
-  const s = sequential(2, xs.map(() => 1), xs);
+  const s = sequential(
+    2,
+    xs.map(() => 1),
+    xs,
+  );
   const g = s.get(1);
   assert.is(g.count, 8);
   assert.ok(close(g.mean, 5, 5));
@@ -54,7 +58,9 @@ test('Welford matches a two-pass mean and variance', () => {
 test('property: merging the parts of any split equals one sequential pass', async () => {
   const sample = fc.record({
     relations: fc.integer({ min: 1, max: 6 }),
-    data: fc.array(fc.tuple(fc.nat(), fc.double({ min: -1e4, max: 1e4, noNaN: true, noDefaultInfinity: true })), { maxLength: 300 }),
+    data: fc.array(fc.tuple(fc.nat(), fc.double({ min: -1e4, max: 1e4, noNaN: true, noDefaultInfinity: true })), {
+      maxLength: 300,
+    }),
     cuts: fc.array(fc.nat(), { maxLength: 6 }),
     order: fc.boolean(),
   });

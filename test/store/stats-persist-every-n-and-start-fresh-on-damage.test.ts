@@ -33,7 +33,10 @@ test('persists every N samples, and a new run loads exactly what was written', (
   const p = new StatsPersister(path, 3, { every: 5, onWarning: w.onWarning });
   const wrote: boolean[] = [];
   for (let i = 0; i < 12; i++) wrote.push(p.record(i % 3, i * 0.5));
-  assert.equal(wrote.map((b, i) => (b ? i : -1)).filter((i) => i >= 0), [4, 9]);
+  assert.equal(
+    wrote.map((b, i) => (b ? i : -1)).filter((i) => i >= 0),
+    [4, 9],
+  );
   assert.is(p.writeCount, 2);
   const onDisk = readDurable(path, STATS_KIND);
   assert.ok(onDisk.ok);
@@ -64,7 +67,14 @@ test('corrupt, truncated, foreign or mismatched file: exactly one warning naming
   const bytes = readFileSync(path);
   const cases: [string, () => void][] = [
     ['truncated', () => writeFileSync(path, bytes.subarray(0, bytes.length - 7))],
-    ['flipped byte', () => writeFileSync(path, Uint8Array.from(bytes, (b, i) => (i === bytes.length - 3 ? b ^ 0x10 : b)))],
+    [
+      'flipped byte',
+      () =>
+        writeFileSync(
+          path,
+          Uint8Array.from(bytes, (b, i) => (i === bytes.length - 3 ? b ^ 0x10 : b)),
+        ),
+    ],
     ['garbage', () => writeFileSync(path, 'not stats at all')],
     ['other kind', () => writeDurable(path, 'checkpoint', good.serialize())],
     ['bad payload', () => writeDurable(path, STATS_KIND, Uint8Array.of(1, 0, 0, 0, 3, 0, 0, 0, 9))],

@@ -7,7 +7,16 @@
  * temp files of killed writers are ignored and pruned; a write into a
  * read-only directory fails with E_STORE_WRITE and keeps the old entry.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -26,10 +35,23 @@ const NEAR = '56'.repeat(32);
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 const text = (u: Uint8Array): string => Buffer.from(u).toString('utf8');
 
-function open(extra: { sizeBudgetBytes?: number; ttlMs?: number; now?: () => number; staleTempMs?: number } = {}): { store: CheckpointStore; dir: string; warnings: string[] } {
+function open(extra: { sizeBudgetBytes?: number; ttlMs?: number; now?: () => number; staleTempMs?: number } = {}): {
+  store: CheckpointStore;
+  dir: string;
+  warnings: string[];
+} {
   const dir = join(root, `d${n++}`);
   const warnings: string[] = [];
-  return { store: CheckpointStore.open(dir, { sizeBudgetBytes: 1 << 20, ttlMs: 60_000, onWarning: (m) => warnings.push(m), ...extra }), dir, warnings };
+  return {
+    store: CheckpointStore.open(dir, {
+      sizeBudgetBytes: 1 << 20,
+      ttlMs: 60_000,
+      onWarning: (m) => warnings.push(m),
+      ...extra,
+    }),
+    dir,
+    warnings,
+  };
 }
 
 test('entry layout: u32 header length, JSON header, payload, in a durable "checkpoint" file', () => {
@@ -40,7 +62,16 @@ test('entry layout: u32 header length, JSON header, payload, in a durable "check
   if (!r.ok) return;
   const h = new DataView(r.payload.buffer, r.payload.byteOffset).getUint32(0, true);
   const header = JSON.parse(Buffer.from(r.payload.subarray(4, 4 + h)).toString('utf8')) as Record<string, unknown>;
-  assert.equal(Object.keys(header).sort(), ['fingerprint', 'iteration', 'kind', 'nearKey', 'objective', 'payloadLength', 'runId', 'writtenAt']);
+  assert.equal(Object.keys(header).sort(), [
+    'fingerprint',
+    'iteration',
+    'kind',
+    'nearKey',
+    'objective',
+    'payloadLength',
+    'runId',
+    'writtenAt',
+  ]);
   assert.is(header['payloadLength'], 5);
   assert.is(text(r.payload.subarray(4 + h)), 'hello');
 });
@@ -53,10 +84,22 @@ test('encode/decode round-trips any entry', async () => {
       fc.option(fc.nat()),
       fc.constantFrom('checkpoint' as const, 'final' as const),
       (payload, objective, iteration, kind) => {
-        const e: StoreEntry = { fingerprint: FP, nearKey: '', runId: 'r', payload, objective: objective === -0 ? 0 : objective, iteration, kind, writtenAt: 123 };
+        const e: StoreEntry = {
+          fingerprint: FP,
+          nearKey: '',
+          runId: 'r',
+          payload,
+          objective: Object.is(objective, -0) ? 0 : objective,
+          iteration,
+          kind,
+          writtenAt: 123,
+        };
         const d = decodeEntry(encodeEntry(e));
         assert.type(d, 'object');
-        assert.equal({ ...(d as StoreEntry), payload: [...(d as StoreEntry).payload] }, { ...e, payload: [...payload] });
+        assert.equal(
+          { ...(d as StoreEntry), payload: [...(d as StoreEntry).payload] },
+          { ...e, payload: [...payload] },
+        );
       },
     ),
   );
@@ -82,7 +125,16 @@ test('lookup returns the best entry over every run', () => {
 test('over budget: oldest and worst checkpoints go first, never the only final of a run, never the new entry', () => {
   let t = 1000;
   const kb = new Uint8Array(400);
-  const one = encodeEntry({ fingerprint: FP, nearKey: '', runId: 'abc', payload: kb, objective: 9, iteration: null, kind: 'final', writtenAt: t }).length;
+  const one = encodeEntry({
+    fingerprint: FP,
+    nearKey: '',
+    runId: 'abc',
+    payload: kb,
+    objective: 9,
+    iteration: null,
+    kind: 'final',
+    writtenAt: t,
+  }).length;
   const { store } = open({ sizeBudgetBytes: Math.floor(one * 4.5), now: () => t });
   store.save(FP, 'fin', kb, { objective: 9, kind: 'final' }); // oldest, worst, but the run's only final
   t++;
@@ -91,14 +143,26 @@ test('over budget: oldest and worst checkpoints go first, never the only final o
   store.save(FP, 'mid', kb, { objective: 2 });
   t++;
   store.save(FP, 'new', kb, { objective: 3 });
-  assert.equal(store.entries().map((e) => e.runId).sort(), ['fin', 'mid', 'new', 'old']);
+  assert.equal(
+    store
+      .entries()
+      .map((e) => e.runId)
+      .sort(),
+    ['fin', 'mid', 'new', 'old'],
+  );
   t++;
   store.save(FP, 'newest', kb, { objective: 4 });
-  const left = store.entries().map((e) => e.runId).sort();
+  const left = store
+    .entries()
+    .map((e) => e.runId)
+    .sort();
   assert.equal(left, ['fin', 'mid', 'new', 'newest'], 'the oldest checkpoint went');
   t++;
   store.save(FP, 'big', new Uint8Array(5000), { objective: 5 });
-  const after = store.entries().map((e) => e.runId).sort();
+  const after = store
+    .entries()
+    .map((e) => e.runId)
+    .sort();
   assert.equal(after, ['big', 'fin'], 'the new entry and the only final stay even over budget');
   // a run with two finals (under two fingerprints) may lose the older one
   const two = open({ sizeBudgetBytes: Math.floor(one * 1.5), now: () => t });
@@ -106,10 +170,21 @@ test('over budget: oldest and worst checkpoints go first, never the only final o
   two.store.save(FP, 'fin', kb, { objective: 0, kind: 'final' });
   t++;
   two.store.save(FP2, 'fin', kb, { objective: 0, kind: 'final' });
-  assert.equal(two.store.entries().map((e) => e.fingerprint), [FP2], 'the older of the run\'s two finals was evicted');
+  assert.equal(
+    two.store.entries().map((e) => e.fingerprint),
+    [FP2],
+    "the older of the run's two finals was evicted",
+  );
   t++;
   two.store.save(FP, 'other', kb, { objective: 0, kind: 'final' });
-  assert.equal(two.store.entries().map((e) => e.runId).sort(), ['fin', 'other'], 'each run keeps its only final, over budget or not');
+  assert.equal(
+    two.store
+      .entries()
+      .map((e) => e.runId)
+      .sort(),
+    ['fin', 'other'],
+    'each run keeps its only final, over budget or not',
+  );
   assert.is(two.store.prune().evicted, 0);
 });
 
@@ -190,7 +265,11 @@ test('temp files of dead writers are ignored by lookup and removed by prune', ()
   assert.is(warnings.length, 0, 'temp files are not damaged entries');
   const r = store.prune();
   assert.is(r.tempsRemoved, 2);
-  assert.equal(readdirSync(dir).sort(), [`${FP}--run.kgck`, `${FP}--run.kgck.tmp-${process.pid}-young`].sort(), 'a young temp file of a live writer stays');
+  assert.equal(
+    readdirSync(dir).sort(),
+    [`${FP}--run.kgck`, `${FP}--run.kgck.tmp-${process.pid}-young`].sort(),
+    'a young temp file of a live writer stays',
+  );
 });
 
 test('a write that cannot happen throws E_STORE_WRITE naming the path and keeps the old entry', () => {
@@ -216,7 +295,10 @@ test('a write that cannot happen throws E_STORE_WRITE naming the path and keeps 
     assert.ok(e.message.includes(blocked), e.message);
     assert.is(text(store.lookup(FP)!.payload), 'old');
   }
-  assert.not.ok(readdirSync(dir).some((x) => x.includes('.tmp-')), 'no temp file left behind');
+  assert.not.ok(
+    readdirSync(dir).some((x) => x.includes('.tmp-')),
+    'no temp file left behind',
+  );
 });
 
 test('bad arguments are E_INVALID_ARGUMENT', () => {

@@ -47,7 +47,15 @@ function payload(header: string, floats: number): Uint8Array {
 }
 
 test('a header that does not describe a snapshot is refused in one line, whatever its sizes add up to', () => {
-  const ok = { format: 1, epochs: [{ epoch: 0, loss: 0.5, positives: 3, seconds: 0.1 }], positives: 3, trainSeconds: 0.1, entities: 2, relations: 1, optimizer: 1 };
+  const ok = {
+    format: 1,
+    epochs: [{ epoch: 0, loss: 0.5, positives: 3, seconds: 0.1 }],
+    positives: 3,
+    trainSeconds: 0.1,
+    entities: 2,
+    relations: 1,
+    optimizer: 1,
+  };
   const h = (patch: Record<string, unknown>): string => JSON.stringify({ ...ok, ...patch });
   const cases: [string, number][] = [
     ['null', 0],
@@ -74,7 +82,11 @@ test('a header that does not describe a snapshot is refused in one line, whateve
   }
   // A loss JSON wrote as null (a NaN) is damage: encode refuses a diverged state.
   assert.throws(
-    () => decodeTrainerSnapshot(payload(h({ epochs: [{ epoch: 0, loss: null, positives: 3, seconds: 0.1 }] }), 4), 'ckpt.kgck'),
+    () =>
+      decodeTrainerSnapshot(
+        payload(h({ epochs: [{ epoch: 0, loss: null, positives: 3, seconds: 0.1 }] }), 4),
+        'ckpt.kgck',
+      ),
     /^ckpt\.kgck: trainer snapshot must be a header whose epochs\[0\]\.loss is a finite number \(got null\)/,
   );
 });

@@ -53,7 +53,15 @@ test('encode refuses a non-finite loss or counter, naming the field', () => {
 });
 
 test('decode refuses a header with a null loss, a missing report field or a bad counter', () => {
-  const good = { format: 1, epochs: [{ epoch: 0, loss: 0.5, positives: 4, seconds: 0.01 }], positives: 4, trainSeconds: 0.01, entities: 4, relations: 2, optimizer: 0 };
+  const good = {
+    format: 1,
+    epochs: [{ epoch: 0, loss: 0.5, positives: 4, seconds: 0.01 }],
+    positives: 4,
+    trainSeconds: 0.01,
+    entities: 4,
+    relations: 2,
+    optimizer: 0,
+  };
   assert.is(decodeTrainerSnapshot(payload(good, 6), 'x.kgck').epochs[0]!.loss, 0.5);
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ ...good, epochs: [{ epoch: 0, loss: null, positives: 4, seconds: 0.01 }] }, /epochs\[0\]\.loss/],
@@ -64,28 +72,56 @@ test('decode refuses a header with a null loss, a missing report field or a bad 
     [{ ...good, entities: -4, relations: 10 }, /entities/],
   ];
   for (const [header, pattern] of cases) throwsKg(() => decodeTrainerSnapshot(payload(header, 6), 'x.kgck'), pattern);
-  throwsKg(() => decodeTrainerSnapshot(payload({ ...good, epochs: [{ epoch: 0, loss: null, positives: 4, seconds: 0.01 }] }, 6), 'x.kgck'), /x\.kgck/);
+  throwsKg(
+    () =>
+      decodeTrainerSnapshot(
+        payload({ ...good, epochs: [{ epoch: 0, loss: null, positives: 4, seconds: 0.01 }] }, 6),
+        'x.kgck',
+      ),
+    /x\.kgck/,
+  );
 });
 
 test('latest() skips an entry that is not a valid training state and resumes from the next latest', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kgshard-latest-'));
   try {
     const warnings: string[] = [];
-    const problem = { dataset: 'd', entities: ['a', 'b'], relations: ['r'], model: 'distmult', shapes: { entity: [2, 2], relation: [1, 2] }, hyperParameters: { lr: 0.1 } };
+    const problem = {
+      dataset: 'd',
+      entities: ['a', 'b'],
+      relations: ['r'],
+      model: 'distmult',
+      shapes: { entity: [2, 2], relation: [1, 2] },
+      hyperParameters: { lr: 0.1 },
+    };
     const older = TrainingCheckpointer.open({ dir, problem, onWarning: (m) => warnings.push(m) });
     assert.ok(older.checkpoint(state(2), 0.5, 2));
     throwsKg(() => older.checkpoint(state(3), 0.4, 4), /epochs/);
     // Another run of the same problem wrote a later entry whose payload is not a training state.
     const other = TrainingCheckpointer.open({ dir, problem, onWarning: (m) => warnings.push(m) });
-    other.store.save(other.keys.problem, 'ckpt-broken', payload({ format: 1, epochs: [null], positives: 0, trainSeconds: 0, entities: 4, relations: 2, optimizer: 0 }, 6), { objective: 0.1, iteration: 9 });
-    other.store.save(other.keys.problem, 'ckpt-mismatch', encodeTrainerSnapshot(state(3)), { objective: 0.1, iteration: 7 });
+    other.store.save(
+      other.keys.problem,
+      'ckpt-broken',
+      payload({ format: 1, epochs: [null], positives: 0, trainSeconds: 0, entities: 4, relations: 2, optimizer: 0 }, 6),
+      { objective: 0.1, iteration: 9 },
+    );
+    other.store.save(other.keys.problem, 'ckpt-mismatch', encodeTrainerSnapshot(state(3)), {
+      objective: 0.1,
+      iteration: 7,
+    });
     const got = other.latest();
     assert.ok(got !== null);
-    assert.is(got!.entry.iteration, 2);
-    assert.is(got!.state.epochs.length, 2);
+    assert.is(got.entry.iteration, 2);
+    assert.is(got.state.epochs.length, 2);
     assert.is(warnings.length, 2, warnings.join('\n'));
-    assert.ok(warnings.some((w) => w.includes('ckpt-broken')), warnings.join('\n'));
-    assert.ok(warnings.some((w) => w.includes('ckpt-mismatch') && /epoch 7/.test(w)), warnings.join('\n'));
+    assert.ok(
+      warnings.some((w) => w.includes('ckpt-broken')),
+      warnings.join('\n'),
+    );
+    assert.ok(
+      warnings.some((w) => w.includes('ckpt-mismatch') && /epoch 7/.test(w)),
+      warnings.join('\n'),
+    );
     other.latest();
     assert.is(warnings.length, 2, 'each file reported once');
   } finally {

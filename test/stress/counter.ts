@@ -76,9 +76,11 @@ async function run(
     // A worker that fails before it is ready rejects its promise; notice that
     // instead of waiting for it forever.
     let workerError: unknown = null;
-    const all = Promise.all([collectorDone, ...writersDone]).catch((e: unknown) => (workerError = e ?? "worker failed"));
+    const all = Promise.all([collectorDone, ...writersDone]).catch(
+      (e: unknown) => (workerError = e ?? 'worker failed'),
+    );
     while (Atomics.load(ctl, kReady) < threads + 1 && workerError === null) await tick(5);
-    if (workerError !== null) throw workerError;
+    if (workerError !== null) throw workerError instanceof Error ? workerError : new Error(JSON.stringify(workerError));
 
     const started = performance.now();
     Atomics.store(ctl, kGo, 1);
@@ -108,7 +110,12 @@ async function run(
 }
 
 function failed(name: string, e: unknown): StressReport {
-  return { name, ok: false, details: {}, failures: [`run failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`] };
+  return {
+    name,
+    ok: false,
+    details: {},
+    failures: [`run failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`],
+  };
 }
 
 /** Pairs phase: no (count, sum) desync, exact totals. */
@@ -121,7 +128,12 @@ export const pairsScenario: StressScenario = async (opts: StressOptions): Promis
   // holding every recording of every writer still fits under SAMPLE_CAP.
   const base = Math.floor((0xffff_ffff - (recordings * threads * (threads - 1)) / 2) / (threads * recordings));
   if (!(threads >= 1 && Number.isInteger(threads) && base >= 1)) {
-    return { name, ok: false, details: { base }, failures: ['threads x recordings too large: values would not fit under the sum cap'] };
+    return {
+      name,
+      ok: false,
+      details: { base },
+      failures: ['threads x recordings too large: values would not fit under the sum cap'],
+    };
   }
   const counter = LatencyCounter.create({ counters: 1 + threads });
   let r: Run;
@@ -208,7 +220,9 @@ export const eventsScenario: StressScenario = async (opts: StressOptions): Promi
   // window its exact count; together they cannot exceed what was recorded,
   // and with no saturated window they must equal it.
   if (c.unsaturatedEvents + c.saturatedFloor > total) {
-    failures.push(`windows account for at least ${c.unsaturatedEvents + c.saturatedFloor} events, writers did ${total}`);
+    failures.push(
+      `windows account for at least ${c.unsaturatedEvents + c.saturatedFloor} events, writers did ${total}`,
+    );
   }
   if (c.saturatedWindows === 0 && c.unsaturatedEvents !== total) {
     failures.push(`no window saturated, yet windows hold ${c.unsaturatedEvents} events of ${total}`);

@@ -59,8 +59,10 @@ export const cursorScenario: StressScenario = async (opts): Promise<StressReport
   const max = Math.max(...reports.map((r) => r.maxTarget));
   const final = cursor.get();
   if (final !== max) failures.push(`final value ${final}, expected the largest target ${max}`);
-  if (check.backwards > 0) failures.push(`the checker saw the cursor go back ${check.backwards} times; first: ${check.firstError}`);
-  if (check.last !== final) failures.push(`the checker's last sample ${check.last} differs from the final value ${final}`);
+  if (check.backwards > 0)
+    failures.push(`the checker saw the cursor go back ${check.backwards} times; first: ${check.firstError}`);
+  if (check.last !== final)
+    failures.push(`the checker's last sample ${check.last} differs from the final value ${final}`);
   const advanced = reports.reduce((s, r) => s + r.advanced, 0);
   if (advanced < 1) failures.push('no advance call ever moved the cursor');
   return {
@@ -94,7 +96,8 @@ export const accumulatorScenario: StressScenario = async (opts): Promise<StressR
   if (claimed + remainder !== added) {
     failures.push(`claimed ${claimed} + drained ${remainder} = ${claimed + remainder}, but ${added} was added`);
   }
-  if (remainder >= threshold) failures.push(`${remainder} was left pending with no add in progress (threshold ${threshold})`);
+  if (remainder >= threshold)
+    failures.push(`${remainder} was left pending with no add in progress (threshold ${threshold})`);
   if (acc.flushes() !== claims) failures.push(`flushes word ${acc.flushes()}, but workers made ${claims} claims`);
   if (acc.pending() !== 0) failures.push(`${acc.pending()} pending after the drain`);
   return {

@@ -9,7 +9,13 @@ import { Ring } from '../../src/shm/ring.js';
 import { startWorker, firstMessage } from '../helpers/threads.js';
 import { opt, type StressReport, type StressScenario } from './report.js';
 
-interface ProducerResult { pushed: number; checksum: number; accountingErrors: number; fullReturns: number; guardsOk: boolean }
+interface ProducerResult {
+  pushed: number;
+  checksum: number;
+  accountingErrors: number;
+  fullReturns: number;
+  guardsOk: boolean;
+}
 interface ConsumerResult {
   popped: number;
   checksum: number;
@@ -32,7 +38,10 @@ export const scenario: StressScenario = async (opts): Promise<StressReport> => {
   const data = { handle: ring.handle, events, maxBatch, seed };
   const consumer = startWorker('ring-consumer', data);
   const producer = startWorker('ring-producer', data);
-  const done = Promise.all([firstMessage<ProducerResult>(producer, 600_000), firstMessage<ConsumerResult>(consumer, 600_000)]);
+  const done = Promise.all([
+    firstMessage<ProducerResult>(producer, 600_000),
+    firstMessage<ConsumerResult>(consumer, 600_000),
+  ]);
 
   // Sample the indices from a third thread while the two sides run.
   let samples = 0;
@@ -54,18 +63,27 @@ export const scenario: StressScenario = async (opts): Promise<StressReport> => {
 
   const failures: string[] = [];
   if (p.pushed !== events) failures.push(`producer pushed ${p.pushed} of ${events}`);
-  if (c.popped !== events) failures.push(`consumer popped ${c.popped} of ${events}${c.timedOut ? ' (timed out waiting)' : ''}`);
+  if (c.popped !== events)
+    failures.push(`consumer popped ${c.popped} of ${events}${c.timedOut ? ' (timed out waiting)' : ''}`);
   if (c.outOfOrder > 0) failures.push(`${c.outOfOrder} events out of order: ${c.firstError}`);
   if (c.badPayload > 0) failures.push(`${c.badPayload} corrupt payloads: ${c.firstError}`);
   if (p.checksum !== c.checksum) failures.push(`checksum produced ${p.checksum} != consumed ${c.checksum}`);
-  if (p.accountingErrors + c.accountingErrors > 0) failures.push(`index accounting disagreed ${p.accountingErrors + c.accountingErrors} times`);
+  if (p.accountingErrors + c.accountingErrors > 0)
+    failures.push(`index accounting disagreed ${p.accountingErrors + c.accountingErrors} times`);
   if (badSamples > 0) failures.push(`${badSamples} of ${samples} samples saw queued outside [0, ${capacity}]`);
   if (c.leftover !== 0 || ring.size() !== 0) failures.push(`ring not empty at the end: ${ring.size()}`);
   if (!p.guardsOk || !ring.checkGuards()) failures.push('canary words around the slots were overwritten');
   return {
     name: `ring(${events} events, capacity ${capacity}, ${slotWords} words/slot, batch <= ${maxBatch}, seed ${seed})`,
     ok: failures.length === 0,
-    details: { events, laps: Math.floor(events / capacity), samples, fullReturns: p.fullReturns, emptyReturns: c.emptyReturns, seed },
+    details: {
+      events,
+      laps: Math.floor(events / capacity),
+      samples,
+      fullReturns: p.fullReturns,
+      emptyReturns: c.emptyReturns,
+      seed,
+    },
     failures,
   };
 };

@@ -8,8 +8,19 @@ import { Seqlock } from '../../src/shm/seqlock.js';
 import { firstMessage, startWorker } from '../helpers/threads.js';
 import { opt, type StressReport, type StressScenario } from './report.js';
 
-interface ReaderResult { reads: number; torn: number; notOk: number; stalls: number; retries: number; changed: number; firstTorn: string }
-interface WriterResult { writes: number; failures: number }
+interface ReaderResult {
+  reads: number;
+  torn: number;
+  notOk: number;
+  stalls: number;
+  retries: number;
+  changed: number;
+  firstTorn: string;
+}
+interface WriterResult {
+  writes: number;
+  failures: number;
+}
 
 export const scenario: StressScenario = async (opts): Promise<StressReport> => {
   const reads = opt(opts, 'reads', 3_000_000);
@@ -21,7 +32,9 @@ export const scenario: StressScenario = async (opts): Promise<StressReport> => {
   const control = new SharedArrayBuffer(64);
   const writer = startWorker('seqlock-writer', { handle: region.handle, control, mode: 'constant', seed });
   const writerDone = firstMessage<WriterResult>(writer, 900_000);
-  const readerWorkers = Array.from({ length: readers }, () => startWorker('seqlock-reader', { handle: region.handle, reads }));
+  const readerWorkers = Array.from({ length: readers }, () =>
+    startWorker('seqlock-reader', { handle: region.handle, reads }),
+  );
   const results = await Promise.all(readerWorkers.map((w) => firstMessage<ReaderResult>(w, 900_000)));
   Atomics.store(new Int32Array(control), 0, 1);
   const w = await writerDone;
@@ -37,7 +50,14 @@ export const scenario: StressScenario = async (opts): Promise<StressReport> => {
   return {
     name: `seqlock(${readers} readers x ${reads} reads, ${rows}x${cols} rows, seed ${seed})`,
     ok: failures.length === 0,
-    details: { reads: total('reads'), writes: w.writes, retries: total('retries'), stalls: total('stalls'), changesSeen: total('changed'), seed },
+    details: {
+      reads: total('reads'),
+      writes: w.writes,
+      retries: total('retries'),
+      stalls: total('stalls'),
+      changesSeen: total('changed'),
+      seed,
+    },
     failures,
   };
 };

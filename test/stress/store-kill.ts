@@ -23,10 +23,12 @@ import { mulberry32 } from '../../src/prng.js';
 
 const WRITER = fileURLToPath(new URL('../fixtures/store-kill-writer.js', import.meta.url));
 
-
 function killOne(dir: string, first: number, bytes: number, delayMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = fork(WRITER, [dir, String(first), String(bytes)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
+    const child = fork(WRITER, [dir, String(first), String(bytes)], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      execArgv: [],
+    });
     const guard = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('writer did not start within 10 s'));
@@ -89,7 +91,14 @@ export const scenario: StressScenario = async (opts): Promise<StressReport> => {
     return {
       name: `store-kill (${done} kills, ${bytes / 1024} KiB checkpoints, 0..${maxDelayMs} ms, seed ${seed})`,
       ok: failures.length === 0,
-      details: { kills: done, killedMidWrite: midWrite, tempsPruned: pruned.tempsRemoved, lastIteration, writtenByChildren, seed },
+      details: {
+        kills: done,
+        killedMidWrite: midWrite,
+        tempsPruned: pruned.tempsRemoved,
+        lastIteration,
+        writtenByChildren,
+        seed,
+      },
       failures,
     };
   } finally {
