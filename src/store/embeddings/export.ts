@@ -16,7 +16,7 @@
  * caller's run configuration, as given).
  *
  * Text values are the shortest decimal that reads back as the same float32
- * (`formatFloat32`), so text round trips are exact; non-finite values are
+ * (`formatFloat32` in `text-table.ts`), so text round trips are exact; non-finite values are
  * written `nan`, `inf`, `-inf`.
  *
  * Names: non-empty, no control character (tab, CR and LF included), in
