@@ -4,8 +4,7 @@
  * name, and evaluate filtered link prediction on a split.
  */
 import { KgError } from '../errors.js';
-import { alignEmbeddings } from '../kge/embeddings-io.js';
-import { openEmbeddings } from './embeddings.js';
+import { alignEmbeddings, openEmbeddings } from '../kge/embeddings-io.js';
 import { datasetLine, openDataset } from './dataset.js';
 import { asUsage, bool, choiceFlag, parseFlags, str, usage, workersFlag, type FlagSpecs } from './flags.js';
 import { evaluateTables, metricsJson, metricsTable } from './metrics.js';

@@ -5,7 +5,7 @@
  */
 import { KgError } from '../errors.js';
 import { loadEmbeddings } from '../kge/embeddings-io.js';
-import { EXPORT_FORMATS, exportEmbeddings } from '../store/export.js';
+import { EXPORT_FORMATS, exportEmbeddings } from '../store/embeddings/export.js';
 import { asUsage, bool, choiceFlag, parseFlags, str, usage, type FlagSpecs } from './flags.js';
 
 const FLAGS: FlagSpecs = {

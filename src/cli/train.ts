@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { KgError } from '../errors.js';
 import { alignEmbeddings, saveEmbeddings } from '../kge/embeddings-io.js';
-import { isEmbeddingsDir, openEmbeddings } from './embeddings.js';
+import { isEmbeddingsDir, openEmbeddings } from '../kge/embeddings-io.js';
 import { TrainingCheckpointer, tripleDigest } from '../store/training-checkpoints.js';
 import { RelationStats, StatsPersister } from '../store/running-stats.js';
 import { Cursor } from '../shm/cursor.js';

@@ -8,8 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { openEmbeddings } from '../../src/cli/embeddings.js';
-import { exportEmbeddings } from '../../src/store/export.js';
+import { openEmbeddings } from '../../src/kge/embeddings-io.js';
+import { exportEmbeddings } from '../../src/store/embeddings/export.js';
 import { errorText } from '../helpers/errors.js';
 import { tempDir } from './kgshard-cli.js';
 

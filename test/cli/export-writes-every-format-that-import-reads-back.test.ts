@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { saveEmbeddings } from '../../src/kge/embeddings-io.js';
-import { importEmbeddings } from '../../src/store/export.js';
+import { importEmbeddings } from '../../src/store/embeddings/export.js';
 import { json, kgshard, tempDir } from './kgshard-cli.js';
 
 const root = tempDir('export');

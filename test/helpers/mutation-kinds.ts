@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { openEmbeddings } from '../../src/cli/embeddings.js';
+import { openEmbeddings } from '../../src/kge/embeddings-io.js';
 import { buildDataset } from '../../src/data/dataset.js';
 import { loadTsvDir } from '../../src/data/tsv.js';
 import { KgError } from '../../src/errors.js';
@@ -25,8 +25,8 @@ import { loadEmbeddings, saveEmbeddings, type Embeddings, type LoadedEmbeddings 
 import { createModel, MODEL_NAMES } from '../../src/kge/models/index.js';
 import { CheckpointStore, encodeEntry, decodeEntry, type StoreEntry } from '../../src/store/checkpoint-store.js';
 import { frameDurable, unframeDurable } from '../../src/store/durable.js';
-import { exportEmbeddings, type ExportFormat } from '../../src/store/export.js';
-import { encodeNpy, readNpy } from '../../src/store/npy.js';
+import { exportEmbeddings, type ExportFormat } from '../../src/store/embeddings/export.js';
+import { encodeNpy, readNpy } from '../../src/store/embeddings/npy.js';
 import { RelationStats, StatsPersister, STATS_KIND } from '../../src/store/running-stats.js';
 import { decodeTrainerSnapshot, encodeTrainerSnapshot, type TrainingState } from '../../src/store/train-state.js';
 import {

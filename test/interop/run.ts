@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exportEmbeddings } from '../../src/store/export.js';
+import { exportEmbeddings } from '../../src/store/embeddings/export.js';
 
 const script = fileURLToPath(new URL('../../../scripts/interop.py', import.meta.url));
 const python = process.env['KGSHARD_PYTHON'] || 'python3';

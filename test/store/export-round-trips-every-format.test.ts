@@ -10,19 +10,10 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KgError } from '../../src/errors.js';
-import {
-  EXPORT_FORMATS,
-  escapeWord2vecName,
-  exportEmbeddings,
-  formatFloat32,
-  importEmbeddings,
-  importTable,
-  parseFloat32,
-  unescapeWord2vecName,
-  type ExportFormat,
-  type ExportInput,
-} from '../../src/store/export.js';
-import { readNpy } from '../../src/store/npy.js';
+import { EXPORT_FORMATS, exportEmbeddings, importEmbeddings, importTable, type ExportFormat, type ExportInput } from '../../src/store/embeddings/export.js';
+import { formatFloat32, parseFloat32 } from '../../src/store/embeddings/text-table.js';
+import { escapeWord2vecName, unescapeWord2vecName } from '../../src/store/embeddings/word2vec.js';
+import { readNpy } from '../../src/store/embeddings/npy.js';
 import { check } from '../helpers/prop.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kgshard-export-'));

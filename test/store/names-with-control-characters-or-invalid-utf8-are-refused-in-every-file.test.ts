@@ -16,7 +16,7 @@ import {
   importTable,
   type ExportFormat,
   type ExportInput,
-} from '../../src/store/export.js';
+} from '../../src/store/embeddings/export.js';
 import { errorText } from '../helpers/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kgshard-names-'));

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KgError } from '../../src/errors.js';
-import { decodeNpy, encodeNpy, readNpy, writeNpy } from '../../src/store/npy.js';
+import { decodeNpy, encodeNpy, readNpy, writeNpy } from '../../src/store/embeddings/npy.js';
 import { check } from '../helpers/prop.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kgshard-npy-'));

@@ -7,7 +7,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeNpy } from '../../src/store/npy.js';
+import { decodeNpy } from '../../src/store/embeddings/npy.js';
 import { errorText } from '../helpers/errors.js';
 
 function npy(dict: string, floats: number, major = 1): Uint8Array {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadEmbeddings, saveEmbeddings } from '../../src/kge/embeddings-io.js';
-import { exportEmbeddings, importEmbeddings, type ExportFormat } from '../../src/store/export.js';
+import { exportEmbeddings, importEmbeddings, type ExportFormat } from '../../src/store/embeddings/export.js';
 import { errorText } from '../helpers/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kgshard-repeat-'));

@@ -18,14 +18,12 @@
  * E_DATASET error naming the file and what is wrong. The data length is
  * checked against the shape before anything is allocated.
  */
-import { readFileSync } from 'node:fs';
-import { endianness } from 'node:os';
-import { writeFileAtomic } from '../atomic-write.js';
-import { datasetError, dimMismatch } from '../errors.js';
+import { datasetError, dimMismatch } from '../../errors.js';
+import { fromLittleEndian, littleEndianBytes, readBytes, writeBytes } from './files.js';
+import type { ImportedTable } from './types.js';
 
 export const NPY_MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59); // \x93NUMPY
 const ALIGN = 64;
-const LITTLE_ENDIAN = endianness() === 'LE';
 
 export interface NpyTable {
   readonly rows: number;
@@ -59,12 +57,7 @@ export function encodeNpy(rows: number, cols: number, data: Float32Array): Uint8
   out[8] = headerLen & 0xff;
   out[9] = headerLen >>> 8;
   out.set(Buffer.from(header, 'latin1'), 10);
-  if (LITTLE_ENDIAN) {
-    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), total);
-  } else {
-    const dv = new DataView(out.buffer);
-    for (let i = 0; i < data.length; i++) dv.setFloat32(total + i * 4, data[i]!, true);
-  }
+  out.set(littleEndianBytes(data), total);
   return out;
 }
 
@@ -111,12 +104,8 @@ export function decodeNpy(bytes: Uint8Array, file: string): NpyTable {
     });
   }
   const data = new Float32Array(rows * cols);
-  if (LITTLE_ENDIAN) {
-    new Uint8Array(data.buffer).set(bytes.subarray(dataStart));
-  } else {
-    for (let i = 0; i < data.length; i++) data[i] = dv.getFloat32(dataStart + i * 4, true);
-  }
-  return { rows, cols, data };
+  new Uint8Array(data.buffer).set(bytes.subarray(dataStart));
+  return { rows, cols, data: fromLittleEndian(data) };
 }
 
 /**
@@ -215,23 +204,17 @@ function parseHeaderDict(h: string): { descr: string; fortran: boolean; shape: n
 
 /** Write a table to `path` atomically (temporary file, fsync, rename). Returns the bytes written. */
 export function writeNpy(path: string, rows: number, cols: number, data: Float32Array): number {
-  const bytes = encodeNpy(rows, cols, data);
-  try {
-    return writeFileAtomic(path, bytes);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw datasetError(path, `cannot write (${err.code ?? err.message})`);
-  }
+  return writeBytes(path, encodeNpy(rows, cols, data));
 }
 
 /** Read a table from `path`; E_DATASET naming the file for a missing or bad file. */
 export function readNpy(path: string): NpyTable {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw datasetError(path, `cannot read (${err.code ?? err.message})`);
-  }
-  return decodeNpy(bytes, path);
+  return decodeNpy(readBytes(path), path);
+}
+
+/** `readNpy` as an export table (no names: they live in an id map); `dim`, when given, must be the column count. */
+export function readNpyTable(file: string, dim?: number): ImportedTable {
+  const t = readNpy(file);
+  if (dim !== undefined && t.cols !== dim) throw datasetError(file, `has ${t.cols} columns, expected ${dim}`, { expected: dim, actual: t.cols });
+  return { names: null, rows: t.rows, dim: t.cols, table: t.data };
 }

@@ -1,40 +1,45 @@
-/** Opening embeddings for the commands that read them (eval, train --warm-start). */
-import { existsSync, readFileSync } from 'node:fs';
+/**
+ * Opening embeddings for the commands that read them (eval, train
+ * --warm-start): a directory saved by `kgshard train --out` (the native
+ * format) or exported by `kgshard export` (npy, tsv or word2vec; the run's
+ * configuration in the export's config.json supplies the model's dim and
+ * the dataset).
+ */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KgError, show } from '../errors.js';
-import { checkNameValue } from '../data/text-input.js';
-import { MAX_DIM } from '../kge/model.js';
-import { createModel } from '../kge/models/index.js';
-import { loadEmbeddings, type EmbeddingsConfig, type LoadedEmbeddings } from '../kge/embeddings-io.js';
-import { EXPORT_FORMAT, importEmbeddings } from '../store/export.js';
+import { KgError, show } from '../../errors.js';
+import { checkNameValue } from '../../data/text-input.js';
+import { CONFIG_FILE } from './files.js';
+import { EXPORT_FORMAT, importEmbeddings } from './export.js';
+import { EMBEDDINGS_FORMAT, readNative, type EmbeddingsConfig, type LoadedEmbeddings } from './native.js';
+import type { RowWidths } from './types.js';
 
-/** Whether `dir` holds embeddings (saved or exported): a config.json of either format. */
-export function isEmbeddingsDir(dir: string): boolean {
-  if (!existsSync(join(dir, 'config.json'))) return false;
+/** The `format` of `dir/config.json`; undefined when there is none or it does not parse. */
+function configFormat(dir: string): unknown {
   try {
-    const f = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { format?: unknown }).format;
-    return f === EXPORT_FORMAT || f === 'kgshard-embeddings';
+    return (JSON.parse(readFileSync(join(dir, CONFIG_FILE), 'utf8')) as { format?: unknown }).format;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+/** Whether `dir` holds embeddings (saved or exported): a config.json of either format. */
+export function isEmbeddingsDir(dir: string): boolean {
+  const f = configFormat(dir);
+  return f === EXPORT_FORMAT || f === EMBEDDINGS_FORMAT;
+}
+
 /**
- * Embeddings saved by `kgshard train --out`, or exported by `kgshard export`
- * (npy, tsv or word2vec; the run's configuration in the export's
- * config.json supplies the model's dim and the dataset).
+ * Embeddings saved (`readNative`) or exported (`importEmbeddings`), as
+ * saved embeddings. An export must record the run's dim, and `rows` must
+ * give the tables' widths for its model and dim; E_DATASET naming
+ * config.json otherwise.
  */
-export function openEmbeddings(dir: string): LoadedEmbeddings {
-  let format: unknown;
-  try {
-    format = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { format?: unknown }).format;
-  } catch {
-    format = undefined;
-  }
-  if (format !== EXPORT_FORMAT) return loadEmbeddings(dir);
+export function openEmbeddingsDir(dir: string, rows: RowWidths): LoadedEmbeddings {
+  if (configFormat(dir) !== EXPORT_FORMAT) return readNative(dir, rows);
   const imp = importEmbeddings(dir);
   const run = imp.config as Partial<EmbeddingsConfig>;
-  const configPath = join(dir, 'config.json');
+  const configPath = join(dir, CONFIG_FILE);
   // eval opens the dataset the run names: those names follow the input rule too.
   const ds = run.dataset as unknown;
   if (ds !== null && typeof ds === 'object') {
@@ -50,10 +55,10 @@ export function openEmbeddings(dir: string): LoadedEmbeddings {
   }
   let shapes: { entityWidth: number; relationWidth: number };
   try {
-    shapes = createModel(imp.model).shapes(run.dim);
+    shapes = rows.widths(imp.model, run.dim);
   } catch (err) {
     if (!(err instanceof KgError)) throw err;
-    const why = err.code === 'E_OUT_OF_RANGE' ? `run dim must be in [1, ${MAX_DIM}], got ${show(run.dim)}` : `model: ${err.message}`;
+    const why = err.code === 'E_OUT_OF_RANGE' ? `run dim must be in [1, ${rows.maxDim}], got ${show(run.dim)}` : `model: ${err.message}`;
     throw new KgError('E_DATASET', `${configPath}: ${why}`, { path: configPath });
   }
   if (shapes.entityWidth !== imp.entityDim || shapes.relationWidth !== imp.relationDim) {
