@@ -105,8 +105,6 @@ export interface LoadTestSummary {
   per_producer: Record<number, { produced: number; consumed: number; lost: number; duplicated: number; reordered: number }>;
 }
 
-const HIST = PUSH_HISTOGRAM;
-
 /** Check options (edges only); throws naming the flag-level field and value. */
 export function validateLoadTest(o: LoadTestOptions): void {
   const where = 'loadtest';
@@ -181,8 +179,8 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
     },
   });
 
-  const merged = hdr.build(HIST);
-  const window = hdr.build(HIST);
+  const merged = hdr.build(PUSH_HISTOGRAM);
+  const window = hdr.build(PUSH_HISTOGRAM);
   const producedLive = new Float64Array(threads);
   const threadsUp = startProducerThreads(threads, (t) => {
     const ids: number[] = [];

@@ -5,11 +5,8 @@
  * for the per-shard metrics), so every thread can attach it, route with it
  * and mutate it.
  *
- * Lifecycle of a shard:
- *
- *   Provisioning --activate--> Active --drain--> Draining --finalize--> Stopped --remove--> (gone)
- *
- * `scaleUp` creates shards directly Active; `scaleUpProvisioning` creates
+ * Lifecycle of a shard (lifecycle.ts): Provisioning -> Active -> Draining ->
+ * Stopped -> removed. `scaleUp` creates shards directly Active; `scaleUpProvisioning` creates
  * them Provisioning, so the owner can start a consumer before any producer
  * is routed there. Shard ids come from a counter that only grows: an id is
  * never reused, even after its shard is removed. 0xFFFF (`NO_SHARD`) means
