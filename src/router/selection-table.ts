@@ -37,7 +37,10 @@ export class SelectionTable {
     this.cached = new Int32Array(slots);
   }
 
-  /*
+  /**
+   * The packed entry multiply-shift picks for 32-bit `hash`, or -1 when the
+   * table is empty. Any thread; lock-free, no allocation.
+   *
    * Each table object keeps a private copy of the table and the generation
    * it copied. The per-call check reads the generation with a PLAIN load: an
    * `Atomics.load` costs more than the whole rest of the selection. A plain
@@ -48,7 +51,6 @@ export class SelectionTable {
    * protocol (`refresh`), so a selection never comes from a half-written
    * table.
    */
-  /** The packed entry multiply-shift picks for 32-bit `hash`, or -1 when the table is empty. Any thread; no allocation. */
   entry(hash: number): number {
     if (this.i32[this.TABLE_GEN] !== this.cachedGen) this.refresh();
     const len = this.cachedLen;
