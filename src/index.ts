@@ -33,7 +33,6 @@ export { realClock, ManualClock, attachClock } from './shm/clock.js';
 export { LatencyCounter, newCounterWindow } from './shm/counter.js';
 export { Barrier, BARRIER_MAX_PARTIES } from './shm/barrier.js';
 export { Cursor } from './shm/cursor.js';
-export { Accumulator } from './shm/accumulator.js';
 export { allLayouts, checkLayout, assertLayout } from '../native-layout/index.js';
 export { ParameterServer } from './ps/server.js';
 export { DEFAULT_PS_CONFIG, validatePsConfig } from './ps/config.js';
@@ -63,6 +62,7 @@ export {
   SLOT_STOPPED,
 } from './router/mapper.js';
 export { DEFAULT_SCALING_POLICY, MAX_SHARDS_LIMIT, scalingPolicy, normalizePolicy, validatePolicy } from './router/policy.js';
+export { decideScaling } from './router/scaling.js';
 export { ShardMetricsCollector, computeWeight, emptyMetrics } from './router/metrics.js';
 export { Router, Producer, PUSH_OK, PUSH_FULL, PUSH_TIMED_OUT, PUSH_UNBOUND, PUSH_STATUS_NAMES, MAX_PRODUCERS } from './router/router.js';
 export { drainShard, SequenceVerifier, verifyDelivery, writeSequencedEvents, SEQUENCE_BITS, EVENT_PRODUCER_MASK } from './router/consumer.js';
@@ -86,7 +86,6 @@ export type { Clock, ClockHandle } from './shm/clock.js';
 export type { CounterHandle, CounterWindow } from './shm/counter.js';
 export type { BarrierHandle, BarrierOptions, BarrierResult, BarrierPoll, ArrivalTicket } from './shm/barrier.js';
 export type { CursorHandle, CursorOptions } from './shm/cursor.js';
-export type { AccumulatorHandle, AccumulatorOptions } from './shm/accumulator.js';
 export type { RegionLayout, Field, ElementType, LayoutViolation } from '../native-layout/index.js';
 export type { PsHandle, PsOptions, ShardSnapshot, PsStats, PushResult, PsWarningHandler } from './ps/server.js';
 export type { PsConfig, UpdateMode, ShardingStrategy } from './ps/config.js';
@@ -108,6 +107,7 @@ export type {
   MapperTestHooks,
 } from './router/mapper.js';
 export type { ScalingPolicy } from './router/policy.js';
+export type { ScalingRecord, ScalingRecords } from './router/scaling.js';
 export type { ShardMetrics } from './router/metrics.js';
 export type { RouterHandle, RouterOptions, PushStatus } from './router/router.js';
 export type { ProducerTrace, DeliveryVerdict, DrainOptions, DrainResult } from './router/consumer.js';

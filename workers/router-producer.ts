@@ -1,11 +1,10 @@
 /**
- * Load-test producer thread (`workerData`: the router's handle plus the
- * thread's producer ids, batch, rate and control words). Runs
- * runProducerThread from src/router/loadtest.ts and posts its reports.
+ * Load-test producer thread: exposes `producerThreadApi` from
+ * src/router/producer-thread.ts to the main thread over comlink.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { runProducerThread, type ProducerThreadInput } from '../src/router/loadtest.js';
-import { Router, type RouterHandle } from '../src/router/router.js';
+import { parentPort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { producerThreadApi } from '../src/router/producer-thread.js';
 
-const input = workerData as ProducerThreadInput & { handle: RouterHandle };
-runProducerThread(Router.attach(input.handle), input, (m) => parentPort!.postMessage(m));
+Comlink.expose(producerThreadApi, nodeEndpoint(parentPort!));

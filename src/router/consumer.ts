@@ -9,9 +9,9 @@
  * low 16 bits and sequence bits 32..47 in its high 16 bits, word 1 holds
  * sequence bits 0..31. `writeSequencedEvents` writes them. An event of a
  * producer below its 2^32nd therefore reads as (id, sequence), the plain
- * pair. 2^48 events is 26 days of one producer at 1.25e8 events/s, and more
- * than an hour (the longest load test) at the 1e10 events/s a rate may ask
- * for, so no run wraps.
+ * pair. 2^48 events last more than an hour (the longest load test) even at
+ * the highest rate a load test accepts (1e10 events/s per producer), so no
+ * run wraps.
  */
 import type { Router } from './router.js';
 

@@ -12,11 +12,12 @@
  * producer needs a shard of its own; an idle producer lets go of its shard,
  * which then shows as idle and is drained).
  */
-import { Worker } from 'node:worker_threads';
 import hdr from 'hdr-histogram-js';
 import { invalidArgument, outOfRange } from '../errors.js';
-import { verifyDelivery, writeSequencedEvents } from './consumer.js';
-import { PUSH_UNBOUND, Router, type Producer } from './router.js';
+import { verifyDelivery } from './consumer.js';
+import { startProducerThreads } from './producer-threads.js';
+import { CTL_ACTIVE, CTL_STOP, CTL_WORDS, PUSH_HISTOGRAM } from './producer-thread.js';
+import { Router } from './router.js';
 import { RouterService, type ScaleEvent } from './service.js';
 import type { ShardMetrics } from './metrics.js';
 
@@ -104,13 +105,6 @@ export interface LoadTestSummary {
   per_producer: Record<number, { produced: number; consumed: number; lost: number; duplicated: number; reordered: number }>;
 }
 
-/** Shared control words between the main thread and the producer threads. */
-const CTL_STOP = 0;
-const CTL_ACTIVE = 1;
-const CTL_WORDS = 16;
-
-const HIST = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: 3 } as const;
-
 /** Check options (edges only); throws naming the flag-level field and value. */
 export function validateLoadTest(o: LoadTestOptions): void {
   const where = 'loadtest';
@@ -185,32 +179,19 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
     },
   });
 
-  const merged = hdr.build(HIST);
-  const window = hdr.build(HIST);
+  const merged = hdr.build(PUSH_HISTOGRAM);
+  const window = hdr.build(PUSH_HISTOGRAM);
   const producedLive = new Float64Array(threads);
-  const workers: Worker[] = [];
-  const done: Promise<Record<number, number>>[] = [];
-  for (let t = 0; t < threads; t++) {
+  const threadsUp = startProducerThreads(threads, (t) => {
     const ids: number[] = [];
     for (let p = t; p < o.producers; p += threads) ids.push(p);
-    const w = new Worker(new URL('../../workers/router-producer.js', import.meta.url), {
-      workerData: { handle: router.handle, control, ids, batch: o.batch, rate: o.rate, firstSequence },
-    });
-    workers.push(w);
-    done.push(
-      new Promise((resolve, reject) => {
-        w.on('message', (m: ProducerMessage) => {
-          const h = hdr.decodeFromCompressedBase64(m.histogram);
-          merged.add(h);
-          window.add(h);
-          producedLive[t] = m.produced;
-          if (m.type === 'done') resolve(m.perProducer);
-        });
-        w.once('error', reject);
-        w.once('exit', (code) => reject(new Error(`producer thread ${t} exited with code ${code} before reporting`)));
-      }),
-    );
-  }
+    return { handle: router.handle, control, ids, batch: o.batch, rate: o.rate, firstSequence };
+  }, (t, m) => {
+    const h = hdr.decodeFromCompressedBase64(m.histogram);
+    merged.add(h);
+    window.add(h);
+    producedLive[t] = m.produced;
+  });
 
   const t0 = performance.now();
   let lastT = t0;
@@ -250,12 +231,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
     }, 20);
   });
   Atomics.store(control, CTL_STOP, 1);
-  let perThread: Record<number, number>[];
-  try {
-    perThread = await Promise.all(done);
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
+  const perThread = await threadsUp.finished();
   const producing = performance.now() - t0;
   const result = await service.stop();
   const elapsed = performance.now() - t0;
@@ -297,106 +273,4 @@ function liveShards(router: Router, metrics: ShardMetrics[]): LoadProgress['shar
 function percentiles(h: hdr.Histogram): { p50: number; p99: number; p999: number } {
   if (h.totalCount === 0) return { p50: 0, p99: 0, p999: 0 };
   return { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), p999: h.getValueAtPercentile(99.9) };
-}
-
-// ------------------------------------------------------------ producer thread
-
-export interface ProducerThreadInput {
-  control: Int32Array;
-  ids: number[];
-  batch: number;
-  rate: number | 'max';
-  /** Every producer's first sequence number (default 0). */
-  firstSequence?: number;
-}
-
-export type ProducerMessage =
-  | { type: 'progress'; produced: number; histogram: string }
-  | { type: 'done'; produced: number; histogram: string; perProducer: Record<number, number> };
-
-/**
- * The loop a producer thread runs: for each of its producers that the
- * schedule makes active, push the next batch of (id, sequence) events,
- * within the rate; an inactive producer lets go of its shard. Push-call
- * latencies go into an HDR histogram (every call at batch >= 64, one call
- * in 64 / batch below, so timing does not dominate small batches). Posts
- * progress every 250 ms and a final report when told to stop.
- */
-export function runProducerThread(router: Router, input: ProducerThreadInput, post: (m: ProducerMessage) => void): void {
-  const { control, ids, batch, rate } = input;
-  const first = input.firstSequence ?? 0;
-  const n = ids.length;
-  const producers: Producer[] = ids.map((id) => router.producer(id));
-  /** Each producer's next sequence number. */
-  const seq = new Float64Array(n).fill(first);
-  const base = new Float64Array(n).fill(-1);
-  const seqAtBase = new Float64Array(n);
-  const buf = new Int32Array(batch * router.eventWords);
-  const hist = hdr.build(HIST);
-  const sampleEvery = Math.max(1, Math.floor(64 / batch));
-  const perMs = rate === 'max' ? Infinity : rate / 1000;
-  let calls = 0;
-  let lastPost = performance.now();
-  const ew = router.eventWords;
-  for (;;) {
-    if (Atomics.load(control, CTL_STOP) !== 0) break;
-    const active = Atomics.load(control, CTL_ACTIVE);
-    let pushedAny = false;
-    const now = performance.now();
-    for (let k = 0; k < n; k++) {
-      const id = ids[k]!;
-      const p = producers[k]!;
-      if (id >= active) {
-        if (base[k]! >= 0) {
-          p.release();
-          base[k] = -1;
-        }
-        continue;
-      }
-      if (base[k]! < 0) {
-        base[k] = now;
-        seqAtBase[k] = seq[k]!;
-      }
-      let want = batch;
-      if (perMs !== Infinity) {
-        const allowed = Math.floor(perMs * (now - base[k]!)) - (seq[k]! - seqAtBase[k]!);
-        if (allowed <= 0) {
-          p.refresh();
-          continue;
-        }
-        if (allowed < want) want = allowed;
-      }
-      const s0 = seq[k]!;
-      writeSequencedEvents(buf, ew, id, s0, want);
-      const timed = ++calls % sampleEvery === 0;
-      const t0 = timed ? performance.now() : 0;
-      const pushed = p.pushBlocking(buf, 0, want, 20);
-      if (timed && pushed > 0) hist.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1e6)));
-      if (pushed > 0) {
-        seq[k] = s0 + pushed;
-        pushedAny = true;
-      } else if (p.status === PUSH_UNBOUND) {
-        // Waiting for a shard: restart the rate clock when one comes.
-        base[k] = now;
-        seqAtBase[k] = seq[k]!;
-      }
-    }
-    const t = performance.now();
-    if (t - lastPost >= 250) {
-      lastPost = t;
-      post({ type: 'progress', produced: sum(seq) - n * first, histogram: hdr.encodeIntoCompressedBase64(hist) });
-      hist.reset();
-    }
-    if (!pushedAny) Atomics.wait(control, CTL_WORDS - 1, 0, 0.2);
-  }
-  for (const p of producers) p.release();
-  const perProducer: Record<number, number> = {};
-  for (let k = 0; k < n; k++) perProducer[ids[k]!] = seq[k]! - first;
-  post({ type: 'done', produced: sum(seq) - n * first, histogram: hdr.encodeIntoCompressedBase64(hist), perProducer });
-}
-
-function sum(a: Float64Array): number {
-  let s = 0;
-  for (const x of a) s += x;
-  return s;
 }

@@ -35,10 +35,10 @@ export interface ScalingPolicy {
 }
 
 /**
- * Defaults. The thresholds are kgshard's, not the reference's: a native
- * push costs about a nanosecond, a JavaScript ring push a few, and a push
- * that waits for ring space microseconds, so 1 us per event marks
- * back-pressure here.
+ * Defaults. The thresholds are kgshard's, not the reference's: a
+ * JavaScript ring push costs more than a native one, and a push that waits
+ * for ring space costs orders of magnitude more than one that does not, so
+ * 1 us per event marks back-pressure here.
  */
 export const DEFAULT_SCALING_POLICY: ScalingPolicy = Object.freeze({
   minShards: 1,
