@@ -34,7 +34,7 @@ import { createRendezvous } from './lib/rendezvous.js';
 import { median } from './lib/stats.js';
 import { results, start } from './lib/threads.js';
 import type { SuiteOptions, SuiteOutput } from './main.js';
-import { check, guarded, piscinaCase, medianOf, mergeRuns, mulberry32, pairedRatio, ratio, round2, settle, shuffled, tinyRuns } from './lib/suite.js';
+import { check, guarded, piscinaCase, medianOf, pairedRatio, ratio, round2, runRounds, tinyRuns, type Runner, type TinyTask } from './lib/suite.js';
 
 // ------------------------------------------------------------------ sizes
 
@@ -88,7 +88,7 @@ function starved(cpusPerRun: number[], wanted: number): number {
 
 /**
  * Core-to-core round trips above this mean the host had placed the two
- * vCPUs far apart (normally ~110-180 ns here, ~450-550 ns when far).
+ * vCPUs far apart (each run's round trips are in its results, `roundTripNsPerRun`).
  */
 const FAR_ROUND_TRIP_NS = 300;
 
@@ -205,13 +205,6 @@ async function postMessageCase(name: string, events: number, warmupEvents: numbe
   );
 }
 
-interface Runner {
-  readonly name: string;
-  readonly group: string;
-  /** One timed run with its own threads (and their own warm-up). */
-  run(): Promise<CaseCompleted>;
-}
-
 /**
  * The cross-thread cases (ring and its baselines) run in rounds: each round
  * runs every case once, with fresh threads, in a shuffled order.
@@ -273,38 +266,10 @@ async function ringSuite(p: Plan, log: (m: string) => void): Promise<CaseResult[
     run: () => piscinaCase('piscina task per event (defaults)', {}, 'Piscina defaults', pz.defaultsTasks, pz.warmup, 256, 1),
   });
 
-  const parts = new Map<string, CaseCompleted[]>(runners.map((x) => [x.name, []]));
-  const errors = new Map<string, string>();
-  const rand = mulberry32(0x6b67);
-  for (let round = 0; round < p.runs; round++) {
-    log(`cross-thread round ${round + 1}/${p.runs}`);
-    // A fresh order each round: a fixed order (even rotated) would always
-    // run a case right after the same neighbour, whose teardown (a pool's
-    // threads exiting, the main thread's GC) can still be using a core.
-    for (const runner of shuffled(runners, rand)) {
-      if (errors.has(runner.name)) continue;
-      await settle();
-      try {
-        parts.get(runner.name)!.push(await runner.run());
-      } catch (e: unknown) {
-        errors.set(runner.name, `round ${round + 1}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
-  }
-  return runners.map((x): CaseResult => {
-    const err = errors.get(x.name);
-    if (err !== undefined) return { state: 'errored', name: x.name, group: x.group, error: err };
-    return mergeRuns(parts.get(x.name)!);
-  });
-}
-
-// ------------------------------------------------------------------ tinybench helper
-
-interface TinyTask {
-  readonly name: string;
-  /** One call of `fn` performs this many measured operations. */
-  readonly opsPerCall: number;
-  readonly fn: () => void;
+  // A fresh order each round: a fixed order (even rotated) would always
+  // run a case right after the same neighbour, whose teardown (a pool's
+  // threads exiting, the main thread's GC) can still be using a core.
+  return runRounds(runners, p.runs, 0x6b67, log, 'cross-thread');
 }
 
 // ------------------------------------------------------------------ 2. latency counter

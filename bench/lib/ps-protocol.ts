@@ -4,7 +4,8 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { PsHandle } from '../../src/ps/server.js';
-import type { RendezvousHandle } from './rendezvous.js';
+import type { Rendezvous, RendezvousHandle } from './rendezvous.js';
+import { processCpuMs } from './protocol.js';
 
 // ------------------------------------------------------------------ pull in a worker
 
@@ -172,4 +173,38 @@ export function shardOfPush(plan: PushPlan, worker: number, i: number): number {
 /** Total pushes one worker makes over all runs, warm-up included. */
 export function pushesPerWorker(plan: PushPlan): number {
   return plan.warmupRuns * plan.warmupPushes + plan.runs * plan.pushesPerRun;
+}
+
+/**
+ * A pusher's runs: `warmupRuns` untimed runs of `warmupPushes`, then `runs`
+ * timed runs of `pushesPerRun`, each started at the shared start line and
+ * timed on this thread's clock around `pushRange(from, to)` (a synchronous
+ * range is called without an await inside the timing). Returns the pushes
+ * made, and per timed run its milliseconds and this process's CPUs.
+ */
+export async function timedPushRuns(
+  plan: PushPlan,
+  start: Rendezvous,
+  pushRange: (from: number, to: number) => void | Promise<void>,
+): Promise<{ pushes: number; ms: number[]; cpus: number[] }> {
+  const ms: number[] = [];
+  const cpus: number[] = [];
+  let pushes = 0;
+  for (let run = -plan.warmupRuns; run < plan.runs; run++) {
+    const n = run < 0 ? plan.warmupPushes : plan.pushesPerRun;
+    start.arrive(true);
+    start.arrive(false);
+    const c0 = processCpuMs();
+    const t0 = performance.now();
+    const pending = pushRange(pushes, pushes + n);
+    if (pending !== undefined) await pending;
+    const t1 = performance.now();
+    const c1 = processCpuMs();
+    pushes += n;
+    if (run >= 0) {
+      ms.push(t1 - t0);
+      cpus.push((c1 - c0) / (t1 - t0));
+    }
+  }
+  return { pushes, ms, cpus };
 }

@@ -6,8 +6,7 @@
  * last push (so: rows applied by the server, end to end).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { makeBatches, shardOfPush, type PmPush, type PmPusherInput, type PusherResult } from '../lib/ps-protocol.js';
-import { processCpuMs } from '../lib/protocol.js';
+import { makeBatches, shardOfPush, timedPushRuns, type PmPush, type PmPusherInput, type PusherResult } from '../lib/ps-protocol.js';
 import { Rendezvous } from '../lib/rendezvous.js';
 
 const input = workerData as PmPusherInput;
@@ -17,7 +16,6 @@ const port = input.port;
 const start = new Rendezvous(input.start);
 const { rowIdx, grads } = makeBatches(plan, w);
 const nBatches = plan.batches;
-let pushes = 0;
 let acks = 0;
 let onAck: () => void = () => {};
 port.on('message', () => {
@@ -51,23 +49,7 @@ function pushRange(from: number, to: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const ms: number[] = [];
-  const cpus: number[] = [];
-  for (let run = -plan.warmupRuns; run < plan.runs; run++) {
-    const n = run < 0 ? plan.warmupPushes : plan.pushesPerRun;
-    start.arrive(true);
-    start.arrive(false);
-    const c0 = processCpuMs();
-    const t0 = performance.now();
-    await pushRange(pushes, pushes + n);
-    const t1 = performance.now();
-    const c1 = processCpuMs();
-    pushes += n;
-    if (run >= 0) {
-      ms.push(t1 - t0);
-      cpus.push((c1 - c0) / (t1 - t0));
-    }
-  }
+  const { pushes, ms, cpus } = await timedPushRuns(plan, start, pushRange);
   port.close();
   const result: PusherResult = { pushes, ms, cpus, states: { acks }, warnings: 0, lockBusy: 0 };
   parentPort!.postMessage(result);

@@ -8,8 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ParameterServer } from '../../src/ps/server.js';
 import { Seqlock } from '../../src/shm/seqlock.js';
-import { makeBatches, shardOfPush, type PsPusherInput, type PusherResult } from '../lib/ps-protocol.js';
-import { processCpuMs } from '../lib/protocol.js';
+import { makeBatches, shardOfPush, timedPushRuns, type PsPusherInput, type PusherResult } from '../lib/ps-protocol.js';
 import { Rendezvous } from '../lib/rendezvous.js';
 
 const input = workerData as PsPusherInput;
@@ -29,7 +28,6 @@ const states: Record<string, number> = { applied: 0, 'step-complete': 0, 'timed-
 // their shard's lock held by another thread (one Atomics.load per push).
 const locks = input.handle.shards.map((h) => Seqlock.attach(h));
 let lockBusy = 0;
-let pushes = 0;
 
 /** Pushes [from, to) of this worker's sequence; tallies result states in locals. */
 function pushRange(from: number, to: number): void {
@@ -52,22 +50,6 @@ function pushRange(from: number, to: number): void {
   lockBusy += busy;
 }
 
-const ms: number[] = [];
-const cpus: number[] = [];
-for (let run = -plan.warmupRuns; run < plan.runs; run++) {
-  const n = run < 0 ? plan.warmupPushes : plan.pushesPerRun;
-  start.arrive(true);
-  start.arrive(false);
-  const c0 = processCpuMs();
-  const t0 = performance.now();
-  pushRange(pushes, pushes + n);
-  const t1 = performance.now();
-  const c1 = processCpuMs();
-  pushes += n;
-  if (run >= 0) {
-    ms.push(t1 - t0);
-    cpus.push((c1 - c0) / (t1 - t0));
-  }
-}
+const { pushes, ms, cpus } = await timedPushRuns(plan, start, pushRange);
 const result: PusherResult = { pushes, ms, cpus, states, warnings, lockBusy };
 parentPort!.postMessage(result);

@@ -37,9 +37,11 @@
  * generation changes before arriving again), so `arrived` never exceeds
  * `parties` <= 32767 and the add never carries into the trip bit.
  *
- * Threads: `arrive`, `poll`, `trip`, the readers and `arriveAndWaitAsync`
- * may be called on any thread; `arriveAndWait` blocks with `Atomics.wait`
- * and is for worker threads only (the main thread never blocks).
+ * Threads: `arrive`, `poll`, `trip`, the readers, `arriveAndWaitAsync` and
+ * `waitAsync` may be called on any thread; `arriveAndWait` and `wait` block
+ * with `Atomics.wait` and are for worker threads only (the main thread never
+ * blocks). Each blocking/awaiting pair runs one wait step (`waitStep`) and
+ * differs only in how it parks (`park` or `parkAsync` of ./wait.ts).
  *
  * Timeouts are measured on the barrier's clock (`clock` option: the real
  * clock by default, a `ManualClock` in tests, shared through the handle).
@@ -47,7 +49,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { allocate, barrierLayout, checkHeader, indexOf } from '../../native-layout/index.js';
 import { badHandle, invalidArgument, layoutSizeMismatch, outOfRange, wrongThread } from '../errors.js';
-import { waitAsync } from './wait.js';
+import { Park, park, parkAsync } from './wait.js';
 import { attachClock, clockOption, type Clock, type ClockHandle } from './clock.js';
 
 /** Largest party count: arrivals must fit in 15 bits beside the trip bit. */
@@ -130,6 +132,21 @@ function arrivedOf(state: number): number {
 /** The state word that opens the generation after `gen` (an int32). */
 function nextState(gen: number, tripped: boolean): number {
   return (((gen + 1) & GEN_MASK) << GEN_SHIFT) | (tripped ? TRIP_BIT : 0);
+}
+
+/** The state of one party's wait for one round (see `Barrier.waitStep`). */
+class RoundWait {
+  /** Most arrivals seen at the ticket's generation. */
+  seen: number;
+  /** Set when the spinning ends: the clock time at which waiting gives up. */
+  deadline = NaN;
+  constructor(
+    readonly ticket: ArrivalTicket,
+    readonly timeoutMs: number,
+    public spins: number,
+  ) {
+    this.seen = ticket.arrived;
+  }
 }
 
 export class Barrier {
@@ -275,33 +292,8 @@ export class Barrier {
     checkTimeout('Barrier.arriveAndWait', timeoutMs);
     const ticket = this.arrive();
     if (ticket.released) return { state: 'passed', generation: ticket.generation, last: true };
-    const g = ticket.generation;
-    const i32 = this.i32;
-    let seen = ticket.arrived;
-    for (let i = 0; i < SPIN_ITERATIONS; i++) {
-      const s = Atomics.load(i32, STATE);
-      if (genOf(s) !== g) return this.outcome(ticket, s, seen);
-    }
-    const deadline = this.clock.now() + timeoutMs;
-    for (;;) {
-      const s = Atomics.load(i32, STATE);
-      if (genOf(s) !== g) return this.outcome(ticket, s, seen);
-      seen = Math.max(seen, arrivedOf(s));
-      const remaining = deadline - this.clock.now();
-      if (remaining <= 0) return this.trip(ticket);
-      // Race reasoning. We announce ourselves in `sleepers` before sleeping
-      // on the exact value `s` we just read. Whoever ends the round changes
-      // the state word first and reads `sleepers` second. Atomics are
-      // sequentially consistent, so either the change lands before our wait
-      // compares the word (the wait returns 'not-equal' at once), or our
-      // increment came before that change and the ender sees it and
-      // notifies. An arrival that changes the low bits also makes the wait
-      // return 'not-equal' or leaves us asleep; either way we loop and look
-      // again.
-      Atomics.add(i32, SLEEPERS, 1);
-      Atomics.wait(i32, STATE, s, this.clock.sliceMs(remaining));
-      Atomics.sub(i32, SLEEPERS, 1);
-    }
+    const r = this.waitFor(new RoundWait(ticket, timeoutMs, SPIN_ITERATIONS));
+    return r.state === 'waiting' ? this.trip(ticket) : r;
   }
 
   /**
@@ -313,29 +305,75 @@ export class Barrier {
     checkTimeout('Barrier.arriveAndWaitAsync', timeoutMs);
     const ticket = this.arrive();
     if (ticket.released) return { state: 'passed', generation: ticket.generation, last: true };
-    const g = ticket.generation;
-    const i32 = this.i32;
-    let seen = ticket.arrived;
     // A shorter spin than the blocking variant: this may be the event-loop thread.
-    for (let i = 0; i < SPIN_ITERATIONS >> 2; i++) {
-      const s = Atomics.load(i32, STATE);
-      if (genOf(s) !== g) return this.outcome(ticket, s, seen);
-    }
-    const deadline = this.clock.now() + timeoutMs;
+    const r = await this.waitForAsync(new RoundWait(ticket, timeoutMs, SPIN_ITERATIONS >> 2));
+    return r.state === 'waiting' ? this.trip(ticket) : r;
+  }
+
+  /**
+   * Wait until the ticket's round ends or `timeoutMs` passes, without
+   * tripping it: at the deadline the answer is `waiting`, and the caller
+   * decides (`trip`, or wait again). For a party that must do something
+   * before the round is ended by a timeout, such as the parameter server,
+   * which applies what arrived and then trips. Worker threads only (sleeps
+   * with `Atomics.wait`); throws only on misuse, as `arriveAndWait`.
+   */
+  wait(ticket: ArrivalTicket, timeoutMs: number): BarrierPoll {
+    if (isMainThread) throw wrongThread('Barrier.wait', 'the main thread must not block; use waitAsync');
+    checkTimeout('Barrier.wait', timeoutMs);
+    return this.waitFor(new RoundWait(ticket, timeoutMs, SPIN_ITERATIONS));
+  }
+
+  /** `wait` that parks with `Atomics.waitAsync`; any thread, including the main thread. */
+  async waitAsync(ticket: ArrivalTicket, timeoutMs: number): Promise<BarrierPoll> {
+    checkTimeout('Barrier.waitAsync', timeoutMs);
+    return this.waitForAsync(new RoundWait(ticket, timeoutMs, SPIN_ITERATIONS >> 2));
+  }
+
+  private waitFor(w: RoundWait): BarrierPoll {
     for (;;) {
-      const s = Atomics.load(i32, STATE);
-      if (genOf(s) !== g) return this.outcome(ticket, s, seen);
-      seen = Math.max(seen, arrivedOf(s));
-      const remaining = deadline - this.clock.now();
-      if (remaining <= 0) return this.trip(ticket);
-      // Same announce-then-park order as `arriveAndWait`; a waitAsync waiter
-      // is woken by the same `Atomics.notify`.
-      Atomics.add(i32, SLEEPERS, 1);
-      // waitAsync keeps the process alive for the wait and bounds it with
-      // its own timer (a pending Atomics.waitAsync alone does neither on Node 20).
-      await waitAsync(i32, STATE, s, this.clock.sliceMs(remaining));
-      Atomics.sub(i32, SLEEPERS, 1);
+      const r = this.waitStep(w);
+      if (!(r instanceof Park)) return r;
+      park(r);
     }
+  }
+
+  private async waitForAsync(w: RoundWait): Promise<BarrierPoll> {
+    for (;;) {
+      const r = this.waitStep(w);
+      if (!(r instanceof Park)) return r;
+      await parkAsync(r);
+    }
+  }
+
+  /**
+   * One step of waiting for `w`'s round, shared by the blocking and the
+   * awaiting waits: how the round ended, `waiting` once the deadline has
+   * passed, or where to park until the state word changes. The first step
+   * spins `w.spins` loads before the deadline is set.
+   */
+  private waitStep(w: RoundWait): BarrierPoll | Park {
+    const g = w.ticket.generation;
+    const i32 = this.i32;
+    for (; w.spins > 0; w.spins--) {
+      const s = Atomics.load(i32, STATE);
+      if (genOf(s) !== g) return this.outcome(w.ticket, s, w.seen);
+    }
+    if (Number.isNaN(w.deadline)) w.deadline = this.clock.now() + w.timeoutMs;
+    const s = Atomics.load(i32, STATE);
+    if (genOf(s) !== g) return this.outcome(w.ticket, s, w.seen);
+    w.seen = Math.max(w.seen, arrivedOf(s));
+    const remaining = w.deadline - this.clock.now();
+    if (remaining <= 0) return { state: 'waiting', generation: g, arrived: arrivedOf(s) };
+    // Race reasoning. The parker announces itself in `sleepers` before
+    // sleeping on the exact value `s` we just read. Whoever ends the round
+    // changes the state word first and reads `sleepers` second. Atomics are
+    // sequentially consistent, so either the change lands before the wait
+    // compares the word (the wait returns 'not-equal' at once), or the
+    // increment came before that change and the ender sees it and notifies.
+    // An arrival that changes the low bits also makes the wait return
+    // 'not-equal' or leaves us asleep; either way we step again and look.
+    return new Park(i32, STATE, s, this.clock.sliceMs(remaining), SLEEPERS);
   }
 
   /**

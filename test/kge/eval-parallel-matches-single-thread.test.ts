@@ -75,7 +75,7 @@ test("a caller's pool (another worker file, other workerData) runs the tasks wit
   const dataset = graph(3);
   const filter = FilterIndex.fromDataset(dataset);
   const pool = new Piscina({
-    filename: new URL('../../workers/ps-task.js', import.meta.url).href,
+    filename: new URL('../fixtures/ps-task.js', import.meta.url).href,
     minThreads: 2,
     maxThreads: 2,
     workerData: { handle: null },

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { ParameterServer, type PsHandle } from '../../src/ps/server.js';
 import type { PsConfig } from '../../src/ps/config.js';
 import { Seqlock, SEQ_OK } from '../../src/shm/seqlock.js';
-import type { AsyncDrillOptions, AsyncDrillResult, SyncDrillResult } from '../../src/ps/drills.js';
+import type { AsyncDrillOptions, AsyncDrillResult, SyncDrillResult } from '../fixtures/ps-drills.js';
 import { ATTACHED, GARBAGE, GO, READY, type DyingPusherInput } from '../fixtures/ps-dying-pusher-shared.js';
 import { firstMessage, startWorker } from '../helpers/threads.js';
 import { withSeed } from '../helpers/prop.js';

@@ -1,6 +1,6 @@
 /**
  * Parameter server under real concurrency: Piscina pools of worker threads
- * (workers/ps-task.ts) run the drills of src/ps/drills.ts against one
+ * (test/fixtures/ps-task.ts) run the drills of test/fixtures/ps-drills.ts against one
  * server, and the main thread checks the result against a single-threaded
  * reference (`syncReference`, `asyncReference` below, which restate the
  * server's update rules on plain arrays). Three parts; the tests under
@@ -62,11 +62,11 @@ import {
   type AsyncDrillResult,
   type PullCheckResult,
   type SyncDrillResult,
-} from '../../src/ps/drills.js';
+} from '../fixtures/ps-drills.js';
 import { opt, type StressReport, type StressScenario } from './report.js';
 
-/** dist/workers/ps-task.js, as a file URL string (what Piscina's `filename` takes). */
-export const PS_TASK = new URL('../../workers/ps-task.js', import.meta.url).href;
+/** dist/test/fixtures/ps-task.js, as a file URL string (what Piscina's `filename` takes). */
+export const PS_TASK = new URL('../fixtures/ps-task.js', import.meta.url).href;
 
 /** A pool of exactly `threads` threads over `ps`. Callers `await pool.destroy()` in a finally. */
 export function psPool(ps: ParameterServer, threads: number): Piscina {

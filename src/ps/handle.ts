@@ -1,0 +1,183 @@
+/**
+ * The parameter server's shared regions: what a handle holds, how `create`
+ * allocates and initialises them, and how `attach` checks them.
+ */
+import { badHandle, dimMismatch, duplicateId, invalidArgument } from '../errors.js';
+import { allocate, checkHeader, indexOf, psControlLayout, psPendingLayout, type RegionLayout } from '../../native-layout/index.js';
+import { Seqlock, type SeqlockHandle } from '../shm/seqlock.js';
+import { Barrier, type BarrierHandle } from '../shm/barrier.js';
+import { clockOption, type Clock, type ClockHandle } from '../shm/clock.js';
+import { validatePsConfig, type PsConfig, type PsOptimizer } from './config.js';
+import { initRow } from './init.js';
+import { ShardManager } from './shard-manager.js';
+
+export interface PsHandle {
+  readonly kind: 'ps';
+  readonly config: PsConfig;
+  readonly entityIds: readonly string[];
+  readonly relationIds: readonly string[];
+  readonly control: SharedArrayBuffer;
+  readonly shards: readonly SeqlockHandle[];
+  readonly pending: readonly SharedArrayBuffer[];
+  readonly relations: SeqlockHandle;
+  /** The server's clock (absent: the real clock). */
+  readonly clock?: ClockHandle;
+  /** Sync mode: the relation table's pending sums (relations meet at their own barrier, like a shard). */
+  readonly relationPending: SharedArrayBuffer;
+  /**
+   * Sync mode: each table's step barrier (`expectedWorkers` parties), the
+   * shards' in shard order, then the relation table's.
+   */
+  readonly barriers: readonly BarrierHandle[];
+  /**
+   * Optimizer state (Adagrad accumulators) in shared memory, float32: each
+   * shard's rows in shard order, then the relation rows; one float per value
+   * (`adagrad`) or per row (`adagrad-row`). null under SGD.
+   */
+  readonly optimizerState: SharedArrayBuffer | null;
+}
+
+export interface PsOptions {
+  /** Clock for lock leases and the sync barrier timeout (default `realClock`). Shared with every thread that attaches. */
+  readonly clock?: Clock;
+  /**
+   * Use this buffer as the optimizer state instead of allocating one (it must
+   * be exactly `psOptimizerStateFloats(...)` floats long): a trainer that keeps
+   * the state in its own checkpoints hands it over.
+   */
+  readonly optimizerState?: SharedArrayBuffer;
+}
+
+/** The control region's layout: one control block per shard, and one more for the relation table. */
+export function controlLayout(c: PsConfig): RegionLayout {
+  return psControlLayout(c.numShards + 1, c.expectedWorkers);
+}
+
+/**
+ * Allocate and initialise a server's regions on the allocating thread:
+ * assign `entityIds` to shards, initialise every row from its id
+ * (deterministic, see `initRow`).
+ */
+export function createHandle(config: Partial<PsConfig>, entityIds: readonly string[], relationIds: readonly string[], options: PsOptions): PsHandle {
+  const where = 'ParameterServer.create';
+  const c = validatePsConfig(config);
+  const clock = clockOption(where, options?.clock);
+  checkIds(where, 'entityIds', entityIds);
+  checkIds(where, 'relationIds', relationIds);
+  const manager = new ShardManager(entityIds, c.numShards, c.strategy);
+  const shards: SeqlockHandle[] = [];
+  const pending: SharedArrayBuffer[] = [];
+  for (let s = 0; s < c.numShards; s++) {
+    const ids = manager.assignment.ids[s]!;
+    // A shard that received no entity still gets one (unused) row, so its
+    // regions exist and every shard id is valid; `entityIds` says it is empty.
+    const rows = Math.max(1, ids.length);
+    const lock = Seqlock.create({ rows, cols: c.dim, leaseMs: c.lockLeaseMs, clock });
+    for (let r = 0; r < ids.length; r++) initRow(ids[r]!, c.dim, lock.data, r * c.dim);
+    shards.push(lock.handle);
+    pending.push(allocatePending(rows, c.dim));
+  }
+  const rdim = c.relationDim || c.dim;
+  const relRows = Math.max(1, relationIds.length);
+  const stateFloats = psOptimizerStateFloats(c, shards.map((h) => h.rows), relRows);
+  const given = options.optimizerState;
+  if (given !== undefined) {
+    if (!(given instanceof SharedArrayBuffer)) throw invalidArgument(where, 'optimizerState', given, 'a SharedArrayBuffer');
+    if (given.byteLength !== stateFloats * 4) {
+      throw dimMismatch(where, 'optimizerState floats', stateFloats, given.byteLength / 4);
+    }
+  }
+  const relations = Seqlock.create({ rows: relRows, cols: rdim, leaseMs: c.lockLeaseMs, clock });
+  for (let r = 0; r < relationIds.length; r++) initRow(relationIds[r]!, rdim, relations.data, r * rdim);
+  const relationPending = allocatePending(relRows, rdim);
+  const optimizerState = c.optimizer === 'sgd' ? null : (given ?? new SharedArrayBuffer(Math.max(4, stateFloats * 4)));
+  const barriers: BarrierHandle[] = [];
+  for (let t = 0; t <= c.numShards; t++) barriers.push(Barrier.create({ parties: c.expectedWorkers, clock }).handle);
+  const layout = controlLayout(c);
+  const control = allocate(layout);
+  const u32 = new Uint32Array(control);
+  u32[indexOf(layout, 'shards')] = c.numShards;
+  u32[indexOf(layout, 'expectedWorkers')] = c.expectedWorkers;
+  u32[indexOf(layout, 'dim')] = c.dim;
+  return {
+    kind: 'ps',
+    config: c,
+    entityIds: [...entityIds],
+    relationIds: [...relationIds],
+    control,
+    shards,
+    pending,
+    relations: relations.handle,
+    clock: clock.handle,
+    relationPending,
+    barriers,
+    optimizerState,
+  };
+}
+
+/** A table's pending-sums region, its header filled in. */
+function allocatePending(rows: number, width: number): SharedArrayBuffer {
+  const l = psPendingLayout(rows, width);
+  const sab = allocate(l);
+  const u32 = new Uint32Array(sab, 0, 16);
+  u32[indexOf(l, 'rows')] = rows;
+  u32[indexOf(l, 'dim')] = width;
+  return sab;
+}
+
+/**
+ * Check a handle received from another thread (its kind, config, control
+ * region and region counts); the regions themselves are checked as they
+ * are attached. Returns the handle with its config validated.
+ */
+export function checkHandle(handle: PsHandle): PsHandle {
+  const where = 'ParameterServer.attach';
+  if (handle === null || typeof handle !== 'object' || handle.kind !== 'ps') {
+    throw badHandle(where, "handle.kind must be 'ps'", (handle as { kind?: unknown } | null)?.kind);
+  }
+  const c = validatePsConfig(handle.config, where);
+  checkHeader(handle.control, controlLayout(c));
+  if (!(handle.relationPending instanceof SharedArrayBuffer)) {
+    throw badHandle(where, 'handle.relationPending must be a SharedArrayBuffer', handle.relationPending);
+  }
+  if (c.optimizer !== 'sgd' && !(handle.optimizerState instanceof SharedArrayBuffer)) {
+    throw badHandle(where, `handle.optimizerState must be a SharedArrayBuffer under ${c.optimizer}`, handle.optimizerState);
+  }
+  if (!Array.isArray(handle.shards) || handle.shards.length !== c.numShards) {
+    throw badHandle(where, `handle.shards must list ${c.numShards} shard regions`, handle.shards?.length);
+  }
+  if (!Array.isArray(handle.pending) || handle.pending.length !== c.numShards) {
+    throw badHandle(where, `handle.pending must list ${c.numShards} regions`, handle.pending?.length);
+  }
+  if (!Array.isArray(handle.barriers) || handle.barriers.length !== c.numShards + 1) {
+    throw badHandle(where, `handle.barriers must list ${c.numShards + 1} barriers`, handle.barriers?.length);
+  }
+  return { ...handle, config: c };
+}
+
+function checkIds(where: string, field: string, ids: readonly string[]): void {
+  if (!Array.isArray(ids)) throw invalidArgument(where, field, ids, 'an array of strings');
+  const seen = new Map<string, number>();
+  ids.forEach((id, i) => {
+    if (typeof id !== 'string') throw invalidArgument(where, `${field}[${i}]`, id, 'a string');
+    const prev = seen.get(id);
+    if (prev !== undefined) throw duplicateId(where, field, id, prev, i);
+    seen.set(id, i);
+  });
+}
+
+/**
+ * Floats of optimizer state a server with `config` holds: per table (each
+ * shard's `rows`, then the relation table's `relationRows`), one float per
+ * value under `adagrad`, one per row under `adagrad-row`, none under `sgd`.
+ */
+export function psOptimizerStateFloats(
+  config: Pick<PsConfig, 'dim' | 'relationDim'> & { readonly optimizer: PsOptimizer },
+  shardRows: readonly number[],
+  relationRows: number,
+): number {
+  if (config.optimizer === 'sgd') return 0;
+  const rdim = config.relationDim || config.dim;
+  const rows = shardRows.reduce((a, b) => a + b, 0);
+  return config.optimizer === 'adagrad' ? rows * config.dim + relationRows * rdim : rows + relationRows;
+}

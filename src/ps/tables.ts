@@ -1,0 +1,189 @@
+/**
+ * A parameter server's attached state: the views of its shared regions, per
+ * table, and the update rule applied to one row. Every part of the server
+ * (pull, Hogwild apply, sync step, repair) works on a `Tables`.
+ *
+ * Tables by index: shards 0..numShards-1, then the relation table at index
+ * `numShards` (`rel`). The relation table is updated exactly like a shard:
+ * its own writer lock, pending sums, step barrier and optimizer state.
+ */
+import { checkHeader, indexOf, psPendingLayout, type RegionLayout } from '../../native-layout/index.js';
+import { Seqlock } from '../shm/seqlock.js';
+import { Barrier } from '../shm/barrier.js';
+import { attachClock, type Clock } from '../shm/clock.js';
+import type { PsConfig } from './config.js';
+import type { PsHandle } from './handle.js';
+import { ShardManager } from './shard-manager.js';
+import { adagradStep, projectRow, rowAdagradStep } from './update-rules.js';
+
+/** Warnings the server raises. */
+export type PsWarningCode = 'KGSHARD_BARRIER_TIMEOUT' | 'KGSHARD_STALENESS' | 'KGSHARD_PUSH_INTERRUPTED';
+/** Called for warnings (barrier timeouts, staleness); defaults to `process.emitWarning`. */
+export type PsWarningHandler = (code: PsWarningCode, message: string) => void;
+
+/** Indices of one table's control words (in the Int32Array view; `lastNorm` in the Float64Array view). */
+export interface TableFields {
+  step: number;
+  staleness: number;
+  /** Sync mode: pushes added to the pending sums in this step. */
+  pushedCount: number;
+  touchedCount: number;
+  /** worker + 1 while a sync push is being added under the lock, 0 otherwise. */
+  pushing: number;
+  lastNorm: number;
+  /** Sync mode: the workers who pushed in this step, `pushedCount` of them. */
+  pushedWorkers: number;
+}
+
+/** A table's sync-mode pending step: float64 gradient sums, the touched rows and a flag per row. */
+export interface Pending {
+  sums: Float64Array;
+  touched: Int32Array;
+  flags: Uint8Array;
+}
+
+export interface StatFields {
+  pulls: number;
+  pushes: number;
+  barriers: number;
+  maxStaleness: number;
+  warnings: number;
+  lastNormShard: number;
+  relationPushes: number;
+}
+
+export class Tables {
+  readonly handle: PsHandle;
+  readonly config: PsConfig;
+  readonly numShards: number;
+  readonly dim: number;
+  readonly relationDim: number;
+  /** Table index of the relation table. */
+  readonly rel: number;
+  readonly shardManager: ShardManager;
+  readonly ctl: Int32Array;
+  readonly ctlF64: Float64Array;
+  readonly clock: Clock;
+  /** Each table's writer lock and rows. */
+  readonly locks: Seqlock[];
+  /** Each table's sync step barrier. */
+  readonly barriers: Barrier[];
+  readonly fields: TableFields[];
+  readonly pendings: Pending[];
+  /** Each table's optimizer accumulators (empty under SGD). */
+  readonly accs: Float32Array[];
+  /** One averaged row, reused by every sync step. */
+  readonly avgRow: Float32Array;
+  readonly stat: StatFields;
+  /** Raise a warning: count it, then call the server's handler. */
+  readonly warn: PsWarningHandler;
+
+  constructor(handle: PsHandle, layout: RegionLayout, onWarning: PsWarningHandler, onRecover: (t: number) => void) {
+    this.handle = handle;
+    this.config = handle.config;
+    this.numShards = handle.config.numShards;
+    this.dim = handle.config.dim;
+    this.relationDim = handle.config.relationDim || handle.config.dim;
+    this.rel = this.numShards;
+    this.shardManager = new ShardManager(handle.entityIds, this.numShards, this.config.strategy);
+    this.ctl = new Int32Array(handle.control);
+    this.ctlF64 = new Float64Array(handle.control);
+    this.clock = attachClock(handle.clock, 'ParameterServer.attach');
+    this.locks = [...handle.shards, handle.relations].map((h) => Seqlock.attach(h));
+    // A table's recovery hook: after the seqlock's own repair, finish what a
+    // dead sync push left half-done (see repair.ts).
+    this.locks.forEach((lock, t) => (lock.onRecover = () => onRecover(t)));
+    this.barriers = handle.barriers.map((h) => Barrier.attach(h));
+    this.stat = {
+      pulls: indexOf(layout, 'pulls'),
+      pushes: indexOf(layout, 'pushes'),
+      barriers: indexOf(layout, 'barriers'),
+      maxStaleness: indexOf(layout, 'maxStaleness'),
+      warnings: indexOf(layout, 'warnings'),
+      lastNormShard: indexOf(layout, 'lastNormShard'),
+      relationPushes: indexOf(layout, 'relationPushes'),
+    };
+    this.fields = [];
+    for (let t = 0; t <= this.numShards; t++) {
+      const sfx = t === 0 ? '' : `#${t}`;
+      this.fields.push({
+        step: indexOf(layout, `step${sfx}`),
+        staleness: indexOf(layout, `staleness${sfx}`),
+        pushedCount: indexOf(layout, `pushedCount${sfx}`),
+        touchedCount: indexOf(layout, `touchedCount${sfx}`),
+        pushing: indexOf(layout, `pushing${sfx}`),
+        lastNorm: indexOf(layout, `lastNorm${sfx}`),
+        pushedWorkers: indexOf(layout, `pushedWorkers${sfx}`),
+      });
+    }
+    this.pendings = [...handle.pending, handle.relationPending].map((sab, t) => {
+      const rows = this.locks[t]!.rows;
+      const width = this.widthOf(t);
+      const l = psPendingLayout(rows, width);
+      checkHeader(sab, l);
+      return {
+        sums: new Float64Array(sab, indexOf(l, 'sums') * 8, rows * width),
+        touched: new Int32Array(sab, indexOf(l, 'touched') * 4, rows),
+        flags: new Uint8Array(sab, indexOf(l, 'flags'), rows),
+      };
+    });
+    this.accs = [];
+    const perValue = this.config.optimizer === 'adagrad';
+    let off = 0;
+    for (let t = 0; t <= this.numShards; t++) {
+      const n = this.config.optimizer === 'sgd' ? 0 : this.locks[t]!.rows * (perValue ? this.widthOf(t) : 1);
+      this.accs.push(handle.optimizerState === null ? new Float32Array(0) : new Float32Array(handle.optimizerState, off * 4, n));
+      off += n;
+    }
+    this.avgRow = new Float32Array(Math.max(this.dim, this.relationDim));
+    this.warn = (code, message) => {
+      Atomics.add(this.ctl, this.stat.warnings, 1);
+      onWarning(code, message);
+    };
+  }
+
+  /** Row length of table `t` (a shard's entity rows, or the relation rows). */
+  widthOf(t: number): number {
+    return t === this.rel ? this.relationDim : this.dim;
+  }
+
+  /** Table `t`'s name in messages. */
+  tableName(t: number): string {
+    return t === this.rel ? 'the relation table' : `shard ${t}`;
+  }
+
+  /** Rows served by table `t` (a shard's entities, or the relations). */
+  rowsOf(t: number): number {
+    return t === this.rel ? this.handle.relationIds.length : this.shardManager.assignment.ids[t]!.length;
+  }
+
+  /** Table `t`'s step (completed sync steps, or applied async pushes). */
+  step(t: number): number {
+    return Atomics.load(this.ctl, this.fields[t]!.step);
+  }
+
+  /**
+   * Apply one gradient row to row `r` of table `t` with the configured rule,
+   * then project an entity row back to `maxNorm`. Returns the gradient's
+   * squared norm. Under `t`'s lock (sync) or racing by design (Hogwild).
+   */
+  applyRow(t: number, r: number, g: Float32Array, go: number): number {
+    const width = this.widthOf(t);
+    const data = this.locks[t]!.data;
+    const base = r * width;
+    const lr = this.config.learningRate;
+    const opt = this.config.optimizer;
+    let sq = 0;
+    for (let k = 0; k < width; k++) sq += g[go + k]! * g[go + k]!;
+    if (opt === 'sgd') {
+      const flr = Math.fround(lr);
+      for (let k = 0; k < width; k++) data[base + k] = data[base + k]! - Math.fround(flr * g[go + k]!);
+    } else if (opt === 'adagrad') {
+      adagradStep(data, base, this.accs[t]!, base, g, go, width, lr);
+    } else {
+      rowAdagradStep(data, base, this.accs[t]!, r, g, go, width, lr);
+    }
+    if (t !== this.rel && this.config.maxNorm > 0) projectRow(data, base, width, this.config.maxNorm);
+    return sq;
+  }
+}
