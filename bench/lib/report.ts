@@ -2,10 +2,11 @@
  * Result shapes, machine description, the stdout table and the atomic
  * write of bench/results/<suite>.json.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { dirname } from 'node:path';
 import { summarize } from './stats.js';
+import { writeFileAtomic } from '../../src/atomic-write.js';
 
 export interface CaseCompleted {
   readonly state: 'completed';
@@ -142,9 +143,7 @@ export function target(description: string, value: number | null, op: '>=' | '<=
 /** Write JSON to a temporary file beside `path`, then rename it over `path`. */
 export function writeJsonAtomic(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(tmp, path);
+  writeFileAtomic(path, Buffer.from(`${JSON.stringify(value, null, 2)}\n`));
 }
 
 /** 1234567 -> "1.23 M"; small figures keep 3 significant digits. */

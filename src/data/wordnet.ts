@@ -72,7 +72,7 @@
  * hashes, is rebuilt.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { datasetError, invalidArgument, parseError } from '../errors.js';
@@ -81,6 +81,7 @@ import { writeSplit } from './split-writer.js';
 import { parseTriples, type StringTriple } from './tsv.js';
 import { decodeUtf8, tabField } from './text-input.js';
 import { mulberry32 } from '../prng.js';
+import { writeFileAtomic } from '../atomic-write.js';
 export { mulberry32 };
 
 export type { StringTriple };
@@ -746,13 +747,5 @@ function writeCache(dir: string, source: string, dataset: Dataset, build: Wordne
     stats: build.stats,
   };
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'manifest.json');
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    writeFileSync(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(join(dir, 'manifest.json'), Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
 }
