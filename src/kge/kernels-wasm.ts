@@ -39,33 +39,12 @@
  * snapshot of a table that training may go on changing.
  *
  * ## The module
- * Built at run time by the small emitter below (no toolchain), about 2 KB,
- * compiled once per thread. Each score function has the signature
- *
- *   (qPtr, nq, qStride, cPtr, nc, cStride, kBytes, outPtr, outStride, imOff: i32)
- *
- * with every pointer and stride in bytes and 16-byte aligned, nq a positive
- * multiple of the kernel's query tile, nc a positive multiple of 4 and
- * kBytes a positive multiple of 16. In WAT terms:
- *
- *   for (c = 0; c < nc; c += 4)            ;; a tile of 4 candidate rows, kept in L1
- *     for (i = 0; i < nq; i += QB)         ;; QB query rows (QB = 2 for dot/l2, 1 for l1/rotate)
- *       acc[QB][4] = f32x4(0)
- *       for (k = 0; k < kBytes; k += 16)   ;; 4 floats of each row per step
- *         x_j = v128.load(cand_j + k)      ;; (rotate also loads the imaginary half at + imOff)
- *         q   = v128.load(query_i + k)
- *         acc[i][j] = f32x4.add(acc[i][j], op(q, x_j))
- *       out[i][c .. c+4] = finish(hsum4(acc[i][0..4]))   ;; one v128.store per query row
- *
- * where hsum4 turns four accumulators into one vector of their four lane
- * sums with four `i8x16.shuffle`s and three adds, op is q*x (dot),
- * abs(q - x) (as `v128.and` with a 0x7fffffff mask held in a local:
- * measured 1.4-2.4x faster than `f32x4.abs`, which Node 20 rebuilds the mask
- * for at every use), (q - x)^2, or sqrt(dre^2 + dim^2), and finish is
- * identity, negation, or -sqrt. `count(ptr, n, t: f32, res: i32)` counts the
- * scores below and equal to t among n (a multiple of 4) floats at ptr and
- * stores the two counts at res and res + 4.
+ * Written as WebAssembly text in `wasm/kernels.wat`, compiled at build time
+ * into `wasm/kernels.wasm` (next to this file in dist/), read and compiled
+ * once per thread on first use. The score functions and `count` are
+ * described there.
  */
+import { readFileSync } from 'node:fs';
 import { ComplEx } from './models/complex.js';
 import { DistMult } from './models/distmult.js';
 import { RotatE } from './models/rotate.js';
@@ -90,372 +69,37 @@ declare const WebAssembly: {
   Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
 };
 
-// ---------------------------------------------------------------- emitter
-
-const T_I32 = 0x7f;
-const T_F32 = 0x7d;
-const T_V128 = 0x7b;
-
-// SIMD opcodes (after the 0xfd prefix).
-const V128_LOAD = 0x00;
-const V128_STORE = 0x0b;
-const V128_CONST = 0x0c;
-const I8X16_SHUFFLE = 0x0d;
-const F32X4_SPLAT = 0x13;
-const I32X4_EXTRACT_LANE = 0x1b;
-const F32X4_EQ = 0x41;
-const F32X4_LT = 0x43;
-const V128_AND = 0x4e;
-const I32X4_SUB = 0xb1;
-const F32X4_NEG = 0xe1;
-const F32X4_SQRT = 0xe3;
-const F32X4_ADD = 0xe4;
-const F32X4_SUB = 0xe5;
-const F32X4_MUL = 0xe6;
-
-function uleb(out: number[], v: number): void {
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) b |= 0x80;
-    out.push(b);
-  } while (v !== 0);
-}
-
-function sleb(out: number[], v: number): void {
-  for (;;) {
-    const b = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-/** A function body under construction: locals and instructions. */
-class Fn {
-  readonly params: number[];
-  readonly results: number[];
-  private readonly locals: number[] = [];
-  private readonly code: number[] = [];
-
-  constructor(params: number[], results: number[] = []) {
-    this.params = params;
-    this.results = results;
-  }
-
-  local(type: number): number {
-    this.locals.push(type);
-    return this.params.length + this.locals.length - 1;
-  }
-
-  raw(...bytes: number[]): this {
-    for (const b of bytes) this.code.push(b);
-    return this;
-  }
-  get(i: number): this {
-    this.code.push(0x20);
-    uleb(this.code, i);
-    return this;
-  }
-  set(i: number): this {
-    this.code.push(0x21);
-    uleb(this.code, i);
-    return this;
-  }
-  tee(i: number): this {
-    this.code.push(0x22);
-    uleb(this.code, i);
-    return this;
-  }
-  i32(v: number): this {
-    this.code.push(0x41);
-    sleb(this.code, v);
-    return this;
-  }
-  add(): this {
-    return this.raw(0x6a);
-  }
-  mul(): this {
-    return this.raw(0x6c);
-  }
-  ltU(): this {
-    return this.raw(0x49);
-  }
-  /** loop with an empty block type; `brIf(0)` inside jumps back to its top. */
-  loop(): this {
-    return this.raw(0x03, 0x40);
-  }
-  block(): this {
-    return this.raw(0x02, 0x40);
-  }
-  end(): this {
-    return this.raw(0x0b);
-  }
-  brIf(depth: number): this {
-    this.code.push(0x0d);
-    uleb(this.code, depth);
-    return this;
-  }
-  simd(op: number, ...imm: number[]): this {
-    this.code.push(0xfd);
-    uleb(this.code, op);
-    for (const b of imm) this.code.push(b);
-    return this;
-  }
-  /** v128.load / v128.store with alignment 2^4 and a static offset. */
-  load(offset = 0): this {
-    this.simd(V128_LOAD, 4);
-    uleb(this.code, offset);
-    return this;
-  }
-  store(offset = 0): this {
-    this.simd(V128_STORE, 4);
-    uleb(this.code, offset);
-    return this;
-  }
-  /** v128.const of four identical 32-bit words. */
-  const4(word: number): this {
-    const imm: number[] = [];
-    for (let l = 0; l < 4; l++) imm.push(word & 0xff, (word >>> 8) & 0xff, (word >>> 16) & 0xff, (word >>> 24) & 0xff);
-    return this.simd(V128_CONST, ...imm);
-  }
-  /** i8x16.shuffle picking four f32 lanes (0-3 from the first operand, 4-7 from the second). */
-  shuffle(lanes: readonly [number, number, number, number]): this {
-    const imm: number[] = [];
-    for (const l of lanes) for (let b = 0; b < 4; b++) imm.push(4 * l + b);
-    return this.simd(I8X16_SHUFFLE, ...imm);
-  }
-
-  body(): number[] {
-    const groups: [number, number][] = [];
-    for (const t of this.locals) {
-      const last = groups[groups.length - 1];
-      if (last !== undefined && last[1] === t) last[0]++;
-      else groups.push([1, t]);
-    }
-    const out: number[] = [];
-    uleb(out, groups.length);
-    for (const [n, t] of groups) {
-      uleb(out, n);
-      out.push(t);
-    }
-    for (const b of this.code) out.push(b);
-    out.push(0x0b);
-    const sized: number[] = [];
-    uleb(sized, out.length);
-    return sized.concat(out);
-  }
-}
-
-function section(id: number, payload: number[]): number[] {
-  const out = [id];
-  uleb(out, payload.length);
-  return out.concat(payload);
-}
-
-function name(s: string): number[] {
-  const out: number[] = [];
-  uleb(out, s.length);
-  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
-  return out;
-}
-
-/** A module importing `env.mem` (at least one page) and exporting `fns` in order. */
-function assemble(fns: readonly (readonly [string, Fn])[]): Uint8Array {
-  const types: number[] = [];
-  uleb(types, fns.length);
-  for (const [, f] of fns) {
-    types.push(0x60);
-    uleb(types, f.params.length);
-    types.push(...f.params);
-    uleb(types, f.results.length);
-    types.push(...f.results);
-  }
-  const imports = [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x01];
-  const funcs: number[] = [];
-  uleb(funcs, fns.length);
-  fns.forEach((_, i) => uleb(funcs, i));
-  const exports: number[] = [];
-  uleb(exports, fns.length);
-  fns.forEach(([n], i) => {
-    exports.push(...name(n), 0x00);
-    uleb(exports, i);
-  });
-  const code: number[] = [];
-  uleb(code, fns.length);
-  for (const [, f] of fns) code.push(...f.body());
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, types),
-    ...section(2, imports),
-    ...section(3, funcs),
-    ...section(7, exports),
-    ...section(10, code),
-  ]);
-}
-
-// ---------------------------------------------------------------- kernels
-
-/** Query rows per register tile, per kernel (measured on the 2-core EPYC, Node 20). */
+/** Query rows per register tile, per kernel: the tiles `wasm/kernels.wat` is written for. */
 const QUERY_TILE: Readonly<Record<WasmKernel, 1 | 2>> = { dot: 2, l1: 1, l2: 2, rotate: 1 };
 /** Candidate rows per register tile (the horizontal sum packs four). */
 const CAND_TILE = 4;
 
-function scoreFn(kind: WasmKernel): Fn {
-  const QB = QUERY_TILE[kind];
-  const f = new Fn(new Array<number>(10).fill(T_I32));
-  const qPtr = 0, nq = 1, qStride = 2, cPtr = 3, nc = 4, cStride = 5, kBytes = 6, outPtr = 7, outStride = 8, imOff = 9;
-  const c = f.local(T_I32);
-  const qi = f.local(T_I32);
-  const k = f.local(T_I32);
-  const cp = f.local(T_I32);
-  const qp = f.local(T_I32);
-  const cb: number[] = [];
-  for (let j = 0; j < CAND_TILE; j++) cb.push(f.local(T_I32));
-  const qb: number[] = [];
-  for (let i = 0; i < QB; i++) qb.push(f.local(T_I32));
-  const acc: number[][] = [];
-  for (let i = 0; i < QB; i++) {
-    const row: number[] = [];
-    for (let j = 0; j < CAND_TILE; j++) row.push(f.local(T_V128));
-    acc.push(row);
-  }
-  const rot = kind === 'rotate';
-  const xv: number[] = [];
-  const xi: number[] = [];
-  for (let j = 0; j < CAND_TILE; j++) xv.push(f.local(T_V128));
-  if (rot) for (let j = 0; j < CAND_TILE; j++) xi.push(f.local(T_V128));
-  const qv = f.local(T_V128);
-  const qvi = f.local(T_V128);
-  const t0 = f.local(T_V128);
-  const t1 = f.local(T_V128);
-  const mask = f.local(T_V128);
-
-  if (kind === 'l1') f.const4(0x7fffffff).set(mask);
-  f.get(cPtr).set(cp).i32(0).set(c);
-  f.loop(); // candidate tiles
-  for (let j = 0; j < CAND_TILE; j++) {
-    f.get(cp);
-    if (j > 0) f.get(cStride).i32(j).mul().add();
-    f.set(cb[j]!);
-  }
-  f.get(qPtr).set(qp).i32(0).set(qi);
-  f.loop(); // query tiles
-  for (let i = 0; i < QB; i++) {
-    f.get(qp);
-    if (i > 0) f.get(qStride).i32(i).mul().add();
-    f.set(qb[i]!);
-  }
-  for (let i = 0; i < QB; i++) for (let j = 0; j < CAND_TILE; j++) f.const4(0).set(acc[i]![j]!);
-  f.i32(0).set(k);
-  f.loop(); // k
-  for (let j = 0; j < CAND_TILE; j++) {
-    f.get(cb[j]!).get(k).add().load().set(xv[j]!);
-    if (rot) f.get(cb[j]!).get(k).add().get(imOff).add().load().set(xi[j]!);
-  }
-  for (let i = 0; i < QB; i++) {
-    f.get(qb[i]!).get(k).add().load().set(qv);
-    if (rot) f.get(qb[i]!).get(k).add().get(imOff).add().load().set(qvi);
-    for (let j = 0; j < CAND_TILE; j++) {
-      const a = acc[i]![j]!;
-      const x = xv[j]!;
-      switch (kind) {
-        case 'dot':
-          f.get(a).get(qv).get(x).simd(F32X4_MUL).simd(F32X4_ADD).set(a);
-          break;
-        case 'l1':
-          f.get(a).get(qv).get(x).simd(F32X4_SUB).get(mask).simd(V128_AND).simd(F32X4_ADD).set(a);
-          break;
-        case 'l2':
-          f.get(qv).get(x).simd(F32X4_SUB).tee(t0).get(t0).simd(F32X4_MUL).get(a).simd(F32X4_ADD).set(a);
-          break;
-        case 'rotate':
-          f.get(qv).get(x).simd(F32X4_SUB).tee(t0).get(t0).simd(F32X4_MUL);
-          f.get(qvi).get(xi[j]!).simd(F32X4_SUB).tee(t1).get(t1).simd(F32X4_MUL);
-          f.simd(F32X4_ADD).simd(F32X4_SQRT).get(a).simd(F32X4_ADD).set(a);
-          break;
-      }
-    }
-  }
-  f.get(k).i32(16).add().tee(k).get(kBytes).ltU().brIf(0);
-  f.end(); // k
-  for (let i = 0; i < QB; i++) {
-    // address: outPtr + (qi + i) * outStride + c * 4
-    f.get(qi);
-    if (i > 0) f.i32(i).add();
-    f.get(outStride).mul().get(c).i32(4).mul().add().get(outPtr).add();
-    const [a, b, cc, d] = acc[i]! as [number, number, number, number];
-    // [a0+a2, b0+b2, a1+a3, b1+b3] and the same for c, d; then pair them up.
-    f.get(a).get(b).shuffle([0, 4, 1, 5]).get(a).get(b).shuffle([2, 6, 3, 7]).simd(F32X4_ADD).set(t0);
-    f.get(cc).get(d).shuffle([0, 4, 1, 5]).get(cc).get(d).shuffle([2, 6, 3, 7]).simd(F32X4_ADD).set(t1);
-    f.get(t0).get(t1).shuffle([0, 1, 4, 5]).get(t0).get(t1).shuffle([2, 3, 6, 7]).simd(F32X4_ADD);
-    if (kind === 'l2') f.simd(F32X4_SQRT);
-    if (kind !== 'dot') f.simd(F32X4_NEG);
-    f.store();
-  }
-  f.get(qp).get(qStride).i32(QB).mul().add().set(qp);
-  f.get(qi).i32(QB).add().tee(qi).get(nq).ltU().brIf(0);
-  f.end(); // query tiles
-  f.get(cp).get(cStride).i32(CAND_TILE).mul().add().set(cp);
-  f.get(c).i32(CAND_TILE).add().tee(c).get(nc).ltU().brIf(0);
-  f.end(); // candidate tiles
-  return f;
-}
-
-/** count(ptr, n, t, res): lanes below t and equal to t among n floats (n % 4 == 0). */
-function countFn(): Fn {
-  const f = new Fn([T_I32, T_I32, T_F32, T_I32]);
-  const ptr = 0, n = 1, t = 2, res = 3;
-  const end = f.local(T_I32);
-  const tv = f.local(T_V128);
-  const v = f.local(T_V128);
-  const lt = f.local(T_V128);
-  const eq = f.local(T_V128);
-  f.get(t).simd(F32X4_SPLAT).set(tv);
-  f.const4(0).set(lt).const4(0).set(eq);
-  f.get(ptr).get(n).i32(4).mul().add().set(end);
-  f.block();
-  f.get(n).raw(0x45).brIf(0); // i32.eqz: nothing to count
-  f.loop();
-  // a true lane is all ones (-1): subtracting it counts one.
-  f.get(ptr).load().set(v);
-  f.get(lt).get(v).get(tv).simd(F32X4_LT).simd(I32X4_SUB).set(lt);
-  f.get(eq).get(v).get(tv).simd(F32X4_EQ).simd(I32X4_SUB).set(eq);
-  f.get(ptr).i32(16).add().tee(ptr).get(end).ltU().brIf(0);
-  f.end();
-  f.end();
-  for (const [acc, off] of [[lt, 0], [eq, 4]] as const) {
-    f.get(res);
-    f.get(acc).simd(I32X4_EXTRACT_LANE, 0);
-    for (let l = 1; l < 4; l++) f.get(acc).simd(I32X4_EXTRACT_LANE, l).add();
-    f.raw(0x36, 2, off); // i32.store align=4 offset=off
-  }
-  return f;
-}
+/** Where the build puts the compiled kernels. */
+const KERNELS_URL = new URL('./wasm/kernels.wasm', import.meta.url);
 
 let cachedBytes: Uint8Array | undefined;
 let cachedModule: WasmModule | null | undefined;
 
-/** The kernels' module bytes (built once per thread). */
+/**
+ * The kernels' module bytes, read once per thread from `kernels.wasm`.
+ * Throws when the file is missing (a build without `npm run build`'s wasm step).
+ */
 export function wasmKernelBytes(): Uint8Array {
-  cachedBytes ??= assemble([
-    ['dot', scoreFn('dot')],
-    ['l1', scoreFn('l1')],
-    ['l2', scoreFn('l2')],
-    ['rotate', scoreFn('rotate')],
-    ['count', countFn()],
-  ]);
+  if (cachedBytes === undefined) {
+    try {
+      cachedBytes = new Uint8Array(readFileSync(KERNELS_URL));
+    } catch (e) {
+      throw new Error(`kgshard: cannot read the WebAssembly kernels at ${KERNELS_URL.pathname} (built by \`npm run build\`): ${(e as Error).message}`);
+    }
+  }
   return cachedBytes;
 }
 
 /** The compiled module, or null when this runtime lacks WebAssembly SIMD128. */
 function kernelModule(): WasmModule | null {
   if (cachedModule === undefined) {
+    const bytes = wasmKernelBytes();
     try {
-      const bytes = wasmKernelBytes();
       cachedModule = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     } catch {
       cachedModule = null;
