@@ -30,12 +30,12 @@
  *   float64, for any model: `batch` queries per block against chunks of
  *   `chunk` candidate rows, so a chunk of entity rows is reused from cache
  *   by every query of the block.
- * - `'wasm'`: the WebAssembly SIMD128 kernels of `kernels-wasm.ts`, float32,
- *   for the built-in models (DistMult, ComplEx, TransE L1/L2, RotatE): the
- *   tail and head queries of `batch` triples against every entity in one
+ * - `'wasm'`: the WebAssembly SIMD128 kernels of `wasm/kernels.wat`,
+ *   float32, for a model with a query plan (`model.queryPlan`: every
+ *   built-in model has one, see `wasm/plan.ts`): the tail and head queries of `batch` triples against every entity in one
  *   call, over a copy of the entity table made when the ranker is created.
  *
- * `'auto'` (the default) picks `'wasm'` when the model has a WASM plan and
+ * `'auto'` (the default) picks `'wasm'` when the model has a query plan and
  * the runtime has WebAssembly SIMD, else `'js'`. The two agree to float32
  * rounding; ranks agree unless two scores are closer than that.
  *
@@ -64,9 +64,9 @@ import { Piscina } from 'piscina';
 import { badHandle, dimMismatch, invalidArgument, outOfRange } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { checkTriples, FilterIndex, type FilterHandle, type FilterSide } from './filter.js';
-import { WasmScorer, wasmPlanFor } from './kernels-wasm.js';
 import { newBlock, type Block, type KgeModel } from './model.js';
 import { createModel } from './models/index.js';
+import { WasmScorer } from './wasm/scorer.js';
 
 export type TieRule = 'mean' | 'pessimistic' | 'optimistic';
 export type EvalBackend = 'auto' | 'js' | 'wasm';
@@ -148,8 +148,12 @@ function checkRankerOptions(where: string, o: RankerOptions): Checked {
   if (!Object.hasOwn(TIE_FACTOR, ties)) throw invalidArgument(where, 'ties', ties, "'mean', 'pessimistic' or 'optimistic'");
   const backend = o.backend ?? 'auto';
   if (backend !== 'auto' && backend !== 'js' && backend !== 'wasm') throw invalidArgument(where, 'backend', backend, "'auto', 'js' or 'wasm'");
-  if (backend === 'wasm' && wasmPlanFor(model) === null) {
-    throw invalidArgument(where, 'backend', backend, `'auto' or 'js' for model ${JSON.stringify(model.name)} (WASM kernels exist for the built-in models only)`);
+  const plan = model.queryPlan;
+  if (backend === 'wasm' && plan === undefined) {
+    throw invalidArgument(where, 'backend', backend, `'auto' or 'js' for model ${JSON.stringify(model.name)} (the WASM kernels need a queryPlan, which the built-in models have)`);
+  }
+  if (plan !== undefined && entityWidth % plan.parts !== 0) {
+    throw invalidArgument(where, 'model.queryPlan.parts', plan.parts, `a divisor of the entity width (${entityWidth} floats at dim ${o.dim})`);
   }
   const batch = checkOptionalInt(where, 'batch', o.batch, MAX_BATCH);
   const chunk = checkOptionalInt(where, 'chunk', o.chunk, MAX_CHUNK) ?? JS_CHUNK;
@@ -201,10 +205,10 @@ export class Ranker {
     this.ties = c.ties;
     this.tieFactor = TIE_FACTOR[c.ties];
     const n = this.numEntities;
-    const plan = c.backend === 'js' ? null : wasmPlanFor(c.model);
+    const plan = c.backend === 'js' ? undefined : c.model.queryPlan;
     let scorer: WasmScorer | null = null;
     let batch = 0;
-    if (plan !== null) {
+    if (plan !== undefined) {
       batch = Math.max(1, Math.min(c.batch ?? WASM_BATCH, Math.floor(SCRATCH_BYTES / (8 * n))));
       scorer = WasmScorer.create(plan, n, c.dim, c.entityWidth, 2 * batch);
       if (scorer === null && c.backend === 'wasm') {

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import wabtInit from 'wabt';
-import { wasmKernelBytes } from '../../src/kge/kernels-wasm.js';
+import { wasmKernelBytes } from '../../src/kge/wasm/scorer.js';
 
 // From dist/test/kge/: the sources in the repository, the build's output in dist.
 const SRC = new URL('../../../src/kge/wasm/', import.meta.url);

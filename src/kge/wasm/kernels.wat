@@ -1,5 +1,5 @@
 ;; WebAssembly SIMD128 scoring kernels for evaluation (loaded by
-;; src/kge/kernels-wasm.ts; compiled by scripts/build-wasm.mjs into
+;; src/kge/wasm/scorer.ts; compiled by scripts/build-wasm.mjs into
 ;; dist/src/kge/wasm/kernels.wasm).
 ;;
 ;; Each score function scores nq query rows against nc candidate rows:
@@ -8,7 +8,7 @@
 ;;
 ;; with every pointer and stride in bytes and 16-byte aligned, nq a positive
 ;; multiple of the kernel's query tile (2 for dot and l2, 1 for l1 and
-;; rotate: QUERY_TILE in kernels-wasm.ts), nc a positive multiple of 4 and kBytes a
+;; rotate: QUERY_TILE in scorer.ts), nc a positive multiple of 4 and kBytes a
 ;; positive multiple of 16 (the floats of a row, or of its real half for
 ;; rotate). The score of query row i against candidate row j is written as
 ;; a float32 at outPtr + i * outStride + 4 * j. The loops are
@@ -42,7 +42,7 @@
   (type $l2 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
   (type $rotate (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
   (type $count (func (param i32 i32 f32 i32)))
-  ;; The caller's memory (one page at least): see the layout in kernels-wasm.ts.
+  ;; The caller's memory (one page at least): see the layout in scorer.ts.
   (import "env" "mem" (memory 1))
 
   ;; dot: score = <q, x>. Two query rows per tile.

@@ -1,19 +1,8 @@
 /**
- * WebAssembly SIMD128 scoring kernels for evaluation: one set of query
- * vectors against every entity row, for the built-in models whose block
- * score is a function of a query vector q and a candidate row x alone.
- *
- * | kernel   | score(q, x)                          | models (q for tails / for heads)                      |
- * | -------- | ------------------------------------ | ----------------------------------------------------- |
- * | `dot`    | <q, x>                               | DistMult (h∘r / r∘t), ComplEx (h∘r / conj(r)∘t, 2*dim reals) |
- * | `l1`     | -Σ_k abs(q_k - x_k)                   | TransE L1 (h + r / t - r)                             |
- * | `l2`     | -sqrt(Σ_k (q_k - x_k)^2)             | TransE L2 (h + r / t - r)                             |
- * | `rotate` | -Σ_k abs((q_re,q_im)_k - (x_re,x_im)_k) | RotatE (h∘e^{iθ} / t∘e^{-iθ})                      |
- *
- * ComplEx in the `dot` kernel: with rows of 2*dim reals (real parts, then
- * imaginary parts), Re(Σ h r conj(x)) = <h∘r, x> (tails), and
- * Re(Σ x r conj(t)) = Re(Σ x conj(conj(r)∘t)) = <conj(r)∘t, x> (heads),
- * both plain real dot products over 2*dim floats.
+ * One thread's WebAssembly SIMD128 scorer for evaluation: one set of query
+ * vectors against every entity row, with the kernels of `kernels.wat`
+ * (compiled at build time into `kernels.wasm`, next to this file in dist/)
+ * and a model's {@link QueryPlan} (see `plan.ts`).
  *
  * ## Arithmetic
  * Queries are formed in float64 from the float32 tables (as the JS kernels
@@ -39,19 +28,11 @@
  * snapshot of a table that training may go on changing.
  *
  * ## The module
- * Written as WebAssembly text in `wasm/kernels.wat`, compiled at build time
- * into `wasm/kernels.wasm` (next to this file in dist/), read and compiled
- * once per thread on first use. The score functions and `count` are
- * described there.
+ * `kernels.wasm` is read and compiled once per thread, on first use. Its
+ * score functions and `count` are described in `kernels.wat`.
  */
 import { readFileSync } from 'node:fs';
-import { ComplEx } from './models/complex.js';
-import { DistMult } from './models/distmult.js';
-import { RotatE } from './models/rotate.js';
-import { TransE } from './models/transe.js';
-import type { KgeModel } from './model.js';
-
-export type WasmKernel = 'dot' | 'l1' | 'l2' | 'rotate';
+import type { QueryPlan, WasmKernel } from './plan.js';
 
 // The project's lib settings carry no WebAssembly types (they live in the DOM
 // libs): declare the little this module uses of the global.
@@ -69,13 +50,13 @@ declare const WebAssembly: {
   Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
 };
 
-/** Query rows per register tile, per kernel: the tiles `wasm/kernels.wat` is written for. */
+/** Query rows per register tile, per kernel: the tiles `kernels.wat` is written for. */
 const QUERY_TILE: Readonly<Record<WasmKernel, 1 | 2>> = { dot: 2, l1: 1, l2: 2, rotate: 1 };
 /** Candidate rows per register tile (the horizontal sum packs four). */
 const CAND_TILE = 4;
 
-/** Where the build puts the compiled kernels. */
-const KERNELS_URL = new URL('./wasm/kernels.wasm', import.meta.url);
+/** Where the build puts the compiled kernels: next to this file's JavaScript. */
+const KERNELS_URL = new URL('./kernels.wasm', import.meta.url);
 
 let cachedBytes: Uint8Array | undefined;
 let cachedModule: WasmModule | null | undefined;
@@ -113,98 +94,6 @@ export function wasmSimdSupported(): boolean {
   return kernelModule() !== null;
 }
 
-// ---------------------------------------------------------------- models
-
-/**
- * What the WASM backend needs of a built-in model: its kernel, how its
- * entity rows split into parts (RotatE: real and imaginary halves, paired by
- * the kernel; others: one vector), and how to form a query vector.
- */
-export interface WasmPlan {
-  readonly kernel: WasmKernel;
-  readonly parts: 1 | 2;
-  /**
-   * Write the query of (entity at `ent[e..]`, relation at `rel[r..]`) into
-   * `q[o ..]`: the tail query (entity = head) when `tails`, else the head
-   * query (entity = tail). `im` is where the imaginary parts start in a
-   * query row (complex-valued models only).
-   */
-  query(tails: boolean, ent: Float32Array, e: number, rel: Float32Array, r: number, dim: number, q: Float32Array, o: number, im: number): void;
-}
-
-const distmultPlan: WasmPlan = {
-  kernel: 'dot',
-  parts: 1,
-  // tails: sum h r x = <h∘r, x>; heads: sum x r t = <r∘t, x>.
-  query(_tails, ent, e, rel, r, dim, q, o) {
-    for (let k = 0; k < dim; k++) q[o + k] = ent[e + k]! * rel[r + k]!;
-  },
-};
-
-const complexPlan: WasmPlan = {
-  kernel: 'dot',
-  parts: 1,
-  // tails: q = h∘r; heads: q = conj(r)∘t (see the module comment).
-  query(tails, ent, e, rel, r, dim, q, o, im) {
-    for (let k = 0; k < dim; k++) {
-      const ere = ent[e + k]!;
-      const eim = ent[e + dim + k]!;
-      const rre = rel[r + k]!;
-      const rim = rel[r + dim + k]!;
-      if (tails) {
-        q[o + k] = ere * rre - eim * rim;
-        q[o + im + k] = ere * rim + eim * rre;
-      } else {
-        q[o + k] = rre * ere + rim * eim;
-        q[o + im + k] = rre * eim - rim * ere;
-      }
-    }
-  },
-};
-
-function transePlan(kernel: 'l1' | 'l2'): WasmPlan {
-  return {
-    kernel,
-    parts: 1,
-    // tails: -||(h + r) - x||; heads: -||x + r - t|| = -||(t - r) - x||.
-    query(tails, ent, e, rel, r, dim, q, o) {
-      if (tails) for (let k = 0; k < dim; k++) q[o + k] = ent[e + k]! + rel[r + k]!;
-      else for (let k = 0; k < dim; k++) q[o + k] = ent[e + k]! - rel[r + k]!;
-    },
-  };
-}
-
-const rotatePlan: WasmPlan = {
-  kernel: 'rotate',
-  parts: 2,
-  // tails: q = h e^{iθ}; heads: |x e^{iθ} - t| = |x - t e^{-iθ}|, q = t e^{-iθ}.
-  query(tails, ent, e, rel, r, dim, q, o, im) {
-    for (let k = 0; k < dim; k++) {
-      const th = rel[r + k]!;
-      const c = Math.cos(th);
-      const s = tails ? Math.sin(th) : -Math.sin(th);
-      const ere = ent[e + k]!;
-      const eim = ent[e + dim + k]!;
-      q[o + k] = ere * c - eim * s;
-      q[o + im + k] = ere * s + eim * c;
-    }
-  },
-};
-
-const l1Plan = transePlan('l1');
-const l2Plan = transePlan('l2');
-
-/** The WASM plan of a built-in model, or null for any other model (user-defined ones included). */
-export function wasmPlanFor(model: KgeModel): WasmPlan | null {
-  if (model instanceof DistMult) return distmultPlan;
-  if (model instanceof ComplEx) return complexPlan;
-  if (model instanceof TransE) return model.norm === 'l1' ? l1Plan : l2Plan;
-  if (model instanceof RotatE) return rotatePlan;
-  return null;
-}
-
-// ---------------------------------------------------------------- scorer
-
 type ScoreExport = (qPtr: number, nq: number, qStride: number, cPtr: number, nc: number, cStride: number, kBytes: number, outPtr: number, outStride: number, imOff: number) => void;
 type CountExport = (ptr: number, n: number, t: number, res: number) => void;
 
@@ -221,7 +110,7 @@ function roundUp(x: number, m: number): number {
  * entities. Not thread-safe (one per thread); allocation-free after `create`.
  */
 export class WasmScorer {
-  readonly plan: WasmPlan;
+  readonly plan: QueryPlan;
   readonly numEntities: number;
   readonly dim: number;
   readonly maxQueries: number;
@@ -252,7 +141,7 @@ export class WasmScorer {
   private readonly width: number;
   private readonly partFloats: number;
 
-  private constructor(plan: WasmPlan, numEntities: number, dim: number, width: number, maxQueries: number, module: WasmModule, pages: number) {
+  private constructor(plan: QueryPlan, numEntities: number, dim: number, width: number, maxQueries: number, module: WasmModule, pages: number) {
     this.plan = plan;
     this.numEntities = numEntities;
     this.dim = dim;
@@ -286,7 +175,7 @@ export class WasmScorer {
    * rows; null when WebAssembly SIMD is unavailable or the memory would
    * exceed 4 GiB or cannot be allocated. Any thread.
    */
-  static create(plan: WasmPlan, numEntities: number, dim: number, width: number, maxQueries: number): WasmScorer | null {
+  static create(plan: QueryPlan, numEntities: number, dim: number, width: number, maxQueries: number): WasmScorer | null {
     const module = kernelModule();
     if (module === null) return null;
     const tile = QUERY_TILE[plan.kernel];
