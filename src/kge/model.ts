@@ -274,8 +274,9 @@ export function loopGradHeads(model: Pick<KgeModel, 'accumulateGrad'>, b: Block,
  * What a user supplies to `defineModel`: a name, the row widths, the score
  * and its gradient. The block kernels are optional; without them the model
  * loops over `score` and `accumulateGrad`, which is correct and merely
- * slower. A `queryPlan` lets evaluation use the WebAssembly kernels. Methods are called with `this` bound to the spec, so a spec may
- * keep its own scratch state.
+ * slower. A `queryPlan` lets evaluation use the WebAssembly kernels.
+ * Methods are called with `this` bound to the spec, so a spec may keep its
+ * own scratch state.
  */
 export interface ModelSpec {
   readonly name: string;
