@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 import { loadWordnet } from '../src/data/wordnet.js';
 import { evaluate, type EvaluationResult } from '../src/kge/eval.js';
 import { FilterIndex } from '../src/kge/filter.js';
-import { WasmScorer, wasmPlanFor } from '../src/kge/kernels-wasm.js';
+import { WasmScorer } from '../src/kge/wasm/scorer.js';
 import { createModel, newBlock, type KgeModel } from '../src/kge/models/index.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { completed, loadavg, machineInfo, renderReport, target, writeJsonAtomic, type CaseResult, type SuiteReport, type Target } from './lib/report.js';
@@ -58,7 +58,7 @@ function randomTables(model: KgeModel, dataset: Dataset, seed: number): { entiti
 
 /** Flops per entity-row coordinate (float) of each kernel, as the module comment says. */
 function flopsPerFloat(model: KgeModel): number {
-  switch (wasmPlanFor(model)?.kernel) {
+  switch (model.queryPlan?.kernel) {
     case 'dot':
       return 2;
     case 'rotate':
@@ -70,7 +70,7 @@ function flopsPerFloat(model: KgeModel): number {
 
 async function wasmKernelCase(name: string, dataset: Dataset, runs: number): Promise<CaseResult[]> {
   const model = createModel(name);
-  const plan = wasmPlanFor(model)!;
+  const plan = model.queryPlan!;
   const { entityWidth, relationWidth } = model.shapes(DIM);
   const { entities, relations } = randomTables(model, dataset, 7);
   const n = dataset.entities.length;

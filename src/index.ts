@@ -92,6 +92,7 @@ export type { PsConfig, UpdateMode, ShardingStrategy } from './ps/config.js';
 export type { ShardAssignment } from './ps/shard-manager.js';
 export type { Dataset, TripleSplit, DatasetReport } from './data/dataset.js';
 export type { KgeModel, ModelShapes, ModelSpec, Block, BlockGrad, ModelName, ModelOptions } from './kge/models/index.js';
+export type { QueryPlan, WasmKernel } from './kge/wasm/plan.js';
 export type { TrainOptions, EpochReport, TrainHooks } from './kge/trainer.js';
 export type { TrainHyper, LossKind, OptimizerKind, RegKind } from './kge/train-core.js';
 export type { ModelDefaults } from './kge/defaults.js';

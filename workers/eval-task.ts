@@ -1,11 +1,11 @@
 /**
- * Piscina tasks of a filtered link-prediction evaluation (src/kge/eval.ts):
+ * Piscina tasks of a filtered link-prediction evaluation (src/kge/eval/pool.ts):
  * attach once per evaluation (the handle comes in `workerData` or, for a
  * caller's pool, in the task), then rank the task's range of queries into
  * the shared ranks. Returns the backend used.
  */
 import { workerData } from 'piscina';
-import { EvalAttachment, type EvalHandle, type EvalTask } from '../src/kge/eval.js';
+import { EvalAttachment, type EvalHandle, type EvalTask } from '../src/kge/eval/pool.js';
 
 let current: EvalAttachment | undefined;
 

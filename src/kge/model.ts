@@ -46,6 +46,7 @@
  * model object (models hold scratch buffers).
  */
 import { invalidArgument, outOfRange, show } from '../errors.js';
+import { checkQueryPlan, type QueryPlan } from './wasm/plan.js';
 
 /** Largest `dim` a model accepts (the parameter server's bound). */
 export const MAX_DIM = 65536;
@@ -142,6 +143,12 @@ export interface KgeModel {
    * absent, every float is a coordinate: 3λ|x|·x.
    */
   n3Grad?(row: Float32Array, offset: number, width: number, lambda: number, g: Float32Array, go: number): void;
+
+  /**
+   * How the evaluator's WebAssembly kernels score this model's queries (see
+   * `wasm/plan.ts`). When absent, evaluation ranks with the block kernels.
+   */
+  readonly queryPlan?: QueryPlan;
 
   /** The score of (head, relation, tail), computed in float64. Higher is more plausible. */
   score(E: Float32Array, h: number, R: Float32Array, r: number, T: Float32Array, t: number, dim: number): number;
@@ -267,8 +274,9 @@ export function loopGradHeads(model: Pick<KgeModel, 'accumulateGrad'>, b: Block,
  * What a user supplies to `defineModel`: a name, the row widths, the score
  * and its gradient. The block kernels are optional; without them the model
  * loops over `score` and `accumulateGrad`, which is correct and merely
- * slower. Methods are called with `this` bound to the spec, so a spec may
- * keep its own scratch state.
+ * slower. A `queryPlan` lets evaluation use the WebAssembly kernels.
+ * Methods are called with `this` bound to the spec, so a spec may keep its
+ * own scratch state.
  */
 export interface ModelSpec {
   readonly name: string;
@@ -279,6 +287,7 @@ export interface ModelSpec {
   initRelation?: KgeModel['initRelation'];
   initEntity?: KgeModel['initEntity'];
   n3Grad?: KgeModel['n3Grad'];
+  queryPlan?: QueryPlan;
   scoreTails?: KgeModel['scoreTails'];
   scoreHeads?: KgeModel['scoreHeads'];
   accumulateGradTails?: KgeModel['accumulateGradTails'];
@@ -329,6 +338,7 @@ export function defineModel(spec: ModelSpec): KgeModel {
       throw invalidArgument(where, `spec.${key}`, spec[key], 'a function or undefined');
     }
   }
+  if (spec.queryPlan !== undefined) checkQueryPlan(where, 'spec.queryPlan', spec.queryPlan);
   return new DefinedModel(spec);
 }
 
@@ -337,6 +347,7 @@ class DefinedModel implements KgeModel {
   readonly initRelation?: KgeModel['initRelation'];
   readonly initEntity?: KgeModel['initEntity'];
   readonly n3Grad?: KgeModel['n3Grad'];
+  readonly queryPlan?: QueryPlan;
   private readonly spec: ModelSpec;
 
   constructor(spec: ModelSpec) {
@@ -348,6 +359,7 @@ class DefinedModel implements KgeModel {
     if (initE !== undefined) this.initEntity = (row, offset, dim, rand) => initE.call(spec, row, offset, dim, rand);
     const n3 = spec.n3Grad;
     if (n3 !== undefined) this.n3Grad = (row, offset, width, lambda, g, go) => n3.call(spec, row, offset, width, lambda, g, go);
+    if (spec.queryPlan !== undefined) this.queryPlan = spec.queryPlan;
   }
 
   shapes(dim: number): ModelShapes {

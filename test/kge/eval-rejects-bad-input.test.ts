@@ -2,7 +2,8 @@
  * Bad input is refused at the edge with a KgError naming the value: tables
  * whose length does not fit the model's shapes, query ids out of range, bad
  * ranges and outputs, options, user-defined models or unshared tables on
- * worker threads, a WASM backend for a model without a plan, bad handles.
+ * worker threads, a WASM backend for a model without a plan, bad query
+ * plans, bad handles.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -61,6 +62,21 @@ test('options: dim, ties, backend, batch, filter', () => {
   assert.is(w.code, 'E_INVALID_ARGUMENT');
   assert.match(w.message, 'built-in');
   assert.is(createRanker(options({ model: user, dim: 6 })).backend, 'js');
+});
+
+test('a user-defined query plan: checked by defineModel, and its parts must divide the entity width', () => {
+  const spec = { name: 'mine', shapes: (d: number) => ({ entityWidth: d, relationWidth: d }), score: () => 0, accumulateGrad() {} };
+  const query = () => {};
+  const k = err(() => defineModel({ ...spec, queryPlan: { kernel: 'cosine' as never, parts: 1, query } }));
+  assert.is(k.code, 'E_INVALID_ARGUMENT');
+  assert.match(k.message, 'spec.queryPlan.kernel');
+  assert.match(err(() => defineModel({ ...spec, queryPlan: { kernel: 'rotate', parts: 1, query } })).message, 'spec.queryPlan.parts');
+  assert.match(err(() => defineModel({ ...spec, queryPlan: { kernel: 'dot', parts: 1, query: 3 as never } })).message, 'spec.queryPlan.query');
+  assert.match(err(() => defineModel({ ...spec, queryPlan: null as never })).message, 'spec.queryPlan');
+  const odd = defineModel({ ...spec, queryPlan: { kernel: 'rotate', parts: 2, query } });
+  const p = err(() => createRanker(options({ model: odd, dim: 3, entities: shared(NE * 3), relations: shared(NR * 3) })));
+  assert.is(p.code, 'E_INVALID_ARGUMENT');
+  assert.match(p.message, 'queryPlan.parts');
 });
 
 test('evaluate: bad queries, user-defined models and unshared tables on workers, missing inputs', async () => {

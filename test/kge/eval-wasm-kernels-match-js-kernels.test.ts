@@ -3,12 +3,13 @@
  * score (float32 against float64: within float32 rounding), for every
  * built-in model, tails and heads, with dims and entity counts that are not
  * multiples of 4 (padding) and odd query counts (tile remainders); `count`
- * counts like a plain loop, NaN included; user-defined models have no plan.
+ * counts like a plain loop, NaN included; a user-defined model has a plan
+ * only when it supplies one.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rng } from '../helpers/rng.js';
-import { WasmScorer, wasmKernelBytes, wasmPlanFor, wasmSimdSupported } from '../../src/kge/kernels-wasm.js';
+import { WasmScorer, wasmKernelBytes, wasmSimdSupported } from '../../src/kge/wasm/scorer.js';
 import { createModel, defineModel, MODEL_NAMES, newBlock } from '../../src/kge/models/index.js';
 
 test('the kernel module is valid WebAssembly with SIMD', () => {
@@ -22,8 +23,8 @@ test('WASM scores equal the JS block kernels within float32 rounding, every buil
   let compared = 0;
   for (const name of MODEL_NAMES) {
     const model = createModel(name);
-    const plan = wasmPlanFor(model);
-    assert.ok(plan !== null, name);
+    const plan = model.queryPlan;
+    assert.ok(plan !== undefined, name);
     for (const dim of [1, 2, 3, 4, 5, 7, 8, 13, 16]) {
       for (const n of [1, 3, 4, 9, 22]) {
         const { entityWidth: ew, relationWidth: rw } = model.shapes(dim);
@@ -75,7 +76,7 @@ test('WASM scores equal the JS block kernels within float32 rounding, every buil
 
 test('count gives the scores below and equal to a threshold, NaN in neither', () => {
   const model = createModel('distmult');
-  const plan = wasmPlanFor(model)!;
+  const plan = model.queryPlan!;
   const rand = rng(5);
   for (const n of [1, 2, 3, 4, 5, 8, 11, 64, 67]) {
     const sc = WasmScorer.create(plan, n, 1, 1, 2)!;
@@ -98,9 +99,11 @@ test('count gives the scores below and equal to a threshold, NaN in neither', ()
   }
 });
 
-test('user-defined models have no WASM plan', () => {
-  const m = defineModel({ name: 'distmult', shapes: (d) => ({ entityWidth: d, relationWidth: d }), score: () => 0, accumulateGrad() {} });
-  assert.is(wasmPlanFor(m), null);
+test('a user-defined model has a query plan only when its spec supplies one', () => {
+  const spec = { name: 'distmult', shapes: (d: number) => ({ entityWidth: d, relationWidth: d }), score: () => 0, accumulateGrad() {} };
+  assert.is(defineModel(spec).queryPlan, undefined);
+  const plan = createModel('distmult').queryPlan!;
+  assert.is(defineModel({ ...spec, queryPlan: plan }).queryPlan, plan);
 });
 
 test.run();

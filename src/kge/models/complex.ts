@@ -14,10 +14,37 @@
  * q = conj(r) ∘ t (so that Re(x r conj(t)) = Re(x conj(q)) = <q, x>).
  */
 import { checkDim, type Block, type BlockGrad, type KgeModel, type ModelShapes } from '../model.js';
+import type { QueryPlan } from '../wasm/plan.js';
 import { dotRows } from './kernels.js';
+
+/**
+ * The WASM query, for the `dot` kernel over rows of 2*dim reals (real parts,
+ * then imaginary parts): Re(Σ h r conj(x)) = <h∘r, x> (tails), and
+ * Re(Σ x r conj(t)) = Re(Σ x conj(conj(r)∘t)) = <conj(r)∘t, x> (heads).
+ */
+const COMPLEX_PLAN: QueryPlan = {
+  kernel: 'dot',
+  parts: 1,
+  query(tails, ent, e, rel, r, dim, q, o, im) {
+    for (let k = 0; k < dim; k++) {
+      const ere = ent[e + k]!;
+      const eim = ent[e + dim + k]!;
+      const rre = rel[r + k]!;
+      const rim = rel[r + dim + k]!;
+      if (tails) {
+        q[o + k] = ere * rre - eim * rim;
+        q[o + im + k] = ere * rim + eim * rre;
+      } else {
+        q[o + k] = rre * ere + rim * eim;
+        q[o + im + k] = rre * eim - rim * ere;
+      }
+    }
+  },
+};
 
 export class ComplEx implements KgeModel {
   readonly name = 'complex';
+  readonly queryPlan = COMPLEX_PLAN;
   /** Query q (2*dim) then its gradient gq (2*dim); grown, never shrunk. */
   private scratch = new Float64Array(0);
 

@@ -8,10 +8,21 @@
  * score every candidate x as <q, x>.
  */
 import { checkDim, type Block, type BlockGrad, type KgeModel, type ModelShapes } from '../model.js';
+import type { QueryPlan } from '../wasm/plan.js';
 import { dotRows } from './kernels.js';
+
+/** The WASM query: tails, sum h r x = <h∘r, x>; heads, sum x r t = <r∘t, x>. */
+const DISTMULT_PLAN: QueryPlan = {
+  kernel: 'dot',
+  parts: 1,
+  query(_tails, ent, e, rel, r, dim, q, o) {
+    for (let k = 0; k < dim; k++) q[o + k] = ent[e + k]! * rel[r + k]!;
+  },
+};
 
 export class DistMult implements KgeModel {
   readonly name = 'distmult';
+  readonly queryPlan = DISTMULT_PLAN;
   /** Query q (dim) then its gradient gq (dim); grown, never shrunk. */
   private scratch = new Float64Array(0);
 

@@ -18,9 +18,28 @@
  * every candidate x as -sum_k |q_k - x_k|.
  */
 import { checkDim, type Block, type BlockGrad, type KgeModel, type ModelShapes } from '../model.js';
+import type { QueryPlan } from '../wasm/plan.js';
+
+/** The WASM query: tails, q = h e^{iθ}; heads, |x e^{iθ} - t| = |x - t e^{-iθ}|, q = t e^{-iθ}. */
+const ROTATE_PLAN: QueryPlan = {
+  kernel: 'rotate',
+  parts: 2,
+  query(tails, ent, e, rel, r, dim, q, o, im) {
+    for (let k = 0; k < dim; k++) {
+      const th = rel[r + k]!;
+      const c = Math.cos(th);
+      const s = tails ? Math.sin(th) : -Math.sin(th);
+      const ere = ent[e + k]!;
+      const eim = ent[e + dim + k]!;
+      q[o + k] = ere * c - eim * s;
+      q[o + im + k] = ere * s + eim * c;
+    }
+  },
+};
 
 export class RotatE implements KgeModel {
   readonly name = 'rotate';
+  readonly queryPlan = ROTATE_PLAN;
   /** q (2*dim), gq (2*dim), cos θ (dim), sin θ (dim); grown, never shrunk. */
   private scratch = new Float64Array(0);
 

@@ -15,12 +15,29 @@
  */
 import { checkDim, type Block, type BlockGrad, type KgeModel, type ModelShapes } from '../model.js';
 import { l1Rows, l2Rows, squaredDistance } from './kernels.js';
+import type { QueryPlan } from '../wasm/plan.js';
 
 export type TransENorm = 'l1' | 'l2';
+
+/** The WASM query: tails, -||(h + r) - x||; heads, -||x + r - t|| = -||(t - r) - x||. */
+function transePlan(kernel: 'l1' | 'l2'): QueryPlan {
+  return {
+    kernel,
+    parts: 1,
+    query(tails, ent, e, rel, r, dim, q, o) {
+      if (tails) for (let k = 0; k < dim; k++) q[o + k] = ent[e + k]! + rel[r + k]!;
+      else for (let k = 0; k < dim; k++) q[o + k] = ent[e + k]! - rel[r + k]!;
+    },
+  };
+}
+
+const L1_PLAN = transePlan('l1');
+const L2_PLAN = transePlan('l2');
 
 export class TransE implements KgeModel {
   readonly name: 'transe-l1' | 'transe-l2';
   readonly norm: TransENorm;
+  readonly queryPlan: QueryPlan;
   private readonly l1: boolean;
   /** Query vector q (dim) then its gradient gq (dim); grown, never shrunk. */
   private scratch = new Float64Array(0);
@@ -28,6 +45,7 @@ export class TransE implements KgeModel {
   constructor(norm: TransENorm) {
     this.norm = norm;
     this.l1 = norm === 'l1';
+    this.queryPlan = this.l1 ? L1_PLAN : L2_PLAN;
     this.name = this.l1 ? 'transe-l1' : 'transe-l2';
   }
 
