@@ -4,7 +4,7 @@
  *
  * Each sums with four independent accumulators: a single running sum is a
  * chain of dependent floating-point additions that runs at the adder's
- * latency, not its throughput (measured ~1.5x faster at dim 100 in Node 20).
+ * latency, not its throughput.
  * The order of summation therefore differs from the models' `score`; results
  * agree to float64 rounding, not bit for bit.
  */
