@@ -63,7 +63,9 @@ const SUITES: Record<string, Suite> = {
   },
   router: {
     description:
-      'router: selectShard ns/op vs a typed-array read (main thread; worker, table quiet vs rebuilt), route+push events/s (1-2 producers, batch 1/16/256, verified) vs Piscina/postMessage per event (--only select,select-busy,route)',
+      'router: selectShard ns/op vs a typed-array read (main thread; worker, table quiet vs rebuilt), ' +
+      'route+push events/s (1-2 producers, batch 1/16/256, verified) vs Piscina/postMessage per event ' +
+      '(--only select,select-busy,route)',
     load: async () => {
       const m = await import('./router.js');
       return { run: m.runRouter, defaultRuns: m.DEFAULT_RUNS };
@@ -82,7 +84,8 @@ const SUITES: Record<string, Suite> = {
   },
   train: {
     description:
-      'training positives/s, TransE and ComplEx dim 100, 1 and 2 workers, beside the PyTorch reference (--only transe,complex,kgshard,torch; 1 round with --quick)',
+      'training positives/s, TransE and ComplEx dim 100, 1 and 2 workers, beside the PyTorch reference ' +
+      '(--only transe,complex,kgshard,torch; 1 round with --quick)',
     load: async () => {
       const m = await import('./train.js');
       return {
@@ -94,7 +97,8 @@ const SUITES: Record<string, Suite> = {
   },
   quality: {
     description:
-      'time to quality: filtered test MRR beside the PyTorch reference, same settings and epochs (3 seeds), an ablation of the differences, and MRR after 60/150/300 s of training (--only epochs,ablation,time)',
+      'time to quality: filtered test MRR beside the PyTorch reference, same settings and epochs (3 seeds), ' +
+      'an ablation of the differences, and MRR after 60/150/300 s of training (--only epochs,ablation,time)',
     load: async () => {
       const m = await import('./quality.js');
       return { run: m.runQuality, defaultRuns: m.DEFAULT_RUNS };

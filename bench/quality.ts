@@ -275,7 +275,10 @@ async function runTorch(
 
 // ------------------------------------------------------------------ curves
 
-/** Linear interpolation of a curve's field at training time `t` (from (0, 0) before the first point); null past its end. */
+/**
+ * Linear interpolation of a curve's field at training time `t` (from (0, 0)
+ * before the first point); null past its end.
+ */
 export function atTime(curve: readonly CurvePoint[], t: number, field: 'mrr' | 'hits10'): number | null {
   let prev = { train_s: 0, v: 0 };
   for (const p of curve) {
@@ -378,7 +381,8 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
                   : await runTorch(lf.dir, lf.dataset, torchFlags(model), seed, { epochs });
               out[side].push(r);
               o.log(
-                `  epochs: ${side} ${model} seed ${seed}: MRR ${r.mrr.toFixed(4)}, Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)} (${r.train_s.toFixed(1)} s)`,
+                `  epochs: ${side} ${model} seed ${seed}: MRR ${r.mrr.toFixed(4)}, Hits@10 ${r.hits10.toFixed(4)}, ` +
+                  `MR ${r.mr.toFixed(0)} (${r.train_s.toFixed(1)} s)`,
               );
             });
           }
@@ -406,9 +410,11 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
         const t = out.torch.map((r) => r.mrr);
         vs[model] = k.length > 0 && t.length > 0 ? round2(median(k) / median(t)) : null;
         if (k.length > 0 && t.length > 0) {
-          // Within the noise: kgshard's best seed reaches the reference's median, or its median is within the reference's seed-to-seed range.
+          // Within the noise: kgshard's best seed reaches the reference's median,
+          // or its median is within the reference's seed-to-seed range.
           targets[`same_settings_${model}`] = target(
-            `kgshard ${model} median MRR after ${epochs} epochs / the reference's (same settings, ${seeds.length} seeds)`,
+            `kgshard ${model} median MRR after ${epochs} epochs / the reference's ` +
+              `(same settings, ${seeds.length} seeds)`,
             vs[model] ?? null,
             '>=',
             1,
@@ -464,7 +470,8 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
             const r = await runKgshard(lf, v.settings, seed, { epochs }, v.evalAs, v.model);
             rs.push(r);
             o.log(
-              `  ablation: ${v.name} seed ${seed}: MRR ${r.mrr.toFixed(4)}, Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)}`,
+              `  ablation: ${v.name} seed ${seed}: MRR ${r.mrr.toFixed(4)}, ` +
+                `Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)}`,
             );
           });
         }
@@ -525,7 +532,9 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
                   });
             out[side] = r;
             o.log(
-              `  time: ${side} ${c.model} ${c.data}: MRR ${marks.map((m) => `${atTime(r.curve!, m, 'mrr') ?? '—'} @${m}s`).join(', ')}; final Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)} after ${r.epochs} epochs`,
+              `  time: ${side} ${c.model} ${c.data}: ` +
+                `MRR ${marks.map((m) => `${atTime(r.curve!, m, 'mrr') ?? '—'} @${m}s`).join(', ')}; ` +
+                `final Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)} after ${r.epochs} epochs`,
             );
           });
         }
@@ -593,11 +602,15 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
       }
       ratios['time_to_reference_mrr'] = ttr;
       notes.push(
-        `time: MRR at ${marks.join(', ')} s of training is interpolated linearly between the evaluations around each mark; kgshard evaluates after the epochs that pass every ${evalEveryS} s, the reference every few epochs; mean rank is reported at the end of the budget (the reference's intermediate evaluations do not report it)`,
+        `time: MRR at ${marks.join(', ')} s of training is interpolated linearly between the evaluations ` +
+          `around each mark; kgshard evaluates after the epochs that pass every ${evalEveryS} s, ` +
+          'the reference every few epochs; mean rank is reported at the end of the budget ' +
+          "(the reference's intermediate evaluations do not report it)",
       );
     }
     notes.push(
-      `test metrics are filtered (train + valid + test), ties counted as the mean rank, over heads and tails; ${THREADS} threads for both trainers`,
+      'test metrics are filtered (train + valid + test), ties counted as the mean rank, over heads and tails; ' +
+        `${THREADS} threads for both trainers`,
     );
     return { cases, ratios, figures, targets, notes };
   } finally {

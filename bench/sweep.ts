@@ -167,7 +167,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ');
     console.error(
-      `  [${i + 1}/${points.length}] ${what}: ${r.error ?? `valid MRR ${r.valid_mrr!.toFixed(4)}, Hits@10 ${r.valid_hits10!.toFixed(4)}, MR ${r.valid_mr!.toFixed(0)} after ${r.epochs} epochs`}`,
+      `  [${i + 1}/${points.length}] ${what}: ` +
+        (r.error ??
+          `valid MRR ${r.valid_mrr!.toFixed(4)}, Hits@10 ${r.valid_hits10!.toFixed(4)}, ` +
+            `MR ${r.valid_mr!.toFixed(0)} after ${r.epochs} epochs`),
     );
   }
   const ranked = results.filter((r) => r.valid_mrr !== null).sort((a, b) => b.valid_mrr! - a.valid_mrr!);

@@ -260,7 +260,8 @@ async function runTorch(
     j.n_relations !== dataset.relations.length
   ) {
     throw new Error(
-      `reference read ${j.n_entities} entities, ${j.n_relations} relations, ${j.n_train} training triples; the dataset has ${dataset.entities.length}, ${dataset.relations.length}, ${dataset.train.count}`,
+      `reference read ${j.n_entities} entities, ${j.n_relations} relations, ${j.n_train} training triples; ` +
+        `the dataset has ${dataset.entities.length}, ${dataset.relations.length}, ${dataset.train.count}`,
     );
   }
   if (j.epochs !== epochs || j.threads !== threads)
@@ -343,7 +344,8 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
       torch = probeTorch();
       if (!torch.ok)
         notes.push(
-          `REFERENCE NOT RUN: ${torch.why}. Only kgshard's own figures are reported; there is no baseline and no vs_torch ratio.`,
+          `REFERENCE NOT RUN: ${torch.why}. ` +
+            "Only kgshard's own figures are reported; there is no baseline and no vs_torch ratio.",
         );
     }
     const specs: Spec[] = [];
@@ -362,7 +364,8 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
       const elapsed = (performance.now() - started) / 1000;
       if (round > 0 && elapsed + lastRoundS > budget.deadlineS) {
         notes.push(
-          `stopped after ${round} of ${rounds} rounds: the next round (~${lastRoundS.toFixed(0)} s) would pass the ${budget.deadlineS} s budget`,
+          `stopped after ${round} of ${rounds} rounds: ` +
+            `the next round (~${lastRoundS.toFixed(0)} s) would pass the ${budget.deadlineS} s budget`,
         );
         break;
       }
@@ -436,7 +439,9 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
         });
       } else {
         Object.assign(params, {
-          command: `$KGSHARD_TORCH_PYTHON $KGSHARD_TORCH_SCRIPT ${torchArgs('DIR', spec.model, spec.threads, 1, budget.torchEpochs).join(' ')}`,
+          command:
+            '$KGSHARD_TORCH_PYTHON $KGSHARD_TORCH_SCRIPT ' +
+            torchArgs('DIR', spec.model, spec.threads, 1, budget.torchEpochs).join(' '),
           epochs: budget.torchEpochs,
           trainSPerRun: perRun('trainS'),
           epochRatesPerRun: perRun('epochRates'),
@@ -546,14 +551,18 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
       const f = summarize(foreign);
       figures['foreign_cpus_median'] = round2(f.median);
       notes.push(
-        `other processes used ${round2(f.median)} cores (median over runs; min ${round2(f.min)}, max ${round2(f.max)}) of this ${availableParallelism()}-CPU machine while runs were timed` +
+        `other processes used ${round2(f.median)} cores ` +
+          `(median over runs; min ${round2(f.min)}, max ${round2(f.max)}) ` +
+          `of this ${availableParallelism()}-CPU machine while runs were timed` +
           (f.median >= QUIET_CORES
-            ? ': the machine was NOT quiet; 2-thread figures and scaling_2v1 are depressed by the competition for cores, not only by the code'
+            ? ': the machine was NOT quiet; 2-thread figures and scaling_2v1 are depressed ' +
+              'by the competition for cores, not only by the code'
             : ''),
       );
     }
     notes.push(
-      `quiet wait before each round (threshold ${QUIET_CORES} cores, at most ${budget.quietMaxS} s): ${quiet.map((q) => `${q.waitedS} s -> ${q.foreign ?? '?'}`).join(', ')}`,
+      `quiet wait before each round (threshold ${QUIET_CORES} cores, at most ${budget.quietMaxS} s): ` +
+        quiet.map((q) => `${q.waitedS} s -> ${q.foreign ?? '?'}`).join(', '),
     );
     const kgCores = specs
       .filter((s) => s.side === 'kgshard' && s.threads === 2)
@@ -561,25 +570,44 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
       .filter((x): x is number => typeof x === 'number');
     if (kgCores.length > 0)
       notes.push(
-        `kgshard with 2 workers kept ${round2(median(kgCores))} cores busy in its timed epochs (median CPU time / wall time; 2.0 = both cores all the time)`,
+        `kgshard with 2 workers kept ${round2(median(kgCores))} cores busy in its timed epochs ` +
+          '(median CPU time / wall time; 2.0 = both cores all the time)',
       );
     notes.push(
-      "headline ratios: vs_torch_<model>_1 (1 thread each). vs_torch_* are ratios of medians, paired_vs_torch medians of same-round ratios, vs_torch_best_epoch kgshard against the median of the reference runs' fastest epoch (the reference's figure includes its first epoch; kgshard's excludes a warm-up epoch)",
-      `work per positive differs: both score ${NEG} negatives per positive, but kgshard shares one set of ${NEG} negatives among a chunk of ${DEFAULT_TRAIN.chunk} positives (DGL-KE/PBG style; ${NEG} negative rows gathered and updated per chunk) while the reference draws ${NEG} independent negatives per positive (a [batch, ${NEG}, width] gather and scatter)`,
-      'optimizer: kgshard element-wise Adagrad updating only the touched rows after every chunk; the reference torch.optim.Adagrad, element-wise and dense (its default nn.Embedding without --sparse, which was not slower in a probe here), stepping the whole tables every batch',
-      'TransE: the reference runs with --max-norm 0 (its default 1 renormalises every entity row after every step) and kgshard with its --max-norm off as well; both use gamma 6 in the logistic loss (z = gamma - ||h + r - t||_1)',
-      `the reference reads the same train.tsv (written once by writeSplit) with valid.tsv and test.tsv cut to ${TORCH_EVAL_LINES} lines: its final evaluation always runs and is excluded from its figure, so only its wall time changes`,
+      'headline ratios: vs_torch_<model>_1 (1 thread each). vs_torch_* are ratios of medians, ' +
+        'paired_vs_torch medians of same-round ratios, ' +
+        "vs_torch_best_epoch kgshard against the median of the reference runs' fastest epoch " +
+        "(the reference's figure includes its first epoch; kgshard's excludes a warm-up epoch)",
+      `work per positive differs: both score ${NEG} negatives per positive, ` +
+        `but kgshard shares one set of ${NEG} negatives among a chunk of ${DEFAULT_TRAIN.chunk} positives ` +
+        `(DGL-KE/PBG style; ${NEG} negative rows gathered and updated per chunk) ` +
+        `while the reference draws ${NEG} independent negatives per positive ` +
+        `(a [batch, ${NEG}, width] gather and scatter)`,
+      'optimizer: kgshard element-wise Adagrad updating only the touched rows after every chunk; ' +
+        'the reference torch.optim.Adagrad, element-wise and dense ' +
+        '(its default nn.Embedding without --sparse, which was not slower in a probe here), ' +
+        'stepping the whole tables every batch',
+      'TransE: the reference runs with --max-norm 0 (its default 1 renormalises every entity row after every step) ' +
+        'and kgshard with its --max-norm off as well; ' +
+        'both use gamma 6 in the logistic loss (z = gamma - ||h + r - t||_1)',
+      'the reference reads the same train.tsv (written once by writeSplit) ' +
+        `with valid.tsv and test.tsv cut to ${TORCH_EVAL_LINES} lines: ` +
+        'its final evaluation always runs and is excluded from its figure, so only its wall time changes',
     );
     if (torch.ok) {
       notes.push(
-        `reference: torch_kge.py ($KGSHARD_TORCH_SCRIPT) with $KGSHARD_TORCH_PYTHON (torch ${torch.version}), ${budget.torchEpochs} epoch(s) per run, killed after ${budget.torchTimeoutS} s`,
+        `reference: torch_kge.py ($KGSHARD_TORCH_SCRIPT) with $KGSHARD_TORCH_PYTHON (torch ${torch.version}), ` +
+          `${budget.torchEpochs} epoch(s) per run, killed after ${budget.torchTimeoutS} s`,
       );
       if (budget.torchEpochs === 1)
         notes.push(
-          '--quick: the reference runs 1 epoch, so its figure includes its first (warm-up) epoch, typically 5-10% slower than the next; the full run uses 2',
+          '--quick: the reference runs 1 epoch, so its figure includes its first (warm-up) epoch, ' +
+            'typically 5-10% slower than the next; the full run uses 2',
         );
       notes.push(
-        'the reference with 2 threads uses OpenMP with active (spinning) waits: when another process holds a core, a 2-thread epoch can take 10x longer or more (seen here: > 60 s instead of ~6 s); such runs hit the timeout and are listed under failedRuns',
+        'the reference with 2 threads uses OpenMP with active (spinning) waits: when another process holds a core, ' +
+          'a 2-thread epoch can take 10x longer or more (seen here: > 60 s instead of ~6 s); ' +
+          'such runs hit the timeout and are listed under failedRuns',
       );
     }
     return { cases, ratios, figures, targets, notes };

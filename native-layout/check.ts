@@ -82,7 +82,9 @@ export function checkLayout(layout: RegionLayout): LayoutViolation[] {
       const who = [...roles].map(([role, field]) => `${field} (${role})`).join(', ');
       out.push({
         rule: 'false-sharing',
-        message: `${name}: cache line ${line} (bytes ${line * CACHE_LINE}..${line * CACHE_LINE + 63}) is written by different roles: ${who}`,
+        message:
+          `${name}: cache line ${line} (bytes ${line * CACHE_LINE}..${line * CACHE_LINE + 63}) ` +
+          `is written by different roles: ${who}`,
       });
     }
   }

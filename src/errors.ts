@@ -156,7 +156,8 @@ export function nonFinite(where: string, field: string, index: number, value: nu
 export function doublePush(where: string, worker: number, shard: number | string, step: number): KgError {
   return new KgError(
     'E_DOUBLE_PUSH',
-    `${where}: worker ${worker} already pushed to ${typeof shard === 'number' ? `shard ${shard}` : shard} in step ${step}`,
+    `${where}: worker ${worker} already pushed to ` +
+      `${typeof shard === 'number' ? `shard ${shard}` : shard} in step ${step}`,
     { where, worker, shard, step },
   );
 }

@@ -46,7 +46,8 @@ export function openDataset(spec: string, options: { rebuild?: boolean } = {}): 
     ) {
       throw new KgError(
         e.code,
-        `--dataset ${JSON.stringify(spec)}: ${e.message} (--dataset takes wordnet, wordnet-lf or a directory of train/valid/test .tsv or .txt files)`,
+        `--dataset ${JSON.stringify(spec)}: ${e.message} ` +
+          '(--dataset takes wordnet, wordnet-lf or a directory of train/valid/test .tsv or .txt files)',
         e.details,
       );
     }
@@ -58,7 +59,10 @@ export function openDataset(spec: string, options: { rebuild?: boolean } = {}): 
 /** One line: `wordnet: 38,189 entities, 11 relations, 86,835 / 3,000 / 3,000 train / valid / test triples`. */
 export function datasetLine(d: Dataset): string {
   const n = (x: number): string => x.toLocaleString('en-US');
-  return `${d.name}: ${n(d.entities.length)} entities, ${n(d.relations.length)} relations, ${n(d.train.count)} / ${n(d.valid.count)} / ${n(d.test.count)} train / valid / test triples`;
+  return (
+    `${d.name}: ${n(d.entities.length)} entities, ${n(d.relations.length)} relations, ` +
+    `${n(d.train.count)} / ${n(d.valid.count)} / ${n(d.test.count)} train / valid / test triples`
+  );
 }
 
 const FLAGS: FlagSpecs = {
@@ -106,9 +110,14 @@ export function datasetCommand(args: readonly string[]): number {
           ]),
         )
       : null;
-    process.stdout.write(
-      `${JSON.stringify({ dataset: d.name, source: opened.source, ...summary, notices: opened.notices, written: written ? { dir: written.dir, files } : null })}\n`,
-    );
+    const report = {
+      dataset: d.name,
+      source: opened.source,
+      ...summary,
+      notices: opened.notices,
+      written: written ? { dir: written.dir, files } : null,
+    };
+    process.stdout.write(`${JSON.stringify(report)}\n`);
     return 0;
   }
   if (process.stderr.isTTY) for (const notice of opened.notices) process.stderr.write(`${notice}\n`);
@@ -117,8 +126,12 @@ export function datasetCommand(args: readonly string[]): number {
   const rev = summary.reverseInTrain;
   const lines = [
     datasetLine(d),
-    `valid triples with their reverse in train: ${n(rev.valid.sameRelation)} (${pct(rev.valid.sameRelation, d.valid.count)}) under the same relation, ${n(rev.valid.anyRelation)} (${pct(rev.valid.anyRelation, d.valid.count)}) under any relation`,
-    `test triples with their reverse in train: ${n(rev.test.sameRelation)} (${pct(rev.test.sameRelation, d.test.count)}) under the same relation, ${n(rev.test.anyRelation)} (${pct(rev.test.anyRelation, d.test.count)}) under any relation`,
+    'valid triples with their reverse in train: ' +
+      `${n(rev.valid.sameRelation)} (${pct(rev.valid.sameRelation, d.valid.count)}) under the same relation, ` +
+      `${n(rev.valid.anyRelation)} (${pct(rev.valid.anyRelation, d.valid.count)}) under any relation`,
+    'test triples with their reverse in train: ' +
+      `${n(rev.test.sameRelation)} (${pct(rev.test.sameRelation, d.test.count)}) under the same relation, ` +
+      `${n(rev.test.anyRelation)} (${pct(rev.test.anyRelation, d.test.count)}) under any relation`,
     '',
     summaryTable(summary).trimEnd(),
   ];

@@ -90,7 +90,8 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`kgshard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     else
       process.stderr.write(
-        `kgshard: ${oneLine(err instanceof Error ? `${err.name}: ${err.message}` : String(err))} (KGSHARD_DEBUG=1 for the stack)\n`,
+        `kgshard: ${oneLine(err instanceof Error ? `${err.name}: ${err.message}` : String(err))} ` +
+          '(KGSHARD_DEBUG=1 for the stack)\n',
       );
     // 2 for a usage error (a bad flag or value, caught before any work), 1 for any other failure.
     process.exitCode = isUsageError(err) ? 2 : 1;

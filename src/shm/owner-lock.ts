@@ -220,7 +220,10 @@ export class OwnerLock {
     }
   }
 
-  /** Lock holder: release. `LOCK_OK`, `LOCK_LOST` when it had been taken over, `LOCK_MISUSED` when this object holds none. */
+  /**
+   * Lock holder: release. `LOCK_OK`, `LOCK_LOST` when it had been taken over,
+   * `LOCK_MISUSED` when this object holds none.
+   */
   unlock(): LockStatus {
     const me = this.token;
     if (me === 0) return LOCK_MISUSED;

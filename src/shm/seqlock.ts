@@ -255,7 +255,10 @@ export class Seqlock {
     return (s & 1) === 0 ? s : -1;
   }
 
-  /** Any thread: whether no write began or ended since `readBegin` returned `seq` (the reads between are consistent). */
+  /**
+   * Any thread: whether no write began or ended since `readBegin` returned
+   * `seq` (the reads between are consistent).
+   */
   readValidate(seq: number): boolean {
     return Atomics.load(this.ctl, SEQ) === seq;
   }
@@ -288,7 +291,10 @@ export class Seqlock {
     return seqStatus(this.writerLock.lock(timeoutMs));
   }
 
-  /** Any thread: one attempt at the writer lock, never waiting (`SEQ_OK`, `SEQ_RECOVERED`, `SEQ_BUSY`, `SEQ_INVALID`). */
+  /**
+   * Any thread: one attempt at the writer lock, never waiting (`SEQ_OK`,
+   * `SEQ_RECOVERED`, `SEQ_BUSY`, `SEQ_INVALID`).
+   */
   tryLock(): SeqStatus {
     return seqStatus(this.writerLock.tryLock());
   }

@@ -261,7 +261,8 @@ export class StatsPersister {
       }
       if (loaded && loaded.relations !== relations) {
         warn(
-          `${path}: relation statistics are for ${loaded.relations} relations, this run has ${relations}; starting fresh`,
+          `${path}: relation statistics are for ${loaded.relations} relations, ` +
+            `this run has ${relations}; starting fresh`,
         );
         loaded = null;
       }

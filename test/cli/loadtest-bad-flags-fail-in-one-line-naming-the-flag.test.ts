@@ -31,19 +31,23 @@ const USAGE: [string[], RegExp][] = [
   [['stray'], /unexpected argument "stray"/],
 ];
 
-test('bad loadtest flags: exit code 2 before any work, one stderr line naming the flag and the value, nothing on stdout', () => {
-  for (const [args, pattern] of USAGE) {
-    // A half-hour run first: were a bad flag caught only once the load test had
-    // started, the command would not return (a flag given twice keeps its last value).
-    const r = kgshard('loadtest', '--duration', '30m', ...args);
-    const what = `loadtest ${args.join(' ')}`;
-    assert.is(r.code, 2, `${what}: exit code (stderr: ${r.err})`);
-    assert.is(r.out, '', `${what}: stdout`);
-    const lines = r.err.trimEnd().split('\n');
-    assert.is(lines.length, 1, `${what}: ${r.err}`);
-    assert.match(lines[0]!, /^kgshard: E_[A-Z_]+: loadtest: /, what);
-    assert.match(lines[0]!, pattern, what);
-  }
-});
+test(
+  'bad loadtest flags: exit code 2 before any work, one stderr line naming the flag and the value, ' +
+    'nothing on stdout',
+  () => {
+    for (const [args, pattern] of USAGE) {
+      // A half-hour run first: were a bad flag caught only once the load test had
+      // started, the command would not return (a flag given twice keeps its last value).
+      const r = kgshard('loadtest', '--duration', '30m', ...args);
+      const what = `loadtest ${args.join(' ')}`;
+      assert.is(r.code, 2, `${what}: exit code (stderr: ${r.err})`);
+      assert.is(r.out, '', `${what}: stdout`);
+      const lines = r.err.trimEnd().split('\n');
+      assert.is(lines.length, 1, `${what}: ${r.err}`);
+      assert.match(lines[0]!, /^kgshard: E_[A-Z_]+: loadtest: /, what);
+      assert.match(lines[0]!, pattern, what);
+    }
+  },
+);
 
 test.run();

@@ -23,7 +23,8 @@ test('both .tsv and .txt for one split is ambiguous and names both paths', () =>
   const dir = fixture('ambiguous');
   assert.is(
     errorText(() => loadTsvDir(dir)),
-    `E_DATASET: ${dir}: ambiguous train split: both ${join(dir, 'train.tsv')} and ${join(dir, 'train.txt')} exist; keep one`,
+    `E_DATASET: ${dir}: ambiguous train split: ` +
+      `both ${join(dir, 'train.tsv')} and ${join(dir, 'train.txt')} exist; keep one`,
   );
 });
 

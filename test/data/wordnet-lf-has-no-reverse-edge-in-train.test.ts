@@ -79,34 +79,38 @@ test('symmetric relations are kept one way: no (a, r, b) with (b, r, a) anywhere
   assert.ok(symmetricTriples > 20_000, `${symmetricTriples} symmetric triples`);
 });
 
-test('no valid or test triple has its reverse in train, under any relation; held-out entities and relations are in train', () => {
-  const d = lf.dataset;
-  const trainPairs = new Set(pairs(d, 'train').map((x) => `${x.h}|${x.t}`));
-  const seen = new Uint8Array(d.entities.length);
-  const rels = new Uint8Array(d.relations.length);
-  for (const x of pairs(d, 'train')) {
-    seen[x.h] = 1;
-    seen[x.t] = 1;
-    rels[x.r] = 1;
-  }
-  for (const split of ['valid', 'test'] as const) {
-    for (const x of pairs(d, split)) {
-      assert.not.ok(
-        trainPairs.has(`${x.t}|${x.h}`),
-        `${split}: ${d.entities[x.h]} ${d.relations[x.r]} ${d.entities[x.t]} has a reverse in train`,
-      );
-      assert.ok(
-        seen[x.h] === 1 && seen[x.t] === 1 && rels[x.r] === 1,
-        `${split}: a triple's entity or relation is not in train`,
-      );
+test(
+  'no valid or test triple has its reverse in train, under any relation; ' +
+    'held-out entities and relations are in train',
+  () => {
+    const d = lf.dataset;
+    const trainPairs = new Set(pairs(d, 'train').map((x) => `${x.h}|${x.t}`));
+    const seen = new Uint8Array(d.entities.length);
+    const rels = new Uint8Array(d.relations.length);
+    for (const x of pairs(d, 'train')) {
+      seen[x.h] = 1;
+      seen[x.t] = 1;
+      rels[x.r] = 1;
     }
-  }
-  const s = splitSummary(d);
-  assert.equal(s.reverseInTrain.test, { sameRelation: 0, anyRelation: 0 });
-  assert.equal(s.reverseInTrain.valid, { sameRelation: 0, anyRelation: 0 });
-  // The WN18RR-style graph, for contrast, leaks: most of its symmetric test triples have their reverse in train.
-  assert.ok(splitSummary(full.dataset).reverseInTrain.test.sameRelation > 1000);
-});
+    for (const split of ['valid', 'test'] as const) {
+      for (const x of pairs(d, split)) {
+        assert.not.ok(
+          trainPairs.has(`${x.t}|${x.h}`),
+          `${split}: ${d.entities[x.h]} ${d.relations[x.r]} ${d.entities[x.t]} has a reverse in train`,
+        );
+        assert.ok(
+          seen[x.h] === 1 && seen[x.t] === 1 && rels[x.r] === 1,
+          `${split}: a triple's entity or relation is not in train`,
+        );
+      }
+    }
+    const s = splitSummary(d);
+    assert.equal(s.reverseInTrain.test, { sameRelation: 0, anyRelation: 0 });
+    assert.equal(s.reverseInTrain.valid, { sameRelation: 0, anyRelation: 0 });
+    // The WN18RR-style graph, for contrast, leaks: most of its symmetric test triples have their reverse in train.
+    assert.ok(splitSummary(full.dataset).reverseInTrain.test.sameRelation > 1000);
+  },
+);
 
 test('its own cache: a second load reads it, and the WN18RR-style cache is not taken for it', () => {
   const again = loadWordnetWithInfo({ cacheDir: join(root, 'lf'), variant: 'wordnet-lf' });

@@ -96,7 +96,8 @@ test('names a TSV line cannot hold are refused before anything is written', () =
     assert.is(e.code, 'E_INVALID_ARGUMENT');
     assert.is(
       e.message,
-      'writeSplit: entities[0] must be a non-empty name without control characters (tabs and line breaks included), got "a\\tb"',
+      'writeSplit: entities[0] must be a non-empty name without control characters ' +
+        '(tabs and line breaks included), got "a\\tb"',
     );
     assert.match(
       err(() => writeSplit(buildDataset('bad', { train: [['a', 'r\n', 'c']], valid: [], test: [] }), dir)).message,

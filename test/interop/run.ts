@@ -64,7 +64,8 @@ try {
   const r = spawnSync(python, [script, dir], { encoding: 'utf8' });
   if (r.error) {
     console.log(
-      `interop: cannot run ${python} (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}); set KGSHARD_PYTHON to a Python 3 with NumPy`,
+      `interop: cannot run ${python} (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}); ` +
+        'set KGSHARD_PYTHON to a Python 3 with NumPy',
     );
     code = 2;
   } else {

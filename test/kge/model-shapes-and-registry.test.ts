@@ -47,7 +47,8 @@ test('every name builds a model whose name rebuilds it', () => {
 test('an unknown model name is refused, naming it and the known ones', () => {
   assert.is(
     errorText(() => createModel('transee')),
-    'E_INVALID_ARGUMENT: createModel: unknown model "transee"; known models: transe, transe-l1, transe-l2, distmult, complex, rotate',
+    'E_INVALID_ARGUMENT: createModel: unknown model "transee"; ' +
+      'known models: transe, transe-l1, transe-l2, distmult, complex, rotate',
   );
   assert.match(
     errorText(() => createModel('TransE')),

@@ -31,26 +31,30 @@ function pair(leaseMs = 100): { a: OwnerLock; b: OwnerLock; clock: ManualClock; 
   };
 }
 
-test('a held lock is busy for others until its lease has passed; then it is taken over once, the hook runs, and the old holder has lost it', () => {
-  const { a, b, clock, seen } = pair();
-  assert.is(a.lock(), LOCK_OK);
-  assert.is(a.lock(), LOCK_MISUSED, 'not re-entrant');
-  assert.is(a.owner(), threadId);
-  assert.is(b.tryLock(), LOCK_BUSY);
-  clock.advance(100);
-  assert.is(b.tryLock(), LOCK_BUSY, 'not stale at exactly the lease');
-  clock.advance(1);
-  assert.is(b.tryLock(), LOCK_RECOVERED);
-  assert.is(seen.length, 1);
-  assert.is(seen[0]!.ownerThread, threadId);
-  assert.is(seen[0]!.heldSinceMs, 1000);
-  assert.is(b.recoveries(), 1);
-  assert.is(a.unlock(), LOCK_LOST, 'the old holder learns it lost the lock');
-  assert.ok(b.holds());
-  assert.is(b.unlock(), LOCK_OK);
-  assert.is(b.unlock(), LOCK_MISUSED);
-  assert.is(a.owner(), -1);
-});
+test(
+  'a held lock is busy for others until its lease has passed; ' +
+    'then it is taken over once, the hook runs, and the old holder has lost it',
+  () => {
+    const { a, b, clock, seen } = pair();
+    assert.is(a.lock(), LOCK_OK);
+    assert.is(a.lock(), LOCK_MISUSED, 'not re-entrant');
+    assert.is(a.owner(), threadId);
+    assert.is(b.tryLock(), LOCK_BUSY);
+    clock.advance(100);
+    assert.is(b.tryLock(), LOCK_BUSY, 'not stale at exactly the lease');
+    clock.advance(1);
+    assert.is(b.tryLock(), LOCK_RECOVERED);
+    assert.is(seen.length, 1);
+    assert.is(seen[0]!.ownerThread, threadId);
+    assert.is(seen[0]!.heldSinceMs, 1000);
+    assert.is(b.recoveries(), 1);
+    assert.is(a.unlock(), LOCK_LOST, 'the old holder learns it lost the lock');
+    assert.ok(b.holds());
+    assert.is(b.unlock(), LOCK_OK);
+    assert.is(b.unlock(), LOCK_MISUSED);
+    assert.is(a.owner(), -1);
+  },
+);
 
 test('a holder that died between taking the word and stamping it is taken over a lease after it was first seen', () => {
   const { b, clock, i32, seen } = pair();

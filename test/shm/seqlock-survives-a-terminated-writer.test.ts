@@ -53,26 +53,29 @@ test('a writer terminated while holding the lock: another writer takes over once
   assert.is(region.owner(), -1);
 });
 
-test('a writer terminated mid-write: readers report a stall within the lease, then recover and the region is usable', async () => {
-  const clock = ManualClock.create();
-  const region = Seqlock.create({ rows: 4, cols: 8, leaseMs: 200, clock });
-  region.write(0, new Float32Array(32).fill(5));
-  const { deadThread } = await killWriterAt(region, 'die-mid-write');
-  assert.is(region.sequence() % 2, 1, 'the counter is left odd by the dead writer');
-  const dst = new Float32Array(32);
-  assert.is(region.read(dst, 0, 4, 1000), SEQ_STALLED, 'within the lease a read gives up instead of waiting');
-  clock.advance(201);
-  assert.is(region.read(dst, 0, 4, 1000), SEQ_RECOVERED);
-  assert.is(region.sequence() % 2, 0);
-  assert.is(region.recoveries(), 1);
-  assert.equal(region.lastTorn(), { rowStart: 0, rowCount: 4 });
-  assert.is(region.owner(), -1);
-  assert.not.equal(deadThread, -1);
-  // Writers work again and the torn rows are rewritten.
-  assert.is(region.write(0, new Float32Array(32).fill(7)), SEQ_OK);
-  assert.is(region.read(dst), SEQ_OK);
-  assert.ok(dst.every((v) => v === 7));
-});
+test(
+  'a writer terminated mid-write: readers report a stall within the lease, ' + 'then recover and the region is usable',
+  async () => {
+    const clock = ManualClock.create();
+    const region = Seqlock.create({ rows: 4, cols: 8, leaseMs: 200, clock });
+    region.write(0, new Float32Array(32).fill(5));
+    const { deadThread } = await killWriterAt(region, 'die-mid-write');
+    assert.is(region.sequence() % 2, 1, 'the counter is left odd by the dead writer');
+    const dst = new Float32Array(32);
+    assert.is(region.read(dst, 0, 4, 1000), SEQ_STALLED, 'within the lease a read gives up instead of waiting');
+    clock.advance(201);
+    assert.is(region.read(dst, 0, 4, 1000), SEQ_RECOVERED);
+    assert.is(region.sequence() % 2, 0);
+    assert.is(region.recoveries(), 1);
+    assert.equal(region.lastTorn(), { rowStart: 0, rowCount: 4 });
+    assert.is(region.owner(), -1);
+    assert.not.equal(deadThread, -1);
+    // Writers work again and the torn rows are rewritten.
+    assert.is(region.write(0, new Float32Array(32).fill(7)), SEQ_OK);
+    assert.is(region.read(dst), SEQ_OK);
+    assert.ok(dst.every((v) => v === 7));
+  },
+);
 
 test('recoverDeadOwner frees the lock at once when the exit is observed', async () => {
   const region = Seqlock.create({ rows: 2, cols: 2, leaseMs: 60_000 });
@@ -86,27 +89,31 @@ test('recoverDeadOwner frees the lock at once when the exit is observed', async 
   assert.is(region.unlock(), SEQ_OK);
 });
 
-test('the main thread never waits for a writer lock a worker holds: lock says busy, lockAsync resolves after the release', async () => {
-  const region = Seqlock.create({ rows: 1, cols: 1, clock: ManualClock.create() });
-  const control = new SharedArrayBuffer(64);
-  const ctl = new Int32Array(control);
-  const worker = startWorker('seqlock-writer', { handle: region.handle, control, mode: 'hold-until-stop' });
-  try {
-    const msg = await firstMessage<{ locked: number }>(worker);
-    assert.is(msg.locked, SEQ_OK);
-    assert.is(region.lock(), SEQ_BUSY);
-    assert.is(region.write(0, Float32Array.of(9)), SEQ_BUSY, 'a write from the main thread is refused, not delayed');
-    const waiting = region.lockAsync();
-    const released = firstMessage<{ unlocked: number }>(worker);
-    Atomics.store(ctl, STOP, 1);
-    Atomics.notify(ctl, STOP);
-    assert.is((await released).unlocked, SEQ_OK);
-    assert.is(await waiting, SEQ_OK);
-    assert.is(region.data[0], 1, 'the lock was taken after the worker wrote and released');
-    assert.is(region.unlock(), SEQ_OK);
-  } finally {
-    await worker.terminate();
-  }
-});
+test(
+  'the main thread never waits for a writer lock a worker holds: ' +
+    'lock says busy, lockAsync resolves after the release',
+  async () => {
+    const region = Seqlock.create({ rows: 1, cols: 1, clock: ManualClock.create() });
+    const control = new SharedArrayBuffer(64);
+    const ctl = new Int32Array(control);
+    const worker = startWorker('seqlock-writer', { handle: region.handle, control, mode: 'hold-until-stop' });
+    try {
+      const msg = await firstMessage<{ locked: number }>(worker);
+      assert.is(msg.locked, SEQ_OK);
+      assert.is(region.lock(), SEQ_BUSY);
+      assert.is(region.write(0, Float32Array.of(9)), SEQ_BUSY, 'a write from the main thread is refused, not delayed');
+      const waiting = region.lockAsync();
+      const released = firstMessage<{ unlocked: number }>(worker);
+      Atomics.store(ctl, STOP, 1);
+      Atomics.notify(ctl, STOP);
+      assert.is((await released).unlocked, SEQ_OK);
+      assert.is(await waiting, SEQ_OK);
+      assert.is(region.data[0], 1, 'the lock was taken after the worker wrote and released');
+      assert.is(region.unlock(), SEQ_OK);
+    } finally {
+      await worker.terminate();
+    }
+  },
+);
 
 test.run();

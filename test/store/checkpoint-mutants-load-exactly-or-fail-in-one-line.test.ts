@@ -1,6 +1,8 @@
 /**
- * Mutation campaign, checkpoint: a checkpoint store entry: the durable envelope, the entry and the trainer snapshot inside it (inner layers re-sealed so the checksum holds). Every mutant (truncated, bit-flipped, a byte
- * set or inserted, a line duplicated, dropped or swapped, a declared size
+ * Mutation campaign, checkpoint: a checkpoint store entry: the durable
+ * envelope, the entry and the trainer snapshot inside it (inner layers
+ * re-sealed so the checksum holds). Every mutant (truncated, bit-flipped, a
+ * byte set or inserted, a line duplicated, dropped or swapped, a declared size
  * changed, the file swapped for one of another kind) loads exactly what its
  * bytes say or fails with a one-line KgError naming the file, without a
  * crash, an oversized allocation or a change on disk. See

@@ -98,7 +98,9 @@ test('problem key vs near-match key', () => {
 
 test('digests are the same in another process', () => {
   const here = problemKeys(problem);
-  const src = `import('${new URL('../../src/store/fingerprint.js', import.meta.url).href}').then((m) => process.stdout.write(JSON.stringify(m.problemKeys(${JSON.stringify({ ...problem, dataset: 'X' })}))))`;
+  const url = new URL('../../src/store/fingerprint.js', import.meta.url).href;
+  const arg = JSON.stringify({ ...problem, dataset: 'X' });
+  const src = `import('${url}').then((m) => process.stdout.write(JSON.stringify(m.problemKeys(${arg}))))`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', src], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
   const there = JSON.parse(r.stdout) as { problem: string; nearMatch: string };

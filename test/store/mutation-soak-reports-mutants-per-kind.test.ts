@@ -1,4 +1,7 @@
-/** The `mutation` soak (npm run soak -- mutation), run short: it covers every file kind and reports errors and exact loads per kind. */
+/**
+ * The `mutation` soak (npm run soak -- mutation), run short: it covers every
+ * file kind and reports errors and exact loads per kind.
+ */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MUTATION_KINDS } from '../helpers/mutation-kinds.js';

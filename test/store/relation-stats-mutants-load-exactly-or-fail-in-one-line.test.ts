@@ -1,5 +1,6 @@
 /**
- * Mutation campaign, relation-stats: the relation-statistics file: envelope and payload (re-sealed). Every mutant (truncated, bit-flipped, a byte
+ * Mutation campaign, relation-stats: the relation-statistics file: envelope
+ * and payload (re-sealed). Every mutant (truncated, bit-flipped, a byte
  * set or inserted, a line duplicated, dropped or swapped, a declared size
  * changed, the file swapped for one of another kind) loads exactly what its
  * bytes say or fails with a one-line KgError naming the file, without a
