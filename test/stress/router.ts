@@ -67,7 +67,8 @@ export const scenario: StressScenario = async (opts): Promise<StressReport> => {
       const id = ids[(seed + k) % ids.length];
       if (id !== undefined && svc.drainShard(id)) drains++;
     }
-    if (k >= minChurn) Atomics.store(control, 0, 1);
+    // The producers may stop once the churn has run its minimum and moved a producer at least once.
+    if (k >= minChurn && Atomics.load(control, 1) > 0) Atomics.store(control, 0, 1);
   }
   Atomics.store(control, 0, 1);
   const reports = await all;
