@@ -32,7 +32,17 @@ import { FilterIndex } from '../src/kge/filter.js';
 import { WasmScorer } from '../src/kge/wasm/scorer.js';
 import { createModel, newBlock, type KgeModel } from '../src/kge/models/index.js';
 import type { Dataset } from '../src/data/dataset.js';
-import { completed, loadavg, machineInfo, renderReport, target, writeJsonAtomic, type CaseResult, type SuiteReport, type Target } from './lib/report.js';
+import {
+  completed,
+  loadavg,
+  machineInfo,
+  renderReport,
+  target,
+  writeJsonAtomic,
+  type CaseResult,
+  type SuiteReport,
+  type Target,
+} from './lib/report.js';
 import { check, guarded, medianOf, mulberry32, round2, settle } from './lib/suite.js';
 
 export const DEFAULT_RUNS = 3;
@@ -46,7 +56,11 @@ interface Options {
 const DIM = 200;
 const KERNEL_QUERIES = 64;
 
-function randomTables(model: KgeModel, dataset: Dataset, seed: number): { entities: Float32Array; relations: Float32Array } {
+function randomTables(
+  model: KgeModel,
+  dataset: Dataset,
+  seed: number,
+): { entities: Float32Array; relations: Float32Array } {
   const { entityWidth, relationWidth } = model.shapes(DIM);
   const rand = mulberry32(seed);
   const entities = new Float32Array(new SharedArrayBuffer(4 * dataset.entities.length * entityWidth));
@@ -77,7 +91,18 @@ async function wasmKernelCase(name: string, dataset: Dataset, runs: number): Pro
   const sc = WasmScorer.create(plan, n, DIM, entityWidth, KERNEL_QUERIES);
   check(sc !== null, 'WebAssembly SIMD available');
   sc!.loadEntities(entities);
-  for (let i = 0; i < KERNEL_QUERIES; i++) plan.query(i % 2 === 0, entities, (i * 97) * entityWidth, relations, (i % dataset.relations.length) * relationWidth, DIM, sc!.q, i * sc!.rowFloats, sc!.imFloats);
+  for (let i = 0; i < KERNEL_QUERIES; i++)
+    plan.query(
+      i % 2 === 0,
+      entities,
+      i * 97 * entityWidth,
+      relations,
+      (i % dataset.relations.length) * relationWidth,
+      DIM,
+      sc!.q,
+      i * sc!.rowFloats,
+      sc!.imFloats,
+    );
   // Check a few scores against the model's JS block kernel.
   const b = newBlock();
   b.dim = DIM;
@@ -104,12 +129,20 @@ async function wasmKernelCase(name: string, dataset: Dataset, runs: number): Pro
     samples.push(round2(flops / ((performance.now() - t0) * 1e6)));
   }
   return [
-    completed(`wasm kernel ${plan.kernel} (${name}, dim ${DIM})`, 'kernel', 'GFLOP/s', 'higher', samples, {
-      queries: KERNEL_QUERIES,
-      entities: n,
-      floatsPerRow: entityWidth,
-      flopsPerFloat: flopsPerFloat(model),
-    }, { matchesJsKernel: true }),
+    completed(
+      `wasm kernel ${plan.kernel} (${name}, dim ${DIM})`,
+      'kernel',
+      'GFLOP/s',
+      'higher',
+      samples,
+      {
+        queries: KERNEL_QUERIES,
+        entities: n,
+        floatsPerRow: entityWidth,
+        flopsPerFloat: flopsPerFloat(model),
+      },
+      { matchesJsKernel: true },
+    ),
   ];
 }
 
@@ -142,10 +175,26 @@ async function jsKernelCase(name: string, dataset: Dataset, runs: number): Promi
     }
     samples.push(round2(flops / ((performance.now() - t0) * 1e6)));
   }
-  return [completed(`js kernel (${name}, dim ${DIM})`, 'kernel', 'GFLOP/s', 'higher', samples, { queries: q, chunk, entities: n, floatsPerRow: entityWidth }, {})];
+  return [
+    completed(
+      `js kernel (${name}, dim ${DIM})`,
+      'kernel',
+      'GFLOP/s',
+      'higher',
+      samples,
+      { queries: q, chunk, entities: n, floatsPerRow: entityWidth },
+      {},
+    ),
+  ];
 }
 
-async function fullEvalCase(name: string, dataset: Dataset, filter: FilterIndex, runs: number, log: (m: string) => void): Promise<CaseResult[]> {
+async function fullEvalCase(
+  name: string,
+  dataset: Dataset,
+  filter: FilterIndex,
+  runs: number,
+  log: (m: string) => void,
+): Promise<CaseResult[]> {
   const model = createModel(name);
   const { entities, relations } = randomTables(model, dataset, 11);
   const samples: number[] = [];
@@ -156,25 +205,46 @@ async function fullEvalCase(name: string, dataset: Dataset, filter: FilterIndex,
     const res = await evaluate({ model, dim: DIM, entities, relations, dataset, filter, workers: 2 });
     samples.push(round2(res.seconds));
     backend = res.backend;
-    log(`  ${name}: ${res.seconds.toFixed(2)} s (${res.backend}, ${res.threads} threads), MRR ${res.both.mrr.toFixed(5)}`);
+    log(
+      `  ${name}: ${res.seconds.toFixed(2)} s (${res.backend}, ${res.threads} threads), MRR ${res.both.mrr.toFixed(5)}`,
+    );
     const ranks = [...res.ranks.tail, ...res.ranks.head];
     check(ranks.length === 2 * dataset.test.count, 'one tail and one head rank per test triple');
-    check(ranks.every((x) => x >= 1 && x <= dataset.entities.length), 'every rank in [1, entities]');
+    check(
+      ranks.every((x) => x >= 1 && x <= dataset.entities.length),
+      'every rank in [1, entities]',
+    );
     if (first === undefined) first = res;
     else check(res.both.mrr === first.both.mrr && res.both.mr === first.both.mr, 'the same metrics in every run');
   }
   return [
-    completed(`full filtered eval ${name} (dim ${DIM}, 2 workers)`, 'full-eval', 's', 'lower', samples, {
-      queries: dataset.test.count,
-      entities: dataset.entities.length,
-      knownTriples: filter.count,
-      backend,
-      ties: 'mean',
-    }, { mrr: first!.both.mrr, mr: first!.both.mr, hits10: first!.both.hits10 }),
+    completed(
+      `full filtered eval ${name} (dim ${DIM}, 2 workers)`,
+      'full-eval',
+      's',
+      'lower',
+      samples,
+      {
+        queries: dataset.test.count,
+        entities: dataset.entities.length,
+        knownTriples: filter.count,
+        backend,
+        ties: 'mean',
+      },
+      { mrr: first!.both.mrr, mr: first!.both.mr, hits10: first!.both.hits10 },
+    ),
   ];
 }
 
-export async function runEval(o: Options): Promise<{ cases: CaseResult[]; ratios: SuiteReport['ratios']; figures: Record<string, number | null>; targets: Record<string, Target>; notes: string[] }> {
+export async function runEval(
+  o: Options,
+): Promise<{
+  cases: CaseResult[];
+  ratios: SuiteReport['ratios'];
+  figures: Record<string, number | null>;
+  targets: Record<string, Target>;
+  notes: string[];
+}> {
   const runs = o.runs ?? (o.quick ? 1 : DEFAULT_RUNS);
   const dataset = loadWordnet();
   const filter = FilterIndex.fromDataset(dataset);
@@ -185,19 +255,30 @@ export async function runEval(o: Options): Promise<{ cases: CaseResult[]; ratios
   }
   for (const name of ['distmult', 'complex']) {
     o.log(`js kernel ${name}`);
-    cases.push(...(await guarded(`js kernel ${name}`, 'kernel', () => jsKernelCase(name, dataset, o.quick ? 1 : runs))));
+    cases.push(
+      ...(await guarded(`js kernel ${name}`, 'kernel', () => jsKernelCase(name, dataset, o.quick ? 1 : runs))),
+    );
   }
   const full = ['distmult', 'complex', 'transe'];
   for (const name of full) {
     o.log(`full evaluation ${name}`);
-    cases.push(...(await guarded(`full filtered eval ${name}`, 'full-eval', () => fullEvalCase(name, dataset, filter, runs, o.log))));
+    cases.push(
+      ...(await guarded(`full filtered eval ${name}`, 'full-eval', () =>
+        fullEvalCase(name, dataset, filter, runs, o.log),
+      )),
+    );
   }
   const figures: Record<string, number | null> = {};
   const targets: Record<string, Target> = {};
   for (const c of cases) if (c.state === 'completed') figures[c.name] = c.median;
   for (const name of full) {
     const key = `full filtered eval ${name} (dim ${DIM}, 2 workers)`;
-    targets[`eval-${name}`] = target(`full filtered evaluation of the WordNet test split, ${name}, dim ${DIM}, 2 workers (s)`, medianOf(cases, key), '<=', 10);
+    targets[`eval-${name}`] = target(
+      `full filtered evaluation of the WordNet test split, ${name}, dim ${DIM}, 2 workers (s)`,
+      medianOf(cases, key),
+      '<=',
+      10,
+    );
   }
   const dot = medianOf(cases, `wasm kernel dot (distmult, dim ${DIM})`);
   const js = medianOf(cases, `js kernel (distmult, dim ${DIM})`);
@@ -211,7 +292,9 @@ export async function runEval(o: Options): Promise<{ cases: CaseResult[]; ratios
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, out: { type: 'string' } },
+  });
   const runs = values.runs === undefined ? undefined : Number(values.runs);
   const start = loadavg();
   const t0 = performance.now();

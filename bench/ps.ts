@@ -87,7 +87,15 @@ interface Plan {
   /** Main-thread pull vs copy: `runs` fresh tinybench runs. */
   tiny: TinyTiming;
   pullWorker: { runs: number; slices: number; sliceMs: number; warmupSlices: number };
-  push: { numShards: number; rowsPerShard: number; rowsPerPush: number; batches: number; pushesPerRun: number; warmupRuns: number; window: number };
+  push: {
+    numShards: number;
+    rowsPerShard: number;
+    rowsPerPush: number;
+    batches: number;
+    pushesPerRun: number;
+    warmupRuns: number;
+    window: number;
+  };
 }
 
 function plan(o: SuiteOptions): Plan {
@@ -125,7 +133,14 @@ function entityIds(n: number): string[] {
 /** A one-shard server whose shard holds `rows` rows (strategy 'range'). */
 function pullServer(rows: number): ParameterServer {
   return ParameterServer.create(
-    { dim: DIM, numShards: 1, strategy: 'range', mode: 'async', expectedWorkers: 1, maxStaleness: NO_STALENESS_WARNINGS },
+    {
+      dim: DIM,
+      numShards: 1,
+      strategy: 'range',
+      mode: 'async',
+      expectedWorkers: 1,
+      maxStaleness: NO_STALENESS_WARNINGS,
+    },
     entityIds(rows),
     ['r0'],
   );
@@ -150,14 +165,20 @@ function shardViews(ps: ParameterServer): Float32Array[] {
 
 // ------------------------------------------------------------------ 1a. pull vs copy, main thread
 
-async function pullSuite(p: Plan, log: (m: string) => void): Promise<{ cases: CaseResult[]; bySize: Record<string, number | null> }> {
+async function pullSuite(
+  p: Plan,
+  log: (m: string) => void,
+): Promise<{ cases: CaseResult[]; bySize: Record<string, number | null> }> {
   const cases: CaseResult[] = [];
   const bySize: Record<string, number | null> = {};
   for (const size of PULL_SIZES) {
     log(`pull ${size.label}`);
     const ps = pullServer(size.rows);
     const ref = ps.view(0);
-    check(ref.length * 4 === size.bytes, `pull ${size.label}: shard holds ${ref.length * 4} bytes, expected ${size.bytes}`);
+    check(
+      ref.length * 4 === size.bytes,
+      `pull ${size.label}: shard holds ${ref.length * 4} bytes, expected ${size.bytes}`,
+    );
     const plain = new Float32Array(new SharedArrayBuffer(size.bytes));
     plain.set(ref);
     const dstPull = new Float32Array(ref.length);
@@ -185,9 +206,15 @@ async function pullSuite(p: Plan, log: (m: string) => void): Promise<{ cases: Ca
     ];
     const afterRun = (): void => {
       const st = ps.stats();
-      check(st.pulls === ((pullCalls * inner) | 0), `pull ${size.label}: stats().pulls ${st.pulls} != ${pullCalls * inner} calls made`);
+      check(
+        st.pulls === ((pullCalls * inner) | 0),
+        `pull ${size.label}: stats().pulls ${st.pulls} != ${pullCalls * inner} calls made`,
+      );
       check(stepSum === 0 && st.pushes === 0, `pull ${size.label}: the step moved with no pusher`);
-      check(sameContent(dstPull, ref) && sameContent(dstCopy, ref), `pull ${size.label}: a copy differs from the shard`);
+      check(
+        sameContent(dstPull, ref) && sameContent(dstCopy, ref),
+        `pull ${size.label}: a copy differs from the shard`,
+      );
       // Scribble on the destinations so the next run's checks see fresh copies.
       dstPull.fill(-1);
       dstCopy.fill(-1);
@@ -219,7 +246,9 @@ async function pullSuite(p: Plan, log: (m: string) => void): Promise<{ cases: Ca
             foreignCpus: foreign?.others ?? null,
             stealCpus: foreign?.steal ?? null,
           },
-          isPull ? { pullsCountedByStats: ps.stats().pulls, contentCheckedEveryRun: true } : { contentCheckedEveryRun: true },
+          isPull
+            ? { pullsCountedByStats: ps.stats().pulls, contentCheckedEveryRun: true }
+            : { contentCheckedEveryRun: true },
         ),
       );
     }
@@ -230,7 +259,10 @@ async function pullSuite(p: Plan, log: (m: string) => void): Promise<{ cases: Ca
 
 // ------------------------------------------------------------------ 1b. pull in a worker vs postMessage
 
-async function pullWorkerSuite(p: Plan, log: (m: string) => void): Promise<{ cases: CaseResult[]; bySize: Record<string, number | null> }> {
+async function pullWorkerSuite(
+  p: Plan,
+  log: (m: string) => void,
+): Promise<{ cases: CaseResult[]; bySize: Record<string, number | null> }> {
   log('pull in a worker vs postMessage');
   const servers = PULL_SIZES.map((s) => pullServer(s.rows));
   // The postMessage server's tables: plain (unshared) buffers of exactly one
@@ -265,9 +297,15 @@ async function pullWorkerSuite(p: Plan, log: (m: string) => void): Promise<{ cas
     const s = r.sizes[i]!;
     const ps = servers[i]!;
     check(s.label === size.label, `pull worker: size ${i} is ${s.label}, expected ${size.label}`);
-    check(ps.stats().pulls === s.pulls, `pull worker ${size.label}: stats().pulls ${ps.stats().pulls} != ${s.pulls} pullInto calls`);
+    check(
+      ps.stats().pulls === s.pulls,
+      `pull worker ${size.label}: stats().pulls ${ps.stats().pulls} != ${s.pulls} pullInto calls`,
+    );
     check(served[i] === s.replies, `pull worker ${size.label}: main served ${served[i]}, worker received ${s.replies}`);
-    check(s.badSamples === 0 && s.fullMismatches === 0, `pull worker ${size.label}: ${s.badSamples} bad samples, ${s.fullMismatches} whole-copy mismatches`);
+    check(
+      s.badSamples === 0 && s.fullMismatches === 0,
+      `pull worker ${size.label}: ${s.badSamples} bad samples, ${s.fullMismatches} whole-copy mismatches`,
+    );
     const common = {
       bytes: size.bytes,
       rows: size.rows,
@@ -286,8 +324,17 @@ async function pullWorkerSuite(p: Plan, log: (m: string) => void): Promise<{ cas
         'GB/s',
         'higher',
         s.pullGBs,
-        { ...common, how: 'worker: ParameterServer.attach(handle).pullInto(0, dst), dst preallocated; one element checked per call' },
-        { pullInto: s.pulls, pullsCountedByStats: ps.stats().pulls, badSamples: s.badSamples, wholeCopyChecks: s.fullChecks, wholeCopyMismatches: s.fullMismatches },
+        {
+          ...common,
+          how: 'worker: ParameterServer.attach(handle).pullInto(0, dst), dst preallocated; one element checked per call',
+        },
+        {
+          pullInto: s.pulls,
+          pullsCountedByStats: ps.stats().pulls,
+          badSamples: s.badSamples,
+          wholeCopyChecks: s.fullChecks,
+          wholeCopyMismatches: s.fullMismatches,
+        },
       ),
       completed(
         pmName,
@@ -362,7 +409,10 @@ function expectedDelta(plan: PushPlan, workers: number, divisor: number): number
 const DELTA_REL_TOL = 1e-4;
 
 function checkDelta(name: string, got: number, want: number): void {
-  check(Math.abs(got - want) <= Math.abs(want) * DELTA_REL_TOL, `${name}: table changed by ${got}, expected ${want} (rel tol ${DELTA_REL_TOL})`);
+  check(
+    Math.abs(got - want) <= Math.abs(want) * DELTA_REL_TOL,
+    `${name}: table changed by ${got}, expected ${want} (rel tol ${DELTA_REL_TOL})`,
+  );
 }
 
 function pushCaseResult(
@@ -413,7 +463,9 @@ async function psPushCase(p: Plan, name: string, mode: UpdateMode, workers: numb
   const initial = tableSum(shardViews(ps));
   const rendezvous = createRendezvous(workers);
   const rs = await results<PusherResult[]>(
-    Array.from({ length: workers }, (_, w) => start<PusherResult>('ps-pusher', { handle: ps.handle, worker: w, start: rendezvous, plan })),
+    Array.from({ length: workers }, (_, w) =>
+      start<PusherResult>('ps-pusher', { handle: ps.handle, worker: w, start: rendezvous, plan }),
+    ),
   );
   const perWorker = pushesPerWorker(plan);
   const total = perWorker * workers;
@@ -426,7 +478,10 @@ async function psPushCase(p: Plan, name: string, mode: UpdateMode, workers: numb
   const st = ps.stats();
   const applied = mode === 'async' ? total : perWorker; // sync: one applied update per step of `workers` pushes
   check(st.pushes === applied, `${name}: stats().pushes ${st.pushes}, expected ${applied}`);
-  check(mode === 'async' || st.barriersCompleted === perWorker, `${name}: ${st.barriersCompleted} barriers completed, expected ${perWorker}`);
+  check(
+    mode === 'async' || st.barriersCompleted === perWorker,
+    `${name}: ${st.barriersCompleted} barriers completed, expected ${perWorker}`,
+  );
   check(st.warnings === 0 && mainWarnings === 0, `${name}: ${st.warnings} warnings (barrier timeouts or staleness)`);
   const steps = ps.shardSteps().reduce((a, b) => a + b, 0);
   check(steps === applied, `${name}: shard steps add up to ${steps}, expected ${applied}`);
@@ -442,7 +497,8 @@ async function psPushCase(p: Plan, name: string, mode: UpdateMode, workers: numb
       mode,
       expectedWorkers: workers,
       how: `worker threads: ParameterServer.attach(handle).pushFlat(shard, worker, rowIdx, grads, ${plan.rowsPerPush}) from preallocated Int32Array/Float32Array batches`,
-      timing: "pushers' clocks from a shared start line to the last push returned; figure = all workers' rows / slowest worker's time",
+      timing:
+        "pushers' clocks from a shared start line to the last push returned; figure = all workers' rows / slowest worker's time",
       finalSumPerRun: [final],
     },
     {
@@ -463,8 +519,17 @@ async function pmPushCase(p: Plan, name: string, workers: number): Promise<CaseC
   const initial = tableSum(tables);
   const plan = pushPlan(p, Math.max(1, p.push.numShards / 2));
   const channels = Array.from({ length: workers }, () => new MessageChannel());
-  const serverIn: PmServerInput = { ports: channels.map((c) => c.port1), tables, learningRate: LEARNING_RATE, dim: DIM };
-  const server = start<PmServerResult>('ps-pm-server', serverIn, channels.map((c) => c.port1));
+  const serverIn: PmServerInput = {
+    ports: channels.map((c) => c.port1),
+    tables,
+    learningRate: LEARNING_RATE,
+    dim: DIM,
+  };
+  const server = start<PmServerResult>(
+    'ps-pm-server',
+    serverIn,
+    channels.map((c) => c.port1),
+  );
   let sr: PmServerResult;
   let rs: PusherResult[];
   try {
@@ -472,7 +537,11 @@ async function pmPushCase(p: Plan, name: string, workers: number): Promise<CaseC
     const rendezvous = createRendezvous(workers);
     rs = await results<PusherResult[]>(
       channels.map((c, w) =>
-        start<PusherResult>('ps-pm-pusher', { port: c.port2, worker: w, start: rendezvous, plan, window: p.push.window }, [c.port2]),
+        start<PusherResult>(
+          'ps-pm-pusher',
+          { port: c.port2, worker: w, start: rendezvous, plan, window: p.push.window },
+          [c.port2],
+        ),
       ),
     );
     server.worker.postMessage('report');
@@ -483,10 +552,16 @@ async function pmPushCase(p: Plan, name: string, workers: number): Promise<CaseC
   const perWorker = pushesPerWorker(plan);
   const total = perWorker * workers;
   for (const [w, r] of rs.entries()) {
-    check(r.pushes === perWorker && r.states.acks === perWorker, `${name}: worker ${w} pushed ${r.pushes}, acks ${r.states.acks}, expected ${perWorker}`);
+    check(
+      r.pushes === perWorker && r.states.acks === perWorker,
+      `${name}: worker ${w} pushed ${r.pushes}, acks ${r.states.acks}, expected ${perWorker}`,
+    );
   }
   check(sr.rejected === 0, `${name}: server rejected ${sr.rejected} pushes`);
-  check(sr.messages === total && sr.rowsApplied === total * plan.rowsPerPush, `${name}: server applied ${sr.messages} pushes / ${sr.rowsApplied} rows, expected ${total}`);
+  check(
+    sr.messages === total && sr.rowsApplied === total * plan.rowsPerPush,
+    `${name}: server applied ${sr.messages} pushes / ${sr.rowsApplied} rows, expected ${total}`,
+  );
   checkDelta(name, sr.finalSum - initial, expectedDelta(plan, workers, 1));
   return pushCaseResult(
     name,
@@ -498,10 +573,17 @@ async function pmPushCase(p: Plan, name: string, workers: number): Promise<CaseC
       how:
         `worker threads post {shard, rows: Int32Array, gradients: Float32Array} (structured clone, no transfer) to a server worker, ` +
         `which checks it as pushFlat does (shard and rows in range, values finite), applies row[k] -= fround(lr * g[k]) to its own unshared Float32Arrays and acknowledges each push; at most ${p.push.window} unacknowledged per pusher`,
-      timing: "pushers' clocks from a shared start line to the last acknowledgement; figure = all workers' rows / slowest worker's time",
+      timing:
+        "pushers' clocks from a shared start line to the last acknowledgement; figure = all workers' rows / slowest worker's time",
       finalSumPerRun: [sr.finalSum],
     },
-    { pushes: total, messagesApplied: sr.messages, rowsApplied: sr.rowsApplied, rejected: sr.rejected, tableDeltaChecked: true },
+    {
+      pushes: total,
+      messagesApplied: sr.messages,
+      rowsApplied: sr.rowsApplied,
+      rejected: sr.rejected,
+      tableDeltaChecked: true,
+    },
   );
 }
 
@@ -533,9 +615,15 @@ async function pushSuite(p: Plan, log: (m: string) => void): Promise<{ cases: Ca
     .flatMap((c) => c.params.finalSumPerRun as number[]);
   if (sums.length > 0 && !sums.every((s) => s === sums[0])) {
     const msg = `1-worker push cases disagree on the final table (float64 sums ${[...new Set(sums)].join(', ')})`;
-    cases = cases.map((c) => ((oneWorker as readonly string[]).includes(c.name) ? { state: 'errored', name: c.name, group: c.group, error: msg } : c));
+    cases = cases.map((c) =>
+      (oneWorker as readonly string[]).includes(c.name)
+        ? { state: 'errored', name: c.name, group: c.group, error: msg }
+        : c,
+    );
   } else if (sums.length > 0) {
-    notes.push(`the 1-worker push cases (async, sync, postMessage) ended with bit-identical tables in every round (sum ${sums[0]}).`);
+    notes.push(
+      `the 1-worker push cases (async, sync, postMessage) ended with bit-identical tables in every round (sum ${sums[0]}).`,
+    );
   }
   return { cases, notes };
 }
@@ -548,7 +636,8 @@ export async function runPs(o: SuiteOptions): Promise<SuiteOutput> {
   const GROUPS = ['pull', 'pull-worker', 'push'];
   const want = (group: string): boolean => o.only === undefined || o.only.includes(group);
   const unknownGroups = (o.only ?? []).filter((g) => !GROUPS.includes(g));
-  if (unknownGroups.length > 0) throw new Error(`unknown case group(s) ${unknownGroups.join(', ')}; known: ${GROUPS.join(', ')}`);
+  if (unknownGroups.length > 0)
+    throw new Error(`unknown case group(s) ${unknownGroups.join(', ')}; known: ${GROUPS.join(', ')}`);
 
   const cases: CaseResult[] = [];
   const notes: string[] = [];
@@ -583,7 +672,11 @@ export async function runPs(o: SuiteOptions): Promise<SuiteOutput> {
   }
 
   const ofMedians: Record<string, number | null> = {};
-  for (const s of PULL_SIZES) ofMedians[s.label] = ratio(medianOf(cases, `ps pullInto ${s.label}`), medianOf(cases, `Float32Array.set ${s.label}`));
+  for (const s of PULL_SIZES)
+    ofMedians[s.label] = ratio(
+      medianOf(cases, `ps pullInto ${s.label}`),
+      medianOf(cases, `Float32Array.set ${s.label}`),
+    );
   const pullVsCopy = medianOrNull(Object.values(pullBySize));
   const pullVsPm = medianOrNull(Object.values(pullPmBySize));
   const C = PUSH_CASES;
@@ -621,26 +714,48 @@ export async function runPs(o: SuiteOptions): Promise<SuiteOutput> {
   const worst = sizeRatios.length === PULL_SIZES.length ? Math.min(...sizeRatios) : null;
   ratios.pull_vs_copy_worst_size = worst;
   const targets: Record<string, Target> = {
-    pull_vs_copy: target('ParameterServer.pullInto / Float32Array.set bandwidth (main thread), median over sizes of per-run ratios', pullVsCopy, '>=', 0.8),
-    pull_vs_copy_worst_size: target('the same ratio at the worst of the three sizes (4 KiB: fixed per-call cost weighs most)', worst, '>=', 0.8),
+    pull_vs_copy: target(
+      'ParameterServer.pullInto / Float32Array.set bandwidth (main thread), median over sizes of per-run ratios',
+      pullVsCopy,
+      '>=',
+      0.8,
+    ),
+    pull_vs_copy_worst_size: target(
+      'the same ratio at the worst of the three sizes (4 KiB: fixed per-call cost weighs most)',
+      worst,
+      '>=',
+      0.8,
+    ),
   };
   const lowSizes = Object.entries(pullBySize).filter(([, v]) => v !== null && v < 0.8);
-  if (lowSizes.length > 0) notes.push(`pull_vs_copy below 0.8 at ${lowSizes.map(([k, v]) => `${k} (${(v as number).toFixed(2)})`).join(', ')}.`);
+  if (lowSizes.length > 0)
+    notes.push(
+      `pull_vs_copy below 0.8 at ${lowSizes.map(([k, v]) => `${k} (${(v as number).toFixed(2)})`).join(', ')}.`,
+    );
   notes.unshift(
     'pull vs copy: tasks side by side in the same tinybench runs (main thread), ratio = median of per-run ratios; pull vs postMessage: alternating slices in one worker on its clock, same pairing.',
     `push: cross-thread cases in ${p.pushRounds} shuffled rounds with fresh threads, one timed run each per round; push ratios are medians of per-round ratios (push_vs_postmessage_of_medians for comparison).`,
     'postMessage push baseline uses a server worker (1 pusher = 2 threads, 2 pushers = 3 threads on 2 cores); the parameter server needs no server thread.',
   );
   const starvedRuns = cases
-    .filter((c): c is CaseCompleted => c.state === 'completed' && Array.isArray(c.params.processCpusPerRun) && c.name.startsWith('ps push async'))
+    .filter(
+      (c): c is CaseCompleted =>
+        c.state === 'completed' && Array.isArray(c.params.processCpusPerRun) && c.name.startsWith('ps push async'),
+    )
     .map((c) => ({ name: c.name, workers: Number(c.params.workers), cpus: c.params.processCpusPerRun as number[] }))
     .filter((c) => c.cpus.some((x) => x < 0.85 * Math.min(2, c.workers)));
   const FOREIGN_LIMIT = 0.25;
   const disturbed = cases
     .filter((c): c is CaseCompleted => c.state === 'completed')
     .map((c) => {
-      const xs = [c.params.foreignCpus, ...((c.params.foreignCpusPerRun as unknown[] | undefined) ?? [])].filter((x): x is number => typeof x === 'number');
-      return { name: c.name, worst: xs.length > 0 ? Math.max(...xs) : 0, n: xs.filter((x) => x > FOREIGN_LIMIT).length };
+      const xs = [c.params.foreignCpus, ...((c.params.foreignCpusPerRun as unknown[] | undefined) ?? [])].filter(
+        (x): x is number => typeof x === 'number',
+      );
+      return {
+        name: c.name,
+        worst: xs.length > 0 ? Math.max(...xs) : 0,
+        n: xs.filter((x) => x > FOREIGN_LIMIT).length,
+      };
     })
     .filter((x) => x.worst > FOREIGN_LIMIT);
   if (disturbed.length > 0) {

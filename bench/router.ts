@@ -120,7 +120,9 @@ function plan(o: SuiteOptions): Plan {
       warmupRuns: 3,
     },
     postMessage: quick ? { events: 100_000, warmup: 20_000 } : { events: 400_000, warmup: 100_000 },
-    piscina: quick ? { tasks: 10_000, defaultsTasks: 5_000, warmup: 2_000 } : { tasks: 40_000, defaultsTasks: 15_000, warmup: 10_000 },
+    piscina: quick
+      ? { tasks: 10_000, defaultsTasks: 5_000, warmup: 2_000 }
+      : { tasks: 40_000, defaultsTasks: 15_000, warmup: 10_000 },
   };
 }
 
@@ -159,13 +161,19 @@ const SELECT_BASE = 'typed-array read + multiply-shift';
 async function selectSuite(p: Plan): Promise<CaseResult[]> {
   const m = selectMapper();
   const table = Int32Array.from(m.selectionTable());
-  check(table.length === SELECT_SHARDS && table.every((id, k) => id === k), `select: selection table is [${[...table].join(', ')}], expected 0..${SELECT_SHARDS - 1}`);
+  check(
+    table.length === SELECT_SHARDS && table.every((id, k) => id === k),
+    `select: selection table is [${[...table].join(', ')}], expected 0..${SELECT_SHARDS - 1}`,
+  );
   const hashes = randomHashes(SELECT_HASHES, 0x5e1ec7);
   // What one call of either task must add up to.
   let perCall = 0;
   for (let k = 0; k < SELECT_HASHES; k++) {
     const id = m.selectShard(hashes[k]!);
-    check(id === table[((hashes[k]! * table.length * INV_2_32) | 0)], `select: selectShard(${hashes[k]}) = ${id} disagrees with the multiply-shift of its table`);
+    check(
+      id === table[(hashes[k]! * table.length * INV_2_32) | 0],
+      `select: selectShard(${hashes[k]}) = ${id} disagrees with the multiply-shift of its table`,
+    );
     perCall += id;
   }
   const len = table.length;
@@ -191,14 +199,17 @@ async function selectSuite(p: Plan): Promise<CaseResult[]> {
       fn: () => {
         baseCalls++;
         let s = 0;
-        for (let k = 0; k < SELECT_HASHES; k++) s += table[((hashes[k]! * len * INV_2_32) | 0)]!;
+        for (let k = 0; k < SELECT_HASHES; k++) s += table[(hashes[k]! * len * INV_2_32) | 0]!;
         baseSum += s;
       },
     },
   ];
   const afterRun = (): void => {
     check(selSum === selCalls * perCall, `select: selectShard sums ${selSum}, expected ${selCalls} calls x ${perCall}`);
-    check(baseSum === baseCalls * perCall, `select: baseline sums ${baseSum}, expected ${baseCalls} calls x ${perCall}`);
+    check(
+      baseSum === baseCalls * perCall,
+      `select: baseline sums ${baseSum}, expected ${baseCalls} calls x ${perCall}`,
+    );
     verified += (selCalls + baseCalls) * SELECT_HASHES;
     selCalls = selSum = baseCalls = baseSum = 0;
   };
@@ -278,7 +289,10 @@ async function selectBusySuite(p: Plan, log: (m: string) => void): Promise<Selec
   let r: SelectWorkerResult;
   const snap = cpuSnapshot();
   try {
-    await Promise.race([w.started, w.result.then(() => Promise.reject(new Error('select worker answered before it started')))]);
+    await Promise.race([
+      w.started,
+      w.result.then(() => Promise.reject(new Error('select worker answered before it started'))),
+    ]);
     const total = selectTotalSlices(input);
     const deadline = performance.now() + 60_000 + total * sw.sliceMs * 4;
     for (let k = 0; k < total; k++) {
@@ -304,20 +318,30 @@ async function selectBusySuite(p: Plan, log: (m: string) => void): Promise<Selec
     await w.worker.terminate();
   }
   const foreign = foreignCpu(snap);
-  check(r.invalidChunks === 0, `select worker: ${r.invalidChunks} chunks held a selection outside ids 0..${SELECT_SHARDS - 1}`);
+  check(
+    r.invalidChunks === 0,
+    `select worker: ${r.invalidChunks} chunks held a selection outside ids 0..${SELECT_SHARDS - 1}`,
+  );
   check(r.quietChanges === 0, `select worker: ${r.quietChanges} quiet slices saw the selections or tableGen change`);
-  check(r.quiet.length === sw.runs && r.busy.length === sw.runs, `select worker: ${r.quiet.length}/${r.busy.length} runs reported, expected ${sw.runs}`);
+  check(
+    r.quiet.length === sw.runs && r.busy.length === sw.runs,
+    `select worker: ${r.quiet.length}/${r.busy.length} runs reported, expected ${sw.runs}`,
+  );
   const busyChanged = r.busy.reduce((n, x) => n + x.changedChunks, 0);
   const busyPubs = r.busy.reduce((n, x) => n + x.publications, 0);
   check(busyPubs > 0, 'select worker: no table publication during the busy slices');
-  check(busyChanged > 0, `select worker: ${busyPubs} publications during the busy slices, but no chunk saw its selections change (stale table)`);
+  check(
+    busyChanged > 0,
+    `select worker: ${busyPubs} publications during the busy slices, but no chunk saw its selections change (stale table)`,
+  );
   const nsOf = (x: { ms: number; ops: number }): number => (x.ms * 1e6) / x.ops;
   const common = {
     thread: 'worker (its own attached ShardMapper object)',
     shards: SELECT_SHARDS,
     hashesPerChunk: SELECT_HASHES,
     slicesPerRun: `${sw.slices} quiet + ${sw.slices} busy, alternating (which goes first alternates between runs), ${sw.sliceMs} ms each; ${sw.warmupSlices} warm-up slices`,
-    timing: "worker's clock; figure = slice time / selectShard calls, over the run's slices of that phase (chunk bookkeeping: one tableGen load and one clock read per chunk included)",
+    timing:
+      "worker's clock; figure = slice time / selectShard calls, over the run's slices of that phase (chunk bookkeeping: one tableGen load and one clock read per chunk included)",
     foreignCpus: foreign?.others ?? null,
   };
   const quiet = completed(
@@ -327,7 +351,11 @@ async function selectBusySuite(p: Plan, log: (m: string) => void): Promise<Selec
     'lower',
     r.quiet.map(nsOf),
     { ...common, mainThread: 'asleep (Atomics.wait)', opsPerRun: r.quiet.map((x) => x.ops) },
-    { impossibleSelections: r.invalidChunks, quietSlicesWithChanges: r.quietChanges, publicationsDuringQuiet: r.quiet.reduce((n, x) => n + x.publications, 0) },
+    {
+      impossibleSelections: r.invalidChunks,
+      quietSlicesWithChanges: r.quietChanges,
+      publicationsDuringQuiet: r.quiet.reduce((n, x) => n + x.publications, 0),
+    },
   );
   const busy = completed(
     SELECT_BUSY,
@@ -379,7 +407,10 @@ interface RouteSpec {
 
 /** A worker's result, or the worker's failure if it ends first (a 'started' that never comes must not hang the suite). */
 function startedOrFailed<T>(w: Started<T>, what: string): Promise<void> {
-  return Promise.race([w.started, w.result.then(() => Promise.reject(new Error(`${what} answered before it started`)))]);
+  return Promise.race([
+    w.started,
+    w.result.then(() => Promise.reject(new Error(`${what} answered before it started`))),
+  ]);
 }
 
 async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
@@ -432,11 +463,23 @@ async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
   const produced = new Map<number, number>();
   for (const pr of prs) {
     produced.set(pr.producerId, pr.pushed);
-    check(pr.pushed === perProducer, `${s.name}: producer ${pr.producerId} pushed ${pr.pushed}, expected ${perProducer}`);
-    check(pr.unboundCalls === 0, `${s.name}: producer ${pr.producerId} found no shard on ${pr.unboundCalls} push calls`);
-    check(pr.slotsSeen.length === 1 && pr.slotsSeen[0] === pr.slot, `${s.name}: producer ${pr.producerId} moved between slots ${pr.slotsSeen.join(', ')}`);
+    check(
+      pr.pushed === perProducer,
+      `${s.name}: producer ${pr.producerId} pushed ${pr.pushed}, expected ${perProducer}`,
+    );
+    check(
+      pr.unboundCalls === 0,
+      `${s.name}: producer ${pr.producerId} found no shard on ${pr.unboundCalls} push calls`,
+    );
+    check(
+      pr.slotsSeen.length === 1 && pr.slotsSeen[0] === pr.slot,
+      `${s.name}: producer ${pr.producerId} moved between slots ${pr.slotsSeen.join(', ')}`,
+    );
   }
-  check(new Set(prs.map((x) => x.slot)).size === P, `${s.name}: producers share a shard (slots ${prs.map((x) => x.slot).join(', ')})`);
+  check(
+    new Set(prs.map((x) => x.slot)).size === P,
+    `${s.name}: producers share a shard (slots ${prs.map((x) => x.slot).join(', ')})`,
+  );
   const verdict = verifyDelivery(
     produced,
     drs.flatMap((d) => d.traces),
@@ -445,11 +488,17 @@ async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
     verdict.lost === 0 && verdict.duplicated === 0 && verdict.reordered === 0,
     `${s.name}: verifyDelivery: ${verdict.lost} lost, ${verdict.duplicated} duplicated, ${verdict.reordered} reordered of ${verdict.produced}`,
   );
-  check(verdict.consumed === verdict.produced && verdict.produced === P * perProducer, `${s.name}: consumed ${verdict.consumed} of ${verdict.produced}`);
+  check(
+    verdict.consumed === verdict.produced && verdict.produced === P * perProducer,
+    `${s.name}: consumed ${verdict.consumed} of ${verdict.produced}`,
+  );
   for (const d of drs) {
     check(d.foreign === 0, `${s.name}: consumer of slot ${d.slot} saw ${d.foreign} events with a foreign producer id`);
     const owner = prs.find((x) => x.slot === d.slot);
-    check(owner !== undefined && d.consumed === owner.pushed, `${s.name}: consumer of slot ${d.slot} took ${d.consumed}, its producer pushed ${owner?.pushed}`);
+    check(
+      owner !== undefined && d.consumed === owner.pushed,
+      `${s.name}: consumer of slot ${d.slot} took ${d.consumed}, its producer pushed ${owner?.pushed}`,
+    );
   }
   for (const slot of slots) {
     const ring = router.rings[slot]!;
@@ -458,7 +507,10 @@ async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
   router.reportLengths();
   const metrics = mapper.collectMetrics();
   const counted = metrics.reduce((n, x) => n + x.eventRate, 0);
-  check(counted === P * perProducer, `${s.name}: shard metrics counted ${counted} pushed events, producers pushed ${P * perProducer}`);
+  check(
+    counted === P * perProducer,
+    `${s.name}: shard metrics counted ${counted} pushed events, producers pushed ${P * perProducer}`,
+  );
 
   const ms = prs[0]!.ms.map((_, run) => Math.max(...prs.map((x) => x.ms[run]!)));
   const eventsPerRun = P * s.events;
@@ -483,7 +535,8 @@ async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
         'producer workers: Router.attach(handle).producer(id).push(staging, 0, batch), and pushBlocking(staging, done, batch - done) for what a full ring refused ' +
         '(metrics recorded by the producer on every call: events, and a latency sample every 64th call); ' +
         `consumer workers: drainShard(router, slot, {batch: ${r.consumerBatch}, verify: true}) until stopped`,
-      timing: "producers' clocks from a shared start line until their ring is seen empty after the last push; figure = all producers' events / slowest producer's time",
+      timing:
+        "producers' clocks from a shared start line until their ring is seen empty after the last push; figure = all producers' events / slowest producer's time",
       msPerRun: ms.map(round2),
       pushMsPerRun: prs.map((x) => x.pushMs.map(round2)).flat(),
       processCpusPerRun: prs.map((x) => x.cpus.map(round2)).flat(),
@@ -500,7 +553,10 @@ async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
       pushCalls: prs.reduce((n, x) => n + x.pushCalls, 0),
       batchesThatWaitedForRoom: prs.reduce((n, x) => n + x.fullCalls, 0),
       consumerFlushes: drs.reduce((n, d) => n + d.flushes, 0),
-      starvedRuns: starved(prs.flatMap((x) => x.cpus), Math.min(2, 2 * P)),
+      starvedRuns: starved(
+        prs.flatMap((x) => x.cpus),
+        Math.min(2, 2 * P),
+      ),
     },
   );
 }
@@ -515,7 +571,10 @@ async function postMessageCase(name: string, events: number, warmupEvents: numbe
     start<PostMessageConsumerResult>('pm-consumer', consumerIn, [port2]),
   ]);
   const total = warmupEvents + events;
-  check(pr.posted === total && c.received === total, `${name}: posted ${pr.posted}, received ${c.received}, expected ${total}`);
+  check(
+    pr.posted === total && c.received === total,
+    `${name}: posted ${pr.posted}, received ${c.received}, expected ${total}`,
+  );
   check(c.mismatches === 0, `${name}: ${c.mismatches} messages out of order`);
   check(c.checksum === (((total * (total - 1)) / 2) | 0), `${name}: checksum mismatch`);
   return completed(
@@ -558,7 +617,11 @@ async function routeSuite(p: Plan, log: (m: string) => void): Promise<CaseResult
     route(ROUTE.b256p2, 2, 256),
     route(ROUTE.b16, 1, 16),
     route(ROUTE.b1, 1, 1),
-    { name: ROUTE.pm, group: 'baseline', run: () => postMessageCase(ROUTE.pm, p.postMessage.events, p.postMessage.warmup) },
+    {
+      name: ROUTE.pm,
+      group: 'baseline',
+      run: () => postMessageCase(ROUTE.pm, p.postMessage.events, p.postMessage.warmup),
+    },
     {
       name: ROUTE.pz,
       group: 'baseline',
@@ -567,7 +630,7 @@ async function routeSuite(p: Plan, log: (m: string) => void): Promise<CaseResult
           ROUTE.pz,
           // The fastest setting found for the shm suite on this machine.
           { minThreads: 1, maxThreads: 1, idleTimeout: 60_000, concurrentTasksPerWorker: 64, atomics: 'sync' },
-          'minThreads = maxThreads = 1, concurrentTasksPerWorker 64, atomics sync (the shm suite\'s tuned setting)',
+          "minThreads = maxThreads = 1, concurrentTasksPerWorker 64, atomics sync (the shm suite's tuned setting)",
           pz.tasks,
           pz.warmup,
           64,
@@ -591,7 +654,8 @@ export async function runRouter(o: SuiteOptions): Promise<SuiteOutput> {
   const GROUPS = ['select', 'select-busy', 'route'];
   const want = (group: string): boolean => o.only === undefined || o.only.includes(group);
   const unknownGroups = (o.only ?? []).filter((g) => !GROUPS.includes(g));
-  if (unknownGroups.length > 0) throw new Error(`unknown case group(s) ${unknownGroups.join(', ')}; known: ${GROUPS.join(', ')}`);
+  if (unknownGroups.length > 0)
+    throw new Error(`unknown case group(s) ${unknownGroups.join(', ')}; known: ${GROUPS.join(', ')}`);
 
   const cases: CaseResult[] = [];
   const notes: string[] = [];
@@ -633,7 +697,10 @@ export async function runRouter(o: SuiteOptions): Promise<SuiteOutput> {
   const ratios: SuiteOutput['ratios'] = {
     select_shard_vs_baseline: pairedRatio(cases, SELECT, SELECT_BASE),
     select_shard_rebuilt_vs_quiet: busy.busyVsQuiet,
-    select_shard_worker_quiet_vs_main: ratio(figures.select_shard_worker_quiet_ns ?? null, figures.select_shard_ns ?? null),
+    select_shard_worker_quiet_vs_main: ratio(
+      figures.select_shard_worker_quiet_ns ?? null,
+      figures.select_shard_ns ?? null,
+    ),
     route_vs_piscina: pairedRatio(cases, ROUTE.b256, ROUTE.pz),
     route_vs_piscina_of_medians: ratio(route256, figures.piscina_tuned_events_per_s ?? null),
     route_vs_piscina_defaults: pairedRatio(cases, ROUTE.b256, ROUTE.pzDefaults),
@@ -644,8 +711,18 @@ export async function runRouter(o: SuiteOptions): Promise<SuiteOutput> {
     route_b256_vs_b1: pairedRatio(cases, ROUTE.b256, ROUTE.b1),
   };
   const targets: Record<string, Target> = {
-    select_shard_ns: target('ShardMapper.selectShard ns/op, one thread, 4 Active shards', figures.select_shard_ns ?? null, '<=', 5),
-    route_1p_b256_events_per_s: target('route + push, 1 producer, batch 256, metrics on, drained and verified by a consumer worker', route256, '>=', 50e6),
+    select_shard_ns: target(
+      'ShardMapper.selectShard ns/op, one thread, 4 Active shards',
+      figures.select_shard_ns ?? null,
+      '<=',
+      5,
+    ),
+    route_1p_b256_events_per_s: target(
+      'route + push, 1 producer, batch 256, metrics on, drained and verified by a consumer worker',
+      route256,
+      '>=',
+      50e6,
+    ),
     route_vs_piscina: target(
       'route + push 1 producer b256 / Piscina task per event (tuned), median of per-round ratios',
       ratios.route_vs_piscina as number | null,
@@ -656,10 +733,10 @@ export async function runRouter(o: SuiteOptions): Promise<SuiteOutput> {
 
   notes.push(
     'select_shard vs baseline: tasks side by side in the same tinybench runs (main thread), ratio = median of per-run ratios.',
-    'select_shard from a worker: quiet and rebuilt slices alternate in the same runs on the worker\'s clock; select_shard_rebuilt_vs_quiet = median of per-run ratios.',
+    "select_shard from a worker: quiet and rebuilt slices alternate in the same runs on the worker's clock; select_shard_rebuilt_vs_quiet = median of per-run ratios.",
     `route + push and the baselines: cross-thread cases in ${p.runs} shuffled rounds with fresh threads, one timed run each per round; route ratios are medians of per-round ratios (*_of_medians for comparison). ` +
-      'The route cases are timed on the producers\' clocks (start line -> ring empty after the last push), postMessage on the consumer\'s, Piscina on the main thread\'s.',
-    'route_vs_piscina is against the tuned Piscina setting (the same baseline as the shm suite\'s ring_vs_piscina); route_vs_piscina_defaults against Piscina\'s defaults.',
+      "The route cases are timed on the producers' clocks (start line -> ring empty after the last push), postMessage on the consumer's, Piscina on the main thread's.",
+    "route_vs_piscina is against the tuned Piscina setting (the same baseline as the shm suite's ring_vs_piscina); route_vs_piscina_defaults against Piscina's defaults.",
     '2 producers run 2 producer + 2 consumer threads, all spinning or polling, on this 2-core machine: the 2-producer figure measures oversubscription as much as the router.',
   );
   const sel = cases.find((c): c is CaseCompleted => c.state === 'completed' && c.name === SELECT);
@@ -675,16 +752,26 @@ export async function runRouter(o: SuiteOptions): Promise<SuiteOutput> {
     );
   }
   const routeCases = cases.filter((c): c is CaseCompleted => c.state === 'completed' && c.group === 'route');
-  const starvedRuns = routeCases.filter((c) => Number(c.checks.starvedRuns ?? 0) > 0).map((c) => `${c.name} (${String(c.checks.starvedRuns)})`);
+  const starvedRuns = routeCases
+    .filter((c) => Number(c.checks.starvedRuns ?? 0) > 0)
+    .map((c) => `${c.name} (${String(c.checks.starvedRuns)})`);
   if (starvedRuns.length > 0) {
-    notes.push(`route runs with clearly less CPU than 2 busy threads want (another process was busy, or threads slept): ${starvedRuns.join('; ')}; see processCpusPerRun.`);
+    notes.push(
+      `route runs with clearly less CPU than 2 busy threads want (another process was busy, or threads slept): ${starvedRuns.join('; ')}; see processCpusPerRun.`,
+    );
   }
   const FOREIGN_LIMIT = 0.25;
   const disturbed = cases
     .filter((c): c is CaseCompleted => c.state === 'completed')
     .map((c) => {
-      const xs = [c.params.foreignCpus, ...((c.params.foreignCpusPerRun as unknown[] | undefined) ?? [])].filter((x): x is number => typeof x === 'number');
-      return { name: c.name, worst: xs.length > 0 ? Math.max(...xs) : 0, n: xs.filter((x) => x > FOREIGN_LIMIT).length };
+      const xs = [c.params.foreignCpus, ...((c.params.foreignCpusPerRun as unknown[] | undefined) ?? [])].filter(
+        (x): x is number => typeof x === 'number',
+      );
+      return {
+        name: c.name,
+        worst: xs.length > 0 ? Math.max(...xs) : 0,
+        n: xs.filter((x) => x > FOREIGN_LIMIT).length,
+      };
     })
     .filter((x) => x.worst > FOREIGN_LIMIT);
   if (disturbed.length > 0) {
@@ -694,7 +781,9 @@ export async function runRouter(o: SuiteOptions): Promise<SuiteOutput> {
     );
   }
   if (route256 !== null && !targets.route_1p_b256_events_per_s!.pass) {
-    notes.push('route_1p_b256_events_per_s below target: see pushMsPerRun (producer side) against msPerRun (until drained) for which side limits.');
+    notes.push(
+      'route_1p_b256_events_per_s below target: see pushMsPerRun (producer side) against msPerRun (until drained) for which side limits.',
+    );
   }
   return { cases, ratios, figures, targets, notes };
 }

@@ -34,7 +34,19 @@ import { createRendezvous } from './lib/rendezvous.js';
 import { median } from './lib/stats.js';
 import { results, start } from './lib/threads.js';
 import type { SuiteOptions, SuiteOutput } from './main.js';
-import { check, guarded, piscinaCase, medianOf, pairedRatio, ratio, round2, runRounds, tinyRuns, type Runner, type TinyTask } from './lib/suite.js';
+import {
+  check,
+  guarded,
+  piscinaCase,
+  medianOf,
+  pairedRatio,
+  ratio,
+  round2,
+  runRounds,
+  tinyRuns,
+  type Runner,
+  type TinyTask,
+} from './lib/suite.js';
 
 // ------------------------------------------------------------------ sizes
 
@@ -57,7 +69,9 @@ function plan(o: SuiteOptions): Plan {
     runs: o.runs ?? (quick ? 3 : DEFAULT_RUNS),
     ring: {
       // Events per timed run, by publish batch: ~0.1-0.2 s per run at the expected rates.
-      events: quick ? { 1: 1_000_000, 16: 4_000_000, 256: 8_000_000 } : { 1: 4_000_000, 16: 16_000_000, 256: 32_000_000 },
+      events: quick
+        ? { 1: 1_000_000, 16: 4_000_000, 256: 8_000_000 }
+        : { 1: 4_000_000, 16: 16_000_000, 256: 32_000_000 },
       capacity: 16_384,
       consumerBatch: 4096,
       path: 'zero-copy',
@@ -131,7 +145,10 @@ async function ringCase(s: RingCaseSpec): Promise<CaseCompleted> {
   check(p.pushed === total, `${s.name}: producer pushed ${p.pushed}, expected ${total}`);
   check(c.popped === total, `${s.name}: consumer popped ${c.popped}, expected ${total}`);
   check(c.mismatches === 0, `${s.name}: ${c.mismatches} events arrived with a wrong sequence number or payload`);
-  check(c.checksum === expectedPayloadSum(total), `${s.name}: payload checksum ${c.checksum} != ${expectedPayloadSum(total)}`);
+  check(
+    c.checksum === expectedPayloadSum(total),
+    `${s.name}: payload checksum ${c.checksum} != ${expectedPayloadSum(total)}`,
+  );
   check(ring.pushedTotal() === total >>> 0 && ring.isEmpty(), `${s.name}: ring indices disagree with the counts`);
   check(ring.checkGuards(), `${s.name}: ring guard lines were overwritten`);
   const samples = c.ms.map((ms) => s.events / (ms / 1000));
@@ -170,7 +187,12 @@ async function ringCase(s: RingCaseSpec): Promise<CaseCompleted> {
   );
 }
 
-async function postMessageCase(name: string, events: number, warmupEvents: number, runs: number): Promise<CaseCompleted> {
+async function postMessageCase(
+  name: string,
+  events: number,
+  warmupEvents: number,
+  runs: number,
+): Promise<CaseCompleted> {
   const { port1, port2 } = new MessageChannel();
   const common = { start: createRendezvous(2), probe: createProbe(), events, warmupEvents, runs };
   const [p, c] = await results<[PostMessageProducerResult, PostMessageConsumerResult]>([
@@ -178,7 +200,10 @@ async function postMessageCase(name: string, events: number, warmupEvents: numbe
     start<PostMessageConsumerResult>('pm-consumer', { ...common, port: port2 }, [port2]),
   ]);
   const total = warmupEvents + events * runs;
-  check(p.posted === total && c.received === total, `${name}: posted ${p.posted}, received ${c.received}, expected ${total}`);
+  check(
+    p.posted === total && c.received === total,
+    `${name}: posted ${p.posted}, received ${c.received}, expected ${total}`,
+  );
   check(c.mismatches === 0, `${name}: ${c.mismatches} messages out of order`);
   check(c.checksum === (((total * (total - 1)) / 2) | 0), `${name}: checksum mismatch`);
   return completed(
@@ -216,13 +241,19 @@ async function postMessageCase(name: string, events: number, warmupEvents: numbe
 async function ringSuite(p: Plan, log: (m: string) => void): Promise<CaseResult[]> {
   const r = p.ring;
   const runners: Runner[] = [];
-  const ring = (name: string, group: string, v: { batch: number; capacity: number; consumerBatch: number; path: RingPath }): Runner => ({
+  const ring = (
+    name: string,
+    group: string,
+    v: { batch: number; capacity: number; consumerBatch: number; path: RingPath },
+  ): Runner => ({
     name,
     group,
     run: () => ringCase({ name, group, events: r.events[v.batch]!, runs: 1, ...v }),
   });
   for (const batch of [256, 16, 1]) {
-    runners.push(ring(`ring b${batch}`, 'ring', { batch, capacity: r.capacity, consumerBatch: r.consumerBatch, path: r.path }));
+    runners.push(
+      ring(`ring b${batch}`, 'ring', { batch, capacity: r.capacity, consumerBatch: r.consumerBatch, path: r.path }),
+    );
   }
   if (r.sweep) {
     // Where the headline configuration sits among its neighbours.
@@ -263,7 +294,8 @@ async function ringSuite(p: Plan, log: (m: string) => void): Promise<CaseResult[
   runners.push({
     name: 'piscina task per event (defaults)',
     group: 'baseline',
-    run: () => piscinaCase('piscina task per event (defaults)', {}, 'Piscina defaults', pz.defaultsTasks, pz.warmup, 256, 1),
+    run: () =>
+      piscinaCase('piscina task per event (defaults)', {}, 'Piscina defaults', pz.defaultsTasks, pz.warmup, 256, 1),
   });
 
   // A fresh order each round: a fixed order (even rotated) would always
@@ -335,7 +367,10 @@ async function counterSuite(p: Plan): Promise<CaseResult[]> {
     check(plain[0] === (calls.plain * INNER) >>> 0, `plain increment count ${plain[0]} != ${calls.plain * INNER}`);
     check(atomic[0] === ((calls.atomics * INNER) | 0), 'Atomics.add count mismatch');
     counter.collect(0, win);
-    check(!win.saturated && win.events === calls.event * INNER, `recordEvent: counted ${win.events}, expected ${calls.event * INNER}`);
+    check(
+      !win.saturated && win.events === calls.event * INNER,
+      `recordEvent: counted ${win.events}, expected ${calls.event * INNER}`,
+    );
     counter.collect(1, win);
     check(
       !win.saturated && win.count === calls.sample * INNER && win.sum === calls.sample * sumSample,
@@ -425,7 +460,10 @@ async function seqlockSuite(p: Plan, log: (m: string) => void): Promise<SeqlockO
     const afterRun = (): void => {
       check(badStatus === 0, `seqlock ${size.label}: ${badStatus} reads did not return SEQ_OK with no writer`);
       const last = floats - 1;
-      check(dstLock[last] === content[last] && dstCopy[last] === content[last] && dstLock[1] === 0.5, `seqlock ${size.label}: copies differ`);
+      check(
+        dstLock[last] === content[last] && dstCopy[last] === content[last] && dstLock[1] === 0.5,
+        `seqlock ${size.label}: copies differ`,
+      );
     };
     const { ns, detail } = await tinyRuns(tasks, p.tiny, afterRun);
     const toGBs = (nsPerCopy: number): number => size.bytes / nsPerCopy; // bytes/ns = GB/s
@@ -486,7 +524,12 @@ async function seqlockWithWriter(
   const MAX_RETRIES = 100;
   const SLICES = 10;
   const stop = new SharedArrayBuffer(4);
-  const writerIn: SeqlockWriterInput = { handle: lock.handle, stop, rowsPerWrite: ROWS_PER_WRITE, writesPerSec: WRITES_PER_SEC };
+  const writerIn: SeqlockWriterInput = {
+    handle: lock.handle,
+    stop,
+    rowsPerWrite: ROWS_PER_WRITE,
+    writesPerSec: WRITES_PER_SEC,
+  };
   const w = start<SeqlockWriterResult>('seqlock-writer', writerIn);
   const dst = new Float32Array(lock.rows * lock.cols);
   // Look at the clock once per `inner` copies, so that small copies do not time the clock.
@@ -564,7 +607,8 @@ export async function runShm(o: SuiteOptions): Promise<SuiteOutput> {
   const GROUPS = ['ring', 'counter', 'seqlock'];
   const want = (group: string): boolean => o.only === undefined || o.only.includes(group);
   const unknownGroups = (o.only ?? []).filter((g) => !GROUPS.includes(g));
-  if (unknownGroups.length > 0) throw new Error(`unknown case group(s) ${unknownGroups.join(', ')}; known: ${GROUPS.join(', ')}`);
+  if (unknownGroups.length > 0)
+    throw new Error(`unknown case group(s) ${unknownGroups.join(', ')}; known: ${GROUPS.join(', ')}`);
 
   if (want('ring')) cases.push(...(await ringSuite(p, log)));
   if (want('counter')) {
@@ -584,7 +628,9 @@ export async function runShm(o: SuiteOptions): Promise<SuiteOutput> {
   }
 
   // Cases with two threads talking: their runs carry a round-trip probe.
-  const probed = cases.filter((c): c is CaseCompleted => c.state === 'completed' && c.params.roundTripNsPerRun !== undefined);
+  const probed = cases.filter(
+    (c): c is CaseCompleted => c.state === 'completed' && c.params.roundTripNsPerRun !== undefined,
+  );
   const ringStarved = probed.reduce((n, c) => n + Number(c.checks.starvedRuns ?? 0), 0);
   const farRuns = probed.reduce((n, c) => n + Number(c.checks.farRuns ?? 0), 0);
   const probedRuns = probed.reduce((n, c) => n + c.runs, 0);
@@ -595,7 +641,10 @@ export async function runShm(o: SuiteOptions): Promise<SuiteOutput> {
   const pzDefaults = medianOf(cases, 'piscina task per event (defaults)');
   const ratioOfMedians: Record<string, number | null> = {};
   for (const sz of SEQLOCK_SIZES) {
-    ratioOfMedians[sz.label] = ratio(medianOf(cases, `seqlock read ${sz.label}`), medianOf(cases, `Float32Array.set ${sz.label}`));
+    ratioOfMedians[sz.label] = ratio(
+      medianOf(cases, `seqlock read ${sz.label}`),
+      medianOf(cases, `Float32Array.set ${sz.label}`),
+    );
   }
   const sizeRatios = Object.values(bySize).filter((x): x is number => x !== null);
   const seqlockVsCopy = sizeRatios.length > 0 ? median(sizeRatios) : null;

@@ -9,7 +9,9 @@ const wabt = await wabtInit();
 const src = new URL('../src/kge/wasm/', import.meta.url);
 const out = new URL('../dist/src/kge/wasm/', import.meta.url);
 mkdirSync(out, { recursive: true });
-for (const file of readdirSync(src).filter((f) => f.endsWith('.wat')).sort()) {
+for (const file of readdirSync(src)
+  .filter((f) => f.endsWith('.wat'))
+  .sort()) {
   const module = wabt.parseWat(file, readFileSync(new URL(file, src), 'utf8'), { simd: true });
   try {
     module.validate();

@@ -4,7 +4,13 @@
  * training tasks.
  */
 import { workerData } from 'node:worker_threads';
-import { TrainContext, loadModelModule, type TrainHandle, type TrainTask, type TaskResult } from '../src/kge/train-core.js';
+import {
+  TrainContext,
+  loadModelModule,
+  type TrainHandle,
+  type TrainTask,
+  type TaskResult,
+} from '../src/kge/train-core.js';
 
 const handle = (workerData as { handle: TrainHandle }).handle;
 const href = handle.hyper.modelModule;

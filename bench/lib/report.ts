@@ -176,7 +176,16 @@ export function renderReport(r: SuiteReport): string {
   const rows: string[][] = [['case', 'unit', 'median', 'min', 'max', '±range/2', 'runs']];
   for (const c of r.cases) {
     if (c.state === 'errored') rows.push([c.name, 'ERROR', '—', '', '', '', '']);
-    else rows.push([c.name, c.unit, fmt(c.median), fmt(c.min), fmt(c.max), `±${(c.spreadPct / 2).toFixed(0)}%`, String(c.runs)]);
+    else
+      rows.push([
+        c.name,
+        c.unit,
+        fmt(c.median),
+        fmt(c.min),
+        fmt(c.max),
+        `±${(c.spreadPct / 2).toFixed(0)}%`,
+        String(c.runs),
+      ]);
   }
   out.push(table(rows));
   for (const c of r.cases) if (c.state === 'errored') out.push(`ERROR ${c.name}: ${c.error}`);
@@ -190,7 +199,12 @@ export function renderReport(r: SuiteReport): string {
   out.push('');
   const targetRows: string[][] = [['target', 'value', 'wanted', 'result']];
   for (const [k, t] of Object.entries(r.targets)) {
-    targetRows.push([k, fmt(t.value), `${t.op} ${fmt(t.threshold)}`, t.value === null ? 'not measured' : t.pass ? 'pass' : 'MISS']);
+    targetRows.push([
+      k,
+      fmt(t.value),
+      `${t.op} ${fmt(t.threshold)}`,
+      t.value === null ? 'not measured' : t.pass ? 'pass' : 'MISS',
+    ]);
   }
   out.push(table(targetRows));
   for (const n of r.notes) out.push(`note: ${n}`);

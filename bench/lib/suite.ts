@@ -105,7 +105,8 @@ export async function tinyRuns(
     await bench.run();
     for (const t of tasks) {
       const res = bench.getTask(t.name)?.result;
-      if (res === undefined || res.state !== 'completed') throw new Error(`tinybench task ${t.name}: ${res?.state ?? 'missing'}`);
+      if (res === undefined || res.state !== 'completed')
+        throw new Error(`tinybench task ${t.name}: ${res?.state ?? 'missing'}`);
       ns.get(t.name)!.push((res.latency.p50 * 1e6) / t.opsPerCall);
       detail.get(t.name)!.push({ samples: res.latency.samplesCount, rmePct: Math.round(res.latency.rme * 100) / 100 });
     }
@@ -137,7 +138,16 @@ export function mergeRuns(parts: readonly CaseCompleted[]): CaseCompleted {
   for (const [k, v] of Object.entries(first.checks)) {
     checks[k] = typeof v === 'number' ? parts.reduce((n, x) => n + (x.checks[k] as number), 0) : v;
   }
-  return completed(first.name, first.group, first.unit, first.better, parts.flatMap((x) => x.samples), params, checks, first.note);
+  return completed(
+    first.name,
+    first.group,
+    first.unit,
+    first.better,
+    parts.flatMap((x) => x.samples),
+    params,
+    checks,
+    first.note,
+  );
 }
 
 export function shuffled<T>(xs: readonly T[], rand: () => number): T[] {
@@ -181,7 +191,12 @@ export async function runRounds(
         const c = await runner.run();
         const f = foreignCpu(snap);
         // Per run: CPUs other processes took meanwhile (whole run, threads' start and warm-up included).
-        parts.get(runner.name)!.push({ ...c, params: { ...c.params, foreignCpusPerRun: [f?.others ?? null], stealCpusPerRun: [f?.steal ?? null] } });
+        parts
+          .get(runner.name)!
+          .push({
+            ...c,
+            params: { ...c.params, foreignCpusPerRun: [f?.others ?? null], stealCpusPerRun: [f?.steal ?? null] },
+          });
       } catch (e: unknown) {
         errors.set(runner.name, `round ${round + 1}: ${e instanceof Error ? e.message : String(e)}`);
       }

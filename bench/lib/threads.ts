@@ -16,12 +16,20 @@ export interface Started<T> {
   readonly started: Promise<void>;
 }
 
-export function start<T>(name: string, workerData: unknown, transferList: TransferListItem[] = [], timeoutMs = 120_000): Started<T> {
+export function start<T>(
+  name: string,
+  workerData: unknown,
+  transferList: TransferListItem[] = [],
+  timeoutMs = 120_000,
+): Started<T> {
   const worker = new Worker(workerUrl(name), { workerData, transferList });
   let onStarted: () => void = () => {};
   const started = new Promise<void>((resolve) => (onStarted = resolve));
   const result = new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bench worker ${name} gave no result within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`bench worker ${name} gave no result within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     worker.on('message', (m: unknown) => {
       if (m === 'started') {
         onStarted();

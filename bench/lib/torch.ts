@@ -22,11 +22,22 @@ export interface TorchProbe {
 
 /** Whether the reference can run here, and its torch version. */
 export function probeTorch(): TorchProbe {
-  if (TORCH_SCRIPT === '') return { ok: false, why: 'KGSHARD_TORCH_SCRIPT is not set (the path of the PyTorch reference trainer, torch_kge.py)' };
+  if (TORCH_SCRIPT === '')
+    return {
+      ok: false,
+      why: 'KGSHARD_TORCH_SCRIPT is not set (the path of the PyTorch reference trainer, torch_kge.py)',
+    };
   if (!existsSync(TORCH_SCRIPT)) return { ok: false, why: `reference script ${TORCH_SCRIPT} not found` };
-  const r = spawnSync(TORCH_PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(TORCH_PYTHON, ['-c', 'import torch; print(torch.__version__)'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (r.error) return { ok: false, why: `${TORCH_PYTHON}: ${r.error.message}` };
-  if (r.status !== 0) return { ok: false, why: `${TORCH_PYTHON} cannot import torch: ${(r.stderr ?? '').trim().split('\n').slice(-1)[0] ?? `exit ${r.status}`}` };
+  if (r.status !== 0)
+    return {
+      ok: false,
+      why: `${TORCH_PYTHON} cannot import torch: ${(r.stderr ?? '').trim().split('\n').slice(-1)[0] ?? `exit ${r.status}`}`,
+    };
   return { ok: true, version: r.stdout.trim() };
 }
 
@@ -43,10 +54,15 @@ export interface TorchRun<J> {
  * Rejects with a one-line reason on a time-out, a non-zero exit or no JSON.
  */
 export async function runTorchScript<J>(args: readonly string[], timeoutS: number): Promise<TorchRun<J>> {
-  const { code, signal, stdout, stderr, timedOut, wallS } = await runProcess(TORCH_PYTHON, [TORCH_SCRIPT, ...args], timeoutS);
+  const { code, signal, stdout, stderr, timedOut, wallS } = await runProcess(
+    TORCH_PYTHON,
+    [TORCH_SCRIPT, ...args],
+    timeoutS,
+  );
   const epochs = [...stderr.matchAll(/^# epoch \d+ /gm)].length;
   if (timedOut) throw new Error(`reference timed out after ${timeoutS} s (epochs finished: ${epochs})`);
-  if (code !== 0) throw new Error(`reference exit ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (code !== 0)
+    throw new Error(`reference exit ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
   const last = stdout.trim().split('\n').slice(-1)[0] ?? '';
   try {
     return { json: JSON.parse(last) as J, stderr, wallS };

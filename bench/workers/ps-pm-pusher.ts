@@ -6,7 +6,14 @@
  * last push (so: rows applied by the server, end to end).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { makeBatches, shardOfPush, timedPushRuns, type PmPush, type PmPusherInput, type PusherResult } from '../lib/ps-protocol.js';
+import {
+  makeBatches,
+  shardOfPush,
+  timedPushRuns,
+  type PmPush,
+  type PmPusherInput,
+  type PusherResult,
+} from '../lib/ps-protocol.js';
 import { Rendezvous } from '../lib/rendezvous.js';
 
 const input = workerData as PmPusherInput;

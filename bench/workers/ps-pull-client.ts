@@ -77,7 +77,7 @@ function pullSlice(st: SizeState, sliceMs: number): [number, number] {
     for (let k = 0; k < inner; k++) {
       ps.pullInto(0, dst);
       // One element per call, a different one each time: every copy landed.
-      const i = (calls + k) * 997 % n;
+      const i = ((calls + k) * 997) % n;
       if (dst[i] !== ref[i]) bad++;
     }
     calls += inner;

@@ -47,7 +47,8 @@ function produce(from: number, to: number): void {
     while (done < b) {
       if (producer.status === PUSH_UNBOUND) unbound++;
       else full++;
-      if (unbound > input.maxUnboundCalls) throw new Error(`producer ${input.producerId}: no shard to bind to after ${unbound} push calls`);
+      if (unbound > input.maxUnboundCalls)
+        throw new Error(`producer ${input.producerId}: no shard to bind to after ${unbound} push calls`);
       calls++;
       done += producer.pushBlocking(staging, done, b - done, input.blockTimeoutMs);
     }

@@ -119,7 +119,8 @@ function add(r: SelectPhaseRun, s: SliceResult): SelectPhaseRun {
 }
 
 // A selection of NO_SHARD would push a chunk's sum past maxSum: the invalid check covers it.
-if (NO_SHARD <= mapper.policy.maxShards) throw new Error('router-select: NO_SHARD is a valid id here; the invalid-chunk check would be blind');
+if (NO_SHARD <= mapper.policy.maxShards)
+  throw new Error('router-select: NO_SHARD is a valid id here; the invalid-chunk check would be blind');
 
 const quiet: SelectPhaseRun[] = [];
 const busy: SelectPhaseRun[] = [];

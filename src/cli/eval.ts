@@ -50,7 +50,11 @@ export async function evalCommand(args: readonly string[]): Promise<number> {
   }
   const dir = str(flags, 'embeddings');
   if (dir === undefined || dir.trim() === '') {
-    throw usage(new KgError('E_USAGE', "eval: --embeddings DIR is required (a directory written by 'kgshard train --out DIR')", { flag: '--embeddings' }));
+    throw usage(
+      new KgError('E_USAGE', "eval: --embeddings DIR is required (a directory written by 'kgshard train --out DIR')", {
+        flag: '--embeddings',
+      }),
+    );
   }
   const split = asUsage(() => choiceFlag(c, flags, 'split', ['valid', 'test'] as const, 'test'));
   const workers = asUsage(() => workersFlag(c, flags, 'auto'));
@@ -60,10 +64,15 @@ export async function evalCommand(args: readonly string[]): Promise<number> {
   const recorded = emb.config.dataset;
   let spec = str(flags, 'dataset');
   if (spec === undefined) {
-    if ((recorded?.name === 'wordnet' || recorded?.name === 'wordnet-lf') && recorded.path === undefined) spec = recorded.name;
+    if ((recorded?.name === 'wordnet' || recorded?.name === 'wordnet-lf') && recorded.path === undefined)
+      spec = recorded.name;
     else if (typeof recorded?.path === 'string') spec = recorded.path;
     else {
-      throw usage(new KgError('E_USAGE', `eval: ${emb.dir}/config.json names no dataset; pass --dataset wordnet|wordnet-lf|DIR`, { flag: '--dataset' }));
+      throw usage(
+        new KgError('E_USAGE', `eval: ${emb.dir}/config.json names no dataset; pass --dataset wordnet|wordnet-lf|DIR`, {
+          flag: '--dataset',
+        }),
+      );
     }
   }
   const opened = openDataset(spec, { rebuild: bool(flags, 'rebuild') });
@@ -71,15 +80,27 @@ export async function evalCommand(args: readonly string[]): Promise<number> {
   for (const notice of opened.notices) line.note(notice);
   const aligned = alignEmbeddings(emb, dataset.entities, dataset.relations);
   if (aligned.unused.entities > 0 || aligned.unused.relations > 0) {
-    line.note(`${aligned.unused.entities} saved entities and ${aligned.unused.relations} saved relations are not in ${dataset.name}; they are not ranked`);
+    line.note(
+      `${aligned.unused.entities} saved entities and ${aligned.unused.relations} saved relations are not in ${dataset.name}; they are not ranked`,
+    );
   }
   if (dataset[split].count === 0) {
     throw new KgError('E_DATASET', `eval: the ${split} split of ${dataset.name} has no triples`, { split });
   }
-  line.set(`evaluating ${emb.model} dim ${emb.dim} on ${split} (${dataset[split].count.toLocaleString('en-US')} triples)`);
+  line.set(
+    `evaluating ${emb.model} dim ${emb.dim} on ${split} (${dataset[split].count.toLocaleString('en-US')} triples)`,
+  );
   let outcome;
   try {
-    outcome = await evaluateTables({ model: emb.model, dim: emb.dim, entityTable: aligned.entityTable, relationTable: aligned.relationTable, dataset, split, workers });
+    outcome = await evaluateTables({
+      model: emb.model,
+      dim: emb.dim,
+      entityTable: aligned.entityTable,
+      relationTable: aligned.relationTable,
+      dataset,
+      split,
+      workers,
+    });
   } finally {
     line.clear();
   }
@@ -100,6 +121,8 @@ export async function evalCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return 0;
   }
-  process.stdout.write(`${emb.model} dim ${emb.dim} from ${emb.dir}\non ${datasetLine(dataset)}\n\n${metricsTable(outcome)}`);
+  process.stdout.write(
+    `${emb.model} dim ${emb.dim} from ${emb.dir}\non ${datasetLine(dataset)}\n\n${metricsTable(outcome)}`,
+  );
   return 0;
 }

@@ -45,7 +45,8 @@ export function exportCommand(args: readonly string[]): number {
   }
   const required = (name: string): string => {
     const v = str(flags, name);
-    if (v === undefined || v.trim() === '') throw usage(new KgError('E_USAGE', `export: --${name} DIR is required`, { flag: `--${name}` }));
+    if (v === undefined || v.trim() === '')
+      throw usage(new KgError('E_USAGE', `export: --${name} DIR is required`, { flag: `--${name}` }));
     return v;
   };
   const dir = required('embeddings');
@@ -65,6 +66,9 @@ export function exportCommand(args: readonly string[]): number {
     config: { ...emb.config },
   });
   if (bool(flags, 'json')) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else process.stdout.write(`exported ${emb.entities.length} entities and ${emb.relations.length} relations as ${format} to ${result.dir}\n`);
+  else
+    process.stdout.write(
+      `exported ${emb.entities.length} entities and ${emb.relations.length} relations as ${format} to ${result.dir}\n`,
+    );
   return 0;
 }

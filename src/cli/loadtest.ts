@@ -163,7 +163,10 @@ function flagError(e: KgError, flags: ParsedFlags): KgError {
     must = String(e.details['expected'] ?? 'valid');
   }
   // Other fields the condition names (`at most maxShards (2)`) become flags too.
-  must = must.replace(/\b(minShards|maxShards|durationMs|cooldownMs|tickMs|ringCapacity)\b/g, (f) => FIELD_FLAGS[f] ?? f);
+  must = must.replace(
+    /\b(minShards|maxShards|durationMs|cooldownMs|tickMs|ringCapacity)\b/g,
+    (f) => FIELD_FLAGS[f] ?? f,
+  );
   return new KgError(e.code, `${C}: ${flag} must be ${must}, got ${got}`, { ...e.details, flag });
 }
 
@@ -193,12 +196,17 @@ function rateFlag(flags: ParsedFlags, def: number | 'max'): number | 'max' {
   if (s === 'max') return 'max';
   const m = RATE_RE.exec(s);
   const n = m === null ? NaN : Number(m[1]) * RATE_MULT[m[2]!]!;
-  if (!Number.isFinite(n)) throw usage(malformed('--rate', raw, "'max' or events/s per producer such as 2000000, 2e6, 2M or 500k"));
+  if (!Number.isFinite(n))
+    throw usage(malformed('--rate', raw, "'max' or events/s per producer such as 2000000, 2e6, 2M or 500k"));
   return n;
 }
 
 function malformed(flag: string, raw: string, expected: string): KgError {
-  return new KgError('E_INVALID_ARGUMENT', `${C}: ${flag} must be ${expected}, got ${JSON.stringify(raw)}`, { flag, value: raw, expected });
+  return new KgError('E_INVALID_ARGUMENT', `${C}: ${flag} must be ${expected}, got ${JSON.stringify(raw)}`, {
+    flag,
+    value: raw,
+    expected,
+  });
 }
 
 // ------------------------------------------------------------ display
@@ -225,12 +233,16 @@ export function fmtNs(ns: number): string {
 export function progressText(p: LoadProgress, durationMs: number): string {
   const secs = (ms: number): string => `${(Math.min(ms, durationMs) / 1000).toFixed(1)}s`;
   const l = p.pushLatencyNs;
-  const shards = p.shards.map((s) => `${s.id}:${s.state === 'active' ? `${Math.round(s.fill * 100)}%` : s.state}`).join(' ');
+  const shards = p.shards
+    .map((s) => `${s.id}:${s.state === 'active' ? `${Math.round(s.fill * 100)}%` : s.state}`)
+    .join(' ');
   return [
     `${secs(p.elapsedMs)}/${fmtMs(durationMs)}`,
     `${compact(p.eventsPerS)} ev/s`,
     // All zero: no push was timed in this window yet (recorded latencies are >= 1 ns).
-    l.p50 === 0 && l.p99 === 0 && l.p999 === 0 ? 'push -' : `push p50 ${fmtNs(l.p50)} p99 ${fmtNs(l.p99)} p999 ${fmtNs(l.p999)}`,
+    l.p50 === 0 && l.p99 === 0 && l.p999 === 0
+      ? 'push -'
+      : `push p50 ${fmtNs(l.p50)} p99 ${fmtNs(l.p99)} p999 ${fmtNs(l.p999)}`,
     `shards ${shards === '' ? '-' : shards}`,
     `producers ${p.activeProducers} active ${p.waitingProducers} waiting`,
   ].join(' ');
@@ -285,10 +297,21 @@ export function summaryText(s: LoadTestSummary): string {
     ['lost', n(s.lost)],
     ['duplicated', n(s.duplicated)],
     ['reordered', n(s.reordered)],
-    ['push latency', l.samples === 0 ? '- (no push was timed)' : `p50 ${fmtNs(l.p50)}  p99 ${fmtNs(l.p99)}  p999 ${fmtNs(l.p999)}  max ${fmtNs(l.max)}  (${n(l.samples)} samples)`],
+    [
+      'push latency',
+      l.samples === 0
+        ? '- (no push was timed)'
+        : `p50 ${fmtNs(l.p50)}  p99 ${fmtNs(l.p99)}  p999 ${fmtNs(l.p999)}  max ${fmtNs(l.max)}  (${n(l.samples)} samples)`,
+    ],
     ['scale events', `${s.scale_events.length}${byKind === '' ? '' : ` (${byKind})`}`],
-    ['final shards', `${s.shards_final.length === 0 ? '-' : s.shards_final.join(', ')} (at most ${s.shards_max} at once)`],
-    ['result', ok ? 'ok: every event arrived exactly once and in order' : 'FAILED: events were lost, duplicated or reordered'],
+    [
+      'final shards',
+      `${s.shards_final.length === 0 ? '-' : s.shards_final.join(', ')} (at most ${s.shards_max} at once)`,
+    ],
+    [
+      'result',
+      ok ? 'ok: every event arrived exactly once and in order' : 'FAILED: events were lost, duplicated or reordered',
+    ],
   ];
   const head =
     `loadtest: ${s.producers} producer${s.producers === 1 ? '' : 's'} on ${s.threads} thread${s.threads === 1 ? '' : 's'}, ` +

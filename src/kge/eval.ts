@@ -15,8 +15,20 @@
  *
  * This module is their entry point.
  */
-export { createRanker, rankQueries, Ranker, type EvalBackend, type RankerOptions, type TieRule } from './eval/ranker.js';
-export { linkPredictionMetrics, metricsFromRanks, type LinkPredictionMetrics, type RankMetrics } from './eval/metrics.js';
+export {
+  createRanker,
+  rankQueries,
+  Ranker,
+  type EvalBackend,
+  type RankerOptions,
+  type TieRule,
+} from './eval/ranker.js';
+export {
+  linkPredictionMetrics,
+  metricsFromRanks,
+  type LinkPredictionMetrics,
+  type RankMetrics,
+} from './eval/metrics.js';
 export {
   evaluate,
   EvalAttachment,

@@ -147,7 +147,12 @@ export class FilterIndex {
       const split = splits[s];
       const name = typeof split?.name === 'string' ? split.name : `splits[${s}]`;
       if (split === null || typeof split !== 'object' || !(split.triples instanceof Int32Array)) {
-        throw invalidArgument(where, `${name}.triples`, split?.triples, 'an Int32Array of (head, relation, tail) triplets');
+        throw invalidArgument(
+          where,
+          `${name}.triples`,
+          split?.triples,
+          'an Int32Array of (head, relation, tail) triplets',
+        );
       }
       checkTriples(where, name, split.triples, numEntities, numRelations);
       total += split.triples.length / 3;
@@ -172,7 +177,15 @@ export class FilterIndex {
     const tails = buildSide(byTails, r, h, t, numRelations);
     const heads = buildSide(byHeads, r, t, h, numRelations);
     const count = tails.values.byteLength / 4;
-    return new FilterIndex({ kind: 'kge-filter', version: FILTER_LAYOUT_VERSION, numEntities, numRelations, count, tails, heads });
+    return new FilterIndex({
+      kind: 'kge-filter',
+      version: FILTER_LAYOUT_VERSION,
+      numEntities,
+      numRelations,
+      count,
+      tails,
+      heads,
+    });
   }
 
   /** Index a dataset's train, valid and test triples: the standard filter. */
@@ -215,7 +228,12 @@ export class FilterIndex {
       if (typeof s.groups !== 'number' || !Number.isInteger(s.groups) || s.groups < 0 || s.groups > handle.count) {
         throw badHandle(where, `handle.${side}.groups must be an integer in [0, ${handle.count}]`, s.groups);
       }
-      const sizes = { relStart: handle.numRelations + 1, keys: s.groups, start: s.groups + 1, values: handle.count } as const;
+      const sizes = {
+        relStart: handle.numRelations + 1,
+        keys: s.groups,
+        start: s.groups + 1,
+        values: handle.count,
+      } as const;
       for (const [field, len] of Object.entries(sizes)) {
         const buf = (s as unknown as Record<string, unknown>)[field];
         if (!(buf instanceof SharedArrayBuffer) || buf.byteLength !== 4 * len) {
@@ -224,8 +242,16 @@ export class FilterIndex {
       }
       const relStart = new Int32Array(s.relStart);
       const start = new Int32Array(s.start);
-      if (relStart[0] !== 0 || relStart[handle.numRelations] !== s.groups || start[0] !== 0 || start[s.groups] !== handle.count) {
-        throw badHandle(where, `handle.${side}: CSR end points do not match the counts (not a filter built by FilterIndex.build?)`);
+      if (
+        relStart[0] !== 0 ||
+        relStart[handle.numRelations] !== s.groups ||
+        start[0] !== 0 ||
+        start[s.groups] !== handle.count
+      ) {
+        throw badHandle(
+          where,
+          `handle.${side}: CSR end points do not match the counts (not a filter built by FilterIndex.build?)`,
+        );
       }
     }
     return new FilterIndex(handle);
@@ -263,15 +289,27 @@ function checkCount(where: string, field: string, v: unknown): void {
  * for a length that is not a multiple of 3, `E_OUT_OF_RANGE` naming the
  * first bad id as `name[i]` with the triple's index. Shared with the evaluator.
  */
-export function checkTriples(where: string, name: string, triples: Int32Array, numEntities: number, numRelations: number, from = 0, to = triples.length / 3): void {
-  if (triples.length % 3 !== 0) throw invalidArgument(where, `${name}.length`, triples.length, 'a multiple of 3 (head, relation, tail triplets)');
+export function checkTriples(
+  where: string,
+  name: string,
+  triples: Int32Array,
+  numEntities: number,
+  numRelations: number,
+  from = 0,
+  to = triples.length / 3,
+): void {
+  if (triples.length % 3 !== 0)
+    throw invalidArgument(where, `${name}.length`, triples.length, 'a multiple of 3 (head, relation, tail triplets)');
   for (let i = from; i < to; i++) {
     const h = triples[3 * i]!;
     const r = triples[3 * i + 1]!;
     const t = triples[3 * i + 2]!;
-    if (h < 0 || h >= numEntities) throw outOfRange(where, `${name}[${3 * i}] (head of triple ${i})`, h, 0, numEntities - 1);
-    if (r < 0 || r >= numRelations) throw outOfRange(where, `${name}[${3 * i + 1}] (relation of triple ${i})`, r, 0, numRelations - 1);
-    if (t < 0 || t >= numEntities) throw outOfRange(where, `${name}[${3 * i + 2}] (tail of triple ${i})`, t, 0, numEntities - 1);
+    if (h < 0 || h >= numEntities)
+      throw outOfRange(where, `${name}[${3 * i}] (head of triple ${i})`, h, 0, numEntities - 1);
+    if (r < 0 || r >= numRelations)
+      throw outOfRange(where, `${name}[${3 * i + 1}] (relation of triple ${i})`, r, 0, numRelations - 1);
+    if (t < 0 || t >= numEntities)
+      throw outOfRange(where, `${name}[${3 * i + 2}] (tail of triple ${i})`, t, 0, numEntities - 1);
   }
 }
 
@@ -301,7 +339,13 @@ function countingOrder(key: Int32Array, size: number, order: Int32Array | null):
  * One CSR side from triples sorted by (r, key, value): duplicates dropped,
  * groups cut where (r, key) changes.
  */
-function buildSide(order: Int32Array, r: Int32Array, key: Int32Array, value: Int32Array, numRelations: number): FilterSideHandle {
+function buildSide(
+  order: Int32Array,
+  r: Int32Array,
+  key: Int32Array,
+  value: Int32Array,
+  numRelations: number,
+): FilterSideHandle {
   const n = order.length;
   // First pass: count distinct triples and groups.
   let distinct = 0;

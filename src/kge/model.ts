@@ -161,9 +161,20 @@ export interface KgeModel {
    * distance of exactly 0) a subgradient is used: the zero vector.
    */
   accumulateGrad(
-    E: Float32Array, h: number, R: Float32Array, r: number, T: Float32Array, t: number, dim: number,
+    E: Float32Array,
+    h: number,
+    R: Float32Array,
+    r: number,
+    T: Float32Array,
+    t: number,
+    dim: number,
     coef: number,
-    gH: Float32Array, gh: number, gR: Float32Array, gr: number, gT: Float32Array, gt: number,
+    gH: Float32Array,
+    gh: number,
+    gR: Float32Array,
+    gr: number,
+    gT: Float32Array,
+    gt: number,
   ): void;
 
   /** `out[i*m + j] = score(ent_i, rel_i, cand_j)`: candidates replace the tail. */
@@ -235,7 +246,12 @@ export function loopScoreHeads(model: Pick<KgeModel, 'score'>, b: Block, out: Fl
 }
 
 /** `accumulateGradTails` as a loop over `model.accumulateGrad` (pairs with coefficient 0 skipped). */
-export function loopGradTails(model: Pick<KgeModel, 'accumulateGrad'>, b: Block, coef: Float64Array, g: BlockGrad): void {
+export function loopGradTails(
+  model: Pick<KgeModel, 'accumulateGrad'>,
+  b: Block,
+  coef: Float64Array,
+  g: BlockGrad,
+): void {
   const { dim, n, m, ent, entOffs, rel, relOffs, cand, candOffs } = b;
   for (let i = 0; i < n; i++) {
     const e = entOffs[i]!;
@@ -252,7 +268,12 @@ export function loopGradTails(model: Pick<KgeModel, 'accumulateGrad'>, b: Block,
 }
 
 /** `accumulateGradHeads` as a loop over `model.accumulateGrad` (pairs with coefficient 0 skipped). */
-export function loopGradHeads(model: Pick<KgeModel, 'accumulateGrad'>, b: Block, coef: Float64Array, g: BlockGrad): void {
+export function loopGradHeads(
+  model: Pick<KgeModel, 'accumulateGrad'>,
+  b: Block,
+  coef: Float64Array,
+  g: BlockGrad,
+): void {
   const { dim, n, m, ent, entOffs, rel, relOffs, cand, candOffs } = b;
   for (let i = 0; i < n; i++) {
     const e = entOffs[i]!;
@@ -295,7 +316,15 @@ export interface ModelSpec {
 }
 
 const REQUIRED_METHODS = ['shapes', 'score', 'accumulateGrad'] as const;
-const OPTIONAL_METHODS = ['initRelation', 'initEntity', 'n3Grad', 'scoreTails', 'scoreHeads', 'accumulateGradTails', 'accumulateGradHeads'] as const;
+const OPTIONAL_METHODS = [
+  'initRelation',
+  'initEntity',
+  'n3Grad',
+  'scoreTails',
+  'scoreHeads',
+  'accumulateGradTails',
+  'accumulateGradHeads',
+] as const;
 
 /**
  * Turn a {@link ModelSpec} into a {@link KgeModel} the trainer and evaluator
@@ -358,7 +387,8 @@ class DefinedModel implements KgeModel {
     const initE = spec.initEntity;
     if (initE !== undefined) this.initEntity = (row, offset, dim, rand) => initE.call(spec, row, offset, dim, rand);
     const n3 = spec.n3Grad;
-    if (n3 !== undefined) this.n3Grad = (row, offset, width, lambda, g, go) => n3.call(spec, row, offset, width, lambda, g, go);
+    if (n3 !== undefined)
+      this.n3Grad = (row, offset, width, lambda, g, go) => n3.call(spec, row, offset, width, lambda, g, go);
     if (spec.queryPlan !== undefined) this.queryPlan = spec.queryPlan;
   }
 
@@ -366,7 +396,8 @@ class DefinedModel implements KgeModel {
     const where = `${this.name}.shapes`;
     checkDim(where, dim);
     const s = this.spec.shapes(dim);
-    if (s === null || typeof s !== 'object') throw invalidArgument(where, `shapes(${dim})`, s, 'an object { entityWidth, relationWidth }');
+    if (s === null || typeof s !== 'object')
+      throw invalidArgument(where, `shapes(${dim})`, s, 'an object { entityWidth, relationWidth }');
     for (const key of ['entityWidth', 'relationWidth'] as const) {
       const w = s[key];
       if (typeof w !== 'number' || !Number.isInteger(w) || w < 1) {
@@ -381,9 +412,20 @@ class DefinedModel implements KgeModel {
   }
 
   accumulateGrad(
-    E: Float32Array, h: number, R: Float32Array, r: number, T: Float32Array, t: number, dim: number,
+    E: Float32Array,
+    h: number,
+    R: Float32Array,
+    r: number,
+    T: Float32Array,
+    t: number,
+    dim: number,
     coef: number,
-    gH: Float32Array, gh: number, gR: Float32Array, gr: number, gT: Float32Array, gt: number,
+    gH: Float32Array,
+    gh: number,
+    gR: Float32Array,
+    gr: number,
+    gT: Float32Array,
+    gt: number,
   ): void {
     this.spec.accumulateGrad(E, h, R, r, T, t, dim, coef, gH, gh, gR, gr, gT, gt);
   }

@@ -32,13 +32,24 @@ function checkGradient(where: string, field: string, g: ArrayLike<number>, width
 }
 
 /** Check `[row in shard, gradient]` pairs for `shard` and pack them flat. */
-export function packRows(tables: Tables, where: string, shard: number, worker: number, rows: GradientRows): { rowIdx: Int32Array; grads: Float32Array } {
+export function packRows(
+  tables: Tables,
+  where: string,
+  shard: number,
+  worker: number,
+  rows: GradientRows,
+): { rowIdx: Int32Array; grads: Float32Array } {
   checkShard(tables, where, shard);
   return packTableRows(tables, where, shard, worker, rows, 'row');
 }
 
 /** Check `[relation row, gradient]` pairs and pack them flat. */
-export function packRelationRows(tables: Tables, where: string, worker: number, rows: GradientRows): { rowIdx: Int32Array; grads: Float32Array } {
+export function packRelationRows(
+  tables: Tables,
+  where: string,
+  worker: number,
+  rows: GradientRows,
+): { rowIdx: Int32Array; grads: Float32Array } {
   return packTableRows(tables, where, tables.rel, worker, rows, 'relation row');
 }
 
@@ -57,7 +68,8 @@ function packTableRows(
   const rowIdx = new Int32Array(rows.length);
   const grads = new Float32Array(rows.length * width);
   rows.forEach((pair, i) => {
-    if (!Array.isArray(pair) || pair.length !== 2) throw invalidArgument(where, `rows[${i}]`, pair, `a [${rowName}, gradient] pair`);
+    if (!Array.isArray(pair) || pair.length !== 2)
+      throw invalidArgument(where, `rows[${i}]`, pair, `a [${rowName}, gradient] pair`);
     const [r, g] = pair;
     if (!Number.isInteger(r) || r < 0 || r >= nRows) throw outOfRange(where, `rows[${i}] ${rowName}`, r, 0, nRows - 1);
     checkGradient(where, `rows[${i}] gradient`, g, width);
@@ -68,7 +80,15 @@ function packTableRows(
 }
 
 /** Checks of a flat push to table `t` (a shard, or the relation table), before any change. */
-export function checkFlatTable(tables: Tables, where: string, t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): void {
+export function checkFlatTable(
+  tables: Tables,
+  where: string,
+  t: number,
+  worker: number,
+  rowIdx: Int32Array,
+  grads: Float32Array,
+  count: number,
+): void {
   checkWorker(where, worker);
   if (!Number.isInteger(count) || count < 0 || count > rowIdx.length) {
     throw outOfRange(where, 'count', count, 0, rowIdx.length);

@@ -71,7 +71,12 @@ export function validatePsConfig(partial: Partial<PsConfig>, where = 'ParameterS
   if (partial === null || typeof partial !== 'object') throw invalidArgument(where, 'config', partial, 'an object');
   const c = { ...DEFAULT_PS_CONFIG, ...partial };
   positiveInt(where, 'dim', c.dim, PS_MAX_DIM);
-  if (typeof c.relationDim !== 'number' || !Number.isInteger(c.relationDim) || c.relationDim < 0 || c.relationDim > PS_MAX_DIM) {
+  if (
+    typeof c.relationDim !== 'number' ||
+    !Number.isInteger(c.relationDim) ||
+    c.relationDim < 0 ||
+    c.relationDim > PS_MAX_DIM
+  ) {
     throw invalidArgument(where, 'relationDim', c.relationDim, `an integer in [0, ${PS_MAX_DIM}] (0: same as dim)`);
   }
   positiveInt(where, 'numShards', c.numShards, PS_MAX_SHARDS);

@@ -3,7 +3,14 @@
  * allocates and initialises them, and how `attach` checks them.
  */
 import { badHandle, dimMismatch, duplicateId, invalidArgument } from '../errors.js';
-import { allocate, checkHeader, indexOf, psControlLayout, psPendingLayout, type RegionLayout } from '../../native-layout/index.js';
+import {
+  allocate,
+  checkHeader,
+  indexOf,
+  psControlLayout,
+  psPendingLayout,
+  type RegionLayout,
+} from '../../native-layout/index.js';
 import { Seqlock, type SeqlockHandle } from '../shm/seqlock.js';
 import { Barrier, type BarrierHandle } from '../shm/barrier.js';
 import { clockOption, type Clock, type ClockHandle } from '../shm/clock.js';
@@ -58,7 +65,12 @@ export function controlLayout(c: PsConfig): RegionLayout {
  * assign `entityIds` to shards, initialise every row from its id
  * (deterministic, see `initRow`).
  */
-export function createHandle(config: Partial<PsConfig>, entityIds: readonly string[], relationIds: readonly string[], options: PsOptions): PsHandle {
+export function createHandle(
+  config: Partial<PsConfig>,
+  entityIds: readonly string[],
+  relationIds: readonly string[],
+  options: PsOptions,
+): PsHandle {
   const where = 'ParameterServer.create';
   const c = validatePsConfig(config);
   const clock = clockOption(where, options?.clock);
@@ -79,10 +91,15 @@ export function createHandle(config: Partial<PsConfig>, entityIds: readonly stri
   }
   const rdim = c.relationDim || c.dim;
   const relRows = Math.max(1, relationIds.length);
-  const stateFloats = psOptimizerStateFloats(c, shards.map((h) => h.rows), relRows);
+  const stateFloats = psOptimizerStateFloats(
+    c,
+    shards.map((h) => h.rows),
+    relRows,
+  );
   const given = options.optimizerState;
   if (given !== undefined) {
-    if (!(given instanceof SharedArrayBuffer)) throw invalidArgument(where, 'optimizerState', given, 'a SharedArrayBuffer');
+    if (!(given instanceof SharedArrayBuffer))
+      throw invalidArgument(where, 'optimizerState', given, 'a SharedArrayBuffer');
     if (given.byteLength !== stateFloats * 4) {
       throw dimMismatch(where, 'optimizerState floats', stateFloats, given.byteLength / 4);
     }
@@ -141,7 +158,11 @@ export function checkHandle(handle: PsHandle): PsHandle {
     throw badHandle(where, 'handle.relationPending must be a SharedArrayBuffer', handle.relationPending);
   }
   if (c.optimizer !== 'sgd' && !(handle.optimizerState instanceof SharedArrayBuffer)) {
-    throw badHandle(where, `handle.optimizerState must be a SharedArrayBuffer under ${c.optimizer}`, handle.optimizerState);
+    throw badHandle(
+      where,
+      `handle.optimizerState must be a SharedArrayBuffer under ${c.optimizer}`,
+      handle.optimizerState,
+    );
   }
   if (!Array.isArray(handle.shards) || handle.shards.length !== c.numShards) {
     throw badHandle(where, `handle.shards must list ${c.numShards} shard regions`, handle.shards?.length);

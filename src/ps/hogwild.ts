@@ -14,7 +14,14 @@ import type { PushResult } from './sync-step.js';
 import type { Tables } from './tables.js';
 
 /** Apply a checked push to table `t` at once. */
-export function applyHogwild(tables: Tables, t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): PushResult {
+export function applyHogwild(
+  tables: Tables,
+  t: number,
+  worker: number,
+  rowIdx: Int32Array,
+  grads: Float32Array,
+  count: number,
+): PushResult {
   const f = tables.fields[t]!;
   const ctl = tables.ctl;
   const width = tables.widthOf(t);

@@ -44,7 +44,8 @@ export function pullShard(tables: Tables, shard: number, dst: Float32Array): num
     if (!isMainThread) Atomics.wait(napCell, 0, 0, PULL_NAP_MS);
     if ((attempt & 255) === 0) {
       lock.recoverIfStale();
-      if (performance.now() > deadline) throw lockTimeout('ParameterServer.pullInto', `shard ${shard}`, 2 * lock.leaseMs);
+      if (performance.now() > deadline)
+        throw lockTimeout('ParameterServer.pullInto', `shard ${shard}`, 2 * lock.leaseMs);
     }
   }
   // Reset the staleness only when it is not already 0: a store would take

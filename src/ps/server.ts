@@ -59,7 +59,14 @@ import { isMainThread } from 'node:worker_threads';
 import { invalidArgument, unknownId } from '../errors.js';
 import type { PsConfig } from './config.js';
 import type { ShardManager } from './shard-manager.js';
-import { checkHandle, controlLayout, createHandle, psOptimizerStateFloats, type PsHandle, type PsOptions } from './handle.js';
+import {
+  checkHandle,
+  controlLayout,
+  createHandle,
+  psOptimizerStateFloats,
+  type PsHandle,
+  type PsOptions,
+} from './handle.js';
 import { Tables, type PsWarningCode, type PsWarningHandler } from './tables.js';
 import { checkFlatTable, checkShard, packRelationRows, packRows } from './checks.js';
 import { pullRelations, pullShard } from './pull.js';
@@ -135,7 +142,12 @@ export class ParameterServer {
    * initialise every row from its id (deterministic, see `initRow`), and
    * allocate the shared regions. Send `handle` to other threads.
    */
-  static create(config: Partial<PsConfig>, entityIds: readonly string[], relationIds: readonly string[], options: PsOptions = {}): ParameterServer {
+  static create(
+    config: Partial<PsConfig>,
+    entityIds: readonly string[],
+    relationIds: readonly string[],
+    options: PsOptions = {},
+  ): ParameterServer {
     return new ParameterServer(createHandle(config, entityIds, relationIds, options));
   }
 
@@ -245,7 +257,13 @@ export class ParameterServer {
   }
 
   /** `pushFlat` that awaits instead of sleeping (for the barrier and for the shard lock); any thread. */
-  async pushFlatAsync(shard: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): Promise<PushResult> {
+  async pushFlatAsync(
+    shard: number,
+    worker: number,
+    rowIdx: Int32Array,
+    grads: Float32Array,
+    count: number,
+  ): Promise<PushResult> {
     checkShard(this.tables, 'ParameterServer.pushFlatAsync', shard);
     checkFlatTable(this.tables, 'ParameterServer.pushFlatAsync', shard, worker, rowIdx, grads, count);
     return this.pushTableAsync('ParameterServer.pushAsync', shard, worker, rowIdx, grads, count);
@@ -268,7 +286,14 @@ export class ParameterServer {
   /** `pushRelation` that awaits instead of sleeping; any thread, including the main thread. */
   async pushRelationAsync(worker: number, rows: GradientRows): Promise<PushResult> {
     const { rowIdx, grads } = packRelationRows(this.tables, 'ParameterServer.pushRelationAsync', worker, rows);
-    return this.pushTableAsync('ParameterServer.pushRelationAsync', this.tables.rel, worker, rowIdx, grads, rowIdx.length);
+    return this.pushTableAsync(
+      'ParameterServer.pushRelationAsync',
+      this.tables.rel,
+      worker,
+      rowIdx,
+      grads,
+      rowIdx.length,
+    );
   }
 
   /** Allocation-free form of `pushRelation` (`count` rows; gradients `relationDim` long each). */
@@ -278,16 +303,35 @@ export class ParameterServer {
   }
 
   /** Table `t`, checked arguments: apply at once (async), or the sync step, sleeping (worker threads only). */
-  private pushTable(where: string, t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): PushResult {
+  private pushTable(
+    where: string,
+    t: number,
+    worker: number,
+    rowIdx: Int32Array,
+    grads: Float32Array,
+    count: number,
+  ): PushResult {
     if (this.config.mode === 'async') return applyHogwild(this.tables, t, worker, rowIdx, grads, count);
     if (isMainThread) {
-      throw invalidArgument(where, 'thread', 'main', 'a worker thread in sync mode (use the Async form on the main thread)');
+      throw invalidArgument(
+        where,
+        'thread',
+        'main',
+        'a worker thread in sync mode (use the Async form on the main thread)',
+      );
     }
     return pushSync(this.tables, where, t, worker, rowIdx, grads, count);
   }
 
   /** `pushTable` that awaits instead of sleeping; any thread. */
-  private async pushTableAsync(where: string, t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): Promise<PushResult> {
+  private async pushTableAsync(
+    where: string,
+    t: number,
+    worker: number,
+    rowIdx: Int32Array,
+    grads: Float32Array,
+    count: number,
+  ): Promise<PushResult> {
     if (this.config.mode === 'async') return applyHogwild(this.tables, t, worker, rowIdx, grads, count);
     return pushSyncAsync(this.tables, where, t, worker, rowIdx, grads, count);
   }

@@ -48,7 +48,8 @@ export class ShardManager {
 
   /** Assign `ids` (unique) to `shards` shards. Throws on a duplicate id. */
   constructor(ids: readonly string[], shards: number, strategy: ShardingStrategy) {
-    if (!Number.isInteger(shards) || shards < 1) throw invalidArgument('ShardManager', 'shards', shards, 'a positive integer');
+    if (!Number.isInteger(shards) || shards < 1)
+      throw invalidArgument('ShardManager', 'shards', shards, 'a positive integer');
     const n = ids.length;
     const shardOf = new Int32Array(n);
     const rowOf = new Int32Array(n);

@@ -32,10 +32,20 @@ export type PushResult =
   | { readonly state: 'timed-out'; readonly step: number; readonly arrived: number };
 
 /** A push that has entered its step: done (it completed the step), or waiting on its round. */
-type Entered = { readonly done: true; readonly result: PushResult } | { readonly done: false; readonly step: number; readonly ticket: ArrivalTicket };
+type Entered =
+  | { readonly done: true; readonly result: PushResult }
+  | { readonly done: false; readonly step: number; readonly ticket: ArrivalTicket };
 
 /** A checked sync push to table `t` from a worker thread: sleeps until the step completes or times out. */
-export function pushSync(tables: Tables, where: string, t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): PushResult {
+export function pushSync(
+  tables: Tables,
+  where: string,
+  t: number,
+  worker: number,
+  rowIdx: Int32Array,
+  grads: Float32Array,
+  count: number,
+): PushResult {
   takeTableLock(tables, t, where);
   const e = enterStep(tables, t, worker, rowIdx, grads, count);
   if (e.done) return e.result;
@@ -46,7 +56,15 @@ export function pushSync(tables: Tables, where: string, t: number, worker: numbe
 }
 
 /** `pushSync` that awaits instead of sleeping, for the lock and for the barrier; any thread. */
-export async function pushSyncAsync(tables: Tables, where: string, t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): Promise<PushResult> {
+export async function pushSyncAsync(
+  tables: Tables,
+  where: string,
+  t: number,
+  worker: number,
+  rowIdx: Int32Array,
+  grads: Float32Array,
+  count: number,
+): Promise<PushResult> {
   // Enter at once when the lock is free, so the push joins the step before
   // this call returns; otherwise park until it is released.
   if (!tryTableLock(tables, t)) await takeTableLockAsync(tables, t, where);
@@ -64,7 +82,14 @@ export async function pushSyncAsync(tables: Tables, where: string, t: number, wo
  * pending float64 sums, and arrive at the barrier, applying the step first
  * if this arrival completes it.
  */
-function enterStep(tables: Tables, t: number, worker: number, rowIdx: Int32Array, grads: Float32Array, count: number): Entered {
+function enterStep(
+  tables: Tables,
+  t: number,
+  worker: number,
+  rowIdx: Int32Array,
+  grads: Float32Array,
+  count: number,
+): Entered {
   const lock = tables.locks[t]!;
   const barrier = tables.barriers[t]!;
   const f = tables.fields[t]!;
@@ -76,7 +101,12 @@ function enterStep(tables: Tables, t: number, worker: number, rowIdx: Int32Array
     if (Atomics.load(c, f.pushedWorkers + i) === worker) {
       lock.unlock();
       const rel = t === tables.rel;
-      throw doublePush(rel ? 'ParameterServer.pushRelation' : 'ParameterServer.push', worker, rel ? tables.tableName(t) : t, step);
+      throw doublePush(
+        rel ? 'ParameterServer.pushRelation' : 'ParameterServer.push',
+        worker,
+        rel ? tables.tableName(t) : t,
+        step,
+      );
     }
   }
   const width = tables.widthOf(t);

@@ -132,7 +132,9 @@ export class Tables {
     let off = 0;
     for (let t = 0; t <= this.numShards; t++) {
       const n = this.config.optimizer === 'sgd' ? 0 : this.locks[t]!.rows * (perValue ? this.widthOf(t) : 1);
-      this.accs.push(handle.optimizerState === null ? new Float32Array(0) : new Float32Array(handle.optimizerState, off * 4, n));
+      this.accs.push(
+        handle.optimizerState === null ? new Float32Array(0) : new Float32Array(handle.optimizerState, off * 4, n),
+      );
       off += n;
     }
     this.avgRow = new Float32Array(Math.max(this.dim, this.relationDim));

@@ -19,7 +19,16 @@ export function sgdStep(x: Float32Array, xo: number, g: Float32Array, go: number
 }
 
 /** Element-wise Adagrad: `acc[ao + q]` is float q's accumulator. */
-export function adagradStep(x: Float32Array, xo: number, acc: Float32Array, ao: number, g: Float32Array, go: number, width: number, lr: number): void {
+export function adagradStep(
+  x: Float32Array,
+  xo: number,
+  acc: Float32Array,
+  ao: number,
+  g: Float32Array,
+  go: number,
+  width: number,
+  lr: number,
+): void {
   for (let q = 0; q < width; q++) {
     const gq = g[go + q]!;
     const state = acc[ao + q]! + gq * gq;
@@ -29,7 +38,16 @@ export function adagradStep(x: Float32Array, xo: number, acc: Float32Array, ao: 
 }
 
 /** Row-wise Adagrad: `acc[ai]` is the row's one accumulator (the running sum of mean squared gradients). */
-export function rowAdagradStep(x: Float32Array, xo: number, acc: Float32Array, ai: number, g: Float32Array, go: number, width: number, lr: number): void {
+export function rowAdagradStep(
+  x: Float32Array,
+  xo: number,
+  acc: Float32Array,
+  ai: number,
+  g: Float32Array,
+  go: number,
+  width: number,
+  lr: number,
+): void {
   let sq = 0;
   for (let q = 0; q < width; q++) sq += g[go + q]! * g[go + q]!;
   const state = acc[ai]! + sq / width;

@@ -197,7 +197,11 @@ export interface DeliveryVerdict {
  * while each consumer kept every backward sequence number (up to 4096 per
  * producer).
  */
-export function verifyDelivery(produced: ReadonlyMap<number, number>, traces: readonly ProducerTrace[], firstSequence = 0): DeliveryVerdict {
+export function verifyDelivery(
+  produced: ReadonlyMap<number, number>,
+  traces: readonly ProducerTrace[],
+  firstSequence = 0,
+): DeliveryVerdict {
   const byProducer = new Map<number, ProducerTrace[]>();
   for (const t of traces) {
     const list = byProducer.get(t.producer) ?? [];

@@ -29,7 +29,10 @@ function cooldownActive(c: MapperCore, now: number): boolean {
 
 function cooldownFailure(c: MapperCore, what: string, now: number): MapperResult<never> {
   const left = c.policy.cooldownMs - (now - c.f64[c.LAST_SCALING]!);
-  return fail('in-cooldown', `${what}: in cooldown for another ${left.toFixed(3)} ms (cooldownMs ${c.policy.cooldownMs})`);
+  return fail(
+    'in-cooldown',
+    `${what}: in cooldown for another ${left.toFixed(3)} ms (cooldownMs ${c.policy.cooldownMs})`,
+  );
 }
 
 /**
@@ -52,7 +55,10 @@ function allocate(c: MapperCore, count: number, state: number, force: boolean): 
   const free: number[] = [];
   for (let s = 0; s < c.slots && free.length < count; s++) if (c.i32[c.SLOT_STATE + s] === SLOT_FREE) free.push(s);
   if (free.length < count) {
-    return fail('no-free-slot', `scale up by ${count}: only ${free.length} of ${c.slots} slots are free; remove stopped shards first`);
+    return fail(
+      'no-free-slot',
+      `scale up by ${count}: only ${free.length} of ${c.slots} slots are free; remove stopped shards first`,
+    );
   }
   c.i32[c.NEXT_ID] = first + count;
   c.faultPoint?.('allocate:ids-taken');
@@ -125,7 +131,10 @@ export function activate(c: MapperCore, id: number): MapperResult<boolean> {
     const st = c.i32[c.SLOT_STATE + s]!;
     if (st === SLOT_ACTIVE) return ok(false);
     if (st !== SLOT_PROVISIONING) {
-      return fail('illegal-transition', `activate: shard ${id} is ${STATE_NAMES[st]}; only a provisioning shard can be activated`);
+      return fail(
+        'illegal-transition',
+        `activate: shard ${id} is ${STATE_NAMES[st]}; only a provisioning shard can be activated`,
+      );
     }
     const active = c.i32[c.ACTIVE]!;
     if (active >= c.policy.maxShards) {
@@ -147,7 +156,10 @@ export function drainSpecific(c: MapperCore, id: number): MapperResult<void> {
     const st = c.i32[c.SLOT_STATE + s]!;
     if (st === SLOT_DRAINING) return ok(undefined);
     if (st !== SLOT_ACTIVE) {
-      return fail('illegal-transition', `drain: shard ${id} is ${STATE_NAMES[st]}; only an active shard can be drained`);
+      return fail(
+        'illegal-transition',
+        `drain: shard ${id} is ${STATE_NAMES[st]}; only an active shard can be drained`,
+      );
     }
     const active = c.i32[c.ACTIVE]!;
     if (active <= c.policy.minShards) {

@@ -102,7 +102,10 @@ export interface LoadTestSummary {
   rate: number | 'max';
   profile: LoadProfile;
   auto_scale: boolean;
-  per_producer: Record<number, { produced: number; consumed: number; lost: number; duplicated: number; reordered: number }>;
+  per_producer: Record<
+    number,
+    { produced: number; consumed: number; lost: number; duplicated: number; reordered: number }
+  >;
 }
 
 /** Check options (edges only); throws naming the flag-level field and value. */
@@ -117,7 +120,8 @@ export function validateLoadTest(o: LoadTestOptions): void {
   int('shards', o.shards, 1, 1024);
   int('minShards', o.minShards, 1, 1024);
   int('maxShards', o.maxShards, 1, 1024);
-  if (o.minShards > o.maxShards) throw invalidArgument(where, 'minShards', o.minShards, `at most maxShards (${o.maxShards})`);
+  if (o.minShards > o.maxShards)
+    throw invalidArgument(where, 'minShards', o.minShards, `at most maxShards (${o.maxShards})`);
   if (o.shards < o.minShards || o.shards > o.maxShards) {
     throw outOfRange(where, 'shards', o.shards, o.minShards, o.maxShards);
   }
@@ -129,19 +133,27 @@ export function validateLoadTest(o: LoadTestOptions): void {
   }
   int('batch', o.batch, 1, 65536);
   int('ringCapacity', o.ringCapacity, 2, 1 << 24);
-  if ((o.ringCapacity & (o.ringCapacity - 1)) !== 0) throw invalidArgument(where, 'ringCapacity', o.ringCapacity, 'a power of two');
-  if (o.batch > o.ringCapacity) throw invalidArgument(where, 'batch', o.batch, `at most the ring capacity (${o.ringCapacity})`);
+  if ((o.ringCapacity & (o.ringCapacity - 1)) !== 0)
+    throw invalidArgument(where, 'ringCapacity', o.ringCapacity, 'a power of two');
+  if (o.batch > o.ringCapacity)
+    throw invalidArgument(where, 'batch', o.batch, `at most the ring capacity (${o.ringCapacity})`);
   // Every mapper slot (2 x maxShards + 2) gets its ring up front.
   const ringBytes = (2 * o.maxShards + 2) * o.ringCapacity * 8;
   if (ringBytes > 4 * 2 ** 30) {
-    throw invalidArgument(where, 'ringCapacity', o.ringCapacity, `small enough that (2 x maxShards + 2) rings of 8-byte events fit in 4 GiB (maxShards ${o.maxShards})`);
+    throw invalidArgument(
+      where,
+      'ringCapacity',
+      o.ringCapacity,
+      `small enough that (2 x maxShards + 2) rings of 8-byte events fit in 4 GiB (maxShards ${o.maxShards})`,
+    );
   }
   if (typeof o.cooldownMs !== 'number' || !(o.cooldownMs >= 0) || o.cooldownMs > 86_400_000) {
     throw outOfRange(where, 'cooldownMs', o.cooldownMs, 0, 86_400_000);
   }
   int('tickMs', o.tickMs, 1, 60_000);
   if (o.firstSequence !== undefined) int('firstSequence', o.firstSequence, 0, 2 ** 47);
-  if (o.profile !== 'flat' && o.profile !== 'ramp') throw invalidArgument(where, 'profile', o.profile, "'flat' or 'ramp'");
+  if (o.profile !== 'flat' && o.profile !== 'ramp')
+    throw invalidArgument(where, 'profile', o.profile, "'flat' or 'ramp'");
 }
 
 /** Active producers at `t` of a `duration` run. */
@@ -182,16 +194,20 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
   const merged = hdr.build(PUSH_HISTOGRAM);
   const window = hdr.build(PUSH_HISTOGRAM);
   const producedLive = new Float64Array(threads);
-  const threadsUp = startProducerThreads(threads, (t) => {
-    const ids: number[] = [];
-    for (let p = t; p < o.producers; p += threads) ids.push(p);
-    return { handle: router.handle, control, ids, batch: o.batch, rate: o.rate, firstSequence };
-  }, (t, m) => {
-    const h = hdr.decodeFromCompressedBase64(m.histogram);
-    merged.add(h);
-    window.add(h);
-    producedLive[t] = m.produced;
-  });
+  const threadsUp = startProducerThreads(
+    threads,
+    (t) => {
+      const ids: number[] = [];
+      for (let p = t; p < o.producers; p += threads) ids.push(p);
+      return { handle: router.handle, control, ids, batch: o.batch, rate: o.rate, firstSequence };
+    },
+    (t, m) => {
+      const h = hdr.decodeFromCompressedBase64(m.histogram);
+      merged.add(h);
+      window.add(h);
+      producedLive[t] = m.produced;
+    },
+  );
 
   const t0 = performance.now();
   let lastT = t0;
@@ -267,7 +283,9 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
 
 function liveShards(router: Router, metrics: ShardMetrics[]): LoadProgress['shards'] {
   const fill = new Map(metrics.map((m) => [m.shardId, m.fillRatio]));
-  return router.mapper.allShardIds().map((id) => ({ id, state: router.mapper.shardState(id) ?? 'gone', fill: fill.get(id) ?? 0 }));
+  return router.mapper
+    .allShardIds()
+    .map((id) => ({ id, state: router.mapper.shardState(id) ?? 'gone', fill: fill.get(id) ?? 0 }));
 }
 
 function percentiles(h: hdr.Histogram): { p50: number; p99: number; p999: number } {

@@ -45,7 +45,14 @@ export class MapperCore {
   faultPoint: ((at: MapperFaultPoint) => void) | undefined;
 
   /** `recover` is the lock's recovery hook (see `recover` in lifecycle.ts). */
-  constructor(sab: SharedArrayBuffer, slots: number, layout: RegionLayout, counter: LatencyCounter, clock: Clock, recover: (core: MapperCore) => void) {
+  constructor(
+    sab: SharedArrayBuffer,
+    slots: number,
+    layout: RegionLayout,
+    counter: LatencyCounter,
+    clock: Clock,
+    recover: (core: MapperCore) => void,
+  ) {
     this.sab = sab;
     this.slots = slots;
     this.clock = clock;
@@ -77,7 +84,8 @@ export class MapperCore {
   slotOf(id: number): number {
     if (!Number.isInteger(id) || id < 0 || id >= NO_SHARD) return -1;
     for (let s = 0; s < this.slots; s++) {
-      if (Atomics.load(this.i32, this.SLOT_ID + s) === id && Atomics.load(this.i32, this.SLOT_STATE + s) !== SLOT_FREE) return s;
+      if (Atomics.load(this.i32, this.SLOT_ID + s) === id && Atomics.load(this.i32, this.SLOT_STATE + s) !== SLOT_FREE)
+        return s;
     }
     return -1;
   }
@@ -158,8 +166,14 @@ export class MapperCore {
   locked<T>(fn: () => MapperResult<T>): MapperResult<T> {
     if (!this.lock()) {
       return this.lockStatus === LOCK_BUSY
-        ? fail('lock-busy', `the mapper lock is held by thread ${this.ownerLock.owner()}; the main thread does not wait for it, try again later`)
-        : fail('lock-timeout', `could not take the mapper lock within ${2 * this.leaseMs} ms (held by thread ${this.ownerLock.owner()})`);
+        ? fail(
+            'lock-busy',
+            `the mapper lock is held by thread ${this.ownerLock.owner()}; the main thread does not wait for it, try again later`,
+          )
+        : fail(
+            'lock-timeout',
+            `could not take the mapper lock within ${2 * this.leaseMs} ms (held by thread ${this.ownerLock.owner()})`,
+          );
     }
     try {
       return fn();

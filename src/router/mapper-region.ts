@@ -4,7 +4,14 @@
  * its counter region on the main thread; `attachMapperRegion` checks a
  * handle in any thread. `ShardMapper.create` and `attach` wrap the result.
  */
-import { allocate, checkHeader, indexOf, MAPPER_COUNTERS, mapperLayout, type RegionLayout } from '../../native-layout/index.js';
+import {
+  allocate,
+  checkHeader,
+  indexOf,
+  MAPPER_COUNTERS,
+  mapperLayout,
+  type RegionLayout,
+} from '../../native-layout/index.js';
 import { badHandle, invalidArgument, outOfRange } from '../errors.js';
 import { attachClock, clockOption, type Clock, type ClockHandle } from '../shm/clock.js';
 import { LatencyCounter, type CounterHandle } from '../shm/counter.js';
@@ -61,15 +68,21 @@ export function createMapperRegion(options: ShardMapperOptions): MapperRegion {
   const where = 'ShardMapper.create';
   if (options === null || typeof options !== 'object') throw invalidArgument(where, 'options', options, 'an object');
   const initial = options.initialShards;
-  if (typeof initial !== 'number' || !Number.isInteger(initial)) throw invalidArgument(where, 'initialShards', initial, 'an integer');
+  if (typeof initial !== 'number' || !Number.isInteger(initial))
+    throw invalidArgument(where, 'initialShards', initial, 'an integer');
   if (initial < 0 || initial > MAX_SLOTS) throw outOfRange(where, 'initialShards', initial, 0, MAX_SLOTS);
   const cap = options.ringCapacity;
-  if (typeof cap !== 'number' || !Number.isInteger(cap)) throw invalidArgument(where, 'ringCapacity', cap, 'an integer');
+  if (typeof cap !== 'number' || !Number.isInteger(cap))
+    throw invalidArgument(where, 'ringCapacity', cap, 'an integer');
   if (cap < 1 || cap > RING_MAX_CAPACITY) throw outOfRange(where, 'ringCapacity', cap, 1, RING_MAX_CAPACITY);
-  const policy = validatePolicy(normalizePolicy(scalingPolicy(options.policy === undefined ? {} : options.policy, where), initial, where), where);
+  const policy = validatePolicy(
+    normalizePolicy(scalingPolicy(options.policy === undefined ? {} : options.policy, where), initial, where),
+    where,
+  );
   const slots = options.slots ?? Math.min(MAX_SLOTS, Math.max(initial, 2 * policy.maxShards + 2));
   if (typeof slots !== 'number' || !Number.isInteger(slots)) throw invalidArgument(where, 'slots', slots, 'an integer');
-  if (slots < Math.max(1, initial) || slots > MAX_SLOTS) throw outOfRange(where, 'slots', slots, Math.max(1, initial), MAX_SLOTS);
+  if (slots < Math.max(1, initial) || slots > MAX_SLOTS)
+    throw outOfRange(where, 'slots', slots, Math.max(1, initial), MAX_SLOTS);
   const leaseMs = checkLease(where, options.leaseMs ?? DEFAULT_MAPPER_LEASE_MS);
   const clock = clockOption(where, options.clock);
 
@@ -100,7 +113,13 @@ export function createMapperRegion(options: ShardMapperOptions): MapperRegion {
   i32[indexOf(layout, 'activeCount')] = initial;
   i32[indexOf(layout, 'nextShardId')] = initial;
   const counter = LatencyCounter.create({ counters: slots * MAPPER_COUNTERS.stride });
-  const handle: ShardMapperHandle = Object.freeze({ kind: 'shard-mapper', sab, slots, counters: counter.handle, clock: clock.handle });
+  const handle: ShardMapperHandle = Object.freeze({
+    kind: 'shard-mapper',
+    sab,
+    slots,
+    counters: counter.handle,
+    clock: clock.handle,
+  });
   return { handle, layout, counter, clock };
 }
 
@@ -111,12 +130,16 @@ export function attachMapperRegion(handle: ShardMapperHandle): MapperRegion {
     throw badHandle(where, "handle.kind must be 'shard-mapper'", (handle as { kind?: unknown } | null)?.kind);
   }
   const slots = handle.slots;
-  if (!Number.isInteger(slots) || slots < 1 || slots > MAX_SLOTS) throw outOfRange(where, 'handle.slots', slots, 1, MAX_SLOTS);
+  if (!Number.isInteger(slots) || slots < 1 || slots > MAX_SLOTS)
+    throw outOfRange(where, 'handle.slots', slots, 1, MAX_SLOTS);
   const layout = mapperLayout(slots);
   checkHeader(handle.sab, layout);
   const counter = LatencyCounter.attach(handle.counters);
   if (counter.counters !== slots * MAPPER_COUNTERS.stride) {
-    throw badHandle(where, `handle.counters has ${counter.counters} counters, expected ${slots * MAPPER_COUNTERS.stride}`);
+    throw badHandle(
+      where,
+      `handle.counters has ${counter.counters} counters, expected ${slots * MAPPER_COUNTERS.stride}`,
+    );
   }
   return { handle, layout, counter, clock: attachClock(handle.clock, where) };
 }

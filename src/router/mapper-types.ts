@@ -21,7 +21,13 @@ export const SLOT_DRAINING = 3;
 export const SLOT_STOPPED = 4;
 
 export type ShardState = 'provisioning' | 'active' | 'draining' | 'stopped';
-export const STATE_NAMES: readonly (ShardState | undefined)[] = [undefined, 'provisioning', 'active', 'draining', 'stopped'];
+export const STATE_NAMES: readonly (ShardState | undefined)[] = [
+  undefined,
+  'provisioning',
+  'active',
+  'draining',
+  'stopped',
+];
 export const STATE_CODES: Readonly<Record<ShardState, number>> = {
   provisioning: SLOT_PROVISIONING,
   active: SLOT_ACTIVE,

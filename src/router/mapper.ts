@@ -51,9 +51,23 @@ import type { LockStatus } from '../shm/owner-lock.js';
 import { collectMetrics, evaluateScaling } from './collection.js';
 import * as lifecycle from './lifecycle.js';
 import { MapperCore } from './mapper-core.js';
-import { attachMapperRegion, createMapperRegion, type ShardMapperHandle, type ShardMapperOptions } from './mapper-region.js';
+import {
+  attachMapperRegion,
+  createMapperRegion,
+  type ShardMapperHandle,
+  type ShardMapperOptions,
+} from './mapper-region.js';
 import { mapperTestHooks, type MapperTestHooks } from './mapper-test-hooks.js';
-import { NO_SHARD, SLOT_ACTIVE, SLOT_FREE, SLOT_STOPPED, STATE_NAMES, type MapperResult, type ScalingDecision, type ShardState } from './mapper-types.js';
+import {
+  NO_SHARD,
+  SLOT_ACTIVE,
+  SLOT_FREE,
+  SLOT_STOPPED,
+  STATE_NAMES,
+  type MapperResult,
+  type ScalingDecision,
+  type ShardState,
+} from './mapper-types.js';
 import type { ShardMetrics, ShardMetricsCollector } from './metrics.js';
 import type { ScalingPolicy } from './policy.js';
 import { attachedProducer, bindProducer, unbindProducer } from './producer-binding.js';

@@ -62,7 +62,13 @@ const KEYS = Object.keys(DEFAULT_SCALING_POLICY) as (keyof ScalingPolicy)[];
 export function scalingPolicy(partial: Partial<ScalingPolicy> = {}, where = 'scalingPolicy'): ScalingPolicy {
   if (partial === null || typeof partial !== 'object') throw invalidArgument(where, 'policy', partial, 'an object');
   for (const k of Object.keys(partial)) {
-    if (!(KEYS as string[]).includes(k)) throw invalidArgument(where, `policy.${k}`, (partial as Record<string, unknown>)[k], `one of the policy fields (${KEYS.join(', ')})`);
+    if (!(KEYS as string[]).includes(k))
+      throw invalidArgument(
+        where,
+        `policy.${k}`,
+        (partial as Record<string, unknown>)[k],
+        `one of the policy fields (${KEYS.join(', ')})`,
+      );
   }
   return Object.freeze({ ...DEFAULT_SCALING_POLICY, ...stripUndefined(partial) });
 }
@@ -109,14 +115,16 @@ export function validatePolicy(policy: ScalingPolicy, where = 'validatePolicy'):
   positive(where, 'pushLatencyThresholdNs', p.pushLatencyThresholdNs);
   positive(where, 'flushLatencyThresholdUs', p.flushLatencyThresholdUs);
   finite(where, 'cooldownMs', p.cooldownMs);
-  if (p.cooldownMs < 0 || p.cooldownMs > 86_400_000) throw outOfRange(where, 'policy.cooldownMs', p.cooldownMs, 0, 86_400_000);
+  if (p.cooldownMs < 0 || p.cooldownMs > 86_400_000)
+    throw outOfRange(where, 'policy.cooldownMs', p.cooldownMs, 0, 86_400_000);
   if (typeof p.autoScale !== 'boolean') throw invalidArgument(where, 'policy.autoScale', p.autoScale, 'a boolean');
   integer(where, 'latencySampleEvery', p.latencySampleEvery, 1, 1 << 20);
   if ((p.latencySampleEvery & (p.latencySampleEvery - 1)) !== 0) {
     throw invalidArgument(where, 'policy.latencySampleEvery', p.latencySampleEvery, 'a power of two');
   }
   finite(where, 'minDrainMs', p.minDrainMs);
-  if (p.minDrainMs < 0 || p.minDrainMs > 3_600_000) throw outOfRange(where, 'policy.minDrainMs', p.minDrainMs, 0, 3_600_000);
+  if (p.minDrainMs < 0 || p.minDrainMs > 3_600_000)
+    throw outOfRange(where, 'policy.minDrainMs', p.minDrainMs, 0, 3_600_000);
   return policy;
 }
 
@@ -126,7 +134,8 @@ function integer(where: string, field: string, v: unknown, min: number, max: num
 }
 
 function finite(where: string, field: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidArgument(where, `policy.${field}`, v, 'a finite number');
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw invalidArgument(where, `policy.${field}`, v, 'a finite number');
 }
 
 function positive(where: string, field: string, v: unknown): void {

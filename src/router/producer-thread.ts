@@ -22,7 +22,11 @@ export const CTL_ACTIVE = 1;
 export const CTL_WORDS = 16;
 
 /** Push-latency histograms (ns), the same shape on both sides so they merge. */
-export const PUSH_HISTOGRAM = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: 3 } as const;
+export const PUSH_HISTOGRAM = {
+  lowestDiscernibleValue: 1,
+  highestTrackableValue: 3_600_000_000_000,
+  numberOfSignificantValueDigits: 3,
+} as const;
 
 export interface ProducerThreadInput {
   control: Int32Array;
@@ -62,7 +66,11 @@ export const producerThreadApi: ProducerThreadApi = {
  * in 64 / batch below, so timing does not dominate small batches). Reports
  * progress every 250 ms and returns the final report when told to stop.
  */
-export function runProducerThread(router: Router, input: ProducerThreadInput, onProgress: (p: ProducerProgress) => void): ProducerReport {
+export function runProducerThread(
+  router: Router,
+  input: ProducerThreadInput,
+  onProgress: (p: ProducerProgress) => void,
+): ProducerReport {
   const { control, ids, batch, rate } = input;
   const first = input.firstSequence ?? 0;
   const n = ids.length;

@@ -90,7 +90,8 @@ export class Router {
     const where = 'Router.create';
     if (options === null || typeof options !== 'object') throw invalidArgument(where, 'options', options, 'an object');
     const eventWords = options.eventWords ?? 2;
-    if (!Number.isInteger(eventWords) || eventWords < 1 || eventWords > 64) throw outOfRange(where, 'eventWords', eventWords, 1, 64);
+    if (!Number.isInteger(eventWords) || eventWords < 1 || eventWords > 64)
+      throw outOfRange(where, 'eventWords', eventWords, 1, 64);
     const maxProducers = options.maxProducers ?? 64;
     if (!Number.isInteger(maxProducers) || maxProducers < 1 || maxProducers > MAX_PRODUCERS) {
       throw outOfRange(where, 'maxProducers', maxProducers, 1, MAX_PRODUCERS);
@@ -130,12 +131,18 @@ export class Router {
     }
     const layout = routerLayout(mapper.slots);
     checkHeader(handle.sab, layout);
-    return new Router(handle, layout, mapper, handle.rings.map((h) => Ring.attach(h)));
+    return new Router(
+      handle,
+      layout,
+      mapper,
+      handle.rings.map((h) => Ring.attach(h)),
+    );
   }
 
   /** A producer with id `id` (0..maxProducers-1) for this thread. Each id must be used by one producer object at a time. */
   producer(id: number): Producer {
-    if (!Number.isInteger(id) || id < 0 || id >= this.maxProducers) throw outOfRange('Router.producer', 'id', id, 0, this.maxProducers - 1);
+    if (!Number.isInteger(id) || id < 0 || id >= this.maxProducers)
+      throw outOfRange('Router.producer', 'id', id, 0, this.maxProducers - 1);
     return new Producer(this, id);
   }
 

@@ -52,7 +52,11 @@ export function decideScaling(records: ScalingRecords, policy: ScalingPolicy, no
   let idle = 0;
   for (const r of records.active) {
     if (now - r.activatedAtMs < p.cooldownMs) continue; // warm-up
-    if (r.fillRatio > p.fillRatioThreshold || r.pushLatencyNs > p.pushLatencyThresholdNs || r.flushLatencyUs > p.flushLatencyThresholdUs) {
+    if (
+      r.fillRatio > p.fillRatioThreshold ||
+      r.pushLatencyNs > p.pushLatencyThresholdNs ||
+      r.flushLatencyUs > p.flushLatencyThresholdUs
+    ) {
       overloaded++;
     }
     if (r.fillRatio < p.underutilizedThreshold && r.eventRate === 0) idle++;

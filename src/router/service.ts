@@ -240,7 +240,8 @@ export class RouterService {
       // the drain's start was counted: restart the drain window once.
       if (mapper.attachedProducer(s) === 0 && router.rings[s]!.size() === 0) {
         const c = mapper.collectorAtSlot(s);
-        if (c !== undefined && c.pushesSinceDrainStart() > 0 && mapper.rearmDrain(id)) this.emit('rearm', id, 'late-push');
+        if (c !== undefined && c.pushesSinceDrainStart() > 0 && mapper.rearmDrain(id))
+          this.emit('rearm', id, 'late-push');
       }
     }
     router.reportLengths();

@@ -108,7 +108,8 @@ export type BarrierResult =
     };
 
 /** What `poll` returns: still waiting, or how the round ended. */
-export type BarrierPoll = { readonly state: 'waiting'; readonly generation: number; readonly arrived: number } | BarrierResult;
+export type BarrierPoll =
+  { readonly state: 'waiting'; readonly generation: number; readonly arrived: number } | BarrierResult;
 
 const LAYOUT = barrierLayout();
 const PARTIES = indexOf(LAYOUT, 'parties'); // u32 view
@@ -237,7 +238,8 @@ export class Barrier {
    */
   poll(ticket: ArrivalTicket): BarrierPoll {
     const s = Atomics.load(this.i32, STATE);
-    if (genOf(s) === ticket.generation) return { state: 'waiting', generation: ticket.generation, arrived: arrivedOf(s) };
+    if (genOf(s) === ticket.generation)
+      return { state: 'waiting', generation: ticket.generation, arrived: arrivedOf(s) };
     return this.outcome(ticket, s, ticket.arrived);
   }
 
@@ -412,7 +414,6 @@ export class Barrier {
     return { state: 'timed-out', generation: g, arrived: seen, tripped: false };
   }
 }
-
 
 function checkParties(where: string, parties: unknown): number {
   if (typeof parties !== 'number' || !Number.isInteger(parties)) {

@@ -40,7 +40,11 @@ export type DurableRead =
 export function frameDurable(kind: string, payload: Uint8Array): Uint8Array {
   const kindBytes = Buffer.from(kind, 'utf8');
   if (kindBytes.length === 0 || kindBytes.length > MAX_KIND) {
-    throw new KgError('E_INVALID_ARGUMENT', `frameDurable: kind must be 1..${MAX_KIND} bytes of UTF-8, got ${JSON.stringify(kind)}`, { kind });
+    throw new KgError(
+      'E_INVALID_ARGUMENT',
+      `frameDurable: kind must be 1..${MAX_KIND} bytes of UTF-8, got ${JSON.stringify(kind)}`,
+      { kind },
+    );
   }
   const out = new Uint8Array(FIXED + kindBytes.length + payload.length);
   const dv = new DataView(out.buffer);
@@ -59,12 +63,19 @@ export function frameDurable(kind: string, payload: Uint8Array): Uint8Array {
 
 /** Check a framed file's bytes; `path` only names it in the result. */
 export function unframeDurable(bytes: Uint8Array, kind: string, path: string): DurableRead {
-  const bad = (problem: DurableProblem, message: string): DurableRead => ({ ok: false, problem, path, message: `${path}: ${message}` });
+  const bad = (problem: DurableProblem, message: string): DurableRead => ({
+    ok: false,
+    problem,
+    path,
+    message: `${path}: ${message}`,
+  });
   if (bytes.length < 12) return bad('truncated', `${bytes.length} bytes, shorter than any kgshard store file`);
-  if (Buffer.from(bytes.subarray(0, 4)).toString('latin1') !== DURABLE_MAGIC) return bad('foreign', 'not a kgshard store file (no KGSD magic)');
+  if (Buffer.from(bytes.subarray(0, 4)).toString('latin1') !== DURABLE_MAGIC)
+    return bad('foreign', 'not a kgshard store file (no KGSD magic)');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(4, true);
-  if (version > DURABLE_VERSION) return bad('version', `format version ${version}; this kgshard reads up to ${DURABLE_VERSION}`);
+  if (version > DURABLE_VERSION)
+    return bad('version', `format version ${version}; this kgshard reads up to ${DURABLE_VERSION}`);
   if (version < 1) return bad('corrupt', `format version ${version} is not valid`);
   const k = dv.getUint32(8, true);
   if (k === 0 || k > MAX_KIND) return bad('corrupt', `kind length ${k} is not valid`);
@@ -77,7 +88,8 @@ export function unframeDurable(bytes: Uint8Array, kind: string, path: string): D
   o += 8;
   const sum = bytes.subarray(o, o + 32);
   o += 32;
-  if (BigInt(bytes.length - o) < n) return bad('truncated', `payload is ${bytes.length - o} bytes, the header says ${n}`);
+  if (BigInt(bytes.length - o) < n)
+    return bad('truncated', `payload is ${bytes.length - o} bytes, the header says ${n}`);
   if (BigInt(bytes.length - o) > n) return bad('corrupt', `${BigInt(bytes.length - o) - n} bytes after the payload`);
   const payload = bytes.subarray(o);
   if (!Buffer.from(sum).equals(Buffer.from(digest(kindBytes, payload)))) return bad('corrupt', 'checksum mismatch');
@@ -95,10 +107,14 @@ export function writeDurable(path: string, kind: string, payload: Uint8Array): n
     return writeFileAtomic(path, framed);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new KgError('E_STORE_WRITE', `${path}: could not write (${err.code ?? 'error'}: ${err.message}); the previous file, if any, is intact`, {
-      path,
-      code: err.code,
-    });
+    throw new KgError(
+      'E_STORE_WRITE',
+      `${path}: could not write (${err.code ?? 'error'}: ${err.message}); the previous file, if any, is intact`,
+      {
+        path,
+        code: err.code,
+      },
+    );
   }
 }
 
@@ -110,7 +126,12 @@ export function readDurable(path: string, kind: string): DurableRead {
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') return { ok: false, problem: 'missing', path, message: `${path}: no such file` };
-    return { ok: false, problem: 'unreadable', path, message: `${path}: could not read (${err.code ?? 'error'}: ${err.message})` };
+    return {
+      ok: false,
+      problem: 'unreadable',
+      path,
+      message: `${path}: could not read (${err.code ?? 'error'}: ${err.message})`,
+    };
   }
   return unframeDurable(bytes, kind, path);
 }

@@ -10,7 +10,16 @@ function sample(): Embeddings {
   // RotatE dim 3: entity rows 6 floats, relation rows 3 phases.
   const entityTable = Float32Array.from({ length: 4 * 6 }, (_, i) => i / 7 - 1.5);
   const relationTable = Float32Array.from({ length: 2 * 3 }, (_, i) => -i * 0.25);
-  return { model: 'rotate', dim: 3, entityWidth: 6, relationWidth: 3, entities: ['a', 'b', 'c d', 'é'], relations: ['r', 's'], entityTable, relationTable };
+  return {
+    model: 'rotate',
+    dim: 3,
+    entityWidth: 6,
+    relationWidth: 3,
+    entities: ['a', 'b', 'c d', 'é'],
+    relations: ['r', 's'],
+    entityTable,
+    relationTable,
+  };
 }
 
 function throwsCode(fn: () => unknown, code: string, pattern: RegExp): void {
@@ -64,7 +73,11 @@ test('damaged directories fail with an error naming the file', () => {
   };
   let dir = fresh('short');
   truncateSync(join(dir, 'entities.f32'), 10);
-  throwsCode(() => loadEmbeddings(dir), 'E_DATASET', /entities\.f32: has 10 bytes, expected 4 rows x 6 float32 = 96 bytes/);
+  throwsCode(
+    () => loadEmbeddings(dir),
+    'E_DATASET',
+    /entities\.f32: has 10 bytes, expected 4 rows x 6 float32 = 96 bytes/,
+  );
 
   dir = fresh('idmap');
   writeFileSync(join(dir, 'entities.tsv'), '0\ta\n2\tb\n1\tc\n3\td\n');
@@ -85,8 +98,16 @@ test('damaged directories fail with an error naming the file', () => {
 test('saving refuses tables that do not fit the model and names that a TSV line cannot hold', () => {
   const dir = join(tempDir('io'), 'bad');
   throwsCode(() => saveEmbeddings(dir, { ...sample(), relationWidth: 6 }), 'E_DIM_MISMATCH', /relation rows/);
-  throwsCode(() => saveEmbeddings(dir, { ...sample(), entities: ['a', 'b\tc', 'd', 'e'] }), 'E_INVALID_ARGUMENT', /entities\[1\]/);
-  throwsCode(() => saveEmbeddings(dir, { ...sample(), entityTable: new Float32Array(5) }), 'E_DIM_MISMATCH', /entityTable/);
+  throwsCode(
+    () => saveEmbeddings(dir, { ...sample(), entities: ['a', 'b\tc', 'd', 'e'] }),
+    'E_INVALID_ARGUMENT',
+    /entities\[1\]/,
+  );
+  throwsCode(
+    () => saveEmbeddings(dir, { ...sample(), entityTable: new Float32Array(5) }),
+    'E_DIM_MISMATCH',
+    /entityTable/,
+  );
 });
 
 test.run();

@@ -27,13 +27,43 @@ for (const format of ['npy', 'tsv', 'word2vec']) {
 
 test('train --warm-start from exported embeddings starts from their tables', () => {
   const out = join(root, 'npy');
-  const r = kgshard('train', '--dataset', data, '--model', 'complex', '--dim', '8', '--epochs', '1', '--lr', '1e-9', '--workers', '1', '--warm-start', out, '--json');
+  const r = kgshard(
+    'train',
+    '--dataset',
+    data,
+    '--model',
+    'complex',
+    '--dim',
+    '8',
+    '--epochs',
+    '1',
+    '--lr',
+    '1e-9',
+    '--workers',
+    '1',
+    '--warm-start',
+    out,
+    '--json',
+  );
   assert.is(r.code, 0, r.err);
   const j = json(r);
   assert.is((j['checkpoint'] as Record<string, unknown>)['warm_started_from'], out);
   // One epoch at a vanishing learning rate keeps the imported tables: the metrics stay those of the source run.
   assert.ok(Math.abs((j['mrr'] as number) - (trained['mrr'] as number)) < 0.02, `${j['mrr']} vs ${trained['mrr']}`);
-  const bad = kgshard('train', '--dataset', data, '--model', 'complex', '--dim', '16', '--epochs', '1', '--warm-start', out, '--json');
+  const bad = kgshard(
+    'train',
+    '--dataset',
+    data,
+    '--model',
+    'complex',
+    '--dim',
+    '16',
+    '--epochs',
+    '1',
+    '--warm-start',
+    out,
+    '--json',
+  );
   assert.is(bad.code, 1);
   assert.match(bad.err, /E_DIM_MISMATCH.*--warm-start/);
 });

@@ -16,7 +16,18 @@ import { tempDir } from './kgshard-cli.js';
 function exported(edit: (cfg: Record<string, any>) => void): string {
   const dir = join(tempDir('run-dim'), 'x');
   // ComplEx dim 2: rows of 4 floats.
-  exportEmbeddings(dir, { format: 'tsv', dataset: 'toy', model: 'complex', entities: ['a', 'b'], relations: ['r'], entityTable: new Float32Array(8), relationTable: new Float32Array(4), entityDim: 4, relationDim: 4, config: { dim: 2 } });
+  exportEmbeddings(dir, {
+    format: 'tsv',
+    dataset: 'toy',
+    model: 'complex',
+    entities: ['a', 'b'],
+    relations: ['r'],
+    entityTable: new Float32Array(8),
+    relationTable: new Float32Array(4),
+    entityDim: 4,
+    relationDim: 4,
+    config: { dim: 2 },
+  });
   const path = join(dir, 'config.json');
   const cfg = JSON.parse(readFileSync(path, 'utf8')) as Record<string, any>;
   edit(cfg);
@@ -46,7 +57,10 @@ test('a run dim that does not give the tables widths is refused naming config.js
 
 test('the dataset the run names follows the input rule', () => {
   const dir = exported((c) => (c['run'].dataset = { name: 'toy', path: '/data/\u0000x' }));
-  assert.is(errorText(() => openEmbeddings(dir)), `E_PARSE: ${join(dir, 'config.json')}: control character U+0000 in run.dataset.path`);
+  assert.is(
+    errorText(() => openEmbeddings(dir)),
+    `E_PARSE: ${join(dir, 'config.json')}: control character U+0000 in run.dataset.path`,
+  );
 });
 
 test.run();

@@ -17,7 +17,11 @@ const entities = ['alice', 'bob smith', 'c\\d', 'dave'];
 const relations = ['knows', 'likes'];
 const entityTable = Float32Array.from({ length: 4 * 6 }, (_, i) => Math.fround(Math.sin(i) * 3));
 const relationTable = Float32Array.from({ length: 2 * 6 }, (_, i) => Math.fround(1 / (i + 1)));
-saveEmbeddings(saved, { model: 'transe', dim: 6, entityWidth: 6, relationWidth: 6, entities, relations, entityTable, relationTable }, { dataset: { name: 'toy' } });
+saveEmbeddings(
+  saved,
+  { model: 'transe', dim: 6, entityWidth: 6, relationWidth: 6, entities, relations, entityTable, relationTable },
+  { dataset: { name: 'toy' } },
+);
 
 for (const format of ['npy', 'tsv', 'word2vec'] as const) {
   test(`${format}: export then import gives the same tables`, () => {

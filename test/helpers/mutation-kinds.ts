@@ -43,7 +43,16 @@ import {
 } from './mutate.js';
 import { check } from './prop.js';
 
-export const MUTATION_KINDS = ['tsv', 'npy', 'embeddings', 'export-npy', 'export-tsv', 'export-word2vec', 'checkpoint', 'relation-stats'] as const;
+export const MUTATION_KINDS = [
+  'tsv',
+  'npy',
+  'embeddings',
+  'export-npy',
+  'export-tsv',
+  'export-word2vec',
+  'checkpoint',
+  'relation-stats',
+] as const;
 export type MutationKind = (typeof MUTATION_KINDS)[number];
 
 export interface KindReport {
@@ -92,7 +101,11 @@ function sameBits(what: string, a: Float32Array, b: Float32Array): void {
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) fail(`${what}: float ${i} differs`);
 }
 
-function fileTarget<D>(name: string, sizes: readonly DeclaredSize[] = [], file: (d: D) => string = () => name): Target<D> {
+function fileTarget<D>(
+  name: string,
+  sizes: readonly DeclaredSize[] = [],
+  file: (d: D) => string = () => name,
+): Target<D> {
   return {
     name,
     sizes,
@@ -112,15 +125,46 @@ function otherKinds(): { kind: string; bytes: Uint8Array }[] {
   if (samples !== null) return samples;
   const dir = mkdtempSync(join(tmpdir(), 'kgshard-samples-'));
   try {
-    const e: Embeddings = { model: 'distmult', dim: 2, entityWidth: 2, relationWidth: 2, entities: ['a', 'b'], relations: ['r'], entityTable: Float32Array.of(1, 2, 3, 4), relationTable: Float32Array.of(5, 6) };
+    const e: Embeddings = {
+      model: 'distmult',
+      dim: 2,
+      entityWidth: 2,
+      relationWidth: 2,
+      entities: ['a', 'b'],
+      relations: ['r'],
+      entityTable: Float32Array.of(1, 2, 3, 4),
+      relationTable: Float32Array.of(5, 6),
+    };
     saveEmbeddings(join(dir, 'emb'), e);
     const exp = (format: ExportFormat) =>
-      exportEmbeddings(join(dir, format), { format, dataset: 'toy', model: 'distmult', entities: ['a', 'b'], relations: ['r'], entityTable: e.entityTable, relationTable: e.relationTable, entityDim: 2, relationDim: 2, config: { dim: 2 } });
+      exportEmbeddings(join(dir, format), {
+        format,
+        dataset: 'toy',
+        model: 'distmult',
+        entities: ['a', 'b'],
+        relations: ['r'],
+        entityTable: e.entityTable,
+        relationTable: e.relationTable,
+        entityDim: 2,
+        relationDim: 2,
+        config: { dim: 2 },
+      });
     const npy = exp('npy');
     const tsv = exp('tsv');
     const w2v = exp('word2vec');
     const store = CheckpointStore.open(join(dir, 'store'));
-    store.save('ab'.repeat(32), 'run', encodeTrainerSnapshot({ epochs: [], positives: 0, trainSeconds: 0, entities: e.entityTable, relations: e.relationTable, optimizer: new Float32Array(0) }));
+    store.save(
+      'ab'.repeat(32),
+      'run',
+      encodeTrainerSnapshot({
+        epochs: [],
+        positives: 0,
+        trainSeconds: 0,
+        entities: e.entityTable,
+        relations: e.relationTable,
+        optimizer: new Float32Array(0),
+      }),
+    );
     const stats = new RelationStats(2);
     stats.update(1, 0.5);
     const r = (p: string): Uint8Array => readFileSync(p);
@@ -133,7 +177,16 @@ function otherKinds(): { kind: string; bytes: Uint8Array }[] {
       { kind: '.npy', bytes: r(npy.files.entity) },
       { kind: 'TSV table', bytes: r(tsv.files.entity) },
       { kind: 'word2vec', bytes: r(w2v.files.entity) },
-      { kind: 'checkpoint', bytes: r(join(dir, 'store', readdirSync(join(dir, 'store')).find((n) => n.endsWith('.kgck'))!)) },
+      {
+        kind: 'checkpoint',
+        bytes: r(
+          join(
+            dir,
+            'store',
+            readdirSync(join(dir, 'store')).find((n) => n.endsWith('.kgck'))!,
+          ),
+        ),
+      },
       { kind: 'relation-stats', bytes: frameDurable(STATS_KIND, stats.serialize()) },
       { kind: 'empty', bytes: new Uint8Array(0) },
     ];
@@ -146,10 +199,15 @@ function otherKinds(): { kind: string; bytes: Uint8Array }[] {
 // ---------------------------------------------------------------- data
 
 const NAME_PARTS = ['a', 'b', 'c', 'é', '日', '😀', ' ', '_', '\u00a0', 'Z'];
-const name = fc.array(fc.constantFrom(...NAME_PARTS), { minLength: 1, maxLength: 3 }).map((p) => p.join('')).filter((s) => s.trim() !== '');
-const names = (min: number, max: number): fc.Arbitrary<string[]> => fc.uniqueArray(name, { minLength: min, maxLength: max });
+const name = fc
+  .array(fc.constantFrom(...NAME_PARTS), { minLength: 1, maxLength: 3 })
+  .map((p) => p.join(''))
+  .filter((s) => s.trim() !== '');
+const names = (min: number, max: number): fc.Arbitrary<string[]> =>
+  fc.uniqueArray(name, { minLength: min, maxLength: max });
 const f32 = fc.float({ noDefaultInfinity: false, noNaN: false });
-const floats = (n: number): fc.Arbitrary<Float32Array> => fc.array(f32, { minLength: n, maxLength: n }).map((a) => Float32Array.from(a));
+const floats = (n: number): fc.Arbitrary<Float32Array> =>
+  fc.array(f32, { minLength: n, maxLength: n }).map((a) => Float32Array.from(a));
 
 interface EmbData {
   readonly model: string;
@@ -163,7 +221,12 @@ interface EmbData {
 }
 
 const embData: fc.Arbitrary<EmbData> = fc
-  .record({ model: fc.constantFrom(...MODEL_NAMES), dim: fc.integer({ min: 1, max: 3 }), entities: names(1, 5), relations: names(1, 3) })
+  .record({
+    model: fc.constantFrom(...MODEL_NAMES),
+    dim: fc.integer({ min: 1, max: 3 }),
+    entities: names(1, 5),
+    relations: names(1, 3),
+  })
   .chain(({ model, dim, entities, relations }) => {
     const s = createModel(model).shapes(dim);
     return fc.record({
@@ -190,7 +253,9 @@ const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
  * control character but tab. Returns the lines or the 1-based line that
  * breaks the rule.
  */
-export function referenceLines(bytes: Uint8Array): { ok: true; lines: string[] } | { ok: false; line: number; lines: string[] } {
+export function referenceLines(
+  bytes: Uint8Array,
+): { ok: true; lines: string[] } | { ok: false; line: number; lines: string[] } {
   const out: string[] = [];
   let s = 0;
   let lineNo = 0;
@@ -230,10 +295,14 @@ function checkShape(what: string, e: { model: string; dim: number; entityWidth: 
   try {
     s = createModel(e.model).shapes(e.dim);
   } catch (err) {
-    return fail(`${what}: loaded model ${JSON.stringify(e.model)} dim ${e.dim}, which is no model (${(err as Error).message})`);
+    return fail(
+      `${what}: loaded model ${JSON.stringify(e.model)} dim ${e.dim}, which is no model (${(err as Error).message})`,
+    );
   }
   if (s.entityWidth !== e.entityWidth || s.relationWidth !== e.relationWidth) {
-    fail(`${what}: loaded ${e.model} dim ${e.dim} with widths ${e.entityWidth}/${e.relationWidth}; the model has ${s.entityWidth}/${s.relationWidth}`);
+    fail(
+      `${what}: loaded ${e.model} dim ${e.dim} with widths ${e.entityWidth}/${e.relationWidth}; the model has ${s.entityWidth}/${s.relationWidth}`,
+    );
   }
 }
 
@@ -243,7 +312,8 @@ function checkIdMap(what: string, path: string, list: readonly string[]): void {
   const lines = ref.lines[ref.lines.length - 1] === '' ? ref.lines.slice(0, -1) : ref.lines;
   if (lines.length !== list.length) fail(`${what}: ${path} has ${lines.length} lines, ${list.length} names loaded`);
   lines.forEach((l, i) => {
-    if (l !== `${i}\t${list[i]}`) fail(`${what}: ${path} line ${i + 1} is ${JSON.stringify(l)}, loaded name ${JSON.stringify(list[i])}`);
+    if (l !== `${i}\t${list[i]}`)
+      fail(`${what}: ${path} line ${i + 1} is ${JSON.stringify(l)}, loaded name ${JSON.stringify(list[i])}`);
   });
 }
 
@@ -304,10 +374,13 @@ const tsvSpec: Spec<TsvData, ReturnType<typeof loadTsvDir>> = {
       splits[s] = r.rows;
     }
     const want = buildDataset('m', splits);
-    if (JSON.stringify(ds.entities) !== JSON.stringify(want.entities)) fail('entities differ from the reference reading');
-    if (JSON.stringify(ds.relations) !== JSON.stringify(want.relations)) fail('relations differ from the reference reading');
+    if (JSON.stringify(ds.entities) !== JSON.stringify(want.entities))
+      fail('entities differ from the reference reading');
+    if (JSON.stringify(ds.relations) !== JSON.stringify(want.relations))
+      fail('relations differ from the reference reading');
     for (const s of SPLITS) {
-      if (JSON.stringify([...ds[s].triples]) !== JSON.stringify([...want[s].triples])) fail(`${s} triples differ from the reference reading`);
+      if (JSON.stringify([...ds[s].triples]) !== JSON.stringify([...want[s].triples]))
+        fail(`${s} triples differ from the reference reading`);
     }
     return 'exact';
   },
@@ -316,11 +389,13 @@ const tsvSpec: Spec<TsvData, ReturnType<typeof loadTsvDir>> = {
       const path = join(dir, `${s}.tsv`);
       const r = referenceTriples(readFileSync(path));
       if (!r.ok) {
-        if (!e.message.startsWith(`${path}:${r.line}: `)) fail(`expected an error at ${path}:${r.line}, got ${JSON.stringify(e.message)}`);
+        if (!e.message.startsWith(`${path}:${r.line}: `))
+          fail(`expected an error at ${path}:${r.line}, got ${JSON.stringify(e.message)}`);
         return;
       }
       if (s === 'train' && r.rows.length === 0) {
-        if (e.message !== `${path}: train split has no triples`) fail(`expected "train split has no triples", got ${JSON.stringify(e.message)}`);
+        if (e.message !== `${path}: train split has no triples`)
+          fail(`expected "train split has no triples", got ${JSON.stringify(e.message)}`);
         return;
       }
     }
@@ -338,7 +413,9 @@ interface NpyData {
 
 const npyData: fc.Arbitrary<NpyData> = fc
   .record({ rows: fc.integer({ min: 0, max: 5 }), cols: fc.integer({ min: 1, max: 4 }) })
-  .chain(({ rows, cols }) => fc.record({ rows: fc.constant(rows), cols: fc.constant(cols), data: floats(rows * cols) }));
+  .chain(({ rows, cols }) =>
+    fc.record({ rows: fc.constant(rows), cols: fc.constant(cols), data: floats(rows * cols) }),
+  );
 
 export const NPY_SIZES: readonly DeclaredSize[] = [
   binarySize('header length', 8, 2),
@@ -353,7 +430,9 @@ export const NPY_SIZES: readonly DeclaredSize[] = [
  * whitespace (space, tab, CR, LF, as Python allows between tokens) and
  * trailing comma, then only whitespace (the padding and the newline).
  */
-export function referenceNpy(b: Uint8Array): { rows: number; cols: number; start: number; descr: string; fortran: boolean } | null {
+export function referenceNpy(
+  b: Uint8Array,
+): { rows: number; cols: number; start: number; descr: string; fortran: boolean } | null {
   if (b.length < 10 || Buffer.from(b.subarray(0, 6)).toString('latin1') !== '\x93NUMPY') return null;
   const major = b[6]!;
   if (!((major === 1 || major === 2) && b[7] === 0)) return null;
@@ -382,7 +461,12 @@ export function referenceNpy(b: Uint8Array): { rows: number; cols: number; start
   if (!/^['"]/.test(descr)) return null;
   const fo = dict.get('fortran_order')!;
   if (fo !== 'True' && fo !== 'False') return null;
-  const dims = dict.get('shape')!.slice(1, -1).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const dims = dict
+    .get('shape')!
+    .slice(1, -1)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (dims.length !== 2) return null;
   return { rows: Number(dims[0]), cols: Number(dims[1]), start, descr: descr.slice(1, -1), fortran: fo === 'True' };
 }
@@ -399,8 +483,10 @@ const npySpec: Spec<NpyData, ReturnType<typeof readNpy>> = {
     const ref = referenceNpy(b);
     if (ref === null) return fail('loaded a .npy whose header the reference refuses');
     if (ref.descr !== '<f4' || ref.fortran) fail(`loaded a ${ref.descr} fortran=${ref.fortran} table as '<f4' C order`);
-    if (t.rows !== ref.rows || t.cols !== ref.cols) fail(`loaded ${t.rows} x ${t.cols}, the header says ${ref.rows} x ${ref.cols}`);
-    if (b.length - ref.start !== ref.rows * ref.cols * 4) fail(`loaded a table of ${b.length - ref.start} data bytes for shape ${ref.rows} x ${ref.cols}`);
+    if (t.rows !== ref.rows || t.cols !== ref.cols)
+      fail(`loaded ${t.rows} x ${t.cols}, the header says ${ref.rows} x ${ref.cols}`);
+    if (b.length - ref.start !== ref.rows * ref.cols * 4)
+      fail(`loaded a table of ${b.length - ref.start} data bytes for shape ${ref.rows} x ${ref.cols}`);
     const want = f32Of(b.subarray(ref.start));
     sameBits('table', t.data, want);
     return 'exact';
@@ -409,7 +495,9 @@ const npySpec: Spec<NpyData, ReturnType<typeof readNpy>> = {
 
 // ---------------------------------------------------------------- saved embeddings
 
-const EMB_CONFIG_SIZES = ['num_entities', 'num_relations', 'dim', 'entity_width', 'relation_width'].map((k) => jsonSize(k, [k]));
+const EMB_CONFIG_SIZES = ['num_entities', 'num_relations', 'dim', 'entity_width', 'relation_width'].map((k) =>
+  jsonSize(k, [k]),
+);
 const ID_MAP_SIZES = [textSize('first id', /^(\d+)\t/m), textSize('last id', /\n(\d+)\t[^\n]*\n?$/)];
 
 const embSpec: Spec<EmbData, LoadedEmbeddings> = {
@@ -432,8 +520,15 @@ const embSpec: Spec<EmbData, LoadedEmbeddings> = {
     checkIdMap('entities', join(dir, 'entities.tsv'), e.entities);
     checkIdMap('relations', join(dir, 'relations.tsv'), e.relations);
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    if (cfg['num_entities'] !== e.entities.length || cfg['num_relations'] !== e.relations.length) fail('counts differ from config.json');
-    if (cfg['dim'] !== e.dim || cfg['entity_width'] !== e.entityWidth || cfg['relation_width'] !== e.relationWidth || cfg['model'] !== e.model) fail('shape differs from config.json');
+    if (cfg['num_entities'] !== e.entities.length || cfg['num_relations'] !== e.relations.length)
+      fail('counts differ from config.json');
+    if (
+      cfg['dim'] !== e.dim ||
+      cfg['entity_width'] !== e.entityWidth ||
+      cfg['relation_width'] !== e.relationWidth ||
+      cfg['model'] !== e.model
+    )
+      fail('shape differs from config.json');
     sameBits('entities.f32', e.entityTable, f32Of(readFileSync(join(dir, 'entities.f32'))));
     sameBits('relations.f32', e.relationTable, f32Of(readFileSync(join(dir, 'relations.f32'))));
     return 'exact';
@@ -444,9 +539,16 @@ const embSpec: Spec<EmbData, LoadedEmbeddings> = {
 
 function exportSpec(format: ExportFormat): Spec<EmbData, LoadedEmbeddings> {
   const ext = format === 'npy' ? 'npy' : format === 'tsv' ? 'tsv' : 'txt';
-  const table = (side: 'entity' | 'relation') => (d: EmbData): string => `toy_${d.model}_${side}.${ext}`;
+  const table =
+    (side: 'entity' | 'relation') =>
+    (d: EmbData): string =>
+      `toy_${d.model}_${side}.${ext}`;
   const tableSizes: DeclaredSize[] =
-    format === 'npy' ? [...NPY_SIZES] : format === 'word2vec' ? [textSize('word2vec count', /^(\d+) /), textSize('word2vec dim', /^\d+ (\d+)/)] : [];
+    format === 'npy'
+      ? [...NPY_SIZES]
+      : format === 'word2vec'
+        ? [textSize('word2vec count', /^(\d+) /), textSize('word2vec dim', /^\d+ (\d+)/)]
+        : [];
   const configSizes = [
     ...['num_entities', 'num_relations', 'entity_dim', 'relation_dim'].map((k) => jsonSize(k, [k])),
     jsonSize('run dim', ['run', 'dim']),
@@ -471,7 +573,9 @@ function exportSpec(format: ExportFormat): Spec<EmbData, LoadedEmbeddings> {
     targets: [
       fileTarget<EmbData>('entity table', tableSizes, table('entity')),
       fileTarget<EmbData>('relation table', tableSizes, table('relation')),
-      ...(format === 'npy' ? [fileTarget<EmbData>('entities.tsv', ID_MAP_SIZES), fileTarget<EmbData>('relations.tsv', ID_MAP_SIZES)] : []),
+      ...(format === 'npy'
+        ? [fileTarget<EmbData>('entities.tsv', ID_MAP_SIZES), fileTarget<EmbData>('relations.tsv', ID_MAP_SIZES)]
+        : []),
       fileTarget<EmbData>('config.json', configSizes),
     ],
     load: (dir) => openEmbeddings(dir),
@@ -480,9 +584,15 @@ function exportSpec(format: ExportFormat): Spec<EmbData, LoadedEmbeddings> {
       checkNames('entities', e.entities);
       checkNames('relations', e.relations);
       const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-      if (cfg['num_entities'] !== e.entities.length || cfg['num_relations'] !== e.relations.length) fail('counts differ from config.json');
-      if (cfg['entity_dim'] !== e.entityWidth || cfg['relation_dim'] !== e.relationWidth) fail('widths differ from config.json');
-      if (e.entityTable.length !== e.entities.length * e.entityWidth || e.relationTable.length !== e.relations.length * e.relationWidth) fail('table sizes differ from the counts');
+      if (cfg['num_entities'] !== e.entities.length || cfg['num_relations'] !== e.relations.length)
+        fail('counts differ from config.json');
+      if (cfg['entity_dim'] !== e.entityWidth || cfg['relation_dim'] !== e.relationWidth)
+        fail('widths differ from config.json');
+      if (
+        e.entityTable.length !== e.entities.length * e.entityWidth ||
+        e.relationTable.length !== e.relations.length * e.relationWidth
+      )
+        fail('table sizes differ from the counts');
       if (format === 'npy') {
         checkIdMap('entities', join(dir, 'entities.tsv'), e.entities);
         checkIdMap('relations', join(dir, 'relations.tsv'), e.relations);
@@ -492,7 +602,11 @@ function exportSpec(format: ExportFormat): Spec<EmbData, LoadedEmbeddings> {
       mkdirSync(again, { recursive: true });
       write(again, { ...e, entities: [...e.entities], relations: [...e.relations] });
       const back = openEmbeddings(again);
-      if (JSON.stringify(back.entities) !== JSON.stringify(e.entities) || JSON.stringify(back.relations) !== JSON.stringify(e.relations)) fail('names change in a re-export');
+      if (
+        JSON.stringify(back.entities) !== JSON.stringify(e.entities) ||
+        JSON.stringify(back.relations) !== JSON.stringify(e.relations)
+      )
+        fail('names change in a re-export');
       sameBits('entity table after a re-export', back.entityTable, e.entityTable);
       sameBits('relation table after a re-export', back.relationTable, e.relationTable);
       return 'exact';
@@ -511,7 +625,15 @@ interface CkptData {
 }
 
 const stateData: fc.Arbitrary<TrainingState> = fc.record({
-  epochs: fc.array(fc.record({ epoch: fc.nat(100), loss: fc.double({ noNaN: true, noDefaultInfinity: true }), positives: fc.nat(1000), seconds: fc.double({ min: 0, max: 100, noNaN: true }) }), { maxLength: 3 }),
+  epochs: fc.array(
+    fc.record({
+      epoch: fc.nat(100),
+      loss: fc.double({ noNaN: true, noDefaultInfinity: true }),
+      positives: fc.nat(1000),
+      seconds: fc.double({ min: 0, max: 100, noNaN: true }),
+    }),
+    { maxLength: 3 },
+  ),
   positives: fc.nat(10000),
   trainSeconds: fc.double({ min: 0, max: 1000, noNaN: true }),
   entities: fc.integer({ min: 0, max: 12 }).chain(floats),
@@ -532,15 +654,24 @@ const RUN = 'run-1';
 // mutated write time cannot expire an entry, so any change on disk would be the load's own doing.
 const NOW = 1_700_000_000_000;
 const slot = (dir: string, d: CkptData): string => join(dir, `${d.fingerprint}--${RUN}.kgck`);
-const openStore = (dir: string, warnings: string[]): CheckpointStore => CheckpointStore.open(dir, { ttlMs: Infinity, now: () => NOW, onWarning: (m) => warnings.push(m) });
+const openStore = (dir: string, warnings: string[]): CheckpointStore =>
+  CheckpointStore.open(dir, { ttlMs: Infinity, now: () => NOW, onWarning: (m) => warnings.push(m) });
 
 /** Sizes of the durable envelope: version, kind length, payload length. */
 const ENVELOPE_SIZES: DeclaredSize[] = [
   binarySize('envelope version', 4, 4),
   binarySize('envelope kind length', 8, 4),
-  binarySize('envelope payload length', (b) => (b.length >= 12 ? 12 + new DataView(b.buffer, b.byteOffset).getUint32(8, true) : null), 8),
+  binarySize(
+    'envelope payload length',
+    (b) => (b.length >= 12 ? 12 + new DataView(b.buffer, b.byteOffset).getUint32(8, true) : null),
+    8,
+  ),
 ];
-const ENTRY_SIZES: DeclaredSize[] = [binarySize('entry header length', 0, 4), textSize('entry payloadLength', /"payloadLength":(\d+)/), textSize('entry writtenAt', /"writtenAt":(\d+)/)];
+const ENTRY_SIZES: DeclaredSize[] = [
+  binarySize('entry header length', 0, 4),
+  textSize('entry payloadLength', /"payloadLength":(\d+)/),
+  textSize('entry writtenAt', /"writtenAt":(\d+)/),
+];
 const SNAPSHOT_SIZES: DeclaredSize[] = [
   binarySize('snapshot header length', 0, 4),
   textSize('snapshot entities', /"entities":(\d+)/),
@@ -563,7 +694,11 @@ function referenceEntry(payload: Uint8Array): Record<string, unknown> {
 const ckptSpec: Spec<CkptData, { entries: StoreEntry[]; states: TrainingState[] }> = {
   data: ckptData,
   write(dir, d) {
-    openStore(dir, []).save(d.fingerprint, RUN, encodeTrainerSnapshot(d.state), { objective: d.objective, iteration: d.iteration, kind: d.final ? 'final' : 'checkpoint' });
+    openStore(dir, []).save(d.fingerprint, RUN, encodeTrainerSnapshot(d.state), {
+      objective: d.objective,
+      iteration: d.iteration,
+      kind: d.final ? 'final' : 'checkpoint',
+    });
   },
   targets: [
     fileTarget<CkptData>('checkpoint file', ENVELOPE_SIZES, (d) => `${d.fingerprint}--${RUN}.kgck`),
@@ -590,7 +725,10 @@ const ckptSpec: Spec<CkptData, { entries: StoreEntry[]; states: TrainingState[] 
   load(dir, _d, warnings) {
     const store = openStore(dir, warnings);
     const entries = store.entries();
-    return { entries, states: entries.map((e) => decodeTrainerSnapshot(e.payload, store.slotPath(e.fingerprint, e.runId))) };
+    return {
+      entries,
+      states: entries.map((e) => decodeTrainerSnapshot(e.payload, store.slotPath(e.fingerprint, e.runId))),
+    };
   },
   exact(dir, d, v, warnings, damaged) {
     if (v.entries.length === 0) {
@@ -606,7 +744,8 @@ const ckptSpec: Spec<CkptData, { entries: StoreEntry[]; states: TrainingState[] 
     const e = v.entries[0]!;
     const h = referenceEntry(u.payload);
     for (const k of ['fingerprint', 'nearKey', 'runId', 'objective', 'iteration', 'kind', 'writtenAt'] as const) {
-      if (JSON.stringify(e[k]) !== JSON.stringify(h[k] ?? null)) fail(`entry ${k} is ${JSON.stringify(e[k])}, the header says ${JSON.stringify(h[k])}`);
+      if (JSON.stringify(e[k]) !== JSON.stringify(h[k] ?? null))
+        fail(`entry ${k} is ${JSON.stringify(e[k])}, the header says ${JSON.stringify(h[k])}`);
     }
     // The snapshot: its header's counts and reports, then the floats that follow, bit for bit.
     const p = e.payload;
@@ -614,12 +753,27 @@ const ckptSpec: Spec<CkptData, { entries: StoreEntry[]; states: TrainingState[] 
     const sh = JSON.parse(Buffer.from(p.subarray(4, 4 + hl)).toString('utf8')) as Record<string, unknown>;
     const s = v.states[0]!;
     const counts = [sh['entities'], sh['relations'], sh['optimizer']];
-    if (!counts.every((c) => Number.isSafeInteger(c) && (c as number) >= 0)) fail(`decoded a snapshot whose header counts are ${JSON.stringify(counts)}`);
-    if (s.entities.length !== counts[0] || s.relations.length !== counts[1] || s.optimizer.length !== counts[2]) fail('decoded lengths differ from the header');
-    if (!Array.isArray(s.epochs) || !s.epochs.every((x) => x !== null && typeof x === 'object' && ['epoch', 'loss', 'positives', 'seconds'].every((k) => typeof (x as Record<string, unknown>)[k] === 'number' || (k === 'loss' && (x as Record<string, unknown>)[k] === null)))) {
+    if (!counts.every((c) => Number.isSafeInteger(c) && (c as number) >= 0))
+      fail(`decoded a snapshot whose header counts are ${JSON.stringify(counts)}`);
+    if (s.entities.length !== counts[0] || s.relations.length !== counts[1] || s.optimizer.length !== counts[2])
+      fail('decoded lengths differ from the header');
+    if (
+      !Array.isArray(s.epochs) ||
+      !s.epochs.every(
+        (x) =>
+          x !== null &&
+          typeof x === 'object' &&
+          ['epoch', 'loss', 'positives', 'seconds'].every(
+            (k) =>
+              typeof (x as Record<string, unknown>)[k] === 'number' ||
+              (k === 'loss' && (x as Record<string, unknown>)[k] === null),
+          ),
+      )
+    ) {
       fail(`decoded epochs ${JSON.stringify(s.epochs)}`);
     }
-    if (typeof s.positives !== 'number' || typeof s.trainSeconds !== 'number') fail('decoded counters that are not numbers');
+    if (typeof s.positives !== 'number' || typeof s.trainSeconds !== 'number')
+      fail('decoded counters that are not numbers');
     const start = Math.ceil((4 + hl) / 4) * 4;
     const all = f32Of(p.subarray(start));
     const n0 = s.entities.length;
@@ -641,9 +795,14 @@ interface StatsData {
   readonly samples: [number, number][];
 }
 
-const statsData: fc.Arbitrary<StatsData> = fc.integer({ min: 1, max: 4 }).chain((r) =>
-  fc.record({ relations: fc.constant(r), samples: fc.array(fc.tuple(fc.nat(r - 1), fc.double({ min: -1e6, max: 1e6, noNaN: true })), { maxLength: 12 }) }),
-);
+const statsData: fc.Arbitrary<StatsData> = fc
+  .integer({ min: 1, max: 4 })
+  .chain((r) =>
+    fc.record({
+      relations: fc.constant(r),
+      samples: fc.array(fc.tuple(fc.nat(r - 1), fc.double({ min: -1e6, max: 1e6, noNaN: true })), { maxLength: 12 }),
+    }),
+  );
 
 const STATS_FILE = 'relation-stats.kgs';
 
@@ -666,7 +825,8 @@ const statsSpec: Spec<StatsData, StatsPersister> = {
       },
     },
   ],
-  load: (dir, d, warnings) => new StatsPersister(join(dir, STATS_FILE), d.relations, { onWarning: (m) => warnings.push(m) }),
+  load: (dir, d, warnings) =>
+    new StatsPersister(join(dir, STATS_FILE), d.relations, { onWarning: (m) => warnings.push(m) }),
   exact(dir, _d, p, warnings, damaged) {
     if (p.start === 'recovered') {
       if (warnings.length !== 1) fail(`recovered with ${warnings.length} warnings`);
@@ -678,7 +838,8 @@ const statsSpec: Spec<StatsData, StatsPersister> = {
     if (warnings.length !== 0) fail(`loaded with a warning: ${warnings[0]}`);
     const u = unframeDurable(readFileSync(join(dir, STATS_FILE)), STATS_KIND, damaged);
     if (!u.ok) return fail('loaded a file the envelope refuses');
-    if (Buffer.compare(Buffer.from(p.stats.serialize()), Buffer.from(u.payload)) !== 0) fail('loaded statistics do not serialize back to the payload');
+    if (Buffer.compare(Buffer.from(p.stats.serialize()), Buffer.from(u.payload)) !== 0)
+      fail('loaded statistics do not serialize back to the payload');
     return 'exact';
   },
 };
@@ -763,7 +924,8 @@ export async function runKind(kind: MutationKind, runs: number): Promise<KindRep
           if (hashTree(dir) !== before) fail(`${label}: loading changed the files on disk`);
           let verdict: 'exact' | 'error';
           if (out.ok) {
-            if (held > 16 * size + (256 << 10)) fail(`${label}: the load holds ${held} bytes of buffers for ${size} bytes of files`);
+            if (held > 16 * size + (256 << 10))
+              fail(`${label}: the load holds ${held} bytes of buffers for ${size} bytes of files`);
             try {
               verdict = spec.exact(dir, d, out.value, warnings, damaged);
             } catch (e) {

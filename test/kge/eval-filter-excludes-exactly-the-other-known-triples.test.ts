@@ -26,7 +26,9 @@ test('the index equals a Set of the union of the splits (random splits with dupl
           triples: Int32Array.from(rows.flatMap(([h, r, t]) => [h % ne, r % nr, t % ne])),
         }));
         const set = new Set<string>();
-        for (const s of splits) for (let i = 0; i < s.triples.length; i += 3) set.add(`${s.triples[i]},${s.triples[i + 1]},${s.triples[i + 2]}`);
+        for (const s of splits)
+          for (let i = 0; i < s.triples.length; i += 3)
+            set.add(`${s.triples[i]},${s.triples[i + 1]},${s.triples[i + 2]}`);
         const built = FilterIndex.build(ne, nr, splits);
         for (const f of [built, FilterIndex.attach(structuredClone(built.handle))]) {
           assert.is(f.count, set.size);
@@ -96,7 +98,7 @@ test('with every score tied, the pessimistic rank is 1 + the number of unfiltere
   assert.equal(ranksOf(noValid, [0, 0, 5], 'pessimistic'), { tail: [6], head: [9] });
 });
 
-test('a NaN score is never in the target\'s favour', () => {
+test("a NaN score is never in the target's favour", () => {
   // score = the tail's value (h, r unused): entity rows give the scores directly.
   const byTail = defineModel({
     name: 'by-tail',
@@ -106,7 +108,14 @@ test('a NaN score is never in the target\'s favour', () => {
   });
   const filter = FilterIndex.build(5, 1, [{ name: 'test', triples: Int32Array.from([0, 0, 1, 0, 0, 2]) }]);
   const entities = Float32Array.from([0.5, 1, NaN, 0.25, 2]);
-  const ranker = createRanker({ model: byTail, dim: 1, entities, relations: new Float32Array(1), filter, ties: 'pessimistic' });
+  const ranker = createRanker({
+    model: byTail,
+    dim: 1,
+    entities,
+    relations: new Float32Array(1),
+    filter,
+    ties: 'pessimistic',
+  });
   const tail = new Float64Array(2);
   const head = new Float64Array(2);
   rankQueries(ranker, Int32Array.from([0, 0, 1, 0, 0, 2]), 0, 2, tail, head);
@@ -114,7 +123,14 @@ test('a NaN score is never in the target\'s favour', () => {
   // (0, 0, 2): the target's score is NaN: last among its competitors {0, 3, 4} -> rank 4.
   assert.equal(Array.from(tail), [2, 4]);
   const filter2 = FilterIndex.build(5, 1, [{ name: 'test', triples: Int32Array.from([0, 0, 1]) }]);
-  const r2 = createRanker({ model: byTail, dim: 1, entities, relations: new Float32Array(1), filter: filter2, ties: 'pessimistic' });
+  const r2 = createRanker({
+    model: byTail,
+    dim: 1,
+    entities,
+    relations: new Float32Array(1),
+    filter: filter2,
+    ties: 'pessimistic',
+  });
   rankQueries(r2, Int32Array.from([0, 0, 1]), 0, 1, tail, head);
   // competitors {0, 2, 3, 4}: 2.0 above, NaN counted above -> rank 3.
   assert.is(tail[0], 3);
@@ -128,7 +144,10 @@ test('build and attach refuse bad input, naming the value', () => {
   const e2 = err(() => FilterIndex.build(4, 2, [{ name: 'valid', triples: Int32Array.from([0, 0, 4]) }]));
   assert.is(e2.code, 'E_OUT_OF_RANGE');
   assert.match(e2.message, 'valid[2] (tail of triple 0)');
-  assert.is(err(() => FilterIndex.build(4, 2, [{ name: 'x', triples: Int32Array.from([0, 0]) }])).code, 'E_INVALID_ARGUMENT');
+  assert.is(
+    err(() => FilterIndex.build(4, 2, [{ name: 'x', triples: Int32Array.from([0, 0]) }])).code,
+    'E_INVALID_ARGUMENT',
+  );
   assert.is(err(() => FilterIndex.build(0, 2, [])).code, 'E_INVALID_ARGUMENT');
 
   const good = FilterIndex.build(4, 2, [{ name: 'train', triples: Int32Array.from([0, 0, 1, 2, 1, 3]) }]).handle;

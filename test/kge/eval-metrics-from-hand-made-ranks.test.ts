@@ -33,7 +33,12 @@ test('tails, heads and both: both pools the two lists', () => {
 });
 
 test('bad ranks are refused, naming the index', () => {
-  for (const [ranks, field] of [[[1, 0.5], 'ranks[1]'], [[NaN], 'ranks[0]'], [[1, 2, Infinity], 'ranks[2]'], [[-3], 'ranks[0]']] as const) {
+  for (const [ranks, field] of [
+    [[1, 0.5], 'ranks[1]'],
+    [[NaN], 'ranks[0]'],
+    [[1, 2, Infinity], 'ranks[2]'],
+    [[-3], 'ranks[0]'],
+  ] as const) {
     const e = err(() => metricsFromRanks(ranks));
     assert.is(e.code, 'E_INVALID_ARGUMENT');
     assert.match(e.message, field);

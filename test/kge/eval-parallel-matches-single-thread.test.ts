@@ -57,7 +57,12 @@ function same(a: EvaluationResult, b: EvaluationResult, what: string): void {
 
 test('2 workers == 1 thread, each backend, own pool', async () => {
   const dataset = graph(1);
-  for (const [name, backend] of [['complex', 'wasm'], ['transe-l1', 'wasm'], ['distmult', 'js'], ['rotate', 'js']] as [string, EvalBackend][]) {
+  for (const [name, backend] of [
+    ['complex', 'wasm'],
+    ['transe-l1', 'wasm'],
+    ['distmult', 'js'],
+    ['rotate', 'js'],
+  ] as [string, EvalBackend][]) {
     const model = createModel(name);
     const t = tables(name, 2);
     const single = await evaluate({ model, dim: DIM, ...t, dataset, backend, workers: 0, batch: 7 });
@@ -90,7 +95,15 @@ test("a caller's pool (another worker file, other workerData) runs the tasks wit
     // The same pool again, with another evaluation: the workers attach the new handle.
     const t2 = tables('distmult', 5);
     const second = await evaluate({ model, dim: DIM, ...t2, filter, queries: plainQueries, pool, ties: 'pessimistic' });
-    const single2 = await evaluate({ model, dim: DIM, ...t2, filter, queries: plainQueries, workers: 0, ties: 'pessimistic' });
+    const single2 = await evaluate({
+      model,
+      dim: DIM,
+      ...t2,
+      filter,
+      queries: plainQueries,
+      workers: 0,
+      ties: 'pessimistic',
+    });
     same(second, single2, 'caller pool, second evaluation');
     assert.is(pool.threads.length, 2, 'the pool is not destroyed');
   } finally {

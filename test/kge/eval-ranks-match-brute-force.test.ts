@@ -71,7 +71,15 @@ interface Graph {
  * of them copy another row exactly (ties); every test triple's tail or head
  * often has such a twin.
  */
-function randomGraph(model: KgeModel, dim: number, numEntities: number, numRelations: number, numTrain: number, numTest: number, seed: number): Graph {
+function randomGraph(
+  model: KgeModel,
+  dim: number,
+  numEntities: number,
+  numRelations: number,
+  numTrain: number,
+  numTest: number,
+  seed: number,
+): Graph {
   const rand = rng(seed);
   const { entityWidth: ew, relationWidth: rw } = model.shapes(dim);
   const entities = new Float32Array(numEntities * ew);
@@ -85,7 +93,11 @@ function randomGraph(model: KgeModel, dim: number, numEntities: number, numRelat
   }
   const relations = new Float32Array(numRelations * rw);
   for (let i = 0; i < relations.length; i++) relations[i] = Math.fround(rand() * 2 - 1);
-  const triple = (): number[] => [Math.floor(rand() * numEntities), Math.floor(rand() * numRelations), Math.floor(rand() * numEntities)];
+  const triple = (): number[] => [
+    Math.floor(rand() * numEntities),
+    Math.floor(rand() * numRelations),
+    Math.floor(rand() * numEntities),
+  ];
   const train = Int32Array.from(Array.from({ length: numTrain }, triple).flat());
   // Test triples: some share (h, r) or (r, t) with train triples, so filters bite.
   const test: number[] = [];
@@ -115,7 +127,8 @@ interface Brute {
 function bruteForce(model: KgeModel, dim: number, g: Graph, ties: TieRule, eps: number): Brute {
   const { entityWidth: ew, relationWidth: rw } = model.shapes(dim);
   const known = new Set<string>();
-  for (const split of [g.train, g.test]) for (let i = 0; i < split.length; i += 3) known.add(`${split[i]},${split[i + 1]},${split[i + 2]}`);
+  for (const split of [g.train, g.test])
+    for (let i = 0; i < split.length; i += 3) known.add(`${split[i]},${split[i + 1]},${split[i + 2]}`);
   const f = TIE_FACTOR[ties];
   const E = g.entities;
   const R = g.relations;
@@ -126,7 +139,10 @@ function bruteForce(model: KgeModel, dim: number, g: Graph, ties: TieRule, eps: 
     const t = g.test[i + 2]!;
     for (const side of ['tail', 'head'] as const) {
       const target = side === 'tail' ? t : h;
-      const scoreOf = (x: number): number => (side === 'tail' ? model.score(E, h * ew, R, r * rw, E, x * ew, dim) : model.score(E, x * ew, R, r * rw, E, t * ew, dim));
+      const scoreOf = (x: number): number =>
+        side === 'tail'
+          ? model.score(E, h * ew, R, r * rw, E, x * ew, dim)
+          : model.score(E, x * ew, R, r * rw, E, t * ew, dim);
       const st = scoreOf(target);
       const tol = eps * Math.max(1, Math.abs(st));
       let above = 0;
@@ -177,7 +193,17 @@ test('ranks equal the brute-force reference for every model, backend and tie rul
           { name: 'train', triples: g.train },
           { name: 'test', triples: g.test },
         ]);
-        const ranker = createRanker({ model, dim, entities: g.entities, relations: g.relations, filter, ties, backend, batch, chunk });
+        const ranker = createRanker({
+          model,
+          dim,
+          entities: g.entities,
+          relations: g.relations,
+          filter,
+          ties,
+          backend,
+          batch,
+          chunk,
+        });
         assert.is(ranker.backend, backend);
         const n = g.test.length / 3;
         const tail = new Float64Array(n);
@@ -187,7 +213,10 @@ test('ranks equal the brute-force reference for every model, backend and tie rul
         const want = bruteForce(model, dim, g, ties, eps);
         tieComparisons += want.ties;
         cases++;
-        for (const [side, got, base, near] of [['tail', tail, want.tail, want.tailNear], ['head', head, want.head, want.headNear]] as const) {
+        for (const [side, got, base, near] of [
+          ['tail', tail, want.tail, want.tailNear],
+          ['head', head, want.head, want.headNear],
+        ] as const) {
           for (let i = 0; i < n; i++) {
             const what = `${side} rank of query ${i}, ${model.name} ${backend} ${ties} dim ${dim}: got ${got[i]}, want ${base[i]} (+ up to ${near[i]} near)`;
             if (near[i] === 0) assert.is(got[i], base[i], what);
@@ -209,9 +238,20 @@ test('ranks equal the brute-force reference for every model, backend and tie rul
 test('a sub-range writes only its own slots, at absolute indices', () => {
   const model = createModel('complex');
   const g = randomGraph(model, 5, 23, 3, 40, 12, 7);
-  const filter = FilterIndex.build(23, 3, [{ name: 'train', triples: g.train }, { name: 'test', triples: g.test }]);
+  const filter = FilterIndex.build(23, 3, [
+    { name: 'train', triples: g.train },
+    { name: 'test', triples: g.test },
+  ]);
   for (const backend of backends) {
-    const ranker = createRanker({ model, dim: 5, entities: g.entities, relations: g.relations, filter, backend, batch: 2 });
+    const ranker = createRanker({
+      model,
+      dim: 5,
+      entities: g.entities,
+      relations: g.relations,
+      filter,
+      backend,
+      batch: 2,
+    });
     const all = [new Float64Array(12), new Float64Array(12)] as const;
     rankQueries(ranker, g.test, 0, 12, all[0], all[1]);
     const part = [new Float64Array(12).fill(-1), new Float64Array(12).fill(-1)] as const;

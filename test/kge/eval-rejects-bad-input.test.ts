@@ -8,7 +8,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { err, rejection } from '../helpers/errors.js';
-import { createRanker, EvalAttachment, evaluate, rankQueries, type EvalHandle, type RankerOptions } from '../../src/kge/eval.js';
+import {
+  createRanker,
+  EvalAttachment,
+  evaluate,
+  rankQueries,
+  type EvalHandle,
+  type RankerOptions,
+} from '../../src/kge/eval.js';
 import { FilterIndex } from '../../src/kge/filter.js';
 import { createModel, defineModel } from '../../src/kge/models/index.js';
 
@@ -19,7 +26,14 @@ const shared = (n: number): Float32Array => new Float32Array(new SharedArrayBuff
 
 function options(over: Partial<RankerOptions> = {}): RankerOptions {
   // ComplEx at dim 3: rows of 6 floats.
-  return { model: createModel('complex'), dim: 3, entities: shared(NE * 6), relations: shared(NR * 6), filter, ...over };
+  return {
+    model: createModel('complex'),
+    dim: 3,
+    entities: shared(NE * 6),
+    relations: shared(NR * 6),
+    filter,
+    ...over,
+  };
 }
 
 test('tables that do not fit the model shapes: E_DIM_MISMATCH naming the table and both lengths', () => {
@@ -27,7 +41,9 @@ test('tables that do not fit the model shapes: E_DIM_MISMATCH naming the table a
   assert.is(e.code, 'E_DIM_MISMATCH');
   assert.match(e.message, 'complex at dim 3');
   assert.match(e.message, 'entities (6 entities x 6 floats) has length 18, expected 36');
-  const r = err(() => createRanker(options({ model: createModel('rotate'), entities: shared(NE * 6), relations: shared(NR * 6) })));
+  const r = err(() =>
+    createRanker(options({ model: createModel('rotate'), entities: shared(NE * 6), relations: shared(NR * 6) })),
+  );
   assert.is(r.code, 'E_DIM_MISMATCH');
   assert.match(r.message, 'relations (2 relations x 3 floats) has length 12, expected 6');
 });
@@ -57,7 +73,12 @@ test('options: dim, ties, backend, batch, filter', () => {
   assert.is(err(() => createRanker(options({ batch: 0 }))).code, 'E_OUT_OF_RANGE');
   assert.is(err(() => createRanker(options({ chunk: 1.5 }))).code, 'E_INVALID_ARGUMENT');
   assert.match(err(() => createRanker(options({ filter: {} as never }))).message, 'filter');
-  const user = defineModel({ name: 'mine', shapes: (d) => ({ entityWidth: d, relationWidth: d }), score: () => 0, accumulateGrad() {} });
+  const user = defineModel({
+    name: 'mine',
+    shapes: (d) => ({ entityWidth: d, relationWidth: d }),
+    score: () => 0,
+    accumulateGrad() {},
+  });
   const w = err(() => createRanker(options({ model: user, dim: 6, backend: 'wasm' })));
   assert.is(w.code, 'E_INVALID_ARGUMENT');
   assert.match(w.message, 'built-in');
@@ -65,16 +86,29 @@ test('options: dim, ties, backend, batch, filter', () => {
 });
 
 test('a user-defined query plan: checked by defineModel, and its parts must divide the entity width', () => {
-  const spec = { name: 'mine', shapes: (d: number) => ({ entityWidth: d, relationWidth: d }), score: () => 0, accumulateGrad() {} };
+  const spec = {
+    name: 'mine',
+    shapes: (d: number) => ({ entityWidth: d, relationWidth: d }),
+    score: () => 0,
+    accumulateGrad() {},
+  };
   const query = () => {};
   const k = err(() => defineModel({ ...spec, queryPlan: { kernel: 'cosine' as never, parts: 1, query } }));
   assert.is(k.code, 'E_INVALID_ARGUMENT');
   assert.match(k.message, 'spec.queryPlan.kernel');
-  assert.match(err(() => defineModel({ ...spec, queryPlan: { kernel: 'rotate', parts: 1, query } })).message, 'spec.queryPlan.parts');
-  assert.match(err(() => defineModel({ ...spec, queryPlan: { kernel: 'dot', parts: 1, query: 3 as never } })).message, 'spec.queryPlan.query');
+  assert.match(
+    err(() => defineModel({ ...spec, queryPlan: { kernel: 'rotate', parts: 1, query } })).message,
+    'spec.queryPlan.parts',
+  );
+  assert.match(
+    err(() => defineModel({ ...spec, queryPlan: { kernel: 'dot', parts: 1, query: 3 as never } })).message,
+    'spec.queryPlan.query',
+  );
   assert.match(err(() => defineModel({ ...spec, queryPlan: null as never })).message, 'spec.queryPlan');
   const odd = defineModel({ ...spec, queryPlan: { kernel: 'rotate', parts: 2, query } });
-  const p = err(() => createRanker(options({ model: odd, dim: 3, entities: shared(NE * 3), relations: shared(NR * 3) })));
+  const p = err(() =>
+    createRanker(options({ model: odd, dim: 3, entities: shared(NE * 3), relations: shared(NR * 3) })),
+  );
   assert.is(p.code, 'E_INVALID_ARGUMENT');
   assert.match(p.message, 'queryPlan.parts');
 });
@@ -84,8 +118,16 @@ test('evaluate: bad queries, user-defined models and unshared tables on workers,
   const q = await rejection(evaluate({ ...base, queries: Int32Array.from([0, 0, 1, 0, 0, 6]), workers: 0 }));
   assert.is(q.code, 'E_OUT_OF_RANGE');
   assert.match(q.message, 'queries[5] (tail of triple 1)');
-  assert.is((await rejection(evaluate({ ...base, queries: new Int32Array(0), workers: 0 }))).code, 'E_INVALID_ARGUMENT');
-  const user = defineModel({ name: 'mine', shapes: (d) => ({ entityWidth: d, relationWidth: d }), score: () => 0, accumulateGrad() {} });
+  assert.is(
+    (await rejection(evaluate({ ...base, queries: new Int32Array(0), workers: 0 }))).code,
+    'E_INVALID_ARGUMENT',
+  );
+  const user = defineModel({
+    name: 'mine',
+    shapes: (d) => ({ entityWidth: d, relationWidth: d }),
+    score: () => 0,
+    accumulateGrad() {},
+  });
   const u = await rejection(evaluate({ ...base, model: user, dim: 6, workers: 2 }));
   assert.match(u.message, 'workers: 0');
   const unshared = await rejection(evaluate({ ...base, entities: new Float32Array(NE * 6), workers: 2 }));
@@ -95,7 +137,14 @@ test('evaluate: bad queries, user-defined models and unshared tables on workers,
   assert.match(missing.message, 'dataset');
   assert.is((await rejection(evaluate({ ...base, workers: -1 }))).code, 'E_INVALID_ARGUMENT');
   // The single-thread path accepts unshared tables and user-defined models.
-  const ok = await evaluate({ ...base, model: user, dim: 6, entities: new Float32Array(NE * 6), relations: new Float32Array(NR * 6), workers: 0 });
+  const ok = await evaluate({
+    ...base,
+    model: user,
+    dim: 6,
+    entities: new Float32Array(NE * 6),
+    relations: new Float32Array(NR * 6),
+    workers: 0,
+  });
   assert.is(ok.both.count, 2);
 });
 
@@ -119,7 +168,10 @@ test('attach refuses a bad handle, naming the field', () => {
   const oob = err(() => EvalAttachment.attach({ ...good, entities: { ...good.entities, byteOffset: 8 } }));
   assert.is(oob.code, 'E_BAD_HANDLE');
   assert.match(oob.message, 'handle.entities');
-  assert.match(err(() => EvalAttachment.attach({ ...good, ranks: { ...good.ranks, length: 1 } })).message, 'handle.ranks');
+  assert.match(
+    err(() => EvalAttachment.attach({ ...good, ranks: { ...good.ranks, length: 1 } })).message,
+    'handle.ranks',
+  );
   assert.is(err(() => EvalAttachment.attach({ ...good, model: 'nope' })).code, 'E_INVALID_ARGUMENT');
   assert.is(err(() => EvalAttachment.attach({ ...good, dim: 4 })).code, 'E_DIM_MISMATCH');
 });

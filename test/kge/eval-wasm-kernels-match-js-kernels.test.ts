@@ -45,7 +45,12 @@ test('WASM scores equal the JS block kernels within float32 rounding, every buil
         sc.scoreAll(2 * q - 1);
         const b = newBlock();
         Object.assign(b, {
-          dim, n: q, ent: E, rel: R, cand: E, m: n,
+          dim,
+          n: q,
+          ent: E,
+          rel: R,
+          cand: E,
+          m: n,
           entOffs: Int32Array.from(ents, (e) => e * ew),
           relOffs: Int32Array.from(rels, (r) => r * rw),
           candOffs: Int32Array.from({ length: n }, (_, j) => j * ew),
@@ -63,7 +68,10 @@ test('WASM scores equal the JS block kernels within float32 rounding, every buil
               const got = sc.scores[rows[s]! * sc.scoreStride + j]!;
               // float32 queries and sums: relative error ~ dim * 2^-24, plus the rounding of q.
               const tol = 1e-5 * Math.max(1, Math.abs(want[s]!)) * Math.max(1, Math.sqrt(ew));
-              assert.ok(Math.abs(got - want[s]!) <= tol, `${name} dim ${dim} n ${n} ${s ? 'head' : 'tail'} (${i}, ${j}): wasm ${got} js ${want[s]}`);
+              assert.ok(
+                Math.abs(got - want[s]!) <= tol,
+                `${name} dim ${dim} n ${n} ${s ? 'head' : 'tail'} (${i}, ${j}): wasm ${got} js ${want[s]}`,
+              );
               compared++;
             }
           }
@@ -100,7 +108,12 @@ test('count gives the scores below and equal to a threshold, NaN in neither', ()
 });
 
 test('a user-defined model has a query plan only when its spec supplies one', () => {
-  const spec = { name: 'distmult', shapes: (d: number) => ({ entityWidth: d, relationWidth: d }), score: () => 0, accumulateGrad() {} };
+  const spec = {
+    name: 'distmult',
+    shapes: (d: number) => ({ entityWidth: d, relationWidth: d }),
+    score: () => 0,
+    accumulateGrad() {},
+  };
   assert.is(defineModel(spec).queryPlan, undefined);
   const plan = createModel('distmult').queryPlan!;
   assert.is(defineModel({ ...spec, queryPlan: plan }).queryPlan, plan);

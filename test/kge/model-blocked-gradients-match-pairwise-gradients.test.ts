@@ -22,7 +22,6 @@ import {
 } from '../../src/kge/models/index.js';
 import { userDistMult as userModel } from '../helpers/user-models.js';
 
-
 const ENT_ROWS = 6;
 const REL_ROWS = 3;
 
@@ -45,23 +44,32 @@ interface BlockCase {
 const value = fc.noBias(fc.integer({ min: -(2 ** 20), max: 2 ** 20 })).map((x) => x / 2 ** 20);
 
 function blockCase(model: KgeModel): fc.Arbitrary<BlockCase> {
-  return fc.record({ dim: fc.integer({ min: 1, max: 6 }), n: fc.integer({ min: 0, max: 5 }), m: fc.integer({ min: 0, max: 7 }) }).chain(({ dim, n, m }) => {
-    const { entityWidth: ew, relationWidth: rw } = model.shapes(dim);
-    return fc.record({
-      dim: fc.constant(dim),
-      pad: fc.integer({ min: 0, max: 3 }),
-      ents: fc.array(value, { minLength: ENT_ROWS * ew, maxLength: ENT_ROWS * ew }),
-      rels: fc.array(value.map((x) => 4 * x), { minLength: REL_ROWS * rw, maxLength: REL_ROWS * rw }),
-      entRows: fc.array(fc.integer({ min: 0, max: ENT_ROWS - 1 }), { minLength: n, maxLength: n }),
-      relRows: fc.array(fc.integer({ min: 0, max: REL_ROWS - 1 }), { minLength: n, maxLength: n }),
-      candRows: fc.array(fc.integer({ min: 0, max: ENT_ROWS - 1 }), { minLength: m, maxLength: m }),
-      gpad: fc.integer({ min: 0, max: 3 }),
-      gEnts: fc.array(value, { minLength: ENT_ROWS * ew, maxLength: ENT_ROWS * ew }),
-      gRels: fc.array(value, { minLength: REL_ROWS * rw, maxLength: REL_ROWS * rw }),
-      // Some exact zeros: kernels may skip those pairs.
-      coef: fc.array(fc.oneof(fc.constant(0), value), { minLength: n * m, maxLength: n * m }),
+  return fc
+    .record({
+      dim: fc.integer({ min: 1, max: 6 }),
+      n: fc.integer({ min: 0, max: 5 }),
+      m: fc.integer({ min: 0, max: 7 }),
+    })
+    .chain(({ dim, n, m }) => {
+      const { entityWidth: ew, relationWidth: rw } = model.shapes(dim);
+      return fc.record({
+        dim: fc.constant(dim),
+        pad: fc.integer({ min: 0, max: 3 }),
+        ents: fc.array(value, { minLength: ENT_ROWS * ew, maxLength: ENT_ROWS * ew }),
+        rels: fc.array(
+          value.map((x) => 4 * x),
+          { minLength: REL_ROWS * rw, maxLength: REL_ROWS * rw },
+        ),
+        entRows: fc.array(fc.integer({ min: 0, max: ENT_ROWS - 1 }), { minLength: n, maxLength: n }),
+        relRows: fc.array(fc.integer({ min: 0, max: REL_ROWS - 1 }), { minLength: n, maxLength: n }),
+        candRows: fc.array(fc.integer({ min: 0, max: ENT_ROWS - 1 }), { minLength: m, maxLength: m }),
+        gpad: fc.integer({ min: 0, max: 3 }),
+        gEnts: fc.array(value, { minLength: ENT_ROWS * ew, maxLength: ENT_ROWS * ew }),
+        gRels: fc.array(value, { minLength: REL_ROWS * rw, maxLength: REL_ROWS * rw }),
+        // Some exact zeros: kernels may skip those pairs.
+        coef: fc.array(fc.oneof(fc.constant(0), value), { minLength: n * m, maxLength: n * m }),
+      });
     });
-  });
 }
 
 /** Queries and candidates share one entity buffer, rows after `pad` floats; offset arrays are one longer than needed. */
@@ -71,7 +79,8 @@ function fillBlock(model: KgeModel, c: BlockCase, b: Block): void {
   ent.set(c.ents, c.pad);
   const rel = new Float32Array(c.pad + c.rels.length);
   rel.set(c.rels, c.pad);
-  const offs = (rows: number[], w: number): Int32Array => Int32Array.from([...rows.map((row) => c.pad + row * w), -99999]);
+  const offs = (rows: number[], w: number): Int32Array =>
+    Int32Array.from([...rows.map((row) => c.pad + row * w), -99999]);
   b.dim = c.dim;
   b.n = c.entRows.length;
   b.m = c.candRows.length;
@@ -90,7 +99,8 @@ function fillGrad(model: KgeModel, c: BlockCase, g: BlockGrad): void {
   ent.set(c.gEnts, c.gpad);
   const rel = new Float32Array(c.gpad + c.gRels.length);
   rel.set(c.gRels, c.gpad);
-  const offs = (rows: number[], w: number): Int32Array => Int32Array.from([...rows.map((row) => c.gpad + row * w), -99999]);
+  const offs = (rows: number[], w: number): Int32Array =>
+    Int32Array.from([...rows.map((row) => c.gpad + row * w), -99999]);
   g.ent = ent;
   g.cand = ent;
   g.rel = rel;
@@ -112,7 +122,8 @@ function near(actual: number, expected: number): boolean {
 function compare(what: string, actual: Float32Array, expected: Float32Array): void {
   assert.is(actual.length, expected.length);
   for (let i = 0; i < actual.length; i++) {
-    if (!near(actual[i]!, expected[i]!)) throw new Error(`${what}[${i}] = ${actual[i]}, pairwise accumulateGrad gives ${expected[i]}`);
+    if (!near(actual[i]!, expected[i]!))
+      throw new Error(`${what}[${i}] = ${actual[i]}, pairwise accumulateGrad gives ${expected[i]}`);
   }
 }
 

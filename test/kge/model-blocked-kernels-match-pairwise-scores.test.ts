@@ -11,7 +11,6 @@ import { check } from '../helpers/prop.js';
 import { createModel, MODEL_NAMES, newBlock, type Block, type KgeModel } from '../../src/kge/models/index.js';
 import { userDistMult as userModel } from '../helpers/user-models.js';
 
-
 const ENT_ROWS = 6;
 const REL_ROWS = 3;
 
@@ -29,18 +28,27 @@ interface BlockCase {
 const value = fc.noBias(fc.integer({ min: -(2 ** 20), max: 2 ** 20 })).map((x) => x / 2 ** 20);
 
 function blockCase(model: KgeModel): fc.Arbitrary<BlockCase> {
-  return fc.record({ dim: fc.integer({ min: 1, max: 6 }), n: fc.integer({ min: 0, max: 5 }), m: fc.integer({ min: 0, max: 7 }) }).chain(({ dim, n, m }) => {
-    const { entityWidth: ew, relationWidth: rw } = model.shapes(dim);
-    return fc.record({
-      dim: fc.constant(dim),
-      pad: fc.integer({ min: 0, max: 3 }),
-      ents: fc.array(value, { minLength: ENT_ROWS * ew, maxLength: ENT_ROWS * ew }),
-      rels: fc.array(value.map((x) => 4 * x), { minLength: REL_ROWS * rw, maxLength: REL_ROWS * rw }),
-      entRows: fc.array(fc.integer({ min: 0, max: ENT_ROWS - 1 }), { minLength: n, maxLength: n }),
-      relRows: fc.array(fc.integer({ min: 0, max: REL_ROWS - 1 }), { minLength: n, maxLength: n }),
-      candRows: fc.array(fc.integer({ min: 0, max: ENT_ROWS - 1 }), { minLength: m, maxLength: m }),
+  return fc
+    .record({
+      dim: fc.integer({ min: 1, max: 6 }),
+      n: fc.integer({ min: 0, max: 5 }),
+      m: fc.integer({ min: 0, max: 7 }),
+    })
+    .chain(({ dim, n, m }) => {
+      const { entityWidth: ew, relationWidth: rw } = model.shapes(dim);
+      return fc.record({
+        dim: fc.constant(dim),
+        pad: fc.integer({ min: 0, max: 3 }),
+        ents: fc.array(value, { minLength: ENT_ROWS * ew, maxLength: ENT_ROWS * ew }),
+        rels: fc.array(
+          value.map((x) => 4 * x),
+          { minLength: REL_ROWS * rw, maxLength: REL_ROWS * rw },
+        ),
+        entRows: fc.array(fc.integer({ min: 0, max: ENT_ROWS - 1 }), { minLength: n, maxLength: n }),
+        relRows: fc.array(fc.integer({ min: 0, max: REL_ROWS - 1 }), { minLength: n, maxLength: n }),
+        candRows: fc.array(fc.integer({ min: 0, max: ENT_ROWS - 1 }), { minLength: m, maxLength: m }),
+      });
     });
-  });
 }
 
 /** Queries and candidates share one entity buffer, rows after `pad` floats; offset arrays are one longer than needed. */
@@ -50,7 +58,8 @@ function fillBlock(model: KgeModel, c: BlockCase, b: Block): void {
   ent.set(c.ents, c.pad);
   const rel = new Float32Array(c.pad + c.rels.length);
   rel.set(c.rels, c.pad);
-  const offs = (rows: number[], w: number): Int32Array => Int32Array.from([...rows.map((row) => c.pad + row * w), -99999]);
+  const offs = (rows: number[], w: number): Int32Array =>
+    Int32Array.from([...rows.map((row) => c.pad + row * w), -99999]);
   b.dim = c.dim;
   b.n = c.entRows.length;
   b.m = c.candRows.length;
@@ -91,7 +100,9 @@ for (const [name, model] of models) {
               const expected = pairwise(model, b, tails, i, j);
               const actual = out[i * b.m + j]!;
               if (!(Math.abs(actual - expected) <= 1e-9 * (1 + Math.abs(expected)))) {
-                throw new Error(`${tails ? 'scoreTails' : 'scoreHeads'} [${i}, ${j}] = ${actual}, score() = ${expected}`);
+                throw new Error(
+                  `${tails ? 'scoreTails' : 'scoreHeads'} [${i}, ${j}] = ${actual}, score() = ${expected}`,
+                );
               }
             }
           }
@@ -115,7 +126,11 @@ test('a block with no queries or no candidates writes nothing', () => {
     b.entOffs = Int32Array.of(0, ew);
     b.relOffs = Int32Array.of(0, 0);
     b.candOffs = Int32Array.of(ew, 0);
-    for (const [n, m] of [[0, 2], [2, 0], [0, 0]] as const) {
+    for (const [n, m] of [
+      [0, 2],
+      [2, 0],
+      [0, 0],
+    ] as const) {
       b.n = n;
       b.m = m;
       const out = new Float64Array(4).fill(CANARY);

@@ -54,7 +54,11 @@ test('zero or negative sizes are refused, naming the field and the value', () =>
     [{ relationDim: -1 }, /relationDim must be an integer in \[0, 65536\] \(0: same as dim\), got -1/],
   ];
   for (const [config, re] of bad) {
-    assert.match(errorText(() => ParameterServer.create(config, ids(4), ids(1, 'r'))), re, JSON.stringify(config));
+    assert.match(
+      errorText(() => ParameterServer.create(config, ids(4), ids(1, 'r'))),
+      re,
+      JSON.stringify(config),
+    );
   }
 });
 
@@ -63,28 +67,53 @@ test('duplicate or non-string ids are refused with their positions', () => {
     errorText(() => ParameterServer.create({ dim: 2 }, ['a', 'b', 'a'], ['r'])),
     /^E_DUPLICATE_ID: ParameterServer\.create: entityIds id "a" appears twice \(positions 0 and 2\)$/,
   );
-  assert.match(errorText(() => ParameterServer.create({ dim: 2 }, ['a'], ['r', 'r'])), /relationIds id "r" appears twice/);
-  assert.match(errorText(() => ParameterServer.create({ dim: 2 }, ['a', 7 as unknown as string], ['r'])), /entityIds\[1\] must be a string, got 7/);
+  assert.match(
+    errorText(() => ParameterServer.create({ dim: 2 }, ['a'], ['r', 'r'])),
+    /relationIds id "r" appears twice/,
+  );
+  assert.match(
+    errorText(() => ParameterServer.create({ dim: 2 }, ['a', 7 as unknown as string], ['r'])),
+    /entityIds\[1\] must be a string, got 7/,
+  );
 });
 
 test('relation rows may be narrower or wider than entity rows', () => {
-  const ps = ParameterServer.create({ dim: 4, relationDim: 2, numShards: 1, mode: 'async', expectedWorkers: 1, learningRate: 0.5 }, ids(3), ['r0', 'r1']);
+  const ps = ParameterServer.create(
+    { dim: 4, relationDim: 2, numShards: 1, mode: 'async', expectedWorkers: 1, learningRate: 0.5 },
+    ids(3),
+    ['r0', 'r1'],
+  );
   assert.is(ps.relationDim, 2);
   assert.is(ps.pull(0).relations.length, 4);
   const before = ps.relationView()[2]!;
   ps.pushRelation(0, [[1, [1, 0]]]);
   assert.is(ps.relationView()[2], Math.fround(before - 0.5));
-  assert.match(errorText(() => ps.pushRelation(0, [[0, [1, 1, 1, 1]]])), /^E_DIM_MISMATCH: .*gradient has length 4, expected 2/);
+  assert.match(
+    errorText(() => ps.pushRelation(0, [[0, [1, 1, 1, 1]]])),
+    /^E_DIM_MISMATCH: .*gradient has length 4, expected 2/,
+  );
 });
 
 test('attach checks the handle', () => {
   const ps = ParameterServer.create({ dim: 2, numShards: 2 }, ids(4), ['r']);
   const again = ParameterServer.attach(structuredClone(ps.handle));
   assert.equal(again.pull(1).entities, ps.pull(1).entities);
-  assert.match(errorText(() => ParameterServer.attach({ ...ps.handle, kind: 'ring' } as unknown as PsHandle)), /^E_BAD_HANDLE/);
-  assert.match(errorText(() => ParameterServer.attach({ ...ps.handle, shards: ps.handle.shards.slice(1) })), /^E_BAD_HANDLE: .*2 shard regions/);
-  assert.match(errorText(() => ParameterServer.attach({ ...ps.handle, control: ps.handle.pending[0]! })), /^E_LAYOUT_MAGIC/);
-  assert.match(errorText(() => ParameterServer.attach({ ...ps.handle, config: { ...ps.handle.config, numShards: 3 } })), /^E_LAYOUT_SIZE|^E_BAD_HANDLE/);
+  assert.match(
+    errorText(() => ParameterServer.attach({ ...ps.handle, kind: 'ring' } as unknown as PsHandle)),
+    /^E_BAD_HANDLE/,
+  );
+  assert.match(
+    errorText(() => ParameterServer.attach({ ...ps.handle, shards: ps.handle.shards.slice(1) })),
+    /^E_BAD_HANDLE: .*2 shard regions/,
+  );
+  assert.match(
+    errorText(() => ParameterServer.attach({ ...ps.handle, control: ps.handle.pending[0]! })),
+    /^E_LAYOUT_MAGIC/,
+  );
+  assert.match(
+    errorText(() => ParameterServer.attach({ ...ps.handle, config: { ...ps.handle.config, numShards: 3 } })),
+    /^E_LAYOUT_SIZE|^E_BAD_HANDLE/,
+  );
 });
 
 test.run();

@@ -4,7 +4,12 @@ import { readFileSync } from 'node:fs';
 import { fnv1a64, initRow } from '../../src/ps/init.js';
 import { ParameterServer } from '../../src/ps/server.js';
 
-interface Case { id: string; dim: number; fnv1a64: string; bits: number[] }
+interface Case {
+  id: string;
+  dim: number;
+  fnv1a64: string;
+  bits: number[];
+}
 const vectors = JSON.parse(
   readFileSync(new URL('../../../test/fixtures/data/init-row-vectors.json', import.meta.url), 'utf8'),
 ) as { cases: Case[] };

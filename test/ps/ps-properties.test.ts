@@ -9,17 +9,30 @@ const ROWS = 4;
 const LR = 0.05;
 const ids = Array.from({ length: ROWS }, (_, i) => `e${i}`);
 
-const gradient = fc.array(fc.float({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true }), { minLength: DIM, maxLength: DIM });
+const gradient = fc.array(fc.float({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true }), {
+  minLength: DIM,
+  maxLength: DIM,
+});
 const push = fc.array(fc.tuple(fc.integer({ min: 0, max: ROWS - 1 }), gradient), { maxLength: 4 });
 
 test('a sync step applies the average of the pushed gradients once, whatever the order of arrival', async () => {
   await check(
     fc.asyncProperty(
-      fc.integer({ min: 1, max: 4 }).chain((n) => fc.tuple(fc.constant(n), fc.array(push, { minLength: n, maxLength: n }))),
+      fc
+        .integer({ min: 1, max: 4 })
+        .chain((n) => fc.tuple(fc.constant(n), fc.array(push, { minLength: n, maxLength: n }))),
       fc.func(fc.integer()),
       async ([n, pushes], order) => {
         const ps = ParameterServer.create(
-          { dim: DIM, numShards: 1, expectedWorkers: n, mode: 'sync', learningRate: LR, strategy: 'range', barrierTimeoutMs: 10_000 },
+          {
+            dim: DIM,
+            numShards: 1,
+            expectedWorkers: n,
+            mode: 'sync',
+            learningRate: LR,
+            strategy: 'range',
+            barrierTimeoutMs: 10_000,
+          },
           ids,
           ['r'],
         );
@@ -27,14 +40,20 @@ test('a sync step applies the average of the pushed gradients once, whatever the
         // Expected: per row, (sum over workers of their gradients) / n, applied once.
         const sums = new Float64Array(ROWS * DIM);
         const touched = new Set<number>();
-        pushes.forEach((rows) => rows.forEach(([r, g]) => {
-          touched.add(r);
-          g.forEach((v, k) => (sums[r * DIM + k] = sums[r * DIM + k]! + v));
-        }));
+        pushes.forEach((rows) =>
+          rows.forEach(([r, g]) => {
+            touched.add(r);
+            g.forEach((v, k) => (sums[r * DIM + k] = sums[r * DIM + k]! + v));
+          }),
+        );
         const workers = pushes.map((_, w) => w).sort((a, b) => order(a) - order(b) || a - b);
         const results = await Promise.all(workers.map((w) => ps.pushAsync(0, w, pushes[w]!)));
         assert.ok(results.every((r) => r.state === 'step-complete'));
-        assert.is(results.filter((r) => r.state === 'step-complete' && r.last).length, 1, 'exactly one push completes the step');
+        assert.is(
+          results.filter((r) => r.state === 'step-complete' && r.last).length,
+          1,
+          'exactly one push completes the step',
+        );
         assert.equal(ps.shardSteps(), [1]);
         const after = ps.view(0);
         for (let i = 0; i < ROWS * DIM; i++) {
@@ -52,7 +71,15 @@ test('async pushes in any order give the table of applying them one by one in th
   await check(
     fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), push), { maxLength: 12 }), (sequence) => {
       const ps = ParameterServer.create(
-        { dim: DIM, numShards: 1, expectedWorkers: 1, mode: 'async', learningRate: LR, strategy: 'range', maxStaleness: 1000 },
+        {
+          dim: DIM,
+          numShards: 1,
+          expectedWorkers: 1,
+          mode: 'async',
+          learningRate: LR,
+          strategy: 'range',
+          maxStaleness: 1000,
+        },
         ids,
         ['r'],
       );
@@ -60,7 +87,8 @@ test('async pushes in any order give the table of applying them one by one in th
       const lr = Math.fround(LR);
       for (const [worker, rows] of sequence) {
         ps.push(0, worker, rows);
-        for (const [r, g] of rows) g.forEach((v, k) => (model[r * DIM + k] = model[r * DIM + k]! - Math.fround(lr * Math.fround(v))));
+        for (const [r, g] of rows)
+          g.forEach((v, k) => (model[r * DIM + k] = model[r * DIM + k]! - Math.fround(lr * Math.fround(v))));
         // A pull between pushes sees exactly the pushes so far.
         assert.equal(Array.from(ps.pull(0).entities), Array.from(model));
       }

@@ -23,22 +23,35 @@ test('two managers with the same shard count assign the same way; a different co
   assert.equal(a.ids, b.ids);
   const c = new ShardManager(list, 2, 'entity-hash').assignment;
   assert.is.not(JSON.stringify(a.ids), JSON.stringify(c.ids));
-  assert.is(c.ids.reduce((s, x) => s + x.length, 0), 50);
+  assert.is(
+    c.ids.reduce((s, x) => s + x.length, 0),
+    50,
+  );
 });
 
 test('hashing spreads 200 ids over every one of 4 shards', () => {
   const a = new ShardManager(ids(200, 'entity_'), 4, 'entity-hash').assignment;
   for (const bucket of a.ids) assert.ok(bucket.length >= 25, `bucket of ${bucket.length}`);
-  assert.is(a.ids.reduce((s, x) => s + x.length, 0), 200);
+  assert.is(
+    a.ids.reduce((s, x) => s + x.length, 0),
+    200,
+  );
 });
 
 test('range assignment gives contiguous, balanced ranges in list order', () => {
   const list = ids(10, 'e');
   const m = new ShardManager(list, 3, 'range');
-  assert.equal(m.assignment.ids, [['e0', 'e1', 'e2', 'e3'], ['e4', 'e5', 'e6'], ['e7', 'e8', 'e9']]);
+  assert.equal(m.assignment.ids, [
+    ['e0', 'e1', 'e2', 'e3'],
+    ['e4', 'e5', 'e6'],
+    ['e7', 'e8', 'e9'],
+  ]);
   assert.equal(m.locate('e5'), { shard: 1, row: 1 });
   assert.is(m.shardFor('nope'), -1);
-  assert.match(errorText(() => m.locate('nope')), /^E_UNKNOWN_ID: ShardManager\.locate: unknown entity id "nope"$/);
+  assert.match(
+    errorText(() => m.locate('nope')),
+    /^E_UNKNOWN_ID: ShardManager\.locate: unknown entity id "nope"$/,
+  );
 });
 
 test('every thread computes the same assignment', async () => {
@@ -59,7 +72,10 @@ test('every thread computes the same assignment', async () => {
 });
 
 test('a duplicate id is refused', () => {
-  assert.match(errorText(() => new ShardManager(['a', 'b', 'a'], 2, 'range')), /^E_DUPLICATE_ID: .*"a" appears twice \(positions 0 and 2\)/);
+  assert.match(
+    errorText(() => new ShardManager(['a', 'b', 'a'], 2, 'range')),
+    /^E_DUPLICATE_ID: .*"a" appears twice \(positions 0 and 2\)/,
+  );
 });
 
 test.run();

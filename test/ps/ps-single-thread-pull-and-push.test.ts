@@ -8,7 +8,17 @@ const ids = (n: number, p = 'e'): string[] => Array.from({ length: n }, (_, i) =
 
 function small(mode: 'sync' | 'async', workers: number, extra: Partial<PsConfig> = {}): ParameterServer {
   return ParameterServer.create(
-    { dim: 4, numShards: 2, expectedWorkers: workers, mode, learningRate: 0.1, maxStaleness: 8, barrierTimeoutMs: 500, strategy: 'range', ...extra },
+    {
+      dim: 4,
+      numShards: 2,
+      expectedWorkers: workers,
+      mode,
+      learningRate: 0.1,
+      maxStaleness: 8,
+      barrierTimeoutMs: 500,
+      strategy: 'range',
+      ...extra,
+    },
     ids(8),
     ids(2, 'r'),
   );
@@ -81,21 +91,49 @@ test('bad pushes are refused with a message naming the value, and change nothing
   const ps = small('async', 1);
   const before = tables(ps);
   const cases: [() => unknown, RegExp][] = [
-    [() => ps.push(2, 0, [[0, [1, 1, 1, 1]]]), /^E_OUT_OF_RANGE: ParameterServer\.push: shard must be in \[0, 1\], got 2$/],
+    [
+      () => ps.push(2, 0, [[0, [1, 1, 1, 1]]]),
+      /^E_OUT_OF_RANGE: ParameterServer\.push: shard must be in \[0, 1\], got 2$/,
+    ],
     [() => ps.push(-1, 0, []), /shard must be in \[0, 1\], got -1/],
-    [() => ps.push(0, 0, [[4, [1, 1, 1, 1]]]), /^E_OUT_OF_RANGE: ParameterServer\.push: rows\[0\] row must be in \[0, 3\], got 4$/],
-    [() => ps.push(0, 0, [[0, [1, 1, 1, 1]], [1, [1, 1, 1]]]), /^E_DIM_MISMATCH: ParameterServer\.push: rows\[1\] gradient has length 3, expected 4$/],
-    [() => ps.push(0, 0, [[0, [1, Number.NaN, 1, 1]]]), /^E_NON_FINITE: ParameterServer\.push: rows\[0\] gradient\[1\] is NaN; gradients must be finite$/],
+    [
+      () => ps.push(0, 0, [[4, [1, 1, 1, 1]]]),
+      /^E_OUT_OF_RANGE: ParameterServer\.push: rows\[0\] row must be in \[0, 3\], got 4$/,
+    ],
+    [
+      () =>
+        ps.push(0, 0, [
+          [0, [1, 1, 1, 1]],
+          [1, [1, 1, 1]],
+        ]),
+      /^E_DIM_MISMATCH: ParameterServer\.push: rows\[1\] gradient has length 3, expected 4$/,
+    ],
+    [
+      () => ps.push(0, 0, [[0, [1, Number.NaN, 1, 1]]]),
+      /^E_NON_FINITE: ParameterServer\.push: rows\[0\] gradient\[1\] is NaN; gradients must be finite$/,
+    ],
     [() => ps.push(0, 0, [[0, [1, 1, 1, Infinity]]]), /gradient\[3\] is Infinity/],
-    [() => ps.push(0, -2, [[0, [1, 1, 1, 1]]]), /^E_INVALID_ARGUMENT: ParameterServer\.push: worker must be a non-negative 31-bit integer, got -2$/],
-    [() => ps.pushRelation(0, [[2, [1, 1, 1, 1]]]), /^E_OUT_OF_RANGE: ParameterServer\.pushRelation: rows\[0\] relation row must be in \[0, 1\], got 2$/],
+    [
+      () => ps.push(0, -2, [[0, [1, 1, 1, 1]]]),
+      /^E_INVALID_ARGUMENT: ParameterServer\.push: worker must be a non-negative 31-bit integer, got -2$/,
+    ],
+    [
+      () => ps.pushRelation(0, [[2, [1, 1, 1, 1]]]),
+      /^E_OUT_OF_RANGE: ParameterServer\.pushRelation: rows\[0\] relation row must be in \[0, 1\], got 2$/,
+    ],
     [() => ps.pushRelation(0, [[0, [1, 1]]]), /^E_DIM_MISMATCH: .*gradient has length 2, expected 4/],
-    [() => ps.pushFlat(0, 0, Int32Array.of(0), Float32Array.of(1, 1), 1), /^E_DIM_MISMATCH: ParameterServer\.pushFlat: grads has length 2, expected 4$/],
+    [
+      () => ps.pushFlat(0, 0, Int32Array.of(0), Float32Array.of(1, 1), 1),
+      /^E_DIM_MISMATCH: ParameterServer\.pushFlat: grads has length 2, expected 4$/,
+    ],
     [() => ps.pushFlat(0, 0, Int32Array.of(9), new Float32Array(4), 1), /rowIdx\[0\] must be in \[0, 3\], got 9/],
     [() => ps.locate('nobody'), /^E_UNKNOWN_ID: ShardManager\.locate: unknown entity id "nobody"$/],
     [() => ps.relationRow('r9'), /^E_UNKNOWN_ID: ParameterServer\.relationRow: unknown relation id "r9"$/],
     [() => ps.pull(5), /^E_OUT_OF_RANGE: ParameterServer\.pull: shard must be in \[0, 1\], got 5$/],
-    [() => ps.pullInto(0, new Float32Array(3)), /^E_DIM_MISMATCH: ParameterServer\.pullInto: dst has length 3, expected 16$/],
+    [
+      () => ps.pullInto(0, new Float32Array(3)),
+      /^E_DIM_MISMATCH: ParameterServer\.pullInto: dst has length 3, expected 16$/,
+    ],
   ];
   for (const [fn, re] of cases) assert.match(errorText(fn), re);
   assert.equal(tables(ps), before, 'no rejected push changed anything');
@@ -105,8 +143,14 @@ test('bad pushes are refused with a message naming the value, and change nothing
 
 test('sync pushes from the main thread must use the Async forms', () => {
   const ps = small('sync', 2);
-  assert.match(errorText(() => ps.push(0, 0, [[0, [1, 1, 1, 1]]])), /^E_INVALID_ARGUMENT: ParameterServer\.push: thread must be a worker thread in sync mode \(use the Async form on the main thread\), got "main"/);
-  assert.match(errorText(() => ps.pushRelation(0, [[0, [1, 1, 1, 1]]])), /^E_INVALID_ARGUMENT: ParameterServer\.pushRelation: thread must be a worker thread in sync mode/);
+  assert.match(
+    errorText(() => ps.push(0, 0, [[0, [1, 1, 1, 1]]])),
+    /^E_INVALID_ARGUMENT: ParameterServer\.push: thread must be a worker thread in sync mode \(use the Async form on the main thread\), got "main"/,
+  );
+  assert.match(
+    errorText(() => ps.pushRelation(0, [[0, [1, 1, 1, 1]]])),
+    /^E_INVALID_ARGUMENT: ParameterServer\.pushRelation: thread must be a worker thread in sync mode/,
+  );
   assert.equal(ps.shardSteps(), [0, 0]);
   assert.is(ps.relationStep(), 0);
 });

@@ -17,7 +17,16 @@ const ids = (n: number, p = 'e'): string[] => Array.from({ length: n }, (_, i) =
 
 function server(extra: Partial<PsConfig> = {}): ParameterServer {
   return ParameterServer.create(
-    { dim: 4, numShards: 2, expectedWorkers: 2, mode: 'sync', learningRate: 0.5, barrierTimeoutMs: 60_000, strategy: 'range', ...extra },
+    {
+      dim: 4,
+      numShards: 2,
+      expectedWorkers: 2,
+      mode: 'sync',
+      learningRate: 0.5,
+      barrierTimeoutMs: 60_000,
+      strategy: 'range',
+      ...extra,
+    },
     ids(6),
     ids(3, 'r'),
   );
@@ -32,7 +41,10 @@ test('two workers: the relation step waits for both pushes, then applies their a
   await Promise.resolve();
   assert.equal(Array.from(R), Array.from(before), 'a half-complete relation step changes nothing');
   assert.is(ps.relationStep(), 0);
-  const second = await ps.pushRelationAsync(1, [[1, [3, 2, 1, 0]], [2, [4, 4, 4, 4]]]);
+  const second = await ps.pushRelationAsync(1, [
+    [1, [3, 2, 1, 0]],
+    [2, [4, 4, 4, 4]],
+  ]);
   assert.equal(second, { state: 'step-complete', step: 1, last: true });
   assert.equal(await first, { state: 'step-complete', step: 1, last: false });
   const lr = Math.fround(0.5);
@@ -73,7 +85,10 @@ test('relations and entities pushed with the same gradient move the same distanc
 test('a worker may not push twice to one relation step', async () => {
   const ps = server();
   const first = ps.pushRelationAsync(0, [[0, [1, 1, 1, 1]]]);
-  const again = await ps.pushRelationAsync(0, [[0, [1, 1, 1, 1]]]).then(() => 'accepted', (e: Error) => e.message);
+  const again = await ps.pushRelationAsync(0, [[0, [1, 1, 1, 1]]]).then(
+    () => 'accepted',
+    (e: Error) => e.message,
+  );
   assert.match(again, /^ParameterServer\.pushRelation: worker 0 already pushed to the relation table in step 0$/);
   await ps.pushRelationAsync(1, []);
   assert.is((await first).state, 'step-complete');
@@ -90,8 +105,14 @@ for (const optimizer of ['adagrad', 'adagrad-row'] as const) {
     const accR = new Float32Array(optimizer === 'adagrad' ? refR.length : refR.length / 4);
     const step = optimizer === 'adagrad' ? adagradStep : rowAdagradStep;
     for (const [ga, gb] of [
-      [[1, 0, -2, 4], [3, 2, 0, 0]],
-      [[0.5, 0.5, 0.5, 0.5], [-0.5, 1.5, 0.5, 0.5]],
+      [
+        [1, 0, -2, 4],
+        [3, 2, 0, 0],
+      ],
+      [
+        [0.5, 0.5, 0.5, 0.5],
+        [-0.5, 1.5, 0.5, 0.5],
+      ],
     ]) {
       await Promise.all([
         ps.pushAsync(1, 0, [[2, ga!]]),
@@ -132,13 +153,19 @@ test('a supplied optimizer state must be exactly the size the server needs', () 
   const need = psOptimizerStateFloats({ dim: 4, relationDim: 0, optimizer: 'adagrad' }, [5], 2);
   assert.is(need, 5 * 4 + 2 * 4);
   assert.match(
-    errorText(() => ParameterServer.create(config, ids(5), ids(2, 'r'), { optimizerState: new SharedArrayBuffer(4 * (need - 1)) })),
+    errorText(() =>
+      ParameterServer.create(config, ids(5), ids(2, 'r'), { optimizerState: new SharedArrayBuffer(4 * (need - 1)) }),
+    ),
     /^E_DIM_MISMATCH: ParameterServer\.create: optimizerState floats has length 27, expected 28$/,
   );
   const state = new SharedArrayBuffer(4 * need);
   const ps = ParameterServer.create(config, ids(5), ids(2, 'r'), { optimizerState: state });
   assert.is(ps.handle.optimizerState, state, 'the server uses the buffer it was given');
-  assert.is(ParameterServer.create({ dim: 4, numShards: 1 }, ids(5), ids(2, 'r')).handle.optimizerState, null, 'SGD keeps no state');
+  assert.is(
+    ParameterServer.create({ dim: 4, numShards: 1 }, ids(5), ids(2, 'r')).handle.optimizerState,
+    null,
+    'SGD keeps no state',
+  );
 });
 
 test.run();

@@ -11,7 +11,15 @@ const ids = (n: number, p = 'e'): string[] => Array.from({ length: n }, (_, i) =
 
 function server(workers: number, timeoutMs = 2_000, clock = ManualClock.create()): ParameterServer {
   return ParameterServer.create(
-    { dim: 4, numShards: 2, expectedWorkers: workers, mode: 'sync', learningRate: 0.1, barrierTimeoutMs: timeoutMs, strategy: 'range' },
+    {
+      dim: 4,
+      numShards: 2,
+      expectedWorkers: workers,
+      mode: 'sync',
+      learningRate: 0.1,
+      barrierTimeoutMs: timeoutMs,
+      strategy: 'range',
+    },
     ids(8),
     ['r0'],
     { clock },
@@ -74,9 +82,13 @@ test('a barrier timeout applies what arrived and raises a warning', async () => 
   assert.equal(results[1], { state: 'timed-out', step: 1, arrived: 2 });
   assert.equal(results[0], { state: 'step-complete', step: 1, last: false });
   assert.is(warnings.length, 1);
-  assert.match(warnings[0]!, /^KGSHARD_BARRIER_TIMEOUT: shard 1 step 0: 2 of 3 workers pushed within 150 ms; applied what arrived$/);
+  assert.match(
+    warnings[0]!,
+    /^KGSHARD_BARRIER_TIMEOUT: shard 1 step 0: 2 of 3 workers pushed within 150 ms; applied what arrived$/,
+  );
   const after = ps.pull(1).entities.slice(0, 4);
-  for (let k = 0; k < 4; k++) assert.ok(Math.abs(before[k]! - after[k]! - 0.2) < 1e-6, 'lr * mean(1, 3) over the pushes that arrived');
+  for (let k = 0; k < 4; k++)
+    assert.ok(Math.abs(before[k]! - after[k]! - 0.2) < 1e-6, 'lr * mean(1, 3) over the pushes that arrived');
   assert.is(ps.stats().warnings, 1);
   // The next step starts clean and completes normally.
   const all = await Promise.all([0, 1, 2].map((w) => ps.pushAsync(1, w, [[1, [1, 1, 1, 1]]])));
@@ -98,7 +110,10 @@ test('the barrier is per shard: a push to shard 1 never waits for shard 0', asyn
 test('a refused sync push (bad row) leaves the pending step untouched', async () => {
   const ps = server(2);
   const first = ps.pushAsync(0, 0, [[0, [1, 1, 1, 1]]]);
-  assert.match(errorText(() => ps.pushFlat(0, 1, Int32Array.of(0), Float32Array.of(1, Number.POSITIVE_INFINITY, 0, 0), 1)), /^E_NON_FINITE/);
+  assert.match(
+    errorText(() => ps.pushFlat(0, 1, Int32Array.of(0), Float32Array.of(1, Number.POSITIVE_INFINITY, 0, 0), 1)),
+    /^E_NON_FINITE/,
+  );
   await ps.pushAsync(0, 1, [[0, [3, 3, 3, 3]]]);
   await first;
   assert.equal(ps.shardSteps(), [1, 0]);

@@ -5,7 +5,17 @@ import { withSeed } from '../helpers/prop.js';
 
 test('3 Piscina threads x 20000 Hogwild pushes, one shard each: every push counted once and applied exactly', () =>
   withSeed('async one shard per worker', async (seed) => {
-    const report = await asyncNoLossScenario({ workers: 3, pushes: 20_000, shards: 3, entities: 48, dim: 4, rowsPerPush: 4, pullEvery: 16, seed, ownShard: 1 });
+    const report = await asyncNoLossScenario({
+      workers: 3,
+      pushes: 20_000,
+      shards: 3,
+      entities: 48,
+      dim: 4,
+      rowsPerPush: 4,
+      pullEvery: 16,
+      seed,
+      ownShard: 1,
+    });
     console.log(`  async: ${report.details['pushes']} pushes, max |diff| vs reference ${report.details['maxAbsDiff']}`);
     assert.ok(report.ok, report.failures.join('\n'));
     assert.is(report.details['stepSum'], 60_000);
@@ -17,8 +27,19 @@ test('3 Piscina threads x 20000 Hogwild pushes racing on random shards: every pu
   withSeed('async racing', async (seed) => {
     // Racing Hogwild updates of one element may lose one of them (by
     // design), so the tables are not compared; the counters are exact.
-    const report = await asyncNoLossScenario({ workers: 3, pushes: 20_000, shards: 3, entities: 48, dim: 4, rowsPerPush: 4, pullEvery: 16, seed });
-    console.log(`  async racing: ${report.details['pushes']} pushes, ${report.details['racedElements']} elements changed by races`);
+    const report = await asyncNoLossScenario({
+      workers: 3,
+      pushes: 20_000,
+      shards: 3,
+      entities: 48,
+      dim: 4,
+      rowsPerPush: 4,
+      pullEvery: 16,
+      seed,
+    });
+    console.log(
+      `  async racing: ${report.details['pushes']} pushes, ${report.details['racedElements']} elements changed by races`,
+    );
     assert.ok(report.ok, report.failures.join('\n'));
     assert.is(report.details['stepSum'], 60_000);
     assert.is(report.details['statsPushes'], 60_000);

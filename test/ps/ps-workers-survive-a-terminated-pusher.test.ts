@@ -11,9 +11,25 @@ import { ManualClock } from '../../src/shm/clock.js';
 import { KgError } from '../../src/errors.js';
 import { asyncReference, compareTables, ids, psPool, syncReference, tables } from '../stress/ps.js';
 
-const ASYNC: Partial<PsConfig> = { dim: 4, numShards: 2, expectedWorkers: 1, mode: 'async', learningRate: 0.125, maxStaleness: 2 ** 31 - 1, strategy: 'range' };
+const ASYNC: Partial<PsConfig> = {
+  dim: 4,
+  numShards: 2,
+  expectedWorkers: 1,
+  mode: 'async',
+  learningRate: 0.125,
+  maxStaleness: 2 ** 31 - 1,
+  strategy: 'range',
+};
 /** Sync mode with one worker: every push completes its step at once (under the shard lock). */
-const SYNC1: Partial<PsConfig> = { dim: 4, numShards: 2, expectedWorkers: 1, mode: 'sync', learningRate: 0.125, barrierTimeoutMs: 60_000, strategy: 'range' };
+const SYNC1: Partial<PsConfig> = {
+  dim: 4,
+  numShards: 2,
+  expectedWorkers: 1,
+  mode: 'sync',
+  learningRate: 0.125,
+  barrierTimeoutMs: 60_000,
+  strategy: 'range',
+};
 
 /**
  * Start a pusher that takes `shard`'s writer lock and begins a write (half
@@ -95,11 +111,20 @@ test('recoverDeadThread frees a shard a terminated sync pusher left mid-write at
 
   const left = Float32Array.from(ps.view(shard));
   const rows = ps.entityIds(shard).length;
-  const r = await ps.pushFlatAsync(shard, 0, Int32Array.from({ length: rows }, (_, i) => i), new Float32Array(rows * 4).fill(8), rows);
+  const r = await ps.pushFlatAsync(
+    shard,
+    0,
+    Int32Array.from({ length: rows }, (_, i) => i),
+    new Float32Array(rows * 4).fill(8),
+    rows,
+  );
   assert.equal(r, { state: 'step-complete', step: 1, last: true });
   const snap = ps.pull(shard);
   assert.is(snap.step, 1);
-  assert.equal(Array.from(snap.entities), Array.from(left, (v) => Math.fround(v - 1)));
+  assert.equal(
+    Array.from(snap.entities),
+    Array.from(left, (v) => Math.fround(v - 1)),
+  );
 });
 
 test('the same recovery through the worker exit event (the documented call site)', async () => {
@@ -138,7 +163,10 @@ test('the main thread never waits for a shard lock: pushAsync parks while a dead
   assert.is(lock.owner(), -1);
   assert.is(lock.sequence() % 2, 0);
   const snap = ps.pull(shard);
-  assert.equal(Array.from(snap.entities.subarray(0, 4)), Array.from(left.subarray(0, 4), (v) => Math.fround(v - 1)));
+  assert.equal(
+    Array.from(snap.entities.subarray(0, 4)),
+    Array.from(left.subarray(0, 4), (v) => Math.fround(v - 1)),
+  );
 });
 
 test('sync relations: pushRelationAsync on the main thread parks while a dead pusher holds the relation lock, and completes once the lease has passed on the clock', async () => {
@@ -169,13 +197,25 @@ test('sync relations: pushRelationAsync on the main thread parks while a dead pu
   assert.is(lock.owner(), -1);
   assert.is(lock.sequence() % 2, 0);
   assert.is(ps.stats().relationPushes, 1);
-  assert.equal(Array.from(ps.relationView()), Array.from(left, (v) => Math.fround(v - 1)));
+  assert.equal(
+    Array.from(ps.relationView()),
+    Array.from(left, (v) => Math.fround(v - 1)),
+  );
 });
 
 test('sync mode: two pusher threads take over a shard a terminated pusher left locked, and every step completes', async () => {
   const clock = ManualClock.create();
   const ps = ParameterServer.create(
-    { dim: 4, numShards: 2, expectedWorkers: 2, mode: 'sync', learningRate: 0.05, barrierTimeoutMs: 1_000_000, lockLeaseMs: 200, strategy: 'range' },
+    {
+      dim: 4,
+      numShards: 2,
+      expectedWorkers: 2,
+      mode: 'sync',
+      learningRate: 0.05,
+      barrierTimeoutMs: 1_000_000,
+      lockLeaseMs: 200,
+      strategy: 'range',
+    },
     ids(16),
     ['r0'],
     { clock },
@@ -187,7 +227,11 @@ test('sync mode: two pusher threads take over a shard a terminated pusher left l
   const pool = psPool(ps, 2);
   let results: SyncDrillResult[];
   try {
-    results = await Promise.all([0, 1].map((worker) => pool.run({ worker, steps: 5, rowsPerPush: 3 }, { name: 'syncSteps' }) as Promise<SyncDrillResult>));
+    results = await Promise.all(
+      [0, 1].map(
+        (worker) => pool.run({ worker, steps: 5, rowsPerPush: 3 }, { name: 'syncSteps' }) as Promise<SyncDrillResult>,
+      ),
+    );
   } finally {
     await pool.destroy();
   }
@@ -211,14 +255,29 @@ test('sync mode: a pusher terminated before its next step costs one barrier time
   // moves the clock past it.
   const clock = ManualClock.create();
   const ps = ParameterServer.create(
-    { dim: 4, numShards: 2, expectedWorkers: 2, mode: 'sync', learningRate: lr, barrierTimeoutMs: 300, strategy: 'range' },
+    {
+      dim: 4,
+      numShards: 2,
+      expectedWorkers: 2,
+      mode: 'sync',
+      learningRate: lr,
+      barrierTimeoutMs: 300,
+      strategy: 'range',
+    },
     ids(16),
     ['r0'],
     { clock },
   );
   const expected = tables(ps);
   const control = new SharedArrayBuffer(16);
-  const input: DyingPusherInput = { handle: ps.handle, control, mode: 'push-then-hang', worker: 1, rowsPerPush, firstStep: 0 };
+  const input: DyingPusherInput = {
+    handle: ps.handle,
+    control,
+    mode: 'push-then-hang',
+    worker: 1,
+    rowsPerPush,
+    firstStep: 0,
+  };
   const pool = psPool(ps, 2);
   try {
     // Step 0: worker 0 (a pool thread) and worker 1 (the fixture) both push,
@@ -230,7 +289,10 @@ test('sync mode: a pusher terminated before its next step costs one barrier time
     while (Atomics.load(ctl, ATTACHED) === 0) await new Promise((r) => setTimeout(r, 2));
     Atomics.store(ctl, GO, 1);
     Atomics.notify(ctl, GO);
-    const [own, theirs] = await Promise.all([pool.run({ worker: 0, steps: 1, rowsPerPush }, { name: 'syncSteps' }) as Promise<SyncDrillResult>, theirsP]);
+    const [own, theirs] = await Promise.all([
+      pool.run({ worker: 0, steps: 1, rowsPerPush }, { name: 'syncSteps' }) as Promise<SyncDrillResult>,
+      theirsP,
+    ]);
     assert.equal(own.timeouts, []);
     assert.equal(theirs.result.timeouts, []);
     assert.equal(ps.shardSteps(), [1, 1]);
@@ -240,7 +302,10 @@ test('sync mode: a pusher terminated before its next step costs one barrier time
     // Step 1: worker 1 is gone; worker 0's push on each shard ends by the timeout with its own gradient alone.
     // Move the clock past the timeout until the run ends: each push that
     // waits sees its deadline pass after the next move.
-    const aloneP = pool.run({ worker: 0, steps: 1, rowsPerPush, firstStep: 1 }, { name: 'syncSteps' }) as Promise<SyncDrillResult>;
+    const aloneP = pool.run(
+      { worker: 0, steps: 1, rowsPerPush, firstStep: 1 },
+      { name: 'syncSteps' },
+    ) as Promise<SyncDrillResult>;
     let ended = false;
     void aloneP.finally(() => (ended = true)).catch(() => undefined);
     while (!ended) {
@@ -253,13 +318,19 @@ test('sync mode: a pusher terminated before its next step costs one barrier time
       { shard: 1, step: 1, arrived: 1 },
     ]);
     assert.is(alone.stepMismatches, 0);
-    assert.equal(alone.warnings.map((w) => w.code), ['KGSHARD_BARRIER_TIMEOUT', 'KGSHARD_BARRIER_TIMEOUT']);
+    assert.equal(
+      alone.warnings.map((w) => w.code),
+      ['KGSHARD_BARRIER_TIMEOUT', 'KGSHARD_BARRIER_TIMEOUT'],
+    );
     assert.is(ps.stats().warnings, 2);
     assert.equal(ps.shardSteps(), [2, 2]);
 
     // Steps 2..11: a replacement worker 2 joins, and every step completes in full.
     const later = await Promise.all(
-      [0, 2].map((worker) => pool.run({ worker, steps: 10, rowsPerPush, firstStep: 2 }, { name: 'syncSteps' }) as Promise<SyncDrillResult>),
+      [0, 2].map(
+        (worker) =>
+          pool.run({ worker, steps: 10, rowsPerPush, firstStep: 2 }, { name: 'syncSteps' }) as Promise<SyncDrillResult>,
+      ),
     );
     for (const r of later) {
       assert.equal(r.timeouts, []);
@@ -283,7 +354,16 @@ test('sync mode: a pusher terminated before its next step costs one barrier time
 
 test('sync mode: a pusher terminated half-way through adding its gradient: the pending step is discarded with a warning, never applied', async () => {
   const ps = ParameterServer.create(
-    { dim: 4, numShards: 1, expectedWorkers: 2, mode: 'sync', learningRate: 0.125, strategy: 'range', barrierTimeoutMs: 10_000, lockLeaseMs: 60_000 },
+    {
+      dim: 4,
+      numShards: 1,
+      expectedWorkers: 2,
+      mode: 'sync',
+      learningRate: 0.125,
+      strategy: 'range',
+      barrierTimeoutMs: 10_000,
+      lockLeaseMs: 60_000,
+    },
     ids(4),
     ['r0'],
   );
@@ -305,12 +385,15 @@ test('sync mode: a pusher terminated half-way through adding its gradient: the p
   assert.ok(a.state === 'step-complete' && b.state === 'step-complete');
   await early;
   assert.is(warnings.length, 1);
-  assert.match(warnings[0]!, /^KGSHARD_PUSH_INTERRUPTED: shard 0: worker 5 died in the middle of a push; discarded the pending step \(1 complete pushes and the partial one\)$/);
+  assert.match(
+    warnings[0]!,
+    /^KGSHARD_PUSH_INTERRUPTED: shard 0: worker 5 died in the middle of a push; discarded the pending step \(1 complete pushes and the partial one\)$/,
+  );
   const after = ps.view(0);
   const lr = Math.fround(0.125);
   for (let k = 0; k < 4; k++) {
     assert.is(after[k], Math.fround(before[k]! - Math.fround(lr * 2)), 'row 0: the average of workers 1 and 2 only');
-    assert.is(after[4 + k], before[4 + k], 'row 1: worker 0\'s discarded push was not applied');
+    assert.is(after[4 + k], before[4 + k], "row 1: worker 0's discarded push was not applied");
   }
   for (const v of after) assert.ok(Math.abs(v) < 1, 'no garbage reached the table');
   assert.equal(ps.shardSteps(), [1]);

@@ -41,16 +41,25 @@ test('more initial shards than the default maxShards raise maxShards to initialS
 });
 
 test('the stored policy is the defaults overlaid with the given fields', () => {
-  const m = mapper(2, { cooldownMs: 5, minDrainMs: 7, fillRatioThreshold: 0.5, autoScale: false, latencySampleEvery: 16 });
-  assert.equal({ ...m.policy }, {
-    ...DEFAULT_SCALING_POLICY,
-    maxShards: Math.max(2, DEFAULT_SCALING_POLICY.maxShards),
+  const m = mapper(2, {
     cooldownMs: 5,
     minDrainMs: 7,
     fillRatioThreshold: 0.5,
     autoScale: false,
     latencySampleEvery: 16,
   });
+  assert.equal(
+    { ...m.policy },
+    {
+      ...DEFAULT_SCALING_POLICY,
+      maxShards: Math.max(2, DEFAULT_SCALING_POLICY.maxShards),
+      cooldownMs: 5,
+      minDrainMs: 7,
+      fillRatioThreshold: 0.5,
+      autoScale: false,
+      latencySampleEvery: 16,
+    },
+  );
   assert.ok(Object.isFrozen(m.policy));
 });
 
@@ -78,16 +87,35 @@ test('a mapper attached from the handle sees the same shards and table', () => {
 });
 
 test('bad creation options are refused, naming the field and the value', () => {
-  const create = (o: Partial<ShardMapperOptions>) => () => ShardMapper.create({ initialShards: 2, ringCapacity: 1024, ...o });
-  assert.match(errorText(create({ initialShards: -1 })), /^E_OUT_OF_RANGE: ShardMapper\.create: initialShards must be in \[0, 4096\], got -1$/);
-  assert.match(errorText(create({ initialShards: 1.5 })), /^E_INVALID_ARGUMENT: ShardMapper\.create: initialShards must be an integer, got 1\.5$/);
-  assert.match(errorText(create({ ringCapacity: 0 })), /^E_OUT_OF_RANGE: .*ringCapacity must be in \[1, 67108864\], got 0$/);
-  assert.match(errorText(create({ ringCapacity: 2 ** 32 })), /ringCapacity must be in \[1, 67108864\], got 4294967296$/);
+  const create = (o: Partial<ShardMapperOptions>) => () =>
+    ShardMapper.create({ initialShards: 2, ringCapacity: 1024, ...o });
+  assert.match(
+    errorText(create({ initialShards: -1 })),
+    /^E_OUT_OF_RANGE: ShardMapper\.create: initialShards must be in \[0, 4096\], got -1$/,
+  );
+  assert.match(
+    errorText(create({ initialShards: 1.5 })),
+    /^E_INVALID_ARGUMENT: ShardMapper\.create: initialShards must be an integer, got 1\.5$/,
+  );
+  assert.match(
+    errorText(create({ ringCapacity: 0 })),
+    /^E_OUT_OF_RANGE: .*ringCapacity must be in \[1, 67108864\], got 0$/,
+  );
+  assert.match(
+    errorText(create({ ringCapacity: 2 ** 32 })),
+    /ringCapacity must be in \[1, 67108864\], got 4294967296$/,
+  );
   assert.match(errorText(create({ ringCapacity: 10.5 })), /ringCapacity .*got 10\.5$/);
-  assert.match(errorText(create({ initialShards: 4, slots: 3 })), /^E_OUT_OF_RANGE: .*slots must be in \[4, 4096\], got 3$/);
+  assert.match(
+    errorText(create({ initialShards: 4, slots: 3 })),
+    /^E_OUT_OF_RANGE: .*slots must be in \[4, 4096\], got 3$/,
+  );
   assert.match(errorText(create({ slots: 1.5 })), /^E_INVALID_ARGUMENT: .*slots must be an integer, got 1\.5$/);
   assert.match(errorText(create({ leaseMs: 0 })), /^E_OUT_OF_RANGE: .*leaseMs .*got 0$/);
-  assert.match(errorText(() => ShardMapper.create(null as unknown as ShardMapperOptions)), /^E_INVALID_ARGUMENT: .*options must be an object/);
+  assert.match(
+    errorText(() => ShardMapper.create(null as unknown as ShardMapperOptions)),
+    /^E_INVALID_ARGUMENT: .*options must be an object/,
+  );
 });
 
 test.run();

@@ -103,7 +103,11 @@ test('pushes before the drain are forgotten by the drain itself', () => {
 });
 
 test('not stopped before minDrainMs has passed since the drain began', () => {
-  const m = mapper(3, { minShards: 1, maxShards: 4, cooldownMs: ONE_NS_MS, minDrainMs: 1000 }, { clock: ManualClock.create(10_000) });
+  const m = mapper(
+    3,
+    { minShards: 1, maxShards: 4, cooldownMs: ONE_NS_MS, minDrainMs: 1000 },
+    { clock: ManualClock.create(10_000) },
+  );
   const hooks = m.testHooks();
   value(m.drainSpecific(1));
   assert.equal(m.finalizeDraining(), []);

@@ -41,7 +41,13 @@
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { NO_SHARD, ShardMapper, type MapperResult, type MapperTestHooks, type ShardState } from '../../src/router/mapper.js';
+import {
+  NO_SHARD,
+  ShardMapper,
+  type MapperResult,
+  type MapperTestHooks,
+  type ShardState,
+} from '../../src/router/mapper.js';
 import { check } from '../helpers/prop.js';
 import { err } from '../helpers/errors.js';
 
@@ -166,12 +172,20 @@ function invariants(m: Model, r: Real, what: string, activeBefore: number): void
   const n = active.length;
   assert.ok(n <= m.cfg.max, `${at}: ${n} Active shards, maxShards ${m.cfg.max}`);
   if (m.reachedMin) assert.ok(n >= m.cfg.min, `${at}: ${n} Active shards, minShards ${m.cfg.min}`);
-  else assert.ok(n >= activeBefore, `${at}: the Active count dropped from ${activeBefore} to ${n} below minShards ${m.cfg.min}`);
+  else
+    assert.ok(
+      n >= activeBefore,
+      `${at}: the Active count dropped from ${activeBefore} to ${n} below minShards ${m.cfg.min}`,
+    );
   if (n >= m.cfg.min) m.reachedMin = true;
 
   // Selection.
   const table = modelTable(m);
-  assert.equal(mp.selectionTable(), table, `${at}: selectionTable (weights ${JSON.stringify(active.map((id) => [id, m.shards.get(id)!.weight]))})`);
+  assert.equal(
+    mp.selectionTable(),
+    table,
+    `${at}: selectionTable (weights ${JSON.stringify(active.map((id) => [id, m.shards.get(id)!.weight]))})`,
+  );
   const swept = new Set(SPREAD.map((h) => mp.selectShard(h)));
   if (n === 0) assert.equal([...swept], [NO_SHARD], `${at}: no Active shard, selectShard must say NO_SHARD`);
   else assert.equal([...swept].sort(byId), table, `${at}: spread hashes must reach exactly the table`);
@@ -183,12 +197,18 @@ function invariants(m: Model, r: Real, what: string, activeBefore: number): void
 
   // Per-shard figures.
   for (const [id, s] of m.shards) {
-    assert.ok(Object.is(mp.lastMetrics(id)!.weight, s.weight), `${at}: weight of shard ${id} is ${mp.lastMetrics(id)!.weight}, model ${s.weight}`);
+    assert.ok(
+      Object.is(mp.lastMetrics(id)!.weight, s.weight),
+      `${at}: weight of shard ${id} is ${mp.lastMetrics(id)!.weight}, model ${s.weight}`,
+    );
     assert.is(mp.metricsCollector(id)!.pushesSinceDrainStart(), s.drainCount, `${at}: drain count of shard ${id}`);
     assert.is(mp.metricsCollector(id)!.isDraining(), s.drainFlag, `${at}: drain flag of shard ${id}`);
   }
 
-  assert.ok(Object.is(r.hooks.lastScalingMs(), m.lastScaling), `${at}: lastScalingMs changed to ${r.hooks.lastScalingMs()} (model ${m.lastScaling})`);
+  assert.ok(
+    Object.is(r.hooks.lastScalingMs(), m.lastScaling),
+    `${at}: lastScalingMs changed to ${r.hooks.lastScalingMs()} (model ${m.lastScaling})`,
+  );
   assert.equal(r.created, m.created, `${at}: creation callbacks`);
   assert.equal(r.removed, m.removed, `${at}: removal callbacks`);
 }
@@ -200,7 +220,9 @@ function same<T>(what: string, got: MapperResult<T>, want: MapperResult<T>): voi
 }
 
 const ok = <T>(value: T): MapperResult<T> => ({ ok: true, value });
-const no = (error: 'at-max-shards' | 'at-min-shards' | 'unknown-shard' | 'illegal-transition'): MapperResult<never> => ({
+const no = (
+  error: 'at-max-shards' | 'at-min-shards' | 'unknown-shard' | 'illegal-transition',
+): MapperResult<never> => ({
   ok: false,
   error,
   message: '',
@@ -339,7 +361,8 @@ const scaleDownCmd = count.map(
         const order = idsIn(m, 'active').sort((a, b) => {
           const wa = m.shards.get(a)!.weight;
           const wb = m.shards.get(b)!.weight;
-          if (Number.isNaN(wa) || Number.isNaN(wb)) return (Number.isNaN(wa) ? 1 : 0) - (Number.isNaN(wb) ? 1 : 0) || a - b;
+          if (Number.isNaN(wa) || Number.isNaN(wb))
+            return (Number.isNaN(wa) ? 1 : 0) - (Number.isNaN(wb) ? 1 : 0) || a - b;
           return wa < wb ? -1 : wa > wb ? 1 : a - b;
         });
         want = ok(order.slice(0, k));
@@ -361,7 +384,11 @@ const finalizeCmd = fc.constant(
       return s.bufferLen === 0 && s.drainCount === 0;
     });
     const got = r.mapper.finalizeDraining();
-    assert.equal(got, want, 'finalizeDraining: stops exactly the drained shards with an empty ring and no push since the drain');
+    assert.equal(
+      got,
+      want,
+      'finalizeDraining: stops exactly the drained shards with an empty ring and no push since the drain',
+    );
     for (const id of want) m.shards.get(id)!.state = 'stopped';
     m.removed.push(...want);
     return `finalizeDraining() -> ${JSON.stringify(got)}`;
@@ -432,7 +459,15 @@ const collectCmd = fc.constant(
       const avg = s.samples > 0 ? Math.floor(s.sum / s.samples) : 0;
       const fillRatio = s.bufferLen / m.cfg.capacity;
       const w = s.drainFlag ? Number.MAX_VALUE : fillRatio * 100 + avg / 10 + s.events / 1_000_000;
-      return { shardId: id, fillRatio, eventRate: s.events, avgPushLatencyNs: avg, avgFlushLatencyUs: 0, draining: s.drainFlag, weight: w };
+      return {
+        shardId: id,
+        fillRatio,
+        eventRate: s.events,
+        avgPushLatencyNs: avg,
+        avgFlushLatencyUs: 0,
+        draining: s.drainFlag,
+        weight: w,
+      };
     });
     assert.equal(r.mapper.collectMetrics(), want, 'collectMetrics');
     for (const x of want) {
@@ -478,7 +513,15 @@ const recordCmd = fc
   );
 
 const badCountCmd = fc
-  .tuple(fc.constantFrom('scaleUp' as const, 'scaleUpProvisioning' as const, 'scaleUpProvisioningForce' as const, 'scaleDown' as const), fc.constantFrom(-1, 1.5, Number.NaN, 0x10000))
+  .tuple(
+    fc.constantFrom(
+      'scaleUp' as const,
+      'scaleUpProvisioning' as const,
+      'scaleUpProvisioningForce' as const,
+      'scaleDown' as const,
+    ),
+    fc.constantFrom(-1, 1.5, Number.NaN, 0x10000),
+  )
   .map(
     ([kind, n]) =>
       new Cmd(`${kind}(${n})`, (_m, r) => {

@@ -46,8 +46,14 @@ test('unknown shard ids are refused as unknown-shard and change nothing', () => 
     assert.equal(snapshot(m), before, `id ${id}`);
   }
   const hooks = m.testHooks();
-  assert.match(errorText(() => hooks.setLastMetrics(99, { weight: 1 })), /id must be an existing shard id, got 99/);
-  assert.match(errorText(() => hooks.setState(5, 'active')), /got 5$/);
+  assert.match(
+    errorText(() => hooks.setLastMetrics(99, { weight: 1 })),
+    /id must be an existing shard id, got 99/,
+  );
+  assert.match(
+    errorText(() => hooks.setState(5, 'active')),
+    /got 5$/,
+  );
   assert.equal(snapshot(m), before);
 });
 
@@ -99,12 +105,30 @@ test('non-integer and out-of-range counts throw, naming the count, and change no
   ];
   for (const [name, op] of ops) {
     const where = name.replace(/[.]/g, '\\.');
-    assert.match(errorText(() => op(1.5)), new RegExp(`^E_INVALID_ARGUMENT: ShardMapper\\.${where}: count must be an integer, got 1\\.5$`));
-    assert.match(errorText(() => op(Number.NaN)), /^E_INVALID_ARGUMENT: .*count must be an integer, got NaN$/);
-    assert.match(errorText(() => op(Number.POSITIVE_INFINITY)), /count must be an integer, got Infinity$/);
-    assert.match(errorText(() => op('2' as unknown as number)), /count must be an integer, got "2"$/);
-    assert.match(errorText(() => op(-1)), new RegExp(`^E_OUT_OF_RANGE: ShardMapper\\.${where}: count must be in \\[0, 65534\\], got -1$`));
-    assert.match(errorText(() => op(65535)), /count must be in \[0, 65534\], got 65535$/);
+    assert.match(
+      errorText(() => op(1.5)),
+      new RegExp(`^E_INVALID_ARGUMENT: ShardMapper\\.${where}: count must be an integer, got 1\\.5$`),
+    );
+    assert.match(
+      errorText(() => op(Number.NaN)),
+      /^E_INVALID_ARGUMENT: .*count must be an integer, got NaN$/,
+    );
+    assert.match(
+      errorText(() => op(Number.POSITIVE_INFINITY)),
+      /count must be an integer, got Infinity$/,
+    );
+    assert.match(
+      errorText(() => op('2' as unknown as number)),
+      /count must be an integer, got "2"$/,
+    );
+    assert.match(
+      errorText(() => op(-1)),
+      new RegExp(`^E_OUT_OF_RANGE: ShardMapper\\.${where}: count must be in \\[0, 65534\\], got -1$`),
+    );
+    assert.match(
+      errorText(() => op(65535)),
+      /count must be in \[0, 65534\], got 65535$/,
+    );
     assert.equal(snapshot(m), before, name);
   }
 });

@@ -29,7 +29,10 @@ test('every selection read works under the lock, on this object and on an attach
   }));
   assert.equal(seen.mine, before);
   assert.equal(seen.theirs, before);
-  assert.equal(seen.slots.map((s) => other.idAtSlot(s)), before);
+  assert.equal(
+    seen.slots.map((s) => other.idAtSlot(s)),
+    before,
+  );
   assert.equal(seen.table, [0, 1, 2]);
   assert.equal(seen.active, [0, 1, 2]);
 });
@@ -47,7 +50,10 @@ test('the hold is real: a locking call on the holding object is refused', () => 
   assert.instance(thrown, KgError);
   assert.match((thrown as KgError).message, /not re-entered/);
   // Released afterwards.
-  assert.equal(m.collectMetrics().map((x) => x.shardId), [0, 1]);
+  assert.equal(
+    m.collectMetrics().map((x) => x.shardId),
+    [0, 1],
+  );
 });
 
 test.run();

@@ -81,7 +81,10 @@ test('collectMetrics recomputes the weights and republishes the table', () => {
   c(2).recordEvents(200_000);
   c(3).recordPush(2);
   const ms = m.collectMetrics();
-  assert.equal(ms.map((x) => x.weight), [0, 0.05, 0.2, 0.2 + 1e-6]);
+  assert.equal(
+    ms.map((x) => x.weight),
+    [0, 0.05, 0.2, 0.2 + 1e-6],
+  );
   assert.equal(m.selectionTable(), [0, 1]);
 
   // The next window is empty again: every shard equally loaded.

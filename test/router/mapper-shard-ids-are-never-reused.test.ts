@@ -13,7 +13,11 @@ test('an id removed after a drain is not issued again', () => {
   hooks.setState(id, 'stopped');
   assert.equal(m.removeStoppedShards(), [id]);
   assert.is(m.shardState(id), undefined);
-  assert.equal(value(pastCooldown(() => m.scaleUp(1))), [4], `shard id ${id} was just removed; no issued id may come back`);
+  assert.equal(
+    value(pastCooldown(() => m.scaleUp(1))),
+    [4],
+    `shard id ${id} was just removed; no issued id may come back`,
+  );
 });
 
 test('the highest id drained, stopped through finalize and removed, is not revived', () => {
@@ -42,7 +46,18 @@ test('over many add/remove cycles ids only grow, while slots are reused', () => 
     const slot = m.slotOf(id!);
     slotsUsed.add(slot);
     // A reused slot starts clean: no metrics or drain state of its predecessor.
-    assert.equal({ ...m.lastMetrics(id!)!, weight: 0 }, { shardId: id, fillRatio: 0, eventRate: 0, avgPushLatencyNs: 0, avgFlushLatencyUs: 0, draining: false, weight: 0 });
+    assert.equal(
+      { ...m.lastMetrics(id!)!, weight: 0 },
+      {
+        shardId: id,
+        fillRatio: 0,
+        eventRate: 0,
+        avgPushLatencyNs: 0,
+        avgFlushLatencyUs: 0,
+        draining: false,
+        weight: 0,
+      },
+    );
     const c = m.metricsCollector(id!)!;
     assert.is(c.pushesSinceDrainStart(), 0);
     assert.is(c.bufferLength(), 0);

@@ -12,7 +12,13 @@ const LEASE = 500;
 
 function create(initialShards: number): { m: ShardMapper; clock: ManualClock } {
   const clock = ManualClock.create(10_000);
-  const m = ShardMapper.create({ initialShards, ringCapacity: 1024, policy: { minShards: 1, maxShards: 8, cooldownMs: 0 }, leaseMs: LEASE, clock });
+  const m = ShardMapper.create({
+    initialShards,
+    ringCapacity: 1024,
+    policy: { minShards: 1, maxShards: 8, cooldownMs: 0 },
+    leaseMs: LEASE,
+    clock,
+  });
   return { m, clock };
 }
 

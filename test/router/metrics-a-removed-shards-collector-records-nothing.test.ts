@@ -8,8 +8,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ShardMapper } from '../../src/router/mapper.js';
 
-test('late recordings on a removed shard leave the slot\'s new shard alone', () => {
-  const m = ShardMapper.create({ initialShards: 2, ringCapacity: 1024, slots: 2, policy: { minShards: 1, maxShards: 2, cooldownMs: 0, minDrainMs: 0 } });
+test("late recordings on a removed shard leave the slot's new shard alone", () => {
+  const m = ShardMapper.create({
+    initialShards: 2,
+    ringCapacity: 1024,
+    slots: 2,
+    policy: { minShards: 1, maxShards: 2, cooldownMs: 0, minDrainMs: 0 },
+  });
   const old = m.metricsCollector(1)!;
   assert.ok(m.drainSpecific(1).ok);
   m.testHooks().setDrainStartedMs(1, m.testHooks().now() - 1000);

@@ -23,15 +23,18 @@ test('collectMetrics reports every shard; a reported buffer shows as fill ratio'
     draining: false,
     weight: 50 + 0.7 + 2 / 1_000_000,
   });
-  assert.equal(metrics.find((x) => x.shardId === 1), {
-    shardId: 1,
-    fillRatio: 0,
-    eventRate: 0,
-    avgPushLatencyNs: 0,
-    avgFlushLatencyUs: 0,
-    draining: false,
-    weight: 0,
-  });
+  assert.equal(
+    metrics.find((x) => x.shardId === 1),
+    {
+      shardId: 1,
+      fillRatio: 0,
+      eventRate: 0,
+      avgPushLatencyNs: 0,
+      avgFlushLatencyUs: 0,
+      draining: false,
+      weight: 0,
+    },
+  );
   assert.equal(m.lastMetrics(0), s0, 'the collection is stored as the last metrics');
 });
 
@@ -72,7 +75,10 @@ test('collections are in id order and include draining shards at maximum weight'
   value(m.drainSpecific(1));
   const [p] = value(m.scaleUpProvisioningForce(1));
   const ms = m.collectMetrics();
-  assert.equal(ms.map((x) => x.shardId), [0, 1, 2, p]);
+  assert.equal(
+    ms.map((x) => x.shardId),
+    [0, 1, 2, p],
+  );
   assert.is(ms[1]!.draining, true);
   assert.is(ms[1]!.weight, Number.MAX_VALUE);
   assert.is(ms[0]!.draining, false);

@@ -34,7 +34,8 @@ test('the weight adds fill x100, push latency / 10 and events per million, and i
 });
 
 test('more load of any kind weighs more', () => {
-  const base = (): ReturnType<typeof emptyMetrics> => Object.assign(emptyMetrics(0), { fillRatio: 0.2, avgPushLatencyNs: 50, eventRate: 1000 });
+  const base = (): ReturnType<typeof emptyMetrics> =>
+    Object.assign(emptyMetrics(0), { fillRatio: 0.2, avgPushLatencyNs: 50, eventRate: 1000 });
   const w0 = computeWeight(base());
   assert.ok(computeWeight(Object.assign(base(), { fillRatio: 0.3 })) > w0);
   assert.ok(computeWeight(Object.assign(base(), { avgPushLatencyNs: 60 })) > w0);

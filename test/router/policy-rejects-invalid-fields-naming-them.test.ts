@@ -52,7 +52,11 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 test('validatePolicy names the field and the value of each out-of-range setting', () => {
   for (const [field, v, shown, code] of bad) {
     const text = errorText(() => validatePolicy(scalingPolicy({ [field]: v } as Partial<ScalingPolicy>)));
-    assert.match(text, new RegExp(`^${code}: validatePolicy: policy\\.${field} must be .*, got ${escape(shown)}$`), `${field} = ${shown}`);
+    assert.match(
+      text,
+      new RegExp(`^${code}: validatePolicy: policy\\.${field} must be .*, got ${escape(shown)}$`),
+      `${field} = ${shown}`,
+    );
     const e = err(() => validatePolicy(scalingPolicy({ [field]: v } as Partial<ScalingPolicy>)));
     assert.is(e.details['field'], `policy.${field}`);
     assert.ok(Object.is(e.details['value'], v), `${field}: details.value`);
@@ -61,14 +65,26 @@ test('validatePolicy names the field and the value of each out-of-range setting'
 
 test('ShardMapper.create rejects the same settings, naming the field and the value', () => {
   for (const [field, v, shown, code] of bad) {
-    const text = errorText(() => ShardMapper.create({ initialShards: 1, ringCapacity: 1024, policy: { [field]: v } as Partial<ScalingPolicy> }));
-    assert.match(text, new RegExp(`^${code}: ShardMapper\\.create: policy\\.${field} must be .*, got ${escape(shown)}$`), `${field} = ${shown}`);
+    const text = errorText(() =>
+      ShardMapper.create({ initialShards: 1, ringCapacity: 1024, policy: { [field]: v } as Partial<ScalingPolicy> }),
+    );
+    assert.match(
+      text,
+      new RegExp(`^${code}: ShardMapper\\.create: policy\\.${field} must be .*, got ${escape(shown)}$`),
+      `${field} = ${shown}`,
+    );
   }
 });
 
 test('maxShards below 1 or not an integer is rejected by validation', () => {
-  assert.match(errorText(() => validatePolicy(scalingPolicy({ maxShards: 0 }))), /^E_OUT_OF_RANGE: validatePolicy: policy\.maxShards must be in \[1, 65534\], got 0$/);
-  assert.match(errorText(() => validatePolicy(scalingPolicy({ maxShards: 2.5 }))), /^E_INVALID_ARGUMENT: .*policy\.maxShards must be an integer, got 2\.5$/);
+  assert.match(
+    errorText(() => validatePolicy(scalingPolicy({ maxShards: 0 }))),
+    /^E_OUT_OF_RANGE: validatePolicy: policy\.maxShards must be in \[1, 65534\], got 0$/,
+  );
+  assert.match(
+    errorText(() => validatePolicy(scalingPolicy({ maxShards: 2.5 }))),
+    /^E_INVALID_ARGUMENT: .*policy\.maxShards must be an integer, got 2\.5$/,
+  );
 });
 
 test('an unknown policy field is an error naming it and its value', () => {
@@ -77,7 +93,13 @@ test('an unknown policy field is an error naming it and its value', () => {
     /^E_INVALID_ARGUMENT: scalingPolicy: policy\.cooldown must be one of the policy fields \(minShards, maxShards, .*minDrainMs\), got 5$/,
   );
   assert.match(
-    errorText(() => ShardMapper.create({ initialShards: 2, ringCapacity: 1024, policy: { maxShard: 3 } as unknown as Partial<ScalingPolicy> })),
+    errorText(() =>
+      ShardMapper.create({
+        initialShards: 2,
+        ringCapacity: 1024,
+        policy: { maxShard: 3 } as unknown as Partial<ScalingPolicy>,
+      }),
+    ),
     /^E_INVALID_ARGUMENT: ShardMapper\.create: policy\.maxShard must be one of the policy fields .*, got 3$/,
   );
   // A misspelt field is not silently ignored next to good ones.
@@ -88,9 +110,14 @@ test('an unknown policy field is an error naming it and its value', () => {
 });
 
 test('a policy that is not an object is refused', () => {
-  assert.match(errorText(() => scalingPolicy(5 as unknown as Partial<ScalingPolicy>)), /^E_INVALID_ARGUMENT: scalingPolicy: policy must be an object, got 5$/);
   assert.match(
-    errorText(() => ShardMapper.create({ initialShards: 1, ringCapacity: 1024, policy: 'fast' as unknown as Partial<ScalingPolicy> })),
+    errorText(() => scalingPolicy(5 as unknown as Partial<ScalingPolicy>)),
+    /^E_INVALID_ARGUMENT: scalingPolicy: policy must be an object, got 5$/,
+  );
+  assert.match(
+    errorText(() =>
+      ShardMapper.create({ initialShards: 1, ringCapacity: 1024, policy: 'fast' as unknown as Partial<ScalingPolicy> }),
+    ),
     /^E_INVALID_ARGUMENT: ShardMapper\.create: policy must be an object, got "fast"$/,
   );
 });

@@ -11,18 +11,21 @@ import {
 import { errorText } from '../helpers/errors.js';
 
 test('the defaults are valid, with maxShards the CPU count', () => {
-  assert.equal({ ...DEFAULT_SCALING_POLICY }, {
-    minShards: 1,
-    maxShards: Math.min(MAX_SHARDS_LIMIT, Math.max(1, availableParallelism())),
-    fillRatioThreshold: 0.7,
-    underutilizedThreshold: 0.1,
-    pushLatencyThresholdNs: 1000,
-    flushLatencyThresholdUs: 10_000,
-    cooldownMs: 30_000,
-    autoScale: true,
-    latencySampleEvery: 64,
-    minDrainMs: 100,
-  });
+  assert.equal(
+    { ...DEFAULT_SCALING_POLICY },
+    {
+      minShards: 1,
+      maxShards: Math.min(MAX_SHARDS_LIMIT, Math.max(1, availableParallelism())),
+      fillRatioThreshold: 0.7,
+      underutilizedThreshold: 0.1,
+      pushLatencyThresholdNs: 1000,
+      flushLatencyThresholdUs: 10_000,
+      cooldownMs: 30_000,
+      autoScale: true,
+      latencySampleEvery: 64,
+      minDrainMs: 100,
+    },
+  );
   assert.is(validatePolicy(DEFAULT_SCALING_POLICY), DEFAULT_SCALING_POLICY);
   assert.equal(scalingPolicy(), DEFAULT_SCALING_POLICY);
   assert.equal(scalingPolicy({ cooldownMs: undefined }), DEFAULT_SCALING_POLICY, 'undefined fields take the default');

@@ -34,7 +34,11 @@ test(`two threads activating at the budget edge: exactly one wins, ${ITERATIONS}
   const mappers: ShardMapper[] = [];
   const pairs: [number, number][] = [];
   for (let k = 0; k < ITERATIONS; k++) {
-    const m = ShardMapper.create({ initialShards: 3, ringCapacity: 1024, policy: { minShards: 1, maxShards: 4, cooldownMs: 1e-6 } });
+    const m = ShardMapper.create({
+      initialShards: 3,
+      ringCapacity: 1024,
+      policy: { minShards: 1, maxShards: 4, cooldownMs: 1e-6 },
+    });
     const a = provision(m);
     const b = provision(m);
     assert.equal([a, b], [3, 4]);
@@ -51,7 +55,10 @@ test(`two threads activating at the budget edge: exactly one wins, ${ITERATIONS}
   });
   const workers: Worker[] = [startWorker('mapper-racer', null), startWorker('mapper-racer', null)];
   try {
-    const [ra, rb] = await Promise.all([ask<RaceOutcome[]>(workers[0]!, batchFor(0)), ask<RaceOutcome[]>(workers[1]!, batchFor(1))]);
+    const [ra, rb] = await Promise.all([
+      ask<RaceOutcome[]>(workers[0]!, batchFor(0)),
+      ask<RaceOutcome[]>(workers[1]!, batchFor(1)),
+    ]);
     for (let k = 0; k < ITERATIONS; k++) {
       const m = mappers[k]!;
       const [a, b] = pairs[k]!;

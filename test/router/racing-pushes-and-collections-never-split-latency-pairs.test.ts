@@ -71,8 +71,12 @@ test(`${RECORDERS} recorders x ${PUSHES} pushes racing collectMetrics: no imposs
         const avg = m.avgPushLatencyNs;
         events[id]! += m.eventRate;
         if (m.eventRate > 0) nonEmpty[id]!++;
-        const legal = id === 0 ? avg === 0 || (avg >= 1 && avg <= 100 && Number.isInteger(avg)) : avg === 0 || avg === privateLatency(id - 1);
-        if (!legal) faults.push(`window ${windows}, shard ${id}: average ${avg} ns over ${m.eventRate} events is impossible`);
+        const legal =
+          id === 0
+            ? avg === 0 || (avg >= 1 && avg <= 100 && Number.isInteger(avg))
+            : avg === 0 || avg === privateLatency(id - 1);
+        if (!legal)
+          faults.push(`window ${windows}, shard ${id}: average ${avg} ns over ${m.eventRate} events is impossible`);
         const weight = m.avgPushLatencyNs / 10 + m.eventRate / 1_000_000;
         if (m.weight !== weight || m.fillRatio !== 0 || m.avgFlushLatencyUs !== 0 || m.draining) {
           faults.push(`window ${windows}, shard ${id}: ${JSON.stringify(m)} (weight should be ${weight})`);
@@ -91,7 +95,8 @@ test(`${RECORDERS} recorders x ${PUSHES} pushes racing collectMetrics: no imposs
         // Every recorder is parked halfway: one more collection takes the rest of the first halves.
         check(mapper.collectMetrics());
         assert.is(events[0], RECORDERS * (PUSHES >> 1), 'shared shard: events up to the halfway collection');
-        for (let t = 0; t < RECORDERS; t++) assert.is(events[1 + t], PUSHES >> 1, `shard ${1 + t}: events up to the halfway collection`);
+        for (let t = 0; t < RECORDERS; t++)
+          assert.is(events[1 + t], PUSHES >> 1, `shard ${1 + t}: events up to the halfway collection`);
         resumed = true;
         Atomics.store(ctl, kRecResume, 1);
         Atomics.notify(ctl, kRecResume);
@@ -99,13 +104,15 @@ test(`${RECORDERS} recorders x ${PUSHES} pushes racing collectMetrics: no imposs
       // Let worker errors and messages through now and then.
       if ((++spins & 255) === 0) await new Promise((r) => setImmediate(r));
       if (dead !== null) throw dead;
-      if (performance.now() > deadline) throw new Error(`recorders not done after 60 s (${Atomics.load(ctl, kRecDone)} done)`);
+      if (performance.now() > deadline)
+        throw new Error(`recorders not done after 60 s (${Atomics.load(ctl, kRecDone)} done)`);
     }
     check(mapper.collectMetrics());
     assert.ok(resumed, 'the halfway collection happened');
     assert.equal(faults.slice(0, 5), [], `${faults.length} bad windows of ${windows}`);
     assert.is(events[0], RECORDERS * PUSHES, 'shared shard: every push counted exactly once');
-    for (let t = 0; t < RECORDERS; t++) assert.is(events[1 + t], PUSHES, `shard ${1 + t}: every push counted exactly once`);
+    for (let t = 0; t < RECORDERS; t++)
+      assert.is(events[1 + t], PUSHES, `shard ${1 + t}: every push counted exactly once`);
     // The halfway pause alone guarantees two non-empty windows per shard.
     for (let id = 0; id < shards; id++) assert.ok(nonEmpty[id]! >= 2, `shard ${id}: ${nonEmpty[id]} non-empty windows`);
     // An empty window afterwards: nothing left over, and the average of no samples is 0.

@@ -12,10 +12,24 @@ import { withSeed } from '../helpers/prop.js';
 
 test('no event lost, duplicated or reordered under add/drain churn', () =>
   withSeed('no event lost, duplicated or reordered under add/drain churn', async (seed) => {
-    const r = await scenario({ threads: 2, producers: 2, events: 400_000, churnMs: 20, minChurn: 8, duration: 20, seed: seed >>> 0 });
+    const r = await scenario({
+      threads: 2,
+      producers: 2,
+      events: 400_000,
+      churnMs: 20,
+      minChurn: 8,
+      duration: 20,
+      seed: seed >>> 0,
+    });
     assert.equal(r.failures, []);
     assert.ok(r.ok);
-    const d = r.details as { produced: number; consumed: number; removed: number; producerMoves: number; drains: number };
+    const d = r.details as {
+      produced: number;
+      consumed: number;
+      removed: number;
+      producerMoves: number;
+      drains: number;
+    };
     assert.is(d.consumed, d.produced);
     assert.ok(d.produced > 0);
     assert.ok(d.drains > 0, 'shards were drained mid-stream');

@@ -6,7 +6,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PUSH_FULL, PUSH_OK, PUSH_STATUS_NAMES, PUSH_TIMED_OUT, PUSH_UNBOUND, Router } from '../../src/router/router.js';
+import {
+  PUSH_FULL,
+  PUSH_OK,
+  PUSH_STATUS_NAMES,
+  PUSH_TIMED_OUT,
+  PUSH_UNBOUND,
+  Router,
+} from '../../src/router/router.js';
 
 const ev = (n: number): Int32Array => new Int32Array(2 * n);
 
@@ -25,7 +32,11 @@ test('full ring: push returns 0 with status full; blocking push times out', () =
 });
 
 test('no free shard: status unbound, counted as waiting, bound once a shard appears', () => {
-  const router = Router.create({ initialShards: 1, ringCapacity: 8, policy: { minShards: 1, maxShards: 2, cooldownMs: 0 } });
+  const router = Router.create({
+    initialShards: 1,
+    ringCapacity: 8,
+    policy: { minShards: 1, maxShards: 2, cooldownMs: 0 },
+  });
   const a = router.producer(0);
   const b = router.producer(1);
   assert.is(a.push(ev(1), 0, 1), 1);

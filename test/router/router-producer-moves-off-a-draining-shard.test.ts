@@ -18,7 +18,11 @@ function events(id: number, from: number, n: number): Int32Array {
 }
 
 test('the producer moves, the drained ring is emptied before the shard stops', () => {
-  const router = Router.create({ initialShards: 2, ringCapacity: 64, policy: { minShards: 1, maxShards: 4, cooldownMs: 0, minDrainMs: 0 } });
+  const router = Router.create({
+    initialShards: 2,
+    ringCapacity: 64,
+    policy: { minShards: 1, maxShards: 4, cooldownMs: 0, minDrainMs: 0 },
+  });
   const m = router.mapper;
   const p = router.producer(0);
   assert.is(p.push(events(0, 0, 10), 0, 10), 10);
@@ -54,7 +58,11 @@ test('the producer moves, the drained ring is emptied before the shard stops', (
 });
 
 test('an idle producer lets go of a draining shard on refresh()', () => {
-  const router = Router.create({ initialShards: 2, ringCapacity: 64, policy: { minShards: 1, maxShards: 4, cooldownMs: 0, minDrainMs: 0 } });
+  const router = Router.create({
+    initialShards: 2,
+    ringCapacity: 64,
+    policy: { minShards: 1, maxShards: 4, cooldownMs: 0, minDrainMs: 0 },
+  });
   const m = router.mapper;
   const p = router.producer(3);
   p.push(events(3, 0, 1), 0, 1);

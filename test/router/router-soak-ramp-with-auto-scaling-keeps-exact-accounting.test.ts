@@ -10,7 +10,13 @@ import * as assert from 'uvu/assert';
 import { soak } from '../soak/router.js';
 
 test('ramp + auto-scale flat out: shards come and go, nothing lost, duplicated or reordered', async () => {
-  const r = await soak({ minutes: 5 / 60, producers: 3, cooldownMs: 200, tickMs: 50, firstSequence: 2 ** 32 - 100_000 });
+  const r = await soak({
+    minutes: 5 / 60,
+    producers: 3,
+    cooldownMs: 200,
+    tickMs: 50,
+    firstSequence: 2 ** 32 - 100_000,
+  });
   const what = JSON.stringify(r.details);
   assert.equal(r.failures, [], what);
   assert.ok(r.ok, what);

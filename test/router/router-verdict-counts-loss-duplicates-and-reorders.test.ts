@@ -28,10 +28,17 @@ function verdict(produced: [number, number][], shards: [number, number][][], fir
   return verifyDelivery(new Map(produced), traces, firstSequence);
 }
 
-const seq = (p: number, a: number, b: number): [number, number][] => Array.from({ length: b - a }, (_, i) => [p, a + i]);
+const seq = (p: number, a: number, b: number): [number, number][] =>
+  Array.from({ length: b - a }, (_, i) => [p, a + i]);
 
 test('a producer that moved between two shards, nothing wrong', () => {
-  const v = verdict([[0, 10], [1, 5]], [[...seq(0, 0, 6), ...seq(1, 0, 5)], seq(0, 6, 10)]);
+  const v = verdict(
+    [
+      [0, 10],
+      [1, 5],
+    ],
+    [[...seq(0, 0, 6), ...seq(1, 0, 5)], seq(0, 6, 10)],
+  );
   assert.equal([v.produced, v.consumed, v.lost, v.duplicated, v.reordered], [15, 15, 0, 0, 0]);
 });
 
@@ -46,12 +53,30 @@ test('a duplicated event, in another shard', () => {
 });
 
 test('a reordered pair in one shard', () => {
-  const v = verdict([[0, 6]], [[[0, 0], [0, 1], [0, 3], [0, 2], [0, 4], [0, 5]]]);
+  const v = verdict(
+    [[0, 6]],
+    [
+      [
+        [0, 0],
+        [0, 1],
+        [0, 3],
+        [0, 2],
+        [0, 4],
+        [0, 5],
+      ],
+    ],
+  );
   assert.equal([v.consumed, v.lost, v.duplicated, v.reordered], [6, 0, 0, 1]);
 });
 
 test('events beyond what was produced count as duplicated; a silent producer loses all', () => {
-  const v = verdict([[0, 3], [1, 4]], [seq(0, 0, 5)]);
+  const v = verdict(
+    [
+      [0, 3],
+      [1, 4],
+    ],
+    [seq(0, 0, 5)],
+  );
   assert.equal(v.perProducer[0], [3, 5, 0, 2, 0]);
   assert.equal(v.perProducer[1], [4, 0, 4, 0, 0]);
 });

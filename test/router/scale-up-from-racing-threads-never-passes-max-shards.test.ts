@@ -26,7 +26,11 @@ const MAX = 10;
 test(`${RACERS} threads racing scaleUp(3) never take the Active count past maxShards (${ROUNDS} rounds)`, async () => {
   const initialOf = (k: number): number => (k % 2 === 0 ? 5 : 4);
   const mappers = Array.from({ length: ROUNDS }, (_, k) =>
-    ShardMapper.create({ initialShards: initialOf(k), ringCapacity: 1024, policy: { maxShards: MAX, cooldownMs: 1e-6 } }),
+    ShardMapper.create({
+      initialShards: initialOf(k),
+      ringCapacity: 1024,
+      policy: { maxShards: MAX, cooldownMs: 1e-6 },
+    }),
   );
   const ctl = new SharedArrayBuffer(64);
   const batch: RaceBatch = {
@@ -54,12 +58,17 @@ test(`${RACERS} threads racing scaleUp(3) never take the Active count past maxSh
       else assert.ok(wins.length <= 2, `${at}: at most two scale-ups by 3 fit between 4 and 10`);
       for (const o of outcomes) {
         assert.ok(o.activeAfter <= MAX, `${at}: a racer read ${o.activeAfter} Active shards right after its call`);
-        if (!o.ok) assert.ok(o.error === 'at-max-shards' || o.error === 'in-cooldown', `${at}: unexpected refusal ${o.error}`);
+        if (!o.ok)
+          assert.ok(o.error === 'at-max-shards' || o.error === 'in-cooldown', `${at}: unexpected refusal ${o.error}`);
       }
       // The won ids: 3 each, all distinct, never an initial id, and exactly the new Active shards.
       const ids = wins.flatMap((o) => o.value as number[]).sort((a, b) => a - b);
       assert.is(new Set(ids).size, ids.length, `${at}: an id was handed out twice`);
-      assert.equal(ids, Array.from({ length: ids.length }, (_, i) => initial + i), `${at}: ids are not the next ones from the counter`);
+      assert.equal(
+        ids,
+        Array.from({ length: ids.length }, (_, i) => initial + i),
+        `${at}: ids are not the next ones from the counter`,
+      );
       assert.equal(m.activeShardIds(), [...Array.from({ length: initial }, (_, i) => i), ...ids], `${at}: Active ids`);
       assert.is(m.totalShardCount(), count, `${at}: a refused scale-up left a shard behind`);
     }

@@ -51,97 +51,126 @@ function retry<T>(what: string, op: () => MapperResult<T>): T {
 }
 
 test(`selectShard on a worker returns only live shards while the main thread rebuilds the table (${EPOCHS} epochs)`, () =>
-  withSeed(`selectShard on a worker returns only live shards while the main thread rebuilds the table (${EPOCHS} epochs)`, async (seed) => {
-    const mapper = ShardMapper.create({
-      initialShards: 4,
-      ringCapacity: 1024,
-      policy: { minShards: 1, maxShards: MAX, cooldownMs: 1e-6, minDrainMs: 0 },
-    });
-    const ctlBuf = new SharedArrayBuffer(SEL_CONTROL_WORDS * 4);
-    const ctl = new Int32Array(ctlBuf);
-    const everActive = (id: number): void => void Atomics.or(ctl, kSelEverActive + (id >>> 5), 1 << (id & 31));
-    for (let id = 0; id < 4; id++) everActive(id);
-    let nextId = 4;
-    const rand = rng(seed);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  withSeed(
+    `selectShard on a worker returns only live shards while the main thread rebuilds the table (${EPOCHS} epochs)`,
+    async (seed) => {
+      const mapper = ShardMapper.create({
+        initialShards: 4,
+        ringCapacity: 1024,
+        policy: { minShards: 1, maxShards: MAX, cooldownMs: 1e-6, minDrainMs: 0 },
+      });
+      const ctlBuf = new SharedArrayBuffer(SEL_CONTROL_WORDS * 4);
+      const ctl = new Int32Array(ctlBuf);
+      const everActive = (id: number): void => void Atomics.or(ctl, kSelEverActive + (id >>> 5), 1 << (id & 31));
+      for (let id = 0; id < 4; id++) everActive(id);
+      let nextId = 4;
+      const rand = rng(seed);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
-    const input: SelectorInput = { handle: mapper.handle, ctl: ctlBuf, minCalls: 5_000_000, staleAfterCalls: 20_000_000, seed };
-    const worker = startWorker('mapper-selector', input);
-    const done = firstMessage<SelectorResult>(worker, 120_000);
-    done.catch(() => undefined);
-    // The selector answers only once stopped: an answer (or an error) before that ends the wait for a confirmation.
-    const early = done.then((r) => Promise.reject(new Error(`the selector stopped early: ${JSON.stringify(r)}`)));
-    early.catch(() => undefined);
-    try {
-      const retire = (ids: readonly number[], epoch: number): void => ids.forEach((id) => Atomics.store(ctl, kSelRetiredAt + id, epoch));
-      const scaleUp = (n: number): void => {
-        const want = Array.from({ length: n }, (_, i) => nextId + i);
-        want.forEach(everActive); // before the ids can be routable
-        assert.equal(retry('scaleUp', () => mapper.scaleUp(n)), want);
-        nextId += n;
+      const input: SelectorInput = {
+        handle: mapper.handle,
+        ctl: ctlBuf,
+        minCalls: 5_000_000,
+        staleAfterCalls: 20_000_000,
+        seed,
       };
-      const stageAndActivate = (): void => {
-        const id = nextId++;
-        assert.equal(retry('scaleUpProvisioning', () => mapper.scaleUpProvisioning(1)), [id]);
-        everActive(id);
-        assert.equal(mapper.activate(id), { ok: true, value: true });
-      };
-      const cleanUp = (): void => {
-        mapper.finalizeDraining();
-        mapper.removeStoppedShards();
-      };
-      /** Give each Active shard one push: latency `low` for those in `lows`, `high` for the rest; then collect. */
-      const weigh = (lows: ReadonlySet<number>, low: number, high: number): void => {
-        for (const id of mapper.activeShardIds()) mapper.metricsCollector(id)!.recordPush(lows.has(id) ? low : high);
-        mapper.collectMetrics();
-      };
+      const worker = startWorker('mapper-selector', input);
+      const done = firstMessage<SelectorResult>(worker, 120_000);
+      done.catch(() => undefined);
+      // The selector answers only once stopped: an answer (or an error) before that ends the wait for a confirmation.
+      const early = done.then((r) => Promise.reject(new Error(`the selector stopped early: ${JSON.stringify(r)}`)));
+      early.catch(() => undefined);
+      try {
+        const retire = (ids: readonly number[], epoch: number): void =>
+          ids.forEach((id) => Atomics.store(ctl, kSelRetiredAt + id, epoch));
+        const scaleUp = (n: number): void => {
+          const want = Array.from({ length: n }, (_, i) => nextId + i);
+          want.forEach(everActive); // before the ids can be routable
+          assert.equal(
+            retry('scaleUp', () => mapper.scaleUp(n)),
+            want,
+          );
+          nextId += n;
+        };
+        const stageAndActivate = (): void => {
+          const id = nextId++;
+          assert.equal(
+            retry('scaleUpProvisioning', () => mapper.scaleUpProvisioning(1)),
+            [id],
+          );
+          everActive(id);
+          assert.equal(mapper.activate(id), { ok: true, value: true });
+        };
+        const cleanUp = (): void => {
+          mapper.finalizeDraining();
+          mapper.removeStoppedShards();
+        };
+        /** Give each Active shard one push: latency `low` for those in `lows`, `high` for the rest; then collect. */
+        const weigh = (lows: ReadonlySet<number>, low: number, high: number): void => {
+          for (const id of mapper.activeShardIds()) mapper.metricsCollector(id)!.recordPush(lows.has(id) ? low : high);
+          mapper.collectMetrics();
+        };
 
-      const published = new Set<string>();
-      for (let e = 1; e <= EPOCHS; e++) {
-        for (let b = 0; b < BURST; b++) {
-          const active = mapper.activeShardIds();
-          const u = rand();
-          if (u < 0.25 && active.length + 2 <= MAX) scaleUp(1 + Math.floor(rand() * 2));
-          else if (u < 0.4 && active.length < MAX) stageAndActivate();
-          else if (u < 0.6 && active.length > 1) {
-            const id = pick(active);
-            retry('drainSpecific', () => mapper.drainSpecific(id));
-            retire([id], e);
-            cleanUp();
-          } else if (u < 0.7 && active.length > 1) {
-            retire(retry('scaleDown', () => mapper.scaleDown(1)), e);
-            cleanUp();
-          } else {
-            weigh(new Set(active.filter(() => rand() < 0.5)), 10, 50);
+        const published = new Set<string>();
+        for (let e = 1; e <= EPOCHS; e++) {
+          for (let b = 0; b < BURST; b++) {
+            const active = mapper.activeShardIds();
+            const u = rand();
+            if (u < 0.25 && active.length + 2 <= MAX) scaleUp(1 + Math.floor(rand() * 2));
+            else if (u < 0.4 && active.length < MAX) stageAndActivate();
+            else if (u < 0.6 && active.length > 1) {
+              const id = pick(active);
+              retry('drainSpecific', () => mapper.drainSpecific(id));
+              retire([id], e);
+              cleanUp();
+            } else if (u < 0.7 && active.length > 1) {
+              retire(
+                retry('scaleDown', () => mapper.scaleDown(1)),
+                e,
+              );
+              cleanUp();
+            } else {
+              weigh(new Set(active.filter(() => rand() < 0.5)), 10, 50);
+            }
           }
+          // Settle: every Active shard equally loaded (even epochs), or one least-loaded shard (odd epochs).
+          if (mapper.activeShardCount() < 2) scaleUp(1);
+          const active = mapper.activeShardIds();
+          const lows = e % 2 === 0 ? new Set(active) : new Set([pick(active)]);
+          weigh(lows, 10, 50);
+          const table = mapper.selectionTable();
+          assert.equal(
+            table,
+            [...lows].sort((a, b) => a - b),
+            `epoch ${e}: selection table after the settle`,
+          );
+          assert.ok(table.length <= SEL_MAX_TABLE);
+          published.add(table.join(','));
+          Atomics.store(ctl, kSelExpectedLen, table.length);
+          table.forEach((id, k) => Atomics.store(ctl, kSelExpected + k, id));
+          Atomics.store(ctl, kSelEpoch, e);
+          await Promise.race([
+            waitWord(ctl, kSelAck, e, `epoch ${e}: the selector confirming the table [${table.join(',')}]`, 60_000),
+            early,
+          ]);
         }
-        // Settle: every Active shard equally loaded (even epochs), or one least-loaded shard (odd epochs).
-        if (mapper.activeShardCount() < 2) scaleUp(1);
-        const active = mapper.activeShardIds();
-        const lows = e % 2 === 0 ? new Set(active) : new Set([pick(active)]);
-        weigh(lows, 10, 50);
-        const table = mapper.selectionTable();
-        assert.equal(table, [...lows].sort((a, b) => a - b), `epoch ${e}: selection table after the settle`);
-        assert.ok(table.length <= SEL_MAX_TABLE);
-        published.add(table.join(','));
-        Atomics.store(ctl, kSelExpectedLen, table.length);
-        table.forEach((id, k) => Atomics.store(ctl, kSelExpected + k, id));
-        Atomics.store(ctl, kSelEpoch, e);
-        await Promise.race([waitWord(ctl, kSelAck, e, `epoch ${e}: the selector confirming the table [${table.join(',')}]`, 60_000), early]);
+        Atomics.store(ctl, kSelStop, 1);
+        const r = await done;
+        assert.equal(r.failures, [], `selector saw ${r.failures.length} bad results`);
+        assert.is(r.acked, EPOCHS, 'every epoch confirmed');
+        assert.is(r.confirmed, EPOCHS, 'every epoch confirmed by seeing its table, none given up on as stale');
+        assert.ok(r.calls >= 5_000_000, `${r.calls} selectShard calls`);
+        assert.ok(published.size >= 2, `the settles published ${published.size} different tables`);
+        assert.ok(
+          r.distinctSets >= published.size,
+          `the selector saw ${r.distinctSets} sets of ids, fewer than the ${published.size} tables published`,
+        );
+        assert.ok(nextId > 4 + EPOCHS / 10, `only ${nextId - 4} shards were added`);
+      } finally {
+        Atomics.store(ctl, kSelStop, 1);
+        await worker.terminate();
       }
-      Atomics.store(ctl, kSelStop, 1);
-      const r = await done;
-      assert.equal(r.failures, [], `selector saw ${r.failures.length} bad results`);
-      assert.is(r.acked, EPOCHS, 'every epoch confirmed');
-      assert.is(r.confirmed, EPOCHS, 'every epoch confirmed by seeing its table, none given up on as stale');
-      assert.ok(r.calls >= 5_000_000, `${r.calls} selectShard calls`);
-      assert.ok(published.size >= 2, `the settles published ${published.size} different tables`);
-      assert.ok(r.distinctSets >= published.size, `the selector saw ${r.distinctSets} sets of ids, fewer than the ${published.size} tables published`);
-      assert.ok(nextId > 4 + EPOCHS / 10, `only ${nextId - 4} shards were added`);
-    } finally {
-      Atomics.store(ctl, kSelStop, 1);
-      await worker.terminate();
-    }
-  }));
+    },
+  ));
 
 test.run();

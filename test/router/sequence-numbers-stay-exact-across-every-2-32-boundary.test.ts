@@ -9,7 +9,13 @@
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EVENT_PRODUCER_MASK, SEQUENCE_BITS, SequenceVerifier, verifyDelivery, writeSequencedEvents } from '../../src/router/consumer.js';
+import {
+  EVENT_PRODUCER_MASK,
+  SEQUENCE_BITS,
+  SequenceVerifier,
+  verifyDelivery,
+  writeSequencedEvents,
+} from '../../src/router/consumer.js';
 import { MAX_PRODUCERS } from '../../src/router/router.js';
 import { check } from '../helpers/prop.js';
 
@@ -41,11 +47,18 @@ test('streams around any multiple of 2^32 verify as one exact run per producer',
     fc.property(
       fc.integer({ min: 2, max: 4 }),
       fc.integer({ min: 0, max: 0xffff - 1 }),
-      fc.uniqueArray(fc.tuple(fc.integer({ min: 0, max: MAX_PRODUCERS_HERE - 1 }), fc.integer({ min: -700, max: 700 }), fc.integer({ min: 1, max: 1400 })), {
-        minLength: 1,
-        maxLength: 3,
-        selector: (t) => t[0],
-      }),
+      fc.uniqueArray(
+        fc.tuple(
+          fc.integer({ min: 0, max: MAX_PRODUCERS_HERE - 1 }),
+          fc.integer({ min: -700, max: 700 }),
+          fc.integer({ min: 1, max: 1400 }),
+        ),
+        {
+          minLength: 1,
+          maxLength: 3,
+          selector: (t) => t[0],
+        },
+      ),
       fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 8 }),
       fc.integer({ min: 1, max: 500 }),
       (ew, boundary, producers, batches, chunk) => {
@@ -65,7 +78,10 @@ test('streams around any multiple of 2^32 verify as one exact run per producer',
         }
         const verdict = verifyDelivery(produced, v.traces(), firstSequence);
         const total = [...produced.values()].reduce((a, b) => a + b, 0);
-        assert.equal([verdict.produced, verdict.consumed, verdict.lost, verdict.duplicated, verdict.reordered], [total, total, 0, 0, 0]);
+        assert.equal(
+          [verdict.produced, verdict.consumed, verdict.lost, verdict.duplicated, verdict.reordered],
+          [total, total, 0, 0, 0],
+        );
         assert.is(v.foreign, 0);
       },
     ),
@@ -80,7 +96,10 @@ test('the event just past 2^32 missing is one lost event', () => {
   v.observe(stream, 0, 10, 2);
   v.observe(stream, 22, 9, 2); // skips sequence 2^32
   const [t] = v.traces();
-  assert.equal(t!.segments, [[first, TWO_32 - 1], [TWO_32 + 1, TWO_32 + 9]]);
+  assert.equal(t!.segments, [
+    [first, TWO_32 - 1],
+    [TWO_32 + 1, TWO_32 + 9],
+  ]);
   const verdict = verifyDelivery(new Map([[3, 20]]), v.traces(), first);
   assert.equal([verdict.consumed, verdict.lost, verdict.duplicated, verdict.reordered], [19, 1, 0, 0]);
 });

@@ -46,7 +46,8 @@ function startRace(mapper: ShardMapper, iterations: number): Race {
   // Rejects as soon as a pusher fails, so a waiting round fails with the worker's error.
   const died = new Promise<never>((_, reject) => results.forEach((p) => p.catch(reject)));
   died.catch(() => undefined);
-  const wait = (idx: number, target: number, what: string): Promise<void> => Promise.race([waitWord(ctl, idx, target, what), died]);
+  const wait = (idx: number, target: number, what: string): Promise<void> =>
+    Promise.race([waitWord(ctl, idx, target, what), died]);
   return {
     async round(k, shardId, drain) {
       Atomics.store(ctl, kPushShard, shardId);
@@ -83,7 +84,10 @@ test(`collector.setDraining(true) racing ${PUSHERS} pushes leaves at most ${PUSH
       await race.round(k, 0, () => c.setDraining(true));
       const left = c.pushesSinceDrainStart();
       const at = `iteration ${k}`;
-      assert.ok(left >= 0 && left <= PUSHERS, `${at}: ${left} pushes counted after the reset, expected at most ${PUSHERS}`);
+      assert.ok(
+        left >= 0 && left <= PUSHERS,
+        `${at}: ${left} pushes counted after the reset, expected at most ${PUSHERS}`,
+      );
       assert.ok(c.isDraining(), `${at}: drain flag`);
       const w = c.collectAndReset();
       assert.is(w.eventRate, 50 + PUSHERS, `${at}: the window must hold every push, before and after the reset`);
@@ -91,7 +95,10 @@ test(`collector.setDraining(true) racing ${PUSHERS} pushes leaves at most ${PUSH
       assert.is(c.pushesSinceDrainStart(), left, `${at}: a collection must not touch the drain count`);
     }
     const done = await race.finish();
-    assert.equal(done, Array.from({ length: PUSHERS }, () => ({ pushes: ITERATIONS, missing: 0 })));
+    assert.equal(
+      done,
+      Array.from({ length: PUSHERS }, () => ({ pushes: ITERATIONS, missing: 0 })),
+    );
   } finally {
     await race.stop();
   }
@@ -125,7 +132,10 @@ test(`drainSpecific racing ${PUSHERS} pushes: finalize stops the shard only once
       assert.is(mapper.shardState(id), 'draining', at);
       assert.equal(mapper.activeShardIds(), [0], at);
       const left = c.pushesSinceDrainStart();
-      assert.ok(left >= 0 && left <= PUSHERS, `${at}: ${left} pushes counted after the drain began, expected at most ${PUSHERS}`);
+      assert.ok(
+        left >= 0 && left <= PUSHERS,
+        `${at}: ${left} pushes counted after the drain began, expected at most ${PUSHERS}`,
+      );
       const m = mapper.collectMetrics().find((x) => x.shardId === id);
       assert.is(m?.eventRate, 50 + PUSHERS, `${at}: the window must hold every push`);
       assert.is(m?.draining, true, at);
@@ -135,7 +145,11 @@ test(`drainSpecific racing ${PUSHERS} pushes: finalize stops the shard only once
       if (left === 0) {
         assert.equal(stopped, [id], `${at}: no push since the drain began, the shard must stop`);
       } else {
-        assert.equal(stopped, [], `${at}: ${left} push(es) counted since the drain began, the shard must keep draining`);
+        assert.equal(
+          stopped,
+          [],
+          `${at}: ${left} push(es) counted since the drain began, the shard must keep draining`,
+        );
         assert.is(mapper.shardState(id), 'draining', at);
         assert.ok(mapper.rearmDrain(id), `${at}: rearmDrain of a draining shard`);
         assert.is(c.pushesSinceDrainStart(), 0, `${at}: rearmDrain zeroes the count`);
@@ -150,7 +164,10 @@ test(`drainSpecific racing ${PUSHERS} pushes: finalize stops the shard only once
       assert.is(removed.at(-1), id, `${at}: the removal callback ran for the stopped shard`);
     }
     const done = await race.finish();
-    assert.equal(done, Array.from({ length: PUSHERS }, () => ({ pushes: ITERATIONS, missing: 0 })));
+    assert.equal(
+      done,
+      Array.from({ length: PUSHERS }, () => ({ pushes: ITERATIONS, missing: 0 })),
+    );
     assert.is(removed.length, ITERATIONS);
   } finally {
     await race.stop();

@@ -24,7 +24,10 @@ test('attach refuses another kind of region with E_LAYOUT_MAGIC', () => {
 test('attach refuses bad handles, a changed version and a mismatched threshold', () => {
   const a = Accumulator.create({ threshold: 100 });
   assert.is(err(() => Accumulator.attach(null as unknown as AccumulatorHandle)).code, 'E_BAD_HANDLE');
-  assert.is(err(() => Accumulator.attach({ ...a.handle, kind: 'ring' } as unknown as AccumulatorHandle)).code, 'E_BAD_HANDLE');
+  assert.is(
+    err(() => Accumulator.attach({ ...a.handle, kind: 'ring' } as unknown as AccumulatorHandle)).code,
+    'E_BAD_HANDLE',
+  );
   const mismatch = err(() => Accumulator.attach({ ...a.handle, threshold: 99 }));
   assert.is(mismatch.code, 'E_LAYOUT_SIZE');
   assert.match(mismatch.message, /threshold mismatch, expected 99, found 100/);

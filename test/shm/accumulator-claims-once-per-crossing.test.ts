@@ -24,7 +24,11 @@ test('of two adders that both saw the crossing, one claims and the other gets 0'
   assert.is(second, 12);
   assert.equal(a.tryClaim(first), { state: 'below-threshold', current: 6 });
   assert.equal(a.tryClaim(second), { state: 'claimed', amount: 12 });
-  assert.equal(a.tryClaim(second), { state: 'below-threshold', current: 0 }, 'the same crossing cannot be claimed twice');
+  assert.equal(
+    a.tryClaim(second),
+    { state: 'below-threshold', current: 0 },
+    'the same crossing cannot be claimed twice',
+  );
 });
 
 test('an add racing with a claim makes the claim retry and take the larger total', () => {

@@ -43,7 +43,10 @@ function claimed(m: Model, amount: number): void {
 }
 
 class Deposit implements fc.Command<Model, Real> {
-  constructor(readonly p: number, readonly n: number) {}
+  constructor(
+    readonly p: number,
+    readonly n: number,
+  ) {}
   check(m: Readonly<Model>): boolean {
     return m.adders[this.p]!.phase === 'idle';
   }
@@ -137,23 +140,34 @@ const commands = [
 
 test('interleaved deposit/claim steps conserve every amount and claim each crossing once', async () => {
   await check(
-    fc.property(fc.integer({ min: 1, max: 60 }), fc.commands(commands, { maxCommands: 300, size: 'max' }), (threshold, cmds) => {
-      const a = Accumulator.create({ threshold });
-      const model: Model = { threshold, pending: 0, added: 0, claimed: 0, claims: 0, adders: Array.from({ length: ADDERS }, () => ({ phase: 'idle' as const })) };
-      fc.modelRun(() => ({ model, real: { a } }), cmds);
-      // Let every adder finish its claim steps, as `add` would.
-      for (const adder of model.adders) {
-        if (adder.phase !== 'claiming') continue;
-        let step = a.tryClaim(adder.expected);
-        while (step.state === 'raced') step = a.tryClaim(step.current);
-        if (step.state === 'claimed') {
-          model.claimed += step.amount;
-          assert.ok(step.amount >= threshold);
+    fc.property(
+      fc.integer({ min: 1, max: 60 }),
+      fc.commands(commands, { maxCommands: 300, size: 'max' }),
+      (threshold, cmds) => {
+        const a = Accumulator.create({ threshold });
+        const model: Model = {
+          threshold,
+          pending: 0,
+          added: 0,
+          claimed: 0,
+          claims: 0,
+          adders: Array.from({ length: ADDERS }, () => ({ phase: 'idle' as const })),
+        };
+        fc.modelRun(() => ({ model, real: { a } }), cmds);
+        // Let every adder finish its claim steps, as `add` would.
+        for (const adder of model.adders) {
+          if (adder.phase !== 'claiming') continue;
+          let step = a.tryClaim(adder.expected);
+          while (step.state === 'raced') step = a.tryClaim(step.current);
+          if (step.state === 'claimed') {
+            model.claimed += step.amount;
+            assert.ok(step.amount >= threshold);
+          }
         }
-      }
-      assert.ok(a.pending() < threshold, `quiescent pending ${a.pending()} >= threshold ${threshold}`);
-      assert.is(model.claimed + a.pending(), model.added);
-    }),
+        assert.ok(a.pending() < threshold, `quiescent pending ${a.pending()} >= threshold ${threshold}`);
+        assert.is(model.claimed + a.pending(), model.added);
+      },
+    ),
     200,
   );
 });

@@ -28,8 +28,13 @@ test('attach refuses another kind of region with E_LAYOUT_MAGIC', () => {
 test('attach refuses bad handles, a changed version and mismatched parties', () => {
   const b = Barrier.create({ parties: 3 });
   assert.is(err(() => Barrier.attach(null as unknown as BarrierHandle)).code, 'E_BAD_HANDLE');
-  assert.is(err(() => Barrier.attach({ ...b.handle, kind: 'cursor' } as unknown as BarrierHandle)).code, 'E_BAD_HANDLE');
-  const notShared = err(() => Barrier.attach({ ...b.handle, sab: new ArrayBuffer(64) as unknown as SharedArrayBuffer }));
+  assert.is(
+    err(() => Barrier.attach({ ...b.handle, kind: 'cursor' } as unknown as BarrierHandle)).code,
+    'E_BAD_HANDLE',
+  );
+  const notShared = err(() =>
+    Barrier.attach({ ...b.handle, sab: new ArrayBuffer(64) as unknown as SharedArrayBuffer }),
+  );
   assert.is(notShared.code, 'E_BAD_HANDLE');
   assert.match(notShared.message, /SharedArrayBuffer/);
   const mismatch = err(() => Barrier.attach({ ...b.handle, parties: 4 }));

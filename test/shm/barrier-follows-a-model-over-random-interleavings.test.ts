@@ -46,7 +46,8 @@ const genOf = (m: Model, round: number): number => (m.g0 + round) & 0xffff;
 /** What a ticket's round looks like to its party once it has ended. */
 function endedOutcome(m: Model, w: Waiting): BarrierResult {
   const g = genOf(m, w.round);
-  if (m.round === w.round + 1 && m.ended.get(w.round) === 'complete') return { state: 'passed', generation: g, last: false };
+  if (m.round === w.round + 1 && m.ended.get(w.round) === 'complete')
+    return { state: 'passed', generation: g, last: false };
   return { state: 'timed-out', generation: g, arrived: w.ticket.arrived, tripped: false };
 }
 
@@ -57,7 +58,12 @@ function invariants(m: Model, r: Real): void {
   m.waiting.forEach((w, p) => {
     if (w === null) return;
     const got = r.b.poll(w.ticket);
-    if (w.round === m.round) assert.equal(got, { state: 'waiting', generation: genOf(m, m.round), arrived: m.arrived }, `party ${p} still waits`);
+    if (w.round === m.round)
+      assert.equal(
+        got,
+        { state: 'waiting', generation: genOf(m, m.round), arrived: m.arrived },
+        `party ${p} still waits`,
+      );
     else assert.equal(got, endedOutcome(m, w), `party ${p} was released`);
   });
 }
@@ -152,7 +158,15 @@ test('random schedules of arrive/poll/trip agree with the model at every step', 
         const b = Barrier.create({ parties });
         // Start at generation g0 (test-only poke of the state word) to cover wrap-around.
         Atomics.store(new Int32Array(b.handle.sab), indexOf(barrierLayout(), 'state'), (g0 << 16) | 0);
-        const model: Model = { parties, g0, round: 0, arrived: 0, trips: 0, ended: new Map(), waiting: Array<Waiting | null>(parties).fill(null) };
+        const model: Model = {
+          parties,
+          g0,
+          round: 0,
+          arrived: 0,
+          trips: 0,
+          ended: new Map(),
+          waiting: Array<Waiting | null>(parties).fill(null),
+        };
         fc.modelRun(() => ({ model, real: { b } }), cmds);
       },
     ),

@@ -9,7 +9,11 @@ test('a party arriving after a trip is counted in the next generation and waits 
   assert.equal(b.trip(a), { state: 'timed-out', generation: 0, arrived: 2, tripped: true });
   // c was waiting on generation 0: the trip released it, and it learns the round timed out.
   assert.equal(b.poll(c), { state: 'timed-out', generation: 0, arrived: 2, tripped: false });
-  assert.equal(b.trip(c), { state: 'timed-out', generation: 0, arrived: 2, tripped: false }, 'a second trip changes nothing');
+  assert.equal(
+    b.trip(c),
+    { state: 'timed-out', generation: 0, arrived: 2, tripped: false },
+    'a second trip changes nothing',
+  );
   assert.is(b.timeouts(), 1);
 
   const late = b.arrive(); // the third party, meant for generation 0

@@ -16,7 +16,10 @@ test('wait refuses the main thread; waitAsync and wait refuse a bad timeout', as
     }
     return 'none';
   };
-  assert.is(code(() => b.wait(ticket, 10)), 'E_WRONG_THREAD');
+  assert.is(
+    code(() => b.wait(ticket, 10)),
+    'E_WRONG_THREAD',
+  );
   let rejected = '';
   await b.waitAsync(ticket, -1).catch((e: KgError) => (rejected = e.code));
   assert.is(rejected, 'E_OUT_OF_RANGE');

@@ -12,9 +12,21 @@ test('dim 0 or 1e6 in config.json is refused naming the file', () => {
   try {
     const cfg = join(dir, 'config.json');
     for (const dim of [0, 1_000_000]) {
-      saveEmbeddings(dir, { model: 'transe', dim: 1, entityWidth: 1, relationWidth: 1, entities: ['a'], relations: ['r'], entityTable: Float32Array.of(1), relationTable: Float32Array.of(2) });
+      saveEmbeddings(dir, {
+        model: 'transe',
+        dim: 1,
+        entityWidth: 1,
+        relationWidth: 1,
+        entities: ['a'],
+        relations: ['r'],
+        entityTable: Float32Array.of(1),
+        relationTable: Float32Array.of(2),
+      });
       writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('"dim": 1', `"dim": ${dim}`));
-      assert.is(errorText(() => loadEmbeddings(dir)), `E_DATASET: ${cfg}: transe-l1.shapes: dim must be in [1, 65536], got ${dim}`);
+      assert.is(
+        errorText(() => loadEmbeddings(dir)),
+        `E_DATASET: ${cfg}: transe-l1.shapes: dim must be in [1, 65536], got ${dim}`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -50,8 +50,14 @@ test('widths given as data check a save and its load', () => {
     assert.equal([...back.entityTable], [...e.entityTable]);
     assert.equal([...back.relationTable], [...e.relationTable]);
     assert.equal(back.entities, e.entities);
-    assert.throws(() => writeNative(dir, { ...e, entityWidth: 4, entityTable: new Float32Array(8) }, {}, rows), /entity rows of triple dim 2 has length 4, expected 6/);
-    assert.throws(() => readNative(dir, { ...rows, widths: (_m, d) => ({ entityWidth: 2 * d, relationWidth: d }) }), /entity rows of triple dim 2 has length 6, expected 4/);
+    assert.throws(
+      () => writeNative(dir, { ...e, entityWidth: 4, entityTable: new Float32Array(8) }, {}, rows),
+      /entity rows of triple dim 2 has length 4, expected 6/,
+    );
+    assert.throws(
+      () => readNative(dir, { ...rows, widths: (_m, d) => ({ entityWidth: 2 * d, relationWidth: d }) }),
+      /entity rows of triple dim 2 has length 6, expected 4/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

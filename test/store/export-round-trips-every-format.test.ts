@@ -10,7 +10,14 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KgError } from '../../src/errors.js';
-import { EXPORT_FORMATS, exportEmbeddings, importEmbeddings, importTable, type ExportFormat, type ExportInput } from '../../src/store/embeddings/export.js';
+import {
+  EXPORT_FORMATS,
+  exportEmbeddings,
+  importEmbeddings,
+  importTable,
+  type ExportFormat,
+  type ExportInput,
+} from '../../src/store/embeddings/export.js';
 import { formatFloat32, parseFloat32 } from '../../src/store/embeddings/text-table.js';
 import { escapeWord2vecName, unescapeWord2vecName } from '../../src/store/embeddings/word2vec.js';
 import { readNpy } from '../../src/store/embeddings/npy.js';
@@ -52,7 +59,9 @@ for (const format of EXPORT_FORMATS) {
     const dir = fresh();
     const input = sample(format);
     const res = exportEmbeddings(dir, input);
-    const back = importEmbeddings(dir, { expect: { entities: input.entities, relations: input.relations, entityDim: 4, relationDim: 3 } });
+    const back = importEmbeddings(dir, {
+      expect: { entities: input.entities, relations: input.relations, entityDim: 4, relationDim: 3 },
+    });
     assert.is(back.format, format);
     assert.is(back.dataset, 'wn18');
     assert.is(back.model, 'TransE');
@@ -72,7 +81,10 @@ test('npy: DGL-KE layout and id maps', () => {
   const res = exportEmbeddings(dir, sample('npy'));
   assert.is(res.files.entity, join(dir, 'wn18_TransE_entity.npy'));
   assert.is(res.files.relation, join(dir, 'wn18_TransE_relation.npy'));
-  assert.is(readFileSync(join(dir, 'entities.tsv'), 'utf8'), '0\tdog\n1\ta cat\n2\tback\\slash\n3\tüñí\n4\tx\\sy\n5\ttwo  spaces\n');
+  assert.is(
+    readFileSync(join(dir, 'entities.tsv'), 'utf8'),
+    '0\tdog\n1\ta cat\n2\tback\\slash\n3\tüñí\n4\tx\\sy\n5\ttwo  spaces\n',
+  );
   assert.is(readFileSync(join(dir, 'relations.tsv'), 'utf8'), '0\t_hypernym\n1\tpart of\n');
   const t = readNpy(res.files.entity);
   assert.equal([t.rows, t.cols], [6, 4]);
@@ -144,13 +156,26 @@ test('property: random tables and names round trip in every format', async () =>
   await check(
     fc.property(
       fc.constantFrom(...EXPORT_FORMATS),
-      fc.uniqueArray(fc.string({ minLength: 1, maxLength: 6 }).filter((s) => !/[\t\r\n]/.test(s)), { minLength: 1, maxLength: 8 }),
+      fc.uniqueArray(
+        fc.string({ minLength: 1, maxLength: 6 }).filter((s) => !/[\t\r\n]/.test(s)),
+        { minLength: 1, maxLength: 8 },
+      ),
       fc.integer({ min: 1, max: 5 }),
       fc.integer(),
       (format, names, dim, seed) => {
         const dir = fresh();
         const entityTable = table(names.length, dim, seed);
-        exportEmbeddings(dir, { format, dataset: 'd', model: 'm', entities: names, relations: ['r'], entityTable, relationTable: Float32Array.of(1.5), entityDim: dim, relationDim: 1 });
+        exportEmbeddings(dir, {
+          format,
+          dataset: 'd',
+          model: 'm',
+          entities: names,
+          relations: ['r'],
+          entityTable,
+          relationTable: Float32Array.of(1.5),
+          entityDim: dim,
+          relationDim: 1,
+        });
         const back = importEmbeddings(dir);
         assert.equal(back.entities, names);
         assert.equal(bits(back.entityTable), bits(entityTable));
@@ -174,18 +199,53 @@ function expectError(what: string, f: () => unknown, code: string, message: RegE
 
 test('bad input and bad files give clear errors', () => {
   const good = sample('npy');
-  expectError('table size', () => exportEmbeddings(fresh(), { ...good, entityTable: new Float32Array(5) }), 'E_DIM_MISMATCH', /entityTable has length 5, expected 24/);
-  expectError('tab in name', () => exportEmbeddings(fresh(), { ...good, entities: ['a\tb', 'c', 'd', 'e', 'f', 'g'] }), 'E_INVALID_ARGUMENT', /entities\[0\]/);
-  expectError('format', () => exportEmbeddings(fresh(), { ...good, format: 'csv' as ExportFormat }), 'E_INVALID_ARGUMENT', /format must be one of npy, tsv, word2vec/);
+  expectError(
+    'table size',
+    () => exportEmbeddings(fresh(), { ...good, entityTable: new Float32Array(5) }),
+    'E_DIM_MISMATCH',
+    /entityTable has length 5, expected 24/,
+  );
+  expectError(
+    'tab in name',
+    () => exportEmbeddings(fresh(), { ...good, entities: ['a\tb', 'c', 'd', 'e', 'f', 'g'] }),
+    'E_INVALID_ARGUMENT',
+    /entities\[0\]/,
+  );
+  expectError(
+    'format',
+    () => exportEmbeddings(fresh(), { ...good, format: 'csv' as ExportFormat }),
+    'E_INVALID_ARGUMENT',
+    /format must be one of npy, tsv, word2vec/,
+  );
 
   const npyDir = fresh();
   const res = exportEmbeddings(npyDir, good);
-  expectError('expect entities', () => importEmbeddings(npyDir, { expect: { entities: 7 } }), 'E_DATASET', /has 6 entities, expected 7/);
-  expectError('expect names', () => importEmbeddings(npyDir, { expect: { relations: ['_hypernym', 'part_of'] } }), 'E_DATASET', /relations id 1 is "part of", expected "part_of"/);
-  expectError('expect dim', () => importEmbeddings(npyDir, { expect: { entityDim: 8 } }), 'E_DIM_MISMATCH', /expected 8/);
+  expectError(
+    'expect entities',
+    () => importEmbeddings(npyDir, { expect: { entities: 7 } }),
+    'E_DATASET',
+    /has 6 entities, expected 7/,
+  );
+  expectError(
+    'expect names',
+    () => importEmbeddings(npyDir, { expect: { relations: ['_hypernym', 'part_of'] } }),
+    'E_DATASET',
+    /relations id 1 is "part of", expected "part_of"/,
+  );
+  expectError(
+    'expect dim',
+    () => importEmbeddings(npyDir, { expect: { entityDim: 8 } }),
+    'E_DIM_MISMATCH',
+    /expected 8/,
+  );
   const ids = readFileSync(join(npyDir, 'entities.tsv'), 'utf8');
   writeFileSync(join(npyDir, 'entities.tsv'), ids.split('\n').slice(0, 5).join('\n') + '\n');
-  expectError('short id map', () => importEmbeddings(npyDir), 'E_DATASET', /entities\.tsv: has 5 ids, wn18_TransE_entity\.npy has 6 rows/);
+  expectError(
+    'short id map',
+    () => importEmbeddings(npyDir),
+    'E_DATASET',
+    /entities\.tsv: has 5 ids, wn18_TransE_entity\.npy has 6 rows/,
+  );
   writeFileSync(join(npyDir, 'entities.tsv'), ids.replace('1\ta cat', '7\ta cat'));
   expectError('bad id', () => importEmbeddings(npyDir), 'E_PARSE', /entities\.tsv:2: expected index 1, found "7"/);
   writeFileSync(join(npyDir, 'entities.tsv'), ids);
@@ -206,9 +266,19 @@ test('bad input and bad files give clear errors', () => {
   const t = exportEmbeddings(tsvDir, sample('tsv'));
   const tsv = readFileSync(t.files.entity, 'utf8');
   writeFileSync(t.files.entity, tsv.replace(/\n([^\n]*)\n$/, '\n$1\t0.5\n'));
-  expectError('tsv extra value', () => importEmbeddings(tsvDir), 'E_PARSE', /_entity\.tsv:6: expected 4 values, found 5/);
+  expectError(
+    'tsv extra value',
+    () => importEmbeddings(tsvDir),
+    'E_PARSE',
+    /_entity\.tsv:6: expected 4 values, found 5/,
+  );
   writeFileSync(t.files.entity, tsv.replace(/^dog\t[^\t]+/, 'dog\tabc'));
-  expectError('tsv not a number', () => importEmbeddings(tsvDir), 'E_PARSE', /_entity\.tsv:1: value 1 "abc" is not a number/);
+  expectError(
+    'tsv not a number',
+    () => importEmbeddings(tsvDir),
+    'E_PARSE',
+    /_entity\.tsv:1: value 1 "abc" is not a number/,
+  );
   writeFileSync(t.files.entity, tsv.split('\n').slice(0, 3).join('\n') + '\n');
   expectError('tsv rows', () => importEmbeddings(tsvDir), 'E_DATASET', /has 3 rows, config\.json says 6/);
 

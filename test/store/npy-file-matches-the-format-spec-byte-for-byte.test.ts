@@ -25,12 +25,30 @@ function expectedBytes(): Uint8Array {
   const dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
   const header = dict + ' '.repeat(58) + '\n';
   const data = [
-    0x00, 0x00, 0x80, 0x3f, // 1.0
-    0x00, 0x00, 0x00, 0x40, // 2.0
-    0x00, 0x00, 0x40, 0x40, // 3.0
-    0x00, 0x00, 0x80, 0x40, // 4.0
-    0x00, 0x00, 0xa0, 0x40, // 5.0
-    0x00, 0x00, 0xc0, 0x40, // 6.0
+    0x00,
+    0x00,
+    0x80,
+    0x3f, // 1.0
+    0x00,
+    0x00,
+    0x00,
+    0x40, // 2.0
+    0x00,
+    0x00,
+    0x40,
+    0x40, // 3.0
+    0x00,
+    0x00,
+    0x80,
+    0x40, // 4.0
+    0x00,
+    0x00,
+    0xa0,
+    0x40, // 5.0
+    0x00,
+    0x00,
+    0xc0,
+    0x40, // 6.0
   ];
   return Uint8Array.from([...magic, ...version, ...headerLen, ...[...header].map((c) => c.charCodeAt(0)), ...data]);
 }
@@ -104,15 +122,27 @@ test('bad files: errors name the file and what is wrong', () => {
     ['wrong magic', damaged((b) => ((b[1] = 0x6e), b)), /wrong magic/],
     ['not npy at all', Buffer.from('{"a": 1}\n'), /wrong magic/],
     ['version 3.0', damaged((b) => ((b[6] = 3), b)), /format version 3\.0/],
-    ['wrong dtype', withHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", new Uint8Array(48)), /dtype "<f8"/],
+    [
+      'wrong dtype',
+      withHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", new Uint8Array(48)),
+      /dtype "<f8"/,
+    ],
     ['big-endian', withHeader("{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }"), /dtype ">f4"/],
-    ['fortran order', withHeader("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }"), /fortran_order is True/],
+    [
+      'fortran order',
+      withHeader("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }"),
+      /fortran_order is True/,
+    ],
     ['1-D shape', withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }"), /not a 2-D table/],
     ['3-D shape', withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 3), }"), /not a 2-D table/],
     ['truncated data', expectedBytes().subarray(0, 150), /needs 24 data bytes, the file has 22 \(truncated\?\)/],
     ['truncated header', expectedBytes().subarray(0, 60), /header says 118 bytes/],
     ['truncated preamble', expectedBytes().subarray(0, 7), /shorter than the \.npy preamble/],
-    ['shape mismatch (extra data)', Buffer.concat([expectedBytes(), new Uint8Array(4)]), /needs 24 data bytes, the file has 28/],
+    [
+      'shape mismatch (extra data)',
+      Buffer.concat([expectedBytes(), new Uint8Array(4)]),
+      /needs 24 data bytes, the file has 28/,
+    ],
   ];
   for (const [name, bytes, message] of cases) {
     const p = join(dir, `${name.replace(/\W+/g, '-')}.npy`);

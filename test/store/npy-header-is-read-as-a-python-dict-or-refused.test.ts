@@ -15,7 +15,11 @@ function npy(dict: string, floats: number, major = 1): Uint8Array {
   const pad = (64 - ((pre + dict.length + 1) % 64)) % 64;
   const header = Buffer.from(dict + ' '.repeat(pad) + '\n', 'latin1');
   const len = major === 1 ? [header.length & 255, header.length >> 8] : [header.length & 255, header.length >> 8, 0, 0];
-  return Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, major, 0, ...len]), header, Buffer.alloc(floats * 4)]);
+  return Buffer.concat([
+    Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, major, 0, ...len]),
+    header,
+    Buffer.alloc(floats * 4),
+  ]);
 }
 
 test('headers numpy would refuse are refused, naming the file', () => {
@@ -32,7 +36,11 @@ test('headers numpy would refuse are refused, naming the file', () => {
     ["x{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 6],
   ];
   for (const [dict, floats] of bad) {
-    assert.match(errorText(() => decodeNpy(npy(dict, floats), 'e.npy')), /^E_DATASET: e\.npy: not a readable \.npy table: header .* is not a \.npy header dict \(/, dict);
+    assert.match(
+      errorText(() => decodeNpy(npy(dict, floats), 'e.npy')),
+      /^E_DATASET: e\.npy: not a readable \.npy table: header .* is not a \.npy header dict \(/,
+      dict,
+    );
   }
 });
 

@@ -69,11 +69,13 @@ export const lockstepScenario: StressScenario = async (opts): Promise<StressRepo
 
   const failures = reports.flatMap((r) => r.failures);
   const done = reports[0]!.rounds;
-  if (reports.some((r) => r.rounds !== done)) failures.push(`parties ran different numbers of rounds: ${reports.map((r) => r.rounds).join(', ')}`);
+  if (reports.some((r) => r.rounds !== done))
+    failures.push(`parties ran different numbers of rounds: ${reports.map((r) => r.rounds).join(', ')}`);
   const lasts = reports.reduce((s, r) => s + r.lasts, 0);
   if (lasts !== done) failures.push(`${lasts} parties were 'last' over ${done} rounds; expected exactly one per round`);
   const expectGen = (base.startGeneration + done) & 0xffff;
-  if (barrier.generation() !== expectGen) failures.push(`generation ${barrier.generation()} after ${done} rounds, expected ${expectGen}`);
+  if (barrier.generation() !== expectGen)
+    failures.push(`generation ${barrier.generation()} after ${done} rounds, expected ${expectGen}`);
   if (barrier.timeouts() !== 0) failures.push(`${barrier.timeouts()} rounds timed out`);
   if (barrier.arrived() !== 0) failures.push(`${barrier.arrived()} arrivals left over at the end`);
   return {
@@ -93,7 +95,14 @@ export const timeoutScenario: StressScenario = async (opts): Promise<StressRepor
   const g0 = barrier.generation();
   const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
   const ctl = new Int32Array(control);
-  const input: TimeoutPartyInput = { handle: barrier.handle, control, tripRounds, shortTimeoutMs, passRounds, longTimeoutMs };
+  const input: TimeoutPartyInput = {
+    handle: barrier.handle,
+    control,
+    tripRounds,
+    shortTimeoutMs,
+    passRounds,
+    longTimeoutMs,
+  };
   const workerRuns = [0, 1].map(() => runWorker<TimeoutPartyReport>('barrier-timeout-party', input, 120_000));
   const failures: string[] = [];
 
@@ -133,10 +142,13 @@ export const timeoutScenario: StressScenario = async (opts): Promise<StressRepor
   }
   const gens = new Set(all.map((r) => r.generation));
   for (const g of gens) {
-    if (tripsByGen.get(g) !== 1) failures.push(`phase 1: generation ${g} was tripped ${tripsByGen.get(g) ?? 0} times, expected once`);
+    if (tripsByGen.get(g) !== 1)
+      failures.push(`phase 1: generation ${g} was tripped ${tripsByGen.get(g) ?? 0} times, expected once`);
   }
-  if (gens.size !== ended) failures.push(`phase 1: results name ${gens.size} generations but the barrier moved ${ended}`);
-  if (timeoutsAfterPhase1 !== ended) failures.push(`timeouts word is ${timeoutsAfterPhase1} after ${ended} tripped rounds`);
+  if (gens.size !== ended)
+    failures.push(`phase 1: results name ${gens.size} generations but the barrier moved ${ended}`);
+  if (timeoutsAfterPhase1 !== ended)
+    failures.push(`timeouts word is ${timeoutsAfterPhase1} after ${ended} tripped rounds`);
   if (arrivedBetween !== 0) failures.push(`${arrivedBetween} arrivals pending between the phases`);
   if (ended < tripRounds) failures.push(`only ${ended} generations ended in phase 1, expected at least ${tripRounds}`);
 
@@ -146,12 +158,19 @@ export const timeoutScenario: StressScenario = async (opts): Promise<StressRepor
   if (mainPassed !== passRounds || passed.some((n) => n !== passRounds)) {
     failures.push(`phase 2: passed ${[...passed, mainPassed].join(', ')} of ${passRounds} rounds`);
   }
-  if (barrier.timeouts() !== timeoutsAfterPhase1) failures.push(`phase 2 added ${barrier.timeouts() - timeoutsAfterPhase1} timeouts`);
-  if (barrier.generation() !== ((g1 + passRounds) & 0xffff)) failures.push(`generation ${barrier.generation()} after phase 2, expected ${(g1 + passRounds) & 0xffff}`);
+  if (barrier.timeouts() !== timeoutsAfterPhase1)
+    failures.push(`phase 2 added ${barrier.timeouts() - timeoutsAfterPhase1} timeouts`);
+  if (barrier.generation() !== ((g1 + passRounds) & 0xffff))
+    failures.push(`generation ${barrier.generation()} after phase 2, expected ${(g1 + passRounds) & 0xffff}`);
   return {
     name: `barrier timeout (${tripRounds} rounds short of a party at ${shortTimeoutMs} ms, then ${passRounds} full rounds)`,
     ok: failures.length === 0,
-    details: { trippedRounds: ended, timeouts: barrier.timeouts(), phase1Results: all.length, phase2Rounds: passRounds },
+    details: {
+      trippedRounds: ended,
+      timeouts: barrier.timeouts(),
+      phase1Results: all.length,
+      phase2Rounds: passRounds,
+    },
     failures,
   };
 };

@@ -70,7 +70,12 @@ export const PS_TASK = new URL('../fixtures/ps-task.js', import.meta.url).href;
 
 /** A pool of exactly `threads` threads over `ps`. Callers `await pool.destroy()` in a finally. */
 export function psPool(ps: ParameterServer, threads: number): Piscina {
-  return new Piscina({ filename: PS_TASK, minThreads: threads, maxThreads: threads, workerData: { handle: ps.handle } });
+  return new Piscina({
+    filename: PS_TASK,
+    minThreads: threads,
+    maxThreads: threads,
+    workerData: { handle: ps.handle },
+  });
 }
 
 export const ids = (n: number, prefix = 'e'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
@@ -81,7 +86,10 @@ export function tables(ps: ParameterServer): Float32Array[] {
 }
 
 /** Largest |a - b| over every element of every shard, and how many elements differ at all. */
-export function compareTables(actual: Float32Array[], expected: Float32Array[]): { maxAbsDiff: number; differing: number; first: string } {
+export function compareTables(
+  actual: Float32Array[],
+  expected: Float32Array[],
+): { maxAbsDiff: number; differing: number; first: string } {
   let maxAbsDiff = 0;
   let differing = 0;
   let first = '';
@@ -158,7 +166,12 @@ export function syncReference(
  * the server's result whatever the interleaving only under the exactness
  * conditions of the drills' module note, or when one thread pushed.
  */
-export function asyncReference(tables: Float32Array[], dim: number, learningRate: number, runs: readonly AsyncDrillOptions[]): void {
+export function asyncReference(
+  tables: Float32Array[],
+  dim: number,
+  learningRate: number,
+  runs: readonly AsyncDrillOptions[],
+): void {
   const lr = Math.fround(learningRate);
   const maxRowsPerPush = Math.max(1, ...runs.map((o) => o.rowsPerPush));
   const rowIdx = new Int32Array(maxRowsPerPush);
@@ -167,10 +180,21 @@ export function asyncReference(tables: Float32Array[], dim: number, learningRate
     for (let p = 0; p < o.pushes; p++) {
       const shard = asyncDrillShard(o, p, tables.length);
       const table = tables[shard]!;
-      const count = fillPush(integerGradientFor, o.worker, p, shard, table.length / dim, o.rowsPerPush, dim, rowIdx, grads);
+      const count = fillPush(
+        integerGradientFor,
+        o.worker,
+        p,
+        shard,
+        table.length / dim,
+        o.rowsPerPush,
+        dim,
+        rowIdx,
+        grads,
+      );
       for (let i = 0; i < count; i++) {
         const base = rowIdx[i]! * dim;
-        for (let k = 0; k < dim; k++) table[base + k] = Math.fround(table[base + k]! - Math.fround(lr * grads[i * dim + k]!));
+        for (let k = 0; k < dim; k++)
+          table[base + k] = Math.fround(table[base + k]! - Math.fround(lr * grads[i * dim + k]!));
       }
     }
   }
@@ -201,7 +225,10 @@ export const syncMatchScenario: StressScenario = async (opts): Promise<StressRep
   let results: SyncDrillResult[];
   try {
     results = await Promise.all(
-      Array.from({ length: workers }, (_, w) => pool.run({ worker: w, steps, rowsPerPush }, { name: 'syncSteps' }) as Promise<SyncDrillResult>),
+      Array.from(
+        { length: workers },
+        (_, w) => pool.run({ worker: w, steps, rowsPerPush }, { name: 'syncSteps' }) as Promise<SyncDrillResult>,
+      ),
     );
   } finally {
     await pool.destroy();
@@ -214,17 +241,21 @@ export const syncMatchScenario: StressScenario = async (opts): Promise<StressRep
 
   const failures: string[] = [];
   if (cmp.maxAbsDiff > tolerance || (tolerance === 0 && cmp.differing > 0)) {
-    failures.push(`${cmp.differing} elements differ from the single-threaded reference (max |diff| ${cmp.maxAbsDiff}); first: ${cmp.first}`);
+    failures.push(
+      `${cmp.differing} elements differ from the single-threaded reference (max |diff| ${cmp.maxAbsDiff}); first: ${cmp.first}`,
+    );
   }
   const stepsNow = ps.shardSteps();
   if (stepsNow.some((s) => s !== steps)) failures.push(`shard steps ${stepsNow.join(', ')}, expected ${steps} each`);
-  if (st.barriersCompleted !== steps * shards) failures.push(`${st.barriersCompleted} barriers completed, expected ${steps * shards}`);
+  if (st.barriersCompleted !== steps * shards)
+    failures.push(`${st.barriersCompleted} barriers completed, expected ${steps * shards}`);
   if (st.pushes !== steps * shards) failures.push(`stats().pushes ${st.pushes}, expected ${steps * shards}`);
   if (st.warnings !== 0) failures.push(`${st.warnings} warnings`);
   const timeouts = results.reduce((n, r) => n + r.timeouts.length, 0);
   if (timeouts > 0) failures.push(`${timeouts} pushes ended by the barrier timeout`);
   const lasts = results.reduce((n, r) => n + r.lasts, 0);
-  if (lasts !== steps * shards) failures.push(`${lasts} pushes completed a step, expected exactly one per step and shard (${steps * shards})`);
+  if (lasts !== steps * shards)
+    failures.push(`${lasts} pushes completed a step, expected exactly one per step and shard (${steps * shards})`);
   const mismatched = results.reduce((n, r) => n + r.stepMismatches, 0);
   if (mismatched > 0) failures.push(`${mismatched} pushes returned a step other than theirs + 1`);
   return {
@@ -264,7 +295,12 @@ export const asyncNoLossScenario: StressScenario = async (opts): Promise<StressR
   const ownShard = opt(opts, 'ownShard', 0) > 0;
   // Exactness needs |value| < 2^20: start below 4, each push moves an element by at most 1.
   if (workers * pushes > 2 ** 20 - 8) {
-    return { name: 'ps async', ok: false, details: { workers, pushes }, failures: [`workers * pushes must stay below 2^20 - 8 for exact sums, got ${workers * pushes}`] };
+    return {
+      name: 'ps async',
+      ok: false,
+      details: { workers, pushes },
+      failures: [`workers * pushes must stay below 2^20 - 8 for exact sums, got ${workers * pushes}`],
+    };
   }
   const ps = ParameterServer.create(
     { dim, numShards: shards, expectedWorkers: 1, mode: 'async', learningRate: 0.125, maxStaleness: 2 ** 31 - 1 },
@@ -274,7 +310,9 @@ export const asyncNoLossScenario: StressScenario = async (opts): Promise<StressR
   fillEighths(ps);
   const expected = tables(ps);
   const runs: AsyncDrillOptions[] = Array.from({ length: workers }, (_, w) =>
-    ownShard ? { worker: w, pushes, rowsPerPush, seed, pullEvery, shard: w % shards } : { worker: w, pushes, rowsPerPush, seed, pullEvery },
+    ownShard
+      ? { worker: w, pushes, rowsPerPush, seed, pullEvery, shard: w % shards }
+      : { worker: w, pushes, rowsPerPush, seed, pullEvery },
   );
   const pool = psPool(ps, workers);
   const started = performance.now();
@@ -296,16 +334,20 @@ export const asyncNoLossScenario: StressScenario = async (opts): Promise<StressR
 
   const failures: string[] = [];
   if (ownShard && cmp.differing > 0) {
-    failures.push(`${cmp.differing} elements differ from the reference (max |diff| ${cmp.maxAbsDiff}); first: ${cmp.first}`);
+    failures.push(
+      `${cmp.differing} elements differ from the reference (max |diff| ${cmp.maxAbsDiff}); first: ${cmp.first}`,
+    );
   }
   const stepSum = steps.reduce((a, b) => a + b, 0);
   if (stepSum !== total) failures.push(`shard steps add up to ${stepSum}, expected ${total} pushes`);
   if (st.pushes !== total) failures.push(`stats().pushes ${st.pushes}, expected ${total}`);
-  if (steps.some((s, i) => s !== expectedPerShard[i])) failures.push(`shard steps ${steps.join(', ')}, expected ${expectedPerShard.join(', ')}`);
+  if (steps.some((s, i) => s !== expectedPerShard[i]))
+    failures.push(`shard steps ${steps.join(', ')}, expected ${expectedPerShard.join(', ')}`);
   const notApplied = results.reduce((n, r) => n + r.notApplied, 0);
   if (notApplied > 0) failures.push(`${notApplied} async pushes were not 'applied'`);
   const workerPulls = results.reduce((n, r) => n + r.pulls, 0);
-  if (st.pulls !== workerPulls + pullsBefore + shards) failures.push(`stats().pulls ${st.pulls}, expected ${workerPulls + pullsBefore + shards}`);
+  if (st.pulls !== workerPulls + pullsBefore + shards)
+    failures.push(`stats().pulls ${st.pulls}, expected ${workerPulls + pullsBefore + shards}`);
   if (st.warnings !== 0) failures.push(`${st.warnings} warnings`);
   return {
     name: `ps async (${workers} workers x ${pushes} Hogwild pushes, ${shards} shards${ownShard ? ', one per worker' : ', racing'}, seed ${seed})`,
@@ -340,7 +382,15 @@ export const pullsScenario: StressScenario = async (opts): Promise<StressReport>
   const gradient = 1;
   // Range strategy: entities 0..7 form shard 0 (8 rows of dim 4).
   const ps = ParameterServer.create(
-    { dim: 4, numShards: 2, expectedWorkers: 1, mode: hogwild ? 'async' : 'sync', learningRate: lr, maxStaleness: 2 ** 31 - 1, strategy: 'range' },
+    {
+      dim: 4,
+      numShards: 2,
+      expectedWorkers: 1,
+      mode: hogwild ? 'async' : 'sync',
+      learningRate: lr,
+      maxStaleness: 2 ** 31 - 1,
+      strategy: 'range',
+    },
     ids(16),
     ['r0'],
   );
@@ -358,9 +408,15 @@ export const pullsScenario: StressScenario = async (opts): Promise<StressReport>
   const inFlight: Promise<unknown>[] = [];
   try {
     // The writer starts pushing once every reader has counted itself in, and stops when told.
-    const writer = pool.run({ shard, gradient, maxPushes: 2 ** 31 - 1, control, readers: pullers, gap }, { name: 'sweep' }) as Promise<number>;
+    const writer = pool.run(
+      { shard, gradient, maxPushes: 2 ** 31 - 1, control, readers: pullers, gap },
+      { name: 'sweep' },
+    ) as Promise<number>;
     const task = { shard, initial, gradient, control, pulls: share, minChanges, deadline, hogwild };
-    const readerRuns = Array.from({ length: readers }, () => pool.run(task, { name: 'checkPulls' }) as Promise<PullCheckResult>);
+    const readerRuns = Array.from(
+      { length: readers },
+      () => pool.run(task, { name: 'checkPulls' }) as Promise<PullCheckResult>,
+    );
     inFlight.push(writer, ...readerRuns);
     // The main thread pulls in chunks and yields between them (it must not
     // block the loop for long), with the same minimum of step changes.
@@ -387,7 +443,8 @@ export const pullsScenario: StressScenario = async (opts): Promise<StressReport>
     await pool.destroy();
   }
   const all = [...readerResults, ...main];
-  const sum = (k: 'pulls' | 'mismatches' | 'badSteps' | 'changes' | 'gaveUp'): number => all.reduce((n, r) => n + r[k], 0);
+  const sum = (k: 'pulls' | 'mismatches' | 'badSteps' | 'changes' | 'gaveUp'): number =>
+    all.reduce((n, r) => n + r[k], 0);
   const finalStep = ps.shardSteps()[shard]!;
   const finalTable = ps.pull(shard).entities;
   const expectedFinal = new SweepTrajectory(initial, lr, gradient);
@@ -395,14 +452,19 @@ export const pullsScenario: StressScenario = async (opts): Promise<StressReport>
 
   const failures: string[] = [];
   const first = all.find((r) => r.firstMismatch)?.firstMismatch;
-  if (sum('mismatches') > 0) failures.push(`${sum('mismatches')} elements of pulled snapshots differ from the trajectory; first: ${first}`);
+  if (sum('mismatches') > 0)
+    failures.push(`${sum('mismatches')} elements of pulled snapshots differ from the trajectory; first: ${first}`);
   if (sum('badSteps') > 0) failures.push(`${sum('badSteps')} snapshots went back a step; first: ${first}`);
   if (finalStep !== writerPushes) failures.push(`shard step ${finalStep}, but the writer made ${writerPushes} pushes`);
-  if (!finalTable.every((v, e) => v === expectedFinal.values[e])) failures.push('the final table is not the trajectory at the final step');
+  if (!finalTable.every((v, e) => v === expectedFinal.values[e]))
+    failures.push('the final table is not the trajectory at the final step');
   if (sum('gaveUp') > maxGaveUp) {
-    failures.push(`${sum('gaveUp')} pulls gave up with E_LOCK_TIMEOUT while the writer was alive (pullInto bounds its retries by count, not time)`);
+    failures.push(
+      `${sum('gaveUp')} pulls gave up with E_LOCK_TIMEOUT while the writer was alive (pullInto bounds its retries by count, not time)`,
+    );
   }
-  if (sum('changes') < minChanges) failures.push(`readers saw only ${sum('changes')} step changes (wanted ${minChanges}): the race was not exercised`);
+  if (sum('changes') < minChanges)
+    failures.push(`readers saw only ${sum('changes')} step changes (wanted ${minChanges}): the race was not exercised`);
   return {
     name: `ps pulls (${hogwild ? 'async, Hogwild' : 'sync'}; ${readers} reader threads${mainReader ? ' + main' : ''}, ${pulls} pulls, 1 writer)`,
     ok: failures.length === 0,

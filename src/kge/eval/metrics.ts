@@ -39,14 +39,28 @@ export function metricsFromRanks(ranks: ArrayLike<number>): RankMetrics {
 }
 
 /** Metrics of tail ranks, head ranks and both (the same checks as `metricsFromRanks`). */
-export function linkPredictionMetrics(tailRanks: ArrayLike<number>, headRanks: ArrayLike<number>): LinkPredictionMetrics {
+export function linkPredictionMetrics(
+  tailRanks: ArrayLike<number>,
+  headRanks: ArrayLike<number>,
+): LinkPredictionMetrics {
   const where = 'linkPredictionMetrics';
   const tail = newAcc();
   const head = newAcc();
   addRanks(tail, where, 'tailRanks', tailRanks);
   addRanks(head, where, 'headRanks', headRanks);
-  const both = { n: tail.n + head.n, rr: tail.rr + head.rr, sum: tail.sum + head.sum, h1: tail.h1 + head.h1, h3: tail.h3 + head.h3, h10: tail.h10 + head.h10 };
-  return { tail: finish(tail, where, 'tailRanks'), head: finish(head, where, 'headRanks'), both: finish(both, where, 'ranks') };
+  const both = {
+    n: tail.n + head.n,
+    rr: tail.rr + head.rr,
+    sum: tail.sum + head.sum,
+    h1: tail.h1 + head.h1,
+    h3: tail.h3 + head.h3,
+    h10: tail.h10 + head.h10,
+  };
+  return {
+    tail: finish(tail, where, 'tailRanks'),
+    head: finish(head, where, 'headRanks'),
+    both: finish(both, where, 'ranks'),
+  };
 }
 
 interface Acc {
@@ -63,10 +77,12 @@ function newAcc(): Acc {
 }
 
 function addRanks(acc: Acc, where: string, field: string, ranks: ArrayLike<number>): void {
-  if (ranks === null || typeof ranks !== 'object' || typeof ranks.length !== 'number') throw invalidArgument(where, field, ranks, 'an array of ranks');
+  if (ranks === null || typeof ranks !== 'object' || typeof ranks.length !== 'number')
+    throw invalidArgument(where, field, ranks, 'an array of ranks');
   for (let i = 0; i < ranks.length; i++) {
     const x = ranks[i]!;
-    if (typeof x !== 'number' || !(x >= 1) || x === Infinity) throw invalidArgument(where, `${field}[${i}]`, x, 'a finite rank >= 1');
+    if (typeof x !== 'number' || !(x >= 1) || x === Infinity)
+      throw invalidArgument(where, `${field}[${i}]`, x, 'a finite rank >= 1');
     acc.n++;
     acc.rr += 1 / x;
     acc.sum += x;

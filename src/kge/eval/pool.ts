@@ -20,7 +20,17 @@ import { checkTriples, FilterIndex, type FilterHandle } from '../filter.js';
 import type { KgeModel } from '../model.js';
 import { createModel } from '../models/index.js';
 import { linkPredictionMetrics, type LinkPredictionMetrics } from './metrics.js';
-import { checkOptionalInt, checkRankerOptions, createRanker, rankQueries, Ranker, WASM_BATCH, type EvalBackend, type RankerOptions, type TieRule } from './ranker.js';
+import {
+  checkOptionalInt,
+  checkRankerOptions,
+  createRanker,
+  rankQueries,
+  Ranker,
+  WASM_BATCH,
+  type EvalBackend,
+  type RankerOptions,
+  type TieRule,
+} from './ranker.js';
 
 // ---------------------------------------------------------------- handles
 
@@ -73,19 +83,44 @@ export const EVAL_TASK_FILENAME = new URL('../../../workers/eval-task.js', impor
 
 function refOf(where: string, field: string, a: Float32Array | Float64Array | Int32Array): TableRef {
   if (!(a.buffer instanceof SharedArrayBuffer)) {
-    throw invalidArgument(where, field, a, `a ${a.constructor.name} over a SharedArrayBuffer, so worker threads can read it in place (or run with workers: 0)`);
+    throw invalidArgument(
+      where,
+      field,
+      a,
+      `a ${a.constructor.name} over a SharedArrayBuffer, so worker threads can read it in place (or run with workers: 0)`,
+    );
   }
   return { buffer: a.buffer, byteOffset: a.byteOffset, length: a.length };
 }
 
-function viewOf<T>(where: string, field: string, ref: TableRef, ctor: { new (b: SharedArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number }): T {
+function viewOf<T>(
+  where: string,
+  field: string,
+  ref: TableRef,
+  ctor: { new (b: SharedArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number },
+): T {
   if (ref === null || typeof ref !== 'object' || !(ref.buffer instanceof SharedArrayBuffer)) {
-    throw badHandle(where, `handle.${field}.buffer must be a SharedArrayBuffer`, (ref as { buffer?: unknown } | null)?.buffer);
+    throw badHandle(
+      where,
+      `handle.${field}.buffer must be a SharedArrayBuffer`,
+      (ref as { buffer?: unknown } | null)?.buffer,
+    );
   }
   const size = ctor.BYTES_PER_ELEMENT;
   const { byteOffset: off, length: len } = ref;
-  if (!Number.isInteger(off) || off < 0 || off % size !== 0 || !Number.isInteger(len) || len < 0 || off + len * size > ref.buffer.byteLength) {
-    throw badHandle(where, `handle.${field} must lie inside its buffer (${ref.buffer.byteLength} bytes), aligned to ${size}`, { byteOffset: off, length: len });
+  if (
+    !Number.isInteger(off) ||
+    off < 0 ||
+    off % size !== 0 ||
+    !Number.isInteger(len) ||
+    len < 0 ||
+    off + len * size > ref.buffer.byteLength
+  ) {
+    throw badHandle(
+      where,
+      `handle.${field} must lie inside its buffer (${ref.buffer.byteLength} bytes), aligned to ${size}`,
+      { byteOffset: off, length: len },
+    );
   }
   return new ctor(ref.buffer, off, len);
 }
@@ -118,12 +153,16 @@ export class EvalAttachment {
     if (handle === null || typeof handle !== 'object' || handle.kind !== 'kge-eval') {
       throw badHandle(where, "handle.kind must be 'kge-eval'", (handle as { kind?: unknown } | null)?.kind);
     }
-    if (handle.version !== EVAL_HANDLE_VERSION) throw badHandle(where, `handle.version must be ${EVAL_HANDLE_VERSION}`, handle.version);
+    if (handle.version !== EVAL_HANDLE_VERSION)
+      throw badHandle(where, `handle.version must be ${EVAL_HANDLE_VERSION}`, handle.version);
     if (typeof handle.id !== 'string') throw badHandle(where, 'handle.id must be a string', handle.id);
     const queries = viewOf(where, 'queries', handle.queries, Int32Array);
     const ranks = viewOf(where, 'ranks', handle.ranks, Float64Array);
     if (queries.length % 3 !== 0 || ranks.length !== (2 * queries.length) / 3) {
-      throw badHandle(where, 'handle.ranks must hold 2 ranks per query triple', { queries: queries.length, ranks: ranks.length });
+      throw badHandle(where, 'handle.ranks must hold 2 ranks per query triple', {
+        queries: queries.length,
+        ranks: ranks.length,
+      });
     }
     const ranker = createRanker({
       model: createModel(handle.model),
@@ -209,13 +248,15 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   if (options === null || typeof options !== 'object') throw invalidArgument(where, 'options', options, 'an object');
   const { dataset, pool } = options;
   const split = options.split ?? 'test';
-  if (split !== 'test' && split !== 'valid' && split !== 'train') throw invalidArgument(where, 'split', split, "'test', 'valid' or 'train'");
+  if (split !== 'test' && split !== 'valid' && split !== 'train')
+    throw invalidArgument(where, 'split', split, "'test', 'valid' or 'train'");
   if (dataset === undefined && (options.filter === undefined || options.queries === undefined)) {
     throw invalidArgument(where, 'dataset', dataset, 'a Dataset, unless both filter and queries are given');
   }
   const filter = options.filter ?? FilterIndex.fromDataset(dataset!);
   let queries = options.queries ?? dataset![split].triples;
-  if (!(queries instanceof Int32Array)) throw invalidArgument(where, 'queries', queries, 'an Int32Array of (head, relation, tail) triplets');
+  if (!(queries instanceof Int32Array))
+    throw invalidArgument(where, 'queries', queries, 'an Int32Array of (head, relation, tail) triplets');
   const rankerOptions: RankerOptions = { ...pick(options), filter };
   const checked = checkRankerOptions(where, rankerOptions);
   checkTriples(where, 'queries', queries, filter.numEntities, filter.numRelations);
@@ -224,7 +265,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   const tasksPerWorker = checkOptionalInt(where, 'tasksPerWorker', options.tasksPerWorker, 1 << 16) ?? 4;
   const poolSize = pool === undefined ? undefined : pool.options.maxThreads;
   const workers = options.workers ?? poolSize ?? availableParallelism();
-  if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 0 || workers > 1024) throw invalidArgument(where, 'workers', workers, 'an integer in [0, 1024]');
+  if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 0 || workers > 1024)
+    throw invalidArgument(where, 'workers', workers, 'an integer in [0, 1024]');
 
   if (workers <= 1 && pool === undefined) {
     const ranker = new Ranker(rankerOptions, checked);
@@ -240,7 +282,12 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     if (rebuilt.constructor !== checked.model.constructor) throw new Error('not built-in');
     modelName = checked.model.name;
   } catch {
-    throw invalidArgument(where, 'model', checked.model.name, 'a built-in model (createModel) when ranking on worker threads: workers rebuild it by name; run a user-defined model with workers: 0');
+    throw invalidArgument(
+      where,
+      'model',
+      checked.model.name,
+      'a built-in model (createModel) when ranking on worker threads: workers rebuild it by name; run a user-defined model with workers: 0',
+    );
   }
   if (!(queries.buffer instanceof SharedArrayBuffer)) {
     const shared = new Int32Array(new SharedArrayBuffer(queries.byteLength));
@@ -275,7 +322,12 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   let runner: Piscina;
   if (pool !== undefined) runner = pool;
   else {
-    own = new Piscina({ filename: EVAL_TASK_FILENAME, minThreads: threads, maxThreads: threads, workerData: { evalHandle: handle } });
+    own = new Piscina({
+      filename: EVAL_TASK_FILENAME,
+      minThreads: threads,
+      maxThreads: threads,
+      workerData: { evalHandle: handle },
+    });
     runner = own;
   }
   let backends: string[];
@@ -286,7 +338,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
       ranges.map(([start, end]) =>
         own !== undefined
           ? (runner.run({ start, end } satisfies EvalTask) as Promise<string>)
-          : (runner.run({ start, end, handle } satisfies EvalTask, { filename: EVAL_TASK_FILENAME }) as Promise<string>),
+          : (runner.run({ start, end, handle } satisfies EvalTask, {
+              filename: EVAL_TASK_FILENAME,
+            }) as Promise<string>),
       ),
     );
   } finally {
@@ -309,7 +363,14 @@ function pick(o: EvaluateOptions): Omit<RankerOptions, 'filter'> {
   };
 }
 
-function result(tail: Float64Array, head: Float64Array, ties: TieRule, backend: 'js' | 'wasm', threads: number, t0: number): EvaluationResult {
+function result(
+  tail: Float64Array,
+  head: Float64Array,
+  ties: TieRule,
+  backend: 'js' | 'wasm',
+  threads: number,
+  t0: number,
+): EvaluationResult {
   const m = linkPredictionMetrics(tail, head);
   return { ...m, ranks: { tail, head }, ties, backend, threads, seconds: (performance.now() - t0) / 1000 };
 }

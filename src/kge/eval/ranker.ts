@@ -105,32 +105,61 @@ export function checkOptionalInt(where: string, field: string, v: unknown, max: 
 export function checkRankerOptions(where: string, o: RankerOptions): Checked {
   if (o === null || typeof o !== 'object') throw invalidArgument(where, 'options', o, 'an object');
   const model = o.model;
-  if (model === null || typeof model !== 'object' || typeof model.shapes !== 'function' || typeof model.scoreTails !== 'function' || typeof model.scoreHeads !== 'function') {
+  if (
+    model === null ||
+    typeof model !== 'object' ||
+    typeof model.shapes !== 'function' ||
+    typeof model.scoreTails !== 'function' ||
+    typeof model.scoreHeads !== 'function'
+  ) {
     throw invalidArgument(where, 'model', model, 'a KgeModel (createModel or defineModel)');
   }
   const { entityWidth, relationWidth } = model.shapes(o.dim);
-  if (!(o.filter instanceof FilterIndex)) throw invalidArgument(where, 'filter', o.filter, 'a FilterIndex (FilterIndex.build, fromDataset or attach)');
+  if (!(o.filter instanceof FilterIndex))
+    throw invalidArgument(where, 'filter', o.filter, 'a FilterIndex (FilterIndex.build, fromDataset or attach)');
   const ne = o.filter.numEntities;
   const nr = o.filter.numRelations;
   if (!(o.entities instanceof Float32Array)) throw invalidArgument(where, 'entities', o.entities, 'a Float32Array');
   if (!(o.relations instanceof Float32Array)) throw invalidArgument(where, 'relations', o.relations, 'a Float32Array');
   const shape = `${model.name} at dim ${o.dim}`;
   if (o.entities.length !== ne * entityWidth) {
-    throw dimMismatch(`${where} (${shape})`, `entities (${ne} entities x ${entityWidth} floats)`, ne * entityWidth, o.entities.length);
+    throw dimMismatch(
+      `${where} (${shape})`,
+      `entities (${ne} entities x ${entityWidth} floats)`,
+      ne * entityWidth,
+      o.entities.length,
+    );
   }
   if (o.relations.length !== nr * relationWidth) {
-    throw dimMismatch(`${where} (${shape})`, `relations (${nr} relations x ${relationWidth} floats)`, nr * relationWidth, o.relations.length);
+    throw dimMismatch(
+      `${where} (${shape})`,
+      `relations (${nr} relations x ${relationWidth} floats)`,
+      nr * relationWidth,
+      o.relations.length,
+    );
   }
   const ties = o.ties ?? 'mean';
-  if (!Object.hasOwn(TIE_FACTOR, ties)) throw invalidArgument(where, 'ties', ties, "'mean', 'pessimistic' or 'optimistic'");
+  if (!Object.hasOwn(TIE_FACTOR, ties))
+    throw invalidArgument(where, 'ties', ties, "'mean', 'pessimistic' or 'optimistic'");
   const backend = o.backend ?? 'auto';
-  if (backend !== 'auto' && backend !== 'js' && backend !== 'wasm') throw invalidArgument(where, 'backend', backend, "'auto', 'js' or 'wasm'");
+  if (backend !== 'auto' && backend !== 'js' && backend !== 'wasm')
+    throw invalidArgument(where, 'backend', backend, "'auto', 'js' or 'wasm'");
   const plan = model.queryPlan;
   if (backend === 'wasm' && plan === undefined) {
-    throw invalidArgument(where, 'backend', backend, `'auto' or 'js' for model ${JSON.stringify(model.name)} (the WASM kernels need a queryPlan, which the built-in models have)`);
+    throw invalidArgument(
+      where,
+      'backend',
+      backend,
+      `'auto' or 'js' for model ${JSON.stringify(model.name)} (the WASM kernels need a queryPlan, which the built-in models have)`,
+    );
   }
   if (plan !== undefined && entityWidth % plan.parts !== 0) {
-    throw invalidArgument(where, 'model.queryPlan.parts', plan.parts, `a divisor of the entity width (${entityWidth} floats at dim ${o.dim})`);
+    throw invalidArgument(
+      where,
+      'model.queryPlan.parts',
+      plan.parts,
+      `a divisor of the entity width (${entityWidth} floats at dim ${o.dim})`,
+    );
   }
   const batch = checkOptionalInt(where, 'batch', o.batch, MAX_BATCH);
   const chunk = checkOptionalInt(where, 'chunk', o.chunk, MAX_CHUNK) ?? JS_CHUNK;
@@ -189,7 +218,12 @@ export class Ranker {
       batch = Math.max(1, Math.min(c.batch ?? WASM_BATCH, Math.floor(SCRATCH_BYTES / (8 * n))));
       scorer = WasmScorer.create(plan, n, c.dim, c.entityWidth, 2 * batch);
       if (scorer === null && c.backend === 'wasm') {
-        throw invalidArgument('createRanker', 'backend', 'wasm', "'auto' or 'js' here: WebAssembly SIMD is unavailable or the tables exceed a 4 GiB memory");
+        throw invalidArgument(
+          'createRanker',
+          'backend',
+          'wasm',
+          "'auto' or 'js' here: WebAssembly SIMD is unavailable or the tables exceed a 4 GiB memory",
+        );
       }
       scorer?.loadEntities(o.entities);
     }
@@ -203,7 +237,10 @@ export class Ranker {
     const hb = newBlock();
     const relOffs = new Int32Array(jsBatch);
     const candOffs = new Int32Array(scorer === null ? this.chunk : 0);
-    for (const [b, entOffs] of [[tb, new Int32Array(jsBatch)], [hb, new Int32Array(jsBatch)]] as const) {
+    for (const [b, entOffs] of [
+      [tb, new Int32Array(jsBatch)],
+      [hb, new Int32Array(jsBatch)],
+    ] as const) {
       b.dim = c.dim;
       b.ent = o.entities;
       b.entOffs = entOffs;
@@ -223,7 +260,13 @@ export class Ranker {
    * `tailRanks[i]` and its head rank to `headRanks[i]`. Everything is
    * checked by `rankQueries` first; this loop allocates nothing and never throws.
    */
-  rankUnchecked(queries: Int32Array, start: number, end: number, tailRanks: Float64Array, headRanks: Float64Array): void {
+  rankUnchecked(
+    queries: Int32Array,
+    start: number,
+    end: number,
+    tailRanks: Float64Array,
+    headRanks: Float64Array,
+  ): void {
     for (let s = start; s < end; s += this.batch) {
       const b = Math.min(this.batch, end - s);
       if (this.scorer !== null) this.wasmBlock(queries, s, b, tailRanks, headRanks);
@@ -328,7 +371,17 @@ export class Ranker {
    * out the filtered entities (the known group of (r, key), except the
    * target) and the target itself, and count the rest as competitors.
    */
-  private rankOf(s: Float32Array | Float64Array, base: number, target: number, tgt: number, lt: number, eq: number, side: FilterSide, r: number, key: number): number {
+  private rankOf(
+    s: Float32Array | Float64Array,
+    base: number,
+    target: number,
+    tgt: number,
+    lt: number,
+    eq: number,
+    side: FilterSide,
+    r: number,
+    key: number,
+  ): number {
     let removed = 0;
     const g = side.find(r, key);
     if (g >= 0) {
@@ -374,15 +427,26 @@ export function createRanker(options: RankerOptions): Ranker {
  * (`E_OUT_OF_RANGE` naming the triple and the value), then ranks without
  * allocating. Any thread, with that thread's own ranker.
  */
-export function rankQueries(ranker: Ranker, queries: Int32Array, start: number, end: number, tailRanks: Float64Array, headRanks: Float64Array): void {
+export function rankQueries(
+  ranker: Ranker,
+  queries: Int32Array,
+  start: number,
+  end: number,
+  tailRanks: Float64Array,
+  headRanks: Float64Array,
+): void {
   const where = 'rankQueries';
   if (!(ranker instanceof Ranker)) throw invalidArgument(where, 'ranker', ranker, 'a Ranker (createRanker)');
-  if (!(queries instanceof Int32Array)) throw invalidArgument(where, 'queries', queries, 'an Int32Array of (head, relation, tail) triplets');
+  if (!(queries instanceof Int32Array))
+    throw invalidArgument(where, 'queries', queries, 'an Int32Array of (head, relation, tail) triplets');
   if (queries.length % 3 !== 0) throw invalidArgument(where, 'queries.length', queries.length, 'a multiple of 3');
   const count = queries.length / 3;
   if (!Number.isInteger(start) || start < 0 || start > count) throw outOfRange(where, 'start', start, 0, count);
   if (!Number.isInteger(end) || end < start || end > count) throw outOfRange(where, 'end', end, start, count);
-  for (const [field, a] of [['tailRanks', tailRanks], ['headRanks', headRanks]] as const) {
+  for (const [field, a] of [
+    ['tailRanks', tailRanks],
+    ['headRanks', headRanks],
+  ] as const) {
     if (!(a instanceof Float64Array)) throw invalidArgument(where, field, a, 'a Float64Array');
     if (a.length < end) throw invalidArgument(where, `${field}.length`, a.length, `at least end (${end})`);
   }

@@ -68,9 +68,20 @@ export class ComplEx implements KgeModel {
   }
 
   accumulateGrad(
-    E: Float32Array, h: number, R: Float32Array, r: number, T: Float32Array, t: number, dim: number,
+    E: Float32Array,
+    h: number,
+    R: Float32Array,
+    r: number,
+    T: Float32Array,
+    t: number,
+    dim: number,
     coef: number,
-    gH: Float32Array, gh: number, gR: Float32Array, gr: number, gT: Float32Array, gt: number,
+    gH: Float32Array,
+    gh: number,
+    gR: Float32Array,
+    gr: number,
+    gT: Float32Array,
+    gt: number,
   ): void {
     // score = sum (hre rre - him rim) tre + (hre rim + him rre) tim
     for (let k = 0; k < dim; k++) {
@@ -123,7 +134,15 @@ export class ComplEx implements KgeModel {
    * The query of (entity e, relation r) into q[0 .. 2*dim):
    * tails (e = h): q = h ∘ r; heads (e = t): q = conj(r) ∘ t.
    */
-  private query(q: Float64Array, ent: Float32Array, e: number, rel: Float32Array, r: number, dim: number, tails: boolean): void {
+  private query(
+    q: Float64Array,
+    ent: Float32Array,
+    e: number,
+    rel: Float32Array,
+    r: number,
+    dim: number,
+    tails: boolean,
+  ): void {
     for (let k = 0; k < dim; k++) {
       const ere = ent[e + k]!;
       const eim = ent[e + dim + k]!;

@@ -38,9 +38,20 @@ export class DistMult implements KgeModel {
   }
 
   accumulateGrad(
-    E: Float32Array, h: number, R: Float32Array, r: number, T: Float32Array, t: number, dim: number,
+    E: Float32Array,
+    h: number,
+    R: Float32Array,
+    r: number,
+    T: Float32Array,
+    t: number,
+    dim: number,
     coef: number,
-    gH: Float32Array, gh: number, gR: Float32Array, gr: number, gT: Float32Array, gt: number,
+    gH: Float32Array,
+    gh: number,
+    gR: Float32Array,
+    gr: number,
+    gT: Float32Array,
+    gt: number,
   ): void {
     for (let k = 0; k < dim; k++) {
       const hv = E[h + k]!;

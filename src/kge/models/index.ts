@@ -61,15 +61,26 @@ export function createModel(name: ModelName | (string & {}), options: ModelOptio
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.includes(key) && (options as Record<string, unknown>)[key] !== undefined) {
-      throw invalidArgument(`createModel(${show(name)})`, `options.${key}`, (options as Record<string, unknown>)[key], `absent (known options: ${KNOWN_OPTIONS.join(', ')})`);
+      throw invalidArgument(
+        `createModel(${show(name)})`,
+        `options.${key}`,
+        (options as Record<string, unknown>)[key],
+        `absent (known options: ${KNOWN_OPTIONS.join(', ')})`,
+      );
     }
   }
   const norm = options.norm;
   if (norm !== undefined) {
     if (name !== 'transe') {
-      throw invalidArgument(`createModel(${show(name)})`, 'options.norm', norm, `absent: norm applies only to "transe" ("transe-l1" and "transe-l2" fix it)`);
+      throw invalidArgument(
+        `createModel(${show(name)})`,
+        'options.norm',
+        norm,
+        `absent: norm applies only to "transe" ("transe-l1" and "transe-l2" fix it)`,
+      );
     }
-    if (norm !== 'l1' && norm !== 'l2') throw invalidArgument('createModel("transe")', 'options.norm', norm, "'l1' or 'l2'");
+    if (norm !== 'l1' && norm !== 'l2')
+      throw invalidArgument('createModel("transe")', 'options.norm', norm, "'l1' or 'l2'");
   }
   switch (name as ModelName) {
     case 'transe':

@@ -10,7 +10,15 @@
  */
 
 /** out[o + j] = <q, cand_j> over w floats. */
-export function dotRows(q: Float64Array, w: number, cand: Float32Array, candOffs: Int32Array, m: number, out: Float64Array, o: number): void {
+export function dotRows(
+  q: Float64Array,
+  w: number,
+  cand: Float32Array,
+  candOffs: Int32Array,
+  m: number,
+  out: Float64Array,
+  o: number,
+): void {
   const w4 = w - (w & 3);
   for (let j = 0; j < m; j++) {
     const x = candOffs[j]!;
@@ -31,7 +39,15 @@ export function dotRows(q: Float64Array, w: number, cand: Float32Array, candOffs
 }
 
 /** out[o + j] = -||q - cand_j||_1 over w floats. */
-export function l1Rows(q: Float64Array, w: number, cand: Float32Array, candOffs: Int32Array, m: number, out: Float64Array, o: number): void {
+export function l1Rows(
+  q: Float64Array,
+  w: number,
+  cand: Float32Array,
+  candOffs: Int32Array,
+  m: number,
+  out: Float64Array,
+  o: number,
+): void {
   const w4 = w - (w & 3);
   for (let j = 0; j < m; j++) {
     const x = candOffs[j]!;
@@ -52,7 +68,15 @@ export function l1Rows(q: Float64Array, w: number, cand: Float32Array, candOffs:
 }
 
 /** out[o + j] = -||q - cand_j||_2 over w floats. */
-export function l2Rows(q: Float64Array, w: number, cand: Float32Array, candOffs: Int32Array, m: number, out: Float64Array, o: number): void {
+export function l2Rows(
+  q: Float64Array,
+  w: number,
+  cand: Float32Array,
+  candOffs: Int32Array,
+  m: number,
+  out: Float64Array,
+  o: number,
+): void {
   for (let j = 0; j < m; j++) out[o + j] = -Math.sqrt(squaredDistance(q, w, cand, candOffs[j]!));
 }
 

@@ -68,9 +68,20 @@ export class RotatE implements KgeModel {
   }
 
   accumulateGrad(
-    E: Float32Array, h: number, R: Float32Array, r: number, T: Float32Array, t: number, dim: number,
+    E: Float32Array,
+    h: number,
+    R: Float32Array,
+    r: number,
+    T: Float32Array,
+    t: number,
+    dim: number,
     coef: number,
-    gH: Float32Array, gh: number, gR: Float32Array, gr: number, gT: Float32Array, gt: number,
+    gH: Float32Array,
+    gh: number,
+    gR: Float32Array,
+    gr: number,
+    gT: Float32Array,
+    gt: number,
   ): void {
     // z = q - t with q = h e^{iθ}; score = -sum |z|; d score/d(a, b) = -(a, b)/|z|.
     // dq/dhre = (c, s), dq/dhim = (-s, c), dq/dθ = (-qim, qre), dz/dt = -I.
@@ -118,7 +129,15 @@ export class RotatE implements KgeModel {
    * q = e ∘ e^{i side θ} into buf[0 .. 2*dim), with cos θ at buf[4*dim ..]
    * and side * sin θ at buf[5*dim ..].
    */
-  private query(buf: Float64Array, ent: Float32Array, e: number, rel: Float32Array, r: number, dim: number, side: 1 | -1): void {
+  private query(
+    buf: Float64Array,
+    ent: Float32Array,
+    e: number,
+    rel: Float32Array,
+    r: number,
+    dim: number,
+    side: 1 | -1,
+  ): void {
     const cs = 4 * dim;
     const sn = 5 * dim;
     for (let k = 0; k < dim; k++) {

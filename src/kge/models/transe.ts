@@ -78,9 +78,20 @@ export class TransE implements KgeModel {
   }
 
   accumulateGrad(
-    E: Float32Array, h: number, R: Float32Array, r: number, T: Float32Array, t: number, dim: number,
+    E: Float32Array,
+    h: number,
+    R: Float32Array,
+    r: number,
+    T: Float32Array,
+    t: number,
+    dim: number,
     coef: number,
-    gH: Float32Array, gh: number, gR: Float32Array, gr: number, gT: Float32Array, gt: number,
+    gH: Float32Array,
+    gh: number,
+    gR: Float32Array,
+    gr: number,
+    gT: Float32Array,
+    gt: number,
   ): void {
     // d score / d u = -sign(u) (L1) or -u/||u|| (L2), u = h + r - t;
     // du/dh = du/dr = I, du/dt = -I.

@@ -41,16 +41,29 @@ export interface QueryPlan {
    * row of 2*dim floats, real parts then imaginary parts, as ComplEx's).
    * Called on the ranking hot path: allocate nothing.
    */
-  query(tails: boolean, ent: Float32Array, e: number, rel: Float32Array, r: number, dim: number, q: Float32Array, o: number, im: number): void;
+  query(
+    tails: boolean,
+    ent: Float32Array,
+    e: number,
+    rel: Float32Array,
+    r: number,
+    dim: number,
+    q: Float32Array,
+    o: number,
+    im: number,
+  ): void;
 }
 
 /** Check a plan given at the edge (`defineModel`): the kernel, its parts and the query function. */
 export function checkQueryPlan(where: string, field: string, plan: unknown): QueryPlan {
-  if (plan === null || typeof plan !== 'object') throw invalidArgument(where, field, plan, 'an object { kernel, parts, query }');
+  if (plan === null || typeof plan !== 'object')
+    throw invalidArgument(where, field, plan, 'an object { kernel, parts, query }');
   const p = plan as Partial<QueryPlan>;
-  if (!WASM_KERNELS.includes(p.kernel as WasmKernel)) throw invalidArgument(where, `${field}.kernel`, p.kernel, `one of ${WASM_KERNELS.map((k) => `'${k}'`).join(', ')}`);
+  if (!WASM_KERNELS.includes(p.kernel as WasmKernel))
+    throw invalidArgument(where, `${field}.kernel`, p.kernel, `one of ${WASM_KERNELS.map((k) => `'${k}'`).join(', ')}`);
   const parts = p.kernel === 'rotate' ? 2 : 1;
-  if (p.parts !== parts) throw invalidArgument(where, `${field}.parts`, p.parts, `${parts} for the '${p.kernel}' kernel`);
+  if (p.parts !== parts)
+    throw invalidArgument(where, `${field}.parts`, p.parts, `${parts} for the '${p.kernel}' kernel`);
   if (typeof p.query !== 'function') throw invalidArgument(where, `${field}.query`, p.query, 'a function');
   return plan as QueryPlan;
 }

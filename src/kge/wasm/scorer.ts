@@ -70,7 +70,9 @@ export function wasmKernelBytes(): Uint8Array {
     try {
       cachedBytes = new Uint8Array(readFileSync(KERNELS_URL));
     } catch (e) {
-      throw new Error(`kgshard: cannot read the WebAssembly kernels at ${KERNELS_URL.pathname} (built by \`npm run build\`): ${(e as Error).message}`);
+      throw new Error(
+        `kgshard: cannot read the WebAssembly kernels at ${KERNELS_URL.pathname} (built by \`npm run build\`): ${(e as Error).message}`,
+      );
     }
   }
   return cachedBytes;
@@ -81,7 +83,8 @@ function kernelModule(): WasmModule | null {
   if (cachedModule === undefined) {
     const bytes = wasmKernelBytes();
     try {
-      cachedModule = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+      cachedModule =
+        typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     } catch {
       cachedModule = null;
     }
@@ -94,7 +97,18 @@ export function wasmSimdSupported(): boolean {
   return kernelModule() !== null;
 }
 
-type ScoreExport = (qPtr: number, nq: number, qStride: number, cPtr: number, nc: number, cStride: number, kBytes: number, outPtr: number, outStride: number, imOff: number) => void;
+type ScoreExport = (
+  qPtr: number,
+  nq: number,
+  qStride: number,
+  cPtr: number,
+  nc: number,
+  cStride: number,
+  kBytes: number,
+  outPtr: number,
+  outStride: number,
+  imOff: number,
+) => void;
 type CountExport = (ptr: number, n: number, t: number, res: number) => void;
 
 /** Largest memory a scorer asks for: 4 GiB less a page (wasm32). */
@@ -141,7 +155,15 @@ export class WasmScorer {
   private readonly width: number;
   private readonly partFloats: number;
 
-  private constructor(plan: QueryPlan, numEntities: number, dim: number, width: number, maxQueries: number, module: WasmModule, pages: number) {
+  private constructor(
+    plan: QueryPlan,
+    numEntities: number,
+    dim: number,
+    width: number,
+    maxQueries: number,
+    module: WasmModule,
+    pages: number,
+  ) {
     this.plan = plan;
     this.numEntities = numEntities;
     this.dim = dim;
@@ -175,7 +197,13 @@ export class WasmScorer {
    * rows; null when WebAssembly SIMD is unavailable or the memory would
    * exceed 4 GiB or cannot be allocated. Any thread.
    */
-  static create(plan: QueryPlan, numEntities: number, dim: number, width: number, maxQueries: number): WasmScorer | null {
+  static create(
+    plan: QueryPlan,
+    numEntities: number,
+    dim: number,
+    width: number,
+    maxQueries: number,
+  ): WasmScorer | null {
     const module = kernelModule();
     if (module === null) return null;
     const tile = QUERY_TILE[plan.kernel];
@@ -210,7 +238,8 @@ export class WasmScorer {
     const pf = this.partFloats;
     const pad = this.rowFloats / parts;
     for (let i = 0; i < n; i++) {
-      for (let p = 0; p < parts; p++) f32.set(table.subarray(i * w + p * pf, i * w + (p + 1) * pf), base + i * this.rowFloats + p * pad);
+      for (let p = 0; p < parts; p++)
+        f32.set(table.subarray(i * w + p * pf, i * w + (p + 1) * pf), base + i * this.rowFloats + p * pad);
     }
   }
 
@@ -218,7 +247,18 @@ export class WasmScorer {
   scoreAll(nq: number): void {
     const rowBytes = 4 * this.rowFloats;
     const n = roundUp(nq, this.tile);
-    this.scoreFn(this.qPtr, n, rowBytes, this.entPtr, this.scoreStride, rowBytes, this.kBytes, this.sPtr, 4 * this.scoreStride, this.imBytes);
+    this.scoreFn(
+      this.qPtr,
+      n,
+      rowBytes,
+      this.entPtr,
+      this.scoreStride,
+      rowBytes,
+      this.kBytes,
+      this.sPtr,
+      4 * this.scoreStride,
+      this.imBytes,
+    );
   }
 
   /**

@@ -14,7 +14,13 @@ export function alignEmbeddings(
   entities: readonly string[],
   relations: readonly string[],
 ): { entityTable: Float32Array; relationTable: Float32Array; unused: { entities: number; relations: number } } {
-  const one = (kind: 'entity' | 'relation', have: readonly string[], want: readonly string[], table: Float32Array, width: number) => {
+  const one = (
+    kind: 'entity' | 'relation',
+    have: readonly string[],
+    want: readonly string[],
+    table: Float32Array,
+    width: number,
+  ) => {
     if (have.length === want.length && have.every((n, i) => n === want[i])) return { table, unused: 0 };
     const index = new Map<string, number>();
     have.forEach((n, i) => index.set(n, i));
@@ -22,11 +28,15 @@ export function alignEmbeddings(
     for (let i = 0; i < want.length; i++) {
       const j = index.get(want[i]!);
       if (j === undefined) {
-        throw new KgError('E_UNKNOWN_ID', `alignEmbeddings: the ${kind} ${JSON.stringify(want[i])} of the dataset has no embedding (${have.length} ${kind === 'entity' ? 'entities' : 'relations'} saved)`, {
-          where: 'alignEmbeddings',
-          kind,
-          id: want[i],
-        });
+        throw new KgError(
+          'E_UNKNOWN_ID',
+          `alignEmbeddings: the ${kind} ${JSON.stringify(want[i])} of the dataset has no embedding (${have.length} ${kind === 'entity' ? 'entities' : 'relations'} saved)`,
+          {
+            where: 'alignEmbeddings',
+            kind,
+            id: want[i],
+          },
+        );
       }
       out.set(table.subarray(j * width, (j + 1) * width), i * width);
     }

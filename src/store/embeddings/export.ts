@@ -39,7 +39,19 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { datasetError, dimMismatch, invalidArgument } from '../../errors.js';
 import { checkNameValue } from '../../data/text-input.js';
-import { CONFIG_FILE, checkCounts, checkNames, checkTable, errnoText, idMapText, parseConfig, readBytes, readIdMap, writeFileSet, type IdMapWords } from './files.js';
+import {
+  CONFIG_FILE,
+  checkCounts,
+  checkNames,
+  checkTable,
+  errnoText,
+  idMapText,
+  parseConfig,
+  readBytes,
+  readIdMap,
+  writeFileSet,
+  type IdMapWords,
+} from './files.js';
 import { encodeNpy, readNpyTable } from './npy.js';
 import { readTsvTable, tsvText } from './tsv.js';
 import { readWord2vecTable, word2vecText } from './word2vec.js';
@@ -107,10 +119,18 @@ export interface ImportOptions {
 }
 
 /** One writer and one reader per table format. */
-const TABLES: { readonly [F in ExportFormat]: { encode(names: readonly string[], table: Float32Array, dim: number): Uint8Array; read(file: string, dim?: number): ImportedTable } } = {
+const TABLES: {
+  readonly [F in ExportFormat]: {
+    encode(names: readonly string[], table: Float32Array, dim: number): Uint8Array;
+    read(file: string, dim?: number): ImportedTable;
+  };
+} = {
   npy: { encode: (names, table, dim) => encodeNpy(names.length, dim, table), read: readNpyTable },
   tsv: { encode: (names, table, dim) => Buffer.from(tsvText(names, table, dim), 'utf8'), read: readTsvTable },
-  word2vec: { encode: (names, table, dim) => Buffer.from(word2vecText(names, table, dim), 'utf8'), read: readWord2vecTable },
+  word2vec: {
+    encode: (names, table, dim) => Buffer.from(word2vecText(names, table, dim), 'utf8'),
+    read: readWord2vecTable,
+  },
 };
 
 /** The file names `exportEmbeddings` writes (relative to the directory). */
@@ -118,7 +138,13 @@ export function exportFileNames(format: ExportFormat, dataset: string, model: st
   const stem = `${dataset}_${model}`;
   switch (format) {
     case 'npy':
-      return { entity: `${stem}_entity.npy`, relation: `${stem}_relation.npy`, entityIds: 'entities.tsv', relationIds: 'relations.tsv', config: 'config.json' };
+      return {
+        entity: `${stem}_entity.npy`,
+        relation: `${stem}_relation.npy`,
+        entityIds: 'entities.tsv',
+        relationIds: 'relations.tsv',
+        config: 'config.json',
+      };
     case 'tsv':
       return { entity: `${stem}_entity.tsv`, relation: `${stem}_relation.tsv`, config: 'config.json' };
     case 'word2vec':
@@ -127,11 +153,13 @@ export function exportFileNames(format: ExportFormat, dataset: string, model: st
 }
 
 function checkStem(where: string, field: string, v: unknown): void {
-  if (typeof v !== 'string' || v === '' || /[/\\\0]/.test(v)) throw invalidArgument(where, field, v, 'a non-empty name usable in a file name');
+  if (typeof v !== 'string' || v === '' || /[/\\\0]/.test(v))
+    throw invalidArgument(where, field, v, 'a non-empty name usable in a file name');
 }
 
 function checkDim(where: string, field: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalidArgument(where, field, v, 'a positive integer');
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw invalidArgument(where, field, v, 'a positive integer');
 }
 
 // ---------------------------------------------------------------- export
@@ -140,15 +168,18 @@ function checkDim(where: string, field: string, v: unknown): void {
 export function exportEmbeddings(dir: string, input: ExportInput): ExportResult {
   const where = 'exportEmbeddings';
   if (input === null || typeof input !== 'object') throw invalidArgument(where, 'input', input, 'an object');
-  if (!(EXPORT_FORMATS as readonly string[]).includes(input.format)) throw invalidArgument(where, 'format', input.format, `one of ${EXPORT_FORMATS.join(', ')}`);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(input.format))
+    throw invalidArgument(where, 'format', input.format, `one of ${EXPORT_FORMATS.join(', ')}`);
   checkStem(where, 'dataset', input.dataset);
   checkStem(where, 'model', input.model);
   checkDim(where, 'entityDim', input.entityDim);
   checkDim(where, 'relationDim', input.relationDim);
   checkNames(where, 'entities', input.entities);
   checkNames(where, 'relations', input.relations);
-  if (!(input.entityTable instanceof Float32Array)) throw invalidArgument(where, 'entityTable', input.entityTable, 'a Float32Array');
-  if (!(input.relationTable instanceof Float32Array)) throw invalidArgument(where, 'relationTable', input.relationTable, 'a Float32Array');
+  if (!(input.entityTable instanceof Float32Array))
+    throw invalidArgument(where, 'entityTable', input.entityTable, 'a Float32Array');
+  if (!(input.relationTable instanceof Float32Array))
+    throw invalidArgument(where, 'relationTable', input.relationTable, 'a Float32Array');
   checkTable(where, 'entityTable', input.entityTable, input.entities.length, input.entityDim);
   checkTable(where, 'relationTable', input.relationTable, input.relations.length, input.relationDim);
   const out = resolve(dir);
@@ -210,7 +241,10 @@ export function importEmbeddings(path: string, options: ImportOptions = {}): Imp
   let dir = resolve(path);
   if (existsSync(dir) && statSync(dir).isFile()) {
     if (basename(dir) !== CONFIG_FILE) {
-      throw datasetError(dir, 'importEmbeddings takes an export directory or its config.json; read a single table with importTable');
+      throw datasetError(
+        dir,
+        'importEmbeddings takes an export directory or its config.json; read a single table with importTable',
+      );
     }
     dir = dirname(dir);
   }
@@ -230,7 +264,8 @@ function importWithConfig(dir: string, configPath: string): ImportedEmbeddings {
     throw datasetError(configPath, `layout must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(layout)}`);
   }
   for (const k of ['dataset', 'model']) {
-    if (typeof c[k] !== 'string' || c[k] === '') throw datasetError(configPath, `${k} must be a non-empty string, got ${JSON.stringify(c[k])}`);
+    if (typeof c[k] !== 'string' || c[k] === '')
+      throw datasetError(configPath, `${k} must be a non-empty string, got ${JSON.stringify(c[k])}`);
   }
   checkCounts(configPath, c, ['num_entities', 'num_relations', 'entity_dim', 'relation_dim']);
   checkNameValue(configPath, 'dataset', c['dataset']);
@@ -245,7 +280,19 @@ function importWithConfig(dir: string, configPath: string): ImportedEmbeddings {
   const run = c['run'] !== null && typeof c['run'] === 'object' ? (c['run'] as Record<string, unknown>) : {};
   const e = loadSide(dir, format, files.entity, files.entityIds, entityDim, n.entities, 'config.json');
   const r = loadSide(dir, format, files.relation, files.relationIds, relationDim, n.relations, 'config.json');
-  return { dir, format, dataset, model, entities: e.names, relations: r.names, entityTable: e.table, relationTable: r.table, entityDim, relationDim, config: run };
+  return {
+    dir,
+    format,
+    dataset,
+    model,
+    entities: e.names,
+    relations: r.names,
+    entityTable: e.table,
+    relationTable: r.table,
+    entityDim,
+    relationDim,
+    config: run,
+  };
 }
 
 function importDglKe(dir: string, options: ImportOptions): ImportedEmbeddings {
@@ -261,7 +308,12 @@ function importDglKe(dir: string, options: ImportOptions): ImportedEmbeddings {
     }
     const stems = listing.filter((n) => n.endsWith('_entity.npy')).map((n) => n.slice(0, -'_entity.npy'.length));
     if (stems.length !== 1) {
-      throw datasetError(dir, stems.length === 0 ? 'no config.json and no *_entity.npy: not an embeddings export' : `no config.json and ${stems.length} *_entity.npy files (${stems.join(', ')}); pass dataset and model`);
+      throw datasetError(
+        dir,
+        stems.length === 0
+          ? 'no config.json and no *_entity.npy: not an embeddings export'
+          : `no config.json and ${stems.length} *_entity.npy files (${stems.join(', ')}); pass dataset and model`,
+      );
     }
     stem = stems[0]!;
   }
@@ -270,7 +322,19 @@ function importDglKe(dir: string, options: ImportOptions): ImportedEmbeddings {
   const model = options.model ?? (u > 0 ? stem.slice(u + 1) : '');
   const e = loadSide(dir, 'npy', `${stem}_entity.npy`, 'entities.tsv', undefined, undefined, 'the id map');
   const r = loadSide(dir, 'npy', `${stem}_relation.npy`, 'relations.tsv', undefined, undefined, 'the id map');
-  return { dir, format: 'npy', dataset, model, entities: e.names, relations: r.names, entityTable: e.table, relationTable: r.table, entityDim: e.dim, relationDim: r.dim, config: {} };
+  return {
+    dir,
+    format: 'npy',
+    dataset,
+    model,
+    entities: e.names,
+    relations: r.names,
+    entityTable: e.table,
+    relationTable: r.table,
+    entityDim: e.dim,
+    relationDim: r.dim,
+    config: {},
+  };
 }
 
 function loadSide(
@@ -284,12 +348,17 @@ function loadSide(
 ): { names: string[]; table: Float32Array; dim: number } {
   const tablePath = join(dir, tableFile);
   const t = importTable(tablePath, format, dim);
-  if (rows !== undefined && t.rows !== rows) throw datasetError(tablePath, `has ${t.rows} rows, ${source} says ${rows}`, { expected: rows, actual: t.rows });
+  if (rows !== undefined && t.rows !== rows)
+    throw datasetError(tablePath, `has ${t.rows} rows, ${source} says ${rows}`, { expected: rows, actual: t.rows });
   let names = t.names;
   if (idsFile !== undefined) {
     const idsPath = join(dir, idsFile);
     names = readIdMap(idsPath, ID_MAP);
-    if (names.length !== t.rows) throw datasetError(idsPath, `has ${names.length} ids, ${tableFile} has ${t.rows} rows`, { expected: t.rows, actual: names.length });
+    if (names.length !== t.rows)
+      throw datasetError(idsPath, `has ${names.length} ids, ${tableFile} has ${t.rows} rows`, {
+        expected: t.rows,
+        actual: names.length,
+      });
   }
   if (names === null) throw datasetError(tablePath, 'a .npy table needs an id map');
   return { names, table: t.table, dim: t.dim };
@@ -301,15 +370,23 @@ function checkExpect(dir: string, got: ImportedEmbeddings, expect: ImportOptions
     if (want === undefined) return;
     const have = got[kind];
     const n = typeof want === 'number' ? want : want.length;
-    if (have.length !== n) throw datasetError(dir, `has ${have.length} ${kind}, expected ${n}`, { kind, expected: n, actual: have.length });
+    if (have.length !== n)
+      throw datasetError(dir, `has ${have.length} ${kind}, expected ${n}`, { kind, expected: n, actual: have.length });
     if (typeof want !== 'number') {
       for (let i = 0; i < n; i++) {
-        if (have[i] !== want[i]) throw datasetError(dir, `${kind} id ${i} is ${JSON.stringify(have[i])}, expected ${JSON.stringify(want[i])}`, { kind, index: i });
+        if (have[i] !== want[i])
+          throw datasetError(
+            dir,
+            `${kind} id ${i} is ${JSON.stringify(have[i])}, expected ${JSON.stringify(want[i])}`,
+            { kind, index: i },
+          );
       }
     }
   };
   side('entities', expect.entities);
   side('relations', expect.relations);
-  if (expect.entityDim !== undefined && got.entityDim !== expect.entityDim) throw dimMismatch(`importEmbeddings(${dir})`, 'entity rows', expect.entityDim, got.entityDim);
-  if (expect.relationDim !== undefined && got.relationDim !== expect.relationDim) throw dimMismatch(`importEmbeddings(${dir})`, 'relation rows', expect.relationDim, got.relationDim);
+  if (expect.entityDim !== undefined && got.entityDim !== expect.entityDim)
+    throw dimMismatch(`importEmbeddings(${dir})`, 'entity rows', expect.entityDim, got.entityDim);
+  if (expect.relationDim !== undefined && got.relationDim !== expect.relationDim)
+    throw dimMismatch(`importEmbeddings(${dir})`, 'relation rows', expect.relationDim, got.relationDim);
 }

@@ -9,7 +9,15 @@ import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../atomic-write.js';
 import { datasetError, dimMismatch, duplicateId, invalidArgument, parseError } from '../../errors.js';
-import { CLEAN_NAME, NO_FIELD, cleanName, decodeUtf8, parseJsonText, readNameText, tabField } from '../../data/text-input.js';
+import {
+  CLEAN_NAME,
+  NO_FIELD,
+  cleanName,
+  decodeUtf8,
+  parseJsonText,
+  readNameText,
+  tabField,
+} from '../../data/text-input.js';
 
 // ---------------------------------------------------------------- checks on what a writer is given
 
@@ -62,7 +70,12 @@ export function writeBytes(path: string, bytes: Uint8Array): number {
  * last, so a directory with a `config.json` holds a complete set. Returns
  * the bytes written.
  */
-export function writeFileSet(dir: string, what: string, files: readonly (readonly [string, Uint8Array])[], config: object): number {
+export function writeFileSet(
+  dir: string,
+  what: string,
+  files: readonly (readonly [string, Uint8Array])[],
+  config: object,
+): number {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
@@ -88,7 +101,8 @@ export function parseConfig(path: string, bytes: Uint8Array, format: string, ver
   if (typeof c !== 'object' || c === null || c['format'] !== format) {
     throw datasetError(path, `format must be ${JSON.stringify(format)}, got ${JSON.stringify(c?.['format'])}`);
   }
-  if (c['version'] !== version) throw datasetError(path, `version ${String(c['version'])} is not supported (expected ${version})`);
+  if (c['version'] !== version)
+    throw datasetError(path, `version ${String(c['version'])} is not supported (expected ${version})`);
   return c;
 }
 
@@ -96,7 +110,8 @@ export function parseConfig(path: string, bytes: Uint8Array, format: string, ver
 export function checkCounts(path: string, c: Record<string, unknown>, keys: readonly string[]): void {
   for (const key of keys) {
     const v = c[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw datasetError(path, `${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      throw datasetError(path, `${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
   }
 }
 
@@ -131,8 +146,10 @@ export function readIdMap(path: string, words: IdMapWords): string[] {
     if (tab < 0) throw parseError(path, i + 1, `expected ${words.line}`, line);
     const id = line.slice(0, tab);
     const name = line.slice(tab + 1);
-    if (id !== String(names.length)) throw parseError(path, i + 1, `expected ${words.index} ${names.length}, found ${JSON.stringify(id)}`, line);
-    if (name === '' || name.includes('\t')) throw parseError(path, i + 1, 'expected a non-empty name without tabs', line);
+    if (id !== String(names.length))
+      throw parseError(path, i + 1, `expected ${words.index} ${names.length}, found ${JSON.stringify(id)}`, line);
+    if (name === '' || name.includes('\t'))
+      throw parseError(path, i + 1, 'expected a non-empty name without tabs', line);
     noRepeat(path, seen, name, i + 1, line);
     names.push(name);
   }

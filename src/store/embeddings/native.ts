@@ -29,7 +29,19 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { join, resolve } from 'node:path';
 import { KgError, datasetError, dimMismatch } from '../../errors.js';
 import { checkNameValue } from '../../data/text-input.js';
-import { checkCounts, checkNames, checkTable, errnoText, fromLittleEndian, idMapText, littleEndianBytes, parseConfig, readIdMap, writeFileSet, type IdMapWords } from './files.js';
+import {
+  checkCounts,
+  checkNames,
+  checkTable,
+  errnoText,
+  fromLittleEndian,
+  idMapText,
+  littleEndianBytes,
+  parseConfig,
+  readIdMap,
+  writeFileSet,
+  type IdMapWords,
+} from './files.js';
 import type { Embeddings, RowWidths } from './types.js';
 
 export const EMBEDDINGS_FORMAT = 'kgshard-embeddings';
@@ -78,10 +90,16 @@ export interface SaveResult {
 }
 
 /** Model name, dim and the widths it implies; throws E_INVALID_ARGUMENT / E_DIM_MISMATCH. */
-function checkShape(where: string, e: Pick<Embeddings, 'model' | 'dim' | 'entityWidth' | 'relationWidth'>, rows: RowWidths): void {
+function checkShape(
+  where: string,
+  e: Pick<Embeddings, 'model' | 'dim' | 'entityWidth' | 'relationWidth'>,
+  rows: RowWidths,
+): void {
   const shapes = rows.widths(e.model, e.dim);
-  if (shapes.entityWidth !== e.entityWidth) throw dimMismatch(where, `entity rows of ${e.model} dim ${e.dim}`, shapes.entityWidth, e.entityWidth);
-  if (shapes.relationWidth !== e.relationWidth) throw dimMismatch(where, `relation rows of ${e.model} dim ${e.dim}`, shapes.relationWidth, e.relationWidth);
+  if (shapes.entityWidth !== e.entityWidth)
+    throw dimMismatch(where, `entity rows of ${e.model} dim ${e.dim}`, shapes.entityWidth, e.entityWidth);
+  if (shapes.relationWidth !== e.relationWidth)
+    throw dimMismatch(where, `relation rows of ${e.model} dim ${e.dim}`, shapes.relationWidth, e.relationWidth);
 }
 
 /**
@@ -91,7 +109,12 @@ function checkShape(where: string, e: Pick<Embeddings, 'model' | 'dim' | 'entity
  * Throws E_INVALID_ARGUMENT / E_DIM_MISMATCH for inconsistent input and
  * E_DATASET when a file cannot be written.
  */
-export function writeNative(dir: string, embeddings: Embeddings, extra: Record<string, unknown>, rows: RowWidths): SaveResult {
+export function writeNative(
+  dir: string,
+  embeddings: Embeddings,
+  extra: Record<string, unknown>,
+  rows: RowWidths,
+): SaveResult {
   const where = 'saveEmbeddings';
   const e = embeddings;
   checkShape(where, e, rows);
@@ -129,7 +152,13 @@ export function writeNative(dir: string, embeddings: Embeddings, extra: Record<s
   const path = (k: keyof typeof EMBEDDING_FILES): string => join(out, F[k]);
   return {
     dir: out,
-    files: { entities: path('entities'), relations: path('relations'), entityIds: path('entityIds'), relationIds: path('relationIds'), config: path('config') },
+    files: {
+      entities: path('entities'),
+      relations: path('relations'),
+      entityIds: path('entityIds'),
+      relationIds: path('relationIds'),
+      config: path('config'),
+    },
     bytes,
     config,
   };
@@ -152,14 +181,20 @@ export function readNative(dir: string, rows: RowWidths): LoadedEmbeddings {
     const code = errnoText(err);
     throw datasetError(
       configPath,
-      code === 'ENOENT' ? 'no config.json: not an embeddings directory (write one with kgshard train --out DIR)' : `cannot read (${code})`,
+      code === 'ENOENT'
+        ? 'no config.json: not an embeddings directory (write one with kgshard train --out DIR)'
+        : `cannot read (${code})`,
     );
   }
   const c = parseConfig(configPath, bytes, EMBEDDINGS_FORMAT, EMBEDDINGS_VERSION);
   checkCounts(configPath, c, ['dim', 'entity_width', 'relation_width', 'num_entities', 'num_relations']);
-  if (typeof c['model'] !== 'string') throw datasetError(configPath, `model must be a string, got ${JSON.stringify(c['model'])}`);
+  if (typeof c['model'] !== 'string')
+    throw datasetError(configPath, `model must be a string, got ${JSON.stringify(c['model'])}`);
   if (c['dtype'] !== 'float32' || c['byte_order'] !== 'little') {
-    throw datasetError(configPath, `only dtype "float32", byte_order "little" is supported, got ${JSON.stringify(c['dtype'])}, ${JSON.stringify(c['byte_order'])}`);
+    throw datasetError(
+      configPath,
+      `only dtype "float32", byte_order "little" is supported, got ${JSON.stringify(c['dtype'])}, ${JSON.stringify(c['byte_order'])}`,
+    );
   }
   checkNameValue(configPath, 'model', c['model']);
   const ds = c['dataset'];
@@ -170,11 +205,17 @@ export function readNative(dir: string, rows: RowWidths): LoadedEmbeddings {
     }
   }
   const config = c as EmbeddingsConfig;
-  const shape = { model: config.model, dim: config.dim, entityWidth: config.entity_width, relationWidth: config.relation_width };
+  const shape = {
+    model: config.model,
+    dim: config.dim,
+    entityWidth: config.entity_width,
+    relationWidth: config.relation_width,
+  };
   try {
     checkShape(`loadEmbeddings(${configPath})`, shape, rows);
   } catch (err) {
-    if (err instanceof KgError && (err.code === 'E_INVALID_ARGUMENT' || err.code === 'E_OUT_OF_RANGE')) throw datasetError(configPath, err.message);
+    if (err instanceof KgError && (err.code === 'E_INVALID_ARGUMENT' || err.code === 'E_OUT_OF_RANGE'))
+      throw datasetError(configPath, err.message);
     throw err;
   }
   const entities = readCountedIdMap(join(root, EMBEDDING_FILES.entityIds), config.num_entities);
@@ -203,7 +244,10 @@ function readFloats(path: string, rows: number, width: number): Float32Array {
   try {
     const size = fstatSync(fd).size;
     if (size !== expected) {
-      throw datasetError(path, `has ${size} bytes, expected ${rows} rows x ${width} float32 = ${expected} bytes`, { size, expected });
+      throw datasetError(path, `has ${size} bytes, expected ${rows} rows x ${width} float32 = ${expected} bytes`, {
+        size,
+        expected,
+      });
     }
     const sab = new SharedArrayBuffer(Math.max(4, expected));
     const bytes = new Uint8Array(sab, 0, expected);

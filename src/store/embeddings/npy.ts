@@ -42,7 +42,8 @@ export function encodeNpy(rows: number, cols: number, data: Float32Array): Uint8
   if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 0) {
     throw dimMismatch('encodeNpy', 'shape', rows * cols, data.length);
   }
-  if (data.length !== rows * cols) throw dimMismatch('encodeNpy', `data of a ${rows} x ${cols} table`, rows * cols, data.length);
+  if (data.length !== rows * cols)
+    throw dimMismatch('encodeNpy', `data of a ${rows} x ${cols} table`, rows * cols, data.length);
   const dict = npyHeaderDict(rows, cols);
   // magic(6) + version(2) + length(2) + dict + padding + '\n' ≡ 0 (mod 64)
   const unpadded = 10 + dict.length + 1;
@@ -63,14 +64,16 @@ export function encodeNpy(rows: number, cols: number, data: Float32Array): Uint8
 
 /** Parse `.npy` bytes; `file` names the source in errors. The table is copied into fresh memory. */
 export function decodeNpy(bytes: Uint8Array, file: string): NpyTable {
-  const bad = (problem: string, details: Record<string, unknown> = {}) => datasetError(file, `not a readable .npy table: ${problem}`, details);
+  const bad = (problem: string, details: Record<string, unknown> = {}) =>
+    datasetError(file, `not a readable .npy table: ${problem}`, details);
   for (let i = 0; i < NPY_MAGIC.length && i < bytes.length; i++) {
     if (bytes[i] !== NPY_MAGIC[i]) throw bad('wrong magic (expected \\x93NUMPY): not a NumPy .npy file');
   }
   if (bytes.length < 10) throw bad(`${bytes.length} bytes, shorter than the .npy preamble (truncated?)`);
   const major = bytes[6]!;
   const minor = bytes[7]!;
-  if (!((major === 1 || major === 2) && minor === 0)) throw bad(`format version ${major}.${minor}; only 1.0 and 2.0 are read`);
+  if (!((major === 1 || major === 2) && minor === 0))
+    throw bad(`format version ${major}.${minor}; only 1.0 and 2.0 are read`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let start: number;
   let headerLen: number;
@@ -83,12 +86,15 @@ export function decodeNpy(bytes: Uint8Array, file: string): NpyTable {
     start = 12;
   }
   const dataStart = start + headerLen;
-  if (bytes.length < dataStart) throw bad(`header says ${headerLen} bytes but the file ends after ${bytes.length - start} (truncated?)`);
+  if (bytes.length < dataStart)
+    throw bad(`header says ${headerLen} bytes but the file ends after ${bytes.length - start} (truncated?)`);
   const header = Buffer.from(bytes.subarray(start, dataStart)).toString('latin1');
   const dict = parseHeaderDict(header);
-  if (typeof dict === 'string') throw bad(`header ${JSON.stringify(header.trim())} is not a .npy header dict (${dict})`);
+  if (typeof dict === 'string')
+    throw bad(`header ${JSON.stringify(header.trim())} is not a .npy header dict (${dict})`);
   const { descr, fortran, shape } = dict;
-  if (descr !== '<f4') throw bad(`dtype ${JSON.stringify(descr)}; only '<f4' (little-endian float32) is read`, { descr });
+  if (descr !== '<f4')
+    throw bad(`dtype ${JSON.stringify(descr)}; only '<f4' (little-endian float32) is read`, { descr });
   if (fortran) throw bad('fortran_order is True; only C-order tables are read');
   if (shape.length !== 2) throw bad(`shape (${shape.join(', ')}) is not a 2-D table`);
   const rows = shape[0]!;
@@ -96,12 +102,15 @@ export function decodeNpy(bytes: Uint8Array, file: string): NpyTable {
   const expected = rows * cols * 4;
   const have = bytes.length - dataStart;
   if (have !== expected) {
-    throw bad(`shape (${rows}, ${cols}) needs ${expected} data bytes, the file has ${have}${have < expected ? ' (truncated?)' : ''}`, {
-      rows,
-      cols,
-      expected,
-      have,
-    });
+    throw bad(
+      `shape (${rows}, ${cols}) needs ${expected} data bytes, the file has ${have}${have < expected ? ' (truncated?)' : ''}`,
+      {
+        rows,
+        cols,
+        expected,
+        have,
+      },
+    );
   }
   const data = new Float32Array(rows * cols);
   new Uint8Array(data.buffer).set(bytes.subarray(dataStart));
@@ -192,7 +201,8 @@ function parseHeaderDict(h: string): { descr: string; fortran: boolean; shape: n
   i++;
   if (/[^ \t\n\r]/.test(h.slice(i))) return 'text after the closing }';
   const keys = [...seen.keys()].sort().join(',');
-  if (keys !== 'descr,fortran_order,shape') return `keys must be descr, fortran_order and shape, found ${[...seen.keys()].join(', ') || 'none'}`;
+  if (keys !== 'descr,fortran_order,shape')
+    return `keys must be descr, fortran_order and shape, found ${[...seen.keys()].join(', ') || 'none'}`;
   const descr = seen.get('descr');
   const fortran = seen.get('fortran_order');
   const shape = seen.get('shape');
@@ -215,6 +225,7 @@ export function readNpy(path: string): NpyTable {
 /** `readNpy` as an export table (no names: they live in an id map); `dim`, when given, must be the column count. */
 export function readNpyTable(file: string, dim?: number): ImportedTable {
   const t = readNpy(file);
-  if (dim !== undefined && t.cols !== dim) throw datasetError(file, `has ${t.cols} columns, expected ${dim}`, { expected: dim, actual: t.cols });
+  if (dim !== undefined && t.cols !== dim)
+    throw datasetError(file, `has ${t.cols} columns, expected ${dim}`, { expected: dim, actual: t.cols });
   return { names: null, rows: t.rows, dim: t.cols, table: t.data };
 }

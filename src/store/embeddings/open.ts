@@ -47,18 +47,27 @@ export function openEmbeddingsDir(dir: string, rows: RowWidths): LoadedEmbedding
     checkNameValue(configPath, 'run.dataset.path', (ds as Record<string, unknown>)['path']);
   }
   if (run.dim === undefined) {
-    throw new KgError('E_DATASET', `${configPath}: the export records no run dim (export it from 'kgshard train --out' embeddings)`, { path: configPath });
+    throw new KgError(
+      'E_DATASET',
+      `${configPath}: the export records no run dim (export it from 'kgshard train --out' embeddings)`,
+      { path: configPath },
+    );
   }
   // The model and dim must give the tables' widths, or every row would be read out of step.
   if (typeof run.dim !== 'number' || !Number.isInteger(run.dim) || run.dim < 1) {
-    throw new KgError('E_DATASET', `${configPath}: run dim must be a positive integer, got ${show(run.dim)}`, { path: configPath });
+    throw new KgError('E_DATASET', `${configPath}: run dim must be a positive integer, got ${show(run.dim)}`, {
+      path: configPath,
+    });
   }
   let shapes: { entityWidth: number; relationWidth: number };
   try {
     shapes = rows.widths(imp.model, run.dim);
   } catch (err) {
     if (!(err instanceof KgError)) throw err;
-    const why = err.code === 'E_OUT_OF_RANGE' ? `run dim must be in [1, ${rows.maxDim}], got ${show(run.dim)}` : `model: ${err.message}`;
+    const why =
+      err.code === 'E_OUT_OF_RANGE'
+        ? `run dim must be in [1, ${rows.maxDim}], got ${show(run.dim)}`
+        : `model: ${err.message}`;
     throw new KgError('E_DATASET', `${configPath}: ${why}`, { path: configPath });
   }
   if (shapes.entityWidth !== imp.entityDim || shapes.relationWidth !== imp.relationDim) {

@@ -44,7 +44,13 @@ export function parseFloat32(s: string): number | null {
 }
 
 /** The lines `<name><sep><v1><sep><v2>...\n` of a table, the names as `nameText` writes them. */
-export function rowsText(names: readonly string[], table: Float32Array, dim: number, sep: string, nameText: (name: string) => string): string {
+export function rowsText(
+  names: readonly string[],
+  table: Float32Array,
+  dim: number,
+  sep: string,
+  nameText: (name: string) => string,
+): string {
   const lines = new Array<string>(names.length);
   const parts = new Array<string>(dim);
   for (let i = 0; i < names.length; i++) {
@@ -85,10 +91,12 @@ export class TextRows {
     this.names.push(name);
     if (this.width === undefined) this.width = fields.length;
     if (this.width < 1) throw parseError(file, lineNo, 'no values after the name', line);
-    if (fields.length !== this.width) throw parseError(file, lineNo, `expected ${this.width} values, found ${fields.length}`, line);
+    if (fields.length !== this.width)
+      throw parseError(file, lineNo, `expected ${this.width} values, found ${fields.length}`, line);
     for (let j = 0; j < fields.length; j++) {
       const v = parseFloat32(fields[j]!);
-      if (v === null) throw parseError(file, lineNo, `value ${j + 1} ${JSON.stringify(fields[j])} is not a number`, line);
+      if (v === null)
+        throw parseError(file, lineNo, `value ${j + 1} ${JSON.stringify(fields[j])} is not a number`, line);
       this.values.push(v);
     }
   }

@@ -48,17 +48,28 @@ export function readWord2vecTable(file: string, dim?: number): ImportedTable {
   const count = Number(m[1]);
   const headerDim = Number(m[2]);
   if (dim !== undefined && headerDim !== dim) throw parseError(file, 1, `dim ${headerDim}, expected ${dim}`, head);
-  if (lines.length - 1 !== count) throw datasetError(file, `header says ${count} rows, the file has ${lines.length - 1}`, { expected: count, actual: lines.length - 1 });
+  if (lines.length - 1 !== count)
+    throw datasetError(file, `header says ${count} rows, the file has ${lines.length - 1}`, {
+      expected: count,
+      actual: lines.length - 1,
+    });
   const rows = new TextRows(file, headerDim);
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!.replace(/ +$/, '');
     // Fields are separated by spaces; a tab is a control character here (a name never holds one).
     const tab = line.indexOf('\t');
-    if (tab !== -1) throw parseError(file, i + 1, `control character U+0009 in the ${WORD2VEC_FIELDS(line, tab, i + 1)!} field`, line);
+    if (tab !== -1)
+      throw parseError(
+        file,
+        i + 1,
+        `control character U+0009 in the ${WORD2VEC_FIELDS(line, tab, i + 1)!} field`,
+        line,
+      );
     const fields = line.split(' ');
     const raw = fields.shift()!;
     const name = unescapeWord2vecName(raw);
-    if (name === null) throw parseError(file, i + 1, `bad escape in name ${JSON.stringify(raw)} (only \\\\ and \\s)`, line);
+    if (name === null)
+      throw parseError(file, i + 1, `bad escape in name ${JSON.stringify(raw)} (only \\\\ and \\s)`, line);
     rows.add(name, fields, i + 1, line);
   }
   return rows.table();

@@ -11,7 +11,11 @@ import type { ScalingPolicy } from '../../../src/router/policy.js';
 export const ONE_NS_MS = 1e-6;
 
 /** A mapper with a 1024-event ring, like every reference test. */
-export function mapper(initialShards: number, policy: Partial<ScalingPolicy> = {}, extra: Partial<ShardMapperOptions> = {}): ShardMapper {
+export function mapper(
+  initialShards: number,
+  policy: Partial<ScalingPolicy> = {},
+  extra: Partial<ShardMapperOptions> = {},
+): ShardMapper {
   return ShardMapper.create({ initialShards, ringCapacity: 1024, policy, ...extra });
 }
 
