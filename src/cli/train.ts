@@ -17,7 +17,6 @@ import { isEmbeddingsDir, openEmbeddings } from './embeddings.js';
 import { asUsage, bool, clock, compact, parseFlags, readSetting, settingSpecs, str, usage, type FlagSpecs } from './flags.js';
 import { metricsTable } from './metrics.js';
 import { StatusLine, TrainProgress } from './progress.js';
-export { DEFAULT_MODEL, MODEL_DEFAULTS, type ModelDefaults } from '../kge/defaults.js';
 
 /** The flags of the command itself, beside the settings' (same shape as a row of the table, for the help). */
 const COMMAND_FLAGS: readonly { flag: string; arg?: string; section: HelpSection; help: readonly string[]; short?: string; type: 'string' | 'boolean' }[] = [

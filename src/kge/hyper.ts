@@ -11,6 +11,7 @@
  * `Trainer` takes); `run` settings belong to a training run
  * (`runTraining`): validation schedule, time limit, checkpoints, output.
  */
+import { invalidArgument } from '../errors.js';
 import { MODEL_NAMES } from './models/index.js';
 
 export type SettingType =
@@ -216,7 +217,7 @@ const BY_NAME = new Map(SETTINGS.map((s) => [s.name, s]));
 /** The row of the setting named `name` (an option field name). */
 export function setting(name: string): Setting {
   const s = BY_NAME.get(name);
-  if (s === undefined) throw new Error(`no training setting named ${name}`);
+  if (s === undefined) throw invalidArgument('setting', 'name', name, 'the name of a training setting');
   return s;
 }
 
