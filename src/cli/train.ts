@@ -18,23 +18,20 @@ import { asUsage, bool, clock, compact, parseFlags, readSetting, settingSpecs, s
 import { metricsTable } from './metrics.js';
 import { StatusLine, TrainProgress } from './progress.js';
 
-/** The flags of the command itself, beside the settings' (same shape as a row of the table, for the help). */
-const COMMAND_FLAGS: readonly { flag: string; arg?: string; section: HelpSection; help: readonly string[]; short?: string; type: 'string' | 'boolean' }[] = [
+/** The flags of the command itself, beside the settings' (rows of the same shape, for the parser and the help). */
+const COMMAND_FLAGS: readonly { name: string; flag: string; arg?: string; short?: string; section: HelpSection; help: readonly string[] }[] = [
   {
-    flag: '--dataset', arg: 'NAME|DIR', section: 'data', type: 'string',
+    name: 'dataset', flag: '--dataset', arg: 'NAME|DIR', section: 'data',
     help: ['wordnet: the built-in WordNet graph, WN18RR-style', '(default); wordnet-lf: its leak-free version; or a', 'directory holding train, valid and test as .tsv/.txt'],
   },
-  { flag: '--json', section: 'output', type: 'boolean', help: ['print one JSON object instead of the table'] },
-  { flag: '--rebuild', section: 'output', type: 'boolean', help: ['build the WordNet split anew instead of the cache'] },
-  { flag: '-h, --help', section: 'output', type: 'boolean', short: 'h', help: ['show this help'] },
+  { name: 'json', flag: '--json', section: 'output', help: ['print one JSON object instead of the table'] },
+  { name: 'rebuild', flag: '--rebuild', section: 'output', help: ['build the WordNet split anew instead of the cache'] },
+  { name: 'help', flag: '-h, --help', short: 'h', section: 'output', help: ['show this help'] },
 ];
 
 const FLAGS: FlagSpecs = {
   ...settingSpecs(SETTINGS),
-  dataset: { type: 'string' },
-  json: { type: 'boolean' },
-  rebuild: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ...Object.fromEntries(COMMAND_FLAGS.map((f) => [f.name, { type: f.arg !== undefined ? 'string' : 'boolean', ...(f.short !== undefined ? { short: f.short } : {}) }])),
 };
 
 const SECTIONS: readonly [HelpSection, string][] = [
@@ -81,7 +78,7 @@ export function trainHelp(): string {
       ...SETTINGS.filter((s) => s.section === section),
       ...COMMAND_FLAGS.filter((f) => f.section === section && f.flag !== '--dataset'),
     ];
-    return [`${title}:`, ...rows.flatMap((r) => flagLines(r.flag, r.arg, r.help, 'name' in r ? r.name : undefined))].join('\n');
+    return [`${title}:`, ...rows.flatMap((r) => flagLines(r.flag, r.arg, r.help, r.name))].join('\n');
   });
   return `Usage: kgshard train [--dataset wordnet|wordnet-lf|DIR] [--model NAME] [flags]
 
