@@ -45,6 +45,10 @@ export { writeSplit, splitSummary, summaryTable } from './data/split-writer.js';
 export { createModel, defineModel, MODEL_NAMES, TransE, DistMult, ComplEx, RotatE } from './kge/models/index.js';
 export { Trainer, DEFAULT_TRAIN, validateTrainOptions } from './kge/trainer.js';
 export { MODEL_DEFAULTS, DEFAULT_MODEL } from './kge/defaults.js';
+export { SETTINGS, BASE_DEFAULTS } from './kge/hyper.js';
+export { resolveTrainOptions, validateRunOptions, hyperParameters, settingsJson } from './kge/training/options.js';
+export { runTraining, prepareTraining } from './kge/training/run.js';
+export { outcomeJson } from './kge/training/evaluation.js';
 export { optimizerStateSize } from './kge/train-core.js';
 export { evaluate, createRanker, rankQueries, metricsFromRanks, linkPredictionMetrics } from './kge/eval.js';
 export { FilterIndex } from './kge/filter.js';
@@ -96,6 +100,20 @@ export type { QueryPlan, WasmKernel } from './kge/wasm/plan.js';
 export type { TrainOptions, EpochReport, TrainHooks } from './kge/trainer.js';
 export type { TrainHyper, LossKind, OptimizerKind, RegKind } from './kge/train-core.js';
 export type { ModelDefaults } from './kge/defaults.js';
+export type { Setting, SettingType } from './kge/hyper.js';
+export type { TrainSettings, TrainingOptions, TrainingRunOptions, ResolvedRunOptions, EmbeddingsWarmStart } from './kge/training/options.js';
+export type {
+  TrainingReport,
+  TrainingHooks,
+  TrainingNotice,
+  TrainingPhase,
+  EpochProgress,
+  ValidationRecord,
+  StopReason,
+  PreparedTraining,
+} from './kge/training/run.js';
+export type { EvalOutcome, Metrics } from './kge/training/evaluation.js';
+export type { CheckpointInfo } from './kge/training/start.js';
 export type { EvaluateOptions, EvaluationResult, RankMetrics, LinkPredictionMetrics, TieRule } from './kge/eval.js';
 export type { Embeddings, LoadedEmbeddings, EmbeddingsConfig } from './kge/embeddings-io.js';
 export type {

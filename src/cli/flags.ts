@@ -13,6 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { KgError, invalidArgument, outOfRange, usageError } from '../errors.js';
+import type { Setting } from '../kge/hyper.js';
 
 const usageErrors = new WeakSet<object>();
 
@@ -168,4 +169,35 @@ export function clock(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   const ss = String(s % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** The parseArgs specs of the settings' flags (see `src/kge/hyper.ts`). */
+export function settingSpecs(settings: readonly Setting[]): FlagSpecs {
+  const specs: FlagSpecs = {};
+  for (const s of settings) specs[s.flag.slice(2)] = { type: s.type === 'boolean' ? 'boolean' : 'string' };
+  return specs;
+}
+
+/**
+ * A setting's value from its flag, read by its row of the table (type,
+ * range, choices); undefined when the flag is absent, so that the library
+ * fills in the default (per model where it varies).
+ */
+export function readSetting(command: string, flags: ParsedFlags, s: Setting): string | number | boolean | undefined {
+  const name = s.flag.slice(2);
+  if (s.type === 'boolean') return bool(flags, name) ? true : undefined;
+  if (str(flags, name) === undefined) return undefined;
+  switch (s.type) {
+    case 'int':
+      return intFlag(command, flags, name, 0, s.min!, s.max!);
+    case 'number':
+      return numFlag(command, flags, name, 0, s.min, s.minExclusive === true);
+    case 'choice':
+    case 'model':
+      return choiceFlag(command, flags, name, s.choices!, '');
+    case 'threads':
+      return workersFlag(command, flags, 'auto', name);
+    case 'path':
+      return str(flags, name);
+  }
 }

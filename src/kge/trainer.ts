@@ -12,17 +12,15 @@
  * `options.modelModule`, an ES module whose default export is the model.
  * Options stay plain data either way.
  */
-import { isAbsolute } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import { KgError, invalidArgument, outOfRange } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { ParameterServer } from '../ps/server.js';
 import { FilterIndex } from './filter.js';
-import { ComplEx, DistMult, MODEL_NAMES, RotatE, TransE, createModel, type KgeModel } from './models/index.js';
+import { createModel, type KgeModel } from './models/index.js';
+import { moduleHref, resolveTrainOptions, validateTrainOptions, type TrainSettings } from './training/options.js';
 import {
   TrainContext,
-  isKgeModel,
   loadModelModule,
   optimizerStateSize,
   mulberry32,
@@ -31,6 +29,8 @@ import {
   type TaskResult,
   type TrainTask,
 } from './train-core.js';
+
+export { DEFAULT_TRAIN, resolveTrainOptions, validateTrainOptions, type TrainSettings } from './training/options.js';
 
 /**
  * `model` is a built-in model's name (see `createModel`), or the name of the
@@ -72,24 +72,6 @@ export interface TrainHooks {
   onEpoch?(report: EpochReport, trainer: Trainer): Promise<void | 'stop'> | void | 'stop';
 }
 
-export const DEFAULT_TRAIN: Omit<TrainOptions, 'model'> = {
-  dim: 100,
-  batch: 1024,
-  neg: 64,
-  chunk: 64,
-  lr: 0.1,
-  optimizer: 'adagrad',
-  loss: 'logistic',
-  margin: 0,
-  adversarial: 0,
-  reg: 0,
-  regKind: 'l2',
-  mode: 'async',
-  epochs: 10,
-  workers: 2,
-  seed: 1,
-};
-
 export class Trainer {
   readonly options: TrainOptions;
   /** The model being trained (this thread's instance). */
@@ -111,12 +93,15 @@ export class Trainer {
   private local: TrainContext | null = null;
 
   /**
-   * `model`: a user-defined model (from `defineModel`) named `options.model`;
-   * absent for a built-in model. Every option is checked before anything is
-   * allocated; no thread starts before the first pooled epoch.
+   * `options`: any setting left unset takes the model's default, as
+   * `kgshard train` does (`resolveTrainOptions`; `options.model` defaults
+   * to `DEFAULT_MODEL`). `model`: a user-defined model (from `defineModel`)
+   * named `options.model`; absent for a built-in model. Every option is
+   * checked before anything is allocated; no thread starts before the
+   * first pooled epoch.
    */
-  constructor(dataset: Dataset, options: TrainOptions, model?: KgeModel) {
-    this.options = validateTrainOptions(options, model);
+  constructor(dataset: Dataset, options: TrainSettings, model?: KgeModel) {
+    this.options = validateTrainOptions(resolveTrainOptions(options), model);
     if (dataset.train.count === 0) {
       // An epoch of no triples has no loss (and nothing to checkpoint an objective for).
       throw invalidArgument('Trainer', 'dataset.train.count', 0, `at least 1 (the train split of ${JSON.stringify(dataset.name)} has no triples)`);
@@ -353,94 +338,4 @@ export class Trainer {
     this.pool = null;
     if (pool) await pool.destroy();
   }
-}
-
-function positiveInt(field: string, v: unknown, max: number): void {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw invalidArgument('train', field, v, 'a positive integer');
-  if (v < 1 || v > max) throw outOfRange('train', field, v, 1, max);
-}
-
-/** A built-in model object: `createModel(model.name)` rebuilds it in a worker. */
-function isBuiltIn(model: KgeModel): boolean {
-  return model instanceof TransE || model instanceof DistMult || model instanceof ComplEx || model instanceof RotatE;
-}
-
-/** A model module's URL: an absolute path or a `file:` URL, as a `file:` URL string; null if it is neither. */
-function moduleHref(v: string): string | null {
-  if (isAbsolute(v)) return pathToFileURL(v).href;
-  try {
-    const u = new URL(v);
-    return u.protocol === 'file:' ? u.href : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Check every option (throwing a KgError that names the field and the
- * value) before anything is allocated or started. `model` is the
- * user-defined model the Trainer is given, if any.
- */
-export function validateTrainOptions(o: TrainOptions, model?: KgeModel): TrainOptions {
-  if (o === null || typeof o !== 'object') throw invalidArgument('train', 'options', o, 'an object');
-  positiveInt('dim', o.dim, 65_536);
-  positiveInt('epochs', o.epochs, 1_000_000);
-  positiveInt('batch', o.batch, 1 << 20);
-  positiveInt('neg', o.neg, 1 << 16);
-  positiveInt('chunk', o.chunk, 1 << 16);
-  positiveInt('workers', o.workers, 256);
-  if (!(typeof o.lr === 'number' && Number.isFinite(o.lr) && o.lr > 0)) throw invalidArgument('train', 'lr', o.lr, 'a finite number > 0');
-  if (!(typeof o.margin === 'number' && Number.isFinite(o.margin) && o.margin >= 0)) throw invalidArgument('train', 'margin', o.margin, 'a finite number >= 0');
-  if (!(typeof o.reg === 'number' && Number.isFinite(o.reg) && o.reg >= 0)) throw invalidArgument('train', 'reg', o.reg, 'a finite number >= 0');
-  if (!(typeof o.adversarial === 'number' && Number.isFinite(o.adversarial) && o.adversarial >= 0)) {
-    throw invalidArgument('train', 'adversarial', o.adversarial, 'a finite number >= 0');
-  }
-  if (o.optimizer !== 'sgd' && o.optimizer !== 'adagrad' && o.optimizer !== 'adagrad-row') throw invalidArgument('train', 'optimizer', o.optimizer, "'sgd', 'adagrad' or 'adagrad-row'");
-  if (o.loss !== 'logistic' && o.loss !== 'margin') throw invalidArgument('train', 'loss', o.loss, "'logistic' or 'margin'");
-  if (o.regKind !== 'l2' && o.regKind !== 'n3') throw invalidArgument('train', 'regKind', o.regKind, "'l2' or 'n3'");
-  if (o.mode !== 'async' && o.mode !== 'sync') throw invalidArgument('train', 'mode', o.mode, "'async' or 'sync'");
-  if (!Number.isInteger(o.seed)) throw invalidArgument('train', 'seed', o.seed, 'an integer');
-  if (o.maxNorm !== undefined && !(typeof o.maxNorm === 'number' && Number.isFinite(o.maxNorm) && o.maxNorm >= 0)) {
-    throw invalidArgument('train', 'maxNorm', o.maxNorm, 'a finite number >= 0 (0: no constraint)');
-  }
-  if (o.filterNegatives !== undefined && typeof o.filterNegatives !== 'boolean') {
-    throw invalidArgument('train', 'filterNegatives', o.filterNegatives, 'a boolean');
-  }
-  if (o.inThread !== undefined && typeof o.inThread !== 'boolean') throw invalidArgument('train', 'inThread', o.inThread, 'a boolean or undefined');
-  if (o.inThread === true && o.mode === 'sync') {
-    throw invalidArgument('train', 'inThread', o.inThread, "false in sync mode (the parameter server's barrier is met by pool workers)");
-  }
-  if (model === undefined) {
-    let builtIn: KgeModel;
-    try {
-      builtIn = createModel(o.model);
-    } catch (e) {
-      if (e instanceof KgError) {
-        throw invalidArgument('train', 'model', o.model, `a built-in model (${MODEL_NAMES.join(', ')}), or the name of a user-defined model passed to the Trainer`);
-      }
-      throw e;
-    }
-    builtIn.shapes(o.dim);
-    if (o.modelModule !== undefined) {
-      throw invalidArgument('train', 'modelModule', o.modelModule, 'absent for a built-in model (it names the module of a user-defined model passed to the Trainer)');
-    }
-    return o;
-  }
-  if (!isKgeModel(model)) throw invalidArgument('Trainer', 'model', model, 'a KgeModel from defineModel');
-  if (o.model !== model.name) throw invalidArgument('train', 'model', o.model, `the name of the model passed to the Trainer, ${JSON.stringify(model.name)}`);
-  model.shapes(o.dim);
-  if (isBuiltIn(model) && o.modelModule === undefined) return o; // workers rebuild it by its (canonical) name
-  if (o.modelModule !== undefined) {
-    if (typeof o.modelModule !== 'string' || moduleHref(o.modelModule) === null) {
-      throw invalidArgument('train', 'modelModule', o.modelModule, 'an absolute path or a file: URL of an ES module');
-    }
-  } else if (o.inThread !== true) {
-    throw invalidArgument(
-      'train',
-      'modelModule',
-      o.modelModule,
-      `the URL of an ES module whose default export is the model ${JSON.stringify(model.name)}: a pool's workers load a user-defined model from it (or train with inThread: true)`,
-    );
-  }
-  return o;
 }
