@@ -40,7 +40,15 @@ export { ShardManager, hashShard } from './ps/shard-manager.js';
 export { initRow, fnv1a64 } from './ps/init.js';
 export { buildDataset, sharedSplit } from './data/dataset.js';
 export { loadTsvDir, parseTriples } from './data/tsv.js';
-export { loadWordnet, loadWordnetWithInfo, buildWordnet, WORDNET_RELATIONS, WORDNET_RULE, WORDNET_LF_RULE, BUILTIN_DATASETS } from './data/wordnet.js';
+export {
+  loadWordnet,
+  loadWordnetWithInfo,
+  buildWordnet,
+  WORDNET_RELATIONS,
+  WORDNET_RULE,
+  WORDNET_LF_RULE,
+  BUILTIN_DATASETS,
+} from './data/wordnet.js';
 export { writeSplit, splitSummary, summaryTable } from './data/split-writer.js';
 export { createModel, defineModel, MODEL_NAMES, TransE, DistMult, ComplEx, RotatE } from './kge/models/index.js';
 export { Trainer, DEFAULT_TRAIN, validateTrainOptions } from './kge/trainer.js';
@@ -65,11 +73,33 @@ export {
   SLOT_DRAINING,
   SLOT_STOPPED,
 } from './router/mapper.js';
-export { DEFAULT_SCALING_POLICY, MAX_SHARDS_LIMIT, scalingPolicy, normalizePolicy, validatePolicy } from './router/policy.js';
+export {
+  DEFAULT_SCALING_POLICY,
+  MAX_SHARDS_LIMIT,
+  scalingPolicy,
+  normalizePolicy,
+  validatePolicy,
+} from './router/policy.js';
 export { decideScaling } from './router/scaling.js';
 export { ShardMetricsCollector, computeWeight, emptyMetrics } from './router/metrics.js';
-export { Router, Producer, PUSH_OK, PUSH_FULL, PUSH_TIMED_OUT, PUSH_UNBOUND, PUSH_STATUS_NAMES, MAX_PRODUCERS } from './router/router.js';
-export { drainShard, SequenceVerifier, verifyDelivery, writeSequencedEvents, SEQUENCE_BITS, EVENT_PRODUCER_MASK } from './router/consumer.js';
+export {
+  Router,
+  Producer,
+  PUSH_OK,
+  PUSH_FULL,
+  PUSH_TIMED_OUT,
+  PUSH_UNBOUND,
+  PUSH_STATUS_NAMES,
+  MAX_PRODUCERS,
+} from './router/router.js';
+export {
+  drainShard,
+  SequenceVerifier,
+  verifyDelivery,
+  writeSequencedEvents,
+  SEQUENCE_BITS,
+  EVENT_PRODUCER_MASK,
+} from './router/consumer.js';
 export { RouterService } from './router/service.js';
 export { runLoadTest, validateLoadTest, activeProducersAt, DEFAULT_LOADTEST } from './router/loadtest.js';
 export { writeDurable, readDurable, frameDurable, unframeDurable, DURABLE_VERSION } from './store/durable.js';
@@ -95,13 +125,27 @@ export type { PsHandle, PsOptions, ShardSnapshot, PsStats, PushResult, PsWarning
 export type { PsConfig, UpdateMode, ShardingStrategy } from './ps/config.js';
 export type { ShardAssignment } from './ps/shard-manager.js';
 export type { Dataset, TripleSplit, DatasetReport } from './data/dataset.js';
-export type { KgeModel, ModelShapes, ModelSpec, Block, BlockGrad, ModelName, ModelOptions } from './kge/models/index.js';
+export type {
+  KgeModel,
+  ModelShapes,
+  ModelSpec,
+  Block,
+  BlockGrad,
+  ModelName,
+  ModelOptions,
+} from './kge/models/index.js';
 export type { QueryPlan, WasmKernel } from './kge/wasm/plan.js';
 export type { TrainOptions, EpochReport, TrainHooks } from './kge/trainer.js';
 export type { TrainHyper, LossKind, OptimizerKind, RegKind } from './kge/train-core.js';
 export type { ModelDefaults } from './kge/defaults.js';
 export type { Setting, SettingType } from './kge/hyper.js';
-export type { TrainSettings, TrainingOptions, TrainingRunOptions, ResolvedRunOptions, EmbeddingsWarmStart } from './kge/training/options.js';
+export type {
+  TrainSettings,
+  TrainingOptions,
+  TrainingRunOptions,
+  ResolvedRunOptions,
+  EmbeddingsWarmStart,
+} from './kge/training/options.js';
 export type {
   TrainingReport,
   TrainingHooks,
@@ -133,7 +177,13 @@ export type { ProducerTrace, DeliveryVerdict, DrainOptions, DrainResult } from '
 export type { ScaleEvent, ScaleEventKind, RouterServiceOptions, ServiceResult } from './router/service.js';
 export type { LoadTestOptions, LoadTestSummary, LoadProgress, LoadProfile } from './router/loadtest.js';
 export type { DurableRead, DurableProblem } from './store/durable.js';
-export type { ExportFormat, ExportInput, ExportResult, ImportedEmbeddings, ImportOptions } from './store/embeddings/export.js';
+export type {
+  ExportFormat,
+  ExportInput,
+  ExportResult,
+  ImportedEmbeddings,
+  ImportOptions,
+} from './store/embeddings/export.js';
 export type { TrainingState } from './store/train-state.js';
 export type { TrainerSnapshot } from './kge/trainer.js';
 export type { FieldValue, ProblemDescription, ProblemKeys } from './store/fingerprint.js';

@@ -49,7 +49,12 @@ export interface ParsedFlags {
  * stray positionals (beyond `maxPositionals`) are usage errors naming the
  * flag. A flag given twice keeps its last value.
  */
-export function parseFlags(command: string, args: readonly string[], specs: FlagSpecs, maxPositionals = 0): ParsedFlags {
+export function parseFlags(
+  command: string,
+  args: readonly string[],
+  specs: FlagSpecs,
+  maxPositionals = 0,
+): ParsedFlags {
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   // `--margin -1`: parseArgs refuses a value that starts with a dash as
   // ambiguous; a negative number is plainly a value, so pass it as `--margin=-1`.
@@ -57,7 +62,13 @@ export function parseFlags(command: string, args: readonly string[], specs: Flag
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const next = args[i + 1];
-    if (a.startsWith('--') && !a.includes('=') && specs[a.slice(2)]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+    if (
+      a.startsWith('--') &&
+      !a.includes('=') &&
+      specs[a.slice(2)]?.type === 'string' &&
+      next !== undefined &&
+      /^-(\d|\.\d)/.test(next)
+    ) {
       joined.push(`${a}=${next}`);
       i++;
     } else {
@@ -65,14 +76,19 @@ export function parseFlags(command: string, args: readonly string[], specs: Flag
     }
   }
   try {
-    parsed = parseArgs({ args: joined, options: specs, allowPositionals: true, strict: true }) as typeof parsed;
+    parsed = parseArgs({ args: joined, options: specs, allowPositionals: true, strict: true });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const first = (err.message ?? String(e)).split('\n')[0]!;
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const m = /Unknown option '([^']+)'/.exec(first);
       const flag = m ? m[1]! : first;
-      throw usage(usageError(`${command}: unknown flag ${flag}; run 'kgshard ${command} --help' for the flags`, { command, flag }));
+      throw usage(
+        usageError(`${command}: unknown flag ${flag}; run 'kgshard ${command} --help' for the flags`, {
+          command,
+          flag,
+        }),
+      );
     }
     // ERR_PARSE_ARGS_INVALID_OPTION_VALUE: a missing value ("Option '--dim <value>' argument missing"),
     // or a value given to a boolean flag.
@@ -82,7 +98,12 @@ export function parseFlags(command: string, args: readonly string[], specs: Flag
   }
   if (parsed.positionals.length > maxPositionals) {
     const extra = parsed.positionals[maxPositionals]!;
-    throw usage(usageError(`${command}: unexpected argument ${JSON.stringify(extra)}; run 'kgshard ${command} --help'`, { command, value: extra }));
+    throw usage(
+      usageError(`${command}: unexpected argument ${JSON.stringify(extra)}; run 'kgshard ${command} --help'`, {
+        command,
+        value: extra,
+      }),
+    );
   }
   const values: Record<string, string | boolean | undefined> = {};
   for (const [k, v] of Object.entries(parsed.values)) {
@@ -111,7 +132,14 @@ function parseNumber(command: string, name: string, raw: string, integer: boolea
 }
 
 /** An integer flag in [min, max], `def` when absent. */
-export function intFlag(command: string, flags: ParsedFlags, name: string, def: number, min: number, max: number): number {
+export function intFlag(
+  command: string,
+  flags: ParsedFlags,
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+): number {
   const raw = str(flags, name);
   if (raw === undefined) return def;
   const n = parseNumber(command, name, raw, true);
@@ -120,7 +148,14 @@ export function intFlag(command: string, flags: ParsedFlags, name: string, def: 
 }
 
 /** A finite number flag >= min, `def` when absent. */
-export function numFlag(command: string, flags: ParsedFlags, name: string, def: number, min = -Infinity, minExclusive = false): number {
+export function numFlag(
+  command: string,
+  flags: ParsedFlags,
+  name: string,
+  def: number,
+  min = -Infinity,
+  minExclusive = false,
+): number {
   const raw = str(flags, name);
   if (raw === undefined) return def;
   const n = parseNumber(command, name, raw, false);
@@ -131,7 +166,13 @@ export function numFlag(command: string, flags: ParsedFlags, name: string, def: 
 }
 
 /** One of `choices`, `def` when absent. */
-export function choiceFlag<T extends string>(command: string, flags: ParsedFlags, name: string, choices: readonly T[], def: T): T {
+export function choiceFlag<T extends string>(
+  command: string,
+  flags: ParsedFlags,
+  name: string,
+  choices: readonly T[],
+  def: T,
+): T {
   const raw = str(flags, name);
   if (raw === undefined) return def;
   if (!(choices as readonly string[]).includes(raw)) {

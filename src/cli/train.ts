@@ -11,27 +11,68 @@ import { PER_MODEL_SETTINGS, SETTINGS, flagOf, type HelpSection } from '../kge/h
 import { outcomeJson } from '../kge/training/evaluation.js';
 import type { TrainingOptions } from '../kge/training/options.js';
 import { resolveTrainOptions, settingsJson } from '../kge/training/options.js';
-import { prepareTraining, runTraining, type PreparedTraining, type TrainingHooks, type TrainingReport } from '../kge/training/run.js';
+import {
+  prepareTraining,
+  runTraining,
+  type PreparedTraining,
+  type TrainingHooks,
+  type TrainingReport,
+} from '../kge/training/run.js';
 import { datasetLine, openDataset, type OpenedDataset } from './dataset.js';
 import { isEmbeddingsDir, openEmbeddings } from '../kge/embeddings-io.js';
-import { asUsage, bool, clock, compact, parseFlags, readSetting, settingSpecs, str, usage, type FlagSpecs } from './flags.js';
+import {
+  asUsage,
+  bool,
+  clock,
+  compact,
+  parseFlags,
+  readSetting,
+  settingSpecs,
+  str,
+  usage,
+  type FlagSpecs,
+} from './flags.js';
 import { metricsTable } from './metrics.js';
 import { StatusLine, TrainProgress } from './progress.js';
 
 /** The flags of the command itself, beside the settings' (rows of the same shape, for the parser and the help). */
-const COMMAND_FLAGS: readonly { name: string; flag: string; arg?: string; short?: string; section: HelpSection; help: readonly string[] }[] = [
+const COMMAND_FLAGS: readonly {
+  name: string;
+  flag: string;
+  arg?: string;
+  short?: string;
+  section: HelpSection;
+  help: readonly string[];
+}[] = [
   {
-    name: 'dataset', flag: '--dataset', arg: 'NAME|DIR', section: 'data',
-    help: ['wordnet: the built-in WordNet graph, WN18RR-style', '(default); wordnet-lf: its leak-free version; or a', 'directory holding train, valid and test as .tsv/.txt'],
+    name: 'dataset',
+    flag: '--dataset',
+    arg: 'NAME|DIR',
+    section: 'data',
+    help: [
+      'wordnet: the built-in WordNet graph, WN18RR-style',
+      '(default); wordnet-lf: its leak-free version; or a',
+      'directory holding train, valid and test as .tsv/.txt',
+    ],
   },
   { name: 'json', flag: '--json', section: 'output', help: ['print one JSON object instead of the table'] },
-  { name: 'rebuild', flag: '--rebuild', section: 'output', help: ['build the WordNet split anew instead of the cache'] },
+  {
+    name: 'rebuild',
+    flag: '--rebuild',
+    section: 'output',
+    help: ['build the WordNet split anew instead of the cache'],
+  },
   { name: 'help', flag: '-h, --help', short: 'h', section: 'output', help: ['show this help'] },
 ];
 
 const FLAGS: FlagSpecs = {
   ...settingSpecs(SETTINGS),
-  ...Object.fromEntries(COMMAND_FLAGS.map((f) => [f.name, { type: f.arg !== undefined ? 'string' : 'boolean', ...(f.short !== undefined ? { short: f.short } : {}) }])),
+  ...Object.fromEntries(
+    COMMAND_FLAGS.map((f) => [
+      f.name,
+      { type: f.arg !== undefined ? 'string' : 'boolean', ...(f.short !== undefined ? { short: f.short } : {}) },
+    ]),
+  ),
 };
 
 const SECTIONS: readonly [HelpSection, string][] = [
@@ -46,21 +87,36 @@ function flagLines(flag: string, arg: string | undefined, help: readonly string[
   const head = `  ${flag}${arg !== undefined ? ` ${arg}` : ''}`;
   const pad = ' '.repeat(26);
   const defaults = resolveTrainOptions({}) as unknown as Record<string, unknown>;
-  const lines = help.map((h) => `${pad}${h.replace('{cores}', String(availableParallelism())).replace('{default}', String(name !== undefined ? defaults[name] : ''))}`);
+  const lines = help.map(
+    (h) =>
+      pad +
+      h
+        .replace('{cores}', String(availableParallelism()))
+        .replace('{default}', String(name !== undefined ? defaults[name] : '')),
+  );
   if (head.length <= 25) lines[0] = head.padEnd(26) + lines[0]!.slice(26);
   else lines.unshift(head);
   return lines;
 }
 
 function defaultsTable(): string {
-  const num = (x: number | string): string => (typeof x === 'number' && x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x));
+  const num = (x: number | string): string =>
+    typeof x === 'number' && x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x);
   const rows = [['model', ...PER_MODEL_SETTINGS.map((s) => s.flag.slice(2))]];
   for (const name of ['transe', 'distmult', 'complex', 'rotate']) {
     const d = MODEL_DEFAULTS[name] as unknown as Record<string, number | string>;
     rows.push([name, ...PER_MODEL_SETTINGS.map((s) => num(d[s.name]!))]);
   }
   const widths = rows[0]!.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));
-  return rows.map((r) => `  ${r.map((c, k) => c.padEnd(widths[k]!)).join('  ').trimEnd()}`).join('\n');
+  return rows
+    .map(
+      (r) =>
+        `  ${r
+          .map((c, k) => c.padEnd(widths[k]!))
+          .join('  ')
+          .trimEnd()}`,
+    )
+    .join('\n');
 }
 
 /** The settings every model shares (a model's defaults fix them, all alike). */
@@ -128,7 +184,12 @@ export function planTraining(args: readonly string[]): TrainPlan | 'help' {
     const v = readSetting(c, flags, s);
     if (v !== undefined) options[s.name] = v;
   }
-  return { options: options as TrainingOptions, datasetSpec: str(flags, 'dataset') ?? 'wordnet', json: bool(flags, 'json'), rebuild: bool(flags, 'rebuild') };
+  return {
+    options: options,
+    datasetSpec: str(flags, 'dataset') ?? 'wordnet',
+    json: bool(flags, 'json'),
+    rebuild: bool(flags, 'rebuild'),
+  };
 }
 
 /** `prepareTraining` of the flags' options, its errors about an option as usage errors naming the flag. */
@@ -154,7 +215,8 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
   line.note(datasetLine(opened.dataset));
   let run = { ...prepared.run, datasetRef: opened.ref };
   // Embeddings saved by --out or exported: read here, rows matched by name in the library.
-  if (typeof run.warmStart === 'string' && isEmbeddingsDir(run.warmStart)) run = { ...run, warmStart: { from: run.warmStart, embeddings: openEmbeddings(run.warmStart) } };
+  if (typeof run.warmStart === 'string' && isEmbeddingsDir(run.warmStart))
+    run = { ...run, warmStart: { from: run.warmStart, embeddings: openEmbeddings(run.warmStart) } };
 
   const progress = new TrainProgress(line, o.epochs);
   const controller = new AbortController();
@@ -179,7 +241,8 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
         process.removeListener('SIGINT', onSigint);
         progress.stop();
       } else if (p.kind === 'validating') progress.setPhase('validating');
-      else if (p.kind === 'evaluating') line.set(`evaluating on ${p.split} (${p.triples.toLocaleString('en-US')} triples)`);
+      else if (p.kind === 'evaluating')
+        line.set(`evaluating on ${p.split} (${p.triples.toLocaleString('en-US')} triples)`);
       else line.clear();
     },
     onEpoch: (e) => progress.epochDone(e.done - 1, e.loss, e.triplesPerSecond, e.trainSeconds),
@@ -187,7 +250,11 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
       const mrr = v.outcome.both.mrr;
       progress.setPhase('');
       progress.setExtra(`valid MRR ${mrr.toFixed(4)} (best ${v.best.mrr.toFixed(4)} @ ${v.best.epoch})`);
-      if (!plan.json) progress.note(`epoch ${v.epoch}: loss ${v.loss.toFixed(4)}, valid MRR ${mrr.toFixed(4)}, Hits@10 ${v.outcome.both.hits10.toFixed(4)}`);
+      if (!plan.json)
+        progress.note(
+          `epoch ${v.epoch}: loss ${v.loss.toFixed(4)}, valid MRR ${mrr.toFixed(4)}, ` +
+            `Hits@10 ${v.outcome.both.hits10.toFixed(4)}`,
+        );
     },
   };
   let report: TrainingReport;
@@ -201,7 +268,10 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
 }
 
 /** The `--json` summary: the report's fields under their JSON keys (the settings' from the table). */
-export function reportJson(r: TrainingReport, opened: Pick<OpenedDataset, 'source' | 'notices'>): Record<string, unknown> {
+export function reportJson(
+  r: TrainingReport,
+  opened: Pick<OpenedDataset, 'source' | 'notices'>,
+): Record<string, unknown> {
   const c = r.checkpoint;
   return {
     command: 'train',
@@ -218,10 +288,32 @@ export function reportJson(r: TrainingReport, opened: Pick<OpenedDataset, 'sourc
     train_s: r.trainSeconds,
     triples_per_s: r.triplesPerSecond,
     final_loss: r.finalLoss,
-    ...(r.evaluation ? outcomeJson(r.evaluation) : { eval_split: r.run.evalSplit, eval_triples: 0, eval_s: 0, mrr: null, mr: null, hits1: null, hits3: null, hits10: null }),
-    validation: r.validations.map((v) => ({ epoch: v.epoch, mrr: v.outcome.both.mrr, hits10: v.outcome.both.hits10, eval_s: v.outcome.seconds })),
+    ...(r.evaluation
+      ? outcomeJson(r.evaluation)
+      : {
+          eval_split: r.run.evalSplit,
+          eval_triples: 0,
+          eval_s: 0,
+          mrr: null,
+          mr: null,
+          hits1: null,
+          hits3: null,
+          hits10: null,
+        }),
+    validation: r.validations.map((v) => ({
+      epoch: v.epoch,
+      mrr: v.outcome.both.mrr,
+      hits10: v.outcome.both.hits10,
+      eval_s: v.outcome.seconds,
+    })),
     notices: opened.notices,
-    checkpoint: { dir: c.dir, fingerprint: c.fingerprint, resumed_from: c.resumedFrom, warm_started_from: c.warmStartedFrom, last_epoch: c.lastEpoch },
+    checkpoint: {
+      dir: c.dir,
+      fingerprint: c.fingerprint,
+      resumed_from: c.resumedFrom,
+      warm_started_from: c.warmStartedFrom,
+      last_epoch: c.lastEpoch,
+    },
     relation_stats: r.relationStats,
     relation_stats_file: r.relationStatsFile,
     out: r.out,
@@ -235,17 +327,25 @@ export function reportTable(r: TrainingReport): string {
   const d = r.dataset;
   const kept = r.best;
   const lines = [
-    `${r.model} dim ${o.dim} on ${d.name}: ${n(d.entities)} entities, ${n(d.relations)} relations, ${n(d.trainTriples)} / ${n(d.validTriples)} / ${n(d.testTriples)} train / valid / test triples`,
+    `${r.model} dim ${o.dim} on ${d.name}: ${n(d.entities)} entities, ${n(d.relations)} relations, ` +
+      `${n(d.trainTriples)} / ${n(d.validTriples)} / ${n(d.testTriples)} train / valid / test triples`,
     `trained ${r.epochs}/${o.epochs} epochs` +
-      (r.stoppedBy === 'early-stopping' ? ` (early stop; best valid MRR ${kept!.mrr.toFixed(4)} at epoch ${kept!.epoch})`
-      : r.stoppedBy === 'time-limit' ? ` (time limit ${r.run.maxTrainSeconds} s)`
-      : r.stoppedBy === 'interrupt' ? ' (interrupted)'
-      : kept !== null ? ` (best valid MRR ${kept.mrr.toFixed(4)} at epoch ${kept.epoch})` : '') +
+      (r.stoppedBy === 'early-stopping'
+        ? ` (early stop; best valid MRR ${kept!.mrr.toFixed(4)} at epoch ${kept!.epoch})`
+        : r.stoppedBy === 'time-limit'
+          ? ` (time limit ${r.run.maxTrainSeconds} s)`
+          : r.stoppedBy === 'interrupt'
+            ? ' (interrupted)'
+            : kept !== null
+              ? ` (best valid MRR ${kept.mrr.toFixed(4)} at epoch ${kept.epoch})`
+              : '') +
       ` on ${o.workers} worker${o.workers === 1 ? '' : 's'} (${o.mode}) in ${clock(r.trainSeconds)}: ` +
-      `${compact(r.triplesPerSecond)} positive triples/s, final loss ${r.finalLoss !== null ? r.finalLoss.toFixed(4) : '-'}`,
+      `${compact(r.triplesPerSecond)} positive triples/s, ` +
+      `final loss ${r.finalLoss !== null ? r.finalLoss.toFixed(4) : '-'}`,
     '',
     r.evaluation ? metricsTable(r.evaluation).trimEnd() : `no ${r.run.evalSplit} triples: no metrics`,
   ];
-  if (r.out !== null) lines.push('', `saved embeddings to ${r.out} (${n(d.entities)} entities, ${n(d.relations)} relations)`);
+  if (r.out !== null)
+    lines.push('', `saved embeddings to ${r.out} (${n(d.entities)} entities, ${n(d.relations)} relations)`);
   return `${lines.join('\n')}\n`;
 }

@@ -24,7 +24,24 @@ export const DEFAULT_MODEL = setting('model').default as string;
  * put the decision boundary at distance γ; the bilinear models use γ = 0.
  * `maxNorm` keeps entity rows in the L2 ball of that radius (0: none).
  */
-export type ModelDefaults = Required<Pick<TrainOptions, 'dim' | 'epochs' | 'batch' | 'neg' | 'chunk' | 'lr' | 'optimizer' | 'loss' | 'margin' | 'adversarial' | 'reg' | 'regKind' | 'maxNorm'>>;
+export type ModelDefaults = Required<
+  Pick<
+    TrainOptions,
+    | 'dim'
+    | 'epochs'
+    | 'batch'
+    | 'neg'
+    | 'chunk'
+    | 'lr'
+    | 'optimizer'
+    | 'loss'
+    | 'margin'
+    | 'adversarial'
+    | 'reg'
+    | 'regKind'
+    | 'maxNorm'
+  >
+>;
 
 const BASE: ModelDefaults = {
   dim: BASE_DEFAULTS.dim,

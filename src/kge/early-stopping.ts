@@ -27,7 +27,8 @@ export class EarlyStopping {
   sinceBest = 0;
 
   constructor(patience: number) {
-    if (!Number.isInteger(patience) || patience < 1) throw invalidArgument('EarlyStopping', 'patience', patience, 'a positive integer');
+    if (!Number.isInteger(patience) || patience < 1)
+      throw invalidArgument('EarlyStopping', 'patience', patience, 'a positive integer');
     this.patience = patience;
   }
 

@@ -104,7 +104,12 @@ export class Trainer {
     this.options = validateTrainOptions(resolveTrainOptions(options), model);
     if (dataset.train.count === 0) {
       // An epoch of no triples has no loss (and nothing to checkpoint an objective for).
-      throw invalidArgument('Trainer', 'dataset.train.count', 0, `at least 1 (the train split of ${JSON.stringify(dataset.name)} has no triples)`);
+      throw invalidArgument(
+        'Trainer',
+        'dataset.train.count',
+        0,
+        `at least 1 (the train split of ${JSON.stringify(dataset.name)} has no triples)`,
+      );
     }
     this.dataset = dataset;
     const o = this.options;
@@ -115,7 +120,16 @@ export class Trainer {
     // (checkpointed with the tables) is also the server's optimizer state,
     // which sync mode applies at the barrier.
     const optimizerState = new SharedArrayBuffer(
-      Math.max(4, optimizerStateSize(o.optimizer, dataset.entities.length, shapes.entityWidth, dataset.relations.length, shapes.relationWidth) * 4),
+      Math.max(
+        4,
+        optimizerStateSize(
+          o.optimizer,
+          dataset.entities.length,
+          shapes.entityWidth,
+          dataset.relations.length,
+          shapes.relationWidth,
+        ) * 4,
+      ),
     );
     this.ps = ParameterServer.create(
       {
@@ -175,7 +189,9 @@ export class Trainer {
       numEntities: dataset.entities.length,
       numRelations: dataset.relations.length,
       filter: o.filterNegatives
-        ? FilterIndex.build(dataset.entities.length, dataset.relations.length, [{ name: 'train', triples: dataset.train.triples }]).handle
+        ? FilterIndex.build(dataset.entities.length, dataset.relations.length, [
+            { name: 'train', triples: dataset.train.triples },
+          ]).handle
         : undefined,
     };
   }
@@ -253,7 +269,13 @@ export class Trainer {
       const a = m.shapes(this.options.dim);
       const b = this.model.shapes(this.options.dim);
       if (a.entityWidth !== b.entityWidth || a.relationWidth !== b.relationWidth) {
-        throw invalidArgument(where, 'modelModule', href, `a module exporting the same model (its rows are ${a.entityWidth}/${a.relationWidth} floats wide, not ${b.entityWidth}/${b.relationWidth})`);
+        throw invalidArgument(
+          where,
+          'modelModule',
+          href,
+          `a module exporting the same model (its rows are ${a.entityWidth}/${a.relationWidth} floats wide, ` +
+            `not ${b.entityWidth}/${b.relationWidth})`,
+        );
       }
     }
     return new Piscina({
@@ -302,13 +324,24 @@ export class Trainer {
   restore(snap: TrainerSnapshot): void {
     const { entities, relations } = this.tables();
     const check = (field: string, got: number, want: number): void => {
-      if (got !== want) throw invalidArgument('Trainer.restore', field, `${got} values`, `${want} values (same dataset, model and dim)`);
+      if (got !== want)
+        throw invalidArgument(
+          'Trainer.restore',
+          field,
+          `${got} values`,
+          `${want} values (same dataset, model and dim)`,
+        );
     };
     check('entities', snap.entities.length, entities.length);
     check('relations', snap.relations.length, relations.length);
     check('optimizer', snap.optimizer.length, this.handle.adagrad.length);
     if (snap.epochs.length > this.options.epochs) {
-      throw invalidArgument('Trainer.restore', 'epochs', snap.epochs.length, `at most the run's epochs (${this.options.epochs})`);
+      throw invalidArgument(
+        'Trainer.restore',
+        'epochs',
+        snap.epochs.length,
+        `at most the run's epochs (${this.options.epochs})`,
+      );
     }
     entities.set(snap.entities);
     relations.set(snap.relations);
@@ -327,7 +360,12 @@ export class Trainer {
   warmStart(entitiesTable: Float32Array, relationsTable: Float32Array): void {
     const { entities, relations } = this.tables();
     if (entitiesTable.length !== entities.length || relationsTable.length !== relations.length) {
-      throw invalidArgument('Trainer.warmStart', 'tables', `${entitiesTable.length} + ${relationsTable.length} values`, `${entities.length} + ${relations.length} (same entities, relations and shapes)`);
+      throw invalidArgument(
+        'Trainer.warmStart',
+        'tables',
+        `${entitiesTable.length} + ${relationsTable.length} values`,
+        `${entities.length} + ${relations.length} (same entities, relations and shapes)`,
+      );
     }
     entities.set(entitiesTable);
     relations.set(relationsTable);

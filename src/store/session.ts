@@ -71,10 +71,18 @@ export class Session {
     const s = new Session(store, fingerprint, opts);
     store.slotPath(fingerprint, s.runId); // throws E_INVALID_ARGUMENT for a bad key or run id
     if (s.nearKey !== '' && !/^[0-9a-f]{8,128}$/.test(s.nearKey)) {
-      throw new KgError('E_INVALID_ARGUMENT', `Session.open: nearKey must be '' or 8 to 128 lowercase hex digits, got ${JSON.stringify(s.nearKey)}`, { nearKey: s.nearKey });
+      throw new KgError(
+        'E_INVALID_ARGUMENT',
+        `Session.open: nearKey must be '' or 8 to 128 lowercase hex digits, got ${JSON.stringify(s.nearKey)}`,
+        { nearKey: s.nearKey },
+      );
     }
     if (!(s.minIntervalMs >= 0)) {
-      throw new KgError('E_INVALID_ARGUMENT', `Session.open: minIntervalMs must be a non-negative number, got ${s.minIntervalMs}`, { minIntervalMs: s.minIntervalMs });
+      throw new KgError(
+        'E_INVALID_ARGUMENT',
+        `Session.open: minIntervalMs must be a non-negative number, got ${s.minIntervalMs}`,
+        { minIntervalMs: s.minIntervalMs },
+      );
     }
     return s;
   }
@@ -131,7 +139,12 @@ export class Session {
     return this.#save(payload, objective, iteration, 'final');
   }
 
-  #save(payload: Uint8Array, objective: number | null, iteration: number | null, kind: 'checkpoint' | 'final'): boolean {
+  #save(
+    payload: Uint8Array,
+    objective: number | null,
+    iteration: number | null,
+    kind: 'checkpoint' | 'final',
+  ): boolean {
     try {
       this.store.save(this.fingerprint, this.runId, payload, { objective, iteration, kind, nearKey: this.nearKey });
       this.lastError = null;

@@ -68,7 +68,11 @@ export class TrainingCheckpointer {
         continue;
       }
       if (entry.iteration !== null && state.epochs.length !== entry.iteration) {
-        this.store.warnOnce(path, `checkpoint store: skipping ${path}: its entry says epoch ${entry.iteration}, its training state holds ${state.epochs.length} epochs`);
+        this.store.warnOnce(
+          path,
+          `checkpoint store: skipping ${path}: its entry says epoch ${entry.iteration}, ` +
+            `its training state holds ${state.epochs.length} epochs`,
+        );
         continue;
       }
       return { entry, state };
@@ -90,7 +94,8 @@ export class TrainingCheckpointer {
         throw invalidArgument('warm start', 'fingerprint', ref, 'a run with the same entities, relations and shapes');
       }
     } else {
-      if (!existsSync(ref) || !statSync(ref).isDirectory()) throw invalidArgument('warm start', 'ref', ref, 'a checkpoint directory or a 64-hex fingerprint');
+      if (!existsSync(ref) || !statSync(ref).isDirectory())
+        throw invalidArgument('warm start', 'ref', ref, 'a checkpoint directory or a 64-hex fingerprint');
       entry = CheckpointStore.open(ref).lookupNear(this.keys.nearMatch);
     }
     if (entry === null) return null;
@@ -123,7 +128,8 @@ export class TrainingCheckpointer {
 
 /** The entry's iteration is the number of epochs its state holds. */
 function checkEpochs(where: string, state: TrainingState, epochs: number): void {
-  if (epochs !== state.epochs.length) throw invalidArgument(where, 'epochs', epochs, `the epochs the state holds (${state.epochs.length})`);
+  if (epochs !== state.epochs.length)
+    throw invalidArgument(where, 'epochs', epochs, `the epochs the state holds (${state.epochs.length})`);
 }
 
 /** A digest of a dataset's triples, for the problem key. */

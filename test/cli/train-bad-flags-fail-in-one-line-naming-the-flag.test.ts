@@ -44,7 +44,13 @@ test('bad train flags: exit code 2, one line on stderr naming the flag and the v
 });
 
 test('bad eval and dataset flags exit 2 as well', () => {
-  for (const args of [['eval'], ['eval', '--embeddings', data, '--split', 'train'], ['eval', '--embeddings', data, '--workers', '-3'], ['dataset', '--write'], ['dataset', '--bogus']]) {
+  for (const args of [
+    ['eval'],
+    ['eval', '--embeddings', data, '--split', 'train'],
+    ['eval', '--embeddings', data, '--workers', '-3'],
+    ['dataset', '--write'],
+    ['dataset', '--bogus'],
+  ]) {
     const r = kgshard(...args);
     assert.is(r.code, 2, `${args.join(' ')}: ${r.err}`);
     assert.is(r.err.trimEnd().split('\n').length, 1, args.join(' '));

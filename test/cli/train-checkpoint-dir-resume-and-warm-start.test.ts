@@ -13,7 +13,28 @@ import { json, kgshard, tempDir, tinyDataset } from './kgshard-cli.js';
 
 const data = tinyDataset();
 const root = tempDir('ckpt');
-const BASE = ['train', '--dataset', data, '--model', 'distmult', '--dim', '8', '--batch', '16', '--neg', '8', '--chunk', '8', '--workers', '1', '--seed', '5', '--optimizer', 'adagrad', '--json'];
+const BASE = [
+  'train',
+  '--dataset',
+  data,
+  '--model',
+  'distmult',
+  '--dim',
+  '8',
+  '--batch',
+  '16',
+  '--neg',
+  '8',
+  '--chunk',
+  '8',
+  '--workers',
+  '1',
+  '--seed',
+  '5',
+  '--optimizer',
+  'adagrad',
+  '--json',
+];
 
 test('stop after 3 epochs, resume to 6: same losses and tables as 6 straight', () => {
   const straightOut = join(root, 'straight-emb');
@@ -21,10 +42,14 @@ test('stop after 3 epochs, resume to 6: same losses and tables as 6 straight', (
   const store = join(root, 'store');
   const first = json(kgshard(...BASE, '--epochs', '3', '--checkpoint-dir', store));
   const c1 = first['checkpoint'] as Record<string, unknown>;
-  // Per-relation loss statistics: one sample per positive per epoch, merged over the workers, persisted beside the store.
+  // Per-relation loss statistics: one sample per positive per epoch, merged over the workers,
+  // persisted beside the store.
   const stats = first['relation_stats'] as { relation: string; count: number; mean: number; variance: number }[];
   assert.is(stats.length, first['relations']);
-  assert.is(stats.reduce((a, x) => a + x.count, 0), 3 * (first['train_triples'] as number));
+  assert.is(
+    stats.reduce((a, x) => a + x.count, 0),
+    3 * (first['train_triples'] as number),
+  );
   assert.ok(stats.every((x) => x.count === 0 || (x.mean > 0 && x.variance >= 0)));
   assert.is(first['relation_stats_file'], join(store, 'relation-stats.kgs'));
   assert.is(c1['last_epoch'], 3, 'the final entry of the first part');
@@ -66,7 +91,7 @@ test('bad combinations are usage errors naming the flag', () => {
   assert.is(b.code, 2);
   assert.match(b.err, /--warm-start FINGERPRINT needs --checkpoint-dir/);
   const c = kgshard(...BASE, '--epochs', '1', '--warm-start', join(root, 'no-such-dir'));
-  assert.is(c.code, 2 , c.err);
+  assert.is(c.code, 2, c.err);
 });
 
 test.run();

@@ -23,11 +23,34 @@ test('the help lists every setting of the table', () => {
 test('the flags set the options; the JSON summary and config.json carry them under the table keys', () => {
   const out = join(tempDir('table'), 'emb');
   const given: Record<string, string> = {
-    '--model': 'distmult', '--dim': '6', '--epochs': '2', '--batch': '8', '--neg': '3', '--chunk': '4', '--lr': '0.3',
-    '--optimizer': 'sgd', '--loss': 'margin', '--margin': '1.5', '--adversarial': '0.5', '--reg': '0.01', '--reg-kind': 'l2',
-    '--max-norm': '2', '--mode': 'async', '--workers': '1', '--seed': '11',
+    '--model': 'distmult',
+    '--dim': '6',
+    '--epochs': '2',
+    '--batch': '8',
+    '--neg': '3',
+    '--chunk': '4',
+    '--lr': '0.3',
+    '--optimizer': 'sgd',
+    '--loss': 'margin',
+    '--margin': '1.5',
+    '--adversarial': '0.5',
+    '--reg': '0.01',
+    '--reg-kind': 'l2',
+    '--max-norm': '2',
+    '--mode': 'async',
+    '--workers': '1',
+    '--seed': '11',
   };
-  const r = kgshard('train', '--dataset', data, ...Object.entries(given).flat(), '--filter-negatives', '--out', out, '--json');
+  const r = kgshard(
+    'train',
+    '--dataset',
+    data,
+    ...Object.entries(given).flat(),
+    '--filter-negatives',
+    '--out',
+    out,
+    '--json',
+  );
   assert.is(r.code, 0, r.err);
   const s = json(r);
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { hyper: Record<string, unknown> };
@@ -37,7 +60,12 @@ test('the flags set the options; the JSON summary and config.json carry them und
     assert.is(s[row.jsonKey!], want, `${row.flag} as ${row.jsonKey}`);
     if (row.fingerprint === true) assert.is(config.hyper[row.jsonKey!], want, `config.json hyper ${row.jsonKey}`);
   }
-  assert.equal(Object.keys(config.hyper).sort(), SETTINGS.filter((x) => x.fingerprint === true).map((x) => x.jsonKey!).sort());
+  assert.equal(
+    Object.keys(config.hyper).sort(),
+    SETTINGS.filter((x) => x.fingerprint === true)
+      .map((x) => x.jsonKey!)
+      .sort(),
+  );
 });
 
 test.run();

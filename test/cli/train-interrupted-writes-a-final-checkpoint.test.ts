@@ -11,7 +11,28 @@ import { bin, json, kgshard, tempDir, tinyDataset } from './kgshard-cli.js';
 
 const data = tinyDataset();
 const store = join(tempDir('sigint'), 'store');
-const ARGS = ['train', '--dataset', data, '--model', 'distmult', '--dim', '8', '--batch', '16', '--neg', '8', '--chunk', '8', '--workers', '1', '--seed', '9', '--json', '--checkpoint-dir', store];
+const ARGS = [
+  'train',
+  '--dataset',
+  data,
+  '--model',
+  'distmult',
+  '--dim',
+  '8',
+  '--batch',
+  '16',
+  '--neg',
+  '8',
+  '--chunk',
+  '8',
+  '--workers',
+  '1',
+  '--seed',
+  '9',
+  '--json',
+  '--checkpoint-dir',
+  store,
+];
 
 test('SIGINT mid-training: a final checkpoint at the epoch reached, and resume continues it', async () => {
   const child = spawn(process.execPath, [bin, ...ARGS, '--epochs', '100000'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -27,7 +48,11 @@ test('SIGINT mid-training: a final checkpoint at the epoch reached, and resume c
   assert.is(j['stopped_by'], 'interrupt');
   const epochs = j['epochs'] as number;
   assert.ok(epochs >= 1 && epochs < 100000);
-  assert.is((j['checkpoint'] as Record<string, unknown>)['last_epoch'], epochs, 'the final entry holds the epoch reached');
+  assert.is(
+    (j['checkpoint'] as Record<string, unknown>)['last_epoch'],
+    epochs,
+    'the final entry holds the epoch reached',
+  );
   const resumed = json(kgshard(...ARGS, '--epochs', String(epochs + 2), '--resume'));
   assert.is((resumed['checkpoint'] as Record<string, unknown>)['resumed_from'], epochs);
   assert.is(resumed['epochs'], epochs + 2);

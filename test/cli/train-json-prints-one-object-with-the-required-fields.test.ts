@@ -8,7 +8,20 @@ test('train --json prints exactly one JSON object with the required fields and s
   const r = kgshard('train', '--dataset', data, '--model', 'distmult', ...FAST, '--json');
   assert.is(r.code, 0, r.err);
   const s = json(r);
-  for (const key of ['model', 'dim', 'epochs', 'workers', 'train_s', 'triples_per_s', 'eval_s', 'mrr', 'hits1', 'hits3', 'hits10', 'mr']) {
+  for (const key of [
+    'model',
+    'dim',
+    'epochs',
+    'workers',
+    'train_s',
+    'triples_per_s',
+    'eval_s',
+    'mrr',
+    'hits1',
+    'hits3',
+    'hits10',
+    'mr',
+  ]) {
     assert.ok(key in s, `missing ${key}`);
   }
   assert.is(s['model'], 'distmult');
@@ -19,14 +32,17 @@ test('train --json prints exactly one JSON object with the required fields and s
   assert.is(s['eval_split'], 'test');
   const num = (k: string): number => {
     assert.type(s[k], 'number', k);
-    assert.ok(Number.isFinite(s[k] as number), `${k} is finite`);
+    assert.ok(Number.isFinite(s[k]), `${k} is finite`);
     return s[k] as number;
   };
   assert.ok(num('train_s') > 0);
   assert.ok(num('triples_per_s') > 0);
   // positive triples per second: 30 epochs over the train split, in train_s.
   const expected = (30 * num('train_triples')) / num('train_s');
-  assert.ok(Math.abs(num('triples_per_s') - expected) / expected < 1e-9, `triples_per_s ${num('triples_per_s')} vs ${expected}`);
+  assert.ok(
+    Math.abs(num('triples_per_s') - expected) / expected < 1e-9,
+    `triples_per_s ${num('triples_per_s')} vs ${expected}`,
+  );
   assert.ok(num('eval_s') >= 0);
   const mrr = num('mrr');
   assert.ok(mrr > 0 && mrr <= 1, `mrr ${mrr}`);
@@ -39,7 +55,19 @@ test('train --json prints exactly one JSON object with the required fields and s
 });
 
 test('--workers auto is the machine parallelism; the model name is canonical', () => {
-  const r = kgshard('train', '--dataset', data, '--model', 'transe', ...FAST.slice(0, -2), '--epochs', '2', '--workers', 'auto', '--json');
+  const r = kgshard(
+    'train',
+    '--dataset',
+    data,
+    '--model',
+    'transe',
+    ...FAST.slice(0, -2),
+    '--epochs',
+    '2',
+    '--workers',
+    'auto',
+    '--json',
+  );
   assert.is(r.code, 0, r.err);
   const s = json(r);
   assert.is(s['model'], 'transe-l1');

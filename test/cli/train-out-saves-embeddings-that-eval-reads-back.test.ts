@@ -30,7 +30,10 @@ test('train --out writes the tables, the id maps and config.json', () => {
   const ents = readFileSync(join(out, 'entities.tsv'), 'utf8').trimEnd().split('\n');
   assert.is(ents.length, s['entities']);
   ents.forEach((line, i) => assert.match(line, new RegExp(`^${i}\\te\\d+$`)));
-  const rels = readFileSync(join(out, 'relations.tsv'), 'utf8').trimEnd().split('\n').map((l) => l.split('\t')[1]);
+  const rels = readFileSync(join(out, 'relations.tsv'), 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.split('\t')[1]);
   assert.equal([...rels].sort(), ['next', 'pair', 'skip']);
 });
 
@@ -50,11 +53,16 @@ test('eval matches rows to a dataset by name, whatever its id order', () => {
   const s = json(trained);
   // The same triples, train written in reverse: entities get other ids.
   const t = tinyTriples();
-  const other = writeTriples(join(tempDir('data'), 'reordered'), { train: [...t.train].reverse(), valid: t.valid, test: t.test });
+  const other = writeTriples(join(tempDir('data'), 'reordered'), {
+    train: [...t.train].reverse(),
+    valid: t.valid,
+    test: t.test,
+  });
   const r = kgshard('eval', '--embeddings', out, '--dataset', other, '--json');
   assert.is(r.code, 0, r.err);
   const e = json(r);
-  for (const k of METRICS) assert.ok(Math.abs((e[k] as number) - (s[k] as number)) < 1e-9, `${k}: ${String(e[k])} vs ${String(s[k])}`);
+  for (const k of METRICS)
+    assert.ok(Math.abs((e[k] as number) - (s[k] as number)) < 1e-9, `${k}: ${String(e[k])} vs ${String(s[k])}`);
 });
 
 test('eval prints the metrics table; --split valid evaluates the valid split', () => {

@@ -21,7 +21,13 @@ import { bin, tempDir } from './kgshard-cli.js';
 function ring(dir: string, n: number): number {
   const e = (i: number): string => `e${((i % n) + n) % n}`;
   const train: string[] = [];
-  for (let i = 0; i < n; i++) for (const [r, t] of [['next', i + 1], ['skip', i + 7], ['pair', i ^ 1]] as const) train.push(`${e(i)}\t${r}\t${e(t)}\n`);
+  for (let i = 0; i < n; i++)
+    for (const [r, t] of [
+      ['next', i + 1],
+      ['skip', i + 7],
+      ['pair', i ^ 1],
+    ] as const)
+      train.push(`${e(i)}\t${r}\t${e(t)}\n`);
   const held = train.splice(100, 2);
   writeFileSync(join(dir, 'train.tsv'), train.join(''));
   writeFileSync(join(dir, 'valid.tsv'), held[0]!);
@@ -29,13 +35,41 @@ function ring(dir: string, n: number): number {
   return train.length;
 }
 
-test('killed after the statistics file appears: it holds whole epochs, written every 10,000 samples at epoch ends', async () => {
+const KILLED =
+  'killed after the statistics file appears: it holds whole epochs, written every 10,000 samples at epoch ends';
+test(KILLED, async () => {
   const root = tempDir('stats');
   const T = ring(root, 2340);
   assert.ok(T < 10_000 && 1.5 * T >= 10_000, `T = ${T}`);
   const store = join(root, 'store');
   const file = join(store, 'relation-stats.kgs');
-  const child = spawn(process.execPath, [bin, 'train', '--dataset', root, '--model', 'distmult', '--dim', '4', '--batch', '512', '--neg', '2', '--chunk', '8', '--workers', '2', '--epochs', '100000', '--checkpoint-dir', store, '--json'], { stdio: 'ignore', detached: true });
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      'train',
+      '--dataset',
+      root,
+      '--model',
+      'distmult',
+      '--dim',
+      '4',
+      '--batch',
+      '512',
+      '--neg',
+      '2',
+      '--chunk',
+      '8',
+      '--workers',
+      '2',
+      '--epochs',
+      '100000',
+      '--checkpoint-dir',
+      store,
+      '--json',
+    ],
+    { stdio: 'ignore', detached: true },
+  );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   try {
     const deadline = Date.now() + 60_000;

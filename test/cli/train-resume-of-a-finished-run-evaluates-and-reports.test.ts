@@ -15,8 +15,29 @@ import { json, kgshard, tempDir } from './kgshard-cli.js';
 
 const data = fileURLToPath(new URL('../../../test/fixtures/data/tsv/duplicates/', import.meta.url));
 const root = tempDir('finished');
-const BASE = ['train', '--dataset', data, '--model', 'distmult', '--dim', '8', '--batch', '4', '--neg', '4', '--chunk', '2', '--workers', '1', '--seed', '3'];
-const entryFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.kgck')).sort();
+const BASE = [
+  'train',
+  '--dataset',
+  data,
+  '--model',
+  'distmult',
+  '--dim',
+  '8',
+  '--batch',
+  '4',
+  '--neg',
+  '4',
+  '--chunk',
+  '2',
+  '--workers',
+  '1',
+  '--seed',
+  '3',
+];
+const entryFiles = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.kgck'))
+    .sort();
 
 test('a finished run resumed with the same --epochs: nothing left to train, the restored tables are evaluated', () => {
   const store = join(root, 'same');
@@ -29,7 +50,20 @@ test('a finished run resumed with the same --epochs: nothing left to train, the 
   assert.is(r.code, 0, r.err);
   assert.is(r.err, 'nothing left to train: checkpoint holds epoch 3 of 3\n');
   const s = json(r);
-  for (const key of ['model', 'dim', 'epochs', 'workers', 'train_s', 'triples_per_s', 'eval_s', 'mrr', 'hits1', 'hits3', 'hits10', 'mr']) {
+  for (const key of [
+    'model',
+    'dim',
+    'epochs',
+    'workers',
+    'train_s',
+    'triples_per_s',
+    'eval_s',
+    'mrr',
+    'hits1',
+    'hits3',
+    'hits10',
+    'mr',
+  ]) {
     assert.ok(key in s, `missing ${key}`);
   }
   assert.is(s['epochs'], 3);
@@ -42,7 +76,8 @@ test('a finished run resumed with the same --epochs: nothing left to train, the 
   assert.is(s['hits10'], done['hits10']);
   assert.is(s['final_loss'], done['final_loss']);
   assert.is(s['train_s'], done['train_s'], 'the training time of the restored run');
-  for (const k of ['train_s', 'triples_per_s', 'final_loss', 'mrr', 'mr']) assert.ok(Number.isFinite(s[k] as number), `${k} is finite: ${String(s[k])}`);
+  for (const k of ['train_s', 'triples_per_s', 'final_loss', 'mrr', 'mr'])
+    assert.ok(Number.isFinite(s[k]), `${k} is finite: ${String(s[k])}`);
   assert.equal(entryFiles(store), files, 'nothing new in the store');
 
   // The table output too, and again (a second resume of the same finished run).

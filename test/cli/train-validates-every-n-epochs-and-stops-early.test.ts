@@ -6,11 +6,26 @@ import { FAST, json, kgshard, tempDir, tinyDataset, tinyTriples, writeTriples } 
 const data = tinyDataset();
 
 test('--eval-every validates on the valid split; the best epoch is the best validation', () => {
-  const r = kgshard('train', '--dataset', data, ...FAST, '--epochs', '12', '--eval-every', '3', '--patience', '100', '--json');
+  const r = kgshard(
+    'train',
+    '--dataset',
+    data,
+    ...FAST,
+    '--epochs',
+    '12',
+    '--eval-every',
+    '3',
+    '--patience',
+    '100',
+    '--json',
+  );
   assert.is(r.code, 0, r.err);
   const s = json(r);
   const v = s['validation'] as { epoch: number; mrr: number }[];
-  assert.equal(v.map((x) => x.epoch), [3, 6, 9, 12]);
+  assert.equal(
+    v.map((x) => x.epoch),
+    [3, 6, 9, 12],
+  );
   assert.is(s['stopped_by'], 'epochs');
   const best = v.reduce((a, b) => (b.mrr > a.mrr ? b : a));
   assert.is(s['best_epoch'], best.epoch);
@@ -18,7 +33,19 @@ test('--eval-every validates on the valid split; the best epoch is the best vali
 
 test('--patience stops when valid MRR has not improved for that many validations', () => {
   // On this tiny graph validation MRR stops improving long before 200 epochs.
-  const r = kgshard('train', '--dataset', data, ...FAST, '--epochs', '200', '--eval-every', '1', '--patience', '2', '--json');
+  const r = kgshard(
+    'train',
+    '--dataset',
+    data,
+    ...FAST,
+    '--epochs',
+    '200',
+    '--eval-every',
+    '1',
+    '--patience',
+    '2',
+    '--json',
+  );
   assert.is(r.code, 0, r.err);
   const s = json(r);
   const v = s['validation'] as { epoch: number; mrr: number }[];

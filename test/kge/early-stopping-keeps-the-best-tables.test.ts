@@ -35,7 +35,10 @@ test('when the best validation is the last epoch the tables are left alone', () 
 });
 
 test('patience must be a positive integer', () => {
-  assert.match(errorText(() => new EarlyStopping(0)), /^E_INVALID_ARGUMENT: EarlyStopping: patience must be a positive integer, got 0$/);
+  assert.match(
+    errorText(() => new EarlyStopping(0)),
+    /^E_INVALID_ARGUMENT: EarlyStopping: patience must be a positive integer, got 0$/,
+  );
 });
 
 test.run();

@@ -13,7 +13,18 @@ function graph() {
 
 test('filtered sampling leaves out exactly the (positive, negative) pairs that are training triples', () => {
   const ds = graph();
-  const opts = { ...DEFAULT_TRAIN, model: 'distmult', dim: 4, neg: 8, chunk: 6, batch: 36, epochs: 1, workers: 1, inThread: true, filterNegatives: true };
+  const opts = {
+    ...DEFAULT_TRAIN,
+    model: 'distmult',
+    dim: 4,
+    neg: 8,
+    chunk: 6,
+    batch: 36,
+    epochs: 1,
+    workers: 1,
+    inThread: true,
+    filterNegatives: true,
+  };
   const trainer = new Trainer(ds, opts);
   const order = trainer.handle.order;
   for (let i = 0; i < order.length; i++) order[i] = i;
@@ -47,7 +58,17 @@ test('without filtering nothing is left out, and filtered training still learns'
   const ctx = new TrainContext(plain.handle);
   ctx.run({ epoch: 0, start: 0, end: ds.train.count, steps: 1, worker: 0, seed: 5 });
   assert.is(ctx.filteredPairs, 0);
-  const filtered = new Trainer(ds, { ...DEFAULT_TRAIN, model: 'complex', dim: 8, epochs: 40, chunk: 4, neg: 8, workers: 1, inThread: true, filterNegatives: true });
+  const filtered = new Trainer(ds, {
+    ...DEFAULT_TRAIN,
+    model: 'complex',
+    dim: 8,
+    epochs: 40,
+    chunk: 4,
+    neg: 8,
+    workers: 1,
+    inThread: true,
+    filterNegatives: true,
+  });
   await filtered.train();
   const losses = filtered.epochs.map((e) => e.loss);
   assert.ok(losses[losses.length - 1]! < losses[0]! / 2, `loss ${losses[0]} -> ${losses[losses.length - 1]}`);

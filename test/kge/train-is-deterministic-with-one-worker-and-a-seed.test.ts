@@ -93,7 +93,9 @@ test('the synthetic dataset has the intended size', () => {
 });
 
 for (const model of ['distmult', 'rotate'] as const) {
-  test(`${model}: same seed in-thread twice, in a 1-thread pool twice, and in-thread vs pool: bit-identical tables`, async () => {
+  const name =
+    `${model}: same seed in-thread twice, in a 1-thread pool twice, ` + 'and in-thread vs pool: bit-identical tables';
+  test(name, async () => {
     const extra = model === 'rotate' ? { model, margin: 6 } : { model };
     const a = await trainTables(options(7, true, extra));
     const b = await trainTables(options(7, true, extra));

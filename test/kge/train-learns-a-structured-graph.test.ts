@@ -27,7 +27,8 @@ for (let i = 0; i < N; i++) {
 const dataset = buildDataset('ring', { train: rows, valid: [], test: [] });
 const triples = dataset.train.triples;
 const known = new Set<string>();
-for (let i = 0; i < dataset.train.count; i++) known.add(`${triples[3 * i]},${triples[3 * i + 1]},${triples[3 * i + 2]}`);
+for (let i = 0; i < dataset.train.count; i++)
+  known.add(`${triples[3 * i]},${triples[3 * i + 1]},${triples[3 * i + 2]}`);
 
 /** Mean filtered rank of the true tail over 50 training triples, scored one by one with `model.score`. */
 function meanRank(trainer: Trainer): number {

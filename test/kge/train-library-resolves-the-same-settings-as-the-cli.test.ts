@@ -23,7 +23,8 @@ function cliOptions(...args: string[]): TrainOptions {
   return prepareFromFlags(plan.options).options;
 }
 
-test('{ model: rotate }: the Trainer, runTraining and kgshard train --model rotate resolve the same options', async () => {
+const ROTATE = '{ model: rotate }: the Trainer, runTraining and kgshard train --model rotate resolve the same options';
+test(ROTATE, async () => {
   const cli = cliOptions('--model', 'rotate');
   const rotate = MODEL_DEFAULTS['rotate']!;
   // The CLI's are rotate's defaults (so the comparison below is not of two empty objects).
@@ -47,7 +48,11 @@ test('{ model: rotate }: the Trainer, runTraining and kgshard train --model rota
 test('every built-in model resolves alike; an explicit setting wins over the model default everywhere', () => {
   for (const model of ['transe', 'distmult', 'complex', 'rotate']) {
     assert.equal(new Trainer(dataset, { model }).options, cliOptions('--model', model), model);
-    assert.equal(new Trainer(dataset, { model, lr: 0.05, margin: 2 }).options, cliOptions('--model', model, '--lr', '0.05', '--margin', '2'), model);
+    assert.equal(
+      new Trainer(dataset, { model, lr: 0.05, margin: 2 }).options,
+      cliOptions('--model', model, '--lr', '0.05', '--margin', '2'),
+      model,
+    );
   }
   // No model: the default model, as `kgshard train` with no --model.
   assert.equal(new Trainer(dataset, {}).options, cliOptions());

@@ -10,11 +10,31 @@ import { buildDataset, sharedSplit } from '../../src/data/dataset.js';
 import { KgError } from '../../src/errors.js';
 import { DEFAULT_TRAIN, Trainer, type TrainOptions } from '../../src/kge/trainer.js';
 
-const options: TrainOptions = { ...DEFAULT_TRAIN, model: 'distmult', dim: 4, epochs: 2, batch: 4, neg: 2, chunk: 2, workers: 1, inThread: true };
+const options: TrainOptions = {
+  ...DEFAULT_TRAIN,
+  model: 'distmult',
+  dim: 4,
+  epochs: 2,
+  batch: 4,
+  neg: 2,
+  chunk: 2,
+  workers: 1,
+  inThread: true,
+};
 
 test('an empty train split is refused before anything trains', () => {
-  const full = buildDataset('ring', { train: [['a', 'r', 'b'], ['b', 'r', 'a']], valid: [], test: [] });
-  for (const dataset of [{ ...full, train: sharedSplit([]) }, buildDataset('empty', { train: [], valid: [], test: [] })]) {
+  const full = buildDataset('ring', {
+    train: [
+      ['a', 'r', 'b'],
+      ['b', 'r', 'a'],
+    ],
+    valid: [],
+    test: [],
+  });
+  for (const dataset of [
+    { ...full, train: sharedSplit([]) },
+    buildDataset('empty', { train: [], valid: [], test: [] }),
+  ]) {
     let caught: unknown = null;
     try {
       new Trainer(dataset, options);
@@ -22,7 +42,7 @@ test('an empty train split is refused before anything trains', () => {
       caught = e;
     }
     assert.ok(caught instanceof KgError, `${dataset.name}: refused with a KgError`);
-    const e = caught as KgError;
+    const e = caught;
     assert.is(e.code, 'E_INVALID_ARGUMENT');
     assert.match(e.message, /dataset\.train\.count/);
     assert.ok(e.message.includes(JSON.stringify(dataset.name)), e.message);

@@ -12,7 +12,14 @@ import { createModel, defineModel, type KgeModel } from '../../src/kge/models/in
 import { DEFAULT_TRAIN, Trainer, validateTrainOptions, type TrainOptions } from '../../src/kge/trainer.js';
 import { ParameterServer } from '../../src/ps/server.js';
 
-const dataset = buildDataset('tiny', { train: [['a', 'r', 'b'], ['b', 'r', 'c']], valid: [], test: [] });
+const dataset = buildDataset('tiny', {
+  train: [
+    ['a', 'r', 'b'],
+    ['b', 'r', 'c'],
+  ],
+  valid: [],
+  test: [],
+});
 const good: TrainOptions = { ...DEFAULT_TRAIN, model: 'distmult', dim: 8, epochs: 1, workers: 1 };
 
 const userModel = defineModel({
@@ -68,8 +75,18 @@ const cases: Case[] = [
   // A user-defined model: its name must be options.model; a pool needs a module URL (absolute).
   { patch: { model: 'distmult' }, field: 'model', value: 'distmult', model: userModel },
   { patch: { model: 'user-distmult', workers: 2 }, field: 'modelModule', value: undefined, model: userModel },
-  { patch: { model: 'user-distmult', modelModule: './model.js' }, field: 'modelModule', value: './model.js', model: userModel },
-  { patch: { model: 'user-distmult', modelModule: 'https://example.com/m.js' }, field: 'modelModule', value: 'https://example.com/m.js', model: userModel },
+  {
+    patch: { model: 'user-distmult', modelModule: './model.js' },
+    field: 'modelModule',
+    value: './model.js',
+    model: userModel,
+  },
+  {
+    patch: { model: 'user-distmult', modelModule: 'https://example.com/m.js' },
+    field: 'modelModule',
+    value: 'https://example.com/m.js',
+    model: userModel,
+  },
   { patch: { model: 'user-distmult', inThread: true, dim: 0 }, field: 'dim', value: 0, model: userModel },
 ];
 
@@ -78,10 +95,10 @@ function allocations(fn: () => void): { servers: number; sharedBuffers: number }
   const counts = { servers: 0, sharedBuffers: 0 };
   const create = ParameterServer.create;
   const SAB = globalThis.SharedArrayBuffer;
-  ParameterServer.create = ((...args: Parameters<typeof create>) => {
+  ParameterServer.create = (...args: Parameters<typeof create>) => {
     counts.servers++;
     return create.apply(ParameterServer, args);
-  }) as typeof create;
+  };
   globalThis.SharedArrayBuffer = new Proxy(SAB, {
     construct(target, args) {
       counts.sharedBuffers++;
@@ -108,9 +125,11 @@ test('the allocation spies see a good Trainer allocate (so that zero below means
 });
 
 for (const c of cases) {
-  const label = `${Object.entries(c.patch).map(([k, v]) => `${k}=${show(v)}`).join(', ')}${c.model ? ` (user model ${c.model.name})` : ''}`;
+  const label = `${Object.entries(c.patch)
+    .map(([k, v]) => `${k}=${show(v)}`)
+    .join(', ')}${c.model ? ` (user model ${c.model.name})` : ''}`;
   test(`refused: ${label}`, () => {
-    const o = { ...good, ...c.patch } as TrainOptions;
+    const o = { ...good, ...c.patch };
     const resources = process.getActiveResourcesInfo().length;
     let error: unknown;
     const counts = allocations(() => {

@@ -35,7 +35,8 @@ const options = (epochs: number, extra: Partial<TrainOptions> = {}): TrainOption
   ...extra,
 });
 
-const bits = (a: Float32Array): number[] => Array.from(new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength)));
+const bits = (a: Float32Array): number[] =>
+  Array.from(new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength)));
 
 test('stop after 2 epochs, resume for 2 more: same bits as 4 epochs straight', async () => {
   const straight = new Trainer(dataset, options(4));
@@ -44,14 +45,20 @@ test('stop after 2 epochs, resume for 2 more: same bits as 4 epochs straight', a
   await first.train({ onEpoch: (r) => (r.epoch === 1 ? 'stop' : undefined) });
   assert.is(first.epochs.length, 2);
   const snap = first.snapshot();
-  assert.ok(snap.optimizer.some((x) => x !== 0), 'the optimizer state is part of the snapshot');
+  assert.ok(
+    snap.optimizer.some((x) => x !== 0),
+    'the optimizer state is part of the snapshot',
+  );
   const resumed = new Trainer(dataset, options(4));
   resumed.restore(snap);
   await resumed.train();
   assert.is(resumed.epochs.length, 4);
   assert.equal(bits(resumed.tables().entities), bits(straight.tables().entities));
   assert.equal(bits(resumed.tables().relations), bits(straight.tables().relations));
-  assert.equal(resumed.epochs.map((e) => e.loss), straight.epochs.map((e) => e.loss));
+  assert.equal(
+    resumed.epochs.map((e) => e.loss),
+    straight.epochs.map((e) => e.loss),
+  );
 });
 
 test('restore refuses another shape and changes nothing', () => {

@@ -13,7 +13,9 @@ import { SEED } from '../helpers/prop.js';
 
 const dataset = buildDataset('tiny', tinyTriples());
 
-test('aborted after epoch k of 50: k epochs trained, stopped by interrupt, final checkpoint at k, then evaluated', async () => {
+const ABORTED =
+  'aborted after epoch k of 50: k epochs trained, stopped by interrupt, final checkpoint at k, then evaluated';
+test(ABORTED, async () => {
   const k = 1 + (Math.abs(SEED) % 4);
   const controller = new AbortController();
   const seen: EpochProgress[] = [];
@@ -21,7 +23,18 @@ test('aborted after epoch k of 50: k epochs trained, stopped by interrupt, final
   const store = tempDir('abort');
   const report = await runTraining(
     dataset,
-    { model: 'distmult', dim: 8, epochs: 50, batch: 16, neg: 4, chunk: 4, workers: 1, inThread: true, seed: SEED, checkpointDir: store },
+    {
+      model: 'distmult',
+      dim: 8,
+      epochs: 50,
+      batch: 16,
+      neg: 4,
+      chunk: 4,
+      workers: 1,
+      inThread: true,
+      seed: SEED,
+      checkpointDir: store,
+    },
     {
       signal: controller.signal,
       onEpoch: (e) => {
@@ -32,7 +45,10 @@ test('aborted after epoch k of 50: k epochs trained, stopped by interrupt, final
     },
   );
   assert.is(report.epochs, k, `seed ${SEED}`);
-  assert.equal(seen.map((e) => e.done), Array.from({ length: k }, (_, i) => i + 1));
+  assert.equal(
+    seen.map((e) => e.done),
+    Array.from({ length: k }, (_, i) => i + 1),
+  );
   assert.ok(seen.every((e) => e.epochs === 50));
   assert.is(report.stoppedBy, 'interrupt');
   assert.is(report.options.epochs, 50);
@@ -43,13 +59,21 @@ test('aborted after epoch k of 50: k epochs trained, stopped by interrupt, final
   assert.ok(report.evaluation !== null && report.evaluation.split === 'test', 'evaluated after the stop');
   assert.ok(report.evaluation.both.mrr > 0 && report.evaluation.both.mrr <= 1);
   assert.equal(phases, ['training', 'trained', 'evaluating', 'evaluated']);
-  assert.is(report.relationStats.reduce((a, s) => a + s.count, 0), k * dataset.train.count, 'one loss sample per positive per epoch run');
+  assert.is(
+    report.relationStats.reduce((a, s) => a + s.count, 0),
+    k * dataset.train.count,
+    'one loss sample per positive per epoch run',
+  );
 });
 
 test('a signal aborted before the run: one epoch, then the stop', async () => {
   const controller = new AbortController();
   controller.abort();
-  const report = await runTraining(dataset, { model: 'distmult', dim: 8, epochs: 20, batch: 16, neg: 4, chunk: 4, workers: 1, inThread: true, seed: SEED }, { signal: controller.signal });
+  const report = await runTraining(
+    dataset,
+    { model: 'distmult', dim: 8, epochs: 20, batch: 16, neg: 4, chunk: 4, workers: 1, inThread: true, seed: SEED },
+    { signal: controller.signal },
+  );
   assert.is(report.epochs, 1);
   assert.is(report.stoppedBy, 'interrupt');
   assert.is(report.checkpoint.lastEpoch, null, 'no store, no checkpoint');

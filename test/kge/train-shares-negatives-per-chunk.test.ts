@@ -11,7 +11,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildDataset } from '../../src/data/dataset.js';
-import { defineModel, loopGradHeads, loopGradTails, loopScoreHeads, loopScoreTails, type Block } from '../../src/kge/models/index.js';
+import {
+  defineModel,
+  loopGradHeads,
+  loopGradTails,
+  loopScoreHeads,
+  loopScoreTails,
+  type Block,
+} from '../../src/kge/models/index.js';
 import { TrainContext } from '../../src/kge/train-core.js';
 import { DEFAULT_TRAIN, Trainer, type TrainOptions } from '../../src/kge/trainer.js';
 import { rng } from '../helpers/rng.js';
@@ -36,15 +43,35 @@ function reset(): void {
   calls.gradBlocks = [];
 }
 
-function distmultScore(E: Float32Array, h: number, R: Float32Array, r: number, T: Float32Array, t: number, dim: number): number {
+function distmultScore(
+  E: Float32Array,
+  h: number,
+  R: Float32Array,
+  r: number,
+  T: Float32Array,
+  t: number,
+  dim: number,
+): number {
   let s = 0;
   for (let k = 0; k < dim; k++) s += E[h + k]! * R[r + k]! * T[t + k]!;
   return s;
 }
 
 function distmultGrad(
-  E: Float32Array, h: number, R: Float32Array, r: number, T: Float32Array, t: number, dim: number, coef: number,
-  gH: Float32Array, gh: number, gR: Float32Array, gr: number, gT: Float32Array, gt: number,
+  E: Float32Array,
+  h: number,
+  R: Float32Array,
+  r: number,
+  T: Float32Array,
+  t: number,
+  dim: number,
+  coef: number,
+  gH: Float32Array,
+  gh: number,
+  gR: Float32Array,
+  gr: number,
+  gT: Float32Array,
+  gt: number,
 ): void {
   for (let k = 0; k < dim; k++) {
     gH[gh + k] = gH[gh + k]! + coef * R[r + k]! * T[t + k]!;
@@ -125,19 +152,36 @@ test('one epoch: one blocked call per chunk against `neg` shared negatives; scor
   const chunks = Math.ceil(n / 16);
   assert.is(calls.blocks.length, chunks, 'one scoring call per chunk');
   assert.is(calls.gradBlocks.length, chunks, 'one gradient call per chunk');
-  assert.equal(calls.blocks.map((b) => b.n), [16, 16, 16, 16, 16, 16, 4]);
-  assert.ok(calls.blocks.every((b) => b.m === 8 && b.candidates.length === 8), 'every chunk: 8 candidates for all its positives');
-  assert.ok(calls.blocks.every((b) => b.candidates.every((e) => Number.isInteger(e) && e >= 0 && e < dataset.entities.length)));
+  assert.equal(
+    calls.blocks.map((b) => b.n),
+    [16, 16, 16, 16, 16, 16, 4],
+  );
+  assert.ok(
+    calls.blocks.every((b) => b.m === 8 && b.candidates.length === 8),
+    'every chunk: 8 candidates for all its positives',
+  );
+  assert.ok(
+    calls.blocks.every((b) => b.candidates.every((e) => Number.isInteger(e) && e >= 0 && e < dataset.entities.length)),
+  );
   // Positives are scored one by one (n calls); negatives only through the blocked kernel.
   assert.is(calls.score, n);
   assert.is(calls.grad, n);
   // Sides alternate chunk by chunk, starting with tails in epoch 0 ...
-  assert.equal(calls.blocks.map((b) => b.side), ['tails', 'heads', 'tails', 'heads', 'tails', 'heads', 'tails']);
-  assert.equal(calls.gradBlocks, calls.blocks.map((b) => b.side));
+  assert.equal(
+    calls.blocks.map((b) => b.side),
+    ['tails', 'heads', 'tails', 'heads', 'tails', 'heads', 'tails'],
+  );
+  assert.equal(
+    calls.gradBlocks,
+    calls.blocks.map((b) => b.side),
+  );
   // ... and with heads in epoch 1.
   reset();
   await trainer.epoch(1);
-  assert.equal(calls.blocks.map((b) => b.side), ['heads', 'tails', 'heads', 'tails', 'heads', 'tails', 'heads']);
+  assert.equal(
+    calls.blocks.map((b) => b.side),
+    ['heads', 'tails', 'heads', 'tails', 'heads', 'tails', 'heads'],
+  );
   // Different chunks draw different negatives.
   const sets = new Set(calls.blocks.map((b) => b.candidates.join(',')));
   assert.is(sets.size, chunks);

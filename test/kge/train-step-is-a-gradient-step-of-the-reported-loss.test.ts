@@ -22,7 +22,6 @@ const rows: [string, string, string][] = [];
 for (let i = 0; i + 1 < 30; i++) rows.push([`e${i}`, 'next', `e${i + 1}`], [`e${i + 1}`, 'prev', `e${i}`]);
 const dataset = buildDataset('chain', { train: rows, valid: [], test: [] });
 
-
 const models: KgeModel[] = [
   createModel('transe-l1'),
   createModel('transe-l2'),
@@ -40,7 +39,24 @@ for (const model of models) {
         const eps = 1e-4;
         const trainer = new Trainer(
           dataset,
-          { ...DEFAULT_TRAIN, model: model.name, dim: 4, batch: 8, chunk: 8, neg: 5, lr: eps, optimizer: 'sgd', loss, margin: 1, adversarial: 0, reg: 0, epochs: 1, workers: 1, inThread: true, seed: 1 },
+          {
+            ...DEFAULT_TRAIN,
+            model: model.name,
+            dim: 4,
+            batch: 8,
+            chunk: 8,
+            neg: 5,
+            lr: eps,
+            optimizer: 'sgd',
+            loss,
+            margin: 1,
+            adversarial: 0,
+            reg: 0,
+            epochs: 1,
+            workers: 1,
+            inThread: true,
+            seed: 1,
+          },
           model,
         );
         // Spread the rows (initial values are within ±0.05) so that scores and gradients are not all near 0.
@@ -60,7 +76,10 @@ for (const model of models) {
         const predicted = sq / eps;
         assert.ok(predicted > 0, `${loss}, ${side}: the step moved the tables`);
         const ratio = (before - after) / predicted;
-        assert.ok(Math.abs(ratio - 1) < 0.03, `${loss}, ${side}: loss fell by ${before - after}, predicted ${predicted} (ratio ${ratio})`);
+        assert.ok(
+          Math.abs(ratio - 1) < 0.03,
+          `${loss}, ${side}: loss fell by ${before - after}, predicted ${predicted} (ratio ${ratio})`,
+        );
       }
     }
   });

@@ -15,7 +15,11 @@ import { DEFAULT_TRAIN, Trainer, type TrainOptions } from '../../src/kge/trainer
 const N = 60;
 const rows: [string, string, string][] = [];
 for (let i = 0; i < N; i++) {
-  rows.push([`e${i}`, 'next', `e${(i + 1) % N}`], [`e${i}`, 'pair', `e${i ^ 1}`], [`e${i}`, 'jump', `e${(i * 7 + 3) % N}`]);
+  rows.push(
+    [`e${i}`, 'next', `e${(i + 1) % N}`],
+    [`e${i}`, 'pair', `e${i ^ 1}`],
+    [`e${i}`, 'jump', `e${(i * 7 + 3) % N}`],
+  );
 }
 const dataset = buildDataset('ring', { train: rows, valid: [], test: [] });
 
@@ -71,10 +75,19 @@ test('sync mode with SGD and two workers: one barrier per step, no warnings, the
   assert.ok(last < 0.5 * first, `loss ${first.toFixed(3)} -> ${last.toFixed(3)}`);
 });
 
-test('uneven shares: a worker whose share runs out pushes empty batches, and every barrier still completes', async () => {
+const UNEVEN = 'uneven shares: a worker whose share runs out pushes empty batches, and every barrier still completes';
+test(UNEVEN, async () => {
   // 3 positives over 2 workers: shares of 2 and 1, one positive per batch, so
   // 2 steps per epoch and worker 1 pushes one empty batch in each.
-  const three = buildDataset('three', { train: [['a', 'r', 'b'], ['b', 'r', 'c'], ['c', 's', 'a']], valid: [], test: [] });
+  const three = buildDataset('three', {
+    train: [
+      ['a', 'r', 'b'],
+      ['b', 'r', 'c'],
+      ['c', 's', 'a'],
+    ],
+    valid: [],
+    test: [],
+  });
   const trainer = new Trainer(three, syncOptions({ batch: 1, chunk: 1, neg: 2, epochs: 3 }));
   trainer.ps.onWarning = () => {};
   await trainer.train();

@@ -13,19 +13,34 @@ import { SEED } from '../helpers/prop.js';
 
 const N = 40;
 const rows: [string, string, string][] = [];
-for (let i = 0; i < N; i++) rows.push([`e${i}`, 'next', `e${(i + 1) % N}`], [`e${i}`, 'pair', `e${i ^ 1}`], [`e${i}`, 'skip', `e${(i + 2) % N}`]);
+for (let i = 0; i < N; i++)
+  rows.push([`e${i}`, 'next', `e${(i + 1) % N}`], [`e${i}`, 'pair', `e${i ^ 1}`], [`e${i}`, 'skip', `e${(i + 2) % N}`]);
 const dataset = buildDataset('ring', { train: rows, valid: [], test: [] });
 
 async function run(extra: Partial<TrainOptions>): Promise<{ bytes: Buffer; losses: number[] }> {
   const trainer = new Trainer(dataset, {
-    ...DEFAULT_TRAIN, model: 'distmult', mode: 'sync', workers: 2, dim: 8, batch: 16, neg: 8, chunk: 8, epochs: 4, lr: 0.1, seed: SEED >>> 0, ...extra,
+    ...DEFAULT_TRAIN,
+    model: 'distmult',
+    mode: 'sync',
+    workers: 2,
+    dim: 8,
+    batch: 16,
+    neg: 8,
+    chunk: 8,
+    epochs: 4,
+    lr: 0.1,
+    seed: SEED >>> 0,
+    ...extra,
   });
   trainer.ps.onWarning = () => {};
   await trainer.train();
   const E = trainer.ps.view(0);
   const R = trainer.ps.relationView();
   return {
-    bytes: Buffer.concat([Buffer.from(E.buffer, E.byteOffset, E.byteLength), Buffer.from(R.buffer, R.byteOffset, R.byteLength)]),
+    bytes: Buffer.concat([
+      Buffer.from(E.buffer, E.byteOffset, E.byteLength),
+      Buffer.from(R.buffer, R.byteOffset, R.byteLength),
+    ]),
     losses: trainer.epochs.map((e) => e.loss),
   };
 }

@@ -130,7 +130,10 @@ if (isMainThread) {
     assert.equal(Array.from(R.subarray(8, 16)), new Array(8).fill(1));
     await learns(trainer, 'pool');
     // Training changed the scales too: their gradient reached the shared table.
-    assert.ok(Array.from(R.subarray(8, 16)).some((v) => v !== 1), 'scales were trained');
+    assert.ok(
+      Array.from(R.subarray(8, 16)).some((v) => v !== 1),
+      'scales were trained',
+    );
   });
 
   test('trained in-thread (no module needed), it learns the chain', async () => {
@@ -138,13 +141,26 @@ if (isMainThread) {
     await learns(trainer, 'in-thread');
   });
 
-  test('the pool starts under process-wide node flags, which workers refuse (only loader-related flags are passed on)', async () => {
+  const flagsName =
+    'the pool starts under process-wide node flags, which workers refuse (only loader-related flags are passed on)';
+  test(flagsName, async () => {
     // Setting a worker's execArgv replaces what it would inherit, so the
     // trainer must not hand it flags such as --max-old-space-size.
     const saved = [...process.execArgv];
-    process.execArgv.push('--max-old-space-size=300', '--stack-size', '900', '--expose-gc', '--title=kgshard', '--enable-source-maps');
+    process.execArgv.push(
+      '--max-old-space-size=300',
+      '--stack-size',
+      '900',
+      '--expose-gc',
+      '--title=kgshard',
+      '--enable-source-maps',
+    );
     try {
-      const trainer = new Trainer(dataset, options({ workers: 2, epochs: 2, modelModule: import.meta.url }), scaledTranslation);
+      const trainer = new Trainer(
+        dataset,
+        options({ workers: 2, epochs: 2, modelModule: import.meta.url }),
+        scaledTranslation,
+      );
       await trainer.train();
       assert.is(trainer.epochs.length, 2);
     } finally {
@@ -170,7 +186,11 @@ if (isMainThread) {
       score: (...a) => scaledTranslation.score(...a),
       accumulateGrad: (...a) => scaledTranslation.accumulateGrad(...a),
     });
-    const trainer = new Trainer(dataset, options({ model: 'other-model', workers: 2, epochs: 1, modelModule: import.meta.url }), other);
+    const trainer = new Trainer(
+      dataset,
+      options({ model: 'other-model', workers: 2, epochs: 1, modelModule: import.meta.url }),
+      other,
+    );
     const err = await rejection(trainer.train());
     assert.is(err.code, 'E_INVALID_ARGUMENT');
     assert.match(err.message, /modelModule/);

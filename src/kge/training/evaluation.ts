@@ -60,10 +60,18 @@ export class RunEvaluator {
     private readonly shared: boolean,
   ) {}
 
-  async evaluate(split: 'valid' | 'test', tables: { entities: Float32Array; relations: Float32Array }): Promise<EvalOutcome> {
+  async evaluate(
+    split: 'valid' | 'test',
+    tables: { entities: Float32Array; relations: Float32Array },
+  ): Promise<EvalOutcome> {
     this.filter ??= FilterIndex.fromDataset(this.dataset);
     if (this.pool === undefined && this.shared && this.workers > 1) {
-      this.pool = new Piscina({ filename: EVAL_TASK_FILENAME, minThreads: this.workers, maxThreads: this.workers, idleTimeout: 60_000 });
+      this.pool = new Piscina({
+        filename: EVAL_TASK_FILENAME,
+        minThreads: this.workers,
+        maxThreads: this.workers,
+        idleTimeout: 60_000,
+      });
     }
     const r = await evaluate({
       model: createModel(this.model),
@@ -77,7 +85,16 @@ export class RunEvaluator {
       ...(this.pool ? { pool: this.pool } : {}),
     });
     const m = (x: RankMetrics): Metrics => ({ mrr: x.mrr, mr: x.mr, hits1: x.hits1, hits3: x.hits3, hits10: x.hits10 });
-    return { split, triples: this.dataset[split].count, heads: m(r.head), tails: m(r.tail), both: m(r.both), seconds: r.seconds, backend: r.backend, threads: r.threads };
+    return {
+      split,
+      triples: this.dataset[split].count,
+      heads: m(r.head),
+      tails: m(r.tail),
+      both: m(r.both),
+      seconds: r.seconds,
+      backend: r.backend,
+      threads: r.threads,
+    };
   }
 
   async close(): Promise<void> {

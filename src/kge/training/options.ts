@@ -40,9 +40,12 @@ export const DEFAULT_TRAIN: Omit<TrainOptions, 'model'> = {
  * are set are kept as they are (checked by `validateTrainOptions`).
  */
 export function resolveTrainOptions(options: TrainSettings): TrainOptions {
-  if (options === null || typeof options !== 'object') return options as TrainOptions;
+  if (options === null || typeof options !== 'object') return options;
   const model = options.model ?? DEFAULT_MODEL;
-  const own = typeof model === 'string' && Object.hasOwn(MODEL_DEFAULTS, model) ? (MODEL_DEFAULTS[model] as unknown as Record<string, unknown>) : {};
+  const own =
+    typeof model === 'string' && Object.hasOwn(MODEL_DEFAULTS, model)
+      ? (MODEL_DEFAULTS[model] as unknown as Record<string, unknown>)
+      : {};
   const out: Record<string, unknown> = { ...options, model };
   for (const s of HYPER) {
     if (out[s.name] !== undefined) continue;
@@ -65,7 +68,12 @@ export function checkSetting(where: string, s: Setting, value: unknown): void {
     case 'threads': {
       const min = s.type === 'threads' ? 1 : s.min!;
       if (typeof v !== 'number' || !Number.isInteger(v)) {
-        throw invalidArgument(where, s.name, v, min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : 'an integer');
+        throw invalidArgument(
+          where,
+          s.name,
+          v,
+          min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : 'an integer',
+        );
       }
       if (s.rangeOnFlagOnly !== true && (v < min || v > s.max!)) throw outOfRange(where, s.name, v, min, s.max!);
       return;
@@ -73,7 +81,12 @@ export function checkSetting(where: string, s: Setting, value: unknown): void {
     case 'number': {
       const min = s.min!;
       if (!(typeof v === 'number' && Number.isFinite(v) && (s.minExclusive ? v > min : v >= min))) {
-        throw invalidArgument(where, s.name, v, `a finite number ${s.minExclusive ? '>' : '>='} ${min}${s.note ? ` ${s.note}` : ''}`);
+        throw invalidArgument(
+          where,
+          s.name,
+          v,
+          `a finite number ${s.minExclusive ? '>' : '>='} ${min}${s.note ? ` ${s.note}` : ''}`,
+        );
       }
       return;
     }
@@ -84,7 +97,13 @@ export function checkSetting(where: string, s: Setting, value: unknown): void {
       if (typeof v !== 'boolean') throw invalidArgument(where, s.name, v, 'a boolean');
       return;
     case 'path':
-      if (typeof v !== 'string' || v.trim() === '') throw invalidArgument(where, s.name, v, s.name === 'warmStart' ? 'a directory path or a 64-hex fingerprint' : 'a directory path');
+      if (typeof v !== 'string' || v.trim() === '')
+        throw invalidArgument(
+          where,
+          s.name,
+          v,
+          s.name === 'warmStart' ? 'a directory path or a 64-hex fingerprint' : 'a directory path',
+        );
       return;
     case 'model':
       return; // checked with the model object, in validateTrainOptions
@@ -120,9 +139,15 @@ export function validateTrainOptions(o: TrainOptions, model?: KgeModel): TrainOp
     if (v === undefined && s.optional === true) continue;
     checkSetting('train', s, v);
   }
-  if (o.inThread !== undefined && typeof o.inThread !== 'boolean') throw invalidArgument('train', 'inThread', o.inThread, 'a boolean or undefined');
+  if (o.inThread !== undefined && typeof o.inThread !== 'boolean')
+    throw invalidArgument('train', 'inThread', o.inThread, 'a boolean or undefined');
   if (o.inThread === true && o.mode === 'sync') {
-    throw invalidArgument('train', 'inThread', o.inThread, "false in sync mode (the parameter server's barrier is met by pool workers)");
+    throw invalidArgument(
+      'train',
+      'inThread',
+      o.inThread,
+      "false in sync mode (the parameter server's barrier is met by pool workers)",
+    );
   }
   if (model === undefined) {
     let builtIn: KgeModel;
@@ -130,18 +155,34 @@ export function validateTrainOptions(o: TrainOptions, model?: KgeModel): TrainOp
       builtIn = createModel(o.model);
     } catch (e) {
       if (e instanceof KgError) {
-        throw invalidArgument('train', 'model', o.model, `a built-in model (${MODEL_NAMES.join(', ')}), or the name of a user-defined model passed to the Trainer`);
+        throw invalidArgument(
+          'train',
+          'model',
+          o.model,
+          `a built-in model (${MODEL_NAMES.join(', ')}), or the name of a user-defined model passed to the Trainer`,
+        );
       }
       throw e;
     }
     builtIn.shapes(o.dim);
     if (o.modelModule !== undefined) {
-      throw invalidArgument('train', 'modelModule', o.modelModule, 'absent for a built-in model (it names the module of a user-defined model passed to the Trainer)');
+      throw invalidArgument(
+        'train',
+        'modelModule',
+        o.modelModule,
+        'absent for a built-in model (it names the module of a user-defined model passed to the Trainer)',
+      );
     }
     return o;
   }
   if (!isKgeModel(model)) throw invalidArgument('Trainer', 'model', model, 'a KgeModel from defineModel');
-  if (o.model !== model.name) throw invalidArgument('train', 'model', o.model, `the name of the model passed to the Trainer, ${JSON.stringify(model.name)}`);
+  if (o.model !== model.name)
+    throw invalidArgument(
+      'train',
+      'model',
+      o.model,
+      `the name of the model passed to the Trainer, ${JSON.stringify(model.name)}`,
+    );
   model.shapes(o.dim);
   if (isBuiltIn(model) && o.modelModule === undefined) return o; // workers rebuild it by its (canonical) name
   if (o.modelModule !== undefined) {
@@ -153,7 +194,8 @@ export function validateTrainOptions(o: TrainOptions, model?: KgeModel): TrainOp
       'train',
       'modelModule',
       o.modelModule,
-      `the URL of an ES module whose default export is the model ${JSON.stringify(model.name)}: a pool's workers load a user-defined model from it (or train with inThread: true)`,
+      `the URL of an ES module whose default export is the model ${JSON.stringify(model.name)}: ` +
+        "a pool's workers load a user-defined model from it (or train with inThread: true)",
     );
   }
   return o;
@@ -221,7 +263,8 @@ export function validateRunOptions(options: TrainingRunOptions, workers: number)
   for (const s of RUN) {
     let v = fields[s.name];
     if (v === undefined) v = s.name === 'evalWorkers' ? workers : s.default;
-    if (v !== undefined && !(s.name === 'warmStart' && typeof v === 'object' && v !== null)) checkSetting('train', s, v);
+    if (v !== undefined && !(s.name === 'warmStart' && typeof v === 'object' && v !== null))
+      checkSetting('train', s, v);
     out[s.name] = v;
   }
   out['datasetRef'] = options.datasetRef;

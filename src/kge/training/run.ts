@@ -20,7 +20,14 @@ import { saveEmbeddings } from '../embeddings-io.js';
 import { flagOf } from '../hyper.js';
 import { Trainer, type TrainOptions } from '../trainer.js';
 import { RunEvaluator, outcomeJson, type EvalOutcome } from './evaluation.js';
-import { hyperParameters, resolveTrainOptions, validateRunOptions, validateTrainOptions, type ResolvedRunOptions, type TrainingOptions } from './options.js';
+import {
+  hyperParameters,
+  resolveTrainOptions,
+  validateRunOptions,
+  validateTrainOptions,
+  type ResolvedRunOptions,
+  type TrainingOptions,
+} from './options.js';
 import { checkStartOptions, startRun, type CheckpointInfo } from './start.js';
 
 export type StopReason = 'epochs' | 'early-stopping' | 'time-limit' | 'interrupt';
@@ -51,7 +58,10 @@ export interface ValidationRecord {
   readonly best: { readonly epoch: number; readonly mrr: number };
 }
 
-/** What the run is doing: `training` from the first epoch until training ends (`trained`), `validating`, `evaluating` (final). */
+/**
+ * What the run is doing: `training` from the first epoch until training ends (`trained`), `validating`,
+ * `evaluating` (final).
+ */
 export type TrainingPhase =
   | { readonly kind: 'training' }
   | { readonly kind: 'validating'; readonly epoch: number }
@@ -88,7 +98,14 @@ export interface TrainingReport {
   /** The resolved settings the run trained with. */
   readonly options: TrainOptions;
   readonly run: ResolvedRunOptions;
-  readonly dataset: { readonly name: string; readonly entities: number; readonly relations: number; readonly trainTriples: number; readonly validTriples: number; readonly testTriples: number };
+  readonly dataset: {
+    readonly name: string;
+    readonly entities: number;
+    readonly relations: number;
+    readonly trainTriples: number;
+    readonly validTriples: number;
+    readonly testTriples: number;
+  };
   /** Epochs the tables hold (resumed ones included), of `options.epochs`. */
   readonly epochs: number;
   readonly stoppedBy: StopReason;
@@ -131,7 +148,12 @@ export function prepareTraining(options: TrainingOptions): PreparedTraining {
       mkdirSync(outDir, { recursive: true });
       accessSync(outDir, constants.W_OK);
     } catch (e) {
-      throw new KgError('E_DATASET', `train: ${flagOf('out')} ${JSON.stringify(run.out)}: cannot write to ${outDir} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { flag: flagOf('out'), path: outDir });
+      throw new KgError(
+        'E_DATASET',
+        `train: ${flagOf('out')} ${JSON.stringify(run.out)}: ` +
+          `cannot write to ${outDir} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+        { flag: flagOf('out'), path: outDir },
+      );
     }
   }
   checkStartOptions(run);
@@ -143,16 +165,26 @@ export function prepareTraining(options: TrainingOptions): PreparedTraining {
  * defaults) and report. Built-in models only (a user-defined model trains
  * with the `Trainer`).
  */
-export async function runTraining(dataset: Dataset, options: TrainingOptions | PreparedTraining, hooks: TrainingHooks = {}): Promise<TrainingReport> {
+export async function runTraining(
+  dataset: Dataset,
+  options: TrainingOptions | PreparedTraining,
+  hooks: TrainingHooks = {},
+): Promise<TrainingReport> {
   const { options: o, run } = isPrepared(options) ? options : prepareTraining(options);
   const notice = (n: TrainingNotice): void => hooks.onNotice?.(n);
   if (run.evalEvery > 0 && dataset.valid.count === 0) {
-    throw new KgError('E_INVALID_ARGUMENT', `train: ${flagOf('evalEvery')} ${run.evalEvery} needs validation triples, but the valid split of ${dataset.name} is empty`, {
-      field: 'evalEvery',
-      flag: flagOf('evalEvery'),
-    });
+    throw new KgError(
+      'E_INVALID_ARGUMENT',
+      `train: ${flagOf('evalEvery')} ${run.evalEvery} needs validation triples, ` +
+        `but the valid split of ${dataset.name} is empty`,
+      {
+        field: 'evalEvery',
+        flag: flagOf('evalEvery'),
+      },
+    );
   }
-  if (dataset[run.evalSplit].count === 0) notice({ kind: 'info', message: `the ${run.evalSplit} split is empty: no final metrics` });
+  if (dataset[run.evalSplit].count === 0)
+    notice({ kind: 'info', message: `the ${run.evalSplit} split is empty: no final metrics` });
 
   const trainer = new Trainer(dataset, o);
   const canonical = trainer.model.name;
@@ -175,9 +207,13 @@ export async function runTraining(dataset: Dataset, options: TrainingOptions | P
     // the end, so the file always holds whole epochs) and continued on the
     // next run. Workers report only at epoch ends: that is the finest grain.
     const statsFile = run.checkpointDir !== undefined ? join(resolve(run.checkpointDir), 'relation-stats.kgs') : null;
-    const persister = statsFile !== null
-      ? new StatsPersister(statsFile, dataset.relations.length, { every: 10_000, onWarning: (message) => notice({ kind: 'warning', message }) })
-      : undefined;
+    const persister =
+      statsFile !== null
+        ? new StatsPersister(statsFile, dataset.relations.length, {
+            every: 10_000,
+            onWarning: (message) => notice({ kind: 'warning', message }),
+          })
+        : undefined;
     const relationStats = persister?.stats ?? new RelationStats(dataset.relations.length);
     const validations: ValidationRecord[] = [];
     const early = new EarlyStopping(run.patience);
@@ -188,9 +224,19 @@ export async function runTraining(dataset: Dataset, options: TrainingOptions | P
       await trainer.train({
         onEpoch: async (report, t) => {
           const done = report.epoch + 1;
-          hooks.onEpoch?.({ done, epochs: o.epochs, loss: report.loss, triplesPerSecond: t.triplesPerSecond(), trainSeconds: t.trainSeconds });
+          hooks.onEpoch?.({
+            done,
+            epochs: o.epochs,
+            loss: report.loss,
+            triplesPerSecond: t.triplesPerSecond(),
+            trainSeconds: t.trainSeconds,
+          });
           if (!Number.isFinite(report.loss)) {
-            throw new KgError('E_NON_FINITE', `train: the loss of epoch ${done} is ${report.loss}; lower ${flagOf('lr')} or add ${flagOf('reg')}`, { epoch: done });
+            throw new KgError(
+              'E_NON_FINITE',
+              `train: the loss of epoch ${done} is ${report.loss}; lower ${flagOf('lr')} or add ${flagOf('reg')}`,
+              { epoch: done },
+            );
           }
           lastObjective = report.loss;
           // Every worker's part first, then one merge: a write never holds part of an epoch.
@@ -206,7 +252,12 @@ export async function runTraining(dataset: Dataset, options: TrainingOptions | P
             lastObjective = -mrr;
             const verdict = early.record(done, mrr, tables);
             const best = early.best()!;
-            const v: ValidationRecord = { epoch: done, outcome, loss: report.loss, best: { epoch: best.epoch, mrr: best.score } };
+            const v: ValidationRecord = {
+              epoch: done,
+              outcome,
+              loss: report.loss,
+              best: { epoch: best.epoch, mrr: best.score },
+            };
             validations.push(v);
             hooks.onValidation?.(v);
             if (verdict === 'stop') {
@@ -214,7 +265,8 @@ export async function runTraining(dataset: Dataset, options: TrainingOptions | P
               return 'stop';
             }
           }
-          if (ckpt !== null && done < o.epochs && ckpt.checkpoint(t.snapshot(), lastObjective, done)) lastCheckpointed.advance(done);
+          if (ckpt !== null && done < o.epochs && ckpt.checkpoint(t.snapshot(), lastObjective, done))
+            lastCheckpointed.advance(done);
           if (hooks.signal?.aborted === true) {
             stoppedBy = 'interrupt';
             return 'stop';
@@ -234,7 +286,8 @@ export async function runTraining(dataset: Dataset, options: TrainingOptions | P
     // The final entry holds the state training stopped in (also when aborted), before the best tables are put back.
     // A resume that trained nothing writes nothing: the entry it resumed from already holds that state.
     const trainedNow = epochsRun - (resumed?.epochs ?? 0);
-    if (ckpt !== null && trainedNow > 0 && ckpt.finalize(trainer.snapshot(), lastObjective, epochsRun)) lastCheckpointed.advance(epochsRun);
+    if (ckpt !== null && trainedNow > 0 && ckpt.finalize(trainer.snapshot(), lastObjective, epochsRun))
+      lastCheckpointed.advance(epochsRun);
     persister?.flush(true);
     const tables = trainer.tables();
     // Keep the tables of the best validation (training has ended: no thread writes them now).
@@ -258,7 +311,14 @@ export async function runTraining(dataset: Dataset, options: TrainingOptions | P
       model: canonical,
       options: o,
       run,
-      dataset: { name: dataset.name, entities: dataset.entities.length, relations: dataset.relations.length, trainTriples: dataset.train.count, validTriples: dataset.valid.count, testTriples: dataset.test.count },
+      dataset: {
+        name: dataset.name,
+        entities: dataset.entities.length,
+        relations: dataset.relations.length,
+        trainTriples: dataset.train.count,
+        validTriples: dataset.valid.count,
+        testTriples: dataset.test.count,
+      },
       epochs: epochsRun,
       stoppedBy,
       nothingLeftToTrain: resumed !== null && resumed.epochs === o.epochs,
@@ -291,7 +351,7 @@ export async function runTraining(dataset: Dataset, options: TrainingOptions | P
 }
 
 function isPrepared(o: TrainingOptions | PreparedTraining): o is PreparedTraining {
-  return 'run' in o && 'options' in o && typeof (o as PreparedTraining).run === 'object';
+  return 'run' in o && 'options' in o && typeof o.run === 'object';
 }
 
 /** Save the kept tables with the run's configuration; returns the directory. */
@@ -302,15 +362,27 @@ function save(trainer: Trainer, report: TrainingReport, out: string): string {
   const saved = saveEmbeddings(
     out,
     {
-      model: report.model, dim: o.dim, entityWidth: shapes.entityWidth, relationWidth: shapes.relationWidth,
-      entities: dataset.entities, relations: dataset.relations, entityTable: report.tables.entities, relationTable: report.tables.relations,
+      model: report.model,
+      dim: o.dim,
+      entityWidth: shapes.entityWidth,
+      relationWidth: shapes.relationWidth,
+      entities: dataset.entities,
+      relations: dataset.relations,
+      entityTable: report.tables.entities,
+      relationTable: report.tables.relations,
     },
     {
       dataset: report.run.datasetRef ?? { name: dataset.name },
       hyper: hyperParameters(o),
       training: {
-        epochs: report.epochs, epochs_planned: o.epochs, best_epoch: report.bestEpoch, stopped_by: report.stoppedBy, workers: o.workers,
-        train_s: report.trainSeconds, triples_per_s: report.triplesPerSecond, final_loss: report.finalLoss,
+        epochs: report.epochs,
+        epochs_planned: o.epochs,
+        best_epoch: report.bestEpoch,
+        stopped_by: report.stoppedBy,
+        workers: o.workers,
+        train_s: report.trainSeconds,
+        triples_per_s: report.triplesPerSecond,
+        final_loss: report.finalLoss,
       },
       metrics: report.evaluation ? outcomeJson(report.evaluation) : null,
       created: new Date().toISOString(),

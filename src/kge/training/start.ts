@@ -40,7 +40,12 @@ export interface RunStart {
   readonly warmStartedFrom: string | null;
 }
 
-function optionError(code: 'E_USAGE' | 'E_INVALID_ARGUMENT', message: string, field: string, extra: Record<string, unknown> = {}): KgError {
+function optionError(
+  code: 'E_USAGE' | 'E_INVALID_ARGUMENT',
+  message: string,
+  field: string,
+  extra: Record<string, unknown> = {},
+): KgError {
   return new KgError(code, message, { field, flag: flagOf(field), ...extra });
 }
 
@@ -60,16 +65,33 @@ function isDirectory(p: string): boolean {
 export function checkStartOptions(run: ResolvedRunOptions): void {
   const ws = run.warmStart;
   if (run.resume && run.checkpointDir === undefined) {
-    throw optionError('E_USAGE', `train: ${flagOf('resume')} needs ${flagOf('checkpointDir')} DIR (the store to resume from)`, 'resume');
+    throw optionError(
+      'E_USAGE',
+      `train: ${flagOf('resume')} needs ${flagOf('checkpointDir')} DIR (the store to resume from)`,
+      'resume',
+    );
   }
   if (run.resume && ws !== undefined) {
-    throw optionError('E_USAGE', `train: ${flagOf('resume')} and ${flagOf('warmStart')} exclude each other (resume continues this problem; a warm start begins a new one)`, 'warmStart');
+    throw optionError(
+      'E_USAGE',
+      `train: ${flagOf('resume')} and ${flagOf('warmStart')} exclude each other ` +
+        '(resume continues this problem; a warm start begins a new one)',
+      'warmStart',
+    );
   }
   if (typeof ws === 'string' && FINGERPRINT.test(ws) && run.checkpointDir === undefined) {
-    throw optionError('E_USAGE', `train: ${flagOf('warmStart')} FINGERPRINT needs ${flagOf('checkpointDir')} DIR (the store holding that run)`, 'warmStart');
+    throw optionError(
+      'E_USAGE',
+      `train: ${flagOf('warmStart')} FINGERPRINT needs ${flagOf('checkpointDir')} DIR (the store holding that run)`,
+      'warmStart',
+    );
   }
   if (typeof ws === 'string' && !FINGERPRINT.test(ws) && !isDirectory(ws)) {
-    throw optionError('E_USAGE', `train: ${flagOf('warmStart')} ${JSON.stringify(ws)} is neither a checkpoint directory nor a 64-hex fingerprint`, 'warmStart');
+    throw optionError(
+      'E_USAGE',
+      `train: ${flagOf('warmStart')} ${JSON.stringify(ws)} is neither a checkpoint directory nor a 64-hex fingerprint`,
+      'warmStart',
+    );
   }
 }
 
@@ -88,21 +110,30 @@ export function startRun(trainer: Trainer, run: ResolvedRunOptions, notice: (n: 
   if (typeof ws === 'object') {
     const emb = ws.embeddings;
     if (emb.entityWidth !== shapes.entityWidth || emb.relationWidth !== shapes.relationWidth) {
-      throw new KgError('E_DIM_MISMATCH', `train: ${flagOf('warmStart')} ${ws.from}: rows are ${emb.entityWidth}/${emb.relationWidth} wide, ${canonical} dim ${o.dim} needs ${shapes.entityWidth}/${shapes.relationWidth}`, { flag: flagOf('warmStart') });
+      throw new KgError(
+        'E_DIM_MISMATCH',
+        `train: ${flagOf('warmStart')} ${ws.from}: rows are ${emb.entityWidth}/${emb.relationWidth} wide, ` +
+          `${canonical} dim ${o.dim} needs ${shapes.entityWidth}/${shapes.relationWidth}`,
+        { flag: flagOf('warmStart') },
+      );
     }
     const aligned = alignEmbeddings(emb, dataset.entities, dataset.relations);
     trainer.warmStart(aligned.entityTable, aligned.relationTable);
     notice({ kind: 'info', message: `warm start from the embeddings in ${ws.from}` });
     warmStartedFrom = resolve(ws.from);
   }
-  if (run.checkpointDir === undefined && typeof ws !== 'string') return { checkpointer: null, fingerprint: null, resumed: null, warmStartedFrom };
+  if (run.checkpointDir === undefined && typeof ws !== 'string')
+    return { checkpointer: null, fingerprint: null, resumed: null, warmStartedFrom };
 
   const problem = {
     dataset: tripleDigest(dataset.train.triples, dataset.valid.triples, dataset.test.triples),
     entities: dataset.entities,
     relations: dataset.relations,
     model: canonical,
-    shapes: { entity: [dataset.entities.length, shapes.entityWidth], relation: [dataset.relations.length, shapes.relationWidth] },
+    shapes: {
+      entity: [dataset.entities.length, shapes.entityWidth],
+      relation: [dataset.relations.length, shapes.relationWidth],
+    },
     hyperParameters: hyperParameters(o),
   };
   const ckpt = TrainingCheckpointer.open({
@@ -117,12 +148,22 @@ export function startRun(trainer: Trainer, run: ResolvedRunOptions, notice: (n: 
     else {
       const held = latest.state.epochs.length;
       if (held > o.epochs) {
-        throw optionError('E_USAGE', `train: ${flagOf('epochs')} ${o.epochs}: the latest checkpoint in ${run.checkpointDir} already holds epoch ${held}; resume with ${flagOf('epochs')} ${held} or more`, 'epochs', { held });
+        throw optionError(
+          'E_USAGE',
+          `train: ${flagOf('epochs')} ${o.epochs}: the latest checkpoint in ${run.checkpointDir} ` +
+            `already holds epoch ${held}; resume with ${flagOf('epochs')} ${held} or more`,
+          'epochs',
+          { held },
+        );
       }
       trainer.restore(latest.state);
       resumed = { epochs: held, objective: latest.entry.objective };
       // Nothing left to train: the run only evaluates (a caller says so even when otherwise quiet).
-      if (held === o.epochs) notice({ kind: 'nothing-left', message: `nothing left to train: checkpoint holds epoch ${held} of ${o.epochs}` });
+      if (held === o.epochs)
+        notice({
+          kind: 'nothing-left',
+          message: `nothing left to train: checkpoint holds epoch ${held} of ${o.epochs}`,
+        });
       else notice({ kind: 'info', message: `resumed from ${latest.entry.kind} at epoch ${held}` });
     }
   } else if (typeof ws === 'string') {
@@ -131,9 +172,17 @@ export function startRun(trainer: Trainer, run: ResolvedRunOptions, notice: (n: 
     else {
       trainer.warmStart(seed.state.entities, seed.state.relations);
       warmStartedFrom = seed.entry.fingerprint;
-      notice({ kind: 'info', message: `warm start from run ${seed.entry.fingerprint.slice(0, 12)} (epoch ${seed.entry.iteration ?? '?'})` });
+      notice({
+        kind: 'info',
+        message: `warm start from run ${seed.entry.fingerprint.slice(0, 12)} (epoch ${seed.entry.iteration ?? '?'})`,
+      });
     }
   }
   // A warm start alone writes no checkpoints.
-  return { checkpointer: run.checkpointDir === undefined ? null : ckpt, fingerprint: ckpt.keys.problem, resumed, warmStartedFrom };
+  return {
+    checkpointer: run.checkpointDir === undefined ? null : ckpt,
+    fingerprint: ckpt.keys.problem,
+    resumed,
+    warmStartedFrom,
+  };
 }
