@@ -191,12 +191,10 @@ export async function runRounds(
         const c = await runner.run();
         const f = foreignCpu(snap);
         // Per run: CPUs other processes took meanwhile (whole run, threads' start and warm-up included).
-        parts
-          .get(runner.name)!
-          .push({
-            ...c,
-            params: { ...c.params, foreignCpusPerRun: [f?.others ?? null], stealCpusPerRun: [f?.steal ?? null] },
-          });
+        parts.get(runner.name)!.push({
+          ...c,
+          params: { ...c.params, foreignCpusPerRun: [f?.others ?? null], stealCpusPerRun: [f?.steal ?? null] },
+        });
       } catch (e: unknown) {
         errors.set(runner.name, `round ${round + 1}: ${e instanceof Error ? e.message : String(e)}`);
       }

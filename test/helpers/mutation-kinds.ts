@@ -795,14 +795,12 @@ interface StatsData {
   readonly samples: [number, number][];
 }
 
-const statsData: fc.Arbitrary<StatsData> = fc
-  .integer({ min: 1, max: 4 })
-  .chain((r) =>
-    fc.record({
-      relations: fc.constant(r),
-      samples: fc.array(fc.tuple(fc.nat(r - 1), fc.double({ min: -1e6, max: 1e6, noNaN: true })), { maxLength: 12 }),
-    }),
-  );
+const statsData: fc.Arbitrary<StatsData> = fc.integer({ min: 1, max: 4 }).chain((r) =>
+  fc.record({
+    relations: fc.constant(r),
+    samples: fc.array(fc.tuple(fc.nat(r - 1), fc.double({ min: -1e6, max: 1e6, noNaN: true })), { maxLength: 12 }),
+  }),
+);
 
 const STATS_FILE = 'relation-stats.kgs';
 
