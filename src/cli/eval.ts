@@ -7,7 +7,8 @@ import { KgError } from '../errors.js';
 import { alignEmbeddings, openEmbeddings } from '../kge/embeddings-io.js';
 import { datasetLine, openDataset } from './dataset.js';
 import { asUsage, bool, choiceFlag, parseFlags, str, usage, workersFlag, type FlagSpecs } from './flags.js';
-import { evaluateTables, metricsJson, metricsTable } from './metrics.js';
+import { RunEvaluator, outcomeJson } from '../kge/training/evaluation.js';
+import { metricsTable } from './metrics.js';
 import { StatusLine } from './progress.js';
 
 const FLAGS: FlagSpecs = {
@@ -92,15 +93,12 @@ export async function evalCommand(args: readonly string[]): Promise<number> {
   );
   let outcome;
   try {
-    outcome = await evaluateTables({
-      model: emb.model,
-      dim: emb.dim,
-      entityTable: aligned.entityTable,
-      relationTable: aligned.relationTable,
-      dataset,
-      split,
-      workers,
-    });
+    const evaluator = new RunEvaluator(dataset, emb.model, emb.dim, workers, false);
+    try {
+      outcome = await evaluator.evaluate(split, { entities: aligned.entityTable, relations: aligned.relationTable });
+    } finally {
+      await evaluator.close();
+    }
   } finally {
     line.clear();
   }
@@ -115,7 +113,7 @@ export async function evalCommand(args: readonly string[]): Promise<number> {
       entities: dataset.entities.length,
       relations: dataset.relations.length,
       workers,
-      ...metricsJson(outcome),
+      ...outcomeJson(outcome),
       notices: opened.notices,
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
