@@ -19,7 +19,6 @@ import {
   type TrainingReport,
 } from '../kge/training/run.js';
 import { datasetLine, openDataset, type OpenedDataset } from './dataset.js';
-import { isEmbeddingsDir, openEmbeddings } from '../kge/embeddings-io.js';
 import {
   asUsage,
   bool,
@@ -213,10 +212,7 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
   const opened = openDataset(plan.datasetSpec, { rebuild: plan.rebuild });
   for (const notice of opened.notices) line.note(notice);
   line.note(datasetLine(opened.dataset));
-  let run = { ...prepared.run, datasetRef: opened.ref };
-  // Embeddings saved by --out or exported: read here, rows matched by name in the library.
-  if (typeof run.warmStart === 'string' && isEmbeddingsDir(run.warmStart))
-    run = { ...run, warmStart: { from: run.warmStart, embeddings: openEmbeddings(run.warmStart) } };
+  const run = { ...prepared.run, datasetRef: opened.ref };
 
   const progress = new TrainProgress(line, o.epochs);
   const controller = new AbortController();

@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KgError } from '../../errors.js';
 import { TrainingCheckpointer, tripleDigest } from '../../store/training-checkpoints.js';
-import { alignEmbeddings } from '../embeddings-io.js';
+import { alignEmbeddings, isEmbeddingsDir, openEmbeddings } from '../embeddings-io.js';
 import { flagOf } from '../hyper.js';
 import type { Trainer } from '../trainer.js';
 import { hyperParameters, type ResolvedRunOptions } from './options.js';
@@ -105,7 +105,11 @@ export function startRun(trainer: Trainer, run: ResolvedRunOptions, notice: (n: 
   const dataset = trainer.dataset;
   const canonical = trainer.model.name;
   const shapes = trainer.model.shapes(o.dim);
-  const ws = run.warmStart;
+  // A warm start names a checkpoint store, a fingerprint in one, or a directory of saved or exported
+  // embeddings (read here; rows are matched to the dataset by name).
+  const named = run.warmStart;
+  const ws =
+    typeof named === 'string' && isEmbeddingsDir(named) ? { from: named, embeddings: openEmbeddings(named) } : named;
   let warmStartedFrom: string | null = null;
   if (typeof ws === 'object') {
     const emb = ws.embeddings;
