@@ -21,7 +21,11 @@ export function check(cond: boolean, what: string): void {
 }
 
 /** Run a case group; an exception becomes one errored case. */
-export async function guarded(name: string, group: string, fn: () => Promise<CaseResult[]>): Promise<CaseResult[]> {
+export async function guarded(
+  name: string,
+  group: string,
+  fn: () => CaseResult[] | Promise<CaseResult[]>,
+): Promise<CaseResult[]> {
   try {
     return await fn();
   } catch (e: unknown) {

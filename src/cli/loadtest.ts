@@ -160,7 +160,9 @@ function flagError(e: KgError, flags: ParsedFlags): KgError {
   } else if (ms && e.details['expected'] === 'an integer') {
     must = 'a whole number of milliseconds';
   } else {
-    must = String(e.details['expected'] ?? 'valid');
+    // The library's validation errors give `expected` as a sentence, when they give it.
+    const expected = e.details['expected'];
+    must = typeof expected === 'string' ? expected : 'valid';
   }
   // Other fields the condition names (`at most maxShards (2)`) become flags too.
   must = must.replace(

@@ -846,7 +846,7 @@ const statsSpec: Spec<StatsData, StatsPersister> = {
 
 // ---------------------------------------------------------------- the campaign
 
-function specOf(kind: MutationKind): Spec<any, any> {
+function specOf(kind: MutationKind): Spec<unknown, unknown> {
   switch (kind) {
     case 'tsv':
       return tsvSpec;

@@ -44,7 +44,9 @@ function startRace(mapper: ShardMapper, iterations: number): Race {
   const workers: Worker[] = Array.from({ length: PUSHERS }, () => startWorker('mapper-pusher', input));
   const results = workers.map((w) => firstMessage<PusherResult>(w, 60_000));
   // Rejects as soon as a pusher fails, so a waiting round fails with the worker's error.
-  const died = new Promise<never>((_, reject) => results.forEach((p) => p.catch(reject)));
+  const died = new Promise<never>((_, reject) => {
+    for (const p of results) p.catch(reject);
+  });
   died.catch(() => undefined);
   const wait = (idx: number, target: number, what: string): Promise<void> =>
     Promise.race([waitWord(ctl, idx, target, what), died]);

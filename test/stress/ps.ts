@@ -402,8 +402,8 @@ export const pullsScenario: StressScenario = async (opts): Promise<StressReport>
   const share = Math.ceil(pulls / pullers);
   const deadline = Date.now() + seconds * 1000;
   const pool = psPool(ps, readers + 1);
-  let writerPushes = 0;
-  let readerResults: PullCheckResult[] = [];
+  let writerPushes: number;
+  let readerResults: PullCheckResult[];
   const main: PullCheckResult[] = [];
   const inFlight: Promise<unknown>[] = [];
   try {

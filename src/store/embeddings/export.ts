@@ -121,8 +121,8 @@ export interface ImportOptions {
 /** One writer and one reader per table format. */
 const TABLES: {
   readonly [F in ExportFormat]: {
-    encode(names: readonly string[], table: Float32Array, dim: number): Uint8Array;
-    read(file: string, dim?: number): ImportedTable;
+    encode: (names: readonly string[], table: Float32Array, dim: number) => Uint8Array;
+    read: (file: string, dim?: number) => ImportedTable;
   };
 } = {
   npy: { encode: (names, table, dim) => encodeNpy(names.length, dim, table), read: readNpyTable },
