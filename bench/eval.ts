@@ -236,9 +236,7 @@ async function fullEvalCase(
   ];
 }
 
-export async function runEval(
-  o: Options,
-): Promise<{
+export async function runEval(o: Options): Promise<{
   cases: CaseResult[];
   ratios: SuiteReport['ratios'];
   figures: Record<string, number | null>;

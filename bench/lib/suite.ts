@@ -195,12 +195,10 @@ export async function runRounds(
         const c = await runner.run();
         const f = foreignCpu(snap);
         // Per run: CPUs other processes took meanwhile (whole run, threads' start and warm-up included).
-        parts
-          .get(runner.name)!
-          .push({
-            ...c,
-            params: { ...c.params, foreignCpusPerRun: [f?.others ?? null], stealCpusPerRun: [f?.steal ?? null] },
-          });
+        parts.get(runner.name)!.push({
+          ...c,
+          params: { ...c.params, foreignCpusPerRun: [f?.others ?? null], stealCpusPerRun: [f?.steal ?? null] },
+        });
       } catch (e: unknown) {
         errors.set(runner.name, `round ${round + 1}: ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -213,7 +211,10 @@ export async function runRounds(
   });
 }
 
-/** Keep `window` Piscina tasks (the echo worker: answer x + 1) in flight until `n` have completed; resolves with the sum of the answers. */
+/**
+ * Keep `window` Piscina tasks (the echo worker: answer x + 1) in flight until `n` have completed; resolves with the sum
+ * of the answers.
+ */
 export function piscinaWindow(pool: Piscina, base: number, n: number, window: number): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let next = 0;

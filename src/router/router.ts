@@ -141,7 +141,9 @@ export class Router {
     );
   }
 
-  /** A producer with id `id` (0..maxProducers-1) for this thread. Each id must be used by one producer object at a time. */
+  /**
+   * A producer with id `id` (0..maxProducers-1) for this thread. Each id must be used by one producer object at a time.
+   */
   producer(id: number): Producer {
     if (!Number.isInteger(id) || id < 0 || id >= this.maxProducers)
       throw outOfRange('Router.producer', 'id', id, 0, this.maxProducers - 1);

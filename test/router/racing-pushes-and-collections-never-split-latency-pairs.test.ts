@@ -37,6 +37,7 @@ import { firstMessage, startWorker } from '../helpers/threads.js';
 const RECORDERS = 3;
 const PUSHES = 100_000;
 
+// eslint-disable-next-line max-len -- a one-sentence test name; prettier keeps it on the test( line
 test(`${RECORDERS} recorders x ${PUSHES} pushes racing collectMetrics: no impossible average, no lost push`, async () => {
   const shards = 1 + RECORDERS;
   const mapper = ShardMapper.create({ initialShards: shards, ringCapacity: 1024 });
