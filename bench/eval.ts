@@ -82,7 +82,7 @@ function flopsPerFloat(model: KgeModel): number {
   }
 }
 
-async function wasmKernelCase(name: string, dataset: Dataset, runs: number): Promise<CaseResult[]> {
+function wasmKernelCase(name: string, dataset: Dataset, runs: number): CaseResult[] {
   const model = createModel(name);
   const plan = model.queryPlan!;
   const { entityWidth, relationWidth } = model.shapes(DIM);
@@ -146,7 +146,7 @@ async function wasmKernelCase(name: string, dataset: Dataset, runs: number): Pro
   ];
 }
 
-async function jsKernelCase(name: string, dataset: Dataset, runs: number): Promise<CaseResult[]> {
+function jsKernelCase(name: string, dataset: Dataset, runs: number): CaseResult[] {
   const model = createModel(name);
   const { entityWidth } = model.shapes(DIM);
   const { entities, relations } = randomTables(model, dataset, 7);

@@ -71,7 +71,10 @@ export const DEFAULT_RUNS = 5;
 
 const DIM = 128;
 const LEARNING_RATE = 0.01;
-/** Far above any staleness reached here: async pushers never pull, and a warning per push would time `process.emitWarning`. */
+/**
+ * Far above any staleness reached here: async pushers never pull, and a warning per push would time
+ * `process.emitWarning`.
+ */
 const NO_STALENESS_WARNINGS = 2 ** 30;
 
 const PULL_SIZES = [
@@ -239,9 +242,12 @@ async function pullSuite(
             copiesPerTinybenchCall: inner,
             thread: 'main',
             how: isPull
-              ? "ParameterServer.pullInto(0, dst): one-shard server (strategy 'range', mode async), dst preallocated, no pusher"
+              ? 'ParameterServer.pullInto(0, dst): one-shard server ' +
+                "(strategy 'range', mode async), dst preallocated, no pusher"
               : 'dst.set(src), src a plain SAB-backed Float32Array with the same rows, dst preallocated',
-            tinybench: `${p.tiny.runs} runs, ${p.tiny.timeMs} ms per task per run, timer overhead subtracted; figure = bytes / (per-run p50 / copies)`,
+            tinybench:
+              `${p.tiny.runs} runs, ${p.tiny.timeMs} ms per task per run, timer overhead subtracted; ` +
+              'figure = bytes / (per-run p50 / copies)',
             perRun: detail.get(t.name),
             foreignCpus: foreign?.others ?? null,
             stealCpus: foreign?.steal ?? null,
@@ -313,7 +319,9 @@ async function pullWorkerSuite(
       runs: pw.runs,
       foreignCpus: foreign?.others ?? null,
       stealCpus: foreign?.steal ?? null,
-      timing: `worker's clock; per run ${pw.slices} slices of ${pw.sliceMs} ms each way, alternating (first side alternates); ${pw.warmupSlices} warm-up slices each`,
+      timing:
+        `worker's clock; per run ${pw.slices} slices of ${pw.sliceMs} ms each way, ` +
+        `alternating (first side alternates); ${pw.warmupSlices} warm-up slices each`,
     };
     const pullName = `ps pullInto in worker ${size.label}`;
     const pmName = `postMessage pull ${size.label}`;
@@ -326,7 +334,9 @@ async function pullWorkerSuite(
         s.pullGBs,
         {
           ...common,
-          how: 'worker: ParameterServer.attach(handle).pullInto(0, dst), dst preallocated; one element checked per call',
+          how:
+            'worker: ParameterServer.attach(handle).pullInto(0, dst), dst preallocated; ' +
+            'one element checked per call',
         },
         {
           pullInto: s.pulls,
@@ -345,7 +355,8 @@ async function pullWorkerSuite(
         {
           ...common,
           how:
-            'worker posts a request (a number) over a MessageChannel; the main thread replies postMessage(Float32Array of the shard, own unshared buffer, no transfer); ' +
+            'worker posts a request (a number) over a MessageChannel; the main thread replies ' +
+            'postMessage(Float32Array of the shard, own unshared buffer, no transfer); ' +
             'the worker awaits each reply (one request in flight); GB/s = bytes received / time, end to end',
         },
         { replies: s.replies, servedByMain: served[i]!, wholeCopyChecks: s.fullChecks },
@@ -405,7 +416,10 @@ function expectedDelta(plan: PushPlan, workers: number, divisor: number): number
   return (-Math.fround(LEARNING_RATE) * g) / divisor;
 }
 
-/** Relative tolerance of the table-sum check: float32 rounding over ~1e8 updates stays below ~2e-5 of the expected change. */
+/**
+ * Relative tolerance of the table-sum check: float32 rounding over ~1e8 updates stays below ~2e-5 of the expected
+ * change.
+ */
 const DELTA_REL_TOL = 1e-4;
 
 function checkDelta(name: string, got: number, want: number): void {
@@ -496,9 +510,12 @@ async function psPushCase(p: Plan, name: string, mode: UpdateMode, workers: numb
     {
       mode,
       expectedWorkers: workers,
-      how: `worker threads: ParameterServer.attach(handle).pushFlat(shard, worker, rowIdx, grads, ${plan.rowsPerPush}) from preallocated Int32Array/Float32Array batches`,
+      how:
+        `worker threads: ParameterServer.attach(handle).pushFlat(shard, worker, rowIdx, grads, ${plan.rowsPerPush}) ` +
+        'from preallocated Int32Array/Float32Array batches',
       timing:
-        "pushers' clocks from a shared start line to the last push returned; figure = all workers' rows / slowest worker's time",
+        "pushers' clocks from a shared start line to the last push returned; " +
+        "figure = all workers' rows / slowest worker's time",
       finalSumPerRun: [final],
     },
     {
@@ -571,10 +588,13 @@ async function pmPushCase(p: Plan, name: string, workers: number): Promise<CaseC
     rs,
     {
       how:
-        `worker threads post {shard, rows: Int32Array, gradients: Float32Array} (structured clone, no transfer) to a server worker, ` +
-        `which checks it as pushFlat does (shard and rows in range, values finite), applies row[k] -= fround(lr * g[k]) to its own unshared Float32Arrays and acknowledges each push; at most ${p.push.window} unacknowledged per pusher`,
+        'worker threads post {shard, rows: Int32Array, gradients: Float32Array} (structured clone, no transfer) ' +
+        'to a server worker, which checks it as pushFlat does (shard and rows in range, values finite), ' +
+        'applies row[k] -= fround(lr * g[k]) to its own unshared Float32Arrays and acknowledges each push; ' +
+        `at most ${p.push.window} unacknowledged per pusher`,
       timing:
-        "pushers' clocks from a shared start line to the last acknowledgement; figure = all workers' rows / slowest worker's time",
+        "pushers' clocks from a shared start line to the last acknowledgement; " +
+        "figure = all workers' rows / slowest worker's time",
       finalSumPerRun: [sr.finalSum],
     },
     {
@@ -622,7 +642,8 @@ async function pushSuite(p: Plan, log: (m: string) => void): Promise<{ cases: Ca
     );
   } else if (sums.length > 0) {
     notes.push(
-      `the 1-worker push cases (async, sync, postMessage) ended with bit-identical tables in every round (sum ${sums[0]}).`,
+      'the 1-worker push cases (async, sync, postMessage) ended with bit-identical tables in every round ' +
+        `(sum ${sums[0]}).`,
     );
   }
   return { cases, notes };
@@ -733,9 +754,12 @@ export async function runPs(o: SuiteOptions): Promise<SuiteOutput> {
       `pull_vs_copy below 0.8 at ${lowSizes.map(([k, v]) => `${k} (${(v as number).toFixed(2)})`).join(', ')}.`,
     );
   notes.unshift(
-    'pull vs copy: tasks side by side in the same tinybench runs (main thread), ratio = median of per-run ratios; pull vs postMessage: alternating slices in one worker on its clock, same pairing.',
-    `push: cross-thread cases in ${p.pushRounds} shuffled rounds with fresh threads, one timed run each per round; push ratios are medians of per-round ratios (push_vs_postmessage_of_medians for comparison).`,
-    'postMessage push baseline uses a server worker (1 pusher = 2 threads, 2 pushers = 3 threads on 2 cores); the parameter server needs no server thread.',
+    'pull vs copy: tasks side by side in the same tinybench runs (main thread), ratio = median of per-run ratios; ' +
+      'pull vs postMessage: alternating slices in one worker on its clock, same pairing.',
+    `push: cross-thread cases in ${p.pushRounds} shuffled rounds with fresh threads, one timed run each per round; ` +
+      'push ratios are medians of per-round ratios (push_vs_postmessage_of_medians for comparison).',
+    'postMessage push baseline uses a server worker (1 pusher = 2 threads, 2 pushers = 3 threads on 2 cores); ' +
+      'the parameter server needs no server thread.',
   );
   const starvedRuns = cases
     .filter(
@@ -760,13 +784,16 @@ export async function runPs(o: SuiteOptions): Promise<SuiteOutput> {
     .filter((x) => x.worst > FOREIGN_LIMIT);
   if (disturbed.length > 0) {
     notes.push(
-      `other processes took more than ${FOREIGN_LIMIT} CPU (of 2) during: ${disturbed.map((x) => `${x.name} (${x.n} run(s), up to ${x.worst.toFixed(2)})`).join('; ')}. ` +
+      `other processes took more than ${FOREIGN_LIMIT} CPU (of 2) during: ` +
+        `${disturbed.map((x) => `${x.name} (${x.n} run(s), up to ${x.worst.toFixed(2)})`).join('; ')}. ` +
         'Those figures are likely low; see foreignCpus / foreignCpusPerRun.',
     );
   }
   if (starvedRuns.length > 0) {
     notes.push(
-      `some async push runs got clearly less CPU than their busy threads wanted (another process running, or pushers sleeping on a held shard lock: see pushesFindingLockHeld): ${starvedRuns.map((c) => c.name).join('; ')}; see processCpusPerRun (per worker, per run).`,
+      'some async push runs got clearly less CPU than their busy threads wanted ' +
+        '(another process running, or pushers sleeping on a held shard lock: see pushesFindingLockHeld): ' +
+        `${starvedRuns.map((c) => c.name).join('; ')}; see processCpusPerRun (per worker, per run).`,
     );
   }
   return { cases, ratios, figures, targets, notes };

@@ -231,8 +231,11 @@ async function selectSuite(p: Plan): Promise<CaseResult[]> {
         how:
           t.name === SELECT
             ? 'sum += mapper.selectShard(hashes[k])'
-            : 'sum += table[(hashes[k] * table.length * 2^-32) | 0], table an Int32Array copy of the selection table (the same multiply-shift selectShard uses)',
-        tinybench: `${p.tiny.runs} runs, ${p.tiny.timeMs} ms per task per run, timer overhead subtracted; figure = per-run p50 / ops`,
+            : 'sum += table[(hashes[k] * table.length * 2^-32) | 0], table an Int32Array copy of the selection table ' +
+              '(the same multiply-shift selectShard uses)',
+        tinybench:
+          `${p.tiny.runs} runs, ${p.tiny.timeMs} ms per task per run, timer overhead subtracted; ` +
+          'figure = per-run p50 / ops',
         perRun: detail.get(t.name),
         foreignCpus: foreign?.others ?? null,
       },
@@ -241,7 +244,7 @@ async function selectSuite(p: Plan): Promise<CaseResult[]> {
   );
 }
 
-// ------------------------------------------------------------------ 2. select_shard from a worker, table rebuilt meanwhile
+// ------------------------------------------------------------------ 2. select_shard from a worker, table rebuilt
 
 const SELECT_QUIET = 'select_shard worker, table quiet';
 const SELECT_BUSY = 'select_shard worker, table rebuilt meanwhile';
@@ -332,16 +335,20 @@ async function selectBusySuite(p: Plan, log: (m: string) => void): Promise<Selec
   check(busyPubs > 0, 'select worker: no table publication during the busy slices');
   check(
     busyChanged > 0,
-    `select worker: ${busyPubs} publications during the busy slices, but no chunk saw its selections change (stale table)`,
+    `select worker: ${busyPubs} publications during the busy slices, ` +
+      'but no chunk saw its selections change (stale table)',
   );
   const nsOf = (x: { ms: number; ops: number }): number => (x.ms * 1e6) / x.ops;
   const common = {
     thread: 'worker (its own attached ShardMapper object)',
     shards: SELECT_SHARDS,
     hashesPerChunk: SELECT_HASHES,
-    slicesPerRun: `${sw.slices} quiet + ${sw.slices} busy, alternating (which goes first alternates between runs), ${sw.sliceMs} ms each; ${sw.warmupSlices} warm-up slices`,
+    slicesPerRun:
+      `${sw.slices} quiet + ${sw.slices} busy, alternating (which goes first alternates between runs), ` +
+      `${sw.sliceMs} ms each; ${sw.warmupSlices} warm-up slices`,
     timing:
-      "worker's clock; figure = slice time / selectShard calls, over the run's slices of that phase (chunk bookkeeping: one tableGen load and one clock read per chunk included)",
+      "worker's clock; figure = slice time / selectShard calls, over the run's slices of that phase " +
+      '(chunk bookkeeping: one tableGen load and one clock read per chunk included)',
     foreignCpus: foreign?.others ?? null,
   };
   const quiet = completed(
@@ -366,7 +373,8 @@ async function selectBusySuite(p: Plan, log: (m: string) => void): Promise<Selec
     {
       ...common,
       mainThread:
-        'in a loop until the slice ends: testHooks().setLastMetrics(victim, {weight: 1}) + rebuildSelectionTable() (table without the victim), then collectMetrics() (weights reset, all shards back); victim rotates',
+        'in a loop until the slice ends: testHooks().setLastMetrics(victim, {weight: 1}) + rebuildSelectionTable() ' +
+        '(table without the victim), then collectMetrics() (weights reset, all shards back); victim rotates',
       opsPerRun: r.busy.map((x) => x.ops),
       publicationsPerRun: r.busy.map((x) => x.publications),
       publicationsPerSecondPerRun: r.busy.map((x) => Math.round(x.publications / (x.ms / 1000))),
@@ -382,7 +390,8 @@ async function selectBusySuite(p: Plan, log: (m: string) => void): Promise<Selec
       chunksEndingOnANewGeneration: r.busy.reduce((n, x) => n + x.genChangedChunks, 0),
       impossibleSelections: r.invalidChunks,
     },
-    'a chunk = one selectShard call per hash of a fixed 4096-hash array, so its sum of ids is a function of the table; "changed" = its sum differs from the previous chunk\'s',
+    'a chunk = one selectShard call per hash of a fixed 4096-hash array, ' +
+      'so its sum of ids is a function of the table; "changed" = its sum differs from the previous chunk\'s',
   );
   const pubsPerS = r.busy.map((x) => x.publications / (x.ms / 1000));
   const chunks = r.busy.reduce((n, x) => n + x.chunks, 0);
@@ -405,7 +414,9 @@ interface RouteSpec {
   events: number;
 }
 
-/** A worker's result, or the worker's failure if it ends first (a 'started' that never comes must not hang the suite). */
+/**
+ * A worker's result, or the worker's failure if it ends first (a 'started' that never comes must not hang the suite).
+ */
 function startedOrFailed<T>(w: Started<T>, what: string): Promise<void> {
   return Promise.race([
     w.started,
@@ -486,7 +497,8 @@ async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
   );
   check(
     verdict.lost === 0 && verdict.duplicated === 0 && verdict.reordered === 0,
-    `${s.name}: verifyDelivery: ${verdict.lost} lost, ${verdict.duplicated} duplicated, ${verdict.reordered} reordered of ${verdict.produced}`,
+    `${s.name}: verifyDelivery: ${verdict.lost} lost, ${verdict.duplicated} duplicated, ` +
+      `${verdict.reordered} reordered of ${verdict.produced}`,
   );
   check(
     verdict.consumed === verdict.produced && verdict.produced === P * perProducer,
@@ -532,11 +544,13 @@ async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
       warmupRuns: r.warmupRuns,
       warmupEventsPerRun: warmupEvents,
       how:
-        'producer workers: Router.attach(handle).producer(id).push(staging, 0, batch), and pushBlocking(staging, done, batch - done) for what a full ring refused ' +
+        'producer workers: Router.attach(handle).producer(id).push(staging, 0, batch), ' +
+        'and pushBlocking(staging, done, batch - done) for what a full ring refused ' +
         '(metrics recorded by the producer on every call: events, and a latency sample every 64th call); ' +
         `consumer workers: drainShard(router, slot, {batch: ${r.consumerBatch}, verify: true}) until stopped`,
       timing:
-        "producers' clocks from a shared start line until their ring is seen empty after the last push; figure = all producers' events / slowest producer's time",
+        "producers' clocks from a shared start line until their ring is seen empty after the last push; " +
+        "figure = all producers' events / slowest producer's time",
       msPerRun: ms.map(round2),
       pushMsPerRun: prs.map((x) => x.pushMs.map(round2)).flat(),
       processCpusPerRun: prs.map((x) => x.cpus.map(round2)).flat(),
@@ -584,7 +598,9 @@ async function postMessageCase(name: string, events: number, warmupEvents: numbe
     'higher',
     c.ms.map((ms) => events / (ms / 1000)),
     {
-      how: 'producer worker -> consumer worker over a MessageChannel port, one postMessage(number) per event (bench/workers/pm-producer, pm-consumer)',
+      how:
+        'producer worker -> consumer worker over a MessageChannel port, one postMessage(number) per event ' +
+        '(bench/workers/pm-producer, pm-consumer)',
       eventsPerRun: events,
       warmupEvents,
       timing: "consumer's clock, shared start line -> last message handled",
@@ -732,23 +748,33 @@ export async function runRouter(o: SuiteOptions): Promise<SuiteOutput> {
   };
 
   notes.push(
-    'select_shard vs baseline: tasks side by side in the same tinybench runs (main thread), ratio = median of per-run ratios.',
-    "select_shard from a worker: quiet and rebuilt slices alternate in the same runs on the worker's clock; select_shard_rebuilt_vs_quiet = median of per-run ratios.",
-    `route + push and the baselines: cross-thread cases in ${p.runs} shuffled rounds with fresh threads, one timed run each per round; route ratios are medians of per-round ratios (*_of_medians for comparison). ` +
-      "The route cases are timed on the producers' clocks (start line -> ring empty after the last push), postMessage on the consumer's, Piscina on the main thread's.",
-    "route_vs_piscina is against the tuned Piscina setting (the same baseline as the shm suite's ring_vs_piscina); route_vs_piscina_defaults against Piscina's defaults.",
-    '2 producers run 2 producer + 2 consumer threads, all spinning or polling, on this 2-core machine: the 2-producer figure measures oversubscription as much as the router.',
+    'select_shard vs baseline: tasks side by side in the same tinybench runs (main thread), ' +
+      'ratio = median of per-run ratios.',
+    "select_shard from a worker: quiet and rebuilt slices alternate in the same runs on the worker's clock; " +
+      'select_shard_rebuilt_vs_quiet = median of per-run ratios.',
+    `route + push and the baselines: cross-thread cases in ${p.runs} shuffled rounds with fresh threads, ` +
+      'one timed run each per round; route ratios are medians of per-round ratios (*_of_medians for comparison). ' +
+      "The route cases are timed on the producers' clocks (start line -> ring empty after the last push), " +
+      "postMessage on the consumer's, Piscina on the main thread's.",
+    "route_vs_piscina is against the tuned Piscina setting (the same baseline as the shm suite's ring_vs_piscina); " +
+      "route_vs_piscina_defaults against Piscina's defaults.",
+    '2 producers run 2 producer + 2 consumer threads, all spinning or polling, on this 2-core machine: ' +
+      'the 2-producer figure measures oversubscription as much as the router.',
   );
   const sel = cases.find((c): c is CaseCompleted => c.state === 'completed' && c.name === SELECT);
   if (sel !== undefined && sel.spreadPct > 30) {
     notes.push(
-      `select_shard runs spread by ${sel.spreadPct.toFixed(0)}% (min ${sel.min.toFixed(2)}, max ${sel.max.toFixed(2)} ns): this host changes speed over seconds and the baseline task moves with it in the same runs; ` +
+      `select_shard runs spread by ${sel.spreadPct.toFixed(0)}% ` +
+        `(min ${sel.min.toFixed(2)}, max ${sel.max.toFixed(2)} ns): ` +
+        'this host changes speed over seconds and the baseline task moves with it in the same runs; ' +
         'select_shard_vs_baseline pairs the two within each run.',
     );
   }
   if (busyCase !== undefined) {
     notes.push(
-      'the rebuilt-table figures show the worker re-reading at chunk granularity (a chunk is one call of a function making 4096 selectShard calls); they do not separate a re-read on every call from one per chunk.',
+      'the rebuilt-table figures show the worker re-reading at chunk granularity ' +
+        '(a chunk is one call of a function making 4096 selectShard calls); ' +
+        'they do not separate a re-read on every call from one per chunk.',
     );
   }
   const routeCases = cases.filter((c): c is CaseCompleted => c.state === 'completed' && c.group === 'route');
@@ -757,7 +783,8 @@ export async function runRouter(o: SuiteOptions): Promise<SuiteOutput> {
     .map((c) => `${c.name} (${String(c.checks.starvedRuns)})`);
   if (starvedRuns.length > 0) {
     notes.push(
-      `route runs with clearly less CPU than 2 busy threads want (another process was busy, or threads slept): ${starvedRuns.join('; ')}; see processCpusPerRun.`,
+      'route runs with clearly less CPU than 2 busy threads want (another process was busy, or threads slept): ' +
+        `${starvedRuns.join('; ')}; see processCpusPerRun.`,
     );
   }
   const FOREIGN_LIMIT = 0.25;
@@ -776,13 +803,15 @@ export async function runRouter(o: SuiteOptions): Promise<SuiteOutput> {
     .filter((x) => x.worst > FOREIGN_LIMIT);
   if (disturbed.length > 0) {
     notes.push(
-      `other processes took more than ${FOREIGN_LIMIT} CPU (of 2) during: ${disturbed.map((x) => `${x.name} (${x.n} run(s), up to ${x.worst.toFixed(2)})`).join('; ')}. ` +
+      `other processes took more than ${FOREIGN_LIMIT} CPU (of 2) during: ` +
+        `${disturbed.map((x) => `${x.name} (${x.n} run(s), up to ${x.worst.toFixed(2)})`).join('; ')}. ` +
         'Those figures are likely low; see foreignCpus / foreignCpusPerRun.',
     );
   }
   if (route256 !== null && !targets.route_1p_b256_events_per_s!.pass) {
     notes.push(
-      'route_1p_b256_events_per_s below target: see pushMsPerRun (producer side) against msPerRun (until drained) for which side limits.',
+      'route_1p_b256_events_per_s below target: see pushMsPerRun (producer side) against msPerRun (until drained) ' +
+        'for which side limits.',
     );
   }
   return { cases, ratios, figures, targets, notes };

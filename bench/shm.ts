@@ -396,7 +396,9 @@ async function counterSuite(p: Plan): Promise<CaseResult[]> {
       ns.get(t.name)!,
       {
         opsPerTinybenchCall: t.opsPerCall,
-        tinybench: `${p.tiny.runs} runs, ${p.tiny.timeMs} ms per task per run, timer overhead subtracted; figure = per-run p50 / ops`,
+        tinybench:
+          `${p.tiny.runs} runs, ${p.tiny.timeMs} ms per task per run, timer overhead subtracted; ` +
+          'figure = per-run p50 / ops',
         perRun: detail.get(t.name),
         thread: 'main, uncontended',
       },
@@ -484,7 +486,9 @@ async function seqlockSuite(p: Plan, log: (m: string) => void): Promise<SeqlockO
             how: isLock
               ? 'Seqlock.read(dst) of the whole region, no writer active'
               : 'dst.set(src), src a plain SAB-backed Float32Array, dst preallocated',
-            tinybench: `${p.tiny.runs} runs, ${p.tiny.timeMs} ms per task per run, timer overhead subtracted; figure = bytes / (per-run p50 / copies)`,
+            tinybench:
+              `${p.tiny.runs} runs, ${p.tiny.timeMs} ms per task per run, timer overhead subtracted; ` +
+              'figure = bytes / (per-run p50 / copies)',
             perRun: detail.get(t.name),
           },
           { statusOk: true, contentChecked: true },
@@ -686,19 +690,24 @@ export async function runShm(o: SuiteOptions): Promise<SuiteOutput> {
     seqlock_vs_copy: target('Seqlock.read / Float32Array.set bandwidth, median over sizes', seqlockVsCopy, '>=', 0.8),
   };
   const notes = [
-    'ring and postMessage runs are timed on the consumer thread from a shared spin start line to its last event; piscina on the main thread.',
+    'ring and postMessage runs are timed on the consumer thread from a shared spin start line to its last event; ' +
+      'piscina on the main thread.',
     'ring ratios divide medians of the same process run (the cross-thread cases run in interleaved rounds); ' +
-      'counter and seqlock ratios are medians of per-run ratios of tasks measured side by side in the same tinybench run.',
+      'counter and seqlock ratios are medians of per-run ratios of tasks measured side by side ' +
+      'in the same tinybench run.',
   ];
   if (farRuns > 0) {
     const which = probed.filter((c) => Number(c.checks.farRuns ?? 0) > 0).map((c) => c.name);
     notes.push(
-      `${farRuns} of ${probedRuns} two-thread run(s) (${which.join('; ')}) had a core-to-core round trip above ${FAR_ROUND_TRIP_NS} ns before or after (the host had placed the two vCPUs far apart); cross-thread rates drop ~3x in such runs. See roundTripNsPerRun / roundTripAfterNsPerRun.`,
+      `${farRuns} of ${probedRuns} two-thread run(s) (${which.join('; ')}) had a core-to-core round trip ` +
+        `above ${FAR_ROUND_TRIP_NS} ns before or after (the host had placed the two vCPUs far apart); ` +
+        'cross-thread rates drop ~3x in such runs. See roundTripNsPerRun / roundTripAfterNsPerRun.',
     );
   }
   if (ringStarved > 0) {
     notes.push(
-      `${ringStarved} ring run(s) got less than 1.7 CPUs for their 2 spinning threads (another process was busy): those runs are lower bounds; see processCpusPerRun.`,
+      `${ringStarved} ring run(s) got less than 1.7 CPUs for their 2 spinning threads (another process was busy): ` +
+        'those runs are lower bounds; see processCpusPerRun.',
     );
   }
   return { cases, ratios, figures, targets, notes };

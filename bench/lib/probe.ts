@@ -11,7 +11,9 @@
 const PING = 0;
 const PONG = 16;
 
-/** Untimed rounds first: the other side may still be waking from the start line's sleep, and the loops need optimising. */
+/**
+ * Untimed rounds first: the other side may still be waking from the start line's sleep, and the loops need optimising.
+ */
 const PROBE_WARMUP_ROUNDS = 5000;
 const PROBE_ROUNDS = 1000;
 

@@ -27,7 +27,10 @@ export function expectedPayloadSum(n: number): number {
   return Number(BigInt.asIntN(32, BigInt(PAYLOAD_MUL) * tri));
 }
 
-/** Which ring calls a side uses: `push`/`pop` (copy through a staging array) or `reserve`/`commit`, `acquire`/`release` (in place). */
+/**
+ * Which ring calls a side uses: `push`/`pop` (copy through a staging array) or `reserve`/`commit`, `acquire`/`release`
+ * (in place).
+ */
 export type RingPath = 'copy' | 'zero-copy';
 
 export interface RingSideInput {

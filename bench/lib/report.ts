@@ -170,7 +170,8 @@ export function renderReport(r: SuiteReport): string {
   const m = r.machine;
   out.push(
     `suite ${r.suite}${r.quick ? ' (quick)' : ''}: ${r.runs} runs per case, ${r.durationS.toFixed(1)} s — ` +
-      `node ${m.node}, ${m.cpus} cpus (${m.cpuModel}), ${m.os}, load ${m.loadavgStart.join(' ')} -> ${m.loadavgEnd.join(' ')}`,
+      `node ${m.node}, ${m.cpus} cpus (${m.cpuModel}), ${m.os}, ` +
+      `load ${m.loadavgStart.join(' ')} -> ${m.loadavgEnd.join(' ')}`,
   );
   out.push('');
   const rows: string[][] = [['case', 'unit', 'median', 'min', 'max', '±range/2', 'runs']];

@@ -18,7 +18,9 @@ export interface SelectWorkerInput {
   /** `SELECT_CTL_WORDS` words: the worker stores slice k + 1 at `SELECT_CTL_DONE` when slice k's measurement ends. */
   readonly ctl: SharedArrayBuffer;
   readonly start: RendezvousHandle;
-  /** One chunk's hashes: a chunk calls `selectShard` once per hash, so its sum of ids is a function of the table alone. */
+  /**
+   * One chunk's hashes: a chunk calls `selectShard` once per hash, so its sum of ids is a function of the table alone.
+   */
   readonly hashes: Uint32Array;
   /** Index (Int32Array elements) of the mapper region's `tableGen` word: the worker counts publications with it. */
   readonly tableGenIndex: number;
@@ -29,7 +31,10 @@ export interface SelectWorkerInput {
   readonly sliceMs: number;
 }
 
-/** Whether slice `k` of the schedule (warm-up slices included) is a busy one (the main thread rebuilding the table). Both sides call this. */
+/**
+ * Whether slice `k` of the schedule (warm-up slices included) is a busy one (the main thread rebuilding the table).
+ * Both sides call this.
+ */
 export function selectSliceBusy(k: number, input: Pick<SelectWorkerInput, 'warmupSlices' | 'slices'>): boolean {
   if (k < input.warmupSlices) return k % 2 === 1;
   const j = k - input.warmupSlices;
@@ -50,7 +55,10 @@ export interface SelectPhaseRun {
   readonly publications: number;
   /** Chunks timed. */
   readonly chunks: number;
-  /** Chunks whose sum of selected ids differed from the previous chunk's (the worker's selections changed: it re-read the table). */
+  /**
+   * Chunks whose sum of selected ids differed from the previous chunk's (the worker's selections changed: it re-read
+   * the table).
+   */
   readonly changedChunks: number;
   /** Chunks at whose end tableGen differed from the previous chunk's end. */
   readonly genChangedChunks: number;
@@ -61,7 +69,10 @@ export interface SelectWorkerResult {
   readonly busy: SelectPhaseRun[];
   /** Chunks whose sum was impossible for ids 0..shards-1 (a NO_SHARD or a foreign id was selected); should be 0. */
   readonly invalidChunks: number;
-  /** Quiet chunks whose sum differed from the slice's first chunk, or quiet slices during which tableGen moved; should be 0. */
+  /**
+   * Quiet chunks whose sum differed from the slice's first chunk, or quiet slices during which tableGen moved; should
+   * be 0.
+   */
   readonly quietChanges: number;
   /** Sum of every chunk's sum (keeps the loop from being elided; also a cross-check). */
   readonly checksum: number;
@@ -93,13 +104,18 @@ export interface RouteProducerResult {
   /** Slot and shard the producer was bound to at the end (-1 if never). */
   readonly slot: number;
   readonly shard: number;
-  /** Per timed run: ms from the shared start line until the ring was seen empty after the last push (every event consumed). */
+  /**
+   * Per timed run: ms from the shared start line until the ring was seen empty after the last push (every event
+   * consumed).
+   */
   readonly ms: number[];
   /** Per timed run: ms from the start line to the return of the last push call. */
   readonly pushMs: number[];
   /** Per timed run: process CPU time / wall time over the run. */
   readonly cpus: number[];
-  /** Batches the ring could not take whole at once (then `pushBlocking` waited for room): a `pushBlocking` call each. */
+  /**
+   * Batches the ring could not take whole at once (then `pushBlocking` waited for room): a `pushBlocking` call each.
+   */
   readonly fullCalls: number;
   /** Push calls that found no shard (status unbound). */
   readonly unboundCalls: number;

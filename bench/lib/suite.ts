@@ -21,7 +21,11 @@ export function check(cond: boolean, what: string): void {
 }
 
 /** Run a case group; an exception becomes one errored case. */
-export async function guarded(name: string, group: string, fn: () => Promise<CaseResult[]>): Promise<CaseResult[]> {
+export async function guarded(
+  name: string,
+  group: string,
+  fn: () => CaseResult[] | Promise<CaseResult[]>,
+): Promise<CaseResult[]> {
   try {
     return await fn();
   } catch (e: unknown) {
@@ -207,7 +211,10 @@ export async function runRounds(
   });
 }
 
-/** Keep `window` Piscina tasks (the echo worker: answer x + 1) in flight until `n` have completed; resolves with the sum of the answers. */
+/**
+ * Keep `window` Piscina tasks (the echo worker: answer x + 1) in flight until `n` have completed; resolves with the sum
+ * of the answers.
+ */
 export function piscinaWindow(pool: Piscina, base: number, n: number, window: number): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let next = 0;

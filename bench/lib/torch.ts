@@ -33,11 +33,10 @@ export function probeTorch(): TorchProbe {
     timeout: 120_000,
   });
   if (r.error) return { ok: false, why: `${TORCH_PYTHON}: ${r.error.message}` };
-  if (r.status !== 0)
-    return {
-      ok: false,
-      why: `${TORCH_PYTHON} cannot import torch: ${(r.stderr ?? '').trim().split('\n').slice(-1)[0] ?? `exit ${r.status}`}`,
-    };
+  if (r.status !== 0) {
+    const lastLine = (r.stderr ?? '').trim().split('\n').slice(-1)[0];
+    return { ok: false, why: `${TORCH_PYTHON} cannot import torch: ${lastLine ?? `exit ${r.status}`}` };
+  }
   return { ok: true, version: r.stdout.trim() };
 }
 

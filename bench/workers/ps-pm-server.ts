@@ -6,7 +6,7 @@
  * (`row[k] = row[k] - fround(lr * g[k])`), and acknowledges it. Reports its
  * counts and the tables' checksum when the main thread posts 'report'.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { PmPush, PmServerInput, PmServerResult } from '../lib/ps-protocol.js';
 
 const input = workerData as PmServerInput;
@@ -53,7 +53,7 @@ function apply(m: PmPush): void {
   rowsApplied += count;
 }
 
-for (const port of input.ports as MessagePort[]) {
+for (const port of input.ports) {
   port.on('message', (m: PmPush) => {
     if (!valid(m)) {
       rejected++;

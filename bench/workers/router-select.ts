@@ -67,7 +67,7 @@ function slice(prevSig: number): SliceResult & { lastSig: number } {
   let differ = 0;
   let sum = 0;
   const t0 = performance.now();
-  let t = t0;
+  let t: number;
   do {
     const sig = chunk();
     chunks++;

@@ -21,7 +21,9 @@ const FLAGS: FlagSpecs = {
   help: { type: 'boolean', short: 'h' },
 };
 
-export const EVAL_HELP = `Usage: kgshard eval --embeddings DIR [--dataset wordnet|wordnet-lf|DIR] [--split test] [--workers N|auto] [--json]
+export const EVAL_HELP =
+  'Usage: kgshard eval --embeddings DIR [--dataset wordnet|wordnet-lf|DIR] [--split test] [--workers N|auto] [--json]' +
+  `
 
 Evaluate saved embeddings (a directory written by 'kgshard train --out DIR')
 by filtered link prediction: every triple of the split is ranked against all
@@ -82,7 +84,8 @@ export async function evalCommand(args: readonly string[]): Promise<number> {
   const aligned = alignEmbeddings(emb, dataset.entities, dataset.relations);
   if (aligned.unused.entities > 0 || aligned.unused.relations > 0) {
     line.note(
-      `${aligned.unused.entities} saved entities and ${aligned.unused.relations} saved relations are not in ${dataset.name}; they are not ranked`,
+      `${aligned.unused.entities} saved entities and ${aligned.unused.relations} saved relations ` +
+        `are not in ${dataset.name}; they are not ranked`,
     );
   }
   if (dataset[split].count === 0) {

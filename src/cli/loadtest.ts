@@ -160,7 +160,9 @@ function flagError(e: KgError, flags: ParsedFlags): KgError {
   } else if (ms && e.details['expected'] === 'an integer') {
     must = 'a whole number of milliseconds';
   } else {
-    must = String(e.details['expected'] ?? 'valid');
+    // The library's validation errors give `expected` as a sentence, when they give it.
+    const expected = e.details['expected'];
+    must = typeof expected === 'string' ? expected : 'valid';
   }
   // Other fields the condition names (`at most maxShards (2)`) become flags too.
   must = must.replace(
@@ -229,7 +231,10 @@ export function fmtNs(ns: number): string {
   return `${(ns / 1e9).toFixed(2)}s`;
 }
 
-/** The live line: `1.2s/5s 105M ev/s push p50 851ns p99 3.0us p999 437us shards 0:45% 1:12% 3:draining producers 2 active 0 waiting`. */
+/**
+ * The live line:
+ * `1.2s/5s 105M ev/s push p50 851ns p99 3.0us p999 437us shards 0:45% 1:12% 3:draining producers 2 active 0 waiting`.
+ */
 export function progressText(p: LoadProgress, durationMs: number): string {
   const secs = (ms: number): string => `${(Math.min(ms, durationMs) / 1000).toFixed(1)}s`;
   const l = p.pushLatencyNs;
@@ -301,7 +306,8 @@ export function summaryText(s: LoadTestSummary): string {
       'push latency',
       l.samples === 0
         ? '- (no push was timed)'
-        : `p50 ${fmtNs(l.p50)}  p99 ${fmtNs(l.p99)}  p999 ${fmtNs(l.p999)}  max ${fmtNs(l.max)}  (${n(l.samples)} samples)`,
+        : `p50 ${fmtNs(l.p50)}  p99 ${fmtNs(l.p99)}  p999 ${fmtNs(l.p999)}  max ${fmtNs(l.max)}  ` +
+          `(${n(l.samples)} samples)`,
     ],
     ['scale events', `${s.scale_events.length}${byKind === '' ? '' : ` (${byKind})`}`],
     [
@@ -314,7 +320,8 @@ export function summaryText(s: LoadTestSummary): string {
     ],
   ];
   const head =
-    `loadtest: ${s.producers} producer${s.producers === 1 ? '' : 's'} on ${s.threads} thread${s.threads === 1 ? '' : 's'}, ` +
+    `loadtest: ${s.producers} producer${s.producers === 1 ? '' : 's'} ` +
+    `on ${s.threads} thread${s.threads === 1 ? '' : 's'}, ` +
     `${s.profile}, rate ${s.rate === 'max' ? 'max' : `${compact(s.rate)}/s`} each, batch ${s.batch}, ` +
     `auto-scale ${s.auto_scale ? 'on' : 'off'}, ${(s.duration_ms / 1000).toFixed(2)} s`;
   const w = Math.max(...rows.map((r) => r[0].length));

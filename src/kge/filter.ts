@@ -141,7 +141,8 @@ export class FilterIndex {
     const where = 'FilterIndex.build';
     checkCount(where, 'numEntities', numEntities);
     checkCount(where, 'numRelations', numRelations);
-    if (!Array.isArray(splits)) throw invalidArgument(where, 'splits', splits, 'an array of { name, triples }');
+    const list: unknown = splits; // checked as unknown: Array.isArray would narrow `splits` to any[]
+    if (!Array.isArray(list)) throw invalidArgument(where, 'splits', splits, 'an array of { name, triples }');
     let total = 0;
     for (let s = 0; s < splits.length; s++) {
       const split = splits[s];
@@ -415,5 +416,5 @@ function binarySearch(a: Int32Array, lo: number, end: number, x: number): boolea
 function groupOf(side: FilterSide, r: number, e: number): number[] {
   const g = side.find(r, e);
   if (g < 0) return [];
-  return Array.from(side.values.subarray(side.start[g]!, side.start[g + 1]!));
+  return Array.from(side.values.subarray(side.start[g], side.start[g + 1]));
 }

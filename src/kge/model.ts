@@ -360,7 +360,9 @@ export function defineModel(spec: ModelSpec): KgeModel {
   }
   const where = `defineModel(${show(spec.name)})`;
   for (const key of REQUIRED_METHODS) {
-    if (typeof spec[key] !== 'function') throw invalidArgument(where, `spec.${key}`, spec[key], 'a function');
+    if (typeof spec[key] !== 'function')
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- the value is only shown, never called
+      throw invalidArgument(where, `spec.${key}`, spec[key], 'a function');
   }
   for (const key of OPTIONAL_METHODS) {
     if (spec[key] !== undefined && typeof spec[key] !== 'function') {

@@ -62,13 +62,15 @@ function packTableRows(
   rowName: string,
 ): { rowIdx: Int32Array; grads: Float32Array } {
   checkWorker(where, worker);
-  if (!Array.isArray(rows)) throw invalidArgument(where, 'rows', rows, `an array of [${rowName}, gradient] pairs`);
+  const list: unknown = rows; // checked as unknown: Array.isArray would narrow `rows` to any[]
+  if (!Array.isArray(list)) throw invalidArgument(where, 'rows', rows, `an array of [${rowName}, gradient] pairs`);
   const nRows = tables.rowsOf(t);
   const width = tables.widthOf(t);
   const rowIdx = new Int32Array(rows.length);
   const grads = new Float32Array(rows.length * width);
   rows.forEach((pair, i) => {
-    if (!Array.isArray(pair) || pair.length !== 2)
+    const item: unknown = pair;
+    if (!Array.isArray(item) || pair.length !== 2)
       throw invalidArgument(where, `rows[${i}]`, pair, `a [${rowName}, gradient] pair`);
     const [r, g] = pair;
     if (!Number.isInteger(r) || r < 0 || r >= nRows) throw outOfRange(where, `rows[${i}] ${rowName}`, r, 0, nRows - 1);

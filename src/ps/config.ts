@@ -28,7 +28,9 @@ export interface PsConfig {
   readonly learningRate: number;
   /** Update rule applied to every gradient (its state lives in shared memory). */
   readonly optimizer: PsOptimizer;
-  /** After each update, entity rows longer than this (L2) are scaled back to it; 0: never. Relations are not projected. */
+  /**
+   * After each update, entity rows longer than this (L2) are scaled back to it; 0: never. Relations are not projected.
+   */
   readonly maxNorm: number;
   /** Async mode: pushes since a shard's last pull above which a warning is raised. */
   readonly maxStaleness: number;
@@ -36,7 +38,10 @@ export interface PsConfig {
   readonly barrierTimeoutMs: number;
   /** How entity ids are assigned to shards. */
   readonly strategy: ShardingStrategy;
-  /** How long a pusher may hold a shard's writer lock before others take it over (a dead thread's lock is reclaimed after this). */
+  /**
+   * How long a pusher may hold a shard's writer lock before others take it over (a dead thread's lock is reclaimed
+   * after this).
+   */
   readonly lockLeaseMs: number;
 }
 

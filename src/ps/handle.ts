@@ -45,7 +45,9 @@ export interface PsHandle {
 }
 
 export interface PsOptions {
-  /** Clock for lock leases and the sync barrier timeout (default `realClock`). Shared with every thread that attaches. */
+  /**
+   * Clock for lock leases and the sync barrier timeout (default `realClock`). Shared with every thread that attaches.
+   */
   readonly clock?: Clock;
   /**
    * Use this buffer as the optimizer state instead of allocating one (it must

@@ -45,7 +45,8 @@ export function applyHogwild(
   if (staleness > tables.config.maxStaleness) {
     tables.warn(
       'KGSHARD_STALENESS',
-      `worker ${worker} pushed to shard ${t} with staleness ${staleness}, above the maximum ${tables.config.maxStaleness}`,
+      `worker ${worker} pushed to shard ${t} with staleness ${staleness}, ` +
+        `above the maximum ${tables.config.maxStaleness}`,
     );
   }
   return { state: 'applied', step, staleness };

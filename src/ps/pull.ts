@@ -26,7 +26,7 @@ export function pullShard(tables: Tables, shard: number, dst: Float32Array): num
   const ctl = tables.ctl;
   const src = n === lock.data.length ? lock.data : lock.data.subarray(0, n);
   const stepIdx = tables.fields[shard]!.step;
-  let step = 0;
+  let step: number;
   let deadline = 0;
   for (let attempt = 0; ; attempt++) {
     const seq = lock.readBegin();

@@ -38,7 +38,8 @@ export function repairTable(tables: Tables, t: number): void {
   if (arrived > 0) barrier.trip({ generation: barrier.generation(), arrived, released: false });
   tables.warn(
     'KGSHARD_PUSH_INTERRUPTED',
-    `${tables.tableName(t)}: worker ${mark - 1} died in the middle of a push; discarded the pending step (${discarded} complete pushes and the partial one)`,
+    `${tables.tableName(t)}: worker ${mark - 1} died in the middle of a push; ` +
+      `discarded the pending step (${discarded} complete pushes and the partial one)`,
   );
 }
 

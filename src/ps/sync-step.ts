@@ -173,7 +173,8 @@ function timeoutStep(tables: Tables, t: number, step: number, ticket: ArrivalTic
   lock.unlock();
   tables.warn(
     'KGSHARD_BARRIER_TIMEOUT',
-    `${tables.tableName(t)} step ${step}: ${arrived} of ${tables.config.expectedWorkers} workers pushed within ${tables.config.barrierTimeoutMs} ms; applied what arrived`,
+    `${tables.tableName(t)} step ${step}: ${arrived} of ${tables.config.expectedWorkers} workers ` +
+      `pushed within ${tables.config.barrierTimeoutMs} ms; applied what arrived`,
   );
   return { state: 'timed-out', step: step + 1, arrived };
 }

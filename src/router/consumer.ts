@@ -249,7 +249,10 @@ export interface DrainOptions {
   batch?: number;
   /** Check sequences (events must carry producer id and sequence number). Default true. */
   verify?: boolean;
-  /** Called with each batch (zero-copy view: `words`, word `offset`, `n` events); the events are released after it returns. */
+  /**
+   * Called with each batch (zero-copy view: `words`, word `offset`, `n` events); the events are released after it
+   * returns.
+   */
   onBatch?: (words: Int32Array, offset: number, n: number) => void;
 }
 

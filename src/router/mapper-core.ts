@@ -168,7 +168,8 @@ export class MapperCore {
       return this.lockStatus === LOCK_BUSY
         ? fail(
             'lock-busy',
-            `the mapper lock is held by thread ${this.ownerLock.owner()}; the main thread does not wait for it, try again later`,
+            `the mapper lock is held by thread ${this.ownerLock.owner()}; ` +
+              'the main thread does not wait for it, try again later',
           )
         : fail(
             'lock-timeout',

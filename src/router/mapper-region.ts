@@ -45,7 +45,10 @@ export interface ShardMapperOptions {
   slots?: number;
   /** Lock lease (ms) after which a holder is presumed dead. */
   leaseMs?: number;
-  /** Clock for the lease, cooldown, warm-up and drain window (default `realClock`). Shared with every thread that attaches. */
+  /**
+   * Clock for the lease, cooldown, warm-up and drain window (default `realClock`). Shared with every thread that
+   * attaches.
+   */
   clock?: Clock;
 }
 

@@ -37,7 +37,10 @@ export interface ProducerThreadInput {
   firstSequence?: number;
 }
 
-/** Live figures, about every 250 ms: events pushed so far, and the push latencies since the last report (compressed HDR histogram). */
+/**
+ * Live figures, about every 250 ms: events pushed so far, and the push latencies since the last report (compressed HDR
+ * histogram).
+ */
 export interface ProducerProgress {
   produced: number;
   histogram: string;

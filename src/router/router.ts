@@ -89,10 +89,12 @@ export class Router {
   static create(options: RouterOptions): Router {
     const where = 'Router.create';
     if (options === null || typeof options !== 'object') throw invalidArgument(where, 'options', options, 'an object');
-    const eventWords = options.eventWords ?? 2;
+    // The router's own fields; the rest are the mapper's.
+    const { eventWords: eventWordsOption, maxProducers: maxProducersOption, ...mapperOptions } = options;
+    const eventWords = eventWordsOption ?? 2;
     if (!Number.isInteger(eventWords) || eventWords < 1 || eventWords > 64)
       throw outOfRange(where, 'eventWords', eventWords, 1, 64);
-    const maxProducers = options.maxProducers ?? 64;
+    const maxProducers = maxProducersOption ?? 64;
     if (!Number.isInteger(maxProducers) || maxProducers < 1 || maxProducers > MAX_PRODUCERS) {
       throw outOfRange(where, 'maxProducers', maxProducers, 1, MAX_PRODUCERS);
     }
@@ -100,7 +102,6 @@ export class Router {
     if (!Number.isInteger(cap) || cap < 2 || (cap & (cap - 1)) !== 0) {
       throw invalidArgument(where, 'ringCapacity', cap, 'a power of two >= 2');
     }
-    const { eventWords: _e, maxProducers: _m, ...mapperOptions } = options;
     const mapper = ShardMapper.create(mapperOptions);
     const rings: Ring[] = [];
     for (let s = 0; s < mapper.slots; s++) rings.push(Ring.create({ capacity: cap, slotWords: eventWords }));
@@ -126,7 +127,8 @@ export class Router {
       throw badHandle(where, "handle.kind must be 'router'", (handle as { kind?: unknown } | null)?.kind);
     }
     const mapper = ShardMapper.attach(handle.mapper);
-    if (!Array.isArray(handle.rings) || handle.rings.length !== mapper.slots) {
+    const rings: unknown = handle.rings; // checked as unknown: Array.isArray would narrow `handle.rings` to any[]
+    if (!Array.isArray(rings) || handle.rings.length !== mapper.slots) {
       throw badHandle(where, `handle.rings must hold one ring per mapper slot (${mapper.slots})`, handle.rings?.length);
     }
     const layout = routerLayout(mapper.slots);
@@ -139,7 +141,9 @@ export class Router {
     );
   }
 
-  /** A producer with id `id` (0..maxProducers-1) for this thread. Each id must be used by one producer object at a time. */
+  /**
+   * A producer with id `id` (0..maxProducers-1) for this thread. Each id must be used by one producer object at a time.
+   */
   producer(id: number): Producer {
     if (!Number.isInteger(id) || id < 0 || id >= this.maxProducers)
       throw outOfRange('Router.producer', 'id', id, 0, this.maxProducers - 1);

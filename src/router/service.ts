@@ -77,7 +77,8 @@ export class RouterService {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
-  private failure: unknown;
+  /** A failure of the tick loop or of a consumer (boxed: the rejection value may be anything, even undefined). */
+  private failure: { error: unknown } | undefined;
 
   private constructor(router: Router, options: RouterServiceOptions) {
     this.router = router;
@@ -166,7 +167,7 @@ export class RouterService {
     this.tasks.clear();
     this.finished.push(...rest);
     await this.pool.destroy();
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failure !== undefined) throw this.failure.error;
     const drains = this.finished;
     return {
       drains,
@@ -185,7 +186,7 @@ export class RouterService {
       this.tick().then(
         () => this.schedule(),
         (err: unknown) => {
-          this.failure = err;
+          this.failure = { error: err };
         },
       );
     }, this.opts.tickMs);
@@ -263,7 +264,7 @@ export class RouterService {
     this.router.requestStop(s, false);
     const task = this.pool.run({ slot: s, batch: this.opts.batch, verify: this.opts.verify }) as Promise<DrainResult>;
     task.catch((err: unknown) => {
-      this.failure ??= err;
+      this.failure ??= { error: err };
     });
     this.tasks.set(s, task);
   }

@@ -79,7 +79,10 @@ interface Spec<D, T> {
   readonly targets: readonly Target<D>[];
   /** Load as kgshard does. A KgError is a refusal; `null` is a refusal reported as a warning (in `warnings`). */
   load(dir: string, d: D, warnings: string[]): T;
-  /** The load succeeded: throw unless `value` is exactly what the files in `dir` say. Return 'error' when the loader reported a refusal by warning. */
+  /**
+   * The load succeeded: throw unless `value` is exactly what the files in `dir` say. Return 'error' when the loader
+   * reported a refusal by warning.
+   */
   exact(dir: string, d: D, value: T, warnings: readonly string[], damaged: string): 'exact' | 'error';
   /** The load threw `e`: throw unless it is the right refusal (e.g. the right line). */
   refused?(dir: string, d: D, e: KgError, damaged: string): void;
@@ -117,7 +120,8 @@ function fileTarget<D>(
   };
 }
 
-// ---------------------------------------------------------------- samples of every kind (for "swap in a file of another kind")
+// ---------------------------------------------------------------- samples of every kind
+// (for "swap in a file of another kind")
 
 let samples: { kind: string; bytes: Uint8Array }[] | null = null;
 
@@ -301,7 +305,8 @@ function checkShape(what: string, e: { model: string; dim: number; entityWidth: 
   }
   if (s.entityWidth !== e.entityWidth || s.relationWidth !== e.relationWidth) {
     fail(
-      `${what}: loaded ${e.model} dim ${e.dim} with widths ${e.entityWidth}/${e.relationWidth}; the model has ${s.entityWidth}/${s.relationWidth}`,
+      `${what}: loaded ${e.model} dim ${e.dim} with widths ${e.entityWidth}/${e.relationWidth}; ` +
+        `the model has ${s.entityWidth}/${s.relationWidth}`,
     );
   }
 }
@@ -445,7 +450,9 @@ export function referenceNpy(
   if (/[^\x20-\x7e\t\r\n]/.test(h)) return null;
   const ws = '[ \\t\\r\\n]*';
   const str = `(?:'([^'\\\\]*)'|"([^"\\\\]*)")`;
-  const item = `${ws}${str}${ws}:${ws}((?:'[^'\\\\]*'|"[^"\\\\]*")|True|False|\\(${ws}(?:0|[1-9]\\d*)${ws}(?:,${ws}(?:0|[1-9]\\d*)${ws})*,?${ws}\\))${ws}`;
+  const item =
+    `${ws}${str}${ws}:${ws}((?:'[^'\\\\]*'|"[^"\\\\]*")|True|False|` +
+    `\\(${ws}(?:0|[1-9]\\d*)${ws}(?:,${ws}(?:0|[1-9]\\d*)${ws})*,?${ws}\\))${ws}`;
   const m = new RegExp(`^${ws}\\{((?:${item},)*${item},?${ws})\\}${ws}$`).exec(h);
   if (!m) return null;
   const dict = new Map<string, string>();
@@ -535,7 +542,8 @@ const embSpec: Spec<EmbData, LoadedEmbeddings> = {
   },
 };
 
-// ---------------------------------------------------------------- exports (read as `kgshard eval --embeddings` reads them)
+// ---------------------------------------------------------------- exports
+// (read as `kgshard eval --embeddings` reads them)
 
 function exportSpec(format: ExportFormat): Spec<EmbData, LoadedEmbeddings> {
   const ext = format === 'npy' ? 'npy' : format === 'tsv' ? 'tsv' : 'txt';
@@ -614,7 +622,8 @@ function exportSpec(format: ExportFormat): Spec<EmbData, LoadedEmbeddings> {
   };
 }
 
-// ---------------------------------------------------------------- checkpoint store entries (envelope, entry, trainer snapshot)
+// ---------------------------------------------------------------- checkpoint store entries
+// (envelope, entry, trainer snapshot)
 
 interface CkptData {
   readonly fingerprint: string;
@@ -844,7 +853,7 @@ const statsSpec: Spec<StatsData, StatsPersister> = {
 
 // ---------------------------------------------------------------- the campaign
 
-function specOf(kind: MutationKind): Spec<any, any> {
+function specOf(kind: MutationKind): Spec<unknown, unknown> {
   switch (kind) {
     case 'tsv':
       return tsvSpec;

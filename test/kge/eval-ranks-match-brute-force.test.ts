@@ -171,6 +171,7 @@ test('WebAssembly SIMD is available on this runtime (Node 20), so the WASM backe
   assert.ok(wasmSimdSupported());
 });
 
+// eslint-disable-next-line max-len -- a one-sentence test name; prettier keeps it on the test( line
 test('ranks equal the brute-force reference for every model, backend and tie rule (random graphs with twin rows)', async () => {
   let tieComparisons = 0;
   let cases = 0;
@@ -218,7 +219,9 @@ test('ranks equal the brute-force reference for every model, backend and tie rul
           ['head', head, want.head, want.headNear],
         ] as const) {
           for (let i = 0; i < n; i++) {
-            const what = `${side} rank of query ${i}, ${model.name} ${backend} ${ties} dim ${dim}: got ${got[i]}, want ${base[i]} (+ up to ${near[i]} near)`;
+            const what =
+              `${side} rank of query ${i}, ${model.name} ${backend} ${ties} dim ${dim}: ` +
+              `got ${got[i]}, want ${base[i]} (+ up to ${near[i]} near)`;
             if (near[i] === 0) assert.is(got[i], base[i], what);
             else {
               nearCases++;

@@ -32,14 +32,14 @@ test('WASM scores equal the JS block kernels within float32 rounding, every buil
         const E = Float32Array.from({ length: n * ew }, () => rand() * 2 - 1);
         const R = Float32Array.from({ length: nr * rw }, () => rand() * 2 - 1);
         const q = 5;
-        const sc = WasmScorer.create(plan!, n, dim, ew, 2 * q)!;
+        const sc = WasmScorer.create(plan, n, dim, ew, 2 * q)!;
         assert.ok(sc !== null);
         sc.loadEntities(E);
         const ents = Array.from({ length: q }, () => Math.floor(rand() * n));
         const rels = Array.from({ length: q }, () => Math.floor(rand() * nr));
         for (let i = 0; i < q; i++) {
-          plan!.query(true, E, ents[i]! * ew, R, rels[i]! * rw, dim, sc.q, i * sc.rowFloats, sc.imFloats);
-          plan!.query(false, E, ents[i]! * ew, R, rels[i]! * rw, dim, sc.q, (q + i) * sc.rowFloats, sc.imFloats);
+          plan.query(true, E, ents[i]! * ew, R, rels[i]! * rw, dim, sc.q, i * sc.rowFloats, sc.imFloats);
+          plan.query(false, E, ents[i]! * ew, R, rels[i]! * rw, dim, sc.q, (q + i) * sc.rowFloats, sc.imFloats);
         }
         // An odd number of query rows: the last tile of two is half padding.
         sc.scoreAll(2 * q - 1);

@@ -51,7 +51,9 @@ function blockCase(model: KgeModel): fc.Arbitrary<BlockCase> {
     });
 }
 
-/** Queries and candidates share one entity buffer, rows after `pad` floats; offset arrays are one longer than needed. */
+/**
+ * Queries and candidates share one entity buffer, rows after `pad` floats; offset arrays are one longer than needed.
+ */
 function fillBlock(model: KgeModel, c: BlockCase, b: Block): void {
   const { entityWidth: ew, relationWidth: rw } = model.shapes(c.dim);
   const ent = new Float32Array(c.pad + c.ents.length);

@@ -16,33 +16,37 @@ test('3 Piscina threads x 20000 Hogwild pushes, one shard each: every push count
       seed,
       ownShard: 1,
     });
-    console.log(`  async: ${report.details['pushes']} pushes, max |diff| vs reference ${report.details['maxAbsDiff']}`);
+    const { pushes, maxAbsDiff } = report.details as { pushes: number; maxAbsDiff: number };
+    console.log(`  async: ${pushes} pushes, max |diff| vs reference ${maxAbsDiff}`);
     assert.ok(report.ok, report.failures.join('\n'));
     assert.is(report.details['stepSum'], 60_000);
     assert.is(report.details['statsPushes'], 60_000);
     assert.is(report.details['differing'], 0);
   }));
 
-test('3 Piscina threads x 20000 Hogwild pushes racing on random shards: every push is counted once in the steps and the stats', () =>
-  withSeed('async racing', async (seed) => {
-    // Racing Hogwild updates of one element may lose one of them (by
-    // design), so the tables are not compared; the counters are exact.
-    const report = await asyncNoLossScenario({
-      workers: 3,
-      pushes: 20_000,
-      shards: 3,
-      entities: 48,
-      dim: 4,
-      rowsPerPush: 4,
-      pullEvery: 16,
-      seed,
-    });
-    console.log(
-      `  async racing: ${report.details['pushes']} pushes, ${report.details['racedElements']} elements changed by races`,
-    );
-    assert.ok(report.ok, report.failures.join('\n'));
-    assert.is(report.details['stepSum'], 60_000);
-    assert.is(report.details['statsPushes'], 60_000);
-  }));
+test(
+  '3 Piscina threads x 20000 Hogwild pushes racing on random shards: ' +
+    'every push is counted once in the steps and the stats',
+  () =>
+    withSeed('async racing', async (seed) => {
+      // Racing Hogwild updates of one element may lose one of them (by
+      // design), so the tables are not compared; the counters are exact.
+      const report = await asyncNoLossScenario({
+        workers: 3,
+        pushes: 20_000,
+        shards: 3,
+        entities: 48,
+        dim: 4,
+        rowsPerPush: 4,
+        pullEvery: 16,
+        seed,
+      });
+      const { pushes, racedElements } = report.details as { pushes: number; racedElements: number };
+      console.log(`  async racing: ${pushes} pushes, ${racedElements} elements changed by races`);
+      assert.ok(report.ok, report.failures.join('\n'));
+      assert.is(report.details['stepSum'], 60_000);
+      assert.is(report.details['statsPushes'], 60_000);
+    }),
+);
 
 test.run();

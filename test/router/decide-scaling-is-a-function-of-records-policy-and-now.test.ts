@@ -81,6 +81,7 @@ test('a majority idle (under the threshold, no events) scales down, never below 
   assert.equal(decideScaling({ activeCount: 4, lastScalingMs: NaN, active: busy }, p(1), NOW), { kind: 'none' });
 });
 
+// eslint-disable-next-line max-len -- a one-sentence test name; prettier keeps it on the test( line
 test('shards in warm-up (activated within the cooldown) do not vote, but the Active count still sizes the majority', () => {
   const p = policy({ underutilizedThreshold: 0.2, cooldownMs: 1000 });
   const fresh = shard({ ...idle, activatedAtMs: NOW - 10 });

@@ -422,7 +422,7 @@ const rearmCmd = sel.map(
       const sh = m.shards.get(id);
       const want = sh?.state === 'draining';
       assert.is(r.mapper.rearmDrain(id), want, `rearmDrain(${id})`);
-      if (want) sh!.drainCount = 0;
+      if (want) sh.drainCount = 0;
       return `rearmDrain(${id}) -> ${want}`;
     }),
 );

@@ -51,13 +51,13 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 test('validatePolicy names the field and the value of each out-of-range setting', () => {
   for (const [field, v, shown, code] of bad) {
-    const text = errorText(() => validatePolicy(scalingPolicy({ [field]: v } as Partial<ScalingPolicy>)));
+    const text = errorText(() => validatePolicy(scalingPolicy({ [field]: v })));
     assert.match(
       text,
       new RegExp(`^${code}: validatePolicy: policy\\.${field} must be .*, got ${escape(shown)}$`),
       `${field} = ${shown}`,
     );
-    const e = err(() => validatePolicy(scalingPolicy({ [field]: v } as Partial<ScalingPolicy>)));
+    const e = err(() => validatePolicy(scalingPolicy({ [field]: v })));
     assert.is(e.details['field'], `policy.${field}`);
     assert.ok(Object.is(e.details['value'], v), `${field}: details.value`);
   }
@@ -65,9 +65,7 @@ test('validatePolicy names the field and the value of each out-of-range setting'
 
 test('ShardMapper.create rejects the same settings, naming the field and the value', () => {
   for (const [field, v, shown, code] of bad) {
-    const text = errorText(() =>
-      ShardMapper.create({ initialShards: 1, ringCapacity: 1024, policy: { [field]: v } as Partial<ScalingPolicy> }),
-    );
+    const text = errorText(() => ShardMapper.create({ initialShards: 1, ringCapacity: 1024, policy: { [field]: v } }));
     assert.match(
       text,
       new RegExp(`^${code}: ShardMapper\\.create: policy\\.${field} must be .*, got ${escape(shown)}$`),

@@ -62,8 +62,8 @@ test(`two threads activating at the budget edge: exactly one wins, ${ITERATIONS}
     for (let k = 0; k < ITERATIONS; k++) {
       const m = mappers[k]!;
       const [a, b] = pairs[k]!;
-      const oa = ra![k]!;
-      const ob = rb![k]!;
+      const oa = ra[k]!;
+      const ob = rb[k]!;
       const at = `iteration ${k}: activate(${a}) -> ${JSON.stringify(oa)}, activate(${b}) -> ${JSON.stringify(ob)}`;
       const oks = [oa, ob].filter((o) => o.ok);
       const atMax = [oa, ob].filter((o) => !o.ok && o.error === 'at-max-shards');

@@ -37,6 +37,7 @@ import { firstMessage, startWorker } from '../helpers/threads.js';
 const RECORDERS = 3;
 const PUSHES = 100_000;
 
+// eslint-disable-next-line max-len -- a one-sentence test name; prettier keeps it on the test( line
 test(`${RECORDERS} recorders x ${PUSHES} pushes racing collectMetrics: no impossible average, no lost push`, async () => {
   const shards = 1 + RECORDERS;
   const mapper = ShardMapper.create({ initialShards: shards, ringCapacity: 1024 });
@@ -45,16 +46,19 @@ test(`${RECORDERS} recorders x ${PUSHES} pushes racing collectMetrics: no imposs
   const workers: Worker[] = [];
   try {
     const results: Promise<RecorderResult>[] = [];
-    let dead: unknown = null;
+    // The first recorder failure (a list: the rejection value may be anything).
+    const dead: unknown[] = [];
     for (let t = 0; t < RECORDERS; t++) {
       const input: RecorderInput = { handle: mapper.handle, ctl: ctlBuf, thread: t, pushes: PUSHES };
       const w = startWorker('mapper-recorder', input);
       workers.push(w);
       const p = firstMessage<RecorderResult>(w, 60_000);
-      p.catch((e: unknown) => void (dead ??= e));
+      p.catch((e: unknown) => void dead.push(e));
       results.push(p);
     }
-    const died = new Promise<never>((_, reject) => results.forEach((p) => p.catch(reject)));
+    const died = new Promise<never>((_, reject) => {
+      for (const p of results) p.catch(reject);
+    });
     died.catch(() => undefined);
     await Promise.race([waitWord(ctl, kRecReady, RECORDERS, 'recorders starting'), died]);
 
@@ -103,7 +107,7 @@ test(`${RECORDERS} recorders x ${PUSHES} pushes racing collectMetrics: no imposs
       }
       // Let worker errors and messages through now and then.
       if ((++spins & 255) === 0) await new Promise((r) => setImmediate(r));
-      if (dead !== null) throw dead;
+      if (dead.length > 0) throw dead[0];
       if (performance.now() > deadline)
         throw new Error(`recorders not done after 60 s (${Atomics.load(ctl, kRecDone)} done)`);
     }

@@ -50,6 +50,7 @@ function retry<T>(what: string, op: () => MapperResult<T>): T {
   throw new Error(`${what}: in a 1 ns cooldown for 1000 tries`);
 }
 
+// eslint-disable-next-line max-len -- a one-sentence test name; prettier keeps it on the test( line
 test(`selectShard on a worker returns only live shards while the main thread rebuilds the table (${EPOCHS} epochs)`, () =>
   withSeed(
     `selectShard on a worker returns only live shards while the main thread rebuilds the table (${EPOCHS} epochs)`,

@@ -44,7 +44,9 @@ function startRace(mapper: ShardMapper, iterations: number): Race {
   const workers: Worker[] = Array.from({ length: PUSHERS }, () => startWorker('mapper-pusher', input));
   const results = workers.map((w) => firstMessage<PusherResult>(w, 60_000));
   // Rejects as soon as a pusher fails, so a waiting round fails with the worker's error.
-  const died = new Promise<never>((_, reject) => results.forEach((p) => p.catch(reject)));
+  const died = new Promise<never>((_, reject) => {
+    for (const p of results) p.catch(reject);
+  });
   died.catch(() => undefined);
   const wait = (idx: number, target: number, what: string): Promise<void> =>
     Promise.race([waitWord(ctl, idx, target, what), died]);
@@ -67,6 +69,7 @@ function preload(c: ShardMetricsCollector): void {
   for (let i = 0; i < 50; i++) c.recordPush(1);
 }
 
+// eslint-disable-next-line max-len -- a one-sentence test name; prettier keeps it on the test( line
 test(`collector.setDraining(true) racing ${PUSHERS} pushes leaves at most ${PUSHERS} counted (200 iterations)`, async () => {
   const ITERATIONS = 200;
   const mapper = ShardMapper.create({ initialShards: 1, ringCapacity: 1024 });
@@ -104,74 +107,78 @@ test(`collector.setDraining(true) racing ${PUSHERS} pushes leaves at most ${PUSH
   }
 });
 
-test(`drainSpecific racing ${PUSHERS} pushes: finalize stops the shard only once no push is counted since the drain (100 iterations)`, async () => {
-  const ITERATIONS = 100;
-  const mapper = ShardMapper.create({
-    initialShards: 1,
-    ringCapacity: 1024,
-    policy: { minShards: 1, maxShards: 4, cooldownMs: 1e-6, minDrainMs: 0 },
-  });
-  const race = startRace(mapper, ITERATIONS);
-  const hooks = mapper.testHooks();
-  const removed: number[] = [];
-  mapper.setOnShardRemoved((id) => removed.push(id));
-  try {
-    for (let k = 0; k < ITERATIONS; k++) {
-      const at = `iteration ${k}`;
-      let up = mapper.scaleUp(1);
-      for (let tries = 0; !up.ok && up.error === 'in-cooldown' && tries < 1000; tries++) up = mapper.scaleUp(1);
-      assert.ok(up.ok, `${at}: scaleUp: ${JSON.stringify(up)}`);
-      const id = up.value[0]!;
-      assert.is(id, k + 1, `${at}: ids come from the counter`);
-      const c = mapper.metricsCollector(id)!;
-      assert.is(c.pushesSinceDrainStart(), 0, `${at}: a new shard starts with no pushes`);
-      preload(c);
-      let drained: ReturnType<ShardMapper['drainSpecific']> | undefined;
-      await race.round(k, id, () => void (drained = mapper.drainSpecific(id)));
-      assert.ok(drained?.ok, `${at}: drainSpecific: ${JSON.stringify(drained)}`);
-      assert.is(mapper.shardState(id), 'draining', at);
-      assert.equal(mapper.activeShardIds(), [0], at);
-      const left = c.pushesSinceDrainStart();
-      assert.ok(
-        left >= 0 && left <= PUSHERS,
-        `${at}: ${left} pushes counted after the drain began, expected at most ${PUSHERS}`,
-      );
-      const m = mapper.collectMetrics().find((x) => x.shardId === id);
-      assert.is(m?.eventRate, 50 + PUSHERS, `${at}: the window must hold every push`);
-      assert.is(m?.draining, true, at);
-      assert.is(m?.weight, Number.MAX_VALUE, `${at}: a draining shard weighs the most`);
-
-      const stopped = mapper.finalizeDraining();
-      if (left === 0) {
-        assert.equal(stopped, [id], `${at}: no push since the drain began, the shard must stop`);
-      } else {
-        assert.equal(
-          stopped,
-          [],
-          `${at}: ${left} push(es) counted since the drain began, the shard must keep draining`,
-        );
+test(
+  `drainSpecific racing ${PUSHERS} pushes: ` +
+    `finalize stops the shard only once no push is counted since the drain (100 iterations)`,
+  async () => {
+    const ITERATIONS = 100;
+    const mapper = ShardMapper.create({
+      initialShards: 1,
+      ringCapacity: 1024,
+      policy: { minShards: 1, maxShards: 4, cooldownMs: 1e-6, minDrainMs: 0 },
+    });
+    const race = startRace(mapper, ITERATIONS);
+    const hooks = mapper.testHooks();
+    const removed: number[] = [];
+    mapper.setOnShardRemoved((id) => removed.push(id));
+    try {
+      for (let k = 0; k < ITERATIONS; k++) {
+        const at = `iteration ${k}`;
+        let up = mapper.scaleUp(1);
+        for (let tries = 0; !up.ok && up.error === 'in-cooldown' && tries < 1000; tries++) up = mapper.scaleUp(1);
+        assert.ok(up.ok, `${at}: scaleUp: ${JSON.stringify(up)}`);
+        const id = up.value[0]!;
+        assert.is(id, k + 1, `${at}: ids come from the counter`);
+        const c = mapper.metricsCollector(id)!;
+        assert.is(c.pushesSinceDrainStart(), 0, `${at}: a new shard starts with no pushes`);
+        preload(c);
+        let drained: ReturnType<ShardMapper['drainSpecific']> | undefined;
+        await race.round(k, id, () => void (drained = mapper.drainSpecific(id)));
+        assert.ok(drained?.ok, `${at}: drainSpecific: ${JSON.stringify(drained)}`);
         assert.is(mapper.shardState(id), 'draining', at);
-        assert.ok(mapper.rearmDrain(id), `${at}: rearmDrain of a draining shard`);
-        assert.is(c.pushesSinceDrainStart(), 0, `${at}: rearmDrain zeroes the count`);
-        // minDrainMs 0 still asks for time to pass since the rearm: let the shared clock tick once.
-        const t = hooks.now();
-        while (hooks.now() <= t);
-        assert.equal(mapper.finalizeDraining(), [id], `${at}: rearmed, the shard must stop`);
+        assert.equal(mapper.activeShardIds(), [0], at);
+        const left = c.pushesSinceDrainStart();
+        assert.ok(
+          left >= 0 && left <= PUSHERS,
+          `${at}: ${left} pushes counted after the drain began, expected at most ${PUSHERS}`,
+        );
+        const m = mapper.collectMetrics().find((x) => x.shardId === id);
+        assert.is(m?.eventRate, 50 + PUSHERS, `${at}: the window must hold every push`);
+        assert.is(m?.draining, true, at);
+        assert.is(m?.weight, Number.MAX_VALUE, `${at}: a draining shard weighs the most`);
+
+        const stopped = mapper.finalizeDraining();
+        if (left === 0) {
+          assert.equal(stopped, [id], `${at}: no push since the drain began, the shard must stop`);
+        } else {
+          assert.equal(
+            stopped,
+            [],
+            `${at}: ${left} push(es) counted since the drain began, the shard must keep draining`,
+          );
+          assert.is(mapper.shardState(id), 'draining', at);
+          assert.ok(mapper.rearmDrain(id), `${at}: rearmDrain of a draining shard`);
+          assert.is(c.pushesSinceDrainStart(), 0, `${at}: rearmDrain zeroes the count`);
+          // minDrainMs 0 still asks for time to pass since the rearm: let the shared clock tick once.
+          const t = hooks.now();
+          while (hooks.now() <= t);
+          assert.equal(mapper.finalizeDraining(), [id], `${at}: rearmed, the shard must stop`);
+        }
+        assert.is(mapper.shardState(id), 'stopped', at);
+        assert.equal(mapper.removeStoppedShards(), [id], at);
+        assert.is(mapper.shardState(id), undefined, at);
+        assert.is(removed.at(-1), id, `${at}: the removal callback ran for the stopped shard`);
       }
-      assert.is(mapper.shardState(id), 'stopped', at);
-      assert.equal(mapper.removeStoppedShards(), [id], at);
-      assert.is(mapper.shardState(id), undefined, at);
-      assert.is(removed.at(-1), id, `${at}: the removal callback ran for the stopped shard`);
+      const done = await race.finish();
+      assert.equal(
+        done,
+        Array.from({ length: PUSHERS }, () => ({ pushes: ITERATIONS, missing: 0 })),
+      );
+      assert.is(removed.length, ITERATIONS);
+    } finally {
+      await race.stop();
     }
-    const done = await race.finish();
-    assert.equal(
-      done,
-      Array.from({ length: PUSHERS }, () => ({ pushes: ITERATIONS, missing: 0 })),
-    );
-    assert.is(removed.length, ITERATIONS);
-  } finally {
-    await race.stop();
-  }
-});
+  },
+);
 
 test.run();

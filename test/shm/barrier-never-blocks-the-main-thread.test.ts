@@ -46,6 +46,7 @@ test('arriveAndWaitAsync times out, trips the round and counts it', async () => 
   assert.equal(b.poll(other), { state: 'timed-out', generation: 0, arrived: 1, tripped: false });
 });
 
+// eslint-disable-next-line max-len -- a one-sentence test name; prettier keeps it on the test( line
 test('the wait timeout runs on the barrier clock: a waiter is released by moving the clock, not by sleeping', async () => {
   const clock = ManualClock.create();
   const b = Barrier.create({ parties: 2, clock });

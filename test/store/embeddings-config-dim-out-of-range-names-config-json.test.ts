@@ -1,4 +1,7 @@
-/** loadEmbeddings: a dim the model refuses (0, past the maximum) is an error naming config.json, like every other bad field. */
+/**
+ * loadEmbeddings: a dim the model refuses (0, past the maximum) is an error naming config.json, like every other bad
+ * field.
+ */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,8 +1,9 @@
 /**
- * Mutation campaign, npy: a .npy table read by readNpy (checked against a strict reading of the NEP 1 header). Every mutant (truncated, bit-flipped, a byte
- * set or inserted, a line duplicated, dropped or swapped, a declared size
- * changed, the file swapped for one of another kind) loads exactly what its
- * bytes say or fails with a one-line KgError naming the file, without a
+ * Mutation campaign, npy: a .npy table read by readNpy (checked against a
+ * strict reading of the NEP 1 header). Every mutant (truncated, bit-flipped,
+ * a byte set or inserted, a line duplicated, dropped or swapped, a declared
+ * size changed, the file swapped for one of another kind) loads exactly what
+ * its bytes say or fails with a one-line KgError naming the file, without a
  * crash, an oversized allocation or a change on disk. See
  * test/helpers/mutation-kinds.ts; `npm run soak -- mutation` runs more.
  */

@@ -79,7 +79,9 @@ export const lockstepScenario: StressScenario = async (opts): Promise<StressRepo
   if (barrier.timeouts() !== 0) failures.push(`${barrier.timeouts()} rounds timed out`);
   if (barrier.arrived() !== 0) failures.push(`${barrier.arrived()} arrivals left over at the end`);
   return {
-    name: `barrier lockstep (${parties} parties${asyncParty ? ', one async on the main thread' : ''}, ${rounds} rounds max)`,
+    name:
+      `barrier lockstep (${parties} parties${asyncParty ? ', one async on the main thread' : ''}, ` +
+      `${rounds} rounds max)`,
     ok: failures.length === 0,
     details: { rounds: done, roundsPerSecond: Math.round(done / secs), lastsByParty: reports.map((r) => r.lasts) },
     failures,
@@ -163,7 +165,9 @@ export const timeoutScenario: StressScenario = async (opts): Promise<StressRepor
   if (barrier.generation() !== ((g1 + passRounds) & 0xffff))
     failures.push(`generation ${barrier.generation()} after phase 2, expected ${(g1 + passRounds) & 0xffff}`);
   return {
-    name: `barrier timeout (${tripRounds} rounds short of a party at ${shortTimeoutMs} ms, then ${passRounds} full rounds)`,
+    name:
+      `barrier timeout (${tripRounds} rounds short of a party at ${shortTimeoutMs} ms, ` +
+      `then ${passRounds} full rounds)`,
     ok: failures.length === 0,
     details: {
       trippedRounds: ended,

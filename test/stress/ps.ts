@@ -242,7 +242,8 @@ export const syncMatchScenario: StressScenario = async (opts): Promise<StressRep
   const failures: string[] = [];
   if (cmp.maxAbsDiff > tolerance || (tolerance === 0 && cmp.differing > 0)) {
     failures.push(
-      `${cmp.differing} elements differ from the single-threaded reference (max |diff| ${cmp.maxAbsDiff}); first: ${cmp.first}`,
+      `${cmp.differing} elements differ from the single-threaded reference ` +
+        `(max |diff| ${cmp.maxAbsDiff}); first: ${cmp.first}`,
     );
   }
   const stepsNow = ps.shardSteps();
@@ -350,7 +351,9 @@ export const asyncNoLossScenario: StressScenario = async (opts): Promise<StressR
     failures.push(`stats().pulls ${st.pulls}, expected ${workerPulls + pullsBefore + shards}`);
   if (st.warnings !== 0) failures.push(`${st.warnings} warnings`);
   return {
-    name: `ps async (${workers} workers x ${pushes} Hogwild pushes, ${shards} shards${ownShard ? ', one per worker' : ', racing'}, seed ${seed})`,
+    name:
+      `ps async (${workers} workers x ${pushes} Hogwild pushes, ` +
+      `${shards} shards${ownShard ? ', one per worker' : ', racing'}, seed ${seed})`,
     ok: failures.length === 0,
     details: {
       pushes: total,
@@ -402,8 +405,8 @@ export const pullsScenario: StressScenario = async (opts): Promise<StressReport>
   const share = Math.ceil(pulls / pullers);
   const deadline = Date.now() + seconds * 1000;
   const pool = psPool(ps, readers + 1);
-  let writerPushes = 0;
-  let readerResults: PullCheckResult[] = [];
+  let writerPushes: number;
+  let readerResults: PullCheckResult[];
   const main: PullCheckResult[] = [];
   const inFlight: Promise<unknown>[] = [];
   try {
@@ -460,13 +463,16 @@ export const pullsScenario: StressScenario = async (opts): Promise<StressReport>
     failures.push('the final table is not the trajectory at the final step');
   if (sum('gaveUp') > maxGaveUp) {
     failures.push(
-      `${sum('gaveUp')} pulls gave up with E_LOCK_TIMEOUT while the writer was alive (pullInto bounds its retries by count, not time)`,
+      `${sum('gaveUp')} pulls gave up with E_LOCK_TIMEOUT while the writer was alive ` +
+        '(pullInto bounds its retries by count, not time)',
     );
   }
   if (sum('changes') < minChanges)
     failures.push(`readers saw only ${sum('changes')} step changes (wanted ${minChanges}): the race was not exercised`);
   return {
-    name: `ps pulls (${hogwild ? 'async, Hogwild' : 'sync'}; ${readers} reader threads${mainReader ? ' + main' : ''}, ${pulls} pulls, 1 writer)`,
+    name:
+      `ps pulls (${hogwild ? 'async, Hogwild' : 'sync'}; ` +
+      `${readers} reader threads${mainReader ? ' + main' : ''}, ${pulls} pulls, 1 writer)`,
     ok: failures.length === 0,
     details: {
       pulls: sum('pulls'),

@@ -87,7 +87,8 @@ function refOf(where: string, field: string, a: Float32Array | Float64Array | In
       where,
       field,
       a,
-      `a ${a.constructor.name} over a SharedArrayBuffer, so worker threads can read it in place (or run with workers: 0)`,
+      `a ${a.constructor.name} over a SharedArrayBuffer, ` +
+        'so worker threads can read it in place (or run with workers: 0)',
     );
   }
   return { buffer: a.buffer, byteOffset: a.byteOffset, length: a.length };
@@ -286,7 +287,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
       where,
       'model',
       checked.model.name,
-      'a built-in model (createModel) when ranking on worker threads: workers rebuild it by name; run a user-defined model with workers: 0',
+      'a built-in model (createModel) when ranking on worker threads: workers rebuild it by name; ' +
+        'run a user-defined model with workers: 0',
     );
   }
   if (!(queries.buffer instanceof SharedArrayBuffer)) {

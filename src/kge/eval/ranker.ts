@@ -150,7 +150,8 @@ export function checkRankerOptions(where: string, o: RankerOptions): Checked {
       where,
       'backend',
       backend,
-      `'auto' or 'js' for model ${JSON.stringify(model.name)} (the WASM kernels need a queryPlan, which the built-in models have)`,
+      `'auto' or 'js' for model ${JSON.stringify(model.name)} ` +
+        '(the WASM kernels need a queryPlan, which the built-in models have)',
     );
   }
   if (plan !== undefined && entityWidth % plan.parts !== 0) {

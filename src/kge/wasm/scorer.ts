@@ -71,7 +71,9 @@ export function wasmKernelBytes(): Uint8Array {
       cachedBytes = new Uint8Array(readFileSync(KERNELS_URL));
     } catch (e) {
       throw new Error(
-        `kgshard: cannot read the WebAssembly kernels at ${KERNELS_URL.pathname} (built by \`npm run build\`): ${(e as Error).message}`,
+        `kgshard: cannot read the WebAssembly kernels at ${KERNELS_URL.pathname}` +
+          ` (built by \`npm run build\`): ${(e as Error).message}`,
+        { cause: e },
       );
     }
   }
@@ -182,7 +184,7 @@ export class WasmScorer {
     this.sPtr = this.qPtr + 4 * this.maxQueries * this.rowFloats;
     this.memory = new WebAssembly.Memory({ initial: pages });
     const instance = new WebAssembly.Instance(module, { env: { mem: this.memory } });
-    const ex = instance.exports as Record<string, unknown>;
+    const ex = instance.exports;
     this.scoreFn = ex[plan.kernel] as ScoreExport;
     this.countFn = ex['count'] as CountExport;
     const buf = this.memory.buffer;

@@ -30,7 +30,8 @@ export function alignEmbeddings(
       if (j === undefined) {
         throw new KgError(
           'E_UNKNOWN_ID',
-          `alignEmbeddings: the ${kind} ${JSON.stringify(want[i])} of the dataset has no embedding (${have.length} ${kind === 'entity' ? 'entities' : 'relations'} saved)`,
+          `alignEmbeddings: the ${kind} ${JSON.stringify(want[i])} of the dataset has no embedding ` +
+            `(${have.length} ${kind === 'entity' ? 'entities' : 'relations'} saved)`,
           {
             where: 'alignEmbeddings',
             kind,

@@ -4,11 +4,13 @@
  *
  * `exportEmbeddings(dir, input)` writes, for `format`:
  *
- * | format     | files |
- * | ---        | --- |
- * | `npy`      | `<dataset>_<model>_entity.npy`, `<dataset>_<model>_relation.npy` (the DGL-KE layout: 2-D `'<f4'` tables, row i = id i), `entities.tsv` and `relations.tsv` (DGL-KE id maps, `<index>\t<name>` per line) |
- * | `tsv`      | `<dataset>_<model>_entity.tsv`, `<dataset>_<model>_relation.tsv`: one row per entity/relation in id order, `name\tv1\tv2...` |
- * | `word2vec` | `<dataset>_<model>_entity.txt`, `<dataset>_<model>_relation.txt`: word2vec text format, a `<count> <dim>` line then `name v1 v2 ...` per row |
+ * - `npy`: `<dataset>_<model>_entity.npy`, `<dataset>_<model>_relation.npy` (the DGL-KE layout:
+ *   2-D `'<f4'` tables, row i = id i), `entities.tsv` and `relations.tsv` (DGL-KE id maps,
+ *   `<index>\t<name>` per line);
+ * - `tsv`: `<dataset>_<model>_entity.tsv`, `<dataset>_<model>_relation.tsv`: one row per
+ *   entity/relation in id order, `name\tv1\tv2...`;
+ * - `word2vec`: `<dataset>_<model>_entity.txt`, `<dataset>_<model>_relation.txt`: word2vec text
+ *   format, a `<count> <dim>` line then `name v1 v2 ...` per row;
  *
  * plus `config.json` for every format: `format` `"kgshard-export"`,
  * `version` 1, `layout` (the format), `dataset`, `model`, `num_entities`,
@@ -106,7 +108,9 @@ export interface ImportedEmbeddings extends EmbeddingTables {
 }
 
 export interface ImportOptions {
-  /** For a DGL-KE directory without config.json: which `<dataset>_<model>_*.npy` to read (else the only pair present). */
+  /**
+   * For a DGL-KE directory without config.json: which `<dataset>_<model>_*.npy` to read (else the only pair present).
+   */
   readonly dataset?: string;
   readonly model?: string;
   /** Checks for evaluate / warm start: counts or exact name lists, and widths. */
@@ -121,8 +125,8 @@ export interface ImportOptions {
 /** One writer and one reader per table format. */
 const TABLES: {
   readonly [F in ExportFormat]: {
-    encode(names: readonly string[], table: Float32Array, dim: number): Uint8Array;
-    read(file: string, dim?: number): ImportedTable;
+    encode: (names: readonly string[], table: Float32Array, dim: number) => Uint8Array;
+    read: (file: string, dim?: number) => ImportedTable;
   };
 } = {
   npy: { encode: (names, table, dim) => encodeNpy(names.length, dim, table), read: readNpyTable },

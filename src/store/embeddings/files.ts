@@ -24,7 +24,8 @@ import {
 /** `names` are clean (see `cleanName`) and unique; E_INVALID_ARGUMENT / E_DUPLICATE_ID otherwise. */
 export function checkNames(where: string, field: 'entities' | 'relations', names: readonly string[]): void {
   const seen = new Map<string, number>();
-  if (!Array.isArray(names)) throw invalidArgument(where, field, names, 'an array of names');
+  const list: unknown = names; // checked as unknown: Array.isArray would narrow `names` to any[]
+  if (!Array.isArray(list)) throw invalidArgument(where, field, names, 'an array of names');
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
     if (!cleanName(name)) throw invalidArgument(where, `${field}[${i}]`, name, CLEAN_NAME);

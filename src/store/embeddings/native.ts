@@ -4,13 +4,14 @@
  *
  * A directory holds five files:
  *
- * | file | content |
- * | --- | --- |
- * | `entities.f32`  | entity table: `num_entities` rows of `entity_width` float32, little-endian, row-major, row i = entity id i |
- * | `relations.f32` | relation table: `num_relations` rows of `relation_width` float32, the same way |
- * | `entities.tsv`  | entity id map: `id<TAB>name` per line, ids 0, 1, 2, ... in order |
- * | `relations.tsv` | relation id map, the same way |
- * | `config.json`   | `format` (`"kgshard-embeddings"`), `version` (1), `model`, `dim`, the widths and counts, `dtype` (`"float32"`), `byte_order` (`"little"`), `files`, and whatever the writer adds: `dataset`, `hyper`, `training`, `metrics` |
+ * - `entities.f32`: entity table: `num_entities` rows of `entity_width` float32, little-endian,
+ *   row-major, row i = entity id i;
+ * - `relations.f32`: relation table: `num_relations` rows of `relation_width` float32, the same way;
+ * - `entities.tsv`: entity id map: `id<TAB>name` per line, ids 0, 1, 2, ... in order;
+ * - `relations.tsv`: relation id map, the same way;
+ * - `config.json`: `format` (`"kgshard-embeddings"`), `version` (1), `model`, `dim`, the widths
+ *   and counts, `dtype` (`"float32"`), `byte_order` (`"little"`), `files`, and whatever the
+ *   writer adds: `dataset`, `hyper`, `training`, `metrics`.
  *
  * The widths follow the model (see `kge/model.ts`): TransE and DistMult rows
  * are `dim` reals; ComplEx rows are `2*dim` (the `dim` real parts, then the
@@ -193,7 +194,8 @@ export function readNative(dir: string, rows: RowWidths): LoadedEmbeddings {
   if (c['dtype'] !== 'float32' || c['byte_order'] !== 'little') {
     throw datasetError(
       configPath,
-      `only dtype "float32", byte_order "little" is supported, got ${JSON.stringify(c['dtype'])}, ${JSON.stringify(c['byte_order'])}`,
+      'only dtype "float32", byte_order "little" is supported, ' +
+        `got ${JSON.stringify(c['dtype'])}, ${JSON.stringify(c['byte_order'])}`,
     );
   }
   checkNameValue(configPath, 'model', c['model']);

@@ -103,7 +103,8 @@ export function decodeNpy(bytes: Uint8Array, file: string): NpyTable {
   const have = bytes.length - dataStart;
   if (have !== expected) {
     throw bad(
-      `shape (${rows}, ${cols}) needs ${expected} data bytes, the file has ${have}${have < expected ? ' (truncated?)' : ''}`,
+      `shape (${rows}, ${cols}) needs ${expected} data bytes, ` +
+        `the file has ${have}${have < expected ? ' (truncated?)' : ''}`,
       {
         rows,
         cols,

@@ -73,7 +73,8 @@ export function openEmbeddingsDir(dir: string, rows: RowWidths): LoadedEmbedding
   if (shapes.entityWidth !== imp.entityDim || shapes.relationWidth !== imp.relationDim) {
     throw new KgError(
       'E_DATASET',
-      `${configPath}: ${imp.model} dim ${run.dim} has rows of ${shapes.entityWidth} and ${shapes.relationWidth} floats, the tables have ${imp.entityDim} and ${imp.relationDim}`,
+      `${configPath}: ${imp.model} dim ${run.dim} has rows of ${shapes.entityWidth} and ${shapes.relationWidth} ` +
+        `floats, the tables have ${imp.entityDim} and ${imp.relationDim}`,
       { path: configPath },
     );
   }
