@@ -71,6 +71,7 @@ import {
 import type { ShardMetrics, ShardMetricsCollector } from './metrics.js';
 import type { ScalingPolicy } from './policy.js';
 import { attachedProducer, bindProducer, unbindProducer } from './producer-binding.js';
+import type { SelectionTable } from './selection-table.js';
 
 export {
   DEFAULT_MAPPER_LEASE_MS,
@@ -98,12 +99,15 @@ export class ShardMapper {
   readonly leaseMs: number;
 
   private readonly core: MapperCore;
+  /** `core.table`, one load closer for the per-event `selectShard`. */
+  private readonly table: SelectionTable;
   private onCreated: Callback | undefined;
   private onRemoved: Callback | undefined;
 
   private constructor(handle: ShardMapperHandle, layout: RegionLayout, counter: LatencyCounter, clock: Clock) {
     this.handle = handle;
     this.core = new MapperCore(handle.sab, handle.slots, layout, counter, clock, lifecycle.recover);
+    this.table = this.core.table;
     this.slots = handle.slots;
     this.ringCapacity = this.core.ringCapacity;
     this.leaseMs = this.core.leaseMs;
@@ -213,13 +217,13 @@ export class ShardMapper {
    * NO_SHARD when no shard is Active. Any thread; lock-free, no allocation.
    */
   selectShard(hash: number): number {
-    const e = this.core.table.entry(hash);
+    const e = this.table.entry(hash);
     return e < 0 ? NO_SHARD : e & 0xffff;
   }
 
   /** Like `selectShard`, but the slot of the chosen shard, or -1. */
   selectSlot(hash: number): number {
-    const e = this.core.table.entry(hash);
+    const e = this.table.entry(hash);
     return e < 0 ? -1 : e >>> 16;
   }
 
