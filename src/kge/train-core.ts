@@ -31,115 +31,15 @@
  * `TrainContext`. In-thread training is simply given the model object.
  */
 import { dimMismatch, invalidArgument, show } from '../errors.js';
-import { ParameterServer, type PsHandle } from '../ps/server.js';
+import { ParameterServer } from '../ps/server.js';
 import { createModel, newBlock, newBlockGrad, type KgeModel, type ModelShapes } from './models/index.js';
-import { FilterIndex, type FilterHandle } from './filter.js';
+import { FilterIndex } from './filter.js';
 import { mulberry32 } from '../prng.js';
+import type { TaskResult, TrainHandle, TrainHyper, TrainTask } from './train-task.js';
+export * from './train-task.js';
+export { isKgeModel, loadModelModule, modelFromExport } from './model-module.js';
 import { addRegGradient, adagradStep, projectRow, rowAdagradStep, sgdStep } from './optim.js';
 export { mulberry32 };
-
-export type LossKind = 'logistic' | 'margin';
-/**
- * `adagrad`: element-wise Adagrad (Duchi et al.; PyTorch's `torch.optim.Adagrad`),
- * one accumulator per float. `adagrad-row`: row-wise Adagrad
- * (PyTorch-BigGraph's), one accumulator per row holding the mean of the
- * squared gradient: 1/width of the memory, but it learns much less per
- * epoch (README, "Matching the reference").
- */
-export type OptimizerKind = 'sgd' | 'adagrad' | 'adagrad-row';
-
-/** Floats of optimizer state per table: one per float (`adagrad`), one per row (`adagrad-row`), none (`sgd`). */
-export function optimizerStateSize(
-  optimizer: OptimizerKind,
-  numEntities: number,
-  entityWidth: number,
-  numRelations: number,
-  relationWidth: number,
-): number {
-  if (optimizer === 'adagrad') return numEntities * entityWidth + numRelations * relationWidth;
-  if (optimizer === 'adagrad-row') return numEntities + numRelations;
-  return 0;
-}
-export type RegKind = 'l2' | 'n3';
-
-export interface TrainHyper {
-  /** A built-in model's name (`createModel`), or the name of the model `modelModule` exports. */
-  readonly model: string;
-  /**
-   * For a user-defined model trained in a worker pool: the `file:` URL of an
-   * ES module whose default export is the model named `model` (a KgeModel, or
-   * a function returning a fresh one). Absent for built-in models.
-   */
-  readonly modelModule?: string | undefined;
-  readonly dim: number;
-  readonly batch: number;
-  readonly neg: number;
-  /** Positives that share one set of negatives. */
-  readonly chunk: number;
-  readonly lr: number;
-  readonly optimizer: OptimizerKind;
-  readonly loss: LossKind;
-  /** Margin of the ranking loss, or the logit offset γ of the logistic loss (RotatE's γ). */
-  readonly margin: number;
-  /** Self-adversarial temperature α (0: negatives weighted uniformly). */
-  readonly adversarial: number;
-  readonly reg: number;
-  readonly regKind: RegKind;
-  readonly mode: 'async' | 'sync';
-  /**
-   * Filtered negative sampling: a negative that forms a known training
-   * triple with its positive is left out of that positive's loss (its weight
-   * is 0). The shared negatives stay shared; only pairs are masked.
-   */
-  readonly filterNegatives?: boolean | undefined;
-  /**
-   * Entity rows whose L2 norm exceeds this after an update are scaled back
-   * onto the ball of this radius (TransE's constraint, Bordes et al.); 0 or
-   * absent: no constraint. Rows never updated keep their initial norm.
-   */
-  readonly maxNorm?: number | undefined;
-}
-
-/** Everything a worker needs, sent once in workerData. */
-export interface TrainHandle {
-  readonly hyper: TrainHyper;
-  readonly ps: PsHandle;
-  /** Training triples (h, r, t), SharedArrayBuffer-backed. */
-  readonly train: Int32Array;
-  /** The order positives are visited in this epoch (indices into `train`), rewritten by the main thread per epoch. */
-  readonly order: Int32Array;
-  /**
-   * Adagrad accumulators, entities first, then relations: one float per
-   * table float (`adagrad`) or per row (`adagrad-row`); see `optimizerStateSize`.
-   */
-  readonly adagrad: Float32Array;
-  readonly numEntities: number;
-  readonly numRelations: number;
-  /** Index of the training triples, when `hyper.filterNegatives` is set. */
-  readonly filter?: FilterHandle | undefined;
-}
-
-export interface TrainTask {
-  readonly epoch: number;
-  /** Positions [start, end) of `order` to train on. */
-  readonly start: number;
-  readonly end: number;
-  /** Sync mode: batches this task must push (every worker pushes the same number per epoch). */
-  readonly steps: number;
-  readonly worker: number;
-  readonly seed: number;
-}
-
-export interface TaskResult {
-  readonly loss: number;
-  readonly positives: number;
-  /**
-   * Per-relation moments of the per-positive loss over this task, packed
-   * [count, mean, M2] per relation (Welford), for an exact merge across
-   * workers.
-   */
-  readonly relationMoments: Float64Array;
-}
 
 export class TrainContext {
   readonly handle: TrainHandle;
@@ -564,62 +464,6 @@ export class TrainContext {
     }
     this.ps.pushRelationFlat(worker, this.relPushRows, this.relPushGrads, m);
   }
-}
-
-// ---------------------------------------------------------------- models from modules
-
-/**
- * Import a model module (an absolute `file:` URL whose default export is a
- * KgeModel, or a function returning one) and check it is the model named
- * `name`. Pool workers call it from their entry file before they build
- * their context; the trainer calls it on the main thread first, so a wrong
- * export fails there with a KgError.
- */
-export async function loadModelModule(where: string, href: string, name: string): Promise<KgeModel> {
-  const mod = (await import(href)) as { default?: unknown };
-  return modelFromExport(where, href, mod.default, name);
-}
-
-const MODEL_METHODS = [
-  'shapes',
-  'score',
-  'accumulateGrad',
-  'scoreTails',
-  'scoreHeads',
-  'accumulateGradTails',
-  'accumulateGradHeads',
-] as const;
-
-/** Whether `m` has the shape of a KgeModel (a name and every method). */
-export function isKgeModel(m: unknown): m is KgeModel {
-  if (m === null || typeof m !== 'object') return false;
-  const o = m as Record<string, unknown>;
-  return typeof o['name'] === 'string' && o['name'] !== '' && MODEL_METHODS.every((k) => typeof o[k] === 'function');
-}
-
-/**
- * The model a module's default export gives (the export itself, or what it
- * returns when it is a function), checked to be a KgeModel named `name`.
- */
-export function modelFromExport(where: string, href: string, exported: unknown, name: string): KgeModel {
-  const m = typeof exported === 'function' ? (exported as () => unknown)() : exported;
-  if (!isKgeModel(m)) {
-    throw invalidArgument(
-      where,
-      `the default export of modelModule ${href}`,
-      m,
-      'a KgeModel (from defineModel) or a function returning one',
-    );
-  }
-  if (m.name !== name) {
-    throw invalidArgument(
-      where,
-      'modelModule',
-      href,
-      `a module whose default export is the model named ${show(name)} (its model is named ${show(m.name)})`,
-    );
-  }
-  return m;
 }
 
 /** A worker's model when none is given: a built-in one, rebuilt by name. */
