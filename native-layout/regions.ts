@@ -187,7 +187,7 @@ export function accumulatorLayout(): RegionLayout {
 
 // ---------------------------------------------------------------- parameter server
 export const PS_CONTROL_MAGIC = magicOf('KGPS');
-export const PS_CONTROL_VERSION = 1;
+export const PS_CONTROL_VERSION = 2;
 /** 32-bit words per shard block in the parameter server's control region (a multiple of 16: whole lines). */
 export function psShardBlockWords(expectedWorkers: number): number {
   return 16 * Math.ceil((8 + expectedWorkers) / 16);
@@ -225,8 +225,9 @@ export function psControlLayout(shards: number, expectedWorkers: number): Region
       .field(`staleness${sfx}`, 'i32', role)
       .field(`pushedCount${sfx}`, 'i32', role)
       .field(`touchedCount${sfx}`, 'i32', role)
-      .field(`waiters${sfx}`, 'i32', role)
       .field(`pushing${sfx}`, 'i32', role)
+      // Padding: keeps lastNorm on an 8-byte boundary.
+      .field(`pad${sfx}`, 'i32', role)
       .field(`lastNorm${sfx}`, 'f64', role)
       .field(`pushedWorkers${sfx}`, 'i32', role, expectedWorkers)
       .field(`tail${sfx}`, 'i32', role, extra);
