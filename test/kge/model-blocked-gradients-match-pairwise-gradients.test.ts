@@ -16,86 +16,33 @@ import {
   MODEL_NAMES,
   newBlock,
   newBlockGrad,
-  type Block,
   type BlockGrad,
   type KgeModel,
 } from '../../src/kge/models/index.js';
 import { userDistMult as userModel } from '../helpers/user-models.js';
+import { blockCase, fillBlock, ENT_ROWS, REL_ROWS, value, type BlockCase } from '../helpers/block-cases.js';
 
-const ENT_ROWS = 6;
-const REL_ROWS = 3;
-
-interface BlockCase {
-  dim: number;
-  pad: number;
-  ents: number[];
-  rels: number[];
-  /** Row indices of the queries' entities and relations, and of the candidates. */
-  entRows: number[];
-  relRows: number[];
-  candRows: number[];
+interface GradFields {
   /** Offset of row 0 in the gradient buffers, their initial contents, and the n*m coefficients. */
   gpad: number;
   gEnts: number[];
   gRels: number[];
   coef: number[];
 }
+type GradCase = BlockCase & GradFields;
 
-const value = fc.noBias(fc.integer({ min: -(2 ** 20), max: 2 ** 20 })).map((x) => x / 2 ** 20);
-
-function blockCase(model: KgeModel): fc.Arbitrary<BlockCase> {
-  return fc
-    .record({
-      dim: fc.integer({ min: 1, max: 6 }),
-      n: fc.integer({ min: 0, max: 5 }),
-      m: fc.integer({ min: 0, max: 7 }),
-    })
-    .chain(({ dim, n, m }) => {
-      const { entityWidth: ew, relationWidth: rw } = model.shapes(dim);
-      return fc.record({
-        dim: fc.constant(dim),
-        pad: fc.integer({ min: 0, max: 3 }),
-        ents: fc.array(value, { minLength: ENT_ROWS * ew, maxLength: ENT_ROWS * ew }),
-        rels: fc.array(
-          value.map((x) => 4 * x),
-          { minLength: REL_ROWS * rw, maxLength: REL_ROWS * rw },
-        ),
-        entRows: fc.array(fc.integer({ min: 0, max: ENT_ROWS - 1 }), { minLength: n, maxLength: n }),
-        relRows: fc.array(fc.integer({ min: 0, max: REL_ROWS - 1 }), { minLength: n, maxLength: n }),
-        candRows: fc.array(fc.integer({ min: 0, max: ENT_ROWS - 1 }), { minLength: m, maxLength: m }),
-        gpad: fc.integer({ min: 0, max: 3 }),
-        gEnts: fc.array(value, { minLength: ENT_ROWS * ew, maxLength: ENT_ROWS * ew }),
-        gRels: fc.array(value, { minLength: REL_ROWS * rw, maxLength: REL_ROWS * rw }),
-        // Some exact zeros: kernels may skip those pairs.
-        coef: fc.array(fc.oneof(fc.constant(0), value), { minLength: n * m, maxLength: n * m }),
-      });
-    });
-}
-
-/**
- * Queries and candidates share one entity buffer, rows after `pad` floats; offset arrays are one longer than needed.
- */
-function fillBlock(model: KgeModel, c: BlockCase, b: Block): void {
-  const { entityWidth: ew, relationWidth: rw } = model.shapes(c.dim);
-  const ent = new Float32Array(c.pad + c.ents.length);
-  ent.set(c.ents, c.pad);
-  const rel = new Float32Array(c.pad + c.rels.length);
-  rel.set(c.rels, c.pad);
-  const offs = (rows: number[], w: number): Int32Array =>
-    Int32Array.from([...rows.map((row) => c.pad + row * w), -99999]);
-  b.dim = c.dim;
-  b.n = c.entRows.length;
-  b.m = c.candRows.length;
-  b.ent = ent;
-  b.cand = ent;
-  b.rel = rel;
-  b.entOffs = offs(c.entRows, ew);
-  b.relOffs = offs(c.relRows, rw);
-  b.candOffs = offs(c.candRows, ew);
+function gradCase(model: KgeModel): fc.Arbitrary<GradCase> {
+  return blockCase<GradFields>(model, ({ n, m, ew, rw }) => ({
+    gpad: fc.integer({ min: 0, max: 3 }),
+    gEnts: fc.array(value, { minLength: ENT_ROWS * ew, maxLength: ENT_ROWS * ew }),
+    gRels: fc.array(value, { minLength: REL_ROWS * rw, maxLength: REL_ROWS * rw }),
+    // Some exact zeros: kernels may skip those pairs.
+    coef: fc.array(fc.oneof(fc.constant(0), value), { minLength: n * m, maxLength: n * m }),
+  }));
 }
 
 /** One entity-gradient table for queries and candidates alike, laid out after `gpad` floats. */
-function fillGrad(model: KgeModel, c: BlockCase, g: BlockGrad): void {
+function fillGrad(model: KgeModel, c: GradCase, g: BlockGrad): void {
   const { entityWidth: ew, relationWidth: rw } = model.shapes(c.dim);
   const ent = new Float32Array(c.gpad + c.gEnts.length);
   ent.set(c.gEnts, c.gpad);
@@ -135,7 +82,7 @@ for (const [name, model] of models) {
     const fast = newBlockGrad();
     const slow = newBlockGrad();
     await check(
-      fc.property(blockCase(model), (c) => {
+      fc.property(gradCase(model), (c) => {
         fillBlock(model, c, b);
         const coef = Float64Array.from(c.coef);
         for (const tails of [true, false]) {

@@ -10,68 +10,7 @@ import fc from 'fast-check';
 import { check } from '../helpers/prop.js';
 import { createModel, MODEL_NAMES, newBlock, type Block, type KgeModel } from '../../src/kge/models/index.js';
 import { userDistMult as userModel } from '../helpers/user-models.js';
-
-const ENT_ROWS = 6;
-const REL_ROWS = 3;
-
-interface BlockCase {
-  dim: number;
-  pad: number;
-  ents: number[];
-  rels: number[];
-  /** Row indices of the queries' entities and relations, and of the candidates. */
-  entRows: number[];
-  relRows: number[];
-  candRows: number[];
-}
-
-const value = fc.noBias(fc.integer({ min: -(2 ** 20), max: 2 ** 20 })).map((x) => x / 2 ** 20);
-
-function blockCase(model: KgeModel): fc.Arbitrary<BlockCase> {
-  return fc
-    .record({
-      dim: fc.integer({ min: 1, max: 6 }),
-      n: fc.integer({ min: 0, max: 5 }),
-      m: fc.integer({ min: 0, max: 7 }),
-    })
-    .chain(({ dim, n, m }) => {
-      const { entityWidth: ew, relationWidth: rw } = model.shapes(dim);
-      return fc.record({
-        dim: fc.constant(dim),
-        pad: fc.integer({ min: 0, max: 3 }),
-        ents: fc.array(value, { minLength: ENT_ROWS * ew, maxLength: ENT_ROWS * ew }),
-        rels: fc.array(
-          value.map((x) => 4 * x),
-          { minLength: REL_ROWS * rw, maxLength: REL_ROWS * rw },
-        ),
-        entRows: fc.array(fc.integer({ min: 0, max: ENT_ROWS - 1 }), { minLength: n, maxLength: n }),
-        relRows: fc.array(fc.integer({ min: 0, max: REL_ROWS - 1 }), { minLength: n, maxLength: n }),
-        candRows: fc.array(fc.integer({ min: 0, max: ENT_ROWS - 1 }), { minLength: m, maxLength: m }),
-      });
-    });
-}
-
-/**
- * Queries and candidates share one entity buffer, rows after `pad` floats; offset arrays are one longer than needed.
- */
-function fillBlock(model: KgeModel, c: BlockCase, b: Block): void {
-  const { entityWidth: ew, relationWidth: rw } = model.shapes(c.dim);
-  const ent = new Float32Array(c.pad + c.ents.length);
-  ent.set(c.ents, c.pad);
-  const rel = new Float32Array(c.pad + c.rels.length);
-  rel.set(c.rels, c.pad);
-  const offs = (rows: number[], w: number): Int32Array =>
-    Int32Array.from([...rows.map((row) => c.pad + row * w), -99999]);
-  b.dim = c.dim;
-  b.n = c.entRows.length;
-  b.m = c.candRows.length;
-  b.ent = ent;
-  b.cand = ent;
-  b.rel = rel;
-  b.entOffs = offs(c.entRows, ew);
-  b.relOffs = offs(c.relRows, rw);
-  b.candOffs = offs(c.candRows, ew);
-}
+import { blockCase, fillBlock } from '../helpers/block-cases.js';
 
 const models: [string, KgeModel][] = [
   ...MODEL_NAMES.filter((n) => n !== 'transe').map((n): [string, KgeModel] => [n, createModel(n)]),
