@@ -93,3 +93,25 @@ export function tinyDataset(): string {
 
 /** Fast training flags for the tiny dataset. */
 export const FAST = ['--dim', '8', '--epochs', '30', '--batch', '16', '--neg', '8', '--chunk', '8', '--workers', '2'];
+
+/** Keys every `kgshard train --json` object has. */
+export const TRAIN_JSON_KEYS: readonly string[] = [
+  'model',
+  'dim',
+  'epochs',
+  'workers',
+  'train_s',
+  'triples_per_s',
+  'eval_s',
+  'mrr',
+  'hits1',
+  'hits3',
+  'hits10',
+  'mr',
+];
+
+/** The start of several tests' `kgshard train` flags: a small DistMult on `dataset`, one worker, `seed`. */
+export function tinyTrainArgs(dataset: string, seed: number): string[] {
+  const flags = '--model distmult --dim 8 --batch 16 --neg 8 --chunk 8 --workers 1 --seed';
+  return ['train', '--dataset', dataset, ...flags.split(' '), String(seed)];
+}

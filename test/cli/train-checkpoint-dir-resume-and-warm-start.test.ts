@@ -9,32 +9,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { json, kgshard, tempDir, tinyDataset } from './kgshard-cli.js';
+import { json, kgshard, tempDir, tinyDataset, tinyTrainArgs } from './kgshard-cli.js';
 
 const data = tinyDataset();
 const root = tempDir('ckpt');
-const BASE = [
-  'train',
-  '--dataset',
-  data,
-  '--model',
-  'distmult',
-  '--dim',
-  '8',
-  '--batch',
-  '16',
-  '--neg',
-  '8',
-  '--chunk',
-  '8',
-  '--workers',
-  '1',
-  '--seed',
-  '5',
-  '--optimizer',
-  'adagrad',
-  '--json',
-];
+const BASE = [...tinyTrainArgs(data, 5), '--optimizer', 'adagrad', '--json'];
 
 test('stop after 3 epochs, resume to 6: same losses and tables as 6 straight', () => {
   const straightOut = join(root, 'straight-emb');

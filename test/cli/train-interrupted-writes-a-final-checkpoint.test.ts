@@ -7,32 +7,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bin, json, kgshard, tempDir, tinyDataset } from './kgshard-cli.js';
+import { bin, json, kgshard, tempDir, tinyDataset, tinyTrainArgs } from './kgshard-cli.js';
 
 const data = tinyDataset();
 const store = join(tempDir('sigint'), 'store');
-const ARGS = [
-  'train',
-  '--dataset',
-  data,
-  '--model',
-  'distmult',
-  '--dim',
-  '8',
-  '--batch',
-  '16',
-  '--neg',
-  '8',
-  '--chunk',
-  '8',
-  '--workers',
-  '1',
-  '--seed',
-  '9',
-  '--json',
-  '--checkpoint-dir',
-  store,
-];
+const ARGS = [...tinyTrainArgs(data, 9), '--json', '--checkpoint-dir', store];
 
 test('SIGINT mid-training: a final checkpoint at the epoch reached, and resume continues it', async () => {
   const child = spawn(process.execPath, [bin, ...ARGS, '--epochs', '100000'], { stdio: ['ignore', 'pipe', 'pipe'] });

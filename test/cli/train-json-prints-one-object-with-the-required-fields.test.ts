@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FAST, json, kgshard, tinyDataset } from './kgshard-cli.js';
+import { FAST, json, kgshard, tinyDataset, TRAIN_JSON_KEYS } from './kgshard-cli.js';
 
 const data = tinyDataset();
 
@@ -8,20 +8,7 @@ test('train --json prints exactly one JSON object with the required fields and s
   const r = kgshard('train', '--dataset', data, '--model', 'distmult', ...FAST, '--json');
   assert.is(r.code, 0, r.err);
   const s = json(r);
-  for (const key of [
-    'model',
-    'dim',
-    'epochs',
-    'workers',
-    'train_s',
-    'triples_per_s',
-    'eval_s',
-    'mrr',
-    'hits1',
-    'hits3',
-    'hits10',
-    'mr',
-  ]) {
+  for (const key of TRAIN_JSON_KEYS) {
     assert.ok(key in s, `missing ${key}`);
   }
   assert.is(s['model'], 'distmult');

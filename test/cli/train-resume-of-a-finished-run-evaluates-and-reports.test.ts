@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { json, kgshard, tempDir } from './kgshard-cli.js';
+import { json, kgshard, tempDir, TRAIN_JSON_KEYS } from './kgshard-cli.js';
 
 const data = fileURLToPath(new URL('../../../test/fixtures/data/tsv/duplicates/', import.meta.url));
 const root = tempDir('finished');
@@ -50,20 +50,7 @@ test('a finished run resumed with the same --epochs: nothing left to train, the 
   assert.is(r.code, 0, r.err);
   assert.is(r.err, 'nothing left to train: checkpoint holds epoch 3 of 3\n');
   const s = json(r);
-  for (const key of [
-    'model',
-    'dim',
-    'epochs',
-    'workers',
-    'train_s',
-    'triples_per_s',
-    'eval_s',
-    'mrr',
-    'hits1',
-    'hits3',
-    'hits10',
-    'mr',
-  ]) {
+  for (const key of TRAIN_JSON_KEYS) {
     assert.ok(key in s, `missing ${key}`);
   }
   assert.is(s['epochs'], 3);
