@@ -86,13 +86,15 @@ export function ownerLockHolderFields(b: LayoutBuilder): LayoutBuilder {
 
 // ---------------------------------------------------------------- seqlock
 export const SEQLOCK_MAGIC = magicOf('KGSL');
-export const SEQLOCK_VERSION = 2;
+export const SEQLOCK_VERSION = 3;
 
 /**
  * A region of `rows` x `cols` float32 values guarded by a sequence counter,
  * and the owner lock that serialises writers. The lock word is contended by
- * every would-be writer; the sequence counter, the lock's stamp and the rows
- * are written only by the lock holder.
+ * every would-be writer; the count of shared (Hogwild) writers by those
+ * writers, on a line of its own; the sequence counter, the lock's stamp and
+ * the rows are written only by the lock holder (and, in place, by announced
+ * shared writers).
  */
 export function seqlockLayout(rows: number, cols: number): RegionLayout {
   const b = new LayoutBuilder('seqlock', SEQLOCK_MAGIC, SEQLOCK_VERSION)
@@ -102,6 +104,10 @@ export function seqlockLayout(rows: number, cols: number): RegionLayout {
     .line();
   // Contended by all writers (CAS to acquire, wait/notify to sleep).
   ownerLockContendedFields(b).line();
+  // Shared (Hogwild) writers announce themselves here while they write rows
+  // in place without the lock, so a fence (the lock, held by a snapshot) can
+  // wait until none is inside.
+  b.field('sharedWriters', 'i32', 'shared-writers').line();
   // Written only by the current lock holder.
   b.field('seq', 'i32', 'lock-holder');
   ownerLockHolderFields(b)
@@ -373,6 +379,26 @@ export function routerLayout(slots: number): RegionLayout {
     .build();
 }
 
+// ---------------------------------------------------------------- training progress
+export const TRAIN_PROGRESS_MAGIC = magicOf('KGTP');
+export const TRAIN_PROGRESS_VERSION = 1;
+
+/**
+ * Where each training worker is in the current epoch, for checkpoints taken
+ * while training runs: per worker, the next position of the epoch's order it
+ * will train (every position before it, in its range, is trained and
+ * pushed). Each worker writes only its own word, once per chunk; the main
+ * thread reads them.
+ */
+export function trainProgressLayout(workers: number): RegionLayout {
+  return new LayoutBuilder('train-progress', TRAIN_PROGRESS_MAGIC, TRAIN_PROGRESS_VERSION)
+    .field('workers', 'u32', 'creator')
+    .line()
+    .field('position', 'i32', 'workers', workers, 64)
+    .line()
+    .build();
+}
+
 /**
  * Every layout in the project, instantiated at representative sizes. The
  * layout test runs the checker over all of them, so a new layout joins CI by
@@ -403,5 +429,7 @@ export function allLayouts(): RegionLayout[] {
     mapperLayout(1000),
     routerLayout(1),
     routerLayout(64),
+    trainProgressLayout(1),
+    trainProgressLayout(7),
   ];
 }

@@ -238,6 +238,52 @@ export class OwnerLock {
     return this.token !== 0 && Atomics.load(this.i32, this.WORD) === this.token;
   }
 
+  /** Any thread: whether anyone holds the lock now (one atomic load; no allocation). */
+  isHeld(): boolean {
+    return Atomics.load(this.i32, this.WORD) !== 0;
+  }
+
+  /**
+   * Worker threads: wait until the lock is free, without taking it, for at
+   * most `timeoutMs` on the lock's clock. Spins briefly, then sleeps on the
+   * lock word announced as a sleeper (so `unlock` wakes it), taking over a
+   * stale holder like any contender. Returns `LOCK_OK` once the lock has
+   * been seen free, `LOCK_TIMED_OUT`, or `LOCK_BUSY` on the main thread
+   * (which never waits). Allocates nothing.
+   */
+  awaitFree(timeoutMs: number = 2 * this.leaseMs): LockStatus {
+    const i32 = this.i32;
+    for (let i = 0; i < LOCK_SPINS; i++) if (Atomics.load(i32, this.WORD) === 0) return LOCK_OK;
+    if (isMainThread) return LOCK_BUSY;
+    const deadline = this.clock.now() + timeoutMs;
+    for (;;) {
+      const cur = Atomics.load(i32, this.WORD);
+      if (cur === 0) return LOCK_OK;
+      if (this.recoverIfStale()) continue;
+      const remaining = deadline - this.clock.now();
+      if (remaining <= 0) return LOCK_TIMED_OUT;
+      Atomics.add(i32, this.SLEEPERS, 1);
+      Atomics.wait(i32, this.WORD, cur, this.clock.sliceMs(Math.min(remaining, this.staleSliceMs())));
+      Atomics.sub(i32, this.SLEEPERS, 1);
+    }
+  }
+
+  /** `awaitFree` that parks with `Atomics.waitAsync`; any thread, including the main thread. */
+  async awaitFreeAsync(timeoutMs: number = 2 * this.leaseMs): Promise<LockStatus> {
+    const i32 = this.i32;
+    const deadline = this.clock.now() + timeoutMs;
+    for (;;) {
+      const cur = Atomics.load(i32, this.WORD);
+      if (cur === 0) return LOCK_OK;
+      if (this.recoverIfStale()) continue;
+      const remaining = deadline - this.clock.now();
+      if (remaining <= 0) return LOCK_TIMED_OUT;
+      Atomics.add(i32, this.SLEEPERS, 1);
+      await waitAsync(i32, this.WORD, cur, this.clock.sliceMs(Math.min(remaining, this.staleSliceMs())));
+      Atomics.sub(i32, this.SLEEPERS, 1);
+    }
+  }
+
   /** Any thread: thread id of the current holder, or -1 when free (or just taken and not yet stamped). */
   owner(): number {
     const cur = Atomics.load(this.i32, this.WORD);

@@ -18,6 +18,28 @@
  *   `SEQ_BUSY` when the lock is held (it never spins), and `lockAsync`
  *   parks with `Atomics.waitAsync`.
  *
+ * Shared (Hogwild) writers and fences
+ * - Any number of threads may write rows in place at once, without the
+ *   lock, between `enterShared` and `leaveShared` (racy among themselves by
+ *   design: the Hogwild trade). `enterShared` announces the writer in a
+ *   shared count, but only while the writer lock is free: a writer that
+ *   finds it held waits (`awaitFree`, worker threads) until it is released.
+ * - A fence is the writer lock, held by a thread that wants the rows as one
+ *   point-in-time state (a snapshot): `fence` (worker threads) or
+ *   `fenceAsync` (any thread) takes the lock, then waits until the shared
+ *   writers inside have left. Between the fence and `unfence` no shared
+ *   writer and no locked writer touches the rows, so a plain copy of them
+ *   is consistent, and every shared write is wholly in it or wholly out.
+ * - The announce and the check are a store-then-load pair on both sides
+ *   (the writer adds itself, then loads the lock word; the fence takes the
+ *   lock, then loads the count), all sequentially consistent, so at least
+ *   one side sees the other: a writer that raced a fence steps back out and
+ *   waits. The last writer to leave a fenced region notifies the fence.
+ * - Both waits are bounded (a fence that is never lifted is a lock past its
+ *   lease, taken over like any; a shared writer that died inside leaves its
+ *   announcement, and fences then time out with `SEQ_TIMED_OUT` rather
+ *   than wait forever).
+ *
  * Dead writers
  * The owner lock records its holder and a held-since stamp on the region's
  * clock (`clock` option; the real clock by default, a `ManualClock` in
@@ -39,9 +61,11 @@ import { isMainThread } from 'node:worker_threads';
 import { badHandle, invalidArgument, layoutSizeMismatch, outOfRange } from '../errors.js';
 import { allocate, checkHeader, indexOf, offsetOf, seqlockLayout } from '../../native-layout/index.js';
 import { attachClock, clockOption, type Clock, type ClockHandle } from './clock.js';
+import { waitAsync } from './wait.js';
 import {
   checkLease,
   DEFAULT_LOCK_LEASE_MS,
+  LOCK_OK as OWNER_LOCK_OK,
   LOCK_BUSY,
   LOCK_LOST,
   LOCK_OK,
@@ -99,6 +123,8 @@ export const DEFAULT_LEASE_MS = DEFAULT_LOCK_LEASE_MS;
 export const DEFAULT_READ_RETRIES = 20_000;
 const READ_SPINS = 256;
 const READ_NAP_MS = 0.05;
+/** Loads a fence makes before it sleeps until the shared writers have left. */
+const FENCE_SPINS = 256;
 
 const L = seqlockLayout(1, 1);
 const ROWS = indexOf(L, 'rows');
@@ -110,6 +136,7 @@ const WRITE_COUNT = indexOf(L, 'writeRowCount');
 const TORN_START = indexOf(L, 'tornRowStart');
 const TORN_COUNT = indexOf(L, 'tornRowCount');
 const WRITES = indexOf(L, 'writes');
+const SHARED = indexOf(L, 'sharedWriters');
 const DATA_OFFSET = offsetOf(L, 'data');
 
 /** Lock statuses as seqlock statuses. */
@@ -384,6 +411,106 @@ export class Seqlock {
     if (ended !== SEQ_OK) return ended;
     if (unlocked !== SEQ_OK) return unlocked;
     return locked;
+  }
+
+  // ------------------------------------------------------------ shared writers and fences
+
+  /**
+   * Real milliseconds the last `enterShared` on this object waited for a
+   * fence to lift (0 when it found none): the pause a snapshot cost this writer.
+   */
+  lastSharedWaitMs = 0;
+
+  /**
+   * A shared (Hogwild) writer: announce this thread as writing rows in place
+   * without the lock (see the module note). Waits while a fence is up
+   * (worker threads, up to `timeoutMs` on the region's clock per fence).
+   * Returns `SEQ_OK` (inside: write, then `leaveShared`), `SEQ_TIMED_OUT`,
+   * or `SEQ_BUSY` on the main thread when a fence is up (it never waits).
+   * Allocates nothing, never throws.
+   */
+  enterShared(timeoutMs: number = this.leaseMs * 2): SeqStatus {
+    const ctl = this.ctl;
+    const lock = this.writerLock;
+    let started = 0;
+    for (;;) {
+      if (lock.isHeld()) {
+        if (started === 0) started = performance.now();
+        const s = lock.awaitFree(timeoutMs);
+        if (s !== OWNER_LOCK_OK) {
+          this.lastSharedWaitMs = performance.now() - started;
+          return seqStatus(s);
+        }
+      }
+      Atomics.add(ctl, SHARED, 1);
+      if (!lock.isHeld()) {
+        this.lastSharedWaitMs = started === 0 ? 0 : performance.now() - started;
+        return SEQ_OK;
+      }
+      // A fence went up between the check and the announcement: step back out of its way.
+      this.leaveShared();
+      if (started === 0) started = performance.now();
+    }
+  }
+
+  /** A shared writer leaves (after a successful `enterShared`); wakes a fence waiting for the last one. */
+  leaveShared(): void {
+    if (Atomics.sub(this.ctl, SHARED, 1) === 1 && this.writerLock.isHeld()) Atomics.notify(this.ctl, SHARED);
+  }
+
+  /** Any thread: shared writers inside now. */
+  sharedWriters(): number {
+    return Atomics.load(this.ctl, SHARED);
+  }
+
+  /**
+   * Worker threads: raise a fence (take the writer lock, then wait until no
+   * shared writer is inside), up to `timeoutMs` in all on the region's clock. Returns `SEQ_OK` or
+   * `SEQ_RECOVERED` (fenced: read the rows, then `unfence`), or the lock's
+   * failure (`SEQ_BUSY` on the main thread, `SEQ_TIMED_OUT`); a fence that
+   * times out waiting for the writers is lowered again.
+   */
+  fence(timeoutMs: number = this.leaseMs * 2): SeqStatus {
+    const clock = this.writerLock.clock;
+    const deadline = clock.now() + timeoutMs;
+    const s = this.lock(timeoutMs);
+    if (s !== SEQ_OK && s !== SEQ_RECOVERED) return s;
+    const ctl = this.ctl;
+    for (let i = 0; ; i++) {
+      const n = Atomics.load(ctl, SHARED);
+      if (n === 0) return s;
+      if (i < FENCE_SPINS) continue;
+      const remaining = deadline - clock.now();
+      if (remaining <= 0) {
+        this.unlock();
+        return SEQ_TIMED_OUT;
+      }
+      Atomics.wait(ctl, SHARED, n, clock.sliceMs(Math.min(remaining, 1)));
+    }
+  }
+
+  /** `fence` that parks with `Atomics.waitAsync`; any thread, including the main thread. */
+  async fenceAsync(timeoutMs: number = this.leaseMs * 2): Promise<SeqStatus> {
+    const clock = this.writerLock.clock;
+    const deadline = clock.now() + timeoutMs;
+    const s = await this.lockAsync(timeoutMs);
+    if (s !== SEQ_OK && s !== SEQ_RECOVERED) return s;
+    const ctl = this.ctl;
+    for (;;) {
+      const n = Atomics.load(ctl, SHARED);
+      if (n === 0) return s;
+      const remaining = deadline - clock.now();
+      if (remaining <= 0) {
+        this.unlock();
+        return SEQ_TIMED_OUT;
+      }
+      await waitAsync(ctl, SHARED, n, clock.sliceMs(Math.min(remaining, 1)));
+    }
+  }
+
+  /** Fence holder: lower the fence (release the writer lock; waiting shared writers proceed). */
+  unfence(): SeqStatus {
+    return this.unlock();
   }
 
   // ------------------------------------------------------------ statistics
