@@ -1,6 +1,8 @@
 /**
  * Async mode (Hogwild): a push applies its gradient in place with no lock
- * and no seqlock write window. Each element update is a plain float32
+ * and no seqlock write window, inside the table's shared-writer gate
+ * (`Seqlock.enterShared`), so a snapshot that fences the table sees the
+ * push wholly or not at all. Each element update is a plain float32
  * read-modify-write; a racing pusher may interleave with it (and one of two
  * racing updates of one element may be lost), and a racing pull may copy
  * part of it. The counters are atomic adds, so every completed push is
@@ -10,10 +12,15 @@
  * it). The relation table counts its step and `relationPushes`, no
  * staleness (it is never pulled on its own).
  */
+import { SEQ_OK, type SeqStatus } from '../shm/seqlock.js';
 import type { PushResult } from './sync-step.js';
 import type { Tables } from './tables.js';
 
-/** Apply a checked push to table `t` at once. */
+/**
+ * Apply a checked push to table `t` at once. Returns the result, or the
+ * gate's status when a fence did not lift in time (`SEQ_TIMED_OUT`, or
+ * `SEQ_BUSY` on the main thread, which never waits): nothing was applied.
+ */
 export function applyHogwild(
   tables: Tables,
   t: number,
@@ -21,19 +28,24 @@ export function applyHogwild(
   rowIdx: Int32Array,
   grads: Float32Array,
   count: number,
-): PushResult {
+): PushResult | SeqStatus {
   const f = tables.fields[t]!;
   const ctl = tables.ctl;
   const width = tables.widthOf(t);
+  const gate = tables.locks[t]!;
+  const entered = gate.enterShared();
+  if (entered !== SEQ_OK) return entered;
   let sq = 0;
   for (let i = 0; i < count; i++) sq += tables.applyRow(t, rowIdx[i]!, grads, i * width);
   if (t === tables.rel) {
     const step = Atomics.add(ctl, f.step, 1) + 1;
+    gate.leaveShared();
     Atomics.add(ctl, tables.stat.relationPushes, 1);
     return { state: 'applied', step, staleness: 0 };
   }
   const staleness = Atomics.add(ctl, f.staleness, 1) + 1;
   const step = Atomics.add(ctl, f.step, 1) + 1;
+  gate.leaveShared();
   // A statistic, racy by design: two pushes finishing together each store
   // their own norm and one of them is reported.
   if (count > 0) {
@@ -53,7 +65,7 @@ export function applyHogwild(
 }
 
 /** Raise `arr[i]` to at least `v` (compare-and-swap loop). */
-function atomicMax(arr: Int32Array, i: number, v: number): void {
+export function atomicMax(arr: Int32Array, i: number, v: number): void {
   let cur = Atomics.load(arr, i);
   while (v > cur) {
     const seen = Atomics.compareExchange(arr, i, cur, v);

@@ -56,7 +56,9 @@
  *   option of `create`: the real clock by default, a `ManualClock` in tests).
  */
 import { isMainThread } from 'node:worker_threads';
-import { invalidArgument, unknownId } from '../errors.js';
+import { invalidArgument, lockBusy, lockTimeout, unknownId } from '../errors.js';
+import { LOCK_OK } from '../shm/owner-lock.js';
+import { SEQ_BUSY } from '../shm/seqlock.js';
 import type { PsConfig } from './config.js';
 import type { ShardManager } from './shard-manager.js';
 import {
@@ -68,14 +70,26 @@ import {
   type PsOptions,
 } from './handle.js';
 import { Tables, type PsWarningCode, type PsWarningHandler } from './tables.js';
-import { checkFlatTable, checkShard, packRelationRows, packRows } from './checks.js';
+import { checkFlatTable, checkShard, checkWorker, packRelationRows, packRows } from './checks.js';
 import { pullRelations, pullShard } from './pull.js';
 import { applyHogwild } from './hogwild.js';
 import { pushSync, pushSyncAsync, type PushResult } from './sync-step.js';
 import { repairTable } from './repair.js';
+import { PsClient } from './client.js';
+import {
+  copyTables,
+  globalLayout,
+  overwriteTables,
+  snapshotTables,
+  type GlobalLayout,
+  type SnapshotReport,
+  type SnapshotTarget,
+} from './snapshot.js';
 
 export { psOptimizerStateFloats };
 export type { PsHandle, PsOptions, PushResult, PsWarningCode, PsWarningHandler };
+export { PsClient, PAUSE_SAMPLES, type ClientStats } from './client.js';
+export type { SnapshotTarget, SnapshotReport } from './snapshot.js';
 
 /** A consistent copy of one shard, as `pull` returns it. */
 export interface ShardSnapshot {
@@ -120,6 +134,8 @@ export class ParameterServer {
 
   private readonly tables: Tables;
   private readonly relationIndex: Map<string, number>;
+  /** Where each shard's rows sit in `entityIds` order (built on first use). */
+  private globalLayout: GlobalLayout | null = null;
 
   private constructor(handle: PsHandle) {
     this.handle = handle;
@@ -311,7 +327,13 @@ export class ParameterServer {
     grads: Float32Array,
     count: number,
   ): PushResult {
-    if (this.config.mode === 'async') return applyHogwild(this.tables, t, worker, rowIdx, grads, count);
+    if (this.config.mode === 'async') {
+      const r = applyHogwild(this.tables, t, worker, rowIdx, grads, count);
+      if (typeof r === 'object') return r;
+      const lock = this.tables.locks[t]!;
+      if (r === SEQ_BUSY) throw lockBusy(where, this.tables.tableName(t), lock.owner());
+      throw lockTimeout(where, this.tables.tableName(t), 2 * lock.leaseMs);
+    }
     if (isMainThread) {
       throw invalidArgument(
         where,
@@ -332,8 +354,74 @@ export class ParameterServer {
     grads: Float32Array,
     count: number,
   ): Promise<PushResult> {
-    if (this.config.mode === 'async') return applyHogwild(this.tables, t, worker, rowIdx, grads, count);
+    if (this.config.mode === 'async') {
+      // The main thread never waits at a gate: it parks until the fence is lowered, then tries again.
+      const lock = this.tables.locks[t]!;
+      for (;;) {
+        const r = applyHogwild(this.tables, t, worker, rowIdx, grads, count);
+        if (typeof r === 'object') return r;
+        if (r !== SEQ_BUSY || (await lock.writerLock.awaitFreeAsync(2 * lock.leaseMs)) !== LOCK_OK)
+          throw lockTimeout(where, this.tables.tableName(t), 2 * lock.leaseMs);
+      }
+    }
     return pushSyncAsync(this.tables, where, t, worker, rowIdx, grads, count);
+  }
+
+  // ------------------------------------------------------------ training clients and snapshots
+
+  /**
+   * A training worker's client (see client.ts): row reads by entity index
+   * across shards, Hogwild pushes through each shard's shared-writer gate,
+   * sync pushes to every shard's barrier. `maxRows`: the most entity rows
+   * one push carries. One per worker thread.
+   */
+  client(worker: number, maxRows: number): PsClient {
+    checkWorker('ParameterServer.client', worker);
+    if (!Number.isInteger(maxRows) || maxRows < 1)
+      throw invalidArgument('ParameterServer.client', 'maxRows', maxRows, 'a positive integer');
+    return new PsClient(this.tables, worker, maxRows);
+  }
+
+  /**
+   * A point-in-time copy of every table, while training runs. Each table in
+   * turn is fenced (`Seqlock.fenceAsync`: its writer lock taken, then the
+   * Hogwild writers inside it waited out; new ones wait at its gate), copied
+   * with its optimizer state, and released: each table is one consistent
+   * state, every push is wholly in the copy or wholly out, and writers to a
+   * table pause only while that one table is copied. Any thread; never
+   * blocks the thread. Throws E_LOCK_TIMEOUT when a fence cannot be raised
+   * within twice the lock lease.
+   */
+  async snapshotInto(dst: SnapshotTarget): Promise<SnapshotReport> {
+    return snapshotTables(this.tables, this.layout(), dst);
+  }
+
+  /**
+   * Copy every table (and the optimizer state) into `dst` without fencing:
+   * exact only while no thread writes (between training epochs); racy by
+   * design otherwise. Synchronous.
+   */
+  copyInto(dst: SnapshotTarget): void {
+    copyTables(this.tables, this.layout(), 'ParameterServer.copyInto', dst);
+  }
+
+  /**
+   * Overwrite every table (and the optimizer state, when given) from `src`,
+   * laid out as `snapshotInto` writes it. Only while no thread writes
+   * (before training, between epochs): the rows are written in place
+   * without any lock.
+   */
+  overwrite(src: SnapshotTarget): void {
+    overwriteTables(this.tables, this.layout(), src);
+  }
+
+  /** Floats of optimizer state in the server's layout (0 under SGD). */
+  optimizerStateFloats(): number {
+    return this.tables.accs.reduce((n, a) => n + a.length, 0);
+  }
+
+  private layout(): GlobalLayout {
+    return (this.globalLayout ??= globalLayout(this.tables));
   }
 
   // ------------------------------------------------------------ statistics

@@ -14,7 +14,7 @@ import { attachClock, type Clock } from '../shm/clock.js';
 import type { PsConfig } from './config.js';
 import type { PsHandle } from './handle.js';
 import { ShardManager } from './shard-manager.js';
-import { adagradStep, projectRow, rowAdagradStep } from './update-rules.js';
+import { adagradStep, projectRow, rowAdagradStep, sgdStep } from './update-rules.js';
 
 /** Warnings the server raises. */
 export type PsWarningCode = 'KGSHARD_BARRIER_TIMEOUT' | 'KGSHARD_STALENESS' | 'KGSHARD_PUSH_INTERRUPTED';
@@ -171,21 +171,26 @@ export class Tables {
    */
   applyRow(t: number, r: number, g: Float32Array, go: number): number {
     const width = this.widthOf(t);
+    let sq = 0;
+    for (let k = 0; k < width; k++) sq += g[go + k]! * g[go + k]!;
+    this.updateRow(t, r, g, go);
+    return sq;
+  }
+
+  /**
+   * The update of `applyRow` without the gradient's norm: the configured
+   * rule (src/ps/update-rules.ts, the one home of SGD and Adagrad), then
+   * the max-norm projection of an entity row.
+   */
+  updateRow(t: number, r: number, g: Float32Array, go: number): void {
+    const width = t === this.rel ? this.relationDim : this.dim;
     const data = this.locks[t]!.data;
     const base = r * width;
     const lr = this.config.learningRate;
     const opt = this.config.optimizer;
-    let sq = 0;
-    for (let k = 0; k < width; k++) sq += g[go + k]! * g[go + k]!;
-    if (opt === 'sgd') {
-      const flr = Math.fround(lr);
-      for (let k = 0; k < width; k++) data[base + k] = data[base + k]! - Math.fround(flr * g[go + k]!);
-    } else if (opt === 'adagrad') {
-      adagradStep(data, base, this.accs[t]!, base, g, go, width, lr);
-    } else {
-      rowAdagradStep(data, base, this.accs[t]!, r, g, go, width, lr);
-    }
+    if (opt === 'sgd') sgdStep(data, base, g, go, width, lr);
+    else if (opt === 'adagrad') adagradStep(data, base, this.accs[t]!, base, g, go, width, lr);
+    else rowAdagradStep(data, base, this.accs[t]!, r, g, go, width, lr);
     if (t !== this.rel && this.config.maxNorm > 0) projectRow(data, base, width, this.config.maxNorm);
-    return sq;
   }
 }

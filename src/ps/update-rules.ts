@@ -13,9 +13,14 @@
  */
 export const ADAGRAD_EPS = 1e-10;
 
-/** x -= lr · g over `width` floats. */
+/**
+ * x -= lr · g over `width` floats, in float32 arithmetic as the reference
+ * server and `torch.optim.SGD` compute it: the step lr · g is rounded to
+ * float32 (lr itself a float32), then subtracted.
+ */
 export function sgdStep(x: Float32Array, xo: number, g: Float32Array, go: number, width: number, lr: number): void {
-  for (let q = 0; q < width; q++) x[xo + q] = x[xo + q]! - lr * g[go + q]!;
+  const flr = Math.fround(lr);
+  for (let q = 0; q < width; q++) x[xo + q] = x[xo + q]! - Math.fround(flr * g[go + q]!);
 }
 
 /** Element-wise Adagrad: `acc[ao + q]` is float q's accumulator. */

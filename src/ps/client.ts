@@ -1,0 +1,269 @@
+/**
+ * A training worker's access to the parameter server: the path every
+ * training step takes. Entity rows are addressed by their index in the
+ * server's `entityIds` (a dataset's entity id); the client finds each row's
+ * shard and row through the server's assignment.
+ *
+ * - `readEntities` gathers rows from whichever shards hold them into the
+ *   caller's contiguous tile: an in-place read, not a fenced copy, so a row
+ *   may show a Hogwild update in flight (racy by design, as in DGL-KE and
+ *   PyTorch-BigGraph). For each shard it touches it records the shard's step
+ *   at that moment: this worker's last read of the shard.
+ * - `pushEntities` / `pushRelations` (async mode, Hogwild) group the rows by
+ *   shard and apply each shard's group as one push with the server's rule
+ *   (`Tables.updateRow`), inside that shard's shared-writer gate
+ *   (`Seqlock.enterShared`), so a snapshot that fences the shard sees each
+ *   push wholly or not at all. No lock: pushes to one shard from several
+ *   workers run at once. Each push counts the shard's step; its staleness
+ *   is the number of pushes to that shard by anyone since this worker's last
+ *   read of it.
+ * - `pushEntitiesSync` (sync mode) groups the batch's rows by shard and
+ *   pushes every shard (an empty push where the batch touched none), each
+ *   through the shard's step barrier (`ParameterServer.pushFlat`).
+ *
+ * Hot-path code: nothing is allocated after construction, nothing throws;
+ * pushes return a status. Callers are trusted (the trainer): ids and
+ * gradients are not re-checked per row. Counters are kept per client and
+ * added to the server's statistics by `publish` (once per task).
+ */
+import { SEQ_OK, type SeqStatus } from '../shm/seqlock.js';
+import type { Tables } from './tables.js';
+import { pushSync } from './sync-step.js';
+import { atomicMax } from './hogwild.js';
+
+/** What one client saw, since it was created or last reset. */
+export interface ClientStats {
+  /** Shard reads (a gather counts once per shard it touched). */
+  reads: number;
+  /** Hogwild pushes (one per shard group); sync steps are counted by the server. */
+  pushes: number;
+  relationPushes: number;
+  /** Sum and maximum of the staleness of async pushes. */
+  stalenessSum: number;
+  stalenessMax: number;
+  /** Pushes that waited for a snapshot's fence, the longest wait (µs) and the first `pauseSamples` waits (µs). */
+  pauses: number;
+  pauseMaxUs: number;
+}
+
+/** Pause samples a client keeps (per reset). */
+export const PAUSE_SAMPLES = 4096;
+
+export class PsClient {
+  readonly worker: number;
+  readonly numShards: number;
+  readonly dim: number;
+  readonly relationDim: number;
+  readonly stats: ClientStats = {
+    reads: 0,
+    pushes: 0,
+    relationPushes: 0,
+    stalenessSum: 0,
+    stalenessMax: 0,
+    pauses: 0,
+    pauseMaxUs: 0,
+  };
+  /** The first `PAUSE_SAMPLES` pauses (µs) since the last reset. */
+  readonly pauseSamples = new Float64Array(PAUSE_SAMPLES);
+
+  private readonly tables: Tables;
+  private readonly shardOf: Int32Array;
+  private readonly rowOf: Int32Array;
+  private readonly data: Float32Array[];
+  /** Each shard's step when this client last read it. */
+  private readonly lastRead: Int32Array;
+  /** Per shard, the stamp of the gather that last counted a read of it. */
+  private readonly readMark: Int32Array;
+  private readStamp = 0;
+  // Grouping by shard (a stable counting sort), sized for `maxRows` rows per push.
+  private readonly groupCount: Int32Array;
+  private readonly groupStart: Int32Array;
+  private readonly order: Int32Array;
+  // Sync pushes: each shard's rows and gradients, packed.
+  private readonly syncRows: Int32Array[];
+  private readonly syncGrads: Float32Array[];
+
+  /**
+   * `maxRows`: the most entity rows one push carries. Sync mode also sizes
+   * each shard's packed push (at most `maxRows` or the shard's rows).
+   */
+  constructor(tables: Tables, worker: number, maxRows: number) {
+    this.tables = tables;
+    this.worker = worker;
+    this.numShards = tables.numShards;
+    this.dim = tables.dim;
+    this.relationDim = tables.relationDim;
+    const a = tables.shardManager.assignment;
+    this.shardOf = a.shardOf;
+    this.rowOf = a.rowOf;
+    this.data = Array.from({ length: this.numShards }, (_, s) => tables.locks[s]!.data);
+    this.lastRead = new Int32Array(this.numShards);
+    this.readMark = new Int32Array(this.numShards);
+    this.groupCount = new Int32Array(this.numShards);
+    this.groupStart = new Int32Array(this.numShards + 1);
+    this.order = new Int32Array(maxRows);
+    const sync = tables.config.mode === 'sync';
+    this.syncRows = Array.from({ length: this.numShards }, (_, s) =>
+      sync ? new Int32Array(Math.min(maxRows, a.ids[s]!.length)) : new Int32Array(0),
+    );
+    this.syncGrads = Array.from({ length: this.numShards }, (_, s) =>
+      sync ? new Float32Array(Math.min(maxRows, a.ids[s]!.length) * this.dim) : new Float32Array(0),
+    );
+  }
+
+  /** Zero the counters (not the server's). */
+  reset(): void {
+    const s = this.stats;
+    s.reads = s.pushes = s.relationPushes = s.stalenessSum = s.stalenessMax = s.pauses = s.pauseMaxUs = 0;
+  }
+
+  /** The relation table, in place (replicated: every thread reads the one copy; racy by design under Hogwild). */
+  relations(): Float32Array {
+    return this.tables.locks[this.tables.rel]!.data;
+  }
+
+  /**
+   * Copy entity rows `ids[i]` (i < count) into `dst` at `dstOffs[i]`, `dim`
+   * floats each, from the shards that hold them, in place (see the module
+   * note). Records each touched shard's step as this worker's last read.
+   */
+  readEntities(ids: Int32Array, count: number, dst: Float32Array, dstOffs: Int32Array): void {
+    const dim = this.dim;
+    const stamp = (this.readStamp = (this.readStamp + 1) | 0 || 1);
+    for (let i = 0; i < count; i++) {
+      const id = ids[i]!;
+      const s = this.shardOf[id]!;
+      if (this.readMark[s] !== stamp) {
+        this.readMark[s] = stamp;
+        this.lastRead[s] = this.tables.step(s);
+        this.stats.reads++;
+      }
+      const src = this.data[s]!;
+      const so = this.rowOf[id]! * dim;
+      const d = dstOffs[i]!;
+      for (let q = 0; q < dim; q++) dst[d + q] = src[so + q]!;
+    }
+  }
+
+  /**
+   * Async mode: apply gradient `grads[gradOffs[i] ..]` to entity `ids[i]`
+   * (i < count) with the server's rule, one Hogwild push per shard touched.
+   * Rows of one id keep their order. Returns `SEQ_OK`, or the status of a
+   * shard gate that could not be entered (`SEQ_TIMED_OUT`; the rows of that
+   * shard and after were not applied).
+   */
+  pushEntities(ids: Int32Array, count: number, grads: Float32Array, gradOffs: Int32Array): SeqStatus {
+    const n = this.numShards;
+    this.groupByShard(ids, count);
+    const start = this.groupStart;
+    for (let s = 0; s < n; s++) {
+      const from = start[s]!;
+      const to = start[s + 1]!;
+      if (from === to) continue;
+      const gate = this.tables.locks[s]!;
+      const entered = gate.enterShared();
+      if (entered !== SEQ_OK) return entered;
+      this.notePause(gate.lastSharedWaitMs);
+      for (let g = from; g < to; g++) {
+        const i = this.order[g]!;
+        this.tables.updateRow(s, this.rowOf[ids[i]!]!, grads, gradOffs[i]!);
+      }
+      // Counted before leaving: a snapshot that fences the shard sees the step of the rows it copies.
+      const before = Atomics.add(this.tables.ctl, this.tables.fields[s]!.step, 1);
+      gate.leaveShared();
+      const staleness = before - this.lastRead[s]!;
+      this.stats.pushes++;
+      this.stats.stalenessSum += staleness;
+      if (staleness > this.stats.stalenessMax) this.stats.stalenessMax = staleness;
+    }
+    return SEQ_OK;
+  }
+
+  /** Async mode: apply relation gradients (`ids[i]` relation rows), one Hogwild push. */
+  pushRelations(ids: Int32Array, count: number, grads: Float32Array, gradOffs: Int32Array): SeqStatus {
+    if (count === 0) return SEQ_OK;
+    const t = this.tables.rel;
+    const gate = this.tables.locks[t]!;
+    const entered = gate.enterShared();
+    if (entered !== SEQ_OK) return entered;
+    this.notePause(gate.lastSharedWaitMs);
+    for (let i = 0; i < count; i++) this.tables.updateRow(t, ids[i]!, grads, gradOffs[i]!);
+    Atomics.add(this.tables.ctl, this.tables.fields[t]!.step, 1);
+    gate.leaveShared();
+    this.stats.relationPushes++;
+    return SEQ_OK;
+  }
+
+  /**
+   * Sync mode (worker threads): push `worker`'s batch of entity gradients, `count`
+   * rows (`ids[i]`, gradient at `grads[i * dim]`), to every shard through
+   * its step barrier, an empty push where the batch touched none of its
+   * rows. Blocks until each shard's step completes.
+   */
+  pushEntitiesSync(worker: number, ids: Int32Array, count: number, grads: Float32Array): void {
+    const dim = this.dim;
+    this.groupByShard(ids, count);
+    const start = this.groupStart;
+    for (let s = 0; s < this.numShards; s++) {
+      const rows = this.syncRows[s]!;
+      const packed = this.syncGrads[s]!;
+      let m = 0;
+      for (let g = start[s]!; g < start[s + 1]!; g++) {
+        const i = this.order[g]!;
+        rows[m] = this.rowOf[ids[i]!]!;
+        const src = i * dim;
+        const dst = m * dim;
+        for (let q = 0; q < dim; q++) packed[dst + q] = grads[src + q]!;
+        m++;
+      }
+      pushSync(this.tables, 'PsClient.pushEntitiesSync', s, worker, rows, packed, m);
+    }
+  }
+
+  /** Add this client's counters to the server's statistics, then zero them. */
+  publish(): void {
+    const c = this.tables.ctl;
+    const f = this.tables.stat;
+    const s = this.stats;
+    Atomics.add(c, f.pulls, s.reads);
+    Atomics.add(c, f.pushes, s.pushes);
+    Atomics.add(c, f.relationPushes, s.relationPushes);
+    atomicMax(c, f.maxStaleness, s.stalenessMax);
+    this.reset();
+  }
+
+  /** Stable counting sort of `ids[0..count)` by shard into `order`, with each shard's range in `groupStart`. */
+  private groupByShard(ids: Int32Array, count: number): void {
+    const n = this.numShards;
+    const c = this.groupCount;
+    const start = this.groupStart;
+    if (n === 1) {
+      for (let i = 0; i < count; i++) this.order[i] = i;
+      start[0] = 0;
+      start[1] = count;
+      return;
+    }
+    c.fill(0);
+    for (let i = 0; i < count; i++) {
+      const s = this.shardOf[ids[i]!]!;
+      c[s] = c[s]! + 1;
+    }
+    start[0] = 0;
+    for (let s = 0; s < n; s++) start[s + 1] = start[s]! + c[s]!;
+    c.fill(0);
+    for (let i = 0; i < count; i++) {
+      const s = this.shardOf[ids[i]!]!;
+      this.order[start[s]! + c[s]!] = i;
+      c[s] = c[s]! + 1;
+    }
+  }
+
+  private notePause(ms: number): void {
+    if (ms <= 0) return;
+    const us = ms * 1000;
+    const s = this.stats;
+    if (s.pauses < PAUSE_SAMPLES) this.pauseSamples[s.pauses] = us;
+    s.pauses++;
+    if (us > s.pauseMaxUs) s.pauseMaxUs = us;
+  }
+}
