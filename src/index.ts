@@ -34,7 +34,7 @@ export { LatencyCounter, newCounterWindow } from './shm/counter.js';
 export { Barrier, BARRIER_MAX_PARTIES } from './shm/barrier.js';
 export { Cursor } from './shm/cursor.js';
 export { allLayouts, checkLayout, assertLayout } from '../native-layout/index.js';
-export { ParameterServer } from './ps/server.js';
+export { ParameterServer, PsClient } from './ps/server.js';
 export { DEFAULT_PS_CONFIG, validatePsConfig } from './ps/config.js';
 export { ShardManager, hashShard } from './ps/shard-manager.js';
 export { initRow, fnv1a64 } from './ps/init.js';
@@ -121,7 +121,17 @@ export type { CounterHandle, CounterWindow } from './shm/counter.js';
 export type { BarrierHandle, BarrierOptions, BarrierResult, BarrierPoll, ArrivalTicket } from './shm/barrier.js';
 export type { CursorHandle, CursorOptions } from './shm/cursor.js';
 export type { RegionLayout, Field, ElementType, LayoutViolation } from '../native-layout/index.js';
-export type { PsHandle, PsOptions, ShardSnapshot, PsStats, PushResult, PsWarningHandler } from './ps/server.js';
+export type {
+  PsHandle,
+  PsOptions,
+  ShardSnapshot,
+  PsStats,
+  PushResult,
+  PsWarningHandler,
+  SnapshotTarget,
+  SnapshotReport,
+  ClientStats,
+} from './ps/server.js';
 export type { PsConfig, UpdateMode, ShardingStrategy } from './ps/config.js';
 export type { ShardAssignment } from './ps/shard-manager.js';
 export type { Dataset, TripleSplit, DatasetReport } from './data/dataset.js';
@@ -185,7 +195,7 @@ export type {
   ImportOptions,
 } from './store/embeddings/export.js';
 export type { TrainingState } from './store/train-state.js';
-export type { TrainerSnapshot } from './kge/trainer.js';
+export type { TrainerSnapshot, PartialEpoch, PsTrainingReport } from './kge/trainer.js';
 export type { FieldValue, ProblemDescription, ProblemKeys } from './store/fingerprint.js';
 export type { StoreEntry, EntryKind, StoreOptions, SaveOptions, PruneReport } from './store/checkpoint-store.js';
 export type { LoadSource, LoadedEntry, SessionOptions } from './store/session.js';

@@ -4,19 +4,33 @@
  * by the whole chunk through the model's blocked kernels, a loss, gradients
  * into per-chunk scratch rows, then the update.
  *
- * Tables live in the parameter server's shared regions.
+ * Tables live in the parameter server's shared regions, and training reads
+ * and writes them through the server's client (src/ps/client.ts): each
+ * chunk's entity rows (its positives' heads and tails, then its negatives)
+ * are gathered from the shards that hold them into one contiguous tile, the
+ * kernels run on the tile, and the gradients (laid out like the tile) go
+ * back as pushes.
  * - async mode (Hogwild, the default, as DGL-KE and PyTorch-BigGraph do):
- *   each chunk's update is written straight into the shared rows with no
- *   lock. RACY BY DESIGN: two workers may update the same row at once and
- *   one update can partly overwrite the other; sparse updates make that rare
- *   and SGD tolerates it.
+ *   each chunk's rows are pushed per shard and applied in place with no
+ *   lock, inside the shard's shared-writer gate (a snapshot fences it
+ *   briefly). RACY BY DESIGN: two workers may update the same row at once
+ *   and one update can partly overwrite the other; sparse updates make that
+ *   rare and SGD tolerates it. The client counts each shard's staleness.
  * - sync mode: after every batch, each worker pushes its entity gradients
- *   and then its relation gradients (possibly none) to the parameter server,
- *   which averages the workers' pushes of one step at a barrier and applies
- *   them once with the run's optimizer (its state in shared memory). Tables
- *   change only while every worker waits at a barrier, so a seeded run is
- *   reproducible bit for bit (float64 sums of two float32 gradients do not
- *   depend on who arrived first).
+ *   to every shard, then its relation gradients (possibly none), and the
+ *   parameter server averages the workers' pushes of one step at each
+ *   table's barrier and applies them once with the run's optimizer (its
+ *   state in shared memory). Tables change only while every worker waits at
+ *   a barrier, so a seeded run is reproducible bit for bit (float64 sums of
+ *   two float32 gradients do not depend on who arrived first).
+ * - the direct path (`dataPath: 'direct'`, one shard; the benchmark's
+ *   baseline): the kernels read the shard's rows in place and async updates
+ *   are written there, bypassing the client. With one worker it computes the
+ *   same tables as the server path bit for bit, for any number of shards
+ *   (each row sees the same gradients in the same order).
+ * - Progress: after each chunk (async) or batch (sync) a worker stores the
+ *   next position of the epoch's order it will train in its progress word,
+ *   so a checkpoint taken while training runs knows what is done.
  *
  * Optimizers: SGD, element-wise Adagrad (PyTorch's), or row-wise Adagrad
  * (PyTorch-BigGraph's: one accumulator per row, the mean of the squared
@@ -31,7 +45,8 @@
  * `TrainContext`. In-thread training is simply given the model object.
  */
 import { dimMismatch, invalidArgument, show } from '../errors.js';
-import { ParameterServer } from '../ps/server.js';
+import { ParameterServer, type PsClient } from '../ps/server.js';
+import { indexOf, trainProgressLayout } from '../../native-layout/index.js';
 import { createModel, newBlock, newBlockGrad, type KgeModel, type ModelShapes } from './models/index.js';
 import { FilterIndex } from './filter.js';
 import { mulberry32 } from '../prng.js';
@@ -47,8 +62,15 @@ export class TrainContext {
   readonly model: KgeModel;
   readonly shapes: ModelShapes;
   readonly ps: ParameterServer;
-  readonly E: Float32Array;
-  readonly R: Float32Array;
+  /**
+   * The server's client this thread trains through (reads by gather, pushes
+   * by shard); null on the direct path (`hyper.dataPath` 'direct': the
+   * kernels read one shard's rows in place and updates are written there).
+   */
+  readonly client: PsClient | null;
+  /** Direct path only: the one shard's rows, in dataset id order. */
+  private readonly E: Float32Array;
+  private readonly R: Float32Array;
   private readonly acc: Float32Array;
   /** Index of the first relation accumulator in `acc`. */
   private readonly relAccBase: number;
@@ -70,16 +92,29 @@ export class TrainContext {
   private readonly otherIds: Int32Array;
   private readonly relIds: Int32Array;
   private readonly negIds: Int32Array;
-  private readonly gFixed: Float32Array;
-  private readonly gOther: Float32Array;
-  private readonly gRel: Float32Array;
-  private readonly gNeg: Float32Array;
-  private readonly fixedOffs: Int32Array;
+  /**
+   * A chunk's entity rows in one tile, in update order: positive i's fixed
+   * entity at row 2i and its other entity at 2i + 1, then the negatives from
+   * row 2n. `rowIds` names each tile row's entity; `tile` holds the rows as
+   * read (the client's gather), `G` their gradients, at the same offsets.
+   */
+  private readonly rowIds: Int32Array;
+  private readonly tile: Float32Array;
+  private readonly G: Float32Array;
+  /** Offsets of tile rows (row * width): where each row's gradient is in `G` (and its value in `tile`). */
+  private readonly rowOffs: Int32Array;
+  private readonly fixedG: Int32Array;
+  private readonly otherG: Int32Array;
+  private readonly negG: Int32Array;
+  /** Where the kernels read each row: the tile's offsets, or the table's (direct path). */
+  private readonly fixedRead: Int32Array;
+  private readonly otherRead: Int32Array;
+  private readonly negRead: Int32Array;
   private readonly relOffs: Int32Array;
-  private readonly negOffs: Int32Array;
-  private readonly scratchOffsE: Int32Array;
+  private readonly gRel: Float32Array;
   private readonly scratchOffsR: Int32Array;
-  private readonly scratchOffsN: Int32Array;
+  /** The chunk size the negatives' offsets were laid out for. */
+  private laidOutFor = -1;
   // Sync mode: the batch's entity gradients, one row per touched entity.
   private readonly syncRows: Int32Array;
   private readonly syncGrads: Float32Array;
@@ -90,6 +125,8 @@ export class TrainContext {
   /** Sync mode: the batch's touched relations, compacted for the push. */
   private readonly relPushRows: Int32Array;
   private readonly relPushGrads: Float32Array;
+  /** The epoch's progress words (one per worker), for checkpoints taken while training runs. */
+  private readonly progress: Int32Array;
 
   /**
    * `model`: the model object to train (in-thread training passes the
@@ -114,7 +151,11 @@ export class TrainContext {
         this.shapes.relationWidth,
       );
     }
-    this.E = this.ps.view(0);
+    const direct = h.dataPath === 'direct';
+    if (direct && this.ps.numShards !== 1) {
+      throw invalidArgument('TrainContext', 'dataPath', 'direct', "one shard (the direct path reads shard 0's rows)");
+    }
+    this.E = direct ? this.ps.view(0) : new Float32Array(0);
     this.R = this.ps.relationView();
     this.acc = handle.adagrad;
     this.moments = new Float64Array(3 * handle.numRelations);
@@ -123,6 +164,9 @@ export class TrainContext {
     const k = h.neg;
     const ew = this.shapes.entityWidth;
     const rw = this.shapes.relationWidth;
+    const tileRows = 2 * c + k;
+    const perBatch = h.mode === 'sync' ? Math.min(handle.numEntities, h.batch * (2 + k)) : 0;
+    this.client = direct ? null : this.ps.client(0, Math.max(tileRows, perBatch, 1));
     this.scores = new Float64Array(c * k);
     this.masked = new Uint8Array(c * k);
     this.filter = h.filterNegatives && handle.filter ? FilterIndex.attach(handle.filter) : null;
@@ -133,17 +177,19 @@ export class TrainContext {
     this.otherIds = new Int32Array(c);
     this.relIds = new Int32Array(c);
     this.negIds = new Int32Array(k);
-    this.gFixed = new Float32Array(c * ew);
-    this.gOther = new Float32Array(c * ew);
-    this.gRel = new Float32Array(c * rw);
-    this.gNeg = new Float32Array(k * ew);
-    this.fixedOffs = new Int32Array(c);
+    this.rowIds = new Int32Array(tileRows);
+    this.tile = new Float32Array(direct ? 0 : tileRows * ew);
+    this.G = new Float32Array(tileRows * ew);
+    this.rowOffs = Int32Array.from({ length: tileRows }, (_, r) => r * ew);
+    this.fixedG = Int32Array.from({ length: c }, (_, i) => 2 * i * ew);
+    this.otherG = Int32Array.from({ length: c }, (_, i) => (2 * i + 1) * ew);
+    this.negG = new Int32Array(k);
+    this.fixedRead = direct ? new Int32Array(c) : this.fixedG;
+    this.otherRead = direct ? new Int32Array(c) : this.otherG;
+    this.negRead = direct ? new Int32Array(k) : this.negG;
     this.relOffs = new Int32Array(c);
-    this.negOffs = new Int32Array(k);
-    this.scratchOffsE = Int32Array.from({ length: c }, (_, i) => i * ew);
+    this.gRel = new Float32Array(c * rw);
     this.scratchOffsR = Int32Array.from({ length: c }, (_, i) => i * rw);
-    this.scratchOffsN = Int32Array.from({ length: k }, (_, j) => j * ew);
-    const perBatch = h.mode === 'sync' ? Math.min(handle.numEntities, h.batch * (2 + k)) : 0;
     this.syncRows = new Int32Array(perBatch);
     this.syncGrads = new Float32Array(perBatch * ew);
     this.syncSlot = new Int32Array(h.mode === 'sync' ? handle.numEntities : 0).fill(-1);
@@ -151,16 +197,21 @@ export class TrainContext {
     this.relTouched = new Uint8Array(h.mode === 'sync' ? handle.numRelations : 0);
     this.relPushRows = new Int32Array(h.mode === 'sync' ? handle.numRelations : 0);
     this.relPushGrads = new Float32Array(h.mode === 'sync' ? handle.numRelations * rw : 0);
+    this.progress = new Int32Array(handle.progress, indexOf(trainProgressLayout(1), 'position') * 4);
   }
 
   /** Train on positions [start, end) of the epoch's order. */
   run(task: TrainTask): TaskResult {
     this.moments.fill(0);
+    this.client?.reset();
     const h = this.hyper;
     const order = this.handle.order;
     const rand = mulberry32(task.seed);
+    const progress = this.progress;
+    const w = task.worker;
     let loss = 0;
     let positives = 0;
+    Atomics.store(progress, w, task.start);
     if (h.mode === 'async') {
       // Chunks alternate between corrupting tails and heads. (Counted per
       // task: a task's start need not be a multiple of the chunk size.)
@@ -169,8 +220,9 @@ export class TrainContext {
         const n = Math.min(h.chunk, task.end - p);
         loss += this.chunkStep(order, p, n, rand, (task.epoch + chunkNo++) % 2 === 0);
         positives += n;
+        Atomics.store(progress, w, p + n);
       }
-      return { loss, positives, relationMoments: this.moments.slice() };
+      return this.result(loss, positives);
     }
     // Sync: exactly `steps` batches, each pushed once (an empty one when this
     // worker's share has run out), so every worker meets every barrier.
@@ -183,9 +235,19 @@ export class TrainContext {
         loss += this.chunkStep(order, p, n, rand, (task.epoch + chunkNo++) % 2 === 0);
         positives += n;
       }
-      this.flushSync(task.worker);
+      this.flushSync(w);
+      Atomics.store(progress, w, p);
     }
-    return { loss, positives, relationMoments: this.moments.slice() };
+    return this.result(loss, positives);
+  }
+
+  private result(loss: number, positives: number): TaskResult {
+    const c = this.client;
+    if (c === null) return { loss, positives, relationMoments: this.moments.slice(), ps: null };
+    const stats = { ...c.stats };
+    const pauses = c.pauseSamples.slice(0, Math.min(stats.pauses, c.pauseSamples.length));
+    c.publish();
+    return { loss, positives, relationMoments: this.moments.slice(), ps: { ...stats, pauseSamples: pauses } };
   }
 
   /**
@@ -199,111 +261,169 @@ export class TrainContext {
     const ew = this.shapes.entityWidth;
     const rw = this.shapes.relationWidth;
     const k = h.neg;
-    const E = this.E;
     const R = this.R;
+    const ids = this.rowIds;
+    if (this.laidOutFor !== n) {
+      for (let j = 0; j < k; j++) this.negG[j] = (2 * n + j) * ew;
+      this.laidOutFor = n;
+    }
     for (let i = 0; i < n; i++) {
       const t3 = order[p + i]! * 3;
       const head = train[t3]!;
       const rel = train[t3 + 1]!;
       const tail = train[t3 + 2]!;
-      this.fixedIds[i] = corruptTail ? head : tail;
-      this.otherIds[i] = corruptTail ? tail : head;
+      const fixed = corruptTail ? head : tail;
+      const other = corruptTail ? tail : head;
+      this.fixedIds[i] = fixed;
+      this.otherIds[i] = other;
       this.relIds[i] = rel;
-      this.fixedOffs[i] = this.fixedIds[i]! * ew;
       this.relOffs[i] = rel * rw;
+      ids[2 * i] = fixed;
+      ids[2 * i + 1] = other;
     }
     const numE = this.handle.numEntities;
     for (let j = 0; j < k; j++) {
       const e = Math.floor(rand() * numE);
       this.negIds[j] = e;
-      this.negOffs[j] = e * ew;
+      ids[2 * n + j] = e;
+    }
+    // Where the kernels read the rows: the gathered tile, or the table in place.
+    let X: Float32Array;
+    if (this.client !== null) {
+      this.client.readEntities(ids, 2 * n + k, this.tile, this.rowOffs);
+      X = this.tile;
+    } else {
+      X = this.E;
+      for (let i = 0; i < n; i++) {
+        this.fixedRead[i] = this.fixedIds[i]! * ew;
+        this.otherRead[i] = this.otherIds[i]! * ew;
+      }
+      for (let j = 0; j < k; j++) this.negRead[j] = this.negIds[j]! * ew;
     }
     const b = this.block;
     b.dim = h.dim;
     b.n = n;
-    b.ent = E;
-    b.entOffs = this.fixedOffs;
+    b.ent = X;
+    b.entOffs = this.fixedRead;
     b.rel = R;
     b.relOffs = this.relOffs;
     b.m = k;
-    b.cand = E;
-    b.candOffs = this.negOffs;
+    b.cand = X;
+    b.candOffs = this.negRead;
     if (corruptTail) this.model.scoreTails(b, this.scores);
     else this.model.scoreHeads(b, this.scores);
     const model = this.model;
     for (let i = 0; i < n; i++) {
-      const hh = corruptTail ? this.fixedIds[i]! : this.otherIds[i]!;
-      const tt = corruptTail ? this.otherIds[i]! : this.fixedIds[i]!;
-      this.posScore[i] = model.score(E, hh * ew, R, this.relIds[i]! * rw, E, tt * ew, h.dim);
+      const ho = corruptTail ? this.fixedRead[i]! : this.otherRead[i]!;
+      const to = corruptTail ? this.otherRead[i]! : this.fixedRead[i]!;
+      this.posScore[i] = model.score(X, ho, R, this.relOffs[i]!, X, to, h.dim);
     }
     if (this.filter !== null) this.maskKnownTriples(n, k, corruptTail);
     const loss = this.lossAndCoefficients(n, k);
-    // Gradients into zeroed scratch rows.
-    this.gFixed.fill(0, 0, n * ew);
-    this.gOther.fill(0, 0, n * ew);
+    // Gradients into zeroed rows laid out like the tile.
+    const G = this.G;
+    G.fill(0, 0, (2 * n + k) * ew);
     this.gRel.fill(0, 0, n * rw);
-    this.gNeg.fill(0, 0, k * ew);
     const g = this.blockGrad;
-    g.ent = this.gFixed;
-    g.entOffs = this.scratchOffsE;
+    g.ent = G;
+    g.entOffs = this.fixedG;
     g.rel = this.gRel;
     g.relOffs = this.scratchOffsR;
-    g.cand = this.gNeg;
-    g.candOffs = this.scratchOffsN;
+    g.cand = G;
+    g.candOffs = this.negG;
     if (corruptTail) model.accumulateGradTails(b, this.coef, g);
     else model.accumulateGradHeads(b, this.coef, g);
     for (let i = 0; i < n; i++) {
       const c = this.posCoef[i]!;
-      const ro = this.relIds[i]! * rw;
+      const ro = this.relOffs[i]!;
       if (corruptTail) {
         model.accumulateGrad(
-          E,
-          this.fixedOffs[i]!,
+          X,
+          this.fixedRead[i]!,
           R,
           ro,
-          E,
-          this.otherIds[i]! * ew,
+          X,
+          this.otherRead[i]!,
           h.dim,
           c,
-          this.gFixed,
-          i * ew,
+          G,
+          this.fixedG[i]!,
           this.gRel,
           i * rw,
-          this.gOther,
-          i * ew,
+          G,
+          this.otherG[i]!,
         );
       } else {
         model.accumulateGrad(
-          E,
-          this.otherIds[i]! * ew,
+          X,
+          this.otherRead[i]!,
           R,
           ro,
-          E,
-          this.fixedOffs[i]!,
+          X,
+          this.fixedRead[i]!,
           h.dim,
           c,
-          this.gOther,
-          i * ew,
+          G,
+          this.otherG[i]!,
           this.gRel,
           i * rw,
-          this.gFixed,
-          i * ew,
+          G,
+          this.fixedG[i]!,
         );
       }
     }
     // Regularise the positives' rows, then hand every touched row to the update.
     for (let i = 0; i < n; i++) {
-      this.regularise(E, this.fixedIds[i]! * ew, this.gFixed, i * ew, ew);
-      this.regularise(E, this.otherIds[i]! * ew, this.gOther, i * ew, ew);
-      this.regularise(R, this.relIds[i]! * rw, this.gRel, i * rw, rw);
+      this.regularise(X, this.fixedRead[i]!, G, this.fixedG[i]!, ew);
+      this.regularise(X, this.otherRead[i]!, G, this.otherG[i]!, ew);
+      this.regularise(R, this.relOffs[i]!, this.gRel, i * rw, rw);
+    }
+    this.update(n, k);
+    return loss;
+  }
+
+  /**
+   * Hand the chunk's gradients to the update: the client's pushes (one per
+   * shard touched, then the relations), the direct path's in-place rule, or
+   * sync mode's batch sums. Rows of one entity keep their order (fixed and
+   * other of positive 0, of positive 1, ..., then the negatives).
+   */
+  private update(n: number, k: number): void {
+    const h = this.hyper;
+    const rows = 2 * n + k;
+    const ids = this.rowIds;
+    if (h.mode === 'sync') {
+      const ew = this.shapes.entityWidth;
+      for (let r = 0; r < rows; r++) this.addSync(ids[r]!, this.G, r * ew, ew);
+      const rw = this.shapes.relationWidth;
+      for (let i = 0; i < n; i++) {
+        const base = this.relIds[i]! * rw;
+        for (let q = 0; q < rw; q++) this.relGradSum[base + q] = this.relGradSum[base + q]! + this.gRel[i * rw + q]!;
+        this.relTouched[this.relIds[i]!] = 1;
+      }
+      return;
+    }
+    const client = this.client;
+    if (client !== null) {
+      // A gate that stays fenced past twice the lease (a snapshot that died
+      // holding it, never lifted) leaves that push out; training goes on.
+      client.pushEntities(ids, rows, this.G, this.rowOffs);
+      client.pushRelations(this.relIds, n, this.gRel, this.scratchOffsR);
+      return;
+    }
+    const ew = this.shapes.entityWidth;
+    const rw = this.shapes.relationWidth;
+    const perValue = h.optimizer === 'adagrad';
+    const maxNorm = h.maxNorm ?? 0;
+    for (let r = 0; r < rows; r++) {
+      const id = ids[r]!;
+      this.applyRow(this.E, id * ew, perValue ? id * ew : id, this.G, r * ew, ew);
+      if (maxNorm > 0) projectRow(this.E, id * ew, ew, maxNorm);
     }
     for (let i = 0; i < n; i++) {
-      this.updateEntity(this.fixedIds[i]!, this.gFixed, i * ew);
-      this.updateEntity(this.otherIds[i]!, this.gOther, i * ew);
-      this.updateRelation(this.relIds[i]!, this.gRel, i * rw);
+      const id = this.relIds[i]!;
+      this.applyRow(this.R, id * rw, this.relAccBase + (perValue ? id * rw : id), this.gRel, i * rw, rw);
     }
-    for (let j = 0; j < k; j++) this.updateEntity(this.negIds[j]!, this.gNeg, j * ew);
-    return loss;
   }
 
   /** Mark the pairs of the chunk whose negative forms a known training triple with its positive. */
@@ -396,30 +516,8 @@ export class TrainContext {
     addRegGradient(this.model, this.hyper.regKind, this.hyper.reg, table, off, width, g, go);
   }
 
-  private updateEntity(id: number, g: Float32Array, go: number): void {
-    const ew = this.shapes.entityWidth;
-    if (this.hyper.mode === 'sync') {
-      this.addSync(id, g, go, ew);
-      return;
-    }
-    this.applyRow(this.E, id * ew, this.hyper.optimizer === 'adagrad' ? id * ew : id, g, go, ew);
-    const maxNorm = this.hyper.maxNorm ?? 0;
-    if (maxNorm > 0) projectRow(this.E, id * ew, ew, maxNorm);
-  }
-
-  private updateRelation(id: number, g: Float32Array, go: number): void {
-    const rw = this.shapes.relationWidth;
-    if (this.hyper.mode === 'sync') {
-      const base = id * rw;
-      for (let q = 0; q < rw; q++) this.relGradSum[base + q] = this.relGradSum[base + q]! + g[go + q]!;
-      this.relTouched[id] = 1;
-      return;
-    }
-    this.applyRow(this.R, id * rw, this.relAccBase + (this.hyper.optimizer === 'adagrad' ? id * rw : id), g, go, rw);
-  }
-
   /**
-   * Hogwild update of one row in place (racy by design, see the module
+   * Direct path: Hogwild update of one row in place (racy by design, see the module
    * comment). `accIdx` is the row's first accumulator in `acc`: its first
    * float's index (`adagrad`) or its row's index (`adagrad-row`).
    */
@@ -447,7 +545,8 @@ export class TrainContext {
   /** Sync mode: push this batch's entity, then relation gradients (possibly none) through the server's barriers. */
   private flushSync(worker: number): void {
     const n = this.syncCount;
-    this.ps.pushFlat(0, worker, this.syncRows, this.syncGrads, n);
+    if (this.client !== null) this.client.pushEntitiesSync(worker, this.syncRows, n, this.syncGrads);
+    else this.ps.pushFlat(0, worker, this.syncRows, this.syncGrads, n);
     for (let s = 0; s < n; s++) this.syncSlot[this.syncRows[s]!] = -1;
     this.syncCount = 0;
     // Every worker meets the relation barrier every step, with an empty push

@@ -3,7 +3,7 @@
  * hyper-parameters (plain data, no model object), the handle of the shared
  * tables and buffers, one task's range of positives and what it returns.
  */
-import type { PsHandle } from '../ps/server.js';
+import type { ClientStats, PsHandle } from '../ps/server.js';
 import type { FilterHandle } from './filter.js';
 
 export type LossKind = 'logistic' | 'margin';
@@ -66,6 +66,13 @@ export interface TrainHyper {
    * absent: no constraint. Rows never updated keep their initial norm.
    */
   readonly maxNorm?: number | undefined;
+  /**
+   * `ps` (the default): rows are read and written through the parameter
+   * server's client, over any number of shards. `direct`: the kernels read
+   * the one shard's rows in place and async updates are written there (the
+   * benchmark's baseline for the server path; one shard only).
+   */
+  readonly dataPath?: 'ps' | 'direct' | undefined;
 }
 
 /** Everything a worker needs, sent once in workerData. */
@@ -85,6 +92,8 @@ export interface TrainHandle {
   readonly numRelations: number;
   /** Index of the training triples, when `hyper.filterNegatives` is set. */
   readonly filter?: FilterHandle | undefined;
+  /** Each worker's progress in the epoch (`trainProgressLayout`): the next position of `order` it will train. */
+  readonly progress: SharedArrayBuffer;
 }
 
 export interface TrainTask {
@@ -107,4 +116,6 @@ export interface TaskResult {
    * workers.
    */
   readonly relationMoments: Float64Array;
+  /** What the task saw of the parameter server (its client's counters and snapshot pauses); null on the direct path. */
+  readonly ps: (ClientStats & { readonly pauseSamples: Float64Array }) | null;
 }

@@ -1,9 +1,16 @@
 /**
  * Training on all cores in one process: the main thread owns the shared
- * tables (a one-shard parameter server, rows in dataset id order), shuffles
- * the epoch's order of positives into shared memory, and hands each worker
- * of a Piscina pool a contiguous range of it. Workers read and write the
- * tables in place (see train-core.ts for the update modes).
+ * tables (a parameter server of `shards` entity shards by range of dataset
+ * id, relations replicated), shuffles the epoch's order of positives into
+ * shared memory, and hands each worker of a Piscina pool a contiguous range
+ * of it. Workers read and write the tables through the server's client
+ * (see train-core.ts for the update modes).
+ *
+ * Snapshots: `tables()` and `snapshot()` copy the tables between epochs;
+ * `snapshotTables()` and `checkpointState()` copy them while an epoch runs,
+ * each shard fenced in turn (`ParameterServer.snapshotInto`), and the
+ * latter records where every worker is in the epoch's order, so `restore`
+ * continues from that point of the epoch.
  *
  * The model is a built-in one by name, or a user-defined one (a KgeModel
  * from `defineModel`, passed to the constructor; `options.model` is its
@@ -14,9 +21,11 @@
  */
 import { Piscina } from 'piscina';
 import { invalidArgument } from '../errors.js';
+import { allocate, trainProgressLayout, indexOf } from '../../native-layout/index.js';
 import type { Dataset } from '../data/dataset.js';
-import { ParameterServer } from '../ps/server.js';
+import { ParameterServer, type SnapshotTarget } from '../ps/server.js';
 import { FilterIndex } from './filter.js';
+import { PsFigures, addSegments, checkPartial, type PartialEpoch, type PsTrainingReport } from './train-figures.js';
 import { createModel, type KgeModel } from './models/index.js';
 import { moduleHref, resolveTrainOptions, validateTrainOptions, type TrainSettings } from './training/options.js';
 import {
@@ -31,6 +40,7 @@ import {
 } from './train-core.js';
 
 export { DEFAULT_TRAIN, resolveTrainOptions, validateTrainOptions, type TrainSettings } from './training/options.js';
+export type { PartialEpoch, PsTrainingReport } from './train-figures.js';
 
 /**
  * `model` is a built-in model's name (see `createModel`), or the name of the
@@ -46,11 +56,16 @@ export interface TrainOptions extends TrainHyper {
   readonly seed: number;
   /** Train on the calling thread instead of a pool (one worker; for tests and exact reproducibility). */
   readonly inThread?: boolean;
+  /** Entity shards of the parameter server (default: the settings table's). */
+  readonly shards?: number;
 }
 
 export interface EpochReport {
   readonly epoch: number;
-  /** Mean loss per positive over the epoch. */
+  /**
+   * Mean loss per positive over the epoch (over the part trained by this
+   * process, for an epoch resumed from a mid-epoch checkpoint).
+   */
   readonly loss: number;
   readonly positives: number;
   readonly seconds: number;
@@ -65,6 +80,8 @@ export interface TrainerSnapshot {
   readonly relations: Float32Array;
   /** Adagrad accumulators (entities then relations; see `optimizerStateSize`); empty under SGD. */
   readonly optimizer: Float32Array;
+  /** Taken while an epoch ran: that epoch's progress (`epochs` holds the epochs completed before it). */
+  readonly partial?: PartialEpoch;
 }
 
 export interface TrainHooks {
@@ -91,6 +108,24 @@ export class Trainer {
   lastRelationMoments: Float64Array[] = [];
   private pool: Piscina | null = null;
   private local: TrainContext | null = null;
+  /** Each worker's next position in the running epoch (`trainProgressLayout`). */
+  private readonly progress: Int32Array;
+  /** An epoch to continue from a mid-epoch checkpoint (set by `restore`). */
+  private partial: PartialEpoch | null = null;
+  /** The epoch running now, for `checkpointState`. */
+  private running: {
+    readonly epoch: number;
+    readonly tasks: TrainTask[];
+    readonly started: number;
+    /** Positions of the epoch's order each task index stands for (null: the identity). */
+    readonly map: Int32Array | null;
+    readonly basePositives: number;
+    readonly baseSeconds: number;
+  } | null = null;
+  /** The epoch's full order, kept while the order is compacted for a resumed epoch. */
+  private scratchOrder: Int32Array | null = null;
+  /** What the workers' tasks and the snapshots saw of the parameter server. */
+  private readonly psFigures = new PsFigures();
 
   /**
    * `options`: any setting left unset takes the model's default, as
@@ -131,11 +166,15 @@ export class Trainer {
         ) * 4,
       ),
     );
+    const shards = o.shards ?? 1;
+    if (shards > Math.max(1, dataset.entities.length)) {
+      throw invalidArgument('Trainer', 'shards', shards, `at most the entities (${dataset.entities.length})`);
+    }
     this.ps = ParameterServer.create(
       {
         dim: shapes.entityWidth,
         relationDim: shapes.relationWidth,
-        numShards: 1,
+        numShards: shards,
         strategy: 'range',
         mode: o.mode,
         expectedWorkers: o.mode === 'sync' ? o.workers : 1,
@@ -156,8 +195,11 @@ export class Trainer {
     }
     if (model.initEntity) {
       const rand = mulberry32(o.seed ^ 0xe7717);
-      const E = this.ps.view(0);
-      for (let e = 0; e < dataset.entities.length; e++) model.initEntity(E, e * shapes.entityWidth, o.dim, rand);
+      const t = this.tablesTarget(false);
+      this.ps.copyInto(t);
+      for (let e = 0; e < dataset.entities.length; e++)
+        model.initEntity(t.entities, e * shapes.entityWidth, o.dim, rand);
+      this.ps.overwrite(t);
     }
     const n = dataset.train.count;
     const order = new Int32Array(new SharedArrayBuffer(Math.max(4, n * 4)), 0, n);
@@ -179,7 +221,13 @@ export class Trainer {
       mode: o.mode,
       filterNegatives: o.filterNegatives === true,
       maxNorm: o.maxNorm ?? 0,
+      dataPath: o.dataPath ?? 'ps',
     };
+    const threads = o.inThread ? 1 : o.workers;
+    const progressLayout = trainProgressLayout(threads);
+    const progress = allocate(progressLayout);
+    new Uint32Array(progress)[indexOf(progressLayout, 'workers')] = threads;
+    this.progress = new Int32Array(progress, indexOf(progressLayout, 'position') * 4, threads);
     this.handle = {
       hyper,
       ps: this.ps.handle,
@@ -193,6 +241,7 @@ export class Trainer {
             { name: 'train', triples: dataset.train.triples },
           ]).handle
         : undefined,
+      progress,
     };
   }
 
@@ -209,7 +258,11 @@ export class Trainer {
     }
   }
 
-  /** One epoch: shuffle, split among the workers, run, report. */
+  /**
+   * One epoch: shuffle, split among the workers, run, report. An epoch
+   * resumed from a mid-epoch checkpoint trains only the positions it had
+   * not trained (compacted to the front of the order, then split).
+   */
   async epoch(epoch: number): Promise<EpochReport> {
     const o = this.options;
     const order = this.handle.order;
@@ -222,37 +275,65 @@ export class Trainer {
       order[i] = order[j]!;
       order[j] = t;
     }
+    let active = n;
+    let map: Int32Array | null = null;
+    let basePositives = 0;
+    let baseSeconds = 0;
+    const partial = this.partial;
+    this.partial = null;
+    if (partial !== null && partial.epoch === epoch) {
+      const full = (this.scratchOrder ??= new Int32Array(n));
+      full.set(order);
+      map = new Int32Array(n);
+      active = 0;
+      for (let s = 0; s < partial.remaining.length; s += 2) {
+        for (let p = partial.remaining[s]!; p < partial.remaining[s + 1]!; p++) {
+          order[active] = full[p]!;
+          map[active++] = p;
+        }
+      }
+      basePositives = partial.positives;
+      baseSeconds = partial.seconds;
+    }
     const w = o.inThread ? 1 : o.workers;
-    const share = Math.ceil(n / w);
+    const share = Math.ceil(active / w);
     const steps = Math.ceil(share / o.batch);
     const tasks: TrainTask[] = [];
     for (let k = 0; k < w; k++) {
       tasks.push({
         epoch,
-        start: Math.min(n, k * share),
-        end: Math.min(n, (k + 1) * share),
+        start: Math.min(active, k * share),
+        end: Math.min(active, (k + 1) * share),
         steps,
         worker: k,
-        seed: (o.seed * 7919 + epoch * 104_729 + k * 1_299_709) >>> 0,
+        seed:
+          (o.seed * 7919 + epoch * 104_729 + k * 1_299_709 + (map === null ? 0 : 0x9e37 * (basePositives + 1))) >>> 0,
       });
     }
+    for (const t of tasks) Atomics.store(this.progress, t.worker, t.start);
     const started = performance.now();
+    this.running = { epoch, tasks, started, map, basePositives, baseSeconds };
     let results: TaskResult[];
-    if (o.inThread) {
-      this.local ??= new TrainContext(this.handle, this.model);
-      results = tasks.map((t) => this.local!.run(t));
-    } else {
-      this.pool ??= await this.startPool(w);
-      results = (await Promise.all(tasks.map((t) => this.pool!.run(t)))) as TaskResult[];
+    try {
+      if (o.inThread) {
+        this.local ??= new TrainContext(this.handle, this.model);
+        results = tasks.map((t) => this.local!.run(t));
+      } else {
+        this.pool ??= await this.startPool(w);
+        results = (await Promise.all(tasks.map((t) => this.pool!.run(t)))) as TaskResult[];
+      }
+    } finally {
+      this.running = null;
     }
     const seconds = (performance.now() - started) / 1000;
-    const positives = results.reduce((s, r) => s + r.positives, 0);
-    const loss = results.reduce((s, r) => s + r.loss, 0) / Math.max(1, positives);
+    const trained = results.reduce((s, r) => s + r.positives, 0);
+    const loss = results.reduce((s, r) => s + r.loss, 0) / Math.max(1, trained);
     this.trainSeconds += seconds;
-    this.positives += positives;
-    const report = { epoch, loss, positives, seconds };
+    this.positives += trained;
+    const report = { epoch, loss, positives: basePositives + trained, seconds: baseSeconds + seconds };
     this.epochs.push(report);
     this.lastRelationMoments = results.map((r) => r.relationMoments);
+    for (const r of results) this.psFigures.addTask(r);
     return report;
   }
 
@@ -288,41 +369,96 @@ export class Trainer {
     });
   }
 
+  /**
+   * Positives trained so far in the epoch running now (those of its resumed
+   * part included), or null between epochs. Any time; reads the workers'
+   * progress words.
+   */
+  epochProgress(): number | null {
+    const r = this.running;
+    if (r === null) return null;
+    let done = r.basePositives;
+    for (const t of r.tasks) done += Math.max(0, Math.min(t.end, Atomics.load(this.progress, t.worker)) - t.start);
+    return done;
+  }
+
   /** Positive triples per second over all epochs so far. */
   triplesPerSecond(): number {
     return this.trainSeconds > 0 ? this.positives / this.trainSeconds : 0;
   }
 
-  /** The shared tables (entity rows in dataset id order, relation rows). */
+  /**
+   * A copy of the tables (entity rows in dataset id order, relation rows),
+   * exact between epochs (no worker writes then). While an epoch runs, use
+   * `snapshotTables`.
+   */
   tables(): { entities: Float32Array; relations: Float32Array } {
-    return { entities: this.ps.view(0), relations: this.ps.relationView() };
+    const t = this.tablesTarget(false);
+    this.ps.copyInto(t);
+    return { entities: t.entities, relations: t.relations };
+  }
+
+  /**
+   * A point-in-time copy of the tables at any moment, also while an epoch
+   * runs: each shard (then the relation table) is fenced in turn while it
+   * is copied, so no row is half-updated and every push is wholly in or out.
+   */
+  async snapshotTables(): Promise<{ entities: Float32Array; relations: Float32Array }> {
+    const t = this.tablesTarget(false);
+    this.psFigures.addSnapshot(await this.ps.snapshotInto(t));
+    return { entities: t.entities, relations: t.relations };
   }
 
   /**
    * Everything a resumed run needs to continue where this one is: the
    * epochs done (with their reports), the entity and relation tables and
-   * the optimizer's accumulators, copied. Call between epochs.
+   * the optimizer's accumulators, copied. Call between epochs (see
+   * `checkpointState` for a copy while an epoch runs).
    */
   snapshot(): TrainerSnapshot {
-    const { entities, relations } = this.tables();
-    return {
-      epochs: this.epochs.map((e) => ({ ...e })),
-      positives: this.positives,
-      trainSeconds: this.trainSeconds,
-      entities: entities.slice(),
-      relations: relations.slice(),
-      optimizer: this.handle.adagrad.slice(),
-    };
+    const t = this.tablesTarget(true);
+    this.ps.copyInto(t);
+    return this.snapshotOf(t, undefined);
   }
 
   /**
-   * Continue from `snap` (taken by `snapshot` of a run with the same
-   * dataset, model and shapes): tables, optimizer state and epoch count are
-   * restored, so `train()` runs the remaining epochs. Shapes are checked
-   * before anything changes. Call before training.
+   * `snapshot` at any moment. While an epoch runs, each worker's position in
+   * the epoch's order is read first, then the tables are copied shard by
+   * shard (`snapshotTables`), so every positive before those positions is in
+   * the copy; the snapshot's `partial` says which positions remain. Training
+   * does not stop: a writer waits only while the shard it pushes to is copied.
+   */
+  async checkpointState(): Promise<TrainerSnapshot> {
+    const running = this.running;
+    const positions = running?.tasks.map((t) => Atomics.load(this.progress, t.worker)) ?? [];
+    const t = this.tablesTarget(true);
+    this.psFigures.addSnapshot(await this.ps.snapshotInto(t));
+    if (running === null) return this.snapshotOf(t, undefined);
+    const remaining: number[] = [];
+    let done = 0;
+    running.tasks.forEach((task, k) => {
+      const from = Math.max(task.start, Math.min(task.end, positions[k]!));
+      done += from - task.start;
+      addSegments(remaining, running.map, from, task.end);
+    });
+    return this.snapshotOf(t, {
+      epoch: running.epoch,
+      remaining,
+      positives: running.basePositives + done,
+      seconds: running.baseSeconds + (performance.now() - running.started) / 1000,
+    });
+  }
+
+  /**
+   * Continue from `snap` (taken by `snapshot` or `checkpointState` of a run
+   * with the same dataset, model and shapes): tables, optimizer state and
+   * epoch count are restored, so `train()` runs the remaining epochs (the
+   * rest of a partial epoch first). Shapes are checked before anything
+   * changes. Call before training.
    */
   restore(snap: TrainerSnapshot): void {
-    const { entities, relations } = this.tables();
+    const e = this.dataset.entities.length * this.ps.dim;
+    const r = this.dataset.relations.length * this.ps.relationDim;
     const check = (field: string, got: number, want: number): void => {
       if (got !== want)
         throw invalidArgument(
@@ -332,8 +468,8 @@ export class Trainer {
           `${want} values (same dataset, model and dim)`,
         );
     };
-    check('entities', snap.entities.length, entities.length);
-    check('relations', snap.relations.length, relations.length);
+    check('entities', snap.entities.length, e);
+    check('relations', snap.relations.length, r);
     check('optimizer', snap.optimizer.length, this.handle.adagrad.length);
     if (snap.epochs.length > this.options.epochs) {
       throw invalidArgument(
@@ -343,13 +479,18 @@ export class Trainer {
         `at most the run's epochs (${this.options.epochs})`,
       );
     }
-    entities.set(snap.entities);
-    relations.set(snap.relations);
-    this.handle.adagrad.set(snap.optimizer);
+    const p = snap.partial;
+    if (p !== undefined) checkPartial(p, snap.epochs.length, this.dataset.train.count);
+    this.ps.overwrite({
+      entities: snap.entities,
+      relations: snap.relations,
+      ...(this.options.optimizer === 'sgd' ? {} : { optimizer: snap.optimizer }),
+    });
     this.epochs.length = 0;
-    this.epochs.push(...snap.epochs.map((e) => ({ ...e })));
+    this.epochs.push(...snap.epochs.map((x) => ({ ...x })));
     this.positives = snap.positives;
     this.trainSeconds = snap.trainSeconds;
+    this.partial = p === undefined ? null : { ...p, remaining: [...p.remaining] };
   }
 
   /**
@@ -358,17 +499,49 @@ export class Trainer {
    * epoch count start fresh.
    */
   warmStart(entitiesTable: Float32Array, relationsTable: Float32Array): void {
-    const { entities, relations } = this.tables();
-    if (entitiesTable.length !== entities.length || relationsTable.length !== relations.length) {
+    const e = this.dataset.entities.length * this.ps.dim;
+    const r = this.dataset.relations.length * this.ps.relationDim;
+    if (entitiesTable.length !== e || relationsTable.length !== r) {
       throw invalidArgument(
         'Trainer.warmStart',
         'tables',
         `${entitiesTable.length} + ${relationsTable.length} values`,
-        `${entities.length} + ${relations.length} (same entities, relations and shapes)`,
+        `${e} + ${r} (same entities, relations and shapes)`,
       );
     }
-    entities.set(entitiesTable);
-    relations.set(relationsTable);
+    this.ps.overwrite({ entities: entitiesTable, relations: relationsTable });
+  }
+
+  /** What training has seen of the parameter server so far. */
+  psReport(): PsTrainingReport {
+    return this.psFigures.report(this.ps, this.options.mode);
+  }
+
+  /**
+   * Where tables (and, with `optimizer`, the optimizer state in the server's
+   * layout) are copied to: shared memory, so evaluation workers read the
+   * copy in place.
+   */
+  private tablesTarget(optimizer: boolean): SnapshotTarget {
+    const shared = (floats: number): Float32Array =>
+      new Float32Array(new SharedArrayBuffer(Math.max(4, floats * 4)), 0, floats);
+    const e = shared(this.dataset.entities.length * this.ps.dim);
+    const r = shared(this.dataset.relations.length * this.ps.relationDim);
+    if (!optimizer || this.options.optimizer === 'sgd') return { entities: e, relations: r };
+    return { entities: e, relations: r, optimizer: new Float32Array(this.ps.optimizerStateFloats()) };
+  }
+
+  private snapshotOf(t: SnapshotTarget, partial: PartialEpoch | undefined): TrainerSnapshot {
+    return {
+      epochs: this.epochs.map((e) => ({ ...e })),
+      positives: this.positives,
+      trainSeconds: this.trainSeconds,
+      entities: t.entities,
+      relations: t.relations,
+      // Under SGD nothing writes the (unused) optimizer buffer.
+      optimizer: t.optimizer ?? this.handle.adagrad.slice(),
+      ...(partial === undefined ? {} : { partial }),
+    };
   }
 
   async close(): Promise<void> {

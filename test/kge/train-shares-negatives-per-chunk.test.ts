@@ -140,6 +140,11 @@ function options(extra: Partial<TrainOptions> = {}): TrainOptions {
     workers: 1,
     inThread: true,
     seed: Math.floor(rand() * 1000),
+    // The direct path reads rows in place, so a row's offset names its entity (offset / DIM); the
+    // server path gives the kernels the same rows gathered into a tile (equal bit for bit, see
+    // train-through-the-sharded-server-equals-the-direct-path).
+    dataPath: 'direct',
+    shards: 1,
     ...extra,
   };
 }

@@ -60,15 +60,17 @@ for (const model of models) {
           model,
         );
         // Spread the rows (initial values are within ±0.05) so that scores and gradients are not all near 0.
-        const { entities: E, relations: R } = trainer.tables();
-        for (let i = 0; i < E.length; i++) E[i] = E[i]! * 20;
+        const spread = trainer.tables();
+        for (let i = 0; i < spread.entities.length; i++) spread.entities[i] = spread.entities[i]! * 20;
+        trainer.warmStart(spread.entities, spread.relations);
         const order = trainer.handle.order;
         for (let i = 0; i < order.length; i++) order[i] = i;
         const context = new TrainContext(trainer.handle, model);
         const task = { epoch, start: 3, end: 11, steps: 0, worker: 0, seed: 99 };
-        const E0 = Float64Array.from(E);
-        const R0 = Float64Array.from(R);
+        const E0 = Float64Array.from(spread.entities);
+        const R0 = Float64Array.from(spread.relations);
         const before = context.run(task).loss;
+        const { entities: E, relations: R } = trainer.tables();
         let sq = 0;
         for (let i = 0; i < E.length; i++) sq += (E[i]! - E0[i]!) ** 2;
         for (let i = 0; i < R.length; i++) sq += (R[i]! - R0[i]!) ** 2;

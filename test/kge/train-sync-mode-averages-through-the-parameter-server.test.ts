@@ -47,7 +47,7 @@ function stepsPerEpoch(n: number, workers: number, batch: number): number {
   return Math.ceil(Math.ceil(n / workers) / batch);
 }
 
-test('sync mode with SGD and two workers: one barrier per step, no warnings, the loss falls', async () => {
+test('sync mode with SGD and two workers: one barrier per step and shard, no warnings, the loss falls', async () => {
   const o = syncOptions();
   const trainer = new Trainer(dataset, o);
   const warnings: string[] = [];
@@ -60,9 +60,12 @@ test('sync mode with SGD and two workers: one barrier per step, no warnings, the
   assert.is(steps, 6); // 180 positives: 90 per worker, in batches of 16
   const stats = trainer.ps.stats();
   assert.is(trainer.epochs.length, o.epochs);
-  assert.is(stats.barriersCompleted, o.epochs * steps);
-  assert.is(stats.pushes, o.epochs * steps, 'one applied (averaged) update per step');
-  assert.equal(trainer.ps.shardSteps(), [o.epochs * steps]);
+  // Every step meets each shard's barrier once: one applied (averaged) update per step and shard.
+  const shards = trainer.ps.numShards;
+  assert.is(shards, 2);
+  assert.is(stats.barriersCompleted, o.epochs * steps * shards);
+  assert.is(stats.pushes, o.epochs * steps * shards, 'one applied (averaged) update per step and shard');
+  assert.equal(trainer.ps.shardSteps(), new Array<number>(shards).fill(o.epochs * steps));
   assert.is(stats.warnings, 0);
   assert.equal(warnings, []);
   assert.ok(stats.relationPushes > 0, 'relation gradients went through the server');
@@ -92,7 +95,7 @@ test(UNEVEN, async () => {
   trainer.ps.onWarning = () => {};
   await trainer.train();
   assert.is(stepsPerEpoch(3, 2, 1), 2);
-  assert.is(trainer.ps.stats().barriersCompleted, 3 * 2);
+  assert.is(trainer.ps.stats().barriersCompleted, 3 * 2 * trainer.ps.numShards);
   assert.is(trainer.ps.stats().warnings, 0);
   assert.is(trainer.positives, 3 * 3);
 
@@ -101,7 +104,7 @@ test(UNEVEN, async () => {
   const t1 = new Trainer(one, syncOptions({ batch: 4, chunk: 4, neg: 2, epochs: 2 }));
   t1.ps.onWarning = () => {};
   await t1.train();
-  assert.is(t1.ps.stats().barriersCompleted, 2);
+  assert.is(t1.ps.stats().barriersCompleted, 2 * t1.ps.numShards);
   assert.is(t1.ps.stats().warnings, 0);
   assert.is(t1.positives, 2);
 });

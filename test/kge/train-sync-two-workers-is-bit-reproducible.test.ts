@@ -34,8 +34,7 @@ async function run(extra: Partial<TrainOptions>): Promise<{ bytes: Buffer; losse
   });
   trainer.ps.onWarning = () => {};
   await trainer.train();
-  const E = trainer.ps.view(0);
-  const R = trainer.ps.relationView();
+  const { entities: E, relations: R } = trainer.tables();
   return {
     bytes: Buffer.concat([
       Buffer.from(E.buffer, E.byteOffset, E.byteLength),
