@@ -309,10 +309,31 @@ export function reportJson(
       resumed_from: c.resumedFrom,
       warm_started_from: c.warmStartedFrom,
       last_epoch: c.lastEpoch,
+      mid_epoch: c.midEpoch,
     },
+    ps: psJson(r.ps),
     relation_stats: r.relationStats,
     relation_stats_file: r.relationStatsFile,
     out: r.out,
+  };
+}
+
+/** The parameter server's figures of the run, under the JSON keys. */
+export function psJson(p: TrainingReport['ps']): Record<string, unknown> {
+  return {
+    shards: p.shards,
+    mode: p.mode,
+    pulls: p.pulls,
+    pushes: p.pushes,
+    relation_pushes: p.relationPushes,
+    barriers: p.barriers,
+    mean_staleness: p.meanStaleness,
+    max_staleness: p.maxStaleness,
+    snapshots: p.snapshots,
+    snapshot_fence_max_ms: p.snapshotFenceMaxMs,
+    writer_pauses: p.writerPauses,
+    snapshot_writer_pause_us: p.writerPauseUs,
+    warnings: p.warnings,
   };
 }
 
@@ -335,7 +356,8 @@ export function reportTable(r: TrainingReport): string {
             : kept !== null
               ? ` (best valid MRR ${kept.mrr.toFixed(4)} at epoch ${kept.epoch})`
               : '') +
-      ` on ${o.workers} worker${o.workers === 1 ? '' : 's'} (${o.mode}) in ${clock(r.trainSeconds)}: ` +
+      ` on ${o.workers} worker${o.workers === 1 ? '' : 's'} (${o.mode}, ${r.ps.shards} ` +
+      `shard${r.ps.shards === 1 ? '' : 's'}) in ${clock(r.trainSeconds)}: ` +
       `${compact(r.triplesPerSecond)} positive triples/s, ` +
       `final loss ${r.finalLoss !== null ? r.finalLoss.toFixed(4) : '-'}`,
     '',

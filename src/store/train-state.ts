@@ -21,10 +21,23 @@ export interface TrainingState {
   readonly entities: Float32Array;
   readonly relations: Float32Array;
   readonly optimizer: Float32Array;
+  /**
+   * A state taken while an epoch ran: that epoch, the [start, end) runs of
+   * its order not yet trained (flat pairs), and its positives and seconds so
+   * far. Absent for a state taken between epochs.
+   */
+  readonly partial?: {
+    readonly epoch: number;
+    readonly remaining: number[];
+    readonly positives: number;
+    readonly seconds: number;
+  };
 }
 
 interface Header {
-  format: 1;
+  /** 1: between epochs only; 2: may hold `partial`. */
+  format: 1 | 2;
+  partial?: TrainingState['partial'];
   epochs: TrainingState['epochs'];
   positives: number;
   trainSeconds: number;
@@ -44,7 +57,8 @@ export function encodeTrainerSnapshot(s: TrainingState): Uint8Array {
   const problem = headerProblem(s.epochs, s.positives, s.trainSeconds);
   if (problem !== null) throw invalidArgument('encodeTrainerSnapshot', problem.field, problem.value, problem.expected);
   const header: Header = {
-    format: 1,
+    format: s.partial === undefined ? 1 : 2,
+    ...(s.partial === undefined ? {} : { partial: s.partial }),
     epochs: s.epochs,
     positives: s.positives,
     trainSeconds: s.trainSeconds,
@@ -96,6 +110,7 @@ export function decodeTrainerSnapshot(bytes: Uint8Array, where: string): Trainin
     entities: f.slice(0, header.entities),
     relations: f.slice(header.entities, header.entities + header.relations),
     optimizer: f.slice(header.entities + header.relations),
+    ...(header.partial === undefined ? {} : { partial: header.partial }),
   };
 }
 
@@ -110,7 +125,25 @@ const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) 
 function checkHeader(x: unknown, bad: (problem: string) => never): Header {
   if (x === null || typeof x !== 'object' || Array.isArray(x)) return bad('a JSON object header');
   const o = x as Record<string, unknown>;
-  if (o['format'] !== 1) bad(`format 1 (got ${String(o['format'])})`);
+  if (o['format'] !== 1 && o['format'] !== 2) bad(`format 1 or 2 (got ${String(o['format'])})`);
+  if (o['format'] === 2 && o['partial'] !== undefined) {
+    const p = o['partial'] as Record<string, unknown> | null;
+    const pairs = p?.['remaining'];
+    if (
+      p === null ||
+      typeof p !== 'object' ||
+      !count(p['epoch']) ||
+      !count(p['positives']) ||
+      !(typeof p['seconds'] === 'number' && Number.isFinite(p['seconds']) && p['seconds'] >= 0) ||
+      !Array.isArray(pairs) ||
+      pairs.length % 2 !== 0 ||
+      !pairs.every((x) => count(x))
+    ) {
+      bad(`a partial epoch of {epoch, remaining: [start, end) pairs, positives, seconds} (got ${JSON.stringify(p)})`);
+    }
+  } else if (o['partial'] !== undefined) {
+    bad('no partial epoch in a format 1 header');
+  }
   for (const k of ['entities', 'relations', 'optimizer'] as const) {
     if (!count(o[k])) bad(`a header whose ${k} count is a non-negative integer (got ${JSON.stringify(o[k])})`);
   }

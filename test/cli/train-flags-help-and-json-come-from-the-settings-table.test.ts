@@ -39,6 +39,7 @@ test('the flags set the options; the JSON summary and config.json carry them und
     '--max-norm': '2',
     '--mode': 'async',
     '--workers': '1',
+    '--shards': '3',
     '--seed': '11',
   };
   const r = kgshard(

@@ -41,6 +41,36 @@ test('train --json prints exactly one JSON object with the required fields and s
   assert.ok(Math.abs((heads['mrr']! + tails['mrr']!) / 2 - mrr) < 1e-12, 'both = mean of heads and tails');
 });
 
+test('train --shards 4 --json reports the parameter server the run trained through', () => {
+  const r = kgshard('train', '--dataset', data, '--model', 'distmult', ...FAST, '--shards', '4', '--json');
+  assert.is(r.code, 0, r.err);
+  const s = json(r);
+  assert.is(s['shards'], 4);
+  const ps = s['ps'] as Record<string, unknown>;
+  assert.is(ps['shards'], 4);
+  assert.is(ps['mode'], 'async');
+  const n = (k: string): number => {
+    assert.type(ps[k], 'number', k);
+    return ps[k] as number;
+  };
+  // Every chunk reads and pushes each shard it touches once: as many reads as pushes.
+  assert.ok(n('pushes') > 0);
+  assert.is(n('pulls'), n('pushes'));
+  // 30 epochs of chunks of 8 positives (two workers: a chunk more where a share is not a multiple of 8);
+  // each chunk pushes its relations once.
+  const chunks = Math.ceil(num(s, 'train_triples') / 8);
+  const rel = n('relation_pushes');
+  assert.ok(rel >= 30 * chunks && rel <= 30 * (chunks + 1), `relation pushes ${rel} for ${chunks} chunks per epoch`);
+  assert.ok(n('max_staleness') >= n('mean_staleness') && n('mean_staleness') >= 0);
+  assert.is(n('snapshots'), 0, 'no snapshot was taken while training ran');
+  assert.is(ps['snapshot_writer_pause_us'], null);
+});
+
+function num(s: Record<string, unknown>, k: string): number {
+  assert.type(s[k], 'number', k);
+  return s[k] as number;
+}
+
 test('--workers auto is the machine parallelism; the model name is canonical', () => {
   const r = kgshard(
     'train',

@@ -23,6 +23,21 @@ test('round trip, bit for bit', () => {
   assert.is(back.positives, 10);
 });
 
+test('a state taken inside an epoch keeps its partial epoch (format 2); between epochs it stays format 1', () => {
+  const partial = { epoch: 1, remaining: [5, 9, 12, 20], positives: 7, seconds: 0.25 };
+  const bytes = encodeTrainerSnapshot({ ...snap, partial });
+  const back = decodeTrainerSnapshot(bytes, 'test');
+  assert.equal(back.partial, partial);
+  assert.is(decodeTrainerSnapshot(encodeTrainerSnapshot(snap), 'test').partial, undefined);
+  const header = (b: Uint8Array): Record<string, unknown> =>
+    JSON.parse(Buffer.from(b.subarray(4, 4 + new DataView(b.buffer).getUint32(0, true))).toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+  assert.is(header(bytes)['format'], 2);
+  assert.is(header(encodeTrainerSnapshot(snap))['format'], 1);
+});
+
 test('truncated, padded or garbled payloads are refused, naming the source', () => {
   const good = encodeTrainerSnapshot(snap);
   assert.throws(() => decodeTrainerSnapshot(good.subarray(0, good.length - 4), 'ckpt.kgs'), /ckpt\.kgs/);
@@ -68,6 +83,12 @@ test('a header that does not describe a snapshot is refused in one line, whateve
     [h({ positives: '3' }), 4],
     [h({ trainSeconds: -1 }), 4],
     [h({ optimizer: null, entities: 3 }), 4],
+    [h({ partial: { epoch: 1, remaining: [0, 3], positives: 0, seconds: 0 } }), 4],
+    [h({ format: 2, partial: { epoch: 1, remaining: [0], positives: 0, seconds: 0 } }), 4],
+    [h({ format: 2, partial: { epoch: 1, remaining: [0, -3], positives: 0, seconds: 0 } }), 4],
+    [h({ format: 2, partial: { epoch: 1, remaining: [0, 3], positives: 0, seconds: -1 } }), 4],
+    [h({ format: 2, partial: null }), 4],
+    [h({ format: 3 }), 4],
   ];
   for (const [header, floats] of cases) {
     let e: unknown = null;

@@ -149,6 +149,10 @@ export function validateTrainOptions(o: TrainOptions, model?: KgeModel): TrainOp
       "false in sync mode (the parameter server's barrier is met by pool workers)",
     );
   }
+  if (o.dataPath !== undefined && o.dataPath !== 'ps' && o.dataPath !== 'direct')
+    throw invalidArgument('train', 'dataPath', o.dataPath, "'ps' or 'direct'");
+  if (o.dataPath === 'direct' && (o.shards ?? 1) !== 1)
+    throw invalidArgument('train', 'shards', o.shards, "1 with dataPath 'direct' (it reads one shard in place)");
   if (model === undefined) {
     let builtIn: KgeModel;
     try {
@@ -218,6 +222,8 @@ export interface TrainingRunOptions {
   readonly maxTrainSeconds?: number;
   /** A checkpoint store: checkpoints during training and a final entry at the end. */
   readonly checkpointDir?: string;
+  /** Also checkpoint every this many seconds while an epoch runs (0, the default: at epoch ends only). */
+  readonly checkpointEverySeconds?: number;
   /** Continue the latest entry of this problem in `checkpointDir`. */
   readonly resume?: boolean;
   /**
@@ -250,6 +256,7 @@ export interface ResolvedRunOptions {
   readonly evalWorkers: number;
   readonly maxTrainSeconds: number;
   readonly checkpointDir: string | undefined;
+  readonly checkpointEverySeconds: number;
   readonly resume: boolean;
   readonly warmStart: string | EmbeddingsWarmStart | undefined;
   readonly out: string | undefined;

@@ -18,7 +18,7 @@ import { RelationStats, StatsPersister } from '../../store/running-stats.js';
 import { EarlyStopping } from '../early-stopping.js';
 import { saveEmbeddings } from '../embeddings-io.js';
 import { flagOf } from '../hyper.js';
-import { Trainer, type TrainOptions } from '../trainer.js';
+import { Trainer, type PsTrainingReport, type TrainOptions } from '../trainer.js';
 import { RunEvaluator, outcomeJson, type EvalOutcome } from './evaluation.js';
 import {
   hyperParameters,
@@ -130,6 +130,8 @@ export interface TrainingReport {
   readonly out: string | null;
   /** The tables kept (the best validation's, else the last epoch's). */
   readonly tables: { readonly entities: Float32Array; readonly relations: Float32Array };
+  /** What training saw of the parameter server: shards, reads, pushes, staleness, snapshots and writer pauses. */
+  readonly ps: PsTrainingReport;
 }
 
 /**
@@ -219,6 +221,18 @@ export async function runTraining(
     const early = new EarlyStopping(run.patience);
     let stoppedBy: StopReason = 'epochs';
 
+    // Checkpoints while an epoch runs: every `checkpointEverySeconds`, a
+    // snapshot shard by shard (the workers keep training) with where each
+    // worker is in the epoch, offered to the store like any checkpoint.
+    let midEpoch = 0;
+    const ticker =
+      ckpt !== null && run.checkpointEverySeconds > 0
+        ? new Ticker(run.checkpointEverySeconds * 1000, async () => {
+            const state = await trainer.checkpointState();
+            if (state.partial === undefined) return; // between epochs: the epoch end checkpoints
+            if (ckpt.checkpoint(state, lastObjective, state.epochs.length)) midEpoch++;
+          })
+        : null;
     hooks.onPhase?.({ kind: 'training' });
     try {
       await trainer.train({
@@ -279,6 +293,7 @@ export async function runTraining(
         },
       });
     } finally {
+      await ticker?.stop();
       hooks.onPhase?.({ kind: 'trained' });
     }
 
@@ -335,7 +350,9 @@ export async function runTraining(
         resumedFrom: resumed?.epochs ?? null,
         warmStartedFrom: start.warmStartedFrom,
         lastEpoch: ckpt !== null && lastCheckpointed.get() > 0 ? lastCheckpointed.get() : null,
+        midEpoch,
       },
+      ps: trainer.psReport(),
       relationStats: dataset.relations.map((relation, r) => {
         const st = relationStats.get(r);
         return { relation, count: st.count, mean: st.mean, variance: st.variance };
@@ -389,4 +406,44 @@ function save(trainer: Trainer, report: TrainingReport, out: string): string {
     },
   );
   return saved.dir;
+}
+
+/**
+ * Runs `task` every `periodMs` (real time) until stopped, one run at a time:
+ * a run that overlaps the next tick delays it. A failing run is reported by
+ * `stop`, which waits for the run in progress.
+ */
+class Ticker {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private current: Promise<void> | null = null;
+  private error: Error | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly periodMs: number,
+    private readonly task: () => Promise<void>,
+  ) {
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.current = this.task()
+        .catch((e: unknown) => {
+          this.error ??= e instanceof Error ? e : new Error(String(e));
+        })
+        .finally(() => {
+          this.current = null;
+          this.arm();
+        });
+    }, this.periodMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.current !== null) await this.current;
+    if (this.error !== null) throw this.error;
+  }
 }

@@ -29,6 +29,8 @@ export interface CheckpointInfo {
   readonly warmStartedFrom: string | null;
   /** The last epoch this run's store holds an entry for, or null. */
   readonly lastEpoch: number | null;
+  /** Checkpoints written while an epoch ran (`checkpointEverySeconds`). */
+  readonly midEpoch: number;
 }
 
 export interface RunStart {
@@ -168,7 +170,15 @@ export function startRun(trainer: Trainer, run: ResolvedRunOptions, notice: (n: 
           kind: 'nothing-left',
           message: `nothing left to train: checkpoint holds epoch ${held} of ${o.epochs}`,
         });
-      else notice({ kind: 'info', message: `resumed from ${latest.entry.kind} at epoch ${held}` });
+      else if (latest.state.partial !== undefined) {
+        const p = latest.state.partial;
+        notice({
+          kind: 'info',
+          message:
+            `resumed from ${latest.entry.kind} in epoch ${p.epoch + 1} ` +
+            `(${p.positives} of ${dataset.train.count} positives trained)`,
+        });
+      } else notice({ kind: 'info', message: `resumed from ${latest.entry.kind} at epoch ${held}` });
     }
   } else if (typeof ws === 'string') {
     const seed = ckpt.warmStartSeed(ws);
