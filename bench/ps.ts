@@ -25,6 +25,20 @@
  *    in shuffled rounds (2 x runs), one timed run per case per round; ratios
  *    are medians of per-round ratios.
  *
+ * 3. Snapshots while Hogwild writers push (`snapshot`): the training
+ *    layout of the built-in graph (40,943 entities, ComplEx dim 100: rows of
+ *    200 floats) and 10x its entities, in the training default's shards (2),
+ *    async mode, element-wise Adagrad state. Two worker threads push
+ *    training-like chunks (128 random rows, through the server's client,
+ *    one push per shard touched) without stopping while the main thread
+ *    takes `snapshotInto` copies (each shard fenced in turn, with its
+ *    optimizer state). Figures: the writers' pauses at a fenced shard
+ *    (`snapshot_writer_pause_us` p50 / p99 / max) and how long each table
+ *    stayed fenced, against the baseline measured in the same run between
+ *    the snapshots: the time to copy one shard's rows and optimizer state
+ *    with `Float32Array.prototype.set` (the least a consistent copy of that
+ *    shard can take while nobody writes it).
+ *
  * Checks (a failure errors the case): pulled copies equal the shard and
  * stats().pulls counts every call; push counts by worker, by stats()
  * (pushes, barriers, warnings) and by shard steps; the sum of the tables
@@ -56,12 +70,15 @@ import {
   ratio,
   round2,
   runRounds,
+  settle,
   tinyRuns,
   type Runner,
   type TinyTask,
   type TinyTiming,
 } from './lib/suite.js';
 import { results, start } from './lib/threads.js';
+import { median } from './lib/stats.js';
+import type { SnapshotWriterInput, SnapshotWriterResult } from './workers/ps-snapshot-writer.js';
 import type { SuiteOptions, SuiteOutput } from './main.js';
 
 // ------------------------------------------------------------------ sizes
@@ -649,12 +666,152 @@ async function pushSuite(p: Plan, log: (m: string) => void): Promise<{ cases: Ca
   return { cases, notes };
 }
 
+// ------------------------------------------------------------------ snapshots
+
+/** The built-in graph's entities, and the width of a ComplEx dim-100 row. */
+const SNAPSHOT_ENTITIES = 40_943;
+const SNAPSHOT_WIDTH = 200;
+const SNAPSHOT_SHARDS = 2;
+const SNAPSHOT_ROWS_PER_PUSH = 128;
+
+interface SnapshotFigures {
+  readonly label: string;
+  readonly pausesUs: number[];
+  readonly fencedMs: number[];
+  readonly copyShardMs: number[];
+  readonly snapshots: number;
+  readonly pushes: number;
+}
+
+async function snapshotCase(scale: number, snapshots: number, log: (m: string) => void): Promise<SnapshotFigures> {
+  const label = scale === 1 ? 'builtin' : `${scale}x`;
+  const n = SNAPSHOT_ENTITIES * scale;
+  const ps = ParameterServer.create(
+    {
+      dim: SNAPSHOT_WIDTH,
+      numShards: SNAPSHOT_SHARDS,
+      strategy: 'range',
+      mode: 'async',
+      optimizer: 'adagrad',
+      learningRate: 0.1,
+      expectedWorkers: 2,
+      maxStaleness: NO_STALENESS_WARNINGS,
+    },
+    entityIds(n),
+    ['r0', 'r1'],
+  );
+  const control = new SharedArrayBuffer(4);
+  const ctl = new Int32Array(control);
+  const writers = [0, 1].map((w) =>
+    start<SnapshotWriterResult>('ps-snapshot-writer', {
+      handle: ps.handle,
+      control,
+      worker: w,
+      rowsPerPush: SNAPSHOT_ROWS_PER_PUSH,
+    } satisfies SnapshotWriterInput),
+  );
+  const target = {
+    entities: new Float32Array(n * SNAPSHOT_WIDTH),
+    relations: new Float32Array(2 * SNAPSHOT_WIDTH),
+    optimizer: new Float32Array(ps.optimizerStateFloats()),
+  };
+  // The baseline: one shard's rows and optimizer state copied with a plain set, no fence.
+  const shardFloats = Math.ceil(n / SNAPSHOT_SHARDS) * SNAPSHOT_WIDTH;
+  const view = ps.view(0);
+  const copyDst = new Float32Array(view.length);
+  const accDst = new Float32Array(view.length);
+  const fencedMs: number[] = [];
+  const copyShardMs: number[] = [];
+  try {
+    await Promise.all(writers.map((w) => w.started));
+    await ps.snapshotInto(target); // warm-up
+    for (let i = 0; i < snapshots; i++) {
+      await settle(20);
+      const r = await ps.snapshotInto(target);
+      fencedMs.push(...r.fencedMs.slice(0, SNAPSHOT_SHARDS));
+      await settle(20);
+      const t0 = performance.now();
+      copyDst.set(view);
+      accDst.set(target.optimizer.subarray(0, view.length));
+      copyShardMs.push(performance.now() - t0);
+    }
+  } finally {
+    Atomics.store(ctl, 0, 1);
+  }
+  const rs = await results<SnapshotWriterResult[]>(writers);
+  const pausesUs = rs.flatMap((r) => r.pauseSamplesUs);
+  const pushes = rs.reduce((a, r) => a + r.pushes, 0);
+  check(pushes > snapshots, `snapshot ${label}: the writers pushed ${pushes} times over ${snapshots} snapshots`);
+  check(view.length >= shardFloats, `snapshot ${label}: shard 0 holds ${view.length} floats`);
+  log(
+    `  snapshot ${label}: ${snapshots} snapshots, ${pushes} pushes, ${pausesUs.length} pauses, ` +
+      `max pause ${Math.max(0, ...pausesUs).toFixed(0)} us, shard copy ${median(copyShardMs).toFixed(2)} ms`,
+  );
+  return { label, pausesUs, fencedMs, copyShardMs, snapshots, pushes };
+}
+
+async function snapshotSuite(
+  p: Plan,
+  log: (m: string) => void,
+): Promise<{ cases: CaseResult[]; figures: Record<string, number | null>; ratios: Record<string, number | null> }> {
+  const cases: CaseResult[] = [];
+  const figures: Record<string, number | null> = {};
+  const ratios: Record<string, number | null> = {};
+  for (const scale of [1, 10]) {
+    const f = await snapshotCase(scale, p.runs * (scale === 1 ? 8 : 3), log);
+    const q = (xs: number[], at: number): number | null => {
+      if (xs.length === 0) return null;
+      const sorted = [...xs].sort((a, b) => a - b);
+      return sorted[Math.min(sorted.length - 1, Math.floor(at * sorted.length))]!;
+    };
+    const copyUs = median(f.copyShardMs) * 1000;
+    const params = {
+      entities: SNAPSHOT_ENTITIES * scale,
+      width: SNAPSHOT_WIDTH,
+      shards: SNAPSHOT_SHARDS,
+      mode: 'async',
+      optimizer: 'adagrad',
+      writers: 2,
+      rowsPerPush: SNAPSHOT_ROWS_PER_PUSH,
+      snapshots: f.snapshots,
+      pushes: f.pushes,
+      shardBytes: Math.ceil((SNAPSHOT_ENTITIES * scale) / SNAPSHOT_SHARDS) * SNAPSHOT_WIDTH * 4 * 2,
+    };
+    cases.push(
+      completed(
+        `snapshot writer pause ${f.label}`,
+        'snapshot',
+        'us',
+        'lower',
+        f.pausesUs.length > 0 ? f.pausesUs : [0],
+        params,
+        {
+          pauses: f.pausesUs.length,
+        },
+      ),
+      completed(`snapshot shard fenced ${f.label}`, 'snapshot', 'ms', 'lower', f.fencedMs, params, {}),
+      completed(`Float32Array.set one shard ${f.label}`, 'snapshot', 'ms', 'lower', f.copyShardMs, params, {}),
+    );
+    const max = f.pausesUs.length > 0 ? Math.max(...f.pausesUs) : null;
+    figures[`snapshot_writer_pause_us_p50_${f.label}`] = q(f.pausesUs, 0.5);
+    figures[`snapshot_writer_pause_us_p99_${f.label}`] = q(f.pausesUs, 0.99);
+    figures[`snapshot_writer_pause_us_max_${f.label}`] = max;
+    figures[`snapshot_writer_pauses_${f.label}`] = f.pausesUs.length;
+    figures[`snapshot_fenced_ms_median_${f.label}`] = median(f.fencedMs);
+    figures[`shard_copy_us_${f.label}`] = copyUs;
+    ratios[`snapshot_pause_max_vs_shard_copy_${f.label}`] = max === null ? null : round2(max / copyUs);
+    ratios[`snapshot_pause_p99_vs_shard_copy_${f.label}`] =
+      q(f.pausesUs, 0.99) === null ? null : round2(q(f.pausesUs, 0.99)! / copyUs);
+  }
+  return { cases, figures, ratios };
+}
+
 // ------------------------------------------------------------------ the suite
 
 export async function runPs(o: SuiteOptions): Promise<SuiteOutput> {
   const p = plan(o);
   const log = o.log;
-  const GROUPS = ['pull', 'pull-worker', 'push'];
+  const GROUPS = ['pull', 'pull-worker', 'push', 'snapshot'];
   const want = (group: string): boolean => o.only === undefined || o.only.includes(group);
   const unknownGroups = (o.only ?? []).filter((g) => !GROUPS.includes(g));
   if (unknownGroups.length > 0)
@@ -688,6 +845,16 @@ export async function runPs(o: SuiteOptions): Promise<SuiteOutput> {
         const r = await pushSuite(p, log);
         notes.push(...r.notes);
         return r.cases;
+      })),
+    );
+  }
+
+  let snapshot: Awaited<ReturnType<typeof snapshotSuite>> | null = null;
+  if (want('snapshot')) {
+    cases.push(
+      ...(await guarded('snapshot', 'snapshot', async () => {
+        snapshot = await snapshotSuite(p, log);
+        return snapshot.cases;
       })),
     );
   }
@@ -730,6 +897,17 @@ export async function runPs(o: SuiteOptions): Promise<SuiteOutput> {
   figures.push_sync_2w_rows_per_s = medianOf(cases, C.sync2);
   figures.postmessage_push_1w_rows_per_s = medianOf(cases, C.pm1);
   figures.postmessage_push_2w_rows_per_s = medianOf(cases, C.pm2);
+
+  if (snapshot !== null) {
+    const sn: Awaited<ReturnType<typeof snapshotSuite>> = snapshot;
+    Object.assign(figures, sn.figures);
+    Object.assign(ratios, sn.ratios);
+    notes.push(
+      'snapshot: writer pauses are every wait at a fenced shard, from both writers, over all snapshots; ' +
+        'the baseline copies one shard (rows and optimizer state) with Float32Array.set between the snapshots, ' +
+        'while the writers run.',
+    );
+  }
 
   const sizeRatios = Object.values(pullBySize).filter((x): x is number => x !== null);
   const worst = sizeRatios.length === PULL_SIZES.length ? Math.min(...sizeRatios) : null;

@@ -20,6 +20,15 @@
  *   --max-norm 0` for TransE); the figure is `train_triples_per_s` of its
  *   final JSON line (all its epochs; data loading and evaluation excluded).
  *
+ * - kgshard direct (`--only direct`): the same trainer with `dataPath:
+ *   'direct'` (one shard, the kernels on its rows in place, updates written
+ *   there): the baseline of `ps_path_vs_direct`, training through the
+ *   server's client (gather per chunk, pushes per shard) over the direct
+ *   path, per model and worker count, median of same-round ratios.
+ * - shard sweep (`--only shards`): kgshard with 2 workers and 1, 4 and 8
+ *   shards beside the default, for the choice of the default
+ *   (`shards_vs_default_2w`).
+ *
  * The split is written once with `writeSplit` to a temporary directory. The
  * reference reads a sibling directory whose `train.tsv` is a link to that
  * same file and whose `valid.tsv`/`test.tsv` hold only their first lines:
@@ -75,7 +84,16 @@ const MODELS = ['transe', 'complex'] as const;
 type Model = (typeof MODELS)[number];
 const THREADS = [1, 2] as const;
 type Threads = (typeof THREADS)[number];
-type Side = 'kgshard' | 'torch';
+/**
+ * `kgshard`: training through the parameter server's client (the default
+ * path, default shards); `direct`: the same trainer with `dataPath:
+ * 'direct'` (one shard, kernels on its rows in place: the path training
+ * took before it went through the server), the baseline of
+ * `ps_path_vs_direct`; `torch`: the reference.
+ */
+type Side = 'kgshard' | 'direct' | 'torch';
+/** Shard counts tried beside the default (2 workers), for the choice of the default. */
+const SHARD_SWEEP = [1, 4, 8] as const;
 
 const DIM = 100;
 const BATCH = 1024;
@@ -117,6 +135,8 @@ interface Spec {
   readonly model: Model;
   readonly threads: Threads;
   readonly name: string;
+  /** kgshard: the shard count (undefined: the default). */
+  readonly shards?: number;
 }
 
 /** One run's outcome; `rate` null when the run failed or timed out (`error` says why). */
@@ -127,10 +147,11 @@ interface RunRecord {
   readonly detail: Record<string, unknown>;
 }
 
-function caseName(side: Side, model: Model, threads: Threads): string {
-  return side === 'kgshard'
-    ? `kgshard ${model} (${threads} worker${threads === 1 ? '' : 's'})`
-    : `torch ${model} (${threads} thread${threads === 1 ? '' : 's'})`;
+function caseName(side: Side, model: Model, threads: Threads, shards?: number): string {
+  const workers = `${threads} worker${threads === 1 ? '' : 's'}`;
+  if (side === 'kgshard') return `kgshard ${model} (${workers}${shards === undefined ? '' : `, ${shards} shards`})`;
+  if (side === 'direct') return `kgshard direct ${model} (${workers})`;
+  return `torch ${model} (${threads} thread${threads === 1 ? '' : 's'})`;
 }
 
 function key(model: Model, threads: Threads): string {
@@ -144,6 +165,7 @@ async function runKgshard(
   model: Model,
   workers: Threads,
   seed: number,
+  path: { readonly direct: boolean; readonly shards: number | undefined },
 ): Promise<RunRecord['detail'] & { rate: number }> {
   const trainer = new Trainer(dataset, {
     ...DEFAULT_TRAIN,
@@ -152,6 +174,11 @@ async function runKgshard(
     epochs: 1 + TIMED_EPOCHS,
     margin: model === 'transe' ? TRANSE_GAMMA : 0,
     seed,
+    ...(path.direct
+      ? { dataPath: 'direct' as const, shards: 1 }
+      : path.shards === undefined
+        ? {}
+        : { shards: path.shards }),
   });
   try {
     const t0 = performance.now();
@@ -178,6 +205,8 @@ async function runKgshard(
       seconds: round4(seconds),
       warmupEpochS: round4(warmWallS),
       losses,
+      shards: trainer.ps.numShards,
+      maxStaleness: trainer.psReport().maxStaleness,
       // CPU time of this process (main thread + pool workers) over the timed epochs' wall time.
       coresUsed: round2((cpu.user + cpu.system) / 1e6 / wallS),
       foreignCpus: f?.others ?? null,
@@ -296,19 +325,19 @@ async function waitQuiet(maxS: number): Promise<{ waitedS: number; foreign: numb
 
 // ------------------------------------------------------------------ suite
 
-function select(only: readonly string[] | undefined): { models: Model[]; sides: Side[] } {
+/** `--only` groups: models (transe, complex), sides (kgshard, direct, torch) and `shards` (the shard sweep). */
+function select(only: readonly string[] | undefined): { models: Model[]; sides: Side[]; sweep: boolean } {
   const o = only ?? [];
+  const known = ['transe', 'complex', 'kgshard', 'direct', 'torch', 'shards'];
   for (const x of o) {
-    if (!['transe', 'complex', 'kgshard', 'torch'].includes(x))
-      throw new Error(`--only: unknown group ${JSON.stringify(x)} (train: transe, complex, kgshard, torch)`);
+    if (!known.includes(x)) throw new Error(`--only: unknown group ${JSON.stringify(x)} (train: ${known.join(', ')})`);
   }
   const models = MODELS.filter(
     (m) => o.length === 0 || !o.some((x) => x === 'transe' || x === 'complex') || o.includes(m),
   );
-  const sides = (['kgshard', 'torch'] as Side[]).filter(
-    (s) => o.length === 0 || !o.some((x) => x === 'kgshard' || x === 'torch') || o.includes(s),
-  );
-  return { models, sides };
+  const sideGiven = o.some((x) => x === 'kgshard' || x === 'direct' || x === 'torch' || x === 'shards');
+  const sides = (['kgshard', 'direct', 'torch'] as Side[]).filter((s) => o.length === 0 || !sideGiven || o.includes(s));
+  return { models, sides, sweep: o.length === 0 || !sideGiven || o.includes('shards') };
 }
 
 export async function runTrain(o: TrainBenchOptions): Promise<{
@@ -322,8 +351,8 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
   const rounds = o.runs ?? (o.quick ? 1 : DEFAULT_RUNS);
   const budget: Budget = o.quick
     ? { deadlineS: 100, torchTimeoutS: 40, quietMaxS: 3, torchEpochs: 1 }
-    : { deadlineS: 320, torchTimeoutS: 60, quietMaxS: 10, torchEpochs: TORCH_EPOCHS };
-  const { models, sides } = select(o.only);
+    : { deadlineS: 900, torchTimeoutS: 60, quietMaxS: 10, torchEpochs: TORCH_EPOCHS };
+  const { models, sides, sweep } = select(o.only);
   const notes: string[] = [];
 
   const dataset = loadWordnet();
@@ -354,6 +383,11 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
       for (const model of models)
         for (const threads of THREADS) specs.push({ side, model, threads, name: caseName(side, model, threads) });
     }
+    if (sweep) {
+      for (const model of models)
+        for (const shards of SHARD_SWEEP)
+          specs.push({ side: 'kgshard', model, threads: 2, shards, name: caseName('kgshard', model, 2, shards) });
+    }
 
     const records = new Map<string, RunRecord[]>(specs.map((s) => [s.name, []]));
     const quiet: Array<{ waitedS: number; foreign: number | null }> = [];
@@ -380,8 +414,11 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
         const seed = 1 + round;
         try {
           const { rate, ...detail } =
-            spec.side === 'kgshard'
-              ? await runKgshard(dataset, spec.model, spec.threads, seed)
+            spec.side !== 'torch'
+              ? await runKgshard(dataset, spec.model, spec.threads, seed, {
+                  direct: spec.side === 'direct',
+                  shards: spec.shards,
+                })
               : await runTorch(
                   torchDir,
                   dataset,
@@ -424,8 +461,11 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
         rounds: ok.map((r) => r.round + 1),
         foreignCpusPerRun: perRun('foreignCpus'),
       };
-      if (spec.side === 'kgshard') {
+      if (spec.side !== 'torch') {
         Object.assign(params, {
+          path: spec.side === 'direct' ? 'direct (one shard, rows in place)' : 'parameter server client',
+          shards: perRun('shards'),
+          maxStalenessPerRun: perRun('maxStaleness'),
           chunk: DEFAULT_TRAIN.chunk,
           loss: `logistic, gamma ${spec.model === 'transe' ? TRANSE_GAMMA : 0}`,
           optimizer: `element-wise adagrad lr ${LR}`,
@@ -451,7 +491,7 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
         });
       }
       const checks: Record<string, unknown> =
-        spec.side === 'kgshard'
+        spec.side !== 'torch'
           ? { positivesPerTimedEpoch: dataset.train.count, finiteLoss: true }
           : {
               countsMatchDataset: {
@@ -530,6 +570,43 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
           1.7,
         );
       }
+    }
+    // Training through the server's client against the direct path, same run.
+    if (sides.includes('kgshard') && sides.includes('direct')) {
+      const psVsDirect: Record<string, number | null> = {};
+      const psVsDirectMedians: Record<string, number | null> = {};
+      for (const model of models) {
+        for (const threads of THREADS) {
+          const k = key(model, threads);
+          figures[`direct_${k}`] = rateOf('direct', model, threads);
+          psVsDirect[k] = paired(caseName('kgshard', model, threads), caseName('direct', model, threads));
+          psVsDirectMedians[k] = r2(ratio(rateOf('kgshard', model, threads), rateOf('direct', model, threads)));
+          targets[`ps_path_vs_direct_${k}`] = target(
+            `kgshard ${model}, ${threads} worker(s): positives/s through the server's client / the direct path ` +
+              '(median of same-round ratios)',
+            psVsDirect[k] ?? null,
+            '>=',
+            0.95,
+          );
+        }
+      }
+      ratios['ps_path_vs_direct'] = psVsDirect;
+      ratios['ps_path_vs_direct_of_medians'] = psVsDirectMedians;
+    }
+    if (sweep) {
+      const byShards: Record<string, number | null> = {};
+      for (const model of models) {
+        for (const shards of SHARD_SWEEP) {
+          const c = cases.find((x) => x.name === caseName('kgshard', model, 2, shards));
+          figures[`kgshard_${model}_2_shards_${shards}`] = c?.state === 'completed' ? c.median : null;
+          if (sides.includes('kgshard'))
+            byShards[`${model}_shards_${shards}`] = paired(
+              caseName('kgshard', model, 2, shards),
+              caseName('kgshard', model, 2),
+            );
+        }
+      }
+      ratios['shards_vs_default_2w'] = byShards;
     }
     if (sides.includes('kgshard')) {
       ratios['scaling_2v1'] = scaling;
