@@ -33,6 +33,32 @@ export { realClock, ManualClock, attachClock } from './shm/clock.js';
 export { LatencyCounter, newCounterWindow } from './shm/counter.js';
 export { Barrier, BARRIER_MAX_PARTIES } from './shm/barrier.js';
 export { Cursor } from './shm/cursor.js';
+export {
+  Breaker,
+  BreakerTable,
+  BREAKER_CLOSED,
+  BREAKER_OPEN,
+  BREAKER_HALF_OPEN,
+  BREAKER_STATE_NAMES,
+  BREAKER_REFUSED,
+  BREAKER_ALLOWED,
+  BREAKER_PROBE,
+  BREAKER_PROBE_RETAKEN,
+  BREAKER_NO_TRANSITION,
+  BREAKER_CLOSED_TO_OPEN,
+  BREAKER_OPEN_TO_HALF_OPEN,
+  BREAKER_HALF_OPEN_TO_CLOSED,
+  BREAKER_HALF_OPEN_TO_OPEN,
+  BREAKER_HALF_OPEN_TO_HALF_OPEN,
+  DEFAULT_BREAKER_FAILURE_THRESHOLD,
+  DEFAULT_BREAKER_COOL_DOWN_MS,
+  BREAKER_MAX_FAILURE_THRESHOLD,
+  BREAKER_MAX_COOL_DOWN_MS,
+  BREAKER_MAX_SLOTS,
+  transitionFrom,
+  transitionTo,
+  resolveBreakerOptions,
+} from './shm/breaker.js';
 export { allLayouts, checkLayout, assertLayout } from '../native-layout/index.js';
 export { ParameterServer } from './ps/server.js';
 export { DEFAULT_PS_CONFIG, validatePsConfig } from './ps/config.js';
@@ -120,6 +146,16 @@ export type { Clock, ClockHandle } from './shm/clock.js';
 export type { CounterHandle, CounterWindow } from './shm/counter.js';
 export type { BarrierHandle, BarrierOptions, BarrierResult, BarrierPoll, ArrivalTicket } from './shm/barrier.js';
 export type { CursorHandle, CursorOptions } from './shm/cursor.js';
+export type {
+  BreakerOptions,
+  BreakerTableOptions,
+  ResolvedBreakerOptions,
+  BreakerHandle,
+  BreakerTableHandle,
+  BreakerState,
+  BreakerAdmission,
+  BreakerTransition,
+} from './shm/breaker.js';
 export type { RegionLayout, Field, ElementType, LayoutViolation } from '../native-layout/index.js';
 export type { PsHandle, PsOptions, ShardSnapshot, PsStats, PushResult, PsWarningHandler } from './ps/server.js';
 export type { PsConfig, UpdateMode, ShardingStrategy } from './ps/config.js';
