@@ -134,7 +134,11 @@ export { encodeNpy, decodeNpy, readNpy, writeNpy } from './store/embeddings/npy.
 export { exportEmbeddings, importEmbeddings, importTable, EXPORT_FORMATS } from './store/embeddings/export.js';
 export { encodeTrainerSnapshot, decodeTrainerSnapshot } from './store/train-state.js';
 export { Fingerprinter, problemKeys, FINGERPRINT_VERSION } from './store/fingerprint.js';
-export { CheckpointStore } from './store/checkpoint-store.js';
+export {
+  CheckpointStore,
+  DEFAULT_WRITE_FAILURE_THRESHOLD,
+  DEFAULT_WRITE_COOL_DOWN_MS,
+} from './store/checkpoint-store.js';
 export { Session, MIN_CHECKPOINT_INTERVAL_MS } from './store/session.js';
 
 // ---------------------------------------------------------------- types
@@ -225,3 +229,4 @@ export type { TrainerSnapshot } from './kge/trainer.js';
 export type { FieldValue, ProblemDescription, ProblemKeys } from './store/fingerprint.js';
 export type { StoreEntry, EntryKind, StoreOptions, SaveOptions, PruneReport } from './store/checkpoint-store.js';
 export type { LoadSource, LoadedEntry, SessionOptions } from './store/session.js';
+export type { CheckpointWriteOptions } from './store/training-checkpoints.js';
