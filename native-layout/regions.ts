@@ -399,6 +399,50 @@ export function trainProgressLayout(workers: number): RegionLayout {
     .build();
 }
 
+// ---------------------------------------------------------------- circuit breakers
+export const BREAKER_MAGIC = magicOf('KGCB');
+export const BREAKER_VERSION = 1;
+
+/**
+ * One breaker's block in the breaker table's `breakers` field: a whole cache
+ * line (16 i32 words) per breaker, so breakers of different partitions never
+ * share a line. Indices are of i32 words from the block's start, except
+ * `sinceMs`, the block's one float64, which is an index of f64 words from
+ * the block's start (bytes 16..23). See src/shm/breaker.ts.
+ */
+export const BREAKER_BLOCK = {
+  /** The packed state word (generation, failures in a row, state), changed by compare-and-swap. */
+  state: 0,
+  /** The state word whose start time `sinceMs` holds, or -1 while a stamper writes it. */
+  stamp: 1,
+  /** Transitions made (u32, wraps). */
+  transitions: 2,
+  /** Transitions into open (u32, wraps). */
+  opens: 3,
+  /** When the current open or half-open generation began (ms on the table's clock); f64 index. */
+  sinceMs: 2,
+  words: 16,
+} as const;
+
+/**
+ * A table of `slots` circuit breakers sharing one failure threshold,
+ * cool-down and clock (written once by the creator), a count of slots
+ * initialised (bumped by whichever thread initialises a slot first), and one
+ * block per breaker (`BREAKER_BLOCK`), written by every thread that reports
+ * to that breaker.
+ */
+export function breakerTableLayout(slots: number): RegionLayout {
+  return new LayoutBuilder('breaker-table', BREAKER_MAGIC, BREAKER_VERSION)
+    .field('slots', 'u32', 'creator')
+    .field('failureThreshold', 'u32', 'creator')
+    .field('coolDownMs', 'u32', 'creator')
+    .line()
+    .field('initialised', 'i32', 'initialisers')
+    .line()
+    .field('breakers', 'i32', 'breakers', slots * BREAKER_BLOCK.words, 64)
+    .build();
+}
+
 /**
  * Every layout in the project, instantiated at representative sizes. The
  * layout test runs the checker over all of them, so a new layout joins CI by
@@ -431,5 +475,7 @@ export function allLayouts(): RegionLayout[] {
     routerLayout(64),
     trainProgressLayout(1),
     trainProgressLayout(7),
+    breakerTableLayout(1),
+    breakerTableLayout(4096),
   ];
 }

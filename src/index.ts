@@ -33,6 +33,32 @@ export { realClock, ManualClock, attachClock } from './shm/clock.js';
 export { LatencyCounter, newCounterWindow } from './shm/counter.js';
 export { Barrier, BARRIER_MAX_PARTIES } from './shm/barrier.js';
 export { Cursor } from './shm/cursor.js';
+export {
+  Breaker,
+  BreakerTable,
+  BREAKER_CLOSED,
+  BREAKER_OPEN,
+  BREAKER_HALF_OPEN,
+  BREAKER_STATE_NAMES,
+  BREAKER_REFUSED,
+  BREAKER_ALLOWED,
+  BREAKER_PROBE,
+  BREAKER_PROBE_RETAKEN,
+  BREAKER_NO_TRANSITION,
+  BREAKER_CLOSED_TO_OPEN,
+  BREAKER_OPEN_TO_HALF_OPEN,
+  BREAKER_HALF_OPEN_TO_CLOSED,
+  BREAKER_HALF_OPEN_TO_OPEN,
+  BREAKER_HALF_OPEN_TO_HALF_OPEN,
+  DEFAULT_BREAKER_FAILURE_THRESHOLD,
+  DEFAULT_BREAKER_COOL_DOWN_MS,
+  BREAKER_MAX_FAILURE_THRESHOLD,
+  BREAKER_MAX_COOL_DOWN_MS,
+  BREAKER_MAX_SLOTS,
+  transitionFrom,
+  transitionTo,
+  resolveBreakerOptions,
+} from './shm/breaker.js';
 export { allLayouts, checkLayout, assertLayout } from '../native-layout/index.js';
 export { ParameterServer, PsClient } from './ps/server.js';
 export { DEFAULT_PS_CONFIG, validatePsConfig } from './ps/config.js';
@@ -108,7 +134,11 @@ export { encodeNpy, decodeNpy, readNpy, writeNpy } from './store/embeddings/npy.
 export { exportEmbeddings, importEmbeddings, importTable, EXPORT_FORMATS } from './store/embeddings/export.js';
 export { encodeTrainerSnapshot, decodeTrainerSnapshot } from './store/train-state.js';
 export { Fingerprinter, problemKeys, FINGERPRINT_VERSION } from './store/fingerprint.js';
-export { CheckpointStore } from './store/checkpoint-store.js';
+export {
+  CheckpointStore,
+  DEFAULT_WRITE_FAILURE_THRESHOLD,
+  DEFAULT_WRITE_COOL_DOWN_MS,
+} from './store/checkpoint-store.js';
 export { Session, MIN_CHECKPOINT_INTERVAL_MS } from './store/session.js';
 
 // ---------------------------------------------------------------- types
@@ -120,6 +150,16 @@ export type { Clock, ClockHandle } from './shm/clock.js';
 export type { CounterHandle, CounterWindow } from './shm/counter.js';
 export type { BarrierHandle, BarrierOptions, BarrierResult, BarrierPoll, ArrivalTicket } from './shm/barrier.js';
 export type { CursorHandle, CursorOptions } from './shm/cursor.js';
+export type {
+  BreakerOptions,
+  BreakerTableOptions,
+  ResolvedBreakerOptions,
+  BreakerHandle,
+  BreakerTableHandle,
+  BreakerState,
+  BreakerAdmission,
+  BreakerTransition,
+} from './shm/breaker.js';
 export type { RegionLayout, Field, ElementType, LayoutViolation } from '../native-layout/index.js';
 export type {
   PsHandle,
@@ -199,3 +239,4 @@ export type { TrainerSnapshot, PartialEpoch, PsTrainingReport } from './kge/trai
 export type { FieldValue, ProblemDescription, ProblemKeys } from './store/fingerprint.js';
 export type { StoreEntry, EntryKind, StoreOptions, SaveOptions, PruneReport } from './store/checkpoint-store.js';
 export type { LoadSource, LoadedEntry, SessionOptions } from './store/session.js';
+export type { CheckpointWriteOptions } from './store/training-checkpoints.js';

@@ -26,16 +26,28 @@
  * lookups; prune deletes those whose writing process is gone or that are
  * older than `staleTempMs`.
  *
+ * Each store has a write breaker (`writeBreaker()`, created on first use,
+ * options in `StoreOptions.breaker`): sessions ask it before a checkpoint
+ * and report every write's outcome to it, so that after a failed write
+ * (disk full, permissions, an I/O error) checkpoints are skipped for a
+ * cool-down instead of failing again on every attempt (see `Session`).
+ * `save` itself does not consult it.
+ *
  * The store is synchronous and knows nothing about threads; several
  * processes may share a directory (each run writes only its own slot).
  */
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KgError, invalidArgument } from '../errors.js';
+import { Breaker, resolveBreakerOptions, type BreakerOptions, type ResolvedBreakerOptions } from '../shm/breaker.js';
 import { readDurable, writeDurable } from './durable.js';
 
 export const ENTRY_KIND = 'checkpoint';
 export const ENTRY_SUFFIX = '.kgck';
+/** Failed writes in a row that open a store's write breaker, unless its options say otherwise. */
+export const DEFAULT_WRITE_FAILURE_THRESHOLD = 1;
+/** How long (ms) an open write breaker skips checkpoints, unless its options say otherwise. */
+export const DEFAULT_WRITE_COOL_DOWN_MS = 30_000;
 
 export type EntryKind = 'checkpoint' | 'final';
 
@@ -64,6 +76,13 @@ export interface StoreOptions {
   readonly now?: () => number;
   /** A temporary file this old is removed by prune even if its writer may live; default 10 minutes. */
   readonly staleTempMs?: number;
+  /**
+   * The write breaker (`writeBreaker()`): options of the one the store
+   * creates on first use (default: 1 failed write opens it for 30 s, on the
+   * real clock), or a breaker to share, such as one attached in this
+   * thread from another thread's store (`Breaker.attach(handle)`).
+   */
+  readonly breaker?: BreakerOptions | Breaker;
 }
 
 export interface SaveOptions {
@@ -196,9 +215,12 @@ export class CheckpointStore {
   readonly #warn: (message: string) => void;
   readonly #now: () => number;
   readonly #warned = new Set<string>();
+  readonly #breakerSpec: ResolvedBreakerOptions | Breaker;
+  #breaker: Breaker | null = null;
 
-  private constructor(dir: string, opts: StoreOptions) {
+  private constructor(dir: string, opts: StoreOptions, breaker: ResolvedBreakerOptions | Breaker) {
     this.dir = dir;
+    this.#breakerSpec = breaker;
     this.sizeBudgetBytes = opts.sizeBudgetBytes ?? 1 << 30;
     this.ttlMs = opts.ttlMs ?? 7 * 24 * 3600 * 1000;
     this.staleTempMs = opts.staleTempMs ?? 10 * 60 * 1000;
@@ -215,6 +237,7 @@ export class CheckpointStore {
       if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v)))
         throw invalidArgument(where, f, v, 'a non-negative number');
     }
+    const breaker = opts.breaker instanceof Breaker ? opts.breaker : writeBreakerOptions(where, opts.breaker);
     try {
       mkdirSync(dir, { recursive: true });
     } catch (e) {
@@ -228,7 +251,18 @@ export class CheckpointStore {
         },
       );
     }
-    return new CheckpointStore(dir, opts);
+    return new CheckpointStore(dir, opts, breaker);
+  }
+
+  /**
+   * The store's write breaker, created on the first call (from
+   * `StoreOptions.breaker`). Sessions writing through this store consult it
+   * (see `Session`); it lives in shared memory, so its `handle` lets a store
+   * opened in another thread share it.
+   */
+  writeBreaker(): Breaker {
+    const spec = this.#breakerSpec;
+    return (this.#breaker ??= spec instanceof Breaker ? spec : Breaker.create(spec));
   }
 
   /** Path of the slot of (`fingerprint`, `runId`). */
@@ -414,4 +448,24 @@ export class CheckpointStore {
     }
     return { count, bytes };
   }
+}
+
+/**
+ * Check the options of a store's write breaker (undefined or an object of
+ * `BreakerOptions`) and fill in the store's defaults (1 failure, 30 s, the
+ * real clock). Errors name the field as `field.coolDownMs` and so on.
+ */
+export function writeBreakerOptions(where: string, value: unknown, field = 'breaker'): ResolvedBreakerOptions {
+  if (value instanceof Breaker || (value !== undefined && (value === null || typeof value !== 'object')))
+    throw invalidArgument(where, field, value, 'an object of failureThreshold, coolDownMs and clock');
+  const o = (value ?? {}) as BreakerOptions;
+  return resolveBreakerOptions(
+    where,
+    {
+      failureThreshold: o.failureThreshold ?? DEFAULT_WRITE_FAILURE_THRESHOLD,
+      coolDownMs: o.coolDownMs ?? DEFAULT_WRITE_COOL_DOWN_MS,
+      ...(o.clock !== undefined ? { clock: o.clock } : {}),
+    },
+    `${field}.`,
+  );
 }

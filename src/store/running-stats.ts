@@ -12,7 +12,10 @@
  * recorded samples and on `flush()`. At start a missing file is a fresh
  * start; a damaged, foreign or mismatched one is reported once through
  * `onWarning` (default `process.emitWarning`) and is also a fresh start:
- * statistics are advisory, never a reason to refuse to train.
+ * statistics are advisory, never a reason to refuse to train. For the same
+ * reason a periodic write that fails (disk full, permissions) is reported
+ * once per run of failures and leaves the samples pending, to be written by
+ * a later one; only an explicit `flush()` throws.
  *
  * Serialized payload (little-endian):
  *
@@ -242,12 +245,16 @@ export class StatsPersister {
   private current: RelationStats;
   private pending = 0;
   private writes = 0;
+  private readonly warn: StatsWarning;
+  /** The last periodic write failed (and was reported). */
+  private failing = false;
 
   constructor(path: string, relations: number, options: StatsPersisterOptions = {}) {
     const every = options.every ?? 100;
     if (!Number.isInteger(every) || every < 1)
       throw invalidArgument('StatsPersister', 'every', every, 'a positive integer');
     const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, { code: 'KGSHARD_STATS' }));
+    this.warn = warn;
     this.path = path;
     this.every = every;
     const fresh = new RelationStats(relations);
@@ -287,7 +294,11 @@ export class StatsPersister {
     return this.writes;
   }
 
-  /** Record one loss sample; persists when `every` samples are pending. Returns true if it wrote. */
+  /**
+   * Record one loss sample; persists when `every` samples are pending.
+   * Returns true if it wrote (false also when that write failed: reported,
+   * and tried again later).
+   */
   record(rel: number, x: number): boolean {
     this.current.update(rel, x);
     this.pending++;
@@ -311,6 +322,16 @@ export class StatsPersister {
   }
 
   private maybeFlush(): boolean {
-    return this.pending >= this.every ? this.flush() : false;
+    if (this.pending < this.every) return false;
+    try {
+      this.flush();
+    } catch (e) {
+      if (!(e instanceof KgError) || e.code !== 'E_STORE_WRITE') throw e;
+      if (!this.failing) this.warn(`${e.message}; relation statistics stay in memory and are written again later`);
+      this.failing = true;
+      return false;
+    }
+    this.failing = false;
+    return true;
   }
 }

@@ -7,12 +7,32 @@
  * Checkpoints are rate-limited to one write per `minIntervalMs` (default
  * 2 s) so a tight loop cannot thrash the disk, except that a checkpoint
  * whose objective is strictly better than the best this session has
- * written is always written. `finalize` always writes. A failed write is
- * reported through the store's warning channel and returns false; the
- * previous entry of the slot stays intact.
+ * written is written at once. `finalize` is never rate-limited. A failed
+ * write is reported through the store's warning channel and returns false;
+ * the previous entry of the slot stays intact.
+ *
+ * Failing disks: every write goes through the store's write breaker
+ * (`CheckpointStore.writeBreaker`, by default opened by 1 failed write for
+ * 30 s). While it is open, `checkpoint` returns false without touching the
+ * disk, and the store warns once per open period, in one line naming the
+ * directory and the cool-down (the line of the failure that opened it).
+ * After the cool-down the next checkpoint is the breaker's probe: one
+ * write, whose success closes the breaker and whose failure opens it again
+ * for another cool-down. `finalize` asks the breaker too (it serves as the
+ * probe when one is due) but writes even when refused: the final entry is
+ * the run's last chance to be saved, and one more failing write costs
+ * little. Its outcome is reported like any write's (a success while the
+ * breaker is open changes nothing: only a probe closes it).
  */
 import { performance } from 'node:perf_hooks';
 import { KgError } from '../errors.js';
+import {
+  BREAKER_CLOSED_TO_OPEN,
+  BREAKER_HALF_OPEN_TO_OPEN,
+  BREAKER_OPEN,
+  BREAKER_REFUSED,
+  type Breaker,
+} from '../shm/breaker.js';
 import type { CheckpointStore, StoreEntry } from './checkpoint-store.js';
 
 export const MIN_CHECKPOINT_INTERVAL_MS = 2000;
@@ -52,6 +72,8 @@ export class Session {
   readonly minIntervalMs: number;
   /** The error of the last failed write, if the last write failed. */
   lastError: KgError | null = null;
+  /** Checkpoints skipped, without touching the disk, because the store's write breaker was open. */
+  skippedByBreaker = 0;
   readonly #clock: () => number;
   #lastWrite: number | null = null;
   #bestSeen: number | null = null;
@@ -121,8 +143,8 @@ export class Session {
   }
 
   /**
-   * Save a mid-run checkpoint unless the rate limit holds it back; returns
-   * whether it was written.
+   * Save a mid-run checkpoint unless the rate limit or the store's open
+   * write breaker holds it back; returns whether it was written.
    */
   checkpoint(payload: Uint8Array, objective: number | null = null, iteration: number | null = null): boolean {
     const now = this.#clock();
@@ -134,7 +156,11 @@ export class Session {
     return true;
   }
 
-  /** Save the end-of-run result as a final entry (no rate limit); returns whether it was written. */
+  /**
+   * Save the end-of-run result as a final entry, with no rate limit and
+   * even while the store's write breaker is open; returns whether it was
+   * written.
+   */
   finalize(payload: Uint8Array, objective: number | null = null, iteration: number | null = null): boolean {
     return this.#save(payload, objective, iteration, 'final');
   }
@@ -145,20 +171,53 @@ export class Session {
     iteration: number | null,
     kind: 'checkpoint' | 'final',
   ): boolean {
+    const breaker = this.store.writeBreaker();
+    if (breaker.allow() === BREAKER_REFUSED && kind === 'checkpoint') {
+      this.skippedByBreaker++;
+      // Refused while open: say so once per open period (the failure that opened it usually has). Refused in
+      // half-open, another caller's probe is out: its outcome will tell.
+      if (breaker.state() === BREAKER_OPEN) {
+        this.store.warnOnce(
+          openPeriodKey(breaker),
+          `checkpoint store: skipping checkpoints to ${this.store.dir} for up to ${seconds(breaker)} ` +
+            'after a failed write, then trying again',
+        );
+      }
+      return false;
+    }
     try {
       this.store.save(this.fingerprint, this.runId, payload, { objective, iteration, kind, nearKey: this.nearKey });
-      this.lastError = null;
-      return true;
     } catch (e) {
       if (!(e instanceof KgError) || e.code !== 'E_STORE_WRITE') throw e;
       this.lastError = e;
-      this.store.warn(`checkpoint store: ${kind} of run ${this.runId} not saved: ${e.message}`);
+      const opened = breaker.recordFailure();
+      const message = `checkpoint store: ${kind} of run ${this.runId} not saved: ${e.message}`;
+      if (opened === BREAKER_CLOSED_TO_OPEN || opened === BREAKER_HALF_OPEN_TO_OPEN) {
+        this.store.warnOnce(
+          openPeriodKey(breaker),
+          `${message}; skipping checkpoints to ${this.store.dir} for ${seconds(breaker)}, then trying again`,
+        );
+      } else {
+        this.store.warn(message);
+      }
       return false;
     }
+    breaker.recordSuccess();
+    this.lastError = null;
+    return true;
   }
 
   #fromStore(): LoadedEntry | null {
     const entry = this.store.lookup(this.fingerprint);
     return entry === null ? null : { entry, source: 'exact' };
   }
+}
+
+/** The store's warn-once key of the breaker's current open period (a NUL keeps it apart from file paths). */
+function openPeriodKey(breaker: Breaker): string {
+  return `\0write-breaker-open-${breaker.generation()}`;
+}
+
+function seconds(breaker: Breaker): string {
+  return `${breaker.coolDownMs / 1000} s`;
 }

@@ -9,16 +9,32 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { KgError, invalidArgument } from '../errors.js';
-import { CheckpointStore, type StoreEntry } from './checkpoint-store.js';
+import type { Clock } from '../shm/clock.js';
+import { CheckpointStore, writeBreakerOptions, type StoreEntry } from './checkpoint-store.js';
 import { problemKeys, type ProblemDescription, type ProblemKeys } from './fingerprint.js';
 import { Session } from './session.js';
 import { decodeTrainerSnapshot, encodeTrainerSnapshot, type TrainingState } from './train-state.js';
+
+/** How a run's checkpoint writes are paced and paused when they fail. */
+export interface CheckpointWriteOptions {
+  /** Failed writes in a row that pause checkpoints: an integer in [1, 1023]; default 1. */
+  readonly failureThreshold?: number;
+  /** How long (ms) checkpoints are then skipped before one is tried again: [1, 2^31 - 1]; default 30 000. */
+  readonly coolDownMs?: number;
+  /**
+   * The clock of that pause and of the rate limit between checkpoints
+   * (default `realClock`; tests pass a `ManualClock` and move it).
+   */
+  readonly clock?: Clock;
+}
 
 export interface TrainingCheckpointerOptions {
   readonly dir: string;
   readonly problem: ProblemDescription;
   readonly minIntervalMs?: number;
   readonly onWarning?: (message: string) => void;
+  /** The store's write breaker and the checkpoint clock; defaults: 1 failure, 30 s, the real clock. */
+  readonly writes?: CheckpointWriteOptions;
 }
 
 export interface LoadedTraining {
@@ -33,18 +49,20 @@ export class TrainingCheckpointer {
   /** The iteration (epochs done) of the last entry this run wrote; -1 before the first. */
   lastWritten = -1;
 
-  private constructor(store: CheckpointStore, keys: ProblemKeys, minIntervalMs: number | undefined) {
+  private constructor(store: CheckpointStore, keys: ProblemKeys, minIntervalMs: number | undefined, clock: Clock) {
     this.store = store;
     this.keys = keys;
     this.session = Session.open(store, keys.problem, {
       nearKey: keys.nearMatch,
       ...(minIntervalMs !== undefined ? { minIntervalMs } : {}),
+      clock: () => clock.now(),
     });
   }
 
   static open(o: TrainingCheckpointerOptions): TrainingCheckpointer {
-    const store = CheckpointStore.open(o.dir, o.onWarning ? { onWarning: o.onWarning } : {});
-    return new TrainingCheckpointer(store, problemKeys(o.problem), o.minIntervalMs);
+    const breaker = writeBreakerOptions('TrainingCheckpointer.open', o.writes, 'writes');
+    const store = CheckpointStore.open(o.dir, { ...(o.onWarning ? { onWarning: o.onWarning } : {}), breaker });
+    return new TrainingCheckpointer(store, problemKeys(o.problem), o.minIntervalMs, breaker.clock);
   }
 
   /**

@@ -5,7 +5,8 @@
  * slot to final; a preloaded near-match seed beats the store and is
  * consumed by the first tryLoad only (peekLoad leaves it); a second
  * process reads the first one's checkpoint. Plus: one slot per run, the
- * window reopening, failed writes reported and the previous entry intact.
+ * window reopening, failed writes reported and the previous entry intact,
+ * and retried once the store's write breaker has cooled down.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ManualClock } from '../../src/shm/clock.js';
 import { CheckpointStore, type StoreEntry } from '../../src/store/checkpoint-store.js';
 import { Fingerprinter } from '../../src/store/fingerprint.js';
 import { Session } from '../../src/store/session.js';
@@ -24,13 +26,18 @@ let n = 0;
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 
-function tempSession(label: string, clock?: () => number): { dir: string; s: Session; warnings: string[] } {
+function tempSession(
+  label: string,
+  clock?: () => number,
+  breakerClock?: ManualClock,
+): { dir: string; s: Session; warnings: string[] } {
   const dir = join(root, `s${n++}`);
   const warnings: string[] = [];
   const store = CheckpointStore.open(dir, {
     sizeBudgetBytes: 1 << 20,
     ttlMs: 60_000,
     onWarning: (m) => warnings.push(m),
+    ...(breakerClock ? { breaker: { clock: breakerClock } } : {}),
   });
   const key = new Fingerprinter().absorb('label', label).digest();
   return { dir, s: Session.open(store, key, clock ? { clock } : {}), warnings };
@@ -189,7 +196,8 @@ test("a second process reads the first one's checkpoint", () => {
 });
 
 test('a failed write returns false, is reported, and leaves the previous entry', () => {
-  const { dir, s, warnings } = tempSession('fail');
+  const breakerClock = ManualClock.create(0);
+  const { dir, s, warnings } = tempSession('fail', undefined, breakerClock);
   assert.ok(s.checkpoint(bytes('good'), 2, 1));
   let undo: () => void;
   if (process.getuid?.() !== 0) {
@@ -219,7 +227,9 @@ test('a failed write returns false, is reported, and leaves the previous entry',
   if (process.getuid?.() !== 0) {
     assert.is(text(s.tryLoad()!.payload), 'good', 'the previous entry is intact');
   }
-  assert.ok(s.checkpoint(bytes('better'), 1, 2), 'an improvement is retried after a failure');
+  assert.not.ok(s.checkpoint(bytes('better'), 1, 2), "skipped while the store's write breaker is open (30 s)");
+  breakerClock.advance(30_000);
+  assert.ok(s.checkpoint(bytes('better'), 1, 2), 'an improvement is retried once the cool-down has passed');
 });
 
 test('bad arguments are E_INVALID_ARGUMENT', () => {

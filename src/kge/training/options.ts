@@ -10,6 +10,8 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KgError, invalidArgument, outOfRange } from '../../errors.js';
+import { writeBreakerOptions } from '../../store/checkpoint-store.js';
+import type { CheckpointWriteOptions } from '../../store/training-checkpoints.js';
 import { DEFAULT_MODEL, MODEL_DEFAULTS } from '../defaults.js';
 import type { Embeddings } from '../embeddings-io.js';
 import { BASE_DEFAULTS, SETTINGS, type Setting } from '../hyper.js';
@@ -236,6 +238,13 @@ export interface TrainingRunOptions {
   readonly out?: string;
   /** What saved embeddings record as the dataset (so `kgshard eval` can load it again). */
   readonly datasetRef?: { readonly name: string; readonly path?: string };
+  /**
+   * Library only (no flag): when failing checkpoint writes pause
+   * checkpointing (by default 1 failed write skips checkpoints for 30 s,
+   * then one is tried again) and the clock of that pause and of the
+   * checkpoint rate limit (tests pass a `ManualClock`).
+   */
+  readonly checkpointWrites?: CheckpointWriteOptions;
 }
 
 /** Embeddings to warm-start from (saved by `--out` or exported), as read by the caller. */
@@ -261,6 +270,7 @@ export interface ResolvedRunOptions {
   readonly warmStart: string | EmbeddingsWarmStart | undefined;
   readonly out: string | undefined;
   readonly datasetRef: { readonly name: string; readonly path?: string } | undefined;
+  readonly checkpointWrites: CheckpointWriteOptions | undefined;
 }
 
 /** The run settings of `options` with defaults (`evalWorkers`: the training threads), each checked. */
@@ -275,6 +285,10 @@ export function validateRunOptions(options: TrainingRunOptions, workers: number)
     out[s.name] = v;
   }
   out['datasetRef'] = options.datasetRef;
+  // A library option (no row in the table): checked here, before any work, with the store's own check.
+  const writes = options.checkpointWrites;
+  if (writes !== undefined) writeBreakerOptions('train', writes, 'checkpointWrites');
+  out['checkpointWrites'] = writes;
   return out as unknown as ResolvedRunOptions;
 }
 

@@ -146,6 +146,7 @@ export function startRun(trainer: Trainer, run: ResolvedRunOptions, notice: (n: 
     dir: run.checkpointDir ?? (ws as string),
     problem,
     onWarning: (message) => notice({ kind: 'warning', message }),
+    ...(run.checkpointWrites !== undefined ? { writes: run.checkpointWrites } : {}),
   });
   let resumed: RunStart['resumed'] = null;
   if (run.resume) {
