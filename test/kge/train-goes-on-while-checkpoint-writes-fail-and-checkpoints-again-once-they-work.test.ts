@@ -119,6 +119,34 @@ test('training goes on while checkpoint writes fail, skips them for the cool-dow
   assert.equal(entries(store), ['final@10', 'final@12'], 'the resumed run wrote its own slot');
 });
 
+test('a store that stays broken to the end costs warnings, not the run: training, evaluation and the report go on', async () => {
+  const root = tempDir('ckpt-broken');
+  const store = join(root, 'store');
+  const warnings: string[] = [];
+  const report = await runTraining(
+    dataset,
+    { ...settings, epochs: 4, checkpointDir: store },
+    {
+      onEpoch: (p) => {
+        if (p.done === 1) {
+          rmSync(store, { recursive: true, force: true });
+          writeFileSync(store, 'not a directory\n');
+        }
+      },
+      onNotice: (n: TrainingNotice) => {
+        if (n.kind === 'warning') warnings.push(n.message);
+      },
+    },
+  );
+  assert.is(report.epochs, 4);
+  assert.ok(report.evaluation !== null, 'the final evaluation ran');
+  assert.ok(
+    warnings.some((w) => w.startsWith('relation statistics not saved:')),
+    `the statistics file could not be written at the end:\n${warnings.join('\n')}`,
+  );
+  assert.ok(warnings.some((w) => w.includes('ENOTDIR')));
+});
+
 test('bad checkpoint write options are refused before any work, naming the field', () => {
   const e = err(() => prepareTraining({ ...settings, epochs: 1, checkpointWrites: { coolDownMs: 0 } }));
   assert.is(e.code, 'E_OUT_OF_RANGE');

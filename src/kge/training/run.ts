@@ -303,7 +303,13 @@ export async function runTraining(
     const trainedNow = epochsRun - (resumed?.epochs ?? 0);
     if (ckpt !== null && trainedNow > 0 && ckpt.finalize(trainer.snapshot(), lastObjective, epochsRun))
       lastCheckpointed.advance(epochsRun);
-    persister?.flush(true);
+    try {
+      persister?.flush(true);
+    } catch (e) {
+      // The tables are what the run is for: a statistics file that cannot be written costs a warning, not the run.
+      if (!(e instanceof KgError)) throw e;
+      notice({ kind: 'warning', message: `relation statistics not saved: ${e.message}` });
+    }
     const tables = trainer.tables();
     // Keep the tables of the best validation (training has ended: no thread writes them now).
     early.restoreBest(tables, epochsRun);
