@@ -82,6 +82,7 @@ export { MODEL_DEFAULTS, DEFAULT_MODEL } from './kge/defaults.js';
 export { SETTINGS, BASE_DEFAULTS } from './kge/hyper.js';
 export { resolveTrainOptions, validateRunOptions, hyperParameters, settingsJson } from './kge/training/options.js';
 export { runTraining, prepareTraining } from './kge/training/run.js';
+export { openStoredRun, storedRuns, checkStoredRunDataset } from './kge/training/stored-run.js';
 export { outcomeJson } from './kge/training/evaluation.js';
 export { optimizerStateSize } from './kge/train-core.js';
 export { evaluate, createRanker, rankQueries, metricsFromRanks, linkPredictionMetrics } from './kge/eval.js';
@@ -133,12 +134,21 @@ export { RelationStats, StatsPersister } from './store/running-stats.js';
 export { encodeNpy, decodeNpy, readNpy, writeNpy } from './store/embeddings/npy.js';
 export { exportEmbeddings, importEmbeddings, importTable, EXPORT_FORMATS } from './store/embeddings/export.js';
 export { encodeTrainerSnapshot, decodeTrainerSnapshot } from './store/train-state.js';
-export { Fingerprinter, problemKeys, FINGERPRINT_VERSION } from './store/fingerprint.js';
+export { Fingerprinter, problemKeys, nearMatchKey, FINGERPRINT_VERSION } from './store/fingerprint.js';
 export {
   CheckpointStore,
   DEFAULT_WRITE_FAILURE_THRESHOLD,
   DEFAULT_WRITE_COOL_DOWN_MS,
 } from './store/checkpoint-store.js';
+export { latestTraining } from './store/training-checkpoints.js';
+export {
+  writeRunDescription,
+  readRunDescription,
+  describedRuns,
+  runDescriptionPath,
+  RUN_DESCRIPTION_FORMAT,
+  RUN_DESCRIPTION_VERSION,
+} from './store/run-description.js';
 export { Session, MIN_CHECKPOINT_INTERVAL_MS } from './store/session.js';
 
 // ---------------------------------------------------------------- types
@@ -208,6 +218,7 @@ export type {
 } from './kge/training/run.js';
 export type { EvalOutcome, Metrics } from './kge/training/evaluation.js';
 export type { CheckpointInfo } from './kge/training/start.js';
+export type { StoredRun, StoredRunSummary, OpenStoredRunOptions } from './kge/training/stored-run.js';
 export type { EvaluateOptions, EvaluationResult, RankMetrics, LinkPredictionMetrics, TieRule } from './kge/eval.js';
 export type { Embeddings, LoadedEmbeddings, EmbeddingsConfig } from './kge/embeddings-io.js';
 export type {
@@ -239,4 +250,5 @@ export type { TrainerSnapshot, PartialEpoch, PsTrainingReport } from './kge/trai
 export type { FieldValue, ProblemDescription, ProblemKeys } from './store/fingerprint.js';
 export type { StoreEntry, EntryKind, StoreOptions, SaveOptions, PruneReport } from './store/checkpoint-store.js';
 export type { LoadSource, LoadedEntry, SessionOptions } from './store/session.js';
-export type { CheckpointWriteOptions } from './store/training-checkpoints.js';
+export type { CheckpointWriteOptions, LoadedTraining } from './store/training-checkpoints.js';
+export type { RunDescription } from './store/run-description.js';

@@ -25,7 +25,9 @@ Commands:
   train [flags]           train embeddings (default: ComplEx on the built-in
                           WordNet graph), print filtered link-prediction metrics,
                           save them with --out DIR
-  eval --embeddings DIR   evaluate saved embeddings on a dataset's test split
+  eval --embeddings DIR   evaluate saved embeddings on a dataset's test split;
+                          --checkpoint-dir DIR evaluates a run's latest
+                          checkpoint, while it trains or after it ended
   export [flags]          write saved embeddings as .npy (DGL-KE layout), TSV or
                           word2vec text
   dataset [flags]         summarise a dataset; --write DIR writes its split as

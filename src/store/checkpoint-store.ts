@@ -35,6 +35,11 @@
  *
  * The store is synchronous and knows nothing about threads; several
  * processes may share a directory (each run writes only its own slot).
+ * A store opened `readOnly` (an evaluation of a run that may be writing to
+ * it) never creates, writes or deletes a file: it refuses a missing
+ * directory, skips expired entries instead of deleting them, and refuses
+ * `save` and `prune`. Every entry it reads is whole, since writers only
+ * rename complete files into place.
  */
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,6 +88,8 @@ export interface StoreOptions {
    * thread from another thread's store (`Breaker.attach(handle)`).
    */
   readonly breaker?: BreakerOptions | Breaker;
+  /** Read an existing store without changing it (see the module comment); default false. */
+  readonly readOnly?: boolean;
 }
 
 export interface SaveOptions {
@@ -212,6 +219,7 @@ export class CheckpointStore {
   readonly sizeBudgetBytes: number;
   readonly ttlMs: number;
   readonly staleTempMs: number;
+  readonly readOnly: boolean;
   readonly #warn: (message: string) => void;
   readonly #now: () => number;
   readonly #warned = new Set<string>();
@@ -224,11 +232,16 @@ export class CheckpointStore {
     this.sizeBudgetBytes = opts.sizeBudgetBytes ?? 1 << 30;
     this.ttlMs = opts.ttlMs ?? 7 * 24 * 3600 * 1000;
     this.staleTempMs = opts.staleTempMs ?? 10 * 60 * 1000;
+    this.readOnly = opts.readOnly === true;
     this.#warn = opts.onWarning ?? ((m) => process.emitWarning(m, { code: 'KGSHARD_STORE' }));
     this.#now = opts.now ?? Date.now;
   }
 
-  /** Open (creating if needed) the store in `dir`. */
+  /**
+   * Open the store in `dir`, creating the directory if needed; with
+   * `readOnly`, a missing directory (or a file in its place) throws
+   * E_DATASET naming it.
+   */
   static open(dir: string, opts: StoreOptions = {}): CheckpointStore {
     const where = 'CheckpointStore.open';
     if (typeof dir !== 'string' || dir.length === 0) throw invalidArgument(where, 'dir', dir, 'a non-empty path');
@@ -238,6 +251,19 @@ export class CheckpointStore {
         throw invalidArgument(where, f, v, 'a non-negative number');
     }
     const breaker = opts.breaker instanceof Breaker ? opts.breaker : writeBreakerOptions(where, opts.breaker);
+    if (opts.readOnly !== undefined && typeof opts.readOnly !== 'boolean')
+      throw invalidArgument(where, 'readOnly', opts.readOnly, 'a boolean');
+    if (opts.readOnly === true) {
+      let isDir: boolean;
+      try {
+        isDir = statSync(dir).isDirectory();
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? 'error';
+        throw new KgError('E_DATASET', `${dir}: no checkpoint store here (${code})`, { path: dir, code });
+      }
+      if (!isDir) throw new KgError('E_DATASET', `${dir}: no checkpoint store here (not a directory)`, { path: dir });
+      return new CheckpointStore(dir, opts, breaker);
+    }
     try {
       mkdirSync(dir, { recursive: true });
     } catch (e) {
@@ -282,6 +308,7 @@ export class CheckpointStore {
    */
   save(fingerprint: string, runId: string, payload: Uint8Array, opts: SaveOptions = {}): StoreEntry {
     const where = 'CheckpointStore.save';
+    this.#writable(where);
     const path = this.slotPath(fingerprint, runId);
     if (!(payload instanceof Uint8Array)) throw invalidArgument(where, 'payload', payload, 'a Uint8Array');
     const objective = opts.objective ?? null;
@@ -335,6 +362,7 @@ export class CheckpointStore {
 
   /** Drop expired entries and stale temporary files, then enforce the budget. */
   prune(): PruneReport {
+    this.#writable('CheckpointStore.prune');
     let tempsRemoved = 0;
     const now = this.#now();
     for (const name of this.#list()) {
@@ -369,6 +397,14 @@ export class CheckpointStore {
   /** Report `message` every time (failed writes). */
   warn(message: string): void {
     this.#warn(message);
+  }
+
+  #writable(where: string): void {
+    if (this.readOnly)
+      throw new KgError('E_INVALID_ARGUMENT', `${where}: the store in ${this.dir} was opened read-only`, {
+        where,
+        path: this.dir,
+      });
   }
 
   #list(): string[] {
@@ -407,6 +443,7 @@ export class CheckpointStore {
         continue;
       }
       if (now - e.writtenAt > this.ttlMs) {
+        if (this.readOnly) continue;
         rmSync(path, { force: true });
         if (counts) counts.expired++;
         continue;

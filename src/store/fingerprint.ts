@@ -161,13 +161,22 @@ function absorbShapes(fp: Fingerprinter, shapes: Readonly<Record<string, readonl
   }
 }
 
-/** The problem key and the near-match key of a run. */
-export function problemKeys(p: ProblemDescription): ProblemKeys {
+/**
+ * The near-match key alone: entity and relation id maps and shapes. Equal
+ * near-match keys mean the rows of one run's tables line up with the
+ * other's ids.
+ */
+export function nearMatchKey(p: Pick<ProblemDescription, 'entities' | 'relations' | 'shapes'>): string {
   const near = new Fingerprinter()
     .absorb('$key', 'near-match')
     .absorb('entities', p.entities)
     .absorb('relations', p.relations);
   absorbShapes(near, p.shapes);
+  return near.digest();
+}
+
+/** The problem key and the near-match key of a run. */
+export function problemKeys(p: ProblemDescription): ProblemKeys {
   const exact = new Fingerprinter()
     .absorb('$key', 'problem')
     .absorb('dataset', p.dataset)
@@ -176,5 +185,5 @@ export function problemKeys(p: ProblemDescription): ProblemKeys {
     .absorb('model', p.model);
   absorbShapes(exact, p.shapes);
   for (const [name, value] of Object.entries(p.hyperParameters)) exact.absorb(`hp.${name}`, value);
-  return { problem: exact.digest(), nearMatch: near.digest() };
+  return { problem: exact.digest(), nearMatch: nearMatchKey(p) };
 }

@@ -66,36 +66,11 @@ export class TrainingCheckpointer {
   }
 
   /**
-   * The latest entry (most epochs done, then newest) of this problem in the
-   * store, decoded; null when there is none. A run resumes from it. An
-   * entry whose payload is not a training state, or holds another number of
-   * epochs than its iteration says, is reported once through the store's
-   * warnings and passed over for the next latest: a resume never loads it.
+   * The latest entry of this problem in the store, decoded; null when there
+   * is none. A run resumes from it. See `latestTraining`.
    */
   latest(): LoadedTraining | null {
-    const mine = this.store.entries().filter((e) => e.fingerprint === this.keys.problem);
-    mine.sort((a, b) => (b.iteration ?? -1) - (a.iteration ?? -1) || b.writtenAt - a.writtenAt);
-    for (const entry of mine) {
-      const path = this.store.slotPath(entry.fingerprint, entry.runId);
-      let state: TrainingState;
-      try {
-        state = decodeTrainerSnapshot(entry.payload, path);
-      } catch (e) {
-        if (!(e instanceof KgError)) throw e;
-        this.store.warnOnce(path, `checkpoint store: skipping ${path}: ${e.message}`);
-        continue;
-      }
-      if (entry.iteration !== null && state.epochs.length !== entry.iteration) {
-        this.store.warnOnce(
-          path,
-          `checkpoint store: skipping ${path}: its entry says epoch ${entry.iteration}, ` +
-            `its training state holds ${state.epochs.length} epochs`,
-        );
-        continue;
-      }
-      return { entry, state };
-    }
-    return null;
+    return latestTraining(this.store, this.keys.problem);
   }
 
   /**
@@ -142,6 +117,46 @@ export class TrainingCheckpointer {
     if (wrote) this.lastWritten = epochs;
     return wrote;
   }
+}
+
+/**
+ * The latest entry (most epochs done, then newest) of problem `fingerprint`
+ * in `store`, decoded; null when there is none. An entry whose payload is
+ * not a training state, or holds another number of epochs than its
+ * iteration says, is reported once through the store's warnings and passed
+ * over for the next latest: it is never loaded. Safe while another process
+ * writes to the store: entries are renamed into place whole, and each is
+ * read once. `entries`: the store's entries when the caller has just read
+ * them (`store.entries()`, the default).
+ */
+export function latestTraining(
+  store: CheckpointStore,
+  fingerprint: string,
+  entries: readonly StoreEntry[] = store.entries(),
+): LoadedTraining | null {
+  const mine = entries.filter((e) => e.fingerprint === fingerprint);
+  mine.sort((a, b) => (b.iteration ?? -1) - (a.iteration ?? -1) || b.writtenAt - a.writtenAt);
+  for (const entry of mine) {
+    const path = store.slotPath(entry.fingerprint, entry.runId);
+    let state: TrainingState;
+    try {
+      state = decodeTrainerSnapshot(entry.payload, path);
+    } catch (e) {
+      if (!(e instanceof KgError)) throw e;
+      store.warnOnce(path, `checkpoint store: skipping ${path}: ${e.message}`);
+      continue;
+    }
+    if (entry.iteration !== null && state.epochs.length !== entry.iteration) {
+      store.warnOnce(
+        path,
+        `checkpoint store: skipping ${path}: its entry says epoch ${entry.iteration}, ` +
+          `its training state holds ${state.epochs.length} epochs`,
+      );
+      continue;
+    }
+    return { entry, state };
+  }
+  return null;
 }
 
 /** The entry's iteration is the number of epochs its state holds. */

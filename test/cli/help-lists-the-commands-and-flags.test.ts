@@ -47,7 +47,15 @@ test('train --help lists every flag and the per-model defaults', () => {
 test('eval --help and dataset --help list their flags', () => {
   const e = kgshard('eval', '--help');
   assert.is(e.code, 0);
-  for (const flag of ['--embeddings', '--dataset', '--split', '--workers', '--json'])
+  for (const flag of [
+    '--embeddings',
+    '--checkpoint-dir',
+    '--fingerprint',
+    '--dataset',
+    '--split',
+    '--workers',
+    '--json',
+  ])
     assert.ok(e.out.includes(`  ${flag} `), flag);
   const d = kgshard('dataset', '--help');
   assert.is(d.code, 0);

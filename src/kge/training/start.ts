@@ -3,14 +3,20 @@
  * by name), another run's near-match in a checkpoint store (a warm start),
  * or the latest entry of this problem in its own store (a resume). Also
  * opens the run's checkpoint store, keyed by the problem: the dataset's
- * content, id maps, model, shapes and hyper-parameters (`hyperParameters`).
+ * content, id maps, model, shapes and hyper-parameters (`hyperParameters`),
+ * and writes the run's description beside it (`store/run-description.ts`).
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Dataset } from '../../data/dataset.js';
 import { KgError } from '../../errors.js';
+import type { ProblemDescription } from '../../store/fingerprint.js';
+import { writeRunDescription } from '../../store/run-description.js';
 import { TrainingCheckpointer, tripleDigest } from '../../store/training-checkpoints.js';
+import { MIN_CHECKPOINT_INTERVAL_MS } from '../../store/session.js';
 import { alignEmbeddings, isEmbeddingsDir, openEmbeddings } from '../embeddings-io.js';
 import { flagOf } from '../hyper.js';
+import type { ModelShapes } from '../models/index.js';
 import type { Trainer } from '../trainer.js';
 import { hyperParameters, type ResolvedRunOptions } from './options.js';
 import type { TrainingNotice } from './run.js';
@@ -57,6 +63,31 @@ function isDirectory(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * What makes a run the problem it is, the description its checkpoint
+ * store's keys are computed from (`problemKeys`): the dataset's triples (a
+ * digest), its id maps, the canonical model, the table shapes and the
+ * hyper-parameters (`hyperParameters`, by JSON key).
+ */
+export function problemOf(
+  dataset: Dataset,
+  model: string,
+  shapes: ModelShapes,
+  hyper: Readonly<Record<string, string | number | boolean>>,
+): ProblemDescription {
+  return {
+    dataset: tripleDigest(dataset.train.triples, dataset.valid.triples, dataset.test.triples),
+    entities: dataset.entities,
+    relations: dataset.relations,
+    model,
+    shapes: {
+      entity: [dataset.entities.length, shapes.entityWidth],
+      relation: [dataset.relations.length, shapes.relationWidth],
+    },
+    hyperParameters: hyper,
+  };
 }
 
 /**
@@ -131,23 +162,41 @@ export function startRun(trainer: Trainer, run: ResolvedRunOptions, notice: (n: 
   if (run.checkpointDir === undefined && typeof ws !== 'string')
     return { checkpointer: null, fingerprint: null, resumed: null, warmStartedFrom };
 
-  const problem = {
-    dataset: tripleDigest(dataset.train.triples, dataset.valid.triples, dataset.test.triples),
-    entities: dataset.entities,
-    relations: dataset.relations,
-    model: canonical,
-    shapes: {
-      entity: [dataset.entities.length, shapes.entityWidth],
-      relation: [dataset.relations.length, shapes.relationWidth],
-    },
-    hyperParameters: hyperParameters(o),
-  };
+  const problem = problemOf(dataset, canonical, shapes, hyperParameters(o));
   const ckpt = TrainingCheckpointer.open({
     dir: run.checkpointDir ?? (ws as string),
     problem,
     onWarning: (message) => notice({ kind: 'warning', message }),
     ...(run.checkpointWrites !== undefined ? { writes: run.checkpointWrites } : {}),
+    // Checkpoints asked for every S seconds inside epochs are not held back by the 2 s rate limit when S is shorter.
+    ...(run.checkpointEverySeconds > 0
+      ? { minIntervalMs: Math.min(MIN_CHECKPOINT_INTERVAL_MS, run.checkpointEverySeconds * 1000) }
+      : {}),
   });
+  if (run.checkpointDir !== undefined) {
+    // What the store's entries of this run mean (model, dim, widths, dataset), for readers of the store such as
+    // `kgshard eval --checkpoint-dir`: written once, before the first entry.
+    try {
+      writeRunDescription(run.checkpointDir, {
+        fingerprint: ckpt.keys.problem,
+        nearKey: ckpt.keys.nearMatch,
+        model: canonical,
+        dim: o.dim,
+        entityWidth: shapes.entityWidth,
+        relationWidth: shapes.relationWidth,
+        entities: dataset.entities.length,
+        relations: dataset.relations.length,
+        trainTriples: dataset.train.count,
+        dataset: run.datasetRef ?? { name: dataset.name },
+        hyper: problem.hyperParameters,
+        epochsPlanned: o.epochs,
+        created: new Date().toISOString(),
+      });
+    } catch (e) {
+      if (!(e instanceof KgError) || e.code !== 'E_STORE_WRITE') throw e;
+      notice({ kind: 'warning', message: `${e.message}; 'kgshard eval --checkpoint-dir' cannot read this run` });
+    }
+  }
   let resumed: RunStart['resumed'] = null;
   if (run.resume) {
     const latest = ckpt.latest();
