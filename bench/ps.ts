@@ -35,9 +35,10 @@
  *    optimizer state). Figures: the writers' pauses at a fenced shard
  *    (`snapshot_writer_pause_us` p50 / p99 / max) and how long each table
  *    stayed fenced, against the baseline measured in the same run between
- *    the snapshots: the time to copy one shard's rows and optimizer state
- *    with `Float32Array.prototype.set` (the least a consistent copy of that
- *    shard can take while nobody writes it).
+ *    the snapshots, with the writers held still: the time to copy one
+ *    shard's rows and optimizer state with `Float32Array.prototype.set`
+ *    (the least a consistent copy of that shard can take while nobody
+ *    writes it).
  *
  * Checks (a failure errors the case): pulled copies equal the shard and
  * stats().pulls counts every call; push counts by worker, by stats()
@@ -700,7 +701,8 @@ async function snapshotCase(scale: number, snapshots: number, log: (m: string) =
     entityIds(n),
     ['r0', 'r1'],
   );
-  const control = new SharedArrayBuffer(4);
+  // control[0]: stop; control[1]: hold still (for the baseline); control[2]: writers holding still.
+  const control = new SharedArrayBuffer(12);
   const ctl = new Int32Array(control);
   const writers = [0, 1].map((w) =>
     start<SnapshotWriterResult>('ps-snapshot-writer', {
@@ -729,11 +731,16 @@ async function snapshotCase(scale: number, snapshots: number, log: (m: string) =
       await settle(20);
       const r = await ps.snapshotInto(target);
       fencedMs.push(...r.fencedMs.slice(0, SNAPSHOT_SHARDS));
-      await settle(20);
+      // The baseline with the writers held still, as a fence holds them: the same bytes, nobody writing.
+      Atomics.store(ctl, 1, 1);
+      while (Atomics.load(ctl, 2) < writers.length) await settle(1);
       const t0 = performance.now();
       copyDst.set(view);
       accDst.set(target.optimizer.subarray(0, view.length));
       copyShardMs.push(performance.now() - t0);
+      Atomics.store(ctl, 1, 0);
+      Atomics.notify(ctl, 1);
+      await settle(20);
     }
   } finally {
     Atomics.store(ctl, 0, 1);
@@ -905,7 +912,7 @@ export async function runPs(o: SuiteOptions): Promise<SuiteOutput> {
     notes.push(
       'snapshot: writer pauses are every wait at a fenced shard, from both writers, over all snapshots; ' +
         'the baseline copies one shard (rows and optimizer state) with Float32Array.set between the snapshots, ' +
-        'while the writers run.',
+        'with the writers held still (as a fence holds them).',
     );
   }
 

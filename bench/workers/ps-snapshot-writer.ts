@@ -3,7 +3,8 @@
  * is set, it pushes chunks of `rowsPerPush` random entity rows (like a
  * training chunk's heads, tails and negatives) through the server's client,
  * one push per shard touched, and records every wait at a fenced shard
- * (the pause a snapshot costs it). Posts 'started' after its first push,
+ * (the pause a snapshot costs it). While `control[1]` is set it holds
+ * still (counted in `control[2]`). Posts 'started' after its first push,
  * then `{ pushes, pauses, pauseSamplesUs }` when stopped.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -38,6 +39,12 @@ const samples: number[] = [];
 let pushes = 0;
 let pauses = 0;
 while (Atomics.load(ctl, 0) === 0) {
+  // Held while the suite measures its baseline copy on a quiet machine (control[1] = 1).
+  if (Atomics.load(ctl, 1) !== 0) {
+    Atomics.add(ctl, 2, 1);
+    while (Atomics.load(ctl, 1) !== 0) Atomics.wait(ctl, 1, 1, 50);
+    Atomics.sub(ctl, 2, 1);
+  }
   for (let i = 0; i < rows; i++) ids[i] = Math.floor(rand() * n);
   client.pushEntities(ids, rows, grads, offs);
   if (client.stats.pauses > 0) {

@@ -222,14 +222,16 @@ export class OwnerLock {
 
   /**
    * Lock holder: release. `LOCK_OK`, `LOCK_LOST` when it had been taken over,
-   * `LOCK_MISUSED` when this object holds none.
+   * `LOCK_MISUSED` when this object holds none. A sleeping contender is
+   * woken (one: only one can take the lock), or with `wakeAll` every
+   * sleeper: threads waiting in `awaitFree` all proceed once it is free.
    */
-  unlock(): LockStatus {
+  unlock(wakeAll = false): LockStatus {
     const me = this.token;
     if (me === 0) return LOCK_MISUSED;
     this.token = 0;
     if (Atomics.compareExchange(this.i32, this.WORD, me, 0) !== me) return LOCK_LOST;
-    if (Atomics.load(this.i32, this.SLEEPERS) > 0) Atomics.notify(this.i32, this.WORD, 1);
+    if (Atomics.load(this.i32, this.SLEEPERS) > 0) Atomics.notify(this.i32, this.WORD, wakeAll ? Infinity : 1);
     return LOCK_OK;
   }
 

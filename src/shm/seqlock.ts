@@ -508,9 +508,9 @@ export class Seqlock {
     }
   }
 
-  /** Fence holder: lower the fence (release the writer lock; waiting shared writers proceed). */
+  /** Fence holder: lower the fence (release the writer lock, waking every shared writer waiting at the gate). */
   unfence(): SeqStatus {
-    return this.unlock();
+    return seqStatus(this.writerLock.unlock(true));
   }
 
   // ------------------------------------------------------------ statistics
