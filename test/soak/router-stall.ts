@@ -42,6 +42,9 @@ export const soak: SoakScenario = async (opts): Promise<SoakReport> => {
       ...DEFAULT_LOADTEST,
       producers,
       shards,
+      // The starting shards stay (they idle before the producers start, and
+      // auto-scaling would drain one); there is room for one more.
+      minShards: shards,
       maxShards: autoScale ? shards + 1 : shards,
       autoScale,
       durationMs,
@@ -54,6 +57,7 @@ export const soak: SoakScenario = async (opts): Promise<SoakReport> => {
       failures.push(`${at}: ${s.lost} lost, ${s.duplicated} duplicated, ${s.reordered} reordered`);
     }
     if (s.consumed !== s.produced) failures.push(`${at}: produced ${s.produced} but consumed ${s.consumed}`);
+    if (s.stall_consumer?.t_ms === null) failures.push(`${at}: the stall was not injected (the shard was gone)`);
     const mine = s.breaker_events.filter((e) => e.shard === shard).map((e) => `${e.from}->${e.to}`);
     if (mine[0] !== 'closed->open' || mine[1] !== 'open->half-open' || mine.at(-1) !== 'half-open->closed') {
       failures.push(`${at}: breaker events ${mine.join(', ') || 'none'}`);
