@@ -60,6 +60,8 @@ export interface RingOptions {
 
 export const RING_MAX_CAPACITY = 1 << 26;
 export const RING_MAX_SLOT_WORDS = 64;
+/** Below this many words `peek` copies in a loop; above, through a view and `TypedArray.set`. */
+const PEEK_LOOP_WORDS = 64;
 /** Iterations a blocking call spins, re-checking the other side, before it parks. */
 const SPIN_ITERATIONS = 2_000;
 
@@ -335,7 +337,9 @@ export class Ring {
    * (event `dstEvent` onwards) WITHOUT releasing them, and remember the read
    * index they were copied from. Returns how many were copied (0 when
    * empty). The copy is this consumer's only once `releasePeeked` returns
-   * true; until then it may be stale. Never blocks, never throws.
+   * true; until then it may be stale. Never blocks, never throws; a copy of
+   * more than 64 words makes one short-lived typed-array view (per call,
+   * not per event) for a bulk copy.
    *
    * Several consumers (on different threads, each with its own `Ring`
    * object) may call `peek` and `releasePeeked` on one ring at once; see
@@ -358,21 +362,22 @@ export class Ring {
     if (m <= 0) return 0;
     const sw = this.slotWords;
     const slots = this.slots;
-    const mask = this.mask;
-    let d = dstEvent * sw;
-    if (sw === 2) {
-      for (let i = 0; i < m; i++) {
-        const s = ((r + i) & mask) << 1;
-        dst[d] = slots[s]!;
-        dst[d + 1] = slots[s + 1]!;
-        d += 2;
-      }
+    const s = (r & this.mask) * sw;
+    const d = dstEvent * sw;
+    const words = m * sw;
+    // Words before the end of the slots (a run wraps at most once).
+    const run = slots.length - s;
+    if (words <= PEEK_LOOP_WORDS) {
+      const first = words < run ? words : run;
+      for (let i = 0; i < first; i++) dst[d + i] = slots[s + i]!;
+      for (let i = first; i < words; i++) dst[d + i] = slots[i - first]!;
+    } else if (words <= run) {
+      // A bulk copy (memcpy) through a view: one small object per batch, not
+      // per event, and several times faster than a loop at batch sizes.
+      dst.set(slots.subarray(s, s + words), d);
     } else {
-      for (let i = 0; i < m; i++) {
-        const s = ((r + i) & mask) * sw;
-        for (let k = 0; k < sw; k++) dst[d + k] = slots[s + k]!;
-        d += sw;
-      }
+      dst.set(slots.subarray(s), d);
+      dst.set(slots.subarray(0, words - run), d + run);
     }
     this.peekedFrom = r;
     return m;

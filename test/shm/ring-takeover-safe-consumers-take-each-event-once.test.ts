@@ -68,6 +68,25 @@ test('a batch is released by whoever gets there first; the other copy is refused
   assert.not.ok(x.releasePeeked(0));
 });
 
+test('a peek across the end of the slots, in a loop or in bulk, copies the events in order', () => {
+  const ring = Ring.create({ capacity: 64, slotWords: 2 });
+  const out = new Int32Array(2 * 64);
+  let next = 0;
+  // Batches of 20 (40 words: the loop) and 60 (120 words: the bulk copy), wrapping at every position.
+  for (let round = 0; round < 50; round++) {
+    const n = round % 2 === 0 ? 20 : 60;
+    assert.is(ring.push(seqs(n, next), 0, n), n);
+    assert.is(ring.peek(out, 0, n), n);
+    assert.ok(ring.releasePeeked(n));
+    for (let i = 0; i < n; i++) {
+      assert.is(out[2 * i], next + i, `round ${round} event ${i}`);
+      assert.is(out[2 * i + 1], -(next + i));
+    }
+    next += n;
+  }
+  assert.ok(ring.checkGuards());
+});
+
 test('three racing consumer threads and a producer thread: every event taken once, each consumer in order', () =>
   withSeed('racing takeover-safe consumers', async (seed) => {
     const events = 400_000;
