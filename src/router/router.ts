@@ -212,8 +212,12 @@ export class Router {
     return Atomics.load(this.ctl, this.RUNNING + s);
   }
 
-  /** @internal the consumer of slot `s` with `epoch` announces itself. */
+  /**
+   * @internal the consumer of slot `s` with `epoch` announces itself; its
+   * published total starts from 0 (a consumer it replaced counted its own).
+   */
   setConsumerRunning(s: number, epoch: number): void {
+    this.setConsumed(s, 0);
     Atomics.store(this.ctl, this.RUNNING + s, epoch);
   }
 

@@ -74,6 +74,13 @@ export interface RouterServiceOptions {
   onMetrics?: (metrics: ShardMetrics[], decision: ScalingDecision) => void;
   /** Most time to wait for a new consumer to start before activating anyway (ms, default 5000). */
   consumerStartTimeoutMs?: number;
+  /**
+   * Most time `stop` waits for a replaced (fenced) consumer to return once
+   * its injected stall has ended (ms, default 10000). One that is stuck for
+   * good is abandoned: its thread is ended and what it took is missing from
+   * the result (`ServiceResult.abandoned`).
+   */
+  fencedReturnTimeoutMs?: number;
 }
 
 export interface ServiceResult {
@@ -83,6 +90,8 @@ export interface ServiceResult {
   consumed: number;
   scaleEvents: ScaleEvent[];
   breakerEvents: BreakerEvent[];
+  /** Replaced consumers that never returned (stuck for good), by slot; what they took is not in `drains`. */
+  abandoned: number[];
   /** Active shard ids at the end (before the final stop). */
   shardsFinal: number[];
 }
@@ -103,6 +112,7 @@ interface BreakerWatch {
 
 /** A consumer that was fenced by a replacement and has not returned yet. */
 interface FencedTask {
+  readonly slot: number;
   readonly task: Promise<DrainResult>;
   /** Its published total when it was fenced (shown as consumed until it returns). */
   readonly consumed: number;
@@ -121,6 +131,8 @@ export class RouterService {
   /** Consumers replaced while they were stuck: they return when they wake (at `stop` at the latest). */
   private readonly fenced: FencedTask[] = [];
   private readonly breakers = new Map<number, BreakerWatch>();
+  /** Replaced consumers given up on at `stop`: ending their threads is not a failure. */
+  private readonly abandonedTasks = new Set<Promise<DrainResult>>();
   private readonly finished: DrainResult[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ticking: Promise<void> | undefined;
@@ -136,6 +148,7 @@ export class RouterService {
       verify: options.verify ?? true,
       autoScale: options.autoScale ?? router.mapper.policy.autoScale,
       consumerStartTimeoutMs: options.consumerStartTimeoutMs ?? 5000,
+      fencedReturnTimeoutMs: options.fencedReturnTimeoutMs ?? 10_000,
       onScaleEvent: options.onScaleEvent,
       onBreakerEvent: options.onBreakerEvent,
       onMetrics: options.onMetrics,
@@ -260,9 +273,26 @@ export class RouterService {
     const rest = await Promise.all(this.tasks.values());
     this.tasks.clear();
     this.finished.push(...rest);
-    const replaced = await Promise.all(this.fenced.map((f) => f.task));
+    // A replaced consumer returns at its next check once it runs again; one
+    // that does not within the timeout is stuck for good and is abandoned
+    // (the pool's destroy below ends its thread).
+    const abandoned: number[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, this.opts.fencedReturnTimeoutMs, undefined);
+    });
+    const replaced = await Promise.all(this.fenced.map((f) => Promise.race([f.task, timeout])));
+    clearTimeout(timer);
+    replaced.forEach((r, k) => {
+      const f = this.fenced[k]!;
+      if (r !== undefined) {
+        this.finished.push(r);
+      } else {
+        abandoned.push(f.slot);
+        this.abandonedTasks.add(f.task);
+      }
+    });
     this.fenced.length = 0;
-    this.finished.push(...replaced);
     await this.pool.destroy();
     if (this.failure !== undefined) throw this.failure.error;
     const drains = this.finished;
@@ -272,6 +302,7 @@ export class RouterService {
       consumed: drains.reduce((a, d) => a + d.consumed, 0),
       scaleEvents: this.scaleEvents,
       breakerEvents: this.breakerEvents,
+      abandoned,
       shardsFinal,
     };
   }
@@ -442,7 +473,11 @@ export class RouterService {
    */
   private async replaceConsumer(s: number): Promise<void> {
     const old = this.tasks.get(s);
-    if (old !== undefined) this.fenced.push({ task: old, consumed: this.router.consumed(s) });
+    if (old !== undefined) {
+      // Its total moves to the fenced list; the slot's figure is the replacement's from now on.
+      this.fenced.push({ slot: s, task: old, consumed: this.router.consumed(s) });
+      this.router.setConsumed(s, 0);
+    }
     this.tasks.delete(s);
     this.startConsumer(s);
     await this.consumerStarted(s);
@@ -458,7 +493,7 @@ export class RouterService {
       epoch,
     }) as Promise<DrainResult>;
     task.catch((err: unknown) => {
-      this.failure ??= { error: err };
+      if (!this.abandonedTasks.has(task)) this.failure ??= { error: err };
     });
     this.tasks.set(s, task);
   }
