@@ -99,7 +99,10 @@ export interface LoadProgress {
   /** Events per second consumed since the last report. */
   eventsPerS: number;
   pushLatencyNs: { p50: number; p99: number; p999: number };
-  /** Per live shard: id, state and fill ratio from the last collection. */
+  /**
+   * Per live shard: id, state ('open' or 'half-open' for an Active shard whose breaker is) and fill ratio from the
+   * last collection.
+   */
   shards: { id: number; state: string; fill: number }[];
   activeProducers: number;
   waitingProducers: number;
@@ -351,11 +354,15 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
   };
 }
 
+/** Each live shard: its state (an Active shard whose breaker is not closed shows the breaker's) and fill. */
 function liveShards(router: Router, metrics: ShardMetrics[]): LoadProgress['shards'] {
-  const fill = new Map(metrics.map((m) => [m.shardId, m.fillRatio]));
-  return router.mapper
-    .allShardIds()
-    .map((id) => ({ id, state: router.mapper.shardState(id) ?? 'gone', fill: fill.get(id) ?? 0 }));
+  const m = router.mapper;
+  const fill = new Map(metrics.map((x) => [x.shardId, x.fillRatio]));
+  return m.allShardIds().map((id) => {
+    const state = m.shardState(id) ?? 'gone';
+    const breaker = m.breakerState(id) ?? 'closed';
+    return { id, state: state === 'active' && breaker !== 'closed' ? breaker : state, fill: fill.get(id) ?? 0 };
+  });
 }
 
 function percentiles(h: hdr.Histogram): { p50: number; p99: number; p999: number } {
