@@ -266,7 +266,7 @@ export function psPendingLayout(rows: number, dim: number): RegionLayout {
 // ------------------------------------------------------------ shard mapper
 
 export const MAPPER_MAGIC = magicOf('KGMP');
-export const MAPPER_VERSION = 2;
+export const MAPPER_VERSION = 3;
 
 /**
  * Words of the scaling policy, as f64s written once by the creator (durations
@@ -314,8 +314,9 @@ export const MAPPER_COUNTERS = { push: 0, flush: 1, drain: 2, stride: 3 } as con
 /**
  * The shard mapper's region for `slots` shard slots. Lifecycle state and the
  * two selection-table buffers are written under the mapper lock; the
- * per-slot buffer length, draining flag and producer attachment each have
- * their own writers and their own lines.
+ * per-slot buffer length, draining flag, producer attachment and breaker
+ * opening time each have their own writers and their own lines. (The
+ * shards' circuit breakers are a breaker table of their own.)
  */
 export function mapperLayout(slots: number): RegionLayout {
   const b = new LayoutBuilder('mapper', MAPPER_MAGIC, MAPPER_VERSION)
@@ -351,27 +352,36 @@ export function mapperLayout(slots: number): RegionLayout {
       .line()
       // The producer bound to each slot (producer id + 1; 0 = none), claimed by CAS.
       .field('attached', 'i32', 'producers', slots, 64)
+      .line()
+      // When a producer last opened the slot's shard's breaker: the low 32 bits of whole ms on the mapper's clock.
+      .field('breakerOpened', 'i32', 'breaker-openers', slots, 64)
       .build()
   );
 }
 
 export const ROUTER_MAGIC = magicOf('KGRT');
-export const ROUTER_VERSION = 1;
+export const ROUTER_VERSION = 2;
 
 /**
- * The router's control region: producers waiting for a shard (a count every
- * producer may bump), and per slot the consumer's stop request (written by
- * the control loop) and the events the consumer has taken (written by it).
+ * The router's control region: the wait slice after which a producer's wait
+ * for ring space counts as failed (written once by the creator), producers
+ * waiting for a shard (a count every producer may bump), and per slot the
+ * control loop's words for the slot's consumer (stop request, the epoch of
+ * the one consumer allowed to take events, an injected stall naming a
+ * consumer epoch) and the consumer's own (the epoch running, events taken).
  */
 export function routerLayout(slots: number): RegionLayout {
   return new LayoutBuilder('router', ROUTER_MAGIC, ROUTER_VERSION)
     .field('slots', 'u32', 'creator')
     .field('eventWords', 'u32', 'creator')
     .field('maxProducers', 'u32', 'creator')
+    .field('waitSliceMs', 'u32', 'creator')
     .line()
     .field('waitingProducers', 'i32', 'producers')
     .line()
     .field('stop', 'i32', 'control', slots, 64)
+    .field('consumerEpoch', 'i32', 'control', slots)
+    .field('stallEpoch', 'i32', 'control', slots)
     .line()
     .field('running', 'i32', 'consumers', slots, 64)
     .line()

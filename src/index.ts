@@ -108,6 +108,7 @@ export {
   validatePolicy,
 } from './router/policy.js';
 export { decideScaling } from './router/scaling.js';
+export { DEFAULT_BREAKER_POLICY, judgeProbe } from './router/breakers.js';
 export { ShardMetricsCollector, computeWeight, emptyMetrics } from './router/metrics.js';
 export {
   Router,
@@ -118,6 +119,7 @@ export {
   PUSH_UNBOUND,
   PUSH_STATUS_NAMES,
   MAX_PRODUCERS,
+  DEFAULT_WAIT_SLICE_MS,
 } from './router/router.js';
 export {
   drainShard,
@@ -232,10 +234,17 @@ export type {
 } from './router/mapper.js';
 export type { ScalingPolicy } from './router/policy.js';
 export type { ScalingRecord, ScalingRecords } from './router/scaling.js';
+export type { BreakerPolicy, BreakerStateName, ProbeView, ProbeVerdict } from './router/breakers.js';
 export type { ShardMetrics } from './router/metrics.js';
 export type { RouterHandle, RouterOptions, PushStatus } from './router/router.js';
 export type { ProducerTrace, DeliveryVerdict, DrainOptions, DrainResult } from './router/consumer.js';
-export type { ScaleEvent, ScaleEventKind, RouterServiceOptions, ServiceResult } from './router/service.js';
+export type {
+  ScaleEvent,
+  ScaleEventKind,
+  BreakerEvent,
+  RouterServiceOptions,
+  ServiceResult,
+} from './router/service.js';
 export type { LoadTestOptions, LoadTestSummary, LoadProgress, LoadProfile } from './router/loadtest.js';
 export type { DurableRead, DurableProblem } from './store/durable.js';
 export type {

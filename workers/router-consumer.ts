@@ -8,7 +8,7 @@ import { Router, type RouterHandle } from '../src/router/router.js';
 
 let attached: Router | undefined;
 
-export default function drain(task: { slot: number; batch: number; verify: boolean }): DrainResult {
+export default function drain(task: { slot: number; batch: number; verify: boolean; epoch?: number }): DrainResult {
   attached ??= Router.attach((workerData as { handle: RouterHandle }).handle);
-  return drainShard(attached, task.slot, { batch: task.batch, verify: task.verify });
+  return drainShard(attached, task.slot, { batch: task.batch, verify: task.verify, epoch: task.epoch });
 }

@@ -15,7 +15,8 @@ import {
   type LoadTestOptions,
   type LoadTestSummary,
 } from '../router/loadtest.js';
-import type { ScaleEvent } from '../router/service.js';
+import { DEFAULT_WAIT_SLICE_MS } from '../router/router.js';
+import type { BreakerEvent, ScaleEvent } from '../router/service.js';
 import { asUsage, bool, compact, intFlag, parseFlags, str, usage, type FlagSpecs, type ParsedFlags } from './flags.js';
 import { StatusLine } from './progress.js';
 
@@ -35,6 +36,9 @@ const FLAGS: FlagSpecs = {
   tick: { type: 'string' },
   threads: { type: 'string' },
   'ring-capacity': { type: 'string' },
+  'breaker-threshold': { type: 'string' },
+  'breaker-cooldown': { type: 'string' },
+  'stall-consumer': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -54,10 +58,13 @@ const FIELD_FLAGS: Readonly<Record<string, string>> = {
   cooldownMs: '--cooldown',
   tickMs: '--tick',
   ringCapacity: '--ring-capacity',
+  breakerThreshold: '--breaker-threshold',
+  breakerCoolDownMs: '--breaker-cooldown',
+  stallConsumer: '--stall-consumer',
 };
 
 /** Fields the flags give as durations (the library takes milliseconds). */
-const MS_FIELDS = new Set(['durationMs', 'cooldownMs', 'tickMs']);
+const MS_FIELDS = new Set(['durationMs', 'cooldownMs', 'tickMs', 'breakerCoolDownMs']);
 
 const D = DEFAULT_LOADTEST;
 
@@ -91,13 +98,23 @@ Shards:
   --cooldown D            least time between two scaling actions (default ${fmtMs(D.cooldownMs)})
   --tick D                control loop period (default ${fmtMs(D.tickMs)})
   --ring-capacity N       events per shard ring, a power of two (default ${D.ringCapacity})
+Circuit breakers:
+  --breaker-threshold N   failed waits for ring space in a row (each a whole
+                          wait slice of ${DEFAULT_WAIT_SLICE_MS}ms with the ring full) that open a
+                          shard's breaker (default ${D.breakerThreshold})
+  --breaker-cooldown D    how long an open breaker keeps its shard out of
+                          routing before it goes half-open (default ${fmtMs(D.breakerCoolDownMs)})
+  --stall-consumer S@T    stall the consumer of shard S (one of the starting
+                          shards) T into the run (5, 5s, 500ms), until the run
+                          ends: its breaker opens, a replacement consumer
+                          drains its ring, then the breaker closes (default none)
 Output:
   --json                  print the summary as one JSON object
   -h, --help              show this help
 
 On a terminal, stderr shows a live line (elapsed time, events/s, push latency
 p50/p99/p999, each shard's ring fill, active/waiting producers) and one line
-per scale event; otherwise the run is quiet. Exit code 0 when nothing was
+per scale event and per breaker transition; otherwise the run is quiet. Exit code 0 when nothing was
 lost, duplicated or reordered, 1 when something was (or on a failure), 2 for
 a bad flag.
 `;
@@ -129,6 +146,9 @@ export function planLoadTest(args: readonly string[]): LoadTestPlan | 'help' {
     cooldownMs: durationFlag(flags, 'cooldown', D.cooldownMs),
     tickMs: durationFlag(flags, 'tick', D.tickMs),
     ringCapacity: int('ring-capacity', D.ringCapacity),
+    breakerThreshold: int('breaker-threshold', D.breakerThreshold),
+    breakerCoolDownMs: durationFlag(flags, 'breaker-cooldown', D.breakerCoolDownMs),
+    ...stallFlag(flags),
   };
   try {
     validateLoadTest(options);
@@ -188,6 +208,21 @@ function durationFlag(flags: ParsedFlags, name: string, def: number): number {
   if (!Number.isFinite(ms)) throw usage(malformed(`--${name}`, raw, 'a duration such as 5 (seconds), 5s, 500ms or 1m'));
   // 1.1s is 1100 ms, not 1100.0000000000002.
   return Math.round(ms * 1e6) / 1e6;
+}
+
+const STALL_RE = /^(\d+)@(.+)$/;
+const STALL_FORM = 'SHARD@TIME such as 0@2 (shard 0 stalls 2 s into the run) or 1@1500ms';
+
+/** `--stall-consumer S@T`: shard S, T a duration into the run (seconds when bare); nothing when absent. */
+function stallFlag(flags: ParsedFlags): Pick<LoadTestOptions, 'stallConsumer'> {
+  const raw = str(flags, 'stall-consumer');
+  if (raw === undefined) return {};
+  const m = STALL_RE.exec(raw.trim());
+  const t = m === null ? null : DURATION_RE.exec(m[2]!.trim());
+  if (m === null || t === null) throw usage(malformed('--stall-consumer', raw, STALL_FORM));
+  const atMs = Math.round(Number(t[1]) * UNIT_MS[t[2] ?? 's']! * 1e6) / 1e6;
+  if (!Number.isFinite(atMs)) throw usage(malformed('--stall-consumer', raw, STALL_FORM));
+  return { stallConsumer: { shard: Number(m[1]), atMs } };
 }
 
 /** `max`, or events/s: `2000000`, `2e6`, `2M`, `500k`; `def` when absent. */
@@ -258,7 +293,12 @@ export function scaleEventText(e: ScaleEvent): string {
   return `+ ${(e.tMs / 1000).toFixed(3)}s ${e.kind} shard ${e.shard} (${e.reason})`;
 }
 
-/** Live figures on a terminal (a rewritten status line, scale events above it); nothing off one. */
+/** `+ 2.113s breaker shard 0 closed -> open`. */
+export function breakerEventText(e: BreakerEvent): string {
+  return `+ ${(e.tMs / 1000).toFixed(3)}s breaker shard ${e.shard} ${e.from} -> ${e.to}`;
+}
+
+/** Live figures on a terminal (a rewritten status line, scale and breaker events above it); nothing off one. */
 export class LoadTestProgress {
   private readonly line: StatusLine;
   private readonly durationMs: number;
@@ -280,6 +320,10 @@ export class LoadTestProgress {
 
   scaleEvent(e: ScaleEvent): void {
     this.line.note(scaleEventText(e));
+  }
+
+  breakerEvent(e: BreakerEvent): void {
+    this.line.note(breakerEventText(e));
   }
 
   stop(): void {
@@ -310,6 +354,7 @@ export function summaryText(s: LoadTestSummary): string {
           `(${n(l.samples)} samples)`,
     ],
     ['scale events', `${s.scale_events.length}${byKind === '' ? '' : ` (${byKind})`}`],
+    ['breaker events', breakerSummary(s)],
     [
       'final shards',
       `${s.shards_final.length === 0 ? '-' : s.shards_final.join(', ')} (at most ${s.shards_max} at once)`,
@@ -328,6 +373,25 @@ export function summaryText(s: LoadTestSummary): string {
   return `${head}\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
 }
 
+/** `3 (shard 0: closed -> open 2.113s, open -> half-open 3.114s, half-open -> closed 3.215s)`, after the stall. */
+function breakerSummary(s: LoadTestSummary): string {
+  const byShard = new Map<number, string[]>();
+  for (const e of s.breaker_events) {
+    const list = byShard.get(e.shard) ?? [];
+    list.push(`${e.from} -> ${e.to} ${(e.t_ms / 1000).toFixed(3)}s`);
+    byShard.set(e.shard, list);
+  }
+  const parts = [...byShard].map(([shard, list]) => `shard ${shard}: ${list.join(', ')}`);
+  const st = s.stall_consumer;
+  const stall =
+    st === null
+      ? ''
+      : st.t_ms === null
+        ? `; shard ${st.shard}'s consumer was not stalled (the shard was gone)`
+        : `; shard ${st.shard}'s consumer stalled at ${(st.t_ms / 1000).toFixed(3)}s`;
+  return `${s.breaker_events.length}${parts.length === 0 ? '' : ` (${parts.join('; ')})`}${stall}`;
+}
+
 export async function loadtestCommand(args: readonly string[]): Promise<number> {
   const plan = asUsage(() => planLoadTest(args));
   if (plan === 'help') {
@@ -342,6 +406,7 @@ export async function loadtestCommand(args: readonly string[]): Promise<number> 
       ...plan.options,
       onProgress: (p) => progress.progress(p),
       onScaleEvent: (e) => progress.scaleEvent(e),
+      onBreakerEvent: (e) => progress.breakerEvent(e),
     });
   } finally {
     progress.stop();

@@ -250,8 +250,14 @@ export interface DrainOptions {
   /** Check sequences (events must carry producer id and sequence number). Default true. */
   verify?: boolean;
   /**
-   * Called with each batch (zero-copy view: `words`, word `offset`, `n` events); the events are released after it
-   * returns.
+   * The consumer epoch this drain runs as (from `Router.fenceConsumers`).
+   * Default: a new one, taken at the start, which fences every earlier
+   * consumer of the slot.
+   */
+  epoch?: number;
+  /**
+   * Called with each batch this consumer took: `n` events from word `offset`
+   * of `words`, a private copy (valid until the call returns).
    */
   onBatch?: (words: Int32Array, offset: number, n: number) => void;
 }
@@ -259,37 +265,74 @@ export interface DrainOptions {
 export interface DrainResult {
   slot: number;
   shardId: number;
+  /** The consumer epoch it ran as. */
+  epoch: number;
   consumed: number;
   flushes: number;
   traces: ProducerTrace[];
   foreign: number;
+  /** True when it stopped because a newer consumer epoch fenced it (it was replaced), not because it was asked to. */
+  fenced: boolean;
+  /** Batches it copied but found already taken by another consumer of the slot (and dropped). */
+  overtaken: number;
 }
 
 /**
  * Consumer loop for slot `slot`, in a worker: take batches until the
- * control loop asks it to stop AND the ring is empty, recording each
- * batch's flush latency (us) on the shard's collector. Sleeps (bounded)
- * when the ring is empty. Returns what it took.
+ * control loop asks it to stop AND the ring is empty, or until a newer
+ * consumer epoch fences it. Records each batch's flush latency (us) on the
+ * shard's collector. Sleeps (bounded) when the ring is empty. Returns what
+ * it took.
+ *
+ * Exactly once with a replacement. The control loop may start another
+ * consumer on the slot while this one is stuck (a stalled consumer behind
+ * an open circuit breaker). Both then work on the same ring, so a batch is
+ * copied out (`Ring.peek`) and becomes this consumer's only when its
+ * compare-and-swap release (`Ring.releasePeeked`) succeeds; only then is it
+ * verified and handed to `onBatch`. A batch another consumer released first
+ * is dropped (`overtaken`). The epoch is checked before every batch and
+ * again just before each release, so a consumer that wakes after being
+ * replaced takes nothing more (at most a batch whose release won a race
+ * with its replacement's first one, which is then this consumer's alone).
+ * A stall injected for this epoch (`Router.stallConsumer`) happens at the
+ * worst moment: a batch copied and not yet released.
  */
 export function drainShard(router: Router, slot: number, options: DrainOptions = {}): DrainResult {
   const ring = router.rings[slot]!;
   const shardId = router.mapper.idAtSlot(slot);
   const collector = router.mapper.collectorAtSlot(slot);
   const batch = options.batch ?? 256;
+  const epoch = options.epoch ?? router.fenceConsumers(slot);
   const verifier = options.verify === false ? undefined : new SequenceVerifier(router.maxProducers);
   const onBatch = options.onBatch;
   const ew = router.eventWords;
+  const buf = new Int32Array(batch * ew);
   let consumed = 0;
   let flushes = 0;
-  router.setConsumerRunning(slot, true);
+  let overtaken = 0;
+  let fenced = false;
+  router.setConsumerRunning(slot, epoch);
   try {
     for (;;) {
-      const n = ring.acquire(batch);
+      if (router.consumerEpoch(slot) !== epoch) {
+        fenced = true;
+        break;
+      }
+      const n = ring.peek(buf, 0, batch);
       if (n > 0) {
+        if (router.stallEpoch(slot) === epoch) router.waitOutStall(slot, epoch);
+        // A consumer replaced while it held the batch drops it.
+        if (router.consumerEpoch(slot) !== epoch) {
+          fenced = true;
+          break;
+        }
+        if (!ring.releasePeeked(n)) {
+          overtaken++;
+          continue;
+        }
         const t0 = performance.now();
-        verifier?.observe(ring.slots, ring.acquiredOffset, n, ew);
-        onBatch?.(ring.slots, ring.acquiredOffset, n);
-        ring.release(n);
+        verifier?.observe(buf, 0, n, ew);
+        onBatch?.(buf, 0, n);
         consumed += n;
         flushes++;
         router.setConsumed(slot, consumed);
@@ -304,8 +347,17 @@ export function drainShard(router: Router, slot: number, options: DrainOptions =
     }
   } finally {
     // The total moves to the result; a later consumer of this slot starts from 0.
-    router.setConsumed(slot, 0);
-    router.setConsumerRunning(slot, false);
+    router.clearConsumerRunning(slot, epoch);
   }
-  return { slot, shardId, consumed, flushes, traces: verifier?.traces() ?? [], foreign: verifier?.foreign ?? 0 };
+  return {
+    slot,
+    shardId,
+    epoch,
+    consumed,
+    flushes,
+    traces: verifier?.traces() ?? [],
+    foreign: verifier?.foreign ?? 0,
+    fenced,
+    overtaken,
+  };
 }

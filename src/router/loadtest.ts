@@ -11,6 +11,14 @@
  * auto-scaling, the shard count follows it up and back down (each active
  * producer needs a shard of its own; an idle producer lets go of its shard,
  * which then shows as idle and is drained).
+ *
+ * A stall (`stallConsumer`) freezes one shard's consumer mid-batch at a
+ * set time, for the rest of the run: its ring fills, its producer's waits
+ * for space fail, and the shard's circuit breaker opens. The service then
+ * replaces the consumer, the producer moves (to a free shard, or waits for
+ * one), and after the cool-down the breaker goes half-open and closes once
+ * the replacement has drained the ring. The summary lists the breaker's
+ * transitions; the accounting must stay exact throughout.
  */
 import hdr from 'hdr-histogram-js';
 import { invalidArgument, outOfRange } from '../errors.js';
@@ -18,7 +26,8 @@ import { verifyDelivery } from './consumer.js';
 import { startProducerThreads } from './producer-threads.js';
 import { CTL_ACTIVE, CTL_STOP, CTL_WORDS, PUSH_HISTOGRAM } from './producer-thread.js';
 import { Router } from './router.js';
-import { RouterService, type ScaleEvent } from './service.js';
+import { BREAKER_LIMITS, DEFAULT_BREAKER_POLICY } from './breakers.js';
+import { RouterService, type BreakerEvent, type ScaleEvent } from './service.js';
 import type { ShardMetrics } from './metrics.js';
 
 export type LoadProfile = 'flat' | 'ramp';
@@ -45,6 +54,15 @@ export interface LoadTestOptions {
   tickMs: number;
   /** Events per shard ring (a power of two). */
   ringCapacity: number;
+  /** Failed waits for ring space in a row that open a shard's circuit breaker. */
+  breakerThreshold: number;
+  /** How long (ms) an open breaker refuses its shard before it goes half-open. */
+  breakerCoolDownMs: number;
+  /**
+   * Stall the consumer of shard `shard` (one that exists at the start) `atMs`
+   * into the run, until the run ends. Default: no stall.
+   */
+  stallConsumer?: { shard: number; atMs: number };
   /**
    * @internal First sequence number of every producer (default 0). Tests
    * start just below a boundary of the sequence space (2^32) to cross it in
@@ -54,9 +72,10 @@ export interface LoadTestOptions {
   /** Called about every 250 ms with the live figures. */
   onProgress?: (p: LoadProgress) => void;
   onScaleEvent?: (e: ScaleEvent) => void;
+  onBreakerEvent?: (e: BreakerEvent) => void;
 }
 
-export const DEFAULT_LOADTEST: Omit<LoadTestOptions, 'onProgress' | 'onScaleEvent'> = Object.freeze({
+export const DEFAULT_LOADTEST: Omit<LoadTestOptions, 'onProgress' | 'onScaleEvent' | 'onBreakerEvent'> = Object.freeze({
   producers: 2,
   shards: 2,
   minShards: 1,
@@ -69,6 +88,8 @@ export const DEFAULT_LOADTEST: Omit<LoadTestOptions, 'onProgress' | 'onScaleEven
   cooldownMs: 500,
   tickMs: 100,
   ringCapacity: 1 << 16,
+  breakerThreshold: DEFAULT_BREAKER_POLICY.failureThreshold,
+  breakerCoolDownMs: DEFAULT_BREAKER_POLICY.coolDownMs,
 });
 
 export interface LoadProgress {
@@ -78,7 +99,10 @@ export interface LoadProgress {
   /** Events per second consumed since the last report. */
   eventsPerS: number;
   pushLatencyNs: { p50: number; p99: number; p999: number };
-  /** Per live shard: id, state and fill ratio from the last collection. */
+  /**
+   * Per live shard: id, state ('open' or 'half-open' for an Active shard whose breaker is) and fill ratio from the
+   * last collection.
+   */
   shards: { id: number; state: string; fill: number }[];
   activeProducers: number;
   waitingProducers: number;
@@ -93,6 +117,13 @@ export interface LoadTestSummary {
   reordered: number;
   push_latency_ns: { p50: number; p99: number; p999: number; max: number; samples: number };
   scale_events: { t_ms: number; kind: string; shard: number; reason: string }[];
+  /** Every circuit-breaker transition, in order. */
+  breaker_events: { t_ms: number; shard: number; from: string; to: string }[];
+  /**
+   * The injected stall, when one was requested: the shard, the requested time (ms into the run) and when it began on
+   * the events' time base (null if its shard was gone by then).
+   */
+  stall_consumer: { shard: number; at_ms: number; t_ms: number | null } | null;
   shards_final: number[];
   shards_max: number;
   duration_ms: number;
@@ -151,6 +182,32 @@ export function validateLoadTest(o: LoadTestOptions): void {
     throw outOfRange(where, 'cooldownMs', o.cooldownMs, 0, 86_400_000);
   }
   int('tickMs', o.tickMs, 1, 60_000);
+  int('breakerThreshold', o.breakerThreshold, BREAKER_LIMITS.failureThreshold[0], BREAKER_LIMITS.failureThreshold[1]);
+  const [coolMin, coolMax] = BREAKER_LIMITS.coolDownMs;
+  if (typeof o.breakerCoolDownMs !== 'number' || !Number.isInteger(o.breakerCoolDownMs)) {
+    throw invalidArgument(where, 'breakerCoolDownMs', o.breakerCoolDownMs, 'an integer');
+  }
+  if (o.breakerCoolDownMs < coolMin || o.breakerCoolDownMs > coolMax) {
+    throw outOfRange(where, 'breakerCoolDownMs', o.breakerCoolDownMs, coolMin, coolMax);
+  }
+  if (o.stallConsumer !== undefined) {
+    const st = o.stallConsumer as { shard?: unknown; atMs?: unknown } | null;
+    if (st === null || typeof st !== 'object') {
+      throw invalidArgument(where, 'stallConsumer', st, 'a { shard, atMs } object');
+    }
+    const { shard, atMs } = st;
+    if (typeof shard !== 'number' || !Number.isInteger(shard) || shard < 0 || shard >= o.shards) {
+      throw invalidArgument(
+        where,
+        'stallConsumer',
+        st,
+        `a shard that exists at the start (0 to ${o.shards - 1}) at a time within the run`,
+      );
+    }
+    if (typeof atMs !== 'number' || !Number.isFinite(atMs) || atMs < 0 || atMs >= o.durationMs) {
+      throw invalidArgument(where, 'stallConsumer', st, `a shard at a time within the run (before durationMs)`);
+    }
+  }
   if (o.firstSequence !== undefined) int('firstSequence', o.firstSequence, 0, 2 ** 47);
   if (o.profile !== 'flat' && o.profile !== 'ramp')
     throw invalidArgument(where, 'profile', o.profile, "'flat' or 'ramp'");
@@ -174,6 +231,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
     ringCapacity: o.ringCapacity,
     maxProducers: o.producers,
     policy: { minShards: o.minShards, maxShards: o.maxShards, cooldownMs: o.cooldownMs, autoScale: o.autoScale },
+    breaker: { failureThreshold: o.breakerThreshold, coolDownMs: o.breakerCoolDownMs },
   });
   const control = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
   control[CTL_ACTIVE] = activeProducersAt(o.profile, o.producers, 0, o.durationMs);
@@ -186,6 +244,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
       shardsMax = Math.max(shardsMax, router.mapper.activeShardCount());
       o.onScaleEvent?.(e);
     },
+    onBreakerEvent: (e) => o.onBreakerEvent?.(e),
     onMetrics: (m) => {
       lastMetrics = m;
     },
@@ -217,12 +276,20 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
     for (let s = 0; s < router.mapper.slots; s++) c += router.consumed(s);
     return c + service.retiredConsumed();
   };
+  const stall = o.stallConsumer;
+  let stalledAtMs: number | null = null;
+  let stallDue = stall !== undefined;
   await new Promise<void>((resolve) => {
     let lastReport = t0;
     const pace = setInterval(() => {
       const now = performance.now();
       const t = now - t0;
       Atomics.store(control, CTL_ACTIVE, activeProducersAt(o.profile, o.producers, t, o.durationMs));
+      if (stallDue && stall !== undefined && t >= stall.atMs) {
+        stallDue = false;
+        // On the service's time base, like the breaker events.
+        if (service.stallConsumer(stall.shard)) stalledAtMs = Math.round(service.elapsedMs());
+      }
       if (now - lastReport >= 250 || t >= o.durationMs) {
         lastReport = now;
         const consumed = consumedNow();
@@ -249,6 +316,10 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
   Atomics.store(control, CTL_STOP, 1);
   const perThread = await threadsUp.finished();
   const producing = performance.now() - t0;
+  // A breaker still open or half-open gets to finish its recovery (its
+  // replacement consumer drains the ring, the probe runs after the
+  // cool-down) before the report: at most two cool-downs and a few ticks.
+  await service.settleBreakers(2 * o.breakerCoolDownMs + 20 * o.tickMs + 5000);
   const result = await service.stop();
   const elapsed = performance.now() - t0;
   const produced = new Map<number, number>();
@@ -268,6 +339,8 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
     reordered: v.reordered,
     push_latency_ns: { ...pct, max: merged.totalCount > 0 ? merged.maxValue : 0, samples: merged.totalCount },
     scale_events: result.scaleEvents.map((e) => ({ t_ms: e.tMs, kind: e.kind, shard: e.shard, reason: e.reason })),
+    breaker_events: result.breakerEvents.map((e) => ({ t_ms: e.tMs, shard: e.shard, from: e.from, to: e.to })),
+    stall_consumer: stall === undefined ? null : { shard: stall.shard, at_ms: stall.atMs, t_ms: stalledAtMs },
     shards_final: result.shardsFinal,
     shards_max: shardsMax,
     duration_ms: Math.round(elapsed),
@@ -281,11 +354,15 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
   };
 }
 
+/** Each live shard: its state (an Active shard whose breaker is not closed shows the breaker's) and fill. */
 function liveShards(router: Router, metrics: ShardMetrics[]): LoadProgress['shards'] {
-  const fill = new Map(metrics.map((m) => [m.shardId, m.fillRatio]));
-  return router.mapper
-    .allShardIds()
-    .map((id) => ({ id, state: router.mapper.shardState(id) ?? 'gone', fill: fill.get(id) ?? 0 }));
+  const m = router.mapper;
+  const fill = new Map(metrics.map((x) => [x.shardId, x.fillRatio]));
+  return m.allShardIds().map((id) => {
+    const state = m.shardState(id) ?? 'gone';
+    const breaker = m.breakerState(id) ?? 'closed';
+    return { id, state: state === 'active' && breaker !== 'closed' ? breaker : state, fill: fill.get(id) ?? 0 };
+  });
 }
 
 function percentiles(h: hdr.Histogram): { p50: number; p99: number; p999: number } {

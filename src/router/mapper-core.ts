@@ -7,6 +7,7 @@
  */
 import { indexOf, offsetOf, MAPPER_COUNTERS, type RegionLayout } from '../../native-layout/index.js';
 import { invalidArgument } from '../errors.js';
+import { BREAKER_CLOSED, type Breaker, type BreakerTable } from '../shm/breaker.js';
 import type { Clock } from '../shm/clock.js';
 import type { LatencyCounter } from '../shm/counter.js';
 import { LOCK_BUSY, LOCK_MISUSED, LOCK_OK, LOCK_RECOVERED, OwnerLock, type LockStatus } from '../shm/owner-lock.js';
@@ -29,6 +30,8 @@ export class MapperCore {
   readonly records: SlotRecords;
   readonly table: SelectionTable;
   readonly ownerLock: OwnerLock;
+  /** The shards' circuit breakers, by shard id (breakers.ts). */
+  readonly breakers: BreakerTable;
   // Element indices, from the layout.
   readonly ACTIVE: number;
   readonly NEXT_ID: number;
@@ -38,6 +41,8 @@ export class MapperCore {
   readonly bufferLen: Int32Array;
   readonly draining: Int32Array;
   readonly attached: Int32Array;
+  /** Per slot: when a producer last opened its shard's breaker (low 32 bits of whole ms on the clock). */
+  readonly breakerOpened: Int32Array;
   readonly slotIds: Int32Array;
   /** Collector per slot, for the shard currently in it (rebuilt when the slot's id changes). */
   private readonly collectors: (ShardMetricsCollector | undefined)[];
@@ -50,6 +55,7 @@ export class MapperCore {
     slots: number,
     layout: RegionLayout,
     counter: LatencyCounter,
+    breakers: BreakerTable,
     clock: Clock,
     recover: (core: MapperCore) => void,
   ) {
@@ -57,6 +63,7 @@ export class MapperCore {
     this.slots = slots;
     this.clock = clock;
     this.counter = counter;
+    this.breakers = breakers;
     this.i32 = new Int32Array(sab);
     this.f64 = new Float64Array(sab);
     const u32 = new Uint32Array(sab);
@@ -71,9 +78,10 @@ export class MapperCore {
     this.bufferLen = new Int32Array(sab, offsetOf(layout, 'bufferLen'), slots);
     this.draining = new Int32Array(sab, offsetOf(layout, 'draining'), slots);
     this.attached = new Int32Array(sab, offsetOf(layout, 'attached'), slots);
+    this.breakerOpened = new Int32Array(sab, offsetOf(layout, 'breakerOpened'), slots);
     this.slotIds = new Int32Array(sab, offsetOf(layout, 'slotId'), slots);
     this.records = new SlotRecords(this.f64, layout);
-    this.table = new SelectionTable(this.i32, layout, slots, this.records);
+    this.table = new SelectionTable(this.i32, layout, slots, this.records, (s) => this.breakerClosedAt(s));
     this.collectors = new Array<ShardMetricsCollector | undefined>(slots).fill(undefined);
     this.ownerLock = new OwnerLock(this.i32, layout, this.leaseMs, clock, () => recover(this));
   }
@@ -100,6 +108,24 @@ export class MapperCore {
   slotState(s: number): number {
     if (!(s >= 0 && s < this.slots)) return SLOT_FREE;
     return Atomics.load(this.i32, this.SLOT_STATE + s) | 0;
+  }
+
+  // ------------------------------------------------------------ breakers
+
+  /**
+   * The circuit breaker of the shard in slot `s`, or undefined when the slot
+   * is free. Any thread; the first call for a shard initialises its breaker
+   * (closed) and makes this thread's view of it, later calls return the view.
+   */
+  breakerAt(s: number): Breaker | undefined {
+    const id = this.idAtSlot(s);
+    return id < 0 ? undefined : this.breakers.get(id);
+  }
+
+  /** Whether the breaker of the shard in slot `s` is closed (true for a free slot). Any thread; a few loads. */
+  breakerClosedAt(s: number): boolean {
+    const b = this.breakerAt(s);
+    return b === undefined || b.state() === BREAKER_CLOSED;
   }
 
   /** Ids of the occupied slots whose state passes `pred`, ascending. */

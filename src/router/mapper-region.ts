@@ -13,10 +13,12 @@ import {
   type RegionLayout,
 } from '../../native-layout/index.js';
 import { badHandle, invalidArgument, outOfRange } from '../errors.js';
+import type { BreakerTable, BreakerTableHandle } from '../shm/breaker.js';
 import { attachClock, clockOption, type Clock, type ClockHandle } from '../shm/clock.js';
 import { LatencyCounter, type CounterHandle } from '../shm/counter.js';
 import { checkLease } from '../shm/owner-lock.js';
 import { RING_MAX_CAPACITY } from '../shm/ring.js';
+import { attachShardBreakers, breakerPolicy, createShardBreakers, type BreakerPolicy } from './breakers.js';
 import { SlotRecords, writePolicy } from './mapper-codec.js';
 import { DEFAULT_MAPPER_LEASE_MS, MAX_SLOTS, SLOT_ACTIVE } from './mapper-types.js';
 import { normalizePolicy, scalingPolicy, validatePolicy, type ScalingPolicy } from './policy.js';
@@ -26,6 +28,8 @@ export interface ShardMapperHandle {
   readonly sab: SharedArrayBuffer;
   readonly slots: number;
   readonly counters: CounterHandle;
+  /** The shards' circuit breakers (breakers.ts). */
+  readonly breakers: BreakerTableHandle;
   /** The mapper's clock (absent: the real clock). */
   readonly clock?: ClockHandle;
 }
@@ -46,10 +50,12 @@ export interface ShardMapperOptions {
   /** Lock lease (ms) after which a holder is presumed dead. */
   leaseMs?: number;
   /**
-   * Clock for the lease, cooldown, warm-up and drain window (default `realClock`). Shared with every thread that
-   * attaches.
+   * Clock for the lease, cooldown, warm-up, drain window and the breakers' cool-down (default `realClock`). Shared
+   * with every thread that attaches.
    */
   clock?: Clock;
+  /** Circuit-breaker fields to override (`DEFAULT_BREAKER_POLICY` in breakers.ts). */
+  breaker?: Partial<BreakerPolicy>;
 }
 
 /** A mapper's regions, checked or freshly initialised. */
@@ -57,6 +63,7 @@ export interface MapperRegion {
   readonly handle: ShardMapperHandle;
   readonly layout: RegionLayout;
   readonly counter: LatencyCounter;
+  readonly breakers: BreakerTable;
   readonly clock: Clock;
 }
 
@@ -88,6 +95,7 @@ export function createMapperRegion(options: ShardMapperOptions): MapperRegion {
     throw outOfRange(where, 'slots', slots, Math.max(1, initial), MAX_SLOTS);
   const leaseMs = checkLease(where, options.leaseMs ?? DEFAULT_MAPPER_LEASE_MS);
   const clock = clockOption(where, options.clock);
+  const breaker = breakerPolicy(options.breaker, where);
 
   const layout = mapperLayout(slots);
   const sab = allocate(layout);
@@ -116,14 +124,16 @@ export function createMapperRegion(options: ShardMapperOptions): MapperRegion {
   i32[indexOf(layout, 'activeCount')] = initial;
   i32[indexOf(layout, 'nextShardId')] = initial;
   const counter = LatencyCounter.create({ counters: slots * MAPPER_COUNTERS.stride });
+  const breakers = createShardBreakers(breaker, clock);
   const handle: ShardMapperHandle = Object.freeze({
     kind: 'shard-mapper',
     sab,
     slots,
     counters: counter.handle,
+    breakers: breakers.handle,
     clock: clock.handle,
   });
-  return { handle, layout, counter, clock };
+  return { handle, layout, counter, breakers, clock };
 }
 
 /** Any thread: check `handle` and both regions' headers. */
@@ -144,5 +154,11 @@ export function attachMapperRegion(handle: ShardMapperHandle): MapperRegion {
       `handle.counters has ${counter.counters} counters, expected ${slots * MAPPER_COUNTERS.stride}`,
     );
   }
-  return { handle, layout, counter, clock: attachClock(handle.clock, where) };
+  return {
+    handle,
+    layout,
+    counter,
+    breakers: attachShardBreakers(handle.breakers),
+    clock: attachClock(handle.clock, where),
+  };
 }

@@ -36,18 +36,28 @@
  * - `selectShard` never takes the lock. It reads a selection table that the
  *   lock holder rebuilds on every state change and every collection; see
  *   selection-table.ts for why a reader never uses a half-written table.
+ * - Each shard has a circuit breaker (breakers.ts) in a shared breaker
+ *   table that every thread attaches with the mapper. Producers report
+ *   failed waits for ring space to it without any lock; a shard whose
+ *   breaker is not closed is left out of the selection table and takes no
+ *   producer. The control loop (the router service) moves it through
+ *   half-open back to closed.
  *
  * This class is the public face; each concept has its own file:
  * mapper-region.ts (create and attach the regions), mapper-codec.ts (the
  * policy and slot-record words), mapper-core.ts (views, collectors, lock),
  * selection-table.ts, lifecycle.ts (transitions and the recovery hook),
  * collection.ts (metrics windows and the scaling evaluation), scaling.ts
- * (the pure decision), producer-binding.ts, mapper-test-hooks.ts.
+ * (the pure decision), producer-binding.ts, breakers.ts (the circuit-breaker
+ * policy), mapper-test-hooks.ts.
  */
 import type { RegionLayout } from '../../native-layout/index.js';
+import type { BreakerTable } from '../shm/breaker.js';
 import type { Clock } from '../shm/clock.js';
 import type { LatencyCounter } from '../shm/counter.js';
 import type { LockStatus } from '../shm/owner-lock.js';
+import * as breakers from './breakers.js';
+import type { BreakerPolicy, BreakerStateName } from './breakers.js';
 import { collectMetrics, evaluateScaling } from './collection.js';
 import * as lifecycle from './lifecycle.js';
 import { MapperCore } from './mapper-core.js';
@@ -96,7 +106,11 @@ export class ShardMapper {
   readonly ringCapacity: number;
   /** The normalized, validated policy; fixed for the mapper's life. */
   readonly policy: ScalingPolicy;
+  /** The circuit breakers' settings; fixed for the mapper's life. */
+  readonly breakerPolicy: BreakerPolicy;
   readonly leaseMs: number;
+  /** The mapper's clock (lease, cooldown, warm-up, drain window, breaker cool-down). */
+  readonly clock: Clock;
 
   private readonly core: MapperCore;
   /** `core.table`, one load closer for the per-event `selectShard`. */
@@ -104,14 +118,22 @@ export class ShardMapper {
   private onCreated: Callback | undefined;
   private onRemoved: Callback | undefined;
 
-  private constructor(handle: ShardMapperHandle, layout: RegionLayout, counter: LatencyCounter, clock: Clock) {
+  private constructor(
+    handle: ShardMapperHandle,
+    layout: RegionLayout,
+    counter: LatencyCounter,
+    table: BreakerTable,
+    clock: Clock,
+  ) {
     this.handle = handle;
-    this.core = new MapperCore(handle.sab, handle.slots, layout, counter, clock, lifecycle.recover);
+    this.core = new MapperCore(handle.sab, handle.slots, layout, counter, table, clock, lifecycle.recover);
     this.table = this.core.table;
     this.slots = handle.slots;
     this.ringCapacity = this.core.ringCapacity;
     this.leaseMs = this.core.leaseMs;
     this.policy = this.core.policy;
+    this.breakerPolicy = Object.freeze({ failureThreshold: table.failureThreshold, coolDownMs: table.coolDownMs });
+    this.clock = clock;
   }
 
   /**
@@ -122,7 +144,7 @@ export class ShardMapper {
    */
   static create(options: ShardMapperOptions): ShardMapper {
     const r = createMapperRegion(options);
-    const mapper = new ShardMapper(r.handle, r.layout, r.counter, r.clock);
+    const mapper = new ShardMapper(r.handle, r.layout, r.counter, r.breakers, r.clock);
     mapper.core.table.publish();
     return mapper;
   }
@@ -130,7 +152,7 @@ export class ShardMapper {
   /** Wrap an existing mapper in any thread; checks the handle and both regions' headers. */
   static attach(handle: ShardMapperHandle): ShardMapper {
     const r = attachMapperRegion(handle);
-    return new ShardMapper(handle, r.layout, r.counter, r.clock);
+    return new ShardMapper(handle, r.layout, r.counter, r.breakers, r.clock);
   }
 
   // ------------------------------------------------------------ callbacks
@@ -378,6 +400,86 @@ export class ShardMapper {
   /** Report slot `s`'s ring length (the data path's owner does this before collecting and finalizing). */
   reportBufferLen(s: number, len: number): void {
     if (s >= 0 && s < this.slots) Atomics.store(this.core.bufferLen, s, len | 0);
+  }
+
+  // ------------------------------------------------------------ circuit breakers (breakers.ts)
+
+  /** State of shard `id`'s circuit breaker, or undefined when no such shard exists. Any thread; may be stale. */
+  breakerState(id: number): BreakerStateName | undefined {
+    const s = this.core.slotOf(id);
+    return s < 0 ? undefined : breakers.stateAt(this.core, s);
+  }
+
+  /** State of the breaker of the shard in slot `s` ('closed' for a free slot). Any thread; may be stale. */
+  breakerStateAt(s: number): BreakerStateName {
+    return breakers.stateAt(this.core, s);
+  }
+
+  /** Whether the breaker of the shard in slot `s` is closed (true for a free slot). Any thread; never throws. */
+  breakerClosedAt(s: number): boolean {
+    return this.core.breakerClosedAt(s);
+  }
+
+  /**
+   * A producer's failed wait for space in slot `s`'s ring (see
+   * `Producer.pushBlocking`): counts it on the shard's breaker. Returns true
+   * when the breaker is now not closed, this failure having opened it or
+   * not: the producer must let go of the shard. Any thread, no lock;
+   * allocates nothing once this thread has used the shard's breaker; never
+   * throws.
+   */
+  recordFailedWait(s: number): boolean {
+    return breakers.recordFailedWait(this.core, s);
+  }
+
+  /** A push into slot `s`'s ring went in after failed waits: ends the breaker's run of failures. Any thread. */
+  recordWaitSuccess(s: number): void {
+    breakers.recordWaitSuccess(this.core, s);
+  }
+
+  /** When (ms on the mapper's clock) a producer last opened shard `id`'s breaker; NaN for no such shard. */
+  breakerOpenedAtMs(id: number): number {
+    const s = this.core.slotOf(id);
+    return s < 0 ? NaN : breakers.openedAtMs(this.core, s);
+  }
+
+  /**
+   * For shard `id`'s open breaker whose cool-down has passed: claim its
+   * half-open probe (the shard stays out of routing). True when this call
+   * moved it to half-open; the caller then judges the shard and reports
+   * with `closeBreaker` or `reopenBreaker`. Any thread, no lock.
+   */
+  tryHalfOpen(id: number): boolean {
+    const s = this.core.slotOf(id);
+    const b = s < 0 ? undefined : this.core.breakerAt(s);
+    return b !== undefined && breakers.tryHalfOpen(b);
+  }
+
+  /**
+   * The half-open probe of shard `id` passed: close its breaker, and
+   * republish the selection table so the shard is routable again (if the
+   * lock is busy, the next collection republishes it; binding checks the
+   * breaker itself). True when this call closed it.
+   */
+  closeBreaker(id: number): boolean {
+    const s = this.core.slotOf(id);
+    const b = s < 0 ? undefined : this.core.breakerAt(s);
+    if (b === undefined || !breakers.closeProbe(b)) return false;
+    if (this.core.lock()) {
+      try {
+        this.core.table.publish();
+      } finally {
+        this.core.unlock();
+      }
+    }
+    return true;
+  }
+
+  /** The half-open probe of shard `id` failed: reopen its breaker for a fresh cool-down. True when this call did. */
+  reopenBreaker(id: number): boolean {
+    const s = this.core.slotOf(id);
+    const b = s < 0 ? undefined : this.core.breakerAt(s);
+    return b !== undefined && breakers.reopenProbe(b);
   }
 
   // ------------------------------------------------------------ lock

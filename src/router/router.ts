@@ -13,6 +13,7 @@
  * waits for the producer to let go, the ring to be reported empty and no
  * push since the drain began).
  */
+import { isMainThread } from 'node:worker_threads';
 import {
   allocate,
   checkHeader,
@@ -38,12 +39,24 @@ export type PushStatus = 0 | 1 | 2 | 3;
 export const PUSH_STATUS_NAMES = ['ok', 'full', 'timed-out', 'unbound'] as const;
 
 export const MAX_PRODUCERS = 0xffff;
+/** Default `waitSliceMs`. */
+export const DEFAULT_WAIT_SLICE_MS = 5;
+/** Largest `waitSliceMs`. */
+export const MAX_WAIT_SLICE_MS = 60_000;
 
 export interface RouterOptions extends ShardMapperOptions {
   /** 32-bit words per event (default 2: an 8-byte event). */
   eventWords?: number;
   /** Producer ids are 0..maxProducers-1 (default 64). */
   maxProducers?: number;
+  /**
+   * How long (ms, integer in [1, 60000]; default 5) a blocking push waits for
+   * ring space in one go before it re-checks its binding. A whole slice with
+   * the ring full and not one slot released is a *failed wait*, which the
+   * producer reports to its shard's circuit breaker (see `breaker` in the
+   * mapper's options).
+   */
+  waitSliceMs?: number;
 }
 
 export interface RouterHandle {
@@ -60,10 +73,14 @@ export class Router {
   readonly rings: readonly Ring[];
   readonly eventWords: number;
   readonly maxProducers: number;
+  /** See `RouterOptions.waitSliceMs`. */
+  readonly waitSliceMs: number;
   private readonly ctl: Int32Array;
   private readonly consumedF64: Float64Array;
   private readonly WAITING: number;
   private readonly STOP: number;
+  private readonly EPOCH: number;
+  private readonly STALL: number;
   private readonly RUNNING: number;
   private readonly CONSUMED: number;
 
@@ -74,10 +91,13 @@ export class Router {
     const u32 = new Uint32Array(handle.sab);
     this.eventWords = u32[indexOf(layout, 'eventWords')]!;
     this.maxProducers = u32[indexOf(layout, 'maxProducers')]!;
+    this.waitSliceMs = u32[indexOf(layout, 'waitSliceMs')]!;
     this.ctl = new Int32Array(handle.sab);
     this.consumedF64 = new Float64Array(handle.sab);
     this.WAITING = indexOf(layout, 'waitingProducers');
     this.STOP = indexOf(layout, 'stop');
+    this.EPOCH = indexOf(layout, 'consumerEpoch');
+    this.STALL = indexOf(layout, 'stallEpoch');
     this.RUNNING = indexOf(layout, 'running');
     this.CONSUMED = offsetOf(layout, 'consumed') / 8;
   }
@@ -90,13 +110,22 @@ export class Router {
     const where = 'Router.create';
     if (options === null || typeof options !== 'object') throw invalidArgument(where, 'options', options, 'an object');
     // The router's own fields; the rest are the mapper's.
-    const { eventWords: eventWordsOption, maxProducers: maxProducersOption, ...mapperOptions } = options;
+    const {
+      eventWords: eventWordsOption,
+      maxProducers: maxProducersOption,
+      waitSliceMs: waitSliceOption,
+      ...mapperOptions
+    } = options;
     const eventWords = eventWordsOption ?? 2;
     if (!Number.isInteger(eventWords) || eventWords < 1 || eventWords > 64)
       throw outOfRange(where, 'eventWords', eventWords, 1, 64);
     const maxProducers = maxProducersOption ?? 64;
     if (!Number.isInteger(maxProducers) || maxProducers < 1 || maxProducers > MAX_PRODUCERS) {
       throw outOfRange(where, 'maxProducers', maxProducers, 1, MAX_PRODUCERS);
+    }
+    const waitSliceMs = waitSliceOption ?? DEFAULT_WAIT_SLICE_MS;
+    if (!Number.isInteger(waitSliceMs) || waitSliceMs < 1 || waitSliceMs > MAX_WAIT_SLICE_MS) {
+      throw outOfRange(where, 'waitSliceMs', waitSliceMs, 1, MAX_WAIT_SLICE_MS);
     }
     const cap = options.ringCapacity;
     if (!Number.isInteger(cap) || cap < 2 || (cap & (cap - 1)) !== 0) {
@@ -111,6 +140,7 @@ export class Router {
     u32[indexOf(layout, 'slots')] = mapper.slots;
     u32[indexOf(layout, 'eventWords')] = eventWords;
     u32[indexOf(layout, 'maxProducers')] = maxProducers;
+    u32[indexOf(layout, 'waitSliceMs')] = waitSliceMs;
     const handle: RouterHandle = Object.freeze({
       kind: 'router',
       sab,
@@ -169,14 +199,87 @@ export class Router {
     return Atomics.load(this.ctl, this.STOP + s) !== 0;
   }
 
-  /** Whether a consumer is draining slot `s` now (set by the consumer when it starts, cleared when it returns). */
+  /**
+   * Whether a consumer is draining slot `s` now: the epoch of the one that
+   * last announced itself is set, and cleared when that one returns.
+   */
   consumerRunning(s: number): boolean {
     return Atomics.load(this.ctl, this.RUNNING + s) !== 0;
   }
 
-  /** @internal the consumer of slot `s` announces itself. */
-  setConsumerRunning(s: number, running: boolean): void {
-    Atomics.store(this.ctl, this.RUNNING + s, running ? 1 : 0);
+  /** The epoch of the consumer running on slot `s` (0: none). Any thread; may be stale. */
+  runningEpoch(s: number): number {
+    return Atomics.load(this.ctl, this.RUNNING + s);
+  }
+
+  /**
+   * @internal the consumer of slot `s` with `epoch` announces itself; its
+   * published total starts from 0 (a consumer it replaced counted its own).
+   */
+  setConsumerRunning(s: number, epoch: number): void {
+    this.setConsumed(s, 0);
+    Atomics.store(this.ctl, this.RUNNING + s, epoch);
+  }
+
+  /**
+   * @internal the consumer of slot `s` with `epoch` returns: clears the
+   * running word and its published total only if they are still its own
+   * (a replacement that announced itself since keeps its words).
+   */
+  clearConsumerRunning(s: number, epoch: number): void {
+    if (Atomics.compareExchange(this.ctl, this.RUNNING + s, epoch, 0) === epoch) this.setConsumed(s, 0);
+  }
+
+  // ------------------------------------------------------------ consumer epochs (fencing)
+
+  /**
+   * Control loop: make a new consumer epoch for slot `s` the only one
+   * allowed to take events from its ring, and return it (>= 1). A consumer
+   * of an earlier epoch stops at its next check (see `drainShard`): this is
+   * how a stalled consumer is replaced without both taking events. Any
+   * thread.
+   */
+  fenceConsumers(s: number): number {
+    let e = (Atomics.add(this.ctl, this.EPOCH + s, 1) + 1) | 0;
+    // Epoch 0 means "none"; after 2^32 replacements of one slot, skip it.
+    if (e === 0) e = (Atomics.add(this.ctl, this.EPOCH + s, 1) + 1) | 0;
+    return e;
+  }
+
+  /** The epoch of the consumer allowed to take events from slot `s` (0: none yet). One atomic load. */
+  consumerEpoch(s: number): number {
+    return Atomics.load(this.ctl, this.EPOCH + s);
+  }
+
+  /**
+   * Fault injection (load tests): the consumer of slot `s` with `epoch`
+   * stalls at its next batch, holding the batch it copied and not yet
+   * released, until `endStall(s)`. A stall names one consumer: its
+   * replacement does not stall.
+   */
+  stallConsumer(s: number, epoch: number): void {
+    Atomics.store(this.ctl, this.STALL + s, epoch);
+  }
+
+  /** End the injected stall of slot `s` (the stalled consumer wakes within its wait slice). */
+  endStall(s: number): void {
+    Atomics.store(this.ctl, this.STALL + s, 0);
+    Atomics.notify(this.ctl, this.STALL + s);
+  }
+
+  /** The consumer epoch an injected stall on slot `s` names (0: none). One atomic load. */
+  stallEpoch(s: number): number {
+    return Atomics.load(this.ctl, this.STALL + s);
+  }
+
+  /**
+   * @internal the stalled consumer of slot `s` with `epoch` waits until the
+   * stall is ended (worker threads, `Atomics.wait` in 50 ms slices; the main
+   * thread never blocks, so a consumer there does not stall).
+   */
+  waitOutStall(s: number, epoch: number): void {
+    if (isMainThread) return;
+    while (Atomics.load(this.ctl, this.STALL + s) === epoch) Atomics.wait(this.ctl, this.STALL + s, epoch, 50);
   }
 
   /**
@@ -221,6 +324,9 @@ export class Producer {
   private calls = 0;
   private waiting = false;
   private bindAttempts = 0;
+  /** Whether a wait for space in the bound ring failed since the last push that went in (see `pushBlocking`). */
+  private failedWaits = false;
+  private readonly waitSliceMs: number;
 
   /** @internal use `Router.producer(id)`. */
   constructor(router: Router, id: number) {
@@ -233,6 +339,7 @@ export class Producer {
     h ^= h >>> 13;
     this.hash = Math.imul(h, 0xc2b2ae35) >>> 0;
     this.sampleMask = this.mapper.policy.latencySampleEvery - 1;
+    this.waitSliceMs = router.waitSliceMs;
   }
 
   /** Slot of the bound shard, or -1. */
@@ -272,12 +379,24 @@ export class Producer {
    * attempts. Returns how many were pushed: all of them with PUSH_OK, fewer
    * with PUSH_TIMED_OUT (or PUSH_UNBOUND when no shard was available). On
    * the main thread it never sleeps; keep the timeout short there.
+   *
+   * Circuit breaker. The wait for space is measured in slices of the
+   * router's `waitSliceMs`. A whole slice that passes with the ring full and
+   * not one slot released is a failed wait, reported to the shard's breaker; the
+   * next event that goes in reports the recovery (only then: a push that
+   * never waited costs the breaker nothing). When a failed wait opens the
+   * breaker, the producer lets go of the shard at once and the rest of the
+   * call binds to a healthy shard (or waits for one, PUSH_UNBOUND). What it
+   * pushed into the open shard stays there, for the shard's (replacement)
+   * consumer: the producer's events keep their order within each shard.
    */
   pushBlocking(src: Int32Array, srcEvent: number, count: number, timeoutMs: number): number {
     const sample = (++this.calls & this.sampleMask) === 0;
     const t0 = sample ? performance.now() : 0;
     // The clock is read for the deadline only once the call has to wait.
     let deadline = 0;
+    // When the current wait for ring space began (0: not waiting).
+    let waitFrom = 0;
     let done = 0;
     let unbound = false;
     while (done < count) {
@@ -292,17 +411,37 @@ export class Producer {
       if (n > 0) {
         this.collector!.recordEvents(n);
         done += n;
+        waitFrom = 0;
+        if (this.failedWaits) this.waitRecovered();
         continue;
       }
       const now = performance.now();
       if (deadline === 0) deadline = now + timeoutMs;
+      if (waitFrom === 0) waitFrom = now;
       const left = deadline - now;
       if (left <= 0) break;
-      // Wait for at least one slot (bounded), then re-check the binding.
-      const w = this.ring!.pushBlocking(src, srcEvent + done, 1, Math.min(left, 5));
+      // Wait for at least one slot (at most a slice), then re-check the binding.
+      const slice = this.waitSliceMs;
+      const w = this.ring!.pushBlocking(src, srcEvent + done, 1, left < slice ? left : slice);
       if (w > 0) {
         this.collector!.recordEvents(w);
         done += w;
+        waitFrom = 0;
+        if (this.failedWaits) this.waitRecovered();
+        continue;
+      }
+      const t = performance.now();
+      if (t - waitFrom >= slice) {
+        // A whole slice has passed with the ring full (asleep in a worker,
+        // spinning in short turns on the main thread): a failed wait. When it
+        // opens the breaker, let go of the shard; the next turn binds to a
+        // healthy one.
+        waitFrom = t;
+        this.failedWaits = true;
+        if (this.mapper.recordFailedWait(this.slot)) {
+          this.unbind();
+          waitFrom = 0;
+        }
       }
     }
     // The sample includes any wait for ring space: back-pressure is what it is meant to show.
@@ -315,11 +454,13 @@ export class Producer {
 
   /**
    * Check the binding without pushing: let go of a shard that is no longer
-   * Active. An idle producer should call this now and then (or `release`),
-   * or a drain of its shard waits for it.
+   * Active or whose circuit breaker is not closed. An idle producer should
+   * call this now and then (or `release`), or a drain of its shard waits for
+   * it.
    */
   refresh(): void {
-    if (this.slot >= 0 && this.mapper.slotState(this.slot) !== SLOT_ACTIVE) this.unbind();
+    const s = this.slot;
+    if (s >= 0 && (this.mapper.slotState(s) !== SLOT_ACTIVE || !this.mapper.breakerClosedAt(s))) this.unbind();
   }
 
   /** Let go of the shard (after the last push). The next push binds again. */
@@ -368,6 +509,12 @@ export class Producer {
     return true;
   }
 
+  /** A push went in after failed waits: tell the shard's breaker (it counts failures in a row). */
+  private waitRecovered(): void {
+    this.failedWaits = false;
+    this.mapper.recordWaitSuccess(this.slot);
+  }
+
   private unbind(): void {
     if (this.slot < 0) return;
     // Every push to this ring has been published (the ring's write index is
@@ -376,5 +523,6 @@ export class Producer {
     this.slot = -1;
     this.ring = undefined;
     this.collector = undefined;
+    this.failedWaits = false;
   }
 }

@@ -1,8 +1,11 @@
 /**
  * The selection table: the Active shards a new producer (or event) may be
- * sent to, those whose weight is within WEIGHT_TOLERANCE of the lowest.
- * Written by the mapper lock's holder on every state change and every
- * collection; read by any thread without the lock.
+ * sent to, those whose circuit breaker is closed and whose weight is within
+ * WEIGHT_TOLERANCE of the lowest among them. Written by the mapper lock's
+ * holder on every state change and every collection; read by any thread
+ * without the lock. (A breaker that a producer opens between two
+ * publications leaves the table at the next one; binding checks the
+ * breaker itself, so no producer is sent there meanwhile.)
  *
  * Two buffers in the mapper region (`tables`): buffer b holds
  * [length, entries...], each entry `(slot << 16) | shard id`. The writer
@@ -17,6 +20,8 @@ export class SelectionTable {
   private readonly i32: Int32Array;
   private readonly slots: number;
   private readonly records: SlotRecords;
+  /** Whether slot `s`'s circuit breaker lets traffic through (closed). */
+  private readonly breakerClosed: (s: number) => boolean;
   private readonly TABLE_GEN: number;
   private readonly TABLES: number;
   private readonly SLOT_ID: number;
@@ -26,10 +31,17 @@ export class SelectionTable {
   private cachedLen = 0;
   private cachedGen = -1;
 
-  constructor(i32: Int32Array, layout: RegionLayout, slots: number, records: SlotRecords) {
+  constructor(
+    i32: Int32Array,
+    layout: RegionLayout,
+    slots: number,
+    records: SlotRecords,
+    breakerClosed: (s: number) => boolean,
+  ) {
     this.i32 = i32;
     this.slots = slots;
     this.records = records;
+    this.breakerClosed = breakerClosed;
     this.TABLE_GEN = indexOf(layout, 'tableGen');
     this.TABLES = indexOf(layout, 'tables');
     this.SLOT_ID = indexOf(layout, 'slotId');
@@ -97,7 +109,7 @@ export class SelectionTable {
     const active: number[] = [];
     let min = Number.MAX_VALUE;
     for (let s = 0; s < this.slots; s++) {
-      if (i32[this.SLOT_STATE + s] !== SLOT_ACTIVE) continue;
+      if (i32[this.SLOT_STATE + s] !== SLOT_ACTIVE || !this.breakerClosed(s)) continue;
       active.push(s);
       const w = rec.get(s, 'weight');
       if (w < min) min = w; // NaN compares false: ignored, as the reference's fold(f64::min) ignores it

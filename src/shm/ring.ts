@@ -19,6 +19,17 @@
  * Indices are free-running 32-bit counters (wrapping), so `write - read`
  * is the number of queued events for any capacity up to 2^30 and the
  * accounting "pushed = popped + queued" holds exactly at every instant.
+ *
+ * Takeover-safe consumption (`peek` / `releasePeeked`): when a consumer may
+ * stall mid-call and be replaced by another while it is still inside a
+ * call, the consumer side cannot be handed over by the rule above. Then
+ * every consumer of the ring uses `peek` (copy events out without releasing
+ * them) and `releasePeeked` (release them by compare-and-swap of the read
+ * index). Events belong to the consumer whose compare-and-swap moved the
+ * read index past them, so two consumers racing on one ring never both
+ * take an event and a stalled one that wakes finds out its copy is stale.
+ * The other consumer methods store the read index and must not be mixed
+ * with these on one ring while more than one consumer may be inside a call.
  */
 import { isMainThread } from 'node:worker_threads';
 import { waitAsync } from './wait.js';
@@ -49,6 +60,8 @@ export interface RingOptions {
 
 export const RING_MAX_CAPACITY = 1 << 26;
 export const RING_MAX_SLOT_WORDS = 64;
+/** Below this many words `peek` copies in a loop; above, through a view and `TypedArray.set`. */
+const PEEK_LOOP_WORDS = 64;
 /** Iterations a blocking call spins, re-checking the other side, before it parks. */
 const SPIN_ITERATIONS = 2_000;
 
@@ -85,6 +98,8 @@ export class Ring {
   private readCache = 0;
   /** Consumer's last seen write index: may lag, never leads, the real one. */
   private writeCache = 0;
+  /** The read index the last `peek` copied from (see `releasePeeked`). */
+  private peekedFrom = 0;
 
   private constructor(handle: RingHandle, layout: RegionLayout) {
     this.handle = handle;
@@ -313,6 +328,90 @@ export class Ring {
       if (((w - Atomics.load(this.ctl, READ)) | 0) === 0) await waitAsync(this.ctl, WRITE, w, remaining);
       Atomics.store(this.ctl, CONSUMER_SLEEPING, 0);
     }
+  }
+
+  // ------------------------------------------------------------ takeover-safe consumer side
+
+  /**
+   * Consumer, takeover-safe: copy up to `max` queued events into `dst`
+   * (event `dstEvent` onwards) WITHOUT releasing them, and remember the read
+   * index they were copied from. Returns how many were copied (0 when
+   * empty). The copy is this consumer's only once `releasePeeked` returns
+   * true; until then it may be stale. Never blocks, never throws; a copy of
+   * more than 64 words makes one short-lived typed-array view (per call,
+   * not per event) for a bulk copy.
+   *
+   * Several consumers (on different threads, each with its own `Ring`
+   * object) may call `peek` and `releasePeeked` on one ring at once; see
+   * `releasePeeked` for why each event is taken by exactly one of them.
+   */
+  peek(dst: Int32Array, dstEvent: number, max: number): number {
+    if (!(max > 0)) return 0;
+    // One load of the read index: the copy and the later compare-and-swap
+    // both work from it. The write index is loaded after it, so the count is
+    // never negative; it may pass what is really queued when other
+    // consumers released meanwhile, and then the copy is stale and the
+    // compare-and-swap fails.
+    const r = Atomics.load(this.ctl, READ);
+    let avail = (this.writeCache - r) | 0;
+    if (avail < max) {
+      this.writeCache = Atomics.load(this.ctl, WRITE);
+      avail = (this.writeCache - r) | 0;
+    }
+    const m = avail < max ? avail : max;
+    if (m <= 0) return 0;
+    const sw = this.slotWords;
+    const slots = this.slots;
+    const s = (r & this.mask) * sw;
+    const d = dstEvent * sw;
+    const words = m * sw;
+    // Words before the end of the slots (a run wraps at most once).
+    const run = slots.length - s;
+    if (words <= PEEK_LOOP_WORDS) {
+      const first = words < run ? words : run;
+      for (let i = 0; i < first; i++) dst[d + i] = slots[s + i]!;
+      for (let i = first; i < words; i++) dst[d + i] = slots[i - first]!;
+    } else if (words <= run) {
+      // A bulk copy (memcpy) through a view: one small object per batch, not
+      // per event, and several times faster than a loop at batch sizes.
+      dst.set(slots.subarray(s, s + words), d);
+    } else {
+      dst.set(slots.subarray(s), d);
+      dst.set(slots.subarray(0, words - run), d + run);
+    }
+    this.peekedFrom = r;
+    return m;
+  }
+
+  /**
+   * Consumer, takeover-safe: release the first `n` events of the last `peek`
+   * (0 < n <= what it returned) by compare-and-swap of the read index from
+   * the value `peek` copied at to that plus `n`. Returns true when this call
+   * released them: the copy holds them intact and no other consumer has
+   * taken or will take them. Returns false when another consumer moved the
+   * read index first: this consumer was overtaken (replaced), its copy must
+   * be discarded, and nothing changed. Never blocks, never throws.
+   *
+   * Why this is exact. The read index only moves forward, by releases. If
+   * the compare-and-swap finds it still at `r`, no release happened since
+   * `peek` loaded it, so (1) the producer, which writes only slots below the
+   * read index plus the capacity, has not reused slots r..r+n-1 while they
+   * were copied, and (2) no other consumer took them (a consumer counts
+   * events as taken only after its own compare-and-swap succeeds, and that
+   * would have moved the index). If it finds anything else, someone
+   * released first, and what this consumer copied is either theirs or
+   * already overwritten. The one blind spot is wrap-around: the index is
+   * 32 bits, so a consumer that stalls between its `peek` and this call
+   * while others release exactly a multiple of 2^32 events would succeed
+   * wrongly (at 3e8 events/s that is a stall of 14 s at exactly this point;
+   * a caller that can be replaced checks its own fence just before calling).
+   */
+  releasePeeked(n: number): boolean {
+    if (!(n > 0)) return false;
+    const r = this.peekedFrom;
+    if (Atomics.compareExchange(this.ctl, READ, r, (r + n) | 0) !== r) return false;
+    if (Atomics.load(this.ctl, PRODUCER_SLEEPING) !== 0) Atomics.notify(this.ctl, READ, 1);
+    return true;
   }
 
   // ------------------------------------------------------------ any thread

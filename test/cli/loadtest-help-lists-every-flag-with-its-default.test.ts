@@ -20,6 +20,9 @@ const DEFAULTS: [string, string][] = [
   ['--tick', `default ${D.tickMs}ms`],
   ['--threads', 'default min(producers, 2)'],
   ['--ring-capacity', `default ${D.ringCapacity}`],
+  ['--breaker-threshold', `default ${D.breakerThreshold}`],
+  ['--breaker-cooldown', `default ${D.breakerCoolDownMs / 1000}s`],
+  ['--stall-consumer', 'default none'],
 ];
 
 /** A flag's help entry: its line and the indented lines continuing it. */

@@ -19,6 +19,8 @@ test(
       'reordered',
       'push_latency_ns',
       'scale_events',
+      'breaker_events',
+      'stall_consumer',
       'shards_final',
     ]) {
       assert.ok(key in s, `missing ${key}`);
@@ -43,6 +45,7 @@ test(
     // The flags reached the library: two producers, two shards, no scaling without --auto-scale.
     assert.is(s['producers'], 2);
     assert.equal(s['scale_events'], []);
+    assert.equal(s['stall_consumer'], null);
     assert.equal(s['shards_final'], [0, 1]);
     // The per-producer counts add up to the totals.
     const per = Object.values(s['per_producer'] as Record<string, { produced: number; consumed: number }>);

@@ -5,12 +5,14 @@
  */
 import type { SoakScenario } from './report.js';
 import { soak as router } from './router.js';
+import { soak as routerStall } from './router-stall.js';
 import { soak as trainKill } from './train-kill.js';
 import { soak as mutation } from './mutation.js';
 import { soak as snapshots } from './snapshots.js';
 
 export const SOAKS: Readonly<Record<string, SoakScenario>> = {
   router,
+  'router-stall': routerStall,
   'train-kill': trainKill,
   mutation,
   snapshots,
