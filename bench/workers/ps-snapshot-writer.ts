@@ -4,7 +4,8 @@
  * training chunk's heads, tails and negatives) through the server's client,
  * one push per shard touched, and records every wait at a fenced shard
  * (the pause a snapshot costs it). While `control[1]` is set it holds
- * still (counted in `control[2]`). Posts 'started' after its first push,
+ * still (counted in `control[2]`); pauses before `control[3]` is set (the
+ * suite's warm-up) are not kept. Posts 'started' after its first push,
  * then `{ pushes, pauses, pauseSamplesUs }` when stopped.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -48,10 +49,13 @@ while (Atomics.load(ctl, 0) === 0) {
   for (let i = 0; i < rows; i++) ids[i] = Math.floor(rand() * n);
   client.pushEntities(ids, rows, grads, offs);
   if (client.stats.pauses > 0) {
-    // Keep every pause (there are few: at most one per snapshot per shard).
-    for (let i = 0; i < Math.min(client.stats.pauses, client.pauseSamples.length); i++)
-      samples.push(client.pauseSamples[i]!);
-    pauses += client.stats.pauses;
+    // Keep every pause once the suite says its warm-up is over (control[3]); there are few, at most one per
+    // snapshot per shard.
+    if (Atomics.load(ctl, 3) !== 0) {
+      for (let i = 0; i < Math.min(client.stats.pauses, client.pauseSamples.length); i++)
+        samples.push(client.pauseSamples[i]!);
+      pauses += client.stats.pauses;
+    }
     client.reset();
   }
   if (pushes++ === 0) parentPort!.postMessage('started');

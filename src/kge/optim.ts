@@ -7,7 +7,7 @@
  * (`validateTrainOptions`).
  */
 import type { KgeModel } from './model.js';
-export { ADAGRAD_EPS, adagradStep, projectRow, rowAdagradStep, sgdStep } from '../ps/update-rules.js';
+export { ADAGRAD_EPS, adagradStep, applyRule, projectRow, rowAdagradStep, sgdStep } from '../ps/update-rules.js';
 
 /**
  * Add the gradient of the regulariser of one row, counted once per

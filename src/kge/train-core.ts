@@ -53,7 +53,7 @@ import { mulberry32 } from '../prng.js';
 import type { TaskResult, TrainHandle, TrainHyper, TrainTask } from './train-task.js';
 export * from './train-task.js';
 export { isKgeModel, loadModelModule, modelFromExport } from './model-module.js';
-import { addRegGradient, adagradStep, projectRow, rowAdagradStep, sgdStep } from './optim.js';
+import { addRegGradient, applyRule, projectRow } from './optim.js';
 export { mulberry32 };
 
 export class TrainContext {
@@ -522,11 +522,7 @@ export class TrainContext {
    * float's index (`adagrad`) or its row's index (`adagrad-row`).
    */
   private applyRow(table: Float32Array, off: number, accIdx: number, g: Float32Array, go: number, width: number): void {
-    const lr = this.hyper.lr;
-    const opt = this.hyper.optimizer;
-    if (opt === 'sgd') sgdStep(table, off, g, go, width, lr);
-    else if (opt === 'adagrad') adagradStep(table, off, this.acc, accIdx, g, go, width, lr);
-    else rowAdagradStep(table, off, this.acc, accIdx, g, go, width, lr);
+    applyRule(this.hyper.optimizer, table, off, this.acc, accIdx, g, go, width, this.hyper.lr);
   }
 
   /** Sync mode: add a row's gradient to this batch's push. */

@@ -30,6 +30,7 @@ import { SEQ_OK, type SeqStatus } from '../shm/seqlock.js';
 import type { Tables } from './tables.js';
 import { pushSync } from './sync-step.js';
 import { atomicMax } from './hogwild.js';
+import { applyRule, projectRow } from './update-rules.js';
 
 /** What one client saw, since it was created or last reset. */
 export interface ClientStats {
@@ -130,16 +131,19 @@ export class PsClient {
   readEntities(ids: Int32Array, count: number, dst: Float32Array, dstOffs: Int32Array): void {
     const dim = this.dim;
     const stamp = (this.readStamp = (this.readStamp + 1) | 0 || 1);
+    const shardOf = this.shardOf;
+    const rowOf = this.rowOf;
+    const readMark = this.readMark;
     for (let i = 0; i < count; i++) {
       const id = ids[i]!;
-      const s = this.shardOf[id]!;
-      if (this.readMark[s] !== stamp) {
-        this.readMark[s] = stamp;
+      const s = shardOf[id]!;
+      if (readMark[s] !== stamp) {
+        readMark[s] = stamp;
         this.lastRead[s] = this.tables.step(s);
         this.stats.reads++;
       }
       const src = this.data[s]!;
-      const so = this.rowOf[id]! * dim;
+      const so = rowOf[id]! * dim;
       const d = dstOffs[i]!;
       for (let q = 0; q < dim; q++) dst[d + q] = src[so + q]!;
     }
@@ -164,10 +168,7 @@ export class PsClient {
       const entered = gate.enterShared();
       if (entered !== SEQ_OK) return entered;
       this.notePause(gate.lastSharedWaitMs);
-      for (let g = from; g < to; g++) {
-        const i = this.order[g]!;
-        this.tables.updateRow(s, this.rowOf[ids[i]!]!, grads, gradOffs[i]!);
-      }
+      this.applyGroup(s, ids, from, to, grads, gradOffs);
       // Counted before leaving: a snapshot that fences the shard sees the step of the rows it copies.
       const before = Atomics.add(this.tables.ctl, this.tables.fields[s]!.step, 1);
       gate.leaveShared();
@@ -230,6 +231,37 @@ export class PsClient {
     Atomics.add(c, f.relationPushes, s.relationPushes);
     atomicMax(c, f.maxStaleness, s.stalenessMax);
     this.reset();
+  }
+
+  /**
+   * Apply the rows `order[from..to)` of one shard's group with the server's
+   * rule (`Tables.updateRow`'s, with the table's views and settings read
+   * once for the group).
+   */
+  private applyGroup(
+    s: number,
+    ids: Int32Array,
+    from: number,
+    to: number,
+    grads: Float32Array,
+    gradOffs: Int32Array,
+  ): void {
+    const t = this.tables;
+    const dim = this.dim;
+    const data = this.data[s]!;
+    const acc = t.accs[s]!;
+    const lr = t.config.learningRate;
+    const maxNorm = t.config.maxNorm;
+    const opt = t.config.optimizer;
+    const order = this.order;
+    const rowOf = this.rowOf;
+    for (let g = from; g < to; g++) {
+      const i = order[g]!;
+      const r = rowOf[ids[i]!]!;
+      const base = r * dim;
+      applyRule(opt, data, base, acc, opt === 'adagrad' ? base : r, grads, gradOffs[i]!, dim, lr);
+      if (maxNorm > 0) projectRow(data, base, dim, maxNorm);
+    }
   }
 
   /** Stable counting sort of `ids[0..count)` by shard into `order`, with each shard's range in `groupStart`. */

@@ -14,7 +14,7 @@ import { attachClock, type Clock } from '../shm/clock.js';
 import type { PsConfig } from './config.js';
 import type { PsHandle } from './handle.js';
 import { ShardManager } from './shard-manager.js';
-import { adagradStep, projectRow, rowAdagradStep, sgdStep } from './update-rules.js';
+import { applyRule, projectRow } from './update-rules.js';
 
 /** Warnings the server raises. */
 export type PsWarningCode = 'KGSHARD_BARRIER_TIMEOUT' | 'KGSHARD_STALENESS' | 'KGSHARD_PUSH_INTERRUPTED';
@@ -188,9 +188,7 @@ export class Tables {
     const base = r * width;
     const lr = this.config.learningRate;
     const opt = this.config.optimizer;
-    if (opt === 'sgd') sgdStep(data, base, g, go, width, lr);
-    else if (opt === 'adagrad') adagradStep(data, base, this.accs[t]!, base, g, go, width, lr);
-    else rowAdagradStep(data, base, this.accs[t]!, r, g, go, width, lr);
+    applyRule(opt, data, base, this.accs[t]!, opt === 'adagrad' ? base : r, g, go, width, lr);
     if (t !== this.rel && this.config.maxNorm > 0) projectRow(data, base, width, this.config.maxNorm);
   }
 }

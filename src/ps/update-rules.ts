@@ -69,3 +69,25 @@ export function projectRow(x: Float32Array, xo: number, width: number, maxNorm: 
   const f = maxNorm / Math.sqrt(sq);
   for (let q = 0; q < width; q++) x[xo + q] = x[xo + q]! * f;
 }
+
+/**
+ * One row's update with the rule `optimizer` names: `acc` and `accIdx` as
+ * `adagradStep` (`adagrad`: the row's first float's accumulator) or
+ * `rowAdagradStep` (`adagrad-row`: the row's one accumulator) take them;
+ * unused under SGD.
+ */
+export function applyRule(
+  optimizer: 'sgd' | 'adagrad' | 'adagrad-row',
+  x: Float32Array,
+  xo: number,
+  acc: Float32Array,
+  accIdx: number,
+  g: Float32Array,
+  go: number,
+  width: number,
+  lr: number,
+): void {
+  if (optimizer === 'adagrad') adagradStep(x, xo, acc, accIdx, g, go, width, lr);
+  else if (optimizer === 'sgd') sgdStep(x, xo, g, go, width, lr);
+  else rowAdagradStep(x, xo, acc, accIdx, g, go, width, lr);
+}
