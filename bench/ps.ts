@@ -27,7 +27,7 @@
  *
  * 3. Snapshots while Hogwild writers push (`snapshot`): the training
  *    layout of the built-in graph (40,943 entities, ComplEx dim 100: rows of
- *    200 floats) and 10x its entities, in the training default's shards (2),
+ *    200 floats) and 10x its entities, in the training default's shards (4),
  *    async mode, element-wise Adagrad state. Two worker threads push
  *    training-like chunks (128 random rows, through the server's client,
  *    one push per shard touched) without stopping while the main thread
@@ -672,7 +672,7 @@ async function pushSuite(p: Plan, log: (m: string) => void): Promise<{ cases: Ca
 /** The built-in graph's entities, and the width of a ComplEx dim-100 row. */
 const SNAPSHOT_ENTITIES = 40_943;
 const SNAPSHOT_WIDTH = 200;
-const SNAPSHOT_SHARDS = 2;
+const SNAPSHOT_SHARDS = 4;
 const SNAPSHOT_ROWS_PER_PUSH = 128;
 
 interface SnapshotFigures {

@@ -25,7 +25,7 @@
  *   there): the baseline of `ps_path_vs_direct`, training through the
  *   server's client (gather per chunk, pushes per shard) over the direct
  *   path, per model and worker count, median of same-round ratios.
- * - shard sweep (`--only shards`): kgshard with 2 workers and 1, 4 and 8
+ * - shard sweep (`--only shards`): kgshard with 2 workers and 1, 2 and 8
  *   shards beside the default, for the choice of the default
  *   (`shards_vs_default_2w`).
  *
@@ -93,7 +93,7 @@ type Threads = (typeof THREADS)[number];
  */
 type Side = 'kgshard' | 'direct' | 'torch';
 /** Shard counts tried beside the default (2 workers), for the choice of the default. */
-const SHARD_SWEEP = [1, 4, 8] as const;
+const SHARD_SWEEP = [1, 2, 8] as const;
 
 const DIM = 100;
 const BATCH = 1024;

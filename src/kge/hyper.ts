@@ -339,7 +339,7 @@ export const SETTINGS: readonly Setting[] = [
     scope: 'hyper',
     min: 1,
     max: 4096,
-    default: 2,
+    default: 4,
     optional: true,
     section: 'training',
     help: [

@@ -25,6 +25,7 @@ import { allocate, trainProgressLayout, indexOf } from '../../native-layout/inde
 import type { Dataset } from '../data/dataset.js';
 import { ParameterServer, type SnapshotTarget } from '../ps/server.js';
 import { FilterIndex } from './filter.js';
+import { setting } from './hyper.js';
 import { PsFigures, addSegments, checkPartial, type PartialEpoch, type PsTrainingReport } from './train-figures.js';
 import { createModel, type KgeModel } from './models/index.js';
 import { moduleHref, resolveTrainOptions, validateTrainOptions, type TrainSettings } from './training/options.js';
@@ -89,6 +90,9 @@ export interface TrainHooks {
   onEpoch?(report: EpochReport, trainer: Trainer): Promise<void | 'stop'> | void | 'stop';
 }
 
+/** Entity shards when `shards` is unset (the settings table's default). */
+const DEFAULT_SHARDS = setting('shards').default as number;
+
 export class Trainer {
   readonly options: TrainOptions;
   /** The model being trained (this thread's instance). */
@@ -136,7 +140,13 @@ export class Trainer {
    * first pooled epoch.
    */
   constructor(dataset: Dataset, options: TrainSettings, model?: KgeModel) {
-    this.options = validateTrainOptions(resolveTrainOptions(options), model);
+    const resolved = validateTrainOptions(resolveTrainOptions(options), model);
+    // Unset, the shard count is the default, but never more than the entities (a tiny graph trains on
+    // fewer shards); a count given explicitly is checked below instead.
+    this.options =
+      resolved.shards === undefined
+        ? { ...resolved, shards: Math.min(DEFAULT_SHARDS, Math.max(1, dataset.entities?.length ?? 0)) }
+        : resolved;
     if (dataset.train.count === 0) {
       // An epoch of no triples has no loss (and nothing to checkpoint an objective for).
       throw invalidArgument(

@@ -119,7 +119,7 @@ test('training goes on while checkpoint writes fail, skips them for the cool-dow
   assert.equal(entries(store), ['final@10', 'final@12'], 'the resumed run wrote its own slot');
 });
 
-test('a store that stays broken to the end costs warnings, not the run: training, evaluation and the report go on', async () => {
+test('a store that stays broken to the end costs warnings, not the run: training and evaluation go on', async () => {
   const root = tempDir('ckpt-broken');
   const store = join(root, 'store');
   const warnings: string[] = [];

@@ -62,7 +62,7 @@ test('sync mode with SGD and two workers: one barrier per step and shard, no war
   assert.is(trainer.epochs.length, o.epochs);
   // Every step meets each shard's barrier once: one applied (averaged) update per step and shard.
   const shards = trainer.ps.numShards;
-  assert.is(shards, 2);
+  assert.is(shards, trainer.options.shards, 'the default shard count');
   assert.is(stats.barriersCompleted, o.epochs * steps * shards);
   assert.is(stats.pushes, o.epochs * steps * shards, 'one applied (averaged) update per step and shard');
   assert.equal(trainer.ps.shardSteps(), new Array<number>(shards).fill(o.epochs * steps));

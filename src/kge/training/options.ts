@@ -38,7 +38,9 @@ export const DEFAULT_TRAIN: Omit<TrainOptions, 'model'> = {
 /**
  * `options` with every unset setting given its default: the model's
  * (`MODEL_DEFAULTS`) where it has one, else the base default; the model
- * `DEFAULT_MODEL` and the threads `os.availableParallelism()`. Fields that
+ * `DEFAULT_MODEL` and the threads `os.availableParallelism()`. The shard
+ * count stays unset: its default depends on the dataset (the `Trainer`
+ * never makes more shards than entities). Fields that
  * are set are kept as they are (checked by `validateTrainOptions`).
  */
 export function resolveTrainOptions(options: TrainSettings): TrainOptions {
@@ -50,7 +52,8 @@ export function resolveTrainOptions(options: TrainSettings): TrainOptions {
       : {};
   const out: Record<string, unknown> = { ...options, model };
   for (const s of HYPER) {
-    if (out[s.name] !== undefined) continue;
+    // The shard count's default depends on the dataset (never more shards than entities): the Trainer sets it.
+    if (out[s.name] !== undefined || s.name === 'shards') continue;
     out[s.name] = s.type === 'threads' ? availableParallelism() : (own[s.name] ?? s.default);
   }
   return out as unknown as TrainOptions;

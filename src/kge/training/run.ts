@@ -330,7 +330,7 @@ export async function runTraining(
     const last = trainer.epochs[trainer.epochs.length - 1];
     const report: TrainingReport = {
       model: canonical,
-      options: o,
+      options: trainer.options,
       run,
       dataset: {
         name: dataset.name,
