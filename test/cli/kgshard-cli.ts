@@ -14,11 +14,13 @@ export interface Run {
   readonly code: number | null;
   readonly out: string;
   readonly err: string;
+  /** The signal that ended the process (a timeout's SIGTERM), or null. */
+  readonly signal?: string | null;
 }
 
 export function kgshard(...args: string[]): Run {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr, signal: r.signal };
 }
 
 /** As `kgshard`, without blocking the event loop (for tests that run something else meanwhile). */
@@ -37,9 +39,14 @@ export function kgshardAsync(...args: string[]): Promise<Run> {
 /** `--json` output: exactly one line, one object. */
 export function json(r: Run): Record<string, unknown> {
   const lines = r.out.trim().split('\n');
-  if (lines.length !== 1)
-    throw new Error(`expected one JSON line on stdout, got ${lines.length}:\n${r.out}\nstderr: ${r.err}`);
-  return JSON.parse(lines[0]!) as Record<string, unknown>;
+  const why = (what: string): Error =>
+    new Error(`${what} (exit ${r.code}, signal ${r.signal ?? 'none'}):\n${r.out}\nstderr: ${r.err}`);
+  if (lines.length !== 1 || lines[0] === '') throw why(`expected one JSON line on stdout, got ${lines.length}`);
+  try {
+    return JSON.parse(lines[0]!) as Record<string, unknown>;
+  } catch {
+    throw why('stdout is not JSON');
+  }
 }
 
 const temps: string[] = [];
