@@ -48,7 +48,7 @@ import { isMainThread, threadId } from 'node:worker_threads';
 import { indexOf, type RegionLayout } from '../../native-layout/index.js';
 import { invalidArgument, outOfRange } from '../errors.js';
 import type { Clock } from './clock.js';
-import { waitAsync } from './wait.js';
+import { Park, park, parkAsync, waitAsync } from './wait.js';
 
 /** Lock statuses: lock calls return these instead of throwing. */
 export const LOCK_OK = 0;
@@ -254,35 +254,47 @@ export class OwnerLock {
    * (which never waits). Allocates nothing.
    */
   awaitFree(timeoutMs: number = 2 * this.leaseMs): LockStatus {
-    const i32 = this.i32;
-    for (let i = 0; i < LOCK_SPINS; i++) if (Atomics.load(i32, this.WORD) === 0) return LOCK_OK;
+    for (let i = 0; i < LOCK_SPINS; i++) if (Atomics.load(this.i32, this.WORD) === 0) return LOCK_OK;
     if (isMainThread) return LOCK_BUSY;
     const deadline = this.clock.now() + timeoutMs;
     for (;;) {
-      const cur = Atomics.load(i32, this.WORD);
-      if (cur === 0) return LOCK_OK;
-      if (this.recoverIfStale()) continue;
-      const remaining = deadline - this.clock.now();
-      if (remaining <= 0) return LOCK_TIMED_OUT;
-      Atomics.add(i32, this.SLEEPERS, 1);
-      Atomics.wait(i32, this.WORD, cur, this.clock.sliceMs(Math.min(remaining, this.staleSliceMs())));
-      Atomics.sub(i32, this.SLEEPERS, 1);
+      const step = this.freeStep(deadline);
+      if (!(step instanceof Park)) return step;
+      park(step);
     }
   }
 
   /** `awaitFree` that parks with `Atomics.waitAsync`; any thread, including the main thread. */
   async awaitFreeAsync(timeoutMs: number = 2 * this.leaseMs): Promise<LockStatus> {
-    const i32 = this.i32;
     const deadline = this.clock.now() + timeoutMs;
     for (;;) {
-      const cur = Atomics.load(i32, this.WORD);
+      const step = this.freeStep(deadline);
+      if (!(step instanceof Park)) return step;
+      await parkAsync(step);
+    }
+  }
+
+  /**
+   * One step of waiting for the lock to be free, shared by `awaitFree` and
+   * `awaitFreeAsync`: `LOCK_OK` (free), `LOCK_TIMED_OUT` (past `deadline`),
+   * or where to park (on the lock word, announced as a sleeper so `unlock`
+   * wakes it; in slices short enough to notice a stale holder). A stale
+   * holder is taken over and released on the way.
+   */
+  private freeStep(deadline: number): LockStatus | Park {
+    for (;;) {
+      const cur = Atomics.load(this.i32, this.WORD);
       if (cur === 0) return LOCK_OK;
       if (this.recoverIfStale()) continue;
       const remaining = deadline - this.clock.now();
       if (remaining <= 0) return LOCK_TIMED_OUT;
-      Atomics.add(i32, this.SLEEPERS, 1);
-      await waitAsync(i32, this.WORD, cur, this.clock.sliceMs(Math.min(remaining, this.staleSliceMs())));
-      Atomics.sub(i32, this.SLEEPERS, 1);
+      return new Park(
+        this.i32,
+        this.WORD,
+        cur,
+        this.clock.sliceMs(Math.min(remaining, this.staleSliceMs())),
+        this.SLEEPERS,
+      );
     }
   }
 

@@ -471,41 +471,51 @@ export class Seqlock {
    * times out waiting for the writers is lowered again.
    */
   fence(timeoutMs: number = this.leaseMs * 2): SeqStatus {
-    const clock = this.writerLock.clock;
-    const deadline = clock.now() + timeoutMs;
+    const deadline = this.writerLock.clock.now() + timeoutMs;
     const s = this.lock(timeoutMs);
     if (s !== SEQ_OK && s !== SEQ_RECOVERED) return s;
-    const ctl = this.ctl;
     for (let i = 0; ; i++) {
-      const n = Atomics.load(ctl, SHARED);
+      const n = i < FENCE_SPINS ? Atomics.load(this.ctl, SHARED) : this.drainStep(deadline);
       if (n === 0) return s;
-      if (i < FENCE_SPINS) continue;
-      const remaining = deadline - clock.now();
-      if (remaining <= 0) {
-        this.unlock();
-        return SEQ_TIMED_OUT;
-      }
-      Atomics.wait(ctl, SHARED, n, clock.sliceMs(Math.min(remaining, 1)));
+      if (n < 0) return SEQ_TIMED_OUT;
+      if (i >= FENCE_SPINS) Atomics.wait(this.ctl, SHARED, n, this.drainSliceMs(deadline));
     }
   }
 
   /** `fence` that parks with `Atomics.waitAsync`; any thread, including the main thread. */
   async fenceAsync(timeoutMs: number = this.leaseMs * 2): Promise<SeqStatus> {
-    const clock = this.writerLock.clock;
-    const deadline = clock.now() + timeoutMs;
+    const deadline = this.writerLock.clock.now() + timeoutMs;
     const s = await this.lockAsync(timeoutMs);
     if (s !== SEQ_OK && s !== SEQ_RECOVERED) return s;
-    const ctl = this.ctl;
     for (;;) {
-      const n = Atomics.load(ctl, SHARED);
+      const n = this.drainStep(deadline);
       if (n === 0) return s;
-      const remaining = deadline - clock.now();
-      if (remaining <= 0) {
-        this.unlock();
-        return SEQ_TIMED_OUT;
-      }
-      await waitAsync(ctl, SHARED, n, clock.sliceMs(Math.min(remaining, 1)));
+      if (n < 0) return SEQ_TIMED_OUT;
+      await waitAsync(this.ctl, SHARED, n, this.drainSliceMs(deadline));
     }
+  }
+
+  /**
+   * One step of a raised fence waiting for the shared writers inside to
+   * leave, shared by `fence` and `fenceAsync`: 0 when none is inside, -1
+   * when `deadline` (on the region's clock) has passed (the fence is then
+   * lowered), else the count inside, to park on until the last one leaves
+   * (`leaveShared` notifies).
+   */
+  private drainStep(deadline: number): number {
+    const n = Atomics.load(this.ctl, SHARED);
+    if (n === 0) return 0;
+    if (deadline - this.writerLock.clock.now() <= 0) {
+      this.unlock();
+      return -1;
+    }
+    return n;
+  }
+
+  /** How long a draining fence parks before it looks at the count and the clock again. */
+  private drainSliceMs(deadline: number): number {
+    const clock = this.writerLock.clock;
+    return clock.sliceMs(Math.min(Math.max(0, deadline - clock.now()), 1));
   }
 
   /** Fence holder: lower the fence (release the writer lock, waking every shared writer waiting at the gate). */
