@@ -86,6 +86,7 @@ export const BASE_DEFAULTS = {
   mode: 'async',
   seed: 1,
   filterNegatives: false,
+  kernels: 'auto',
 } as const;
 
 const B = BASE_DEFAULTS;
@@ -317,6 +318,22 @@ export const SETTINGS: readonly Setting[] = [
     fingerprint: true,
     section: 'training',
     help: ['async: Hogwild updates in place (default); sync:', 'averaged gradients through the parameter server'],
+  },
+  {
+    name: 'kernels',
+    flag: '--kernels',
+    arg: 'auto|simd|js',
+    jsonKey: 'kernels',
+    type: 'choice',
+    scope: 'hyper',
+    choices: ['auto', 'simd', 'js'],
+    default: B.kernels,
+    optional: true,
+    section: 'training',
+    help: [
+      "kernels of the negatives' scores and gradients: auto",
+      'uses WebAssembly SIMD where the model allows, else js',
+    ],
   },
   {
     name: 'workers',

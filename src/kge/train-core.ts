@@ -54,6 +54,7 @@ import type { TaskResult, TrainHandle, TrainHyper, TrainTask } from './train-tas
 export * from './train-task.js';
 export { isKgeModel, loadModelModule, modelFromExport } from './model-module.js';
 import { addRegGradient, applyRule, projectRow } from './optim.js';
+import { SimdChunkKernels, simdTrainBlocker } from './wasm/train-kernels.js';
 export { mulberry32 };
 
 export class TrainContext {
@@ -68,6 +69,13 @@ export class TrainContext {
    * kernels read one shard's rows in place and updates are written there).
    */
   readonly client: PsClient | null;
+  /**
+   * The SIMD kernels that score the chunk's negatives and add their
+   * gradients (`wasm/train-kernels.ts`), or null: the model's JavaScript
+   * block kernels do (`hyper.kernels` 'js', or a model or width the SIMD
+   * kernels do not cover). They own the tile and its gradients.
+   */
+  readonly simd: SimdChunkKernels | null;
   /** Direct path only: the one shard's rows, in dataset id order. */
   private readonly E: Float32Array;
   private readonly R: Float32Array;
@@ -167,6 +175,12 @@ export class TrainContext {
     const tileRows = 2 * c + k;
     const perBatch = h.mode === 'sync' ? Math.min(handle.numEntities, h.batch * (2 + k)) : 0;
     this.client = direct ? null : this.ps.client(0, Math.max(tileRows, perBatch, 1));
+    const blocker = h.kernels === 'js' ? 'asked for' : simdTrainBlocker(this.model.queryPlan, h.dim, ew);
+    if (h.kernels === 'simd' && blocker !== null)
+      throw invalidArgument('TrainContext', 'kernels', 'simd', `a model the SIMD kernels cover (${blocker})`);
+    this.simd = blocker === null ? new SimdChunkKernels(this.model.queryPlan!, h.dim, ew, c, k) : null;
+    // Rows are gathered into the tile unless the JS kernels read the one shard in place (the direct path).
+    const inPlace = direct && this.simd === null;
     this.scores = new Float64Array(c * k);
     this.masked = new Uint8Array(c * k);
     this.filter = h.filterNegatives && handle.filter ? FilterIndex.attach(handle.filter) : null;
@@ -178,15 +192,15 @@ export class TrainContext {
     this.relIds = new Int32Array(c);
     this.negIds = new Int32Array(k);
     this.rowIds = new Int32Array(tileRows);
-    this.tile = new Float32Array(direct ? 0 : tileRows * ew);
-    this.G = new Float32Array(tileRows * ew);
+    this.tile = this.simd?.tile ?? new Float32Array(inPlace ? 0 : tileRows * ew);
+    this.G = this.simd?.G ?? new Float32Array(tileRows * ew);
     this.rowOffs = Int32Array.from({ length: tileRows }, (_, r) => r * ew);
     this.fixedG = Int32Array.from({ length: c }, (_, i) => 2 * i * ew);
     this.otherG = Int32Array.from({ length: c }, (_, i) => (2 * i + 1) * ew);
     this.negG = new Int32Array(k);
-    this.fixedRead = direct ? new Int32Array(c) : this.fixedG;
-    this.otherRead = direct ? new Int32Array(c) : this.otherG;
-    this.negRead = direct ? new Int32Array(k) : this.negG;
+    this.fixedRead = inPlace ? new Int32Array(c) : this.fixedG;
+    this.otherRead = inPlace ? new Int32Array(c) : this.otherG;
+    this.negRead = inPlace ? new Int32Array(k) : this.negG;
     this.relOffs = new Int32Array(c);
     this.gRel = new Float32Array(c * rw);
     this.scratchOffsR = Int32Array.from({ length: c }, (_, i) => i * rw);
@@ -292,6 +306,16 @@ export class TrainContext {
     if (this.client !== null) {
       this.client.readEntities(ids, 2 * n + k, this.tile, this.rowOffs);
       X = this.tile;
+    } else if (this.fixedRead === this.fixedG) {
+      // The direct path with the SIMD kernels: they read a gathered tile too.
+      const E = this.E;
+      const tile = this.tile;
+      for (let r = 0; r < 2 * n + k; r++) {
+        const src = ids[r]! * ew;
+        const dst = r * ew;
+        for (let q = 0; q < ew; q++) tile[dst + q] = E[src + q]!;
+      }
+      X = tile;
     } else {
       X = this.E;
       for (let i = 0; i < n; i++) {
@@ -310,7 +334,9 @@ export class TrainContext {
     b.m = k;
     b.cand = X;
     b.candOffs = this.negRead;
-    if (corruptTail) this.model.scoreTails(b, this.scores);
+    const simd = this.simd;
+    if (simd !== null) simd.scoreNegatives(corruptTail, n, R, this.relOffs, this.fixedRead, this.scores);
+    else if (corruptTail) this.model.scoreTails(b, this.scores);
     else this.model.scoreHeads(b, this.scores);
     const model = this.model;
     for (let i = 0; i < n; i++) {
@@ -322,7 +348,7 @@ export class TrainContext {
     const loss = this.lossAndCoefficients(n, k);
     // Gradients into zeroed rows laid out like the tile.
     const G = this.G;
-    G.fill(0, 0, (2 * n + k) * ew);
+    G.fill(0, 0, (simd !== null ? simd.rowsUsed(n) : 2 * n + k) * ew);
     this.gRel.fill(0, 0, n * rw);
     const g = this.blockGrad;
     g.ent = G;
@@ -331,7 +357,19 @@ export class TrainContext {
     g.relOffs = this.scratchOffsR;
     g.cand = G;
     g.candOffs = this.negG;
-    if (corruptTail) model.accumulateGradTails(b, this.coef, g);
+    if (simd !== null) {
+      simd.addPairGradients(
+        corruptTail,
+        n,
+        this.coef,
+        R,
+        this.relOffs,
+        this.fixedRead,
+        this.fixedG,
+        this.gRel,
+        this.scratchOffsR,
+      );
+    } else if (corruptTail) model.accumulateGradTails(b, this.coef, g);
     else model.accumulateGradHeads(b, this.coef, g);
     for (let i = 0; i < n; i++) {
       const c = this.posCoef[i]!;

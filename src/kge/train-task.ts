@@ -73,6 +73,13 @@ export interface TrainHyper {
    * benchmark's baseline for the server path; one shard only).
    */
   readonly dataPath?: 'ps' | 'direct' | undefined;
+  /**
+   * Which kernels score a chunk's negatives and add their gradients: `simd`
+   * (the WebAssembly SIMD kernels of `wasm/train-kernels.ts`), `js` (the
+   * model's JavaScript block kernels), or `auto` (the default: SIMD where
+   * the model's query plan and its width allow, else JavaScript).
+   */
+  readonly kernels?: 'auto' | 'simd' | 'js' | undefined;
 }
 
 /** Everything a worker needs, sent once in workerData. */

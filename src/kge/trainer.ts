@@ -232,6 +232,7 @@ export class Trainer {
       filterNegatives: o.filterNegatives === true,
       maxNorm: o.maxNorm ?? 0,
       dataPath: o.dataPath ?? 'ps',
+      kernels: o.kernels ?? 'auto',
     };
     const threads = o.inThread ? 1 : o.workers;
     const progressLayout = trainProgressLayout(threads);

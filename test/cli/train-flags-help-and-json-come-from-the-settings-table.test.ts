@@ -38,6 +38,7 @@ test('the flags set the options; the JSON summary and config.json carry them und
     '--reg-kind': 'l2',
     '--max-norm': '2',
     '--mode': 'async',
+    '--kernels': 'js',
     '--workers': '1',
     '--shards': '3',
     '--seed': '11',

@@ -18,6 +18,7 @@ test('every .wat compiles to the shipped .wasm, byte for byte', async () => {
   const wabt = await wabtInit();
   const files = readdirSync(SRC).filter((f) => f.endsWith('.wat'));
   assert.ok(files.includes('kernels.wat'));
+  assert.ok(files.includes('train.wat'));
   for (const file of files) {
     const module = wabt.parseWat(file, readFileSync(new URL(file, SRC), 'utf8'), { simd: true });
     module.validate();

@@ -40,6 +40,22 @@ const COMPLEX_PLAN: QueryPlan = {
       }
     }
   },
+  // q = e ∘ ρ with ρ = r (tails) or conj(r) (heads), complex coordinates.
+  queryGrad(tails, ent, e, rel, r, dim, gq, go, im, gEnt, ge, gRel, gr) {
+    const sign = tails ? 1 : -1;
+    for (let k = 0; k < dim; k++) {
+      const ere = ent[e + k]!;
+      const eim = ent[e + dim + k]!;
+      const pre = rel[r + k]!;
+      const pim = sign * rel[r + dim + k]!;
+      const gre = gq[go + k]!;
+      const gim = gq[go + im + k]!;
+      gEnt[ge + k] = gEnt[ge + k]! + gre * pre + gim * pim;
+      gEnt[ge + dim + k] = gEnt[ge + dim + k]! - gre * pim + gim * pre;
+      gRel[gr + k] = gRel[gr + k]! + gre * ere + gim * eim;
+      gRel[gr + dim + k] = gRel[gr + dim + k]! + sign * (gim * ere - gre * eim);
+    }
+  },
 };
 
 export class ComplEx implements KgeModel {

@@ -18,6 +18,14 @@ const DISTMULT_PLAN: QueryPlan = {
   query(_tails, ent, e, rel, r, dim, q, o) {
     for (let k = 0; k < dim; k++) q[o + k] = ent[e + k]! * rel[r + k]!;
   },
+  // q = e ∘ r: gq ∘ r to the entity, gq ∘ e to the relation.
+  queryGrad(_tails, ent, e, rel, r, dim, gq, go, _im, gEnt, ge, gRel, gr) {
+    for (let k = 0; k < dim; k++) {
+      const g = gq[go + k]!;
+      gEnt[ge + k] = gEnt[ge + k]! + g * rel[r + k]!;
+      gRel[gr + k] = gRel[gr + k]! + g * ent[e + k]!;
+    }
+  },
 };
 
 export class DistMult implements KgeModel {

@@ -35,6 +35,24 @@ const ROTATE_PLAN: QueryPlan = {
       q[o + im + k] = ere * s + eim * c;
     }
   },
+  // q = e ∘ ρ with ρ = e^{iθ} (tails) or e^{-iθ} (heads): ∂q/∂θ = ±i q.
+  queryGrad(tails, ent, e, rel, r, dim, gq, go, im, gEnt, ge, gRel, gr) {
+    const sign = tails ? 1 : -1;
+    for (let k = 0; k < dim; k++) {
+      const th = rel[r + k]!;
+      const c = Math.cos(th);
+      const s = sign * Math.sin(th);
+      const ere = ent[e + k]!;
+      const eim = ent[e + dim + k]!;
+      const gre = gq[go + k]!;
+      const gim = gq[go + im + k]!;
+      gEnt[ge + k] = gEnt[ge + k]! + gre * c + gim * s;
+      gEnt[ge + dim + k] = gEnt[ge + dim + k]! - gre * s + gim * c;
+      const qre = ere * c - eim * s;
+      const qim = ere * s + eim * c;
+      gRel[gr + k] = gRel[gr + k]! + sign * (gim * qre - gre * qim);
+    }
+  },
 };
 
 export class RotatE implements KgeModel {

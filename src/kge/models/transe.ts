@@ -28,6 +28,15 @@ function transePlan(kernel: 'l1' | 'l2'): QueryPlan {
       if (tails) for (let k = 0; k < dim; k++) q[o + k] = ent[e + k]! + rel[r + k]!;
       else for (let k = 0; k < dim; k++) q[o + k] = ent[e + k]! - rel[r + k]!;
     },
+    // q = e + r (tails) or e - r (heads): gq goes to the entity, ±gq to the relation.
+    queryGrad(tails, _ent, _e, _rel, _r, dim, gq, go, _im, gEnt, ge, gRel, gr) {
+      const sign = tails ? 1 : -1;
+      for (let k = 0; k < dim; k++) {
+        const g = gq[go + k]!;
+        gEnt[ge + k] = gEnt[ge + k]! + g;
+        gRel[gr + k] = gRel[gr + k]! + sign * g;
+      }
+    },
   };
 }
 

@@ -6,6 +6,7 @@
  * saved embeddings (`hyperParameters`) and the settings of a JSON summary
  * (`settingsJson`).
  */
+import { simdTrainBlocker } from '../wasm/train-kernels.js';
 import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -173,7 +174,7 @@ export function validateTrainOptions(o: TrainOptions, model?: KgeModel): TrainOp
       }
       throw e;
     }
-    builtIn.shapes(o.dim);
+    checkKernels(builtIn, o);
     if (o.modelModule !== undefined) {
       throw invalidArgument(
         'train',
@@ -192,7 +193,7 @@ export function validateTrainOptions(o: TrainOptions, model?: KgeModel): TrainOp
       o.model,
       `the name of the model passed to the Trainer, ${JSON.stringify(model.name)}`,
     );
-  model.shapes(o.dim);
+  checkKernels(model, o);
   if (isBuiltIn(model) && o.modelModule === undefined) return o; // workers rebuild it by its (canonical) name
   if (o.modelModule !== undefined) {
     if (typeof o.modelModule !== 'string' || moduleHref(o.modelModule) === null) {
@@ -314,4 +315,18 @@ function record(o: TrainOptions, pick: (s: Setting) => boolean): Record<string, 
   const out: Record<string, string | number | boolean> = {};
   for (const s of SETTINGS) if (pick(s)) out[s.jsonKey!] = fields[s.name] ?? (s.default as string | number | boolean);
   return out;
+}
+
+/** `kernels: 'simd'` asks for what the model must allow: say why it does not, before training starts. */
+function checkKernels(model: KgeModel, o: TrainOptions): void {
+  const shapes = model.shapes(o.dim);
+  if (o.kernels !== 'simd') return;
+  const blocker = simdTrainBlocker(model.queryPlan, o.dim, shapes.entityWidth);
+  if (blocker !== null)
+    throw invalidArgument(
+      'train',
+      'kernels',
+      o.kernels,
+      `'auto' or 'js' for ${model.name} at dim ${o.dim} (${blocker})`,
+    );
 }

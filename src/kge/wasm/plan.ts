@@ -52,6 +52,33 @@ export interface QueryPlan {
     o: number,
     im: number,
   ): void;
+  /**
+   * Training's half of the plan (optional): add the gradient of the query
+   * back to the rows it was formed from. Given `gq[go ..]`, the gradient of
+   * the loss with respect to the query row that `query` writes for the same
+   * arguments (laid out as that row, imaginary parts at `go + im`), add
+   * (∂q/∂entity)ᵀ·gq to `gEnt[ge ..]` and (∂q/∂relation)ᵀ·gq to
+   * `gRel[gr ..]` (rows in the model's own layout). Compute in float64.
+   * With it, training runs the model's negatives through the SIMD kernels
+   * of `train.wat` (`wasm/train-kernels.ts`); without it, through the
+   * model's JavaScript block kernels. Called on the training hot path:
+   * allocate nothing.
+   */
+  queryGrad?(
+    tails: boolean,
+    ent: Float32Array,
+    e: number,
+    rel: Float32Array,
+    r: number,
+    dim: number,
+    gq: Float32Array,
+    go: number,
+    im: number,
+    gEnt: Float32Array,
+    ge: number,
+    gRel: Float32Array,
+    gr: number,
+  ): void;
 }
 
 /** Check a plan given at the edge (`defineModel`): the kernel, its parts and the query function. */
@@ -65,5 +92,7 @@ export function checkQueryPlan(where: string, field: string, plan: unknown): Que
   if (p.parts !== parts)
     throw invalidArgument(where, `${field}.parts`, p.parts, `${parts} for the '${p.kernel}' kernel`);
   if (typeof p.query !== 'function') throw invalidArgument(where, `${field}.query`, p.query, 'a function');
+  if (p.queryGrad !== undefined && typeof p.queryGrad !== 'function')
+    throw invalidArgument(where, `${field}.queryGrad`, p.queryGrad, 'a function or undefined');
   return plan as QueryPlan;
 }

@@ -1,0 +1,77 @@
+/**
+ * Loading kgshard's WebAssembly modules: each `.wasm` that the build
+ * compiles from `src/kge/wasm/*.wat` (scripts/build-wasm.mjs) lies next to
+ * this file's JavaScript in dist/. A module is read and compiled once per
+ * thread, on first use; a runtime without SIMD128 gets null and callers
+ * fall back to JavaScript.
+ */
+import { readFileSync } from 'node:fs';
+
+// The project's lib settings carry no WebAssembly types (they live in the DOM
+// libs): declare the little kgshard uses of the global.
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+export type WasmModule = object;
+export interface WasmInstance {
+  readonly exports: Record<string, unknown>;
+}
+declare const WebAssembly: {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => WasmInstance;
+  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+};
+
+/** The modules the build writes. */
+export type WasmFile = 'kernels.wasm' | 'train.wasm';
+
+const bytesCache = new Map<WasmFile, Uint8Array>();
+const moduleCache = new Map<WasmFile, WasmModule | null>();
+
+/**
+ * A module's bytes, read once per thread. Throws when the file is missing
+ * (a build without `npm run build`'s wasm step).
+ */
+export function wasmBytes(file: WasmFile): Uint8Array {
+  let bytes = bytesCache.get(file);
+  if (bytes === undefined) {
+    const url = new URL(`./${file}`, import.meta.url);
+    try {
+      bytes = new Uint8Array(readFileSync(url));
+    } catch (e) {
+      throw new Error(
+        `kgshard: cannot read the WebAssembly kernels at ${url.pathname}` +
+          ` (built by \`npm run build\`): ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+    bytesCache.set(file, bytes);
+  }
+  return bytes;
+}
+
+/** The compiled module, or null when this runtime lacks WebAssembly SIMD128. */
+export function wasmModule(file: WasmFile): WasmModule | null {
+  let module = moduleCache.get(file);
+  if (module === undefined) {
+    const bytes = wasmBytes(file);
+    try {
+      module = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+    } catch {
+      module = null;
+    }
+    moduleCache.set(file, module);
+  }
+  return module;
+}
+
+/** A private (unshared) memory of `pages` 64 KiB pages; throws RangeError when it cannot be had. */
+export function wasmMemory(pages: number): WasmMemory {
+  return new WebAssembly.Memory({ initial: pages });
+}
+
+/** An instance of `module` over `memory` (imported as env.mem). */
+export function wasmInstance(module: WasmModule, memory: WasmMemory): WasmInstance {
+  return new WebAssembly.Instance(module, { env: { mem: memory } });
+}
