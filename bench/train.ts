@@ -62,6 +62,7 @@ import type { Dataset } from '../src/data/dataset.js';
 import { writeSplit } from '../src/data/split-writer.js';
 import { loadWordnet } from '../src/data/wordnet.js';
 import { DEFAULT_TRAIN, Trainer } from '../src/kge/trainer.js';
+import { chunkKernelCases } from './train-kernels.js';
 import { cpuSnapshot, foreignCpu } from './lib/foreign.js';
 import {
   completed,
@@ -81,7 +82,9 @@ import { probeTorch, runTorchScript, type TorchProbe } from './lib/torch.js';
 export const DEFAULT_RUNS = 3;
 
 const MODELS = ['transe', 'complex'] as const;
-type Model = (typeof MODELS)[number];
+/** Models of the kernel comparison (`--only kernels`): SIMD against JavaScript kernels, 1 worker. */
+const KERNEL_MODELS = ['transe', 'complex', 'distmult', 'rotate'] as const;
+type Model = (typeof KERNEL_MODELS)[number];
 const THREADS = [1, 2] as const;
 type Threads = (typeof THREADS)[number];
 /**
@@ -89,9 +92,11 @@ type Threads = (typeof THREADS)[number];
  * path, default shards); `direct`: the same trainer with `dataPath:
  * 'direct'` (one shard, kernels on its rows in place: the path training
  * took before it went through the server), the baseline of
- * `ps_path_vs_direct`; `torch`: the reference.
+ * `ps_path_vs_direct`; `js`: the default path with the models' JavaScript
+ * kernels (`kernels: 'js'`), the baseline of `simd_vs_js`; `torch`: the
+ * reference.
  */
-type Side = 'kgshard' | 'direct' | 'torch';
+type Side = 'kgshard' | 'direct' | 'js' | 'torch';
 /** Shard counts tried beside the default (2 workers), for the choice of the default. */
 const SHARD_SWEEP = [1, 2, 8] as const;
 
@@ -151,6 +156,7 @@ function caseName(side: Side, model: Model, threads: Threads, shards?: number): 
   const workers = `${threads} worker${threads === 1 ? '' : 's'}`;
   if (side === 'kgshard') return `kgshard ${model} (${workers}${shards === undefined ? '' : `, ${shards} shards`})`;
   if (side === 'direct') return `kgshard direct ${model} (${workers})`;
+  if (side === 'js') return `kgshard js kernels ${model} (${workers})`;
   return `torch ${model} (${threads} thread${threads === 1 ? '' : 's'})`;
 }
 
@@ -165,7 +171,7 @@ async function runKgshard(
   model: Model,
   workers: Threads,
   seed: number,
-  path: { readonly direct: boolean; readonly shards: number | undefined },
+  path: { readonly direct: boolean; readonly shards: number | undefined; readonly js: boolean },
 ): Promise<RunRecord['detail'] & { rate: number }> {
   const trainer = new Trainer(dataset, {
     ...DEFAULT_TRAIN,
@@ -174,6 +180,7 @@ async function runKgshard(
     epochs: 1 + TIMED_EPOCHS,
     margin: model === 'transe' ? TRANSE_GAMMA : 0,
     seed,
+    kernels: path.js ? 'js' : 'auto',
     ...(path.direct
       ? { dataPath: 'direct' as const, shards: 1 }
       : path.shards === undefined
@@ -325,19 +332,35 @@ async function waitQuiet(maxS: number): Promise<{ waitedS: number; foreign: numb
 
 // ------------------------------------------------------------------ suite
 
-/** `--only` groups: models (transe, complex), sides (kgshard, direct, torch) and `shards` (the shard sweep). */
-function select(only: readonly string[] | undefined): { models: Model[]; sides: Side[]; sweep: boolean } {
+/**
+ * `--only` groups: models (transe, complex), sides (kgshard, direct, torch),
+ * `shards` (the shard sweep) and `kernels` (SIMD against JavaScript kernels,
+ * 1 worker, for every built-in model).
+ */
+function select(only: readonly string[] | undefined): {
+  models: Model[];
+  sides: Side[];
+  sweep: boolean;
+  kernels: boolean;
+} {
   const o = only ?? [];
-  const known = ['transe', 'complex', 'kgshard', 'direct', 'torch', 'shards'];
+  const known = ['transe', 'complex', 'kgshard', 'direct', 'torch', 'shards', 'kernels'];
   for (const x of o) {
     if (!known.includes(x)) throw new Error(`--only: unknown group ${JSON.stringify(x)} (train: ${known.join(', ')})`);
   }
   const models = MODELS.filter(
     (m) => o.length === 0 || !o.some((x) => x === 'transe' || x === 'complex') || o.includes(m),
   );
-  const sideGiven = o.some((x) => x === 'kgshard' || x === 'direct' || x === 'torch' || x === 'shards');
+  const sideGiven = o.some(
+    (x) => x === 'kgshard' || x === 'direct' || x === 'torch' || x === 'shards' || x === 'kernels',
+  );
   const sides = (['kgshard', 'direct', 'torch'] as Side[]).filter((s) => o.length === 0 || !sideGiven || o.includes(s));
-  return { models, sides, sweep: o.length === 0 || !sideGiven || o.includes('shards') };
+  return {
+    models,
+    sides,
+    sweep: o.length === 0 || !sideGiven || o.includes('shards'),
+    kernels: o.length === 0 || !sideGiven || o.includes('kernels'),
+  };
 }
 
 export async function runTrain(o: TrainBenchOptions): Promise<{
@@ -352,7 +375,7 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
   const budget: Budget = o.quick
     ? { deadlineS: 100, torchTimeoutS: 40, quietMaxS: 3, torchEpochs: 1 }
     : { deadlineS: 900, torchTimeoutS: 60, quietMaxS: 10, torchEpochs: TORCH_EPOCHS };
-  const { models, sides, sweep } = select(o.only);
+  const { models, sides, sweep, kernels } = select(o.only);
   const notes: string[] = [];
 
   const dataset = loadWordnet();
@@ -389,6 +412,13 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
           specs.push({ side: 'kgshard', model, threads: 2, shards, name: caseName('kgshard', model, 2, shards) });
     }
 
+    if (kernels) {
+      for (const model of KERNEL_MODELS) {
+        specs.push({ side: 'js', model, threads: 1, name: caseName('js', model, 1) });
+        if (!specs.some((x) => x.name === caseName('kgshard', model, 1)))
+          specs.push({ side: 'kgshard', model, threads: 1, name: caseName('kgshard', model, 1) });
+      }
+    }
     const records = new Map<string, RunRecord[]>(specs.map((s) => [s.name, []]));
     const quiet: Array<{ waitedS: number; foreign: number | null }> = [];
     const rand = mulberry32(0x7a1e);
@@ -418,6 +448,7 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
               ? await runKgshard(dataset, spec.model, spec.threads, seed, {
                   direct: spec.side === 'direct',
                   shards: spec.shards,
+                  js: spec.side === 'js',
                 })
               : await runTorch(
                   torchDir,
@@ -442,6 +473,10 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
 
     // ---------------------------------------------------------------- cases
     const cases: CaseResult[] = [];
+    if (kernels) {
+      o.log('chunk kernels (one thread, cache-resident tile)');
+      cases.push(...chunkKernelCases(o.quick ? 1 : rounds));
+    }
     for (const spec of specs) {
       const recs = records.get(spec.name)!;
       const ok = recs.filter((r): r is RunRecord & { rate: number } => r.rate !== null);
@@ -453,7 +488,7 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
       const perRun = (k: string): unknown[] => ok.map((r) => r.detail[k] ?? null);
       const params: Record<string, unknown> = {
         side: spec.side,
-        model: spec.model === 'transe' ? 'transe (L1)' : 'complex',
+        model: spec.model === 'transe' ? 'transe (L1)' : spec.model,
         threads: spec.threads,
         dim: DIM,
         batch: BATCH,
@@ -464,6 +499,7 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
       if (spec.side !== 'torch') {
         Object.assign(params, {
           path: spec.side === 'direct' ? 'direct (one shard, rows in place)' : 'parameter server client',
+          kernels: spec.side === 'js' ? 'javascript' : 'webassembly simd',
           shards: perRun('shards'),
           maxStalenessPerRun: perRun('maxStaleness'),
           chunk: DEFAULT_TRAIN.chunk,
@@ -549,6 +585,12 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
           ratios[`vs_torch_${key(model, threads)}`] = r2(
             ratio(rateOf('kgshard', model, threads), rateOf('torch', model, threads)),
           );
+          targets[`vs_torch_${key(model, threads)}`] = target(
+            `kgshard ${model}, ${threads} thread(s): positives/s / the reference's, same settings (ratio of medians)`,
+            (ratios[`vs_torch_${key(model, threads)}`] as number | null) ?? null,
+            '>=',
+            threads === 1 ? 2.5 : 3.0,
+          );
           vsPaired[key(model, threads)] = paired(
             caseName('kgshard', model, threads),
             caseName('torch', model, threads),
@@ -592,6 +634,30 @@ export async function runTrain(o: TrainBenchOptions): Promise<{
       }
       ratios['ps_path_vs_direct'] = psVsDirect;
       ratios['ps_path_vs_direct_of_medians'] = psVsDirectMedians;
+    }
+    if (kernels) {
+      const simdVsJs: Record<string, number | null> = {};
+      const simdVsJsPaired: Record<string, number | null> = {};
+      for (const model of KERNEL_MODELS) {
+        figures[`js_kernels_${model}_1`] = rateOf('js', model, 1);
+        simdVsJs[model] = r2(ratio(rateOf('kgshard', model, 1), rateOf('js', model, 1)));
+        simdVsJsPaired[model] = paired(caseName('kgshard', model, 1), caseName('js', model, 1));
+        targets[`simd_vs_js_${model}`] = target(
+          `kgshard ${model}, 1 worker: positives/s with the SIMD kernels / the JavaScript kernels (ratio of medians)`,
+          simdVsJs[model] ?? null,
+          '>=',
+          3,
+        );
+      }
+      ratios['simd_vs_js'] = simdVsJs;
+      const chunk: Record<string, number | null> = {};
+      for (const model of KERNEL_MODELS) {
+        const a = cases.find((c) => c.name === `chunk kernels simd ${model} (dim ${DIM})`);
+        const b = cases.find((c) => c.name === `chunk kernels js ${model} (dim ${DIM})`);
+        chunk[model] = a?.state === 'completed' && b?.state === 'completed' ? r2(ratio(a.median, b.median)) : null;
+      }
+      ratios['chunk_kernels_simd_vs_js'] = chunk;
+      ratios['simd_vs_js_paired'] = simdVsJsPaired;
     }
     if (sweep) {
       const byShards: Record<string, number | null> = {};

@@ -517,8 +517,10 @@ export class TrainContext {
         for (let j = 0; j < k; j++) {
           const w = this.coef[row + j]! / wsum;
           const zn = gamma + this.scores[row + j]!;
-          total += w * softplus(zn);
-          this.coef[row + j] = w * sigmoid(zn);
+          // softplus(z) and sigmoid(z) from one exponential: e = exp(-|z|).
+          const e = Math.exp(-Math.abs(zn));
+          total += w * ((zn > 0 ? zn : 0) + Math.log1p(e));
+          this.coef[row + j] = w * (zn >= 0 ? 1 / (1 + e) : e / (1 + e));
         }
       } else {
         // L = Σ_j w_j max(0, γ - s + s_j)
