@@ -32,7 +32,14 @@
  *   MRR the reference reaches in `BUDGET_S` s, divided by `BUDGET_S`
  *   (null when kgshard does not reach it within its own budget).
  *
- * Test metrics in `epochs` and `ablation` are after the last epoch; tuning
+ * - `kernels`: kgshard alone, the `epochs` group's settings and seeds with
+ *   the WebAssembly SIMD kernels (the default) and with the JavaScript
+ *   kernels (`kernels: 'js'`), TransE, DistMult and ComplEx on both
+ *   built-in graphs: `simd_vs_js_mrr` is the ratio of median MRRs, beside
+ *   each side's seed-to-seed range (the SIMD kernels round to float32, so
+ *   the runs part ways after the first steps and agree only within noise).
+ *
+ * Test metrics in `epochs`, `ablation` and `kernels` are after the last epoch; tuning
  * never reads them (the defaults come from `npm run sweep`, on valid).
  *
  *   npm run bench -- quality [--quick] [--only time]     # writes bench/results/quality.json
@@ -73,7 +80,7 @@ const EVAL_EVERY_S = 15;
 
 type Model = 'transe' | 'distmult' | 'complex' | 'rotate';
 type Side = 'kgshard' | 'torch';
-const GROUPS = ['epochs', 'ablation', 'time'] as const;
+const GROUPS = ['epochs', 'ablation', 'time', 'kernels'] as const;
 
 /** The options every suite takes (`--quick`, `--runs` as seeds, `--only` as groups). */
 export type QualityBenchOptions = SuiteOptions;
@@ -495,6 +502,50 @@ export async function runQuality(o: QualityBenchOptions): Promise<SuiteOutput> {
         ab[v.name] = round4(median(rs.map((r) => r.mrr)));
       }
       ratios['ablation_median_mrr'] = ab;
+    }
+
+    // ---------------------------------------------------------------- kernels
+    if (only.includes('kernels')) {
+      const byModel: Record<string, number | null> = {};
+      for (const graph of ['wordnet-lf', 'wordnet'] as const) {
+        const g = open(graph);
+        for (const model of ['transe', 'distmult', 'complex'] as const) {
+          const medians: Record<string, number> = {};
+          for (const kernels of ['simd', 'js'] as const) {
+            const rs: RunOutcome[] = [];
+            for (const seed of seeds) {
+              await guard(`kgshard ${model} ${graph} ${kernels} kernels seed ${seed}`, 'kernels', async () => {
+                const r = await runKgshard(g, { ...sameSettings(model), kernels }, seed, { epochs });
+                rs.push(r);
+                o.log(
+                  `  kernels: ${model} ${graph} ${kernels} seed ${seed}: MRR ${r.mrr.toFixed(4)}, ` +
+                    `Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)} (${r.train_s.toFixed(1)} s)`,
+                );
+              });
+            }
+            if (rs.length === 0) continue;
+            caseOf(
+              `kgshard ${model} ${graph}, ${epochs} epochs, ${kernels} kernels`,
+              'kernels',
+              rs.map((r) => r.mrr),
+              {
+                settings: { ...sameSettings(model), kernels },
+                seeds,
+                hits10: rs.map((r) => round4(r.hits10)),
+                mr: rs.map((r) => Math.round(r.mr)),
+                train_s: rs.map((r) => r.train_s),
+              },
+            );
+            medians[kernels] = median(rs.map((r) => r.mrr));
+          }
+          const k = `${model}_${graph.replace('-', '_')}`;
+          byModel[k] =
+            medians['simd'] !== undefined && medians['js'] !== undefined
+              ? round2(medians['simd'] / medians['js'])
+              : null;
+        }
+      }
+      ratios['simd_vs_js_mrr'] = byModel;
     }
 
     // ---------------------------------------------------------------- time
