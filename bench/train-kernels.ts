@@ -80,8 +80,9 @@ export function chunkKernelCases(runs: number): CaseResult[] {
     };
     const simd = (): void => {
       kern.scoreNegatives(true, CHUNK, R, relOffs, fixed, scores);
+      kern.setCoefficients(CHUNK, coef);
       kern.G.fill(0, 0, kern.rowsUsed(CHUNK) * w);
-      kern.addPairGradients(true, CHUNK, coef, R, relOffs, fixed, fixed, gRel, relG);
+      kern.addPairGradients(true, CHUNK, R, relOffs, fixed, fixed, gRel, relG);
     };
     const js = (): void => {
       model.scoreTails(b, scores);

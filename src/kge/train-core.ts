@@ -94,6 +94,8 @@ export class TrainContext {
   private readonly coef: Float64Array;
   private readonly posScore: Float64Array;
   private readonly posCoef: Float64Array;
+  /** SIMD logistic path: each positive's mean loss over its negatives. */
+  private readonly rowLoss: Float64Array;
   /** Per-relation [count, mean, M2] of the per-positive loss in the current task. */
   private readonly moments: Float64Array;
   private readonly fixedIds: Int32Array;
@@ -187,6 +189,7 @@ export class TrainContext {
     this.coef = new Float64Array(c * k);
     this.posScore = new Float64Array(c);
     this.posCoef = new Float64Array(c);
+    this.rowLoss = new Float64Array(c);
     this.fixedIds = new Int32Array(c);
     this.otherIds = new Int32Array(c);
     this.relIds = new Int32Array(c);
@@ -335,7 +338,11 @@ export class TrainContext {
     b.cand = X;
     b.candOffs = this.negRead;
     const simd = this.simd;
-    if (simd !== null) simd.scoreNegatives(corruptTail, n, R, this.relOffs, this.fixedRead, this.scores);
+    // The SIMD kernels take the plain logistic loss's coefficients too (no
+    // self-adversarial weights, no masked pairs); other losses go through JS.
+    const simdLoss = simd !== null && h.loss === 'logistic' && h.adversarial === 0 && this.filter === null;
+    if (simd !== null)
+      simd.scoreNegatives(corruptTail, n, R, this.relOffs, this.fixedRead, simdLoss ? null : this.scores);
     else if (corruptTail) this.model.scoreTails(b, this.scores);
     else this.model.scoreHeads(b, this.scores);
     const model = this.model;
@@ -345,7 +352,13 @@ export class TrainContext {
       this.posScore[i] = model.score(X, ho, R, this.relOffs[i]!, X, to, h.dim);
     }
     if (this.filter !== null) this.maskKnownTriples(n, k, corruptTail);
-    const loss = this.lossAndCoefficients(n, k);
+    let loss: number;
+    if (simdLoss) {
+      loss = this.simdLogistic(n);
+    } else {
+      loss = this.lossAndCoefficients(n, k);
+      simd?.setCoefficients(n, this.coef);
+    }
     // Gradients into zeroed rows laid out like the tile.
     const G = this.G;
     G.fill(0, 0, (simd !== null ? simd.rowsUsed(n) : 2 * n + k) * ew);
@@ -358,17 +371,7 @@ export class TrainContext {
     g.cand = G;
     g.candOffs = this.negG;
     if (simd !== null) {
-      simd.addPairGradients(
-        corruptTail,
-        n,
-        this.coef,
-        R,
-        this.relOffs,
-        this.fixedRead,
-        this.fixedG,
-        this.gRel,
-        this.scratchOffsR,
-      );
+      simd.addPairGradients(corruptTail, n, R, this.relOffs, this.fixedRead, this.fixedG, this.gRel, this.scratchOffsR);
     } else if (corruptTail) model.accumulateGradTails(b, this.coef, g);
     else model.accumulateGradHeads(b, this.coef, g);
     for (let i = 0; i < n; i++) {
@@ -491,7 +494,7 @@ export class TrainContext {
     const gamma = h.margin;
     const alpha = h.adversarial;
     let total = 0;
-    const moments = this.moments;
+
     for (let i = 0; i < n; i++) {
       const before = total;
       const s = this.posScore[i]!;
@@ -538,18 +541,41 @@ export class TrainContext {
         }
         this.posCoef[i] = dPos;
       }
-      // Welford update of this positive's relation with its loss.
-      const x = total - before;
-      const m = this.relIds[i]! * 3;
-      const c = moments[m]! + 1;
-      const mean = moments[m + 1]!;
-      const d = x - mean;
-      const next = mean + d / c;
-      moments[m] = c;
-      moments[m + 1] = next;
-      moments[m + 2] = moments[m + 2]! + d * (x - next);
+      this.noteLoss(i, total - before);
     }
     return total;
+  }
+
+  /**
+   * The SIMD kernels' logistic loss (uniform weights): the negatives' mean
+   * softplus and their coefficients from `train.wat`, the positive's term
+   * here. Returns the chunk's summed loss, as `lossAndCoefficients` does.
+   */
+  private simdLogistic(n: number): number {
+    const gamma = this.hyper.margin;
+    this.simd!.logistic(n, gamma, this.rowLoss);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const zp = gamma + this.posScore[i]!;
+      this.posCoef[i] = -sigmoid(-zp);
+      const x = softplus(-zp) + this.rowLoss[i]!;
+      total += x;
+      this.noteLoss(i, x);
+    }
+    return total;
+  }
+
+  /** Welford update of positive i's relation with its loss `x`. */
+  private noteLoss(i: number, x: number): void {
+    const moments = this.moments;
+    const m = this.relIds[i]! * 3;
+    const c = moments[m]! + 1;
+    const mean = moments[m + 1]!;
+    const d = x - mean;
+    const next = mean + d / c;
+    moments[m] = c;
+    moments[m + 1] = next;
+    moments[m + 2] = moments[m + 2]! + d * (x - next);
   }
 
   private regularise(table: Float32Array, off: number, g: Float32Array, go: number, width: number): void {

@@ -108,7 +108,8 @@ function runCase(c: Case): void {
   else model.accumulateGradHeads(b, coef, g);
   kern.G.fill(0, 0, kern.rowsUsed(n) * ew);
   const gRel = new Float32Array(n * rw);
-  kern.addPairGradients(c.tails, n, coef, R, relOffs, fixed, fixed, gRel, relG);
+  kern.setCoefficients(n, coef);
+  kern.addPairGradients(c.tails, n, R, relOffs, fixed, fixed, gRel, relG);
   const dir = `${c.model} ${c.tails ? 'tails' : 'heads'} dim ${c.dim} n ${n} k ${k}`;
   compare(`${dir} entity gradients`, kern.G, gJs, 0, rows * ew);
   compare(`${dir} relation gradients`, gRel, gRelJs, 0, n * rw);
@@ -134,6 +135,61 @@ test('SIMD scores and pair gradients equal the JS block kernels: every model, bo
       runCase(c);
     }),
     150,
+  );
+});
+
+test('the SIMD logistic loss and coefficients equal softplus and sigmoid in float64 (uniform weights)', async () => {
+  const plan = createModel('distmult').queryPlan!;
+  await check(
+    fc.property(
+      fc.integer({ min: 1, max: 9 }),
+      fc.integer({ min: 1, max: 13 }),
+      fc.double({ min: -10, max: 10, noNaN: true }),
+      fc.array(fc.double({ min: -120, max: 120, noNaN: true }), { minLength: 9 * 13, maxLength: 9 * 13 }),
+      (n, k, gamma, raw) => {
+        const dim = 4;
+        const kern = new SimdChunkKernels(plan, dim, dim, n, k);
+        // Scores through the real path: queries of 1s against negatives whose first float is the score.
+        const tile = kern.tile;
+        tile.fill(0);
+        for (let i = 0; i < n; i++) tile[2 * i * dim] = 1;
+        for (let j = 0; j < k; j++) tile[(2 * n + j) * dim] = Math.fround(raw[j]!);
+        const R = Float32Array.of(1, 1, 1, 1);
+        const relOffs = new Int32Array(n);
+        const fixed = Int32Array.from({ length: n }, (_, i) => 2 * i * dim);
+        kern.scoreNegatives(true, n, R, relOffs, fixed, null);
+        const rowLoss = new Float64Array(n);
+        kern.logistic(n, gamma, rowLoss);
+        // The coefficients, read back through the gradient: gQ_i = sum_j C_ij x_j, here x_j = (score_j, 0, 0, 0).
+        const softplus = (z: number): number => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+        const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+        let want = 0;
+        for (let j = 0; j < k; j++) want += softplus(Math.fround(gamma) + Math.fround(raw[j]!)) / k;
+        for (let i = 0; i < n; i++) {
+          const d = Math.abs(rowLoss[i]! - want);
+          assert.ok(d <= 2e-6 * (1 + want), `row ${i}: simd ${rowLoss[i]} js ${want}`);
+        }
+        kern.G.fill(0, 0, kern.rowsUsed(n) * dim);
+        const gRel = new Float32Array(n * dim);
+        kern.addPairGradients(
+          true,
+          n,
+          R,
+          relOffs,
+          fixed,
+          fixed,
+          gRel,
+          Int32Array.from({ length: n }, (_, i) => i * dim),
+        );
+        // Negative j's gradient is (sum_i C_ij) * q_i = n * C_j in its first float.
+        for (let j = 0; j < k; j++) {
+          const c = sigmoid(Math.fround(gamma) + Math.fround(raw[j]!)) / k;
+          const got = kern.G[(2 * n + j) * dim]! / n;
+          assert.ok(Math.abs(got - c) <= 2e-6 * (1 + c), `coefficient ${j}: simd ${got} js ${c}`);
+        }
+      },
+    ),
+    200,
   );
 });
 

@@ -78,6 +78,16 @@ type L1GradFn = (
   gqPtr: number,
   gxPtr: number,
 ) => void;
+type LogisticFn = (
+  sPtr: number,
+  n: number,
+  k: number,
+  kPad: number,
+  gamma: number,
+  invK: number,
+  cPtr: number,
+  lossPtr: number,
+) => void;
 type RotateGradFn = (
   qPtr: number,
   nq: number,
@@ -139,6 +149,9 @@ export class SimdChunkKernels {
   private readonly matAcc: MatAccFn;
   private readonly l1Grad: L1GradFn;
   private readonly rotateGrad: RotateGradFn;
+  private readonly logisticFn: LogisticFn;
+  private readonly lossPtr: number;
+  private readonly L: Float32Array;
   private readonly rowSum: Float64Array;
   private readonly colSum: Float64Array;
 
@@ -164,7 +177,8 @@ export class SimdChunkKernels {
     this.gqPtr = this.qPtr + qRows * rowBytes;
     this.sPtr = this.gqPtr + qRows * rowBytes;
     this.cPtr = this.sPtr + qRows * this.kPad * 4;
-    const bytes = this.cPtr + qRows * this.kPad * 4;
+    this.lossPtr = this.cPtr + qRows * this.kPad * 4;
+    const bytes = this.lossPtr + roundUp(qRows, 4) * 4;
     this.memory = wasmMemory(Math.max(1, Math.ceil(bytes / 65536)));
     const buf = this.memory.buffer;
     this.tile = new Float32Array(buf, this.tilePtr, tileRows * width);
@@ -173,12 +187,14 @@ export class SimdChunkKernels {
     this.GQ = new Float32Array(buf, this.gqPtr, qRows * width);
     this.S = new Float32Array(buf, this.sPtr, qRows * this.kPad);
     this.C = new Float32Array(buf, this.cPtr, qRows * this.kPad);
+    this.L = new Float32Array(buf, this.lossPtr, qRows);
     const scoreEx = wasmInstance(wasmModule('kernels.wasm')!, this.memory).exports;
     const trainEx = wasmInstance(wasmModule('train.wasm')!, this.memory).exports;
     this.score = scoreEx[plan.kernel] as ScoreFn;
     this.matAcc = trainEx['matAcc'] as MatAccFn;
     this.l1Grad = trainEx['l1Grad'] as L1GradFn;
     this.rotateGrad = trainEx['rotateGrad'] as RotateGradFn;
+    this.logisticFn = trainEx['logistic'] as LogisticFn;
     this.rowSum = new Float64Array(qRows);
     this.colSum = new Float64Array(this.kPad);
   }
@@ -193,6 +209,7 @@ export class SimdChunkKernels {
    * `out[i*k + j]`, the score of positive i with negative j in place of its
    * other entity (its tail when `tails`). Positive i's fixed entity is the
    * tile row at element offset `fixedOffs[i]`, its relation `R[relOffs[i]..]`.
+   * With `out` null the scores stay in the kernels' memory, for `logistic`.
    */
   scoreNegatives(
     tails: boolean,
@@ -200,7 +217,7 @@ export class SimdChunkKernels {
     R: Float32Array,
     relOffs: Int32Array,
     fixedOffs: Int32Array,
-    out: Float64Array,
+    out: Float64Array | null,
   ): void {
     const w = this.width;
     const plan = this.plan;
@@ -224,6 +241,7 @@ export class SimdChunkKernels {
       4 * this.kPad,
       rotate ? 4 * dim : 0,
     );
+    if (out === null) return;
     const k = this.k;
     const kPad = this.kPad;
     const S = this.S;
@@ -235,15 +253,41 @@ export class SimdChunkKernels {
   }
 
   /**
+   * The logistic loss of the negatives `scoreNegatives` last scored, with
+   * uniform weights (no self-adversarial weights, no masked pairs): with
+   * z = gamma + score, the coefficient of pair (i, j) is sigmoid(z) / k (set
+   * for `addPairGradients`) and `rowLoss[i]` the mean over j of softplus(z),
+   * in float32 (see `logistic` in train.wat).
+   */
+  logistic(n: number, gamma: number, rowLoss: Float64Array): void {
+    this.logisticFn(this.sPtr, n, this.k, this.kPad, gamma, 1 / this.k, this.cPtr, this.lossPtr);
+    const L = this.L;
+    for (let i = 0; i < n; i++) rowLoss[i] = L[i]!;
+  }
+
+  /** Set the pair coefficients `coef[i*k + j]` (any loss) for `addPairGradients`, rounded to float32. */
+  setCoefficients(n: number, coef: Float64Array): void {
+    const k = this.k;
+    const kPad = this.kPad;
+    const C = this.C;
+    for (let i = 0; i < n; i++) {
+      const o = i * k;
+      const c = i * kPad;
+      for (let j = 0; j < k; j++) C[c + j] = coef[o + j]!;
+      for (let j = k; j < kPad; j++) C[c + j] = 0;
+    }
+  }
+
+  /**
    * Add the gradients of every (positive, negative) pair of the chunk that
-   * `scoreNegatives` last scored, with loss coefficients `coef[i*k + j]`:
-   * the negatives' into `G` (their tile rows), each query's through
-   * `queryGrad` into `G` at `fixedG[i]` and into `gRel` at `relG[i]`.
+   * `scoreNegatives` last scored, with the coefficients `logistic` or
+   * `setCoefficients` last set: the negatives' into `G` (their tile rows),
+   * each query's through `queryGrad` into `G` at `fixedG[i]` and into `gRel`
+   * at `relG[i]`.
    */
   addPairGradients(
     tails: boolean,
     n: number,
-    coef: Float64Array,
     R: Float32Array,
     relOffs: Int32Array,
     fixedOffs: Int32Array,
@@ -259,23 +303,17 @@ export class SimdChunkKernels {
     const C = this.C;
     const S = this.S;
     const l2 = kernel === 'l2';
-    // Coefficients in float32, padded with zeros (TransE L2: divided by the distance).
-    for (let i = 0; i < nq; i++) {
-      const o = i * k;
-      const c = i * kPad;
-      if (i >= n) {
-        C.fill(0, c, c + kPad);
-        continue;
-      }
-      if (l2) {
+    // A padding query row (odd n) adds nothing.
+    if (nq > n) C.fill(0, n * kPad, nq * kPad);
+    // TransE L2: the products take the coefficients divided by the distance.
+    if (l2) {
+      for (let i = 0; i < n; i++) {
+        const c = i * kPad;
         for (let j = 0; j < k; j++) {
           const dist = -S[c + j]!;
-          C[c + j] = dist > 0 ? coef[o + j]! / dist : 0;
+          C[c + j] = dist > 0 ? C[c + j]! / dist : 0;
         }
-      } else {
-        for (let j = 0; j < k; j++) C[c + j] = coef[o + j]!;
       }
-      for (let j = k; j < kPad; j++) C[c + j] = 0;
     }
     this.GQ.fill(0, 0, nq * w);
     const rowBytes = 4 * w;

@@ -31,6 +31,18 @@
 ;;   imaginary parts at + imOff): with d = q_i - x_j and m = |d| per
 ;;   coordinate, s = C[i][j] * d / m (0 where m = 0), gX[j] += s, gQ[i] -= s.
 ;;
+;; logistic(sPtr, n, k, kPad, gamma, invK, cPtr, lossPtr)
+;;   The logistic loss of n rows of k negative scores (rows of kPad floats at
+;;   sPtr, S[i][j]) with uniform weights 1/k: with z = gamma + S[i][j] and
+;;   e = exp(-|z|), C[i][j] = (1/k) * sigmoid(z) (the coefficient dLoss/dScore)
+;;   and loss[i] = (1/k) * sum_j softplus(z), softplus(z) = max(z, 0) + log1p(e),
+;;   sigmoid(z) = 1/(1 + e) for z >= 0, e/(1 + e) below. Padding lanes
+;;   (j >= k) get C = 0 and add nothing. exp is 2^n * p(r) with a Cody-Waite
+;;   reduction and a degree-7 Taylor polynomial (|r| <= ln2/2, error < 3e-9
+;;   relative), 0 below -87 (where 2^n leaves float32's normal range);
+;;   log1p(e) for e in [0, 1] is 2 atanh(e / (2 + e)) by its odd series to the
+;;   13th power (error < 1e-8). Both well inside float32 rounding.
+;;
 ;; Float32 throughout; the sums run in a different order from the
 ;; JavaScript kernels' float64 ones (test/kge/train-simd-kernels-match-js.test.ts
 ;; states the tolerance).
@@ -275,4 +287,78 @@
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $cands)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $queries)))))
+        (br $queries))))
+  (func $logistic (export "logistic")
+    (param $sPtr i32) (param $n i32) (param $k i32) (param $kPad i32) (param $gamma f32) (param $invK f32)
+    (param $cPtr i32) (param $lossPtr i32)
+    (local $i i32) (local $j i32) (local $sp i32) (local $cp i32)
+    (local $z v128) (local $x v128) (local $nn v128) (local $r v128) (local $p v128) (local $e v128)
+    (local $s v128) (local $s2 v128) (local $l v128) (local $sig v128) (local $acc v128) (local $lane v128)
+    (local $g v128) (local $w v128)
+    (local.set $g (f32x4.splat (local.get $gamma)))
+    (local.set $w (f32x4.splat (local.get $invK)))
+    (local.set $i (i32.const 0))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $sp (i32.add (local.get $sPtr) (i32.mul (i32.mul (local.get $i) (local.get $kPad)) (i32.const 4))))
+        (local.set $cp (i32.add (local.get $cPtr) (i32.mul (i32.mul (local.get $i) (local.get $kPad)) (i32.const 4))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.ge_u (local.get $j) (local.get $kPad)))
+            (local.set $z (f32x4.add (local.get $g) (v128.load (local.get $sp))))
+            ;; x = -|z|, clamped at -87 (exp is flushed to 0 below)
+            (local.set $x (f32x4.max (f32x4.neg (f32x4.abs (local.get $z))) (v128.const f32x4 -87 -87 -87 -87)))
+            ;; n = nearest(x / ln 2), r = x - n ln 2 (in two parts)
+            (local.set $nn (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
+            (local.set $r (f32x4.sub (local.get $x) (f32x4.mul (local.get $nn) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+            (local.set $r (f32x4.add (local.get $r) (f32x4.mul (local.get $nn) (v128.const f32x4 2.12194440e-4 2.12194440e-4 2.12194440e-4 2.12194440e-4))))
+            ;; p = exp(r) by Horner: 1 + r(1 + r/2(1 + r/3(... (1 + r/7))))
+            (local.set $p (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $r) (v128.const f32x4 0.142857143 0.142857143 0.142857143 0.142857143))))
+            (local.set $p (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (f32x4.mul (local.get $r) (v128.const f32x4 0.166666667 0.166666667 0.166666667 0.166666667)) (local.get $p))))
+            (local.set $p (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (f32x4.mul (local.get $r) (v128.const f32x4 0.2 0.2 0.2 0.2)) (local.get $p))))
+            (local.set $p (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (f32x4.mul (local.get $r) (v128.const f32x4 0.25 0.25 0.25 0.25)) (local.get $p))))
+            (local.set $p (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (f32x4.mul (local.get $r) (v128.const f32x4 0.333333333 0.333333333 0.333333333 0.333333333)) (local.get $p))))
+            (local.set $p (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (f32x4.mul (local.get $r) (v128.const f32x4 0.5 0.5 0.5 0.5)) (local.get $p))))
+            (local.set $p (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $r) (local.get $p))))
+            ;; e = p * 2^n (n in [-126, 0]), and 0 where x was clamped
+            (local.set $e (f32x4.mul (local.get $p)
+              (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $nn)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+            (local.set $e (v128.and (local.get $e)
+              (f32x4.gt (f32x4.neg (f32x4.abs (local.get $z))) (v128.const f32x4 -87 -87 -87 -87))))
+            ;; log1p(e) = 2 s (1 + s^2/3 + s^4/5 + ... + s^12/13), s = e / (2 + e)
+            (local.set $s (f32x4.div (local.get $e) (f32x4.add (v128.const f32x4 2 2 2 2) (local.get $e))))
+            (local.set $s2 (f32x4.mul (local.get $s) (local.get $s)))
+            (local.set $l (f32x4.add (v128.const f32x4 0.0909090909 0.0909090909 0.0909090909 0.0909090909) (f32x4.mul (local.get $s2) (v128.const f32x4 0.0769230769 0.0769230769 0.0769230769 0.0769230769))))
+            (local.set $l (f32x4.add (v128.const f32x4 0.111111111 0.111111111 0.111111111 0.111111111) (f32x4.mul (local.get $s2) (local.get $l))))
+            (local.set $l (f32x4.add (v128.const f32x4 0.142857143 0.142857143 0.142857143 0.142857143) (f32x4.mul (local.get $s2) (local.get $l))))
+            (local.set $l (f32x4.add (v128.const f32x4 0.2 0.2 0.2 0.2) (f32x4.mul (local.get $s2) (local.get $l))))
+            (local.set $l (f32x4.add (v128.const f32x4 0.333333333 0.333333333 0.333333333 0.333333333) (f32x4.mul (local.get $s2) (local.get $l))))
+            (local.set $l (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $s2) (local.get $l))))
+            (local.set $l (f32x4.mul (f32x4.add (local.get $s) (local.get $s)) (local.get $l)))
+            ;; softplus(z) = max(z, 0) + log1p(e); sigmoid(z) = (z >= 0 ? 1 : e) / (1 + e)
+            (local.set $l (f32x4.add (f32x4.max (local.get $z) (v128.const f32x4 0 0 0 0)) (local.get $l)))
+            (local.set $sig (f32x4.div
+              (v128.bitselect (v128.const f32x4 1 1 1 1) (local.get $e) (f32x4.ge (local.get $z) (v128.const f32x4 0 0 0 0)))
+              (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e))))
+            ;; lanes j < k count; padding lanes give 0
+            (local.set $lane (i32x4.lt_s
+              (i32x4.add (i32x4.splat (local.get $j)) (v128.const i32x4 0 1 2 3))
+              (i32x4.splat (local.get $k))))
+            (v128.store (local.get $cp) (v128.and (f32x4.mul (local.get $sig) (local.get $w)) (local.get $lane)))
+            (local.set $acc (f32x4.add (local.get $acc) (v128.and (local.get $l) (local.get $lane))))
+            (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
+            (local.set $cp (i32.add (local.get $cp) (i32.const 16)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $cols)))
+        (f32.store
+          (i32.add (local.get $lossPtr) (i32.mul (local.get $i) (i32.const 4)))
+          (f32.mul (local.get $invK)
+            (f32.add
+              (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+              (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+)
