@@ -336,7 +336,7 @@ export class PsClient {
   }
 }
 
-/** A Float64Array over the same bytes as `a` when rows of `width` floats pair up and `a` is 8-byte aligned; else null. */
+/** A Float64Array over `a` where rows of `width` floats pair up and `a` is 8-byte aligned; else null. */
 function float64View(a: Float32Array, width: number): Float64Array | null {
   if (width % 2 !== 0 || a.byteOffset % 8 !== 0 || a.length % 2 !== 0) return null;
   return new Float64Array(a.buffer, a.byteOffset, a.length / 2);
