@@ -346,10 +346,13 @@ export class TrainContext {
     else if (corruptTail) this.model.scoreTails(b, this.scores);
     else this.model.scoreHeads(b, this.scores);
     const model = this.model;
-    for (let i = 0; i < n; i++) {
-      const ho = corruptTail ? this.fixedRead[i]! : this.otherRead[i]!;
-      const to = corruptTail ? this.otherRead[i]! : this.fixedRead[i]!;
-      this.posScore[i] = model.score(X, ho, R, this.relOffs[i]!, X, to, h.dim);
+    if (simd !== null) simd.scorePositives(n, this.otherRead, this.posScore);
+    else {
+      for (let i = 0; i < n; i++) {
+        const ho = corruptTail ? this.fixedRead[i]! : this.otherRead[i]!;
+        const to = corruptTail ? this.otherRead[i]! : this.fixedRead[i]!;
+        this.posScore[i] = model.score(X, ho, R, this.relOffs[i]!, X, to, h.dim);
+      }
     }
     if (this.filter !== null) this.maskKnownTriples(n, k, corruptTail);
     let loss: number;
@@ -371,10 +374,23 @@ export class TrainContext {
     g.cand = G;
     g.candOffs = this.negG;
     if (simd !== null) {
-      simd.addPairGradients(corruptTail, n, R, this.relOffs, this.fixedRead, this.fixedG, this.gRel, this.scratchOffsR);
+      // The positives' own pairs go through the same query gradients.
+      simd.addPairGradients(
+        corruptTail,
+        n,
+        R,
+        this.relOffs,
+        this.fixedRead,
+        this.fixedG,
+        this.gRel,
+        this.scratchOffsR,
+        this.posCoef,
+        this.otherRead,
+        this.otherG,
+      );
     } else if (corruptTail) model.accumulateGradTails(b, this.coef, g);
     else model.accumulateGradHeads(b, this.coef, g);
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n && simd === null; i++) {
       const c = this.posCoef[i]!;
       const ro = this.relOffs[i]!;
       if (corruptTail) {

@@ -2,10 +2,10 @@
  * The training SIMD kernels (wasm/train-kernels.ts) compute what the
  * models' JavaScript block kernels compute, for every built-in model and
  * both directions (negatives in place of tails, and of heads): the scores
- * of a chunk's positives against its shared negatives, and the gradients
- * of every (positive, negative) pair with random loss coefficients (zeros
- * included) into the negatives' rows, the positives' fixed entities and
- * their relations.
+ * of a chunk's positives against its shared negatives and of the positives
+ * themselves, and the gradients of every (positive, negative) pair and of
+ * every positive with random loss coefficients (zeros included) into the
+ * negatives' rows, the positives' entities and their relations.
  *
  * Inputs are multiples of 1/8 in [-1, 1], so that sums and differences of
  * rows are exact in float32 and float64 alike and an L1 sign never flips on
@@ -85,6 +85,7 @@ function runCase(c: Case): void {
   const relOffs = Int32Array.from({ length: n }, (_, i) => ((i * 7 + c.seed) % nr) * rw);
   const fixed = Int32Array.from({ length: n }, (_, i) => 2 * i * ew);
   const negs = Int32Array.from({ length: k }, (_, j) => (2 * n + j) * ew);
+  const other = Int32Array.from({ length: n }, (_, i) => (2 * i + 1) * ew);
   // JS: the model's block kernels on the same rows.
   const b = newBlock();
   Object.assign(b, { dim: c.dim, n, ent: tile, entOffs: fixed, rel: R, relOffs, m: k, cand: tile, candOffs: negs });
@@ -94,6 +95,15 @@ function runCase(c: Case): void {
   const got = new Float64Array(n * k);
   kern.scoreNegatives(c.tails, n, R, relOffs, fixed, got);
   compare(`${c.model} ${c.tails ? 'tails' : 'heads'} scores`, got, want, 0, n * k);
+  // The positives' own scores, from the same queries.
+  const posWant = Float64Array.from({ length: n }, (_, i) =>
+    c.tails
+      ? model.score(tile, fixed[i]!, R, relOffs[i]!, tile, other[i]!, c.dim)
+      : model.score(tile, other[i]!, R, relOffs[i]!, tile, fixed[i]!, c.dim),
+  );
+  const posGot = new Float64Array(n);
+  kern.scorePositives(n, other, posGot);
+  compare(`${c.model} ${c.tails ? 'tails' : 'heads'} positive scores`, posGot, posWant, 0, n);
 
   const coef = Float64Array.from({ length: n * k }, () => {
     const v = next();
@@ -106,10 +116,15 @@ function runCase(c: Case): void {
   Object.assign(g, { ent: gJs, entOffs: fixed, rel: gRelJs, relOffs: relG, cand: gJs, candOffs: negs });
   if (c.tails) model.accumulateGradTails(b, coef, g);
   else model.accumulateGradHeads(b, coef, g);
+  const posCoef = Float64Array.from({ length: n }, () => next());
+  for (let i = 0; i < n; i++) {
+    const [h, t] = c.tails ? [fixed[i]!, other[i]!] : [other[i]!, fixed[i]!];
+    model.accumulateGrad(tile, h, R, relOffs[i]!, tile, t, c.dim, posCoef[i]!, gJs, h, gRelJs, relG[i]!, gJs, t);
+  }
   kern.G.fill(0, 0, kern.rowsUsed(n) * ew);
   const gRel = new Float32Array(n * rw);
   kern.setCoefficients(n, coef);
-  kern.addPairGradients(c.tails, n, R, relOffs, fixed, fixed, gRel, relG);
+  kern.addPairGradients(c.tails, n, R, relOffs, fixed, fixed, gRel, relG, posCoef, other, other);
   const dir = `${c.model} ${c.tails ? 'tails' : 'heads'} dim ${c.dim} n ${n} k ${k}`;
   compare(`${dir} entity gradients`, kern.G, gJs, 0, rows * ew);
   compare(`${dir} relation gradients`, gRel, gRelJs, 0, n * rw);

@@ -253,6 +253,43 @@ export class SimdChunkKernels {
   }
 
   /**
+   * Score each positive with the queries `scoreNegatives` formed: `out[i]`
+   * is the kernel of query i against its other entity, the tile row at
+   * `otherOffs[i]` (its tail when the chunk corrupts tails), which is the
+   * positive triple's score. Float64 arithmetic on the float32 query.
+   */
+  scorePositives(n: number, otherOffs: Int32Array, out: Float64Array): void {
+    const w = this.width;
+    const Q = this.Q;
+    const X = this.tile;
+    const kernel = this.plan.kernel;
+    const dim = this.dim;
+    for (let i = 0; i < n; i++) {
+      const q = i * w;
+      const x = otherOffs[i]!;
+      let sum = 0;
+      if (kernel === 'dot') {
+        for (let f = 0; f < w; f++) sum += Q[q + f]! * X[x + f]!;
+      } else if (kernel === 'l1') {
+        for (let f = 0; f < w; f++) sum -= Math.abs(Q[q + f]! - X[x + f]!);
+      } else if (kernel === 'l2') {
+        for (let f = 0; f < w; f++) {
+          const d = Q[q + f]! - X[x + f]!;
+          sum += d * d;
+        }
+        sum = -Math.sqrt(sum);
+      } else {
+        for (let f = 0; f < dim; f++) {
+          const re = Q[q + f]! - X[x + f]!;
+          const im = Q[q + dim + f]! - X[x + dim + f]!;
+          sum -= Math.sqrt(re * re + im * im);
+        }
+      }
+      out[i] = sum;
+    }
+  }
+
+  /**
    * The logistic loss of the negatives `scoreNegatives` last scored, with
    * uniform weights (no self-adversarial weights, no masked pairs): with
    * z = gamma + score, the coefficient of pair (i, j) is sigmoid(z) / k (set
@@ -283,7 +320,10 @@ export class SimdChunkKernels {
    * `scoreNegatives` last scored, with the coefficients `logistic` or
    * `setCoefficients` last set: the negatives' into `G` (their tile rows),
    * each query's through `queryGrad` into `G` at `fixedG[i]` and into `gRel`
-   * at `relG[i]`.
+   * at `relG[i]`. With `posCoef`, each positive's own pair too (coefficient
+   * `posCoef[i]`, its other entity's gradient into `G` at `otherG[i]`, read
+   * from the tile at `otherOffs[i]`), so that one `queryGrad` per positive
+   * carries both.
    */
   addPairGradients(
     tails: boolean,
@@ -294,6 +334,9 @@ export class SimdChunkKernels {
     fixedG: Int32Array,
     gRel: Float32Array,
     relG: Int32Array,
+    posCoef: Float64Array | null = null,
+    otherOffs: Int32Array | null = null,
+    otherG: Int32Array | null = null,
   ): void {
     const w = this.width;
     const k = this.k;
@@ -330,6 +373,7 @@ export class SimdChunkKernels {
       const half = 4 * this.dim;
       this.rotateGrad(this.qPtr, n, rowBytes, xPtr, k, rowBytes, half, half, this.cPtr, cStride, this.gqPtr, gxPtr);
     }
+    if (posCoef !== null) this.addPositiveGradients(n, posCoef, otherOffs!, otherG!);
     const plan = this.plan;
     for (let i = 0; i < n; i++) {
       plan.queryGrad!(
@@ -347,6 +391,63 @@ export class SimdChunkKernels {
         gRel,
         relG[i]!,
       );
+    }
+  }
+
+  /** Positive i's pair gradient: c·∂K/∂q into GQ row i, c·∂K/∂x into `G` at `otherG[i]`. */
+  private addPositiveGradients(n: number, posCoef: Float64Array, otherOffs: Int32Array, otherG: Int32Array): void {
+    const w = this.width;
+    const Q = this.Q;
+    const GQ = this.GQ;
+    const X = this.tile;
+    const G = this.G;
+    const kernel = this.plan.kernel;
+    const dim = this.dim;
+    for (let i = 0; i < n; i++) {
+      const c = posCoef[i]!;
+      if (c === 0) continue;
+      const q = i * w;
+      const x = otherOffs[i]!;
+      const gx = otherG[i]!;
+      if (kernel === 'dot') {
+        for (let f = 0; f < w; f++) {
+          GQ[q + f] = GQ[q + f]! + c * X[x + f]!;
+          G[gx + f] = G[gx + f]! + c * Q[q + f]!;
+        }
+      } else if (kernel === 'l1') {
+        // K = -Σ|q - x|: ∂K/∂x = sign(q - x) = -∂K/∂q (0 where equal).
+        for (let f = 0; f < w; f++) {
+          const d = Q[q + f]! - X[x + f]!;
+          const sg = d > 0 ? c : d < 0 ? -c : 0;
+          G[gx + f] = G[gx + f]! + sg;
+          GQ[q + f] = GQ[q + f]! - sg;
+        }
+      } else if (kernel === 'l2') {
+        let ss = 0;
+        for (let f = 0; f < w; f++) {
+          const d = Q[q + f]! - X[x + f]!;
+          ss += d * d;
+        }
+        if (ss === 0) continue;
+        const scale = c / Math.sqrt(ss);
+        for (let f = 0; f < w; f++) {
+          const d = scale * (Q[q + f]! - X[x + f]!);
+          G[gx + f] = G[gx + f]! + d;
+          GQ[q + f] = GQ[q + f]! - d;
+        }
+      } else {
+        for (let f = 0; f < dim; f++) {
+          const re = Q[q + f]! - X[x + f]!;
+          const im = Q[q + dim + f]! - X[x + dim + f]!;
+          const m = Math.sqrt(re * re + im * im);
+          if (m === 0) continue;
+          const s = c / m;
+          G[gx + f] = G[gx + f]! + s * re;
+          G[gx + dim + f] = G[gx + dim + f]! + s * im;
+          GQ[q + f] = GQ[q + f]! - s * re;
+          GQ[q + dim + f] = GQ[q + dim + f]! - s * im;
+        }
+      }
     }
   }
 
