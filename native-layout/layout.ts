@@ -166,9 +166,12 @@ export function allocate(layout: RegionLayout): SharedArrayBuffer {
 
 /**
  * Check that `sab` is a region of `layout`: magic, then version, then byte
- * length, each failing with an error that says what was expected.
+ * length, each failing with an error that says what was expected. With
+ * `prefix`, the region is the start of a longer buffer (a region at the
+ * start of a shared `WebAssembly.Memory`, whose buffer is whole pages and
+ * may grow): the buffer must hold at least the region's bytes.
  */
-export function checkHeader(sab: unknown, layout: RegionLayout): SharedArrayBuffer {
+export function checkHeader(sab: unknown, layout: RegionLayout, prefix = false): SharedArrayBuffer {
   if (!(sab instanceof SharedArrayBuffer)) {
     throw badHandle(`attach ${layout.region}`, 'region must be a SharedArrayBuffer', sab);
   }
@@ -184,7 +187,7 @@ export function checkHeader(sab: unknown, layout: RegionLayout): SharedArrayBuff
   if (recorded !== layout.byteLength) {
     throw layoutSizeMismatch(layout.region, 'recorded byteLength', layout.byteLength, recorded);
   }
-  if (sab.byteLength !== layout.byteLength) {
+  if (prefix ? sab.byteLength < layout.byteLength : sab.byteLength !== layout.byteLength) {
     throw layoutSizeMismatch(layout.region, 'buffer byteLength', layout.byteLength, sab.byteLength);
   }
   return sab;
