@@ -55,6 +55,14 @@ export interface PsOptions {
    * the state in its own checkpoints hands it over.
    */
   readonly optimizerState?: SharedArrayBuffer;
+  /**
+   * Where the update rule runs: `'wasm'` (default) allocates each table's
+   * rows at the start of its own shared `WebAssembly.Memory`, so pushes are
+   * checked and (under SGD) applied by WebAssembly SIMD kernels in place
+   * (src/ps/wasm/); `'js'` keeps the tables in plain `SharedArrayBuffer`s
+   * and runs everything in JavaScript. The results are the same bit for bit.
+   */
+  readonly kernels?: 'wasm' | 'js';
 }
 
 /** The control region's layout: one control block per shard, and one more for the relation table. */
@@ -78,6 +86,9 @@ export function createHandle(
   const clock = clockOption(where, options?.clock);
   checkIds(where, 'entityIds', entityIds);
   checkIds(where, 'relationIds', relationIds);
+  const kernels = options.kernels ?? 'wasm';
+  if (kernels !== 'wasm' && kernels !== 'js') throw invalidArgument(where, 'kernels', kernels, "'wasm' or 'js'");
+  const wasmMemory = kernels === 'wasm';
   const manager = new ShardManager(entityIds, c.numShards, c.strategy);
   const shards: SeqlockHandle[] = [];
   const pending: SharedArrayBuffer[] = [];
@@ -86,7 +97,7 @@ export function createHandle(
     // A shard that received no entity still gets one (unused) row, so its
     // regions exist and every shard id is valid; `entityIds` says it is empty.
     const rows = Math.max(1, ids.length);
-    const lock = Seqlock.create({ rows, cols: c.dim, leaseMs: c.lockLeaseMs, clock });
+    const lock = Seqlock.create({ rows, cols: c.dim, leaseMs: c.lockLeaseMs, clock, wasmMemory });
     for (let r = 0; r < ids.length; r++) initRow(ids[r]!, c.dim, lock.data, r * c.dim);
     shards.push(lock.handle);
     pending.push(allocatePending(rows, c.dim));
@@ -106,7 +117,7 @@ export function createHandle(
       throw dimMismatch(where, 'optimizerState floats', stateFloats, given.byteLength / 4);
     }
   }
-  const relations = Seqlock.create({ rows: relRows, cols: rdim, leaseMs: c.lockLeaseMs, clock });
+  const relations = Seqlock.create({ rows: relRows, cols: rdim, leaseMs: c.lockLeaseMs, clock, wasmMemory });
   for (let r = 0; r < relationIds.length; r++) initRow(relationIds[r]!, rdim, relations.data, r * rdim);
   const relationPending = allocatePending(relRows, rdim);
   const optimizerState = c.optimizer === 'sgd' ? null : (given ?? new SharedArrayBuffer(Math.max(4, stateFloats * 4)));

@@ -31,12 +31,10 @@ export function applyHogwild(
 ): PushResult | SeqStatus {
   const f = tables.fields[t]!;
   const ctl = tables.ctl;
-  const width = tables.widthOf(t);
   const gate = tables.locks[t]!;
   const entered = gate.enterShared();
   if (entered !== SEQ_OK) return entered;
-  let sq = 0;
-  for (let i = 0; i < count; i++) sq += tables.applyRow(t, rowIdx[i]!, grads, i * width);
+  const sq = tables.applyRows(t, rowIdx, grads, count);
   if (t === tables.rel) {
     const step = Atomics.add(ctl, f.step, 1) + 1;
     gate.leaveShared();

@@ -15,6 +15,7 @@ import type { PsConfig } from './config.js';
 import type { PsHandle } from './handle.js';
 import { ShardManager } from './shard-manager.js';
 import { applyRule, projectRow } from './update-rules.js';
+import { UpdateKernel } from './wasm/kernel.js';
 
 /** Warnings the server raises. */
 export type PsWarningCode = 'KGSHARD_BARRIER_TIMEOUT' | 'KGSHARD_STALENESS' | 'KGSHARD_PUSH_INTERRUPTED';
@@ -77,6 +78,8 @@ export class Tables {
   readonly stat: StatFields;
   /** Raise a warning: count it, then call the server's handler. */
   readonly warn: PsWarningHandler;
+  /** Each table's WebAssembly update kernels in this thread: made on first use; null where they cannot run. */
+  private readonly kernels: (UpdateKernel | null | undefined)[];
 
   constructor(handle: PsHandle, layout: RegionLayout, onWarning: PsWarningHandler, onRecover: (t: number) => void) {
     this.handle = handle;
@@ -138,6 +141,7 @@ export class Tables {
       off += n;
     }
     this.avgRow = new Float32Array(Math.max(this.dim, this.relationDim));
+    this.kernels = this.locks.map(() => undefined);
     this.warn = (code, message) => {
       Atomics.add(this.ctl, this.stat.warnings, 1);
       onWarning(code, message);
@@ -162,6 +166,70 @@ export class Tables {
   /** Table `t`'s step (completed sync steps, or applied async pushes). */
   step(t: number): number {
     return Atomics.load(this.ctl, this.fields[t]!.step);
+  }
+
+  /**
+   * Table `t`'s update kernels in this thread (src/ps/wasm/kernel.ts), or
+   * null when its rows are not in a shared WebAssembly memory (a server
+   * created with `kernels: 'js'`) or the kernels cannot run here.
+   */
+  kernel(t: number): UpdateKernel | null {
+    let k = this.kernels[t];
+    if (k === undefined) {
+      const lock = this.locks[t]!;
+      k = this.kernels[t] = UpdateKernel.forTable(lock.handle.memory, lock.data, this.widthOf(t));
+    }
+    return k;
+  }
+
+  /**
+   * The edge's value check of a push to table `t`, vectorised: copy its
+   * row indices and gradients into this thread's scratch beside the table
+   * (where `applyRows` finds them) and return the float64 sum of the
+   * squares of the gradients, finite exactly when every value is finite.
+   * Returns -1 when there is no kernel or no room (nothing staged: the
+   * caller checks the values itself).
+   */
+  stage(t: number, rowIdx: Int32Array, grads: Float32Array, count: number): number {
+    const k = this.kernel(t);
+    return k === null ? -1 : k.stage(rowIdx, grads, count);
+  }
+
+  /** Forget a push staged on table `t` that the check refused. */
+  unstage(t: number): void {
+    this.kernels[t]?.unstage();
+  }
+
+  /**
+   * Apply a checked push (`count` rows `rowIdx[i]`, gradient row i at
+   * `grads[i * width]`) to table `t`, row after row in order, each as
+   * `updateRow` does; returns the sum of the gradients' squared norms.
+   * Under SGD with a kernel, from the scratch copy `stage` made (staged
+   * again when another push was staged meanwhile): the rule in WebAssembly
+   * SIMD, bit for bit `sgdStep`'s float32 arithmetic. Otherwise row by row
+   * in JavaScript. Under `t`'s lock (sync) or racing by design (Hogwild).
+   */
+  applyRows(t: number, rowIdx: Int32Array, grads: Float32Array, count: number): number {
+    const width = this.widthOf(t);
+    const k = this.config.optimizer === 'sgd' ? this.kernel(t) : null;
+    if (k !== null && (k.staged(rowIdx, grads, count) || k.stage(rowIdx, grads, count) >= 0)) {
+      const lr = this.config.learningRate;
+      const maxNorm = t === this.rel ? 0 : this.config.maxNorm;
+      if (maxNorm <= 0) k.sgdStaged(0, count, lr);
+      else {
+        // Each row's projection follows its own update, as in `updateRow`
+        // (a row pushed twice is projected between its two updates).
+        const data = this.locks[t]!.data;
+        for (let i = 0; i < count; i++) {
+          k.sgdStaged(i, i + 1, lr);
+          projectRow(data, rowIdx[i]! * width, width, maxNorm);
+        }
+      }
+      return k.stagedSq;
+    }
+    let sq = 0;
+    for (let i = 0; i < count; i++) sq += this.applyRow(t, rowIdx[i]!, grads, i * width);
+    return sq;
   }
 
   /**
