@@ -47,6 +47,9 @@ export interface ClientStats {
   pauseMaxUs: number;
 }
 
+/** Rows of one shard's group packed into the SGD kernel's scratch per kernel call. */
+const GROUP_CHUNK = 256;
+
 /** Pause samples a client keeps (per reset). */
 export const PAUSE_SAMPLES = 4096;
 
@@ -255,6 +258,26 @@ export class PsClient {
     const opt = t.config.optimizer;
     const order = this.order;
     const rowOf = this.rowOf;
+    const k = t.sgdKernel(s);
+    if (k !== null && k.reserve(Math.min(to - from, GROUP_CHUNK))) {
+      // SGD in WebAssembly: pack up to GROUP_CHUNK rows (indices and
+      // gradients) into the kernel's scratch, then apply them in order with
+      // the server's rule (`Tables.applyScratch`: the same bits as below).
+      const rows = k.scratchRows;
+      const sg = k.scratchGrads;
+      for (let c = from; c < to; c += GROUP_CHUNK) {
+        const m = Math.min(GROUP_CHUNK, to - c);
+        for (let j = 0; j < m; j++) {
+          const i = order[c + j]!;
+          rows[j] = rowOf[ids[i]!]!;
+          const go = gradOffs[i]!;
+          const o = j * dim;
+          for (let q = 0; q < dim; q++) sg[o + q] = grads[go + q]!;
+        }
+        t.applyScratch(s, k, m);
+      }
+      return;
+    }
     for (let g = from; g < to; g++) {
       const i = order[g]!;
       const r = rowOf[ids[i]!]!;

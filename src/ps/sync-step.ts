@@ -24,6 +24,7 @@ import { doublePush, lockBusy, lockTimeout } from '../errors.js';
 import { SEQ_BUSY, SEQ_OK, SEQ_RECOVERED } from '../shm/seqlock.js';
 import type { ArrivalTicket } from '../shm/barrier.js';
 import type { Tables } from './tables.js';
+import type { UpdateKernel } from './wasm/kernel.js';
 import { repairTable } from './repair.js';
 
 export type PushResult =
@@ -188,25 +189,17 @@ function timeoutStep(tables: Tables, t: number, step: number, ticket: ArrivalTic
 function applyPending(tables: Tables, t: number): void {
   const lock = tables.locks[t]!;
   const f = tables.fields[t]!;
-  const p = tables.pendings[t]!;
   const c = tables.ctl;
   const rel = t === tables.rel;
   const n = Math.max(1, Atomics.load(c, f.pushedCount));
   const touched = Atomics.load(c, f.touchedCount);
   const width = tables.widthOf(t);
-  const avg = tables.avgRow;
-  let sq = 0;
   lock.beginWrite(0, lock.rows);
-  for (let i = 0; i < touched; i++) {
-    const r = p.touched[i]!;
-    const base = r * width;
-    for (let k = 0; k < width; k++) {
-      avg[k] = p.sums[base + k]! / n;
-      p.sums[base + k] = 0;
-    }
-    sq += tables.applyRow(t, r, avg, 0);
-    p.flags[r] = 0;
-  }
+  const k = tables.sgdKernel(t);
+  const sq =
+    k !== null && touched > 0 && k.reserve(Math.min(touched, PENDING_CHUNK))
+      ? applyPendingSgd(tables, t, k, n, touched)
+      : applyPendingRows(tables, t, n, touched, width);
   if (touched > 0 && !rel) tables.ctlF64[f.lastNorm] = sq / touched;
   Atomics.store(c, f.touchedCount, 0);
   Atomics.store(c, f.pushedCount, 0);
@@ -219,6 +212,66 @@ function applyPending(tables: Tables, t: number): void {
   if (touched > 0) Atomics.store(c, tables.stat.lastNormShard, t + 1);
   Atomics.add(c, tables.stat.pushes, 1);
   Atomics.add(c, tables.stat.barriers, 1);
+}
+
+/** Touched rows packed into the kernel's scratch per call of the SGD kernel. */
+const PENDING_CHUNK = 256;
+
+/**
+ * Inside `applyPending`'s write: the average of each touched row (sum / n,
+ * rounded to float32 as `avgRow` holds it), cleared from the pending sums,
+ * then applied with `updateRow`. Returns the sum of the averages' squared norms.
+ */
+function applyPendingRows(tables: Tables, t: number, n: number, touched: number, width: number): number {
+  const p = tables.pendings[t]!;
+  const avg = tables.avgRow;
+  let sq = 0;
+  for (let i = 0; i < touched; i++) {
+    const r = p.touched[i]!;
+    const base = r * width;
+    for (let k = 0; k < width; k++) {
+      avg[k] = p.sums[base + k]! / n;
+      p.sums[base + k] = 0;
+    }
+    sq += tables.applyRow(t, r, avg, 0);
+    p.flags[r] = 0;
+  }
+  return sq;
+}
+
+/**
+ * `applyPendingRows` under SGD with the table's kernel: the same averages
+ * (float32) are written straight into the kernel's scratch, up to
+ * PENDING_CHUNK rows at a time, and each chunk is applied in WebAssembly
+ * (`Tables.applyScratch`: the same bits as `updateRow`). `k` has room for
+ * min(touched, PENDING_CHUNK) rows (`reserve`).
+ */
+function applyPendingSgd(tables: Tables, t: number, k: UpdateKernel, n: number, touched: number): number {
+  const p = tables.pendings[t]!;
+  const width = k.width;
+  const rows = k.scratchRows;
+  const g = k.scratchGrads;
+  let sq = 0;
+  for (let from = 0; from < touched; from += PENDING_CHUNK) {
+    const m = Math.min(PENDING_CHUNK, touched - from);
+    for (let j = 0; j < m; j++) {
+      const r = p.touched[from + j]!;
+      rows[j] = r;
+      const base = r * width;
+      const o = j * width;
+      let rowSq = 0;
+      for (let q = 0; q < width; q++) {
+        const a = Math.fround(p.sums[base + q]! / n);
+        g[o + q] = a;
+        rowSq += a * a;
+        p.sums[base + q] = 0;
+      }
+      sq += rowSq;
+      p.flags[r] = 0;
+    }
+    tables.applyScratch(t, k, m);
+  }
+  return sq;
 }
 
 /**

@@ -211,25 +211,44 @@ export class Tables {
    */
   applyRows(t: number, rowIdx: Int32Array, grads: Float32Array, count: number): number {
     const width = this.widthOf(t);
-    const k = this.config.optimizer === 'sgd' ? this.kernel(t) : null;
+    const k = this.sgdKernel(t);
     if (k !== null && (k.staged(rowIdx, grads, count) || k.stage(rowIdx, grads, count) >= 0)) {
-      const lr = this.config.learningRate;
-      const maxNorm = t === this.rel ? 0 : this.config.maxNorm;
-      if (maxNorm <= 0) k.sgdStaged(0, count, lr);
-      else {
-        // Each row's projection follows its own update, as in `updateRow`
-        // (a row pushed twice is projected between its two updates).
-        const data = this.locks[t]!.data;
-        for (let i = 0; i < count; i++) {
-          k.sgdStaged(i, i + 1, lr);
-          projectRow(data, rowIdx[i]! * width, width, maxNorm);
-        }
-      }
+      this.applyScratch(t, k, count);
       return k.stagedSq;
     }
     let sq = 0;
     for (let i = 0; i < count; i++) sq += this.applyRow(t, rowIdx[i]!, grads, i * width);
     return sq;
+  }
+
+  /**
+   * Table `t`'s SGD kernel, when the rule is SGD and the kernel can run
+   * here; null otherwise (the caller applies rows with `updateRow`).
+   */
+  sgdKernel(t: number): UpdateKernel | null {
+    return this.config.optimizer === 'sgd' ? this.kernel(t) : null;
+  }
+
+  /**
+   * SGD of the first `count` rows in `k`'s scratch (staged, or packed by
+   * the caller), in order, each followed by the max-norm projection of an
+   * entity row as in `updateRow` (a row pushed twice is projected between
+   * its two updates). `k` is `sgdKernel(t)`.
+   */
+  applyScratch(t: number, k: UpdateKernel, count: number): void {
+    const lr = this.config.learningRate;
+    const maxNorm = t === this.rel ? 0 : this.config.maxNorm;
+    if (maxNorm <= 0) {
+      k.sgdStaged(0, count, lr);
+      return;
+    }
+    const width = k.width;
+    const data = this.locks[t]!.data;
+    const rows = k.scratchRows;
+    for (let i = 0; i < count; i++) {
+      k.sgdStaged(i, i + 1, lr);
+      projectRow(data, rows[i]! * width, width, maxNorm);
+    }
   }
 
   /**

@@ -8,7 +8,8 @@
  * squared norm (to float64 rounding). At the server's level, a server whose
  * tables live in shared WebAssembly memories (`kernels: 'wasm'`, the
  * default) and one in plain buffers (`kernels: 'js'`) end bit-identical
- * after the same pushes, whatever the rule, and both refuse a non-finite
+ * after the same pushes (async, sync steps, a training client's pushes),
+ * whatever the rule, and both refuse a non-finite
  * value with the same error before anything changes.
  * Seeds from KGSHARD_SEED (printed on failure).
  */
@@ -171,6 +172,54 @@ test("servers on WebAssembly memories and on plain buffers end bit-identical ('w
       assert.ok(Math.abs(ws.lastGradNorm - js.lastGradNorm) <= 1e-12 * js.lastGradNorm, 'last gradient norm');
     }),
     150,
+  );
+});
+
+test("sync steps and training clients' pushes end bit-identical too ('wasm' vs 'js')", async () => {
+  await check(
+    fc.asyncProperty(serverCase, async ({ dim, numShards, optimizer, maxNorm, lr, pushes }) => {
+      const ids = Array.from({ length: 12 }, (_, i) => `e${i}`);
+      const make = (kernels: 'wasm' | 'js', mode: 'sync' | 'async'): ParameterServer =>
+        ParameterServer.create(
+          { dim, numShards, optimizer, maxNorm, learningRate: lr, mode, expectedWorkers: 1, strategy: 'range' },
+          ids,
+          ['r0'],
+          { kernels },
+        );
+      // Sync, one worker: every push completes its step (the average of one push, applied at once).
+      const sync = [make('wasm', 'sync'), make('js', 'sync')];
+      for (const p of pushes) {
+        for (const ps of sync) {
+          const shard = p.shard % numShards;
+          const n = ps.entityIds(shard).length;
+          const rowIdx = Int32Array.from(p.rows.map(([r]) => r % n));
+          const grads = new Float32Array(p.rows.length * dim);
+          p.rows.forEach(([, g], i) => grads.set(g.slice(0, dim), i * dim));
+          const r = await ps.pushFlatAsync(shard, 0, rowIdx, grads, p.rows.length);
+          assert.is(r.state, 'step-complete');
+        }
+      }
+      // Async, through a training client: entity indices across shards, gradients at scattered offsets.
+      const clients = [make('wasm', 'async'), make('js', 'async')];
+      for (const p of pushes) {
+        for (const ps of clients) {
+          const count = p.rows.length;
+          const entity = Int32Array.from(p.rows.map(([r]) => r % ids.length));
+          const grads = new Float32Array((count + 1) * dim);
+          const offs = Int32Array.from({ length: count }, (_, i) => (count - i) * dim); // reversed, slot 0 unused
+          p.rows.forEach(([, g], i) => grads.set(g.slice(0, dim), offs[i]));
+          ps.client(0, Math.max(1, count)).pushEntities(entity, count, grads, offs);
+        }
+      }
+      for (const [what, [w, j]] of [
+        ['sync', sync],
+        ['client', clients],
+      ] as const) {
+        for (let s = 0; s < numShards; s++) sameFloats(w!.view(s), j!.view(s), `${what}: shard ${s}`);
+        assert.equal(w!.shardSteps(), j!.shardSteps());
+      }
+    }),
+    100,
   );
 });
 
