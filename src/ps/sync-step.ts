@@ -121,11 +121,20 @@ function enterStep(
       p.flags[r] = 1;
       p.touched[touched++] = r;
     }
-    const base = r * width;
-    const g = i * width;
-    // Each float32 gradient is exact in float64, and float64 addition is
-    // commutative: with two workers the sum does not depend on who came first.
-    for (let k = 0; k < width; k++) p.sums[base + k] = p.sums[base + k]! + grads[g + k]!;
+  }
+  // Each float32 gradient is exact in float64, and float64 addition is
+  // commutative: with two workers the sum does not depend on who came first.
+  // The kernel adds from the push's staged copy (the check staged it), the
+  // same additions as the loop.
+  const k = p.sumsPtr >= 0 ? tables.kernel(t) : null;
+  if (k !== null && k.takeOrStage(rowIdx, grads, count)) {
+    k.accumulateStaged(p.sumsPtr, count);
+  } else {
+    for (let i = 0; i < count; i++) {
+      const base = rowIdx[i]! * width;
+      const g = i * width;
+      for (let q = 0; q < width; q++) p.sums[base + q] = p.sums[base + q]! + grads[g + q]!;
+    }
   }
   Atomics.store(c, f.touchedCount, touched);
   Atomics.store(c, f.pushedWorkers + pushed, worker);
@@ -195,10 +204,10 @@ function applyPending(tables: Tables, t: number): void {
   const touched = Atomics.load(c, f.touchedCount);
   const width = tables.widthOf(t);
   lock.beginWrite(0, lock.rows);
-  const k = tables.sgdKernel(t);
+  const k = tables.pendings[t]!.sumsPtr >= 0 ? tables.kernel(t) : null;
   const sq =
     k !== null && touched > 0 && k.reserve(Math.min(touched, PENDING_CHUNK))
-      ? applyPendingSgd(tables, t, k, n, touched)
+      ? applyPendingKernel(tables, t, k, n, touched)
       : applyPendingRows(tables, t, n, touched, width);
   if (touched > 0 && !rel) tables.ctlF64[f.lastNorm] = sq / touched;
   Atomics.store(c, f.touchedCount, 0);
@@ -240,36 +249,29 @@ function applyPendingRows(tables: Tables, t: number, n: number, touched: number,
 }
 
 /**
- * `applyPendingRows` under SGD with the table's kernel: the same averages
- * (float32) are written straight into the kernel's scratch, up to
- * PENDING_CHUNK rows at a time, and each chunk is applied in WebAssembly
- * (`Tables.applyScratch`: the same bits as `updateRow`). `k` has room for
- * min(touched, PENDING_CHUNK) rows (`reserve`).
+ * `applyPendingRows` with the table's kernels: up to PENDING_CHUNK touched
+ * rows at a time, the kernel writes the float32 averages into its scratch
+ * (and clears the sums), then the rule applies them from there: the SGD
+ * kernel (`Tables.applyScratch`), or `updateRow` for Adagrad. The same bits
+ * as `applyPendingRows`. `k` has room for min(touched, PENDING_CHUNK) rows
+ * (`reserve`) and the pending sums are in its memory.
  */
-function applyPendingSgd(tables: Tables, t: number, k: UpdateKernel, n: number, touched: number): number {
+function applyPendingKernel(tables: Tables, t: number, k: UpdateKernel, n: number, touched: number): number {
   const p = tables.pendings[t]!;
   const width = k.width;
   const rows = k.scratchRows;
-  const g = k.scratchGrads;
+  const sgd = tables.sgdKernel(t) !== null;
   let sq = 0;
   for (let from = 0; from < touched; from += PENDING_CHUNK) {
     const m = Math.min(PENDING_CHUNK, touched - from);
     for (let j = 0; j < m; j++) {
       const r = p.touched[from + j]!;
       rows[j] = r;
-      const base = r * width;
-      const o = j * width;
-      let rowSq = 0;
-      for (let q = 0; q < width; q++) {
-        const a = Math.fround(p.sums[base + q]! / n);
-        g[o + q] = a;
-        rowSq += a * a;
-        p.sums[base + q] = 0;
-      }
-      sq += rowSq;
       p.flags[r] = 0;
     }
-    tables.applyScratch(t, k, m);
+    sq += k.averageInto(p.sumsPtr, m, n);
+    if (sgd) tables.applyScratch(t, k, m);
+    else for (let j = 0; j < m; j++) tables.updateRow(t, rows[j]!, k.scratchGrads, j * width);
   }
   return sq;
 }

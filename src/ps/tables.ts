@@ -41,6 +41,8 @@ export interface Pending {
   sums: Float64Array;
   touched: Int32Array;
   flags: Uint8Array;
+  /** Byte address of `sums` in the table's WebAssembly memory (where the kernels reach it), or -1. */
+  sumsPtr: number;
 }
 
 export interface StatFields {
@@ -123,11 +125,17 @@ export class Tables {
       const rows = this.locks[t]!.rows;
       const width = this.widthOf(t);
       const l = psPendingLayout(rows, width);
-      checkHeader(sab, l);
+      // Past the rows of a table in a WebAssembly memory (its buffer then
+      // the memory's: `lock.handle.sab`, the buffer the kernels see).
+      const at = handle.pendingAt[t]!;
+      const memory = this.locks[t]!.handle.memory;
+      const buf = at > 0 && memory !== undefined ? memory.buffer : sab;
+      checkHeader(buf, l, at > 0 ? at : undefined);
       return {
-        sums: new Float64Array(sab, indexOf(l, 'sums') * 8, rows * width),
-        touched: new Int32Array(sab, indexOf(l, 'touched') * 4, rows),
-        flags: new Uint8Array(sab, indexOf(l, 'flags'), rows),
+        sums: new Float64Array(buf, at + indexOf(l, 'sums') * 8, rows * width),
+        touched: new Int32Array(buf, at + indexOf(l, 'touched') * 4, rows),
+        flags: new Uint8Array(buf, at + indexOf(l, 'flags'), rows),
+        sumsPtr: at > 0 && memory !== undefined ? at + indexOf(l, 'sums') * 8 : -1,
       };
     });
     this.accs = [];
@@ -212,7 +220,7 @@ export class Tables {
   applyRows(t: number, rowIdx: Int32Array, grads: Float32Array, count: number): number {
     const width = this.widthOf(t);
     const k = this.sgdKernel(t);
-    if (k !== null && (k.staged(rowIdx, grads, count) || k.stage(rowIdx, grads, count) >= 0)) {
+    if (k !== null && k.takeOrStage(rowIdx, grads, count)) {
       this.applyScratch(t, k, count);
       return k.stagedSq;
     }

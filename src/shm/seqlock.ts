@@ -110,6 +110,12 @@ export interface SeqlockOptions {
    * place. Default false (a plain `SharedArrayBuffer`).
    */
   readonly wasmMemory?: boolean;
+  /**
+   * With `wasmMemory`: zeroed bytes the memory holds past the region (from
+   * `Seqlock.regionBytes(rows, cols)`), where the caller places regions of
+   * its own that its kernels use with the rows. Default 0.
+   */
+  readonly wasmMemoryExtraBytes?: number;
 }
 
 /** Status codes: hot calls return these instead of throwing. */
@@ -216,7 +222,7 @@ export class Seqlock {
     let memory: SharedWasmMemory | undefined;
     let sab: SharedArrayBuffer;
     if (options.wasmMemory === true && sharedWasmMemorySupported()) {
-      memory = createRegionMemory(layout.byteLength);
+      memory = createRegionMemory(layout.byteLength + (options.wasmMemoryExtraBytes ?? 0));
       sab = memory.buffer;
       writeHeader(sab, layout);
     } else {
@@ -230,6 +236,11 @@ export class Seqlock {
     return new Seqlock(memory === undefined ? handle : { ...handle, memory }, clock);
   }
 
+  /** Bytes of a region of `rows` x `cols` floats (a multiple of 64). */
+  static regionBytes(rows: number, cols: number): number {
+    return seqlockLayout(rows, cols).byteLength;
+  }
+
   /** Wrap an existing region from its handle, on any thread. */
   static attach(handle: SeqlockHandle): Seqlock {
     if (handle === null || typeof handle !== 'object' || handle.kind !== 'seqlock') {
@@ -241,7 +252,11 @@ export class Seqlock {
       throw badHandle('Seqlock.attach', 'handle.memory must be a shared WebAssembly.Memory', memory);
     }
     // In a memory, the region is the start of a buffer of whole pages.
-    const sab = checkHeader(memory === undefined ? handle.sab : memory.buffer, seqlockLayout(rows, cols), !!memory);
+    const sab = checkHeader(
+      memory === undefined ? handle.sab : memory.buffer,
+      seqlockLayout(rows, cols),
+      memory === undefined ? undefined : 0,
+    );
     const ctl = new Int32Array(sab, 0, DATA_OFFSET / 4);
     if (ctl[ROWS] !== rows) throw layoutSizeMismatch('seqlock', 'rows', rows, ctl[ROWS]!);
     if (ctl[COLS] !== cols) throw layoutSizeMismatch('seqlock', 'cols', cols, ctl[COLS]!);

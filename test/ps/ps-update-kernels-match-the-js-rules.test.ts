@@ -8,7 +8,8 @@
  * squared norm (to float64 rounding). At the server's level, a server whose
  * tables live in shared WebAssembly memories (`kernels: 'wasm'`, the
  * default) and one in plain buffers (`kernels: 'js'`) end bit-identical
- * after the same pushes (async, sync steps, a training client's pushes),
+ * after the same pushes (async, sync steps, a training client's async and
+ * sync pushes),
  * whatever the rule, and both refuse a non-finite
  * value with the same error before anything changes.
  * Seeds from KGSHARD_SEED (printed on failure).
@@ -211,9 +212,23 @@ test("sync steps and training clients' pushes end bit-identical too ('wasm' vs '
           ps.client(0, Math.max(1, count)).pushEntities(entity, count, grads, offs);
         }
       }
+      // Sync, through a training client (one worker: each shard's step completes at its push); the client
+      // refills the same packed arrays for every push, which must not find an earlier push's staged copy.
+      const syncClients = [make('wasm', 'sync'), make('js', 'sync')];
+      for (const ps of syncClients) {
+        const client = ps.client(0, 8);
+        for (const p of pushes) {
+          const count = Math.min(8, p.rows.length);
+          const entity = Int32Array.from(p.rows.slice(0, count).map(([r]) => r % ids.length));
+          const grads = new Float32Array(count * dim);
+          p.rows.slice(0, count).forEach(([, g], i) => grads.set(g.slice(0, dim), i * dim));
+          client.pushEntitiesSync(0, entity, count, grads);
+        }
+      }
       for (const [what, [w, j]] of [
         ['sync', sync],
         ['client', clients],
+        ['sync client', syncClients],
       ] as const) {
         for (let s = 0; s < numShards; s++) sameFloats(w!.view(s), j!.view(s), `${what}: shard ${s}`);
         assert.equal(w!.shardSteps(), j!.shardSteps());

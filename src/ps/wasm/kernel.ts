@@ -60,6 +60,8 @@ export function updateKernelsSupported(): boolean {
 
 type SumSq = (g: number, n: number) => number;
 type Sgd = (x: number, rows: number, count: number, width: number, g: number, lr: number) => void;
+type Accumulate = (sums: number, rows: number, count: number, width: number, g: number) => void;
+type Average = (sums: number, rows: number, m: number, width: number, n: number, out: number) => number;
 
 /** The fewest rows a scratch area holds (so small pushes never grow it twice). */
 const MIN_SCRATCH_ROWS = 256;
@@ -76,6 +78,8 @@ export class UpdateKernel {
   private readonly memory: SharedWasmMemory;
   private readonly sumsqFn: SumSq;
   private readonly sgdFn: Sgd;
+  private readonly accumulateFn: Accumulate;
+  private readonly averageFn: Average;
   /** Rows the scratch holds (0: none claimed yet). */
   private capacity = 0;
   private rowsPtr = 0;
@@ -95,6 +99,8 @@ export class UpdateKernel {
     this.width = width;
     this.sumsqFn = exports.sumsq as SumSq;
     this.sgdFn = exports.sgd as Sgd;
+    this.accumulateFn = exports.accumulate as Accumulate;
+    this.averageFn = exports.average as Average;
   }
 
   /**
@@ -125,9 +131,24 @@ export class UpdateKernel {
     return (this.stagedSq = this.sumsqFn(this.gradsPtr, n));
   }
 
-  /** Whether the scratch holds exactly this push (staged last, from these arrays). */
-  staged(rowIdx: Int32Array, grads: Float32Array, count: number): boolean {
-    return this.stagedRows === rowIdx && this.stagedGrads === grads && this.stagedCount === count;
+  /**
+   * Whether the scratch holds exactly this push: staged last, from these
+   * arrays, and not used since. Clears the mark either way, so a staged
+   * push is used once: arrays that are filled again and pushed without a
+   * new `stage` are staged again by their user.
+   */
+  takeStaged(rowIdx: Int32Array, grads: Float32Array, count: number): boolean {
+    const hit = this.stagedRows === rowIdx && this.stagedGrads === grads && this.stagedCount === count;
+    this.unstage();
+    return hit;
+  }
+
+  /** `takeStaged`, or else `stage` these rows now (unchecked: the caller checked them); false when there is no room. */
+  takeOrStage(rowIdx: Int32Array, grads: Float32Array, count: number): boolean {
+    if (this.takeStaged(rowIdx, grads, count)) return true;
+    const ok = this.stage(rowIdx, grads, count) >= 0;
+    this.unstage();
+    return ok;
   }
 
   /** Forget the staged push (its arrays may change before they are pushed again). */
@@ -140,6 +161,25 @@ export class UpdateKernel {
   sgdStaged(from: number, to: number, lr: number): void {
     const w = this.width;
     this.sgdFn(this.dataPtr, this.rowsPtr + 4 * from, to - from, w, this.gradsPtr + 4 * w * from, Math.fround(lr));
+  }
+
+  /**
+   * Sync mode: add the staged push's gradients to the float64 pending sums
+   * at byte address `sumsPtr` of the memory (rows of `width` float64), row
+   * `rows[i]` for each staged row i, as sync-step.ts's loop does (the same
+   * float64 additions).
+   */
+  accumulateStaged(sumsPtr: number, count: number): void {
+    this.accumulateFn(sumsPtr, this.rowsPtr, count, this.width, this.gradsPtr);
+  }
+
+  /**
+   * Sync mode: for the first `m` rows r in `scratchRows`, write the float32
+   * average of pending sums row r (sum / n) into the scratch's gradient row
+   * and zero the sums. Returns the sum of the averages' squares (float64).
+   */
+  averageInto(sumsPtr: number, m: number, n: number): number {
+    return this.averageFn(sumsPtr, this.rowsPtr, m, this.width, n, this.gradsPtr);
   }
 
   /**

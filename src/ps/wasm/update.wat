@@ -19,6 +19,18 @@
 ;;     For i < count: row r = rows[i] (int32 at rows + 4i) of the table at x,
 ;;     x[r][q] -= lr * g[i][q] for q < width, gradient row i at g + 4*i*width.
 ;;
+;;   accumulate(sums, rows, count, width, g)
+;;     Sync mode's pending step: for i < count, sums[r][q] += g[i][q] in
+;;     float64 (r = rows[i]; sums rows of width float64 at sums; gradient
+;;     rows of width float32 at g), as sync-step.ts adds a push: each float32
+;;     is exact in float64, and each lane's add is the same IEEE addition.
+;;
+;;   average(sums, rows, m, width, n, out) -> f64
+;;     For j < m: out[j][q] = float32(sums[r][q] / n), sums[r][q] = 0
+;;     (r = rows[j]; out rows of width float32). Returns the sum over the
+;;     rows of the squares of the float32 averages, in float64 (lane
+;;     order: equal to a sequential sum to rounding).
+;;
 ;; SGD is float32 arithmetic, as update-rules.ts's `sgdStep` computes it: the
 ;; step lr * g rounded to float32 (lr a float32), then subtracted in float32.
 ;; f32x4.mul and f32x4.sub round each lane as float32 * and - do, so the
@@ -106,4 +118,90 @@
           (local.get $g) (local.get $width) (local.get $lrv))
         (local.set $g (i32.add (local.get $g) (local.get $rowBytes)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $row)))))
+        (br $row))))
+
+  (func $accumulate (export "accumulate")
+    (param $sums i32) (param $rows i32) (param $count i32) (param $width i32) (param $g i32)
+    (local $i i32) (local $s i32) (local $end i32) (local $v v128)
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $s
+          (i32.add (local.get $sums)
+                   (i32.mul (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2))))
+                            (i32.shl (local.get $width) (i32.const 3)))))
+        ;; 4 floats (two float64x2 sums) per step, then the tail one by one
+        (local.set $end (i32.add (local.get $g) (i32.shl (i32.and (local.get $width) (i32.const -4)) (i32.const 2))))
+        (block $vdone
+          (loop $four
+            (br_if $vdone (i32.ge_u (local.get $g) (local.get $end)))
+            (local.set $v (v128.load align=4 (local.get $g)))
+            (v128.store align=8 (local.get $s)
+              (f64x2.add (v128.load align=8 (local.get $s)) (f64x2.promote_low_f32x4 (local.get $v))))
+            (v128.store offset=16 align=8 (local.get $s)
+              (f64x2.add (v128.load offset=16 align=8 (local.get $s))
+                         (f64x2.promote_low_f32x4
+                           (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (local.set $s (i32.add (local.get $s) (i32.const 32)))
+            (br $four)))
+        (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $width) (i32.const 3)) (i32.const 2))))
+        (block $tdone
+          (loop $tail
+            (br_if $tdone (i32.ge_u (local.get $g) (local.get $end)))
+            (f64.store (local.get $s) (f64.add (f64.load (local.get $s)) (f64.promote_f32 (f32.load (local.get $g)))))
+            (local.set $g (i32.add (local.get $g) (i32.const 4)))
+            (local.set $s (i32.add (local.get $s) (i32.const 8)))
+            (br $tail)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $row))))
+
+  (func $average (export "average")
+    (param $sums i32) (param $rows i32) (param $m i32) (param $width i32) (param $n f64) (param $out i32)
+    (result f64)
+    (local $j i32) (local $s i32) (local $end i32) (local $nv v128) (local $zero v128)
+    (local $a v128) (local $b v128) (local $sq v128) (local $t f64) (local $f f32)
+    (local.set $nv (f64x2.splat (local.get $n)))
+    (local.set $zero (f64x2.splat (f64.const 0)))
+    (local.set $sq (f64x2.splat (f64.const 0)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $j) (local.get $m)))
+        (local.set $s
+          (i32.add (local.get $sums)
+                   (i32.mul (i32.load (i32.add (local.get $rows) (i32.shl (local.get $j) (i32.const 2))))
+                            (i32.shl (local.get $width) (i32.const 3)))))
+        (local.set $end (i32.add (local.get $out) (i32.shl (i32.and (local.get $width) (i32.const -4)) (i32.const 2))))
+        (block $vdone
+          (loop $four
+            (br_if $vdone (i32.ge_u (local.get $out) (local.get $end)))
+            ;; two float64x2 averages, each rounded to float32 (low lanes), joined into one float32x4
+            (local.set $a (f32x4.demote_f64x2_zero (f64x2.div (v128.load align=8 (local.get $s)) (local.get $nv))))
+            (local.set $b
+              (f32x4.demote_f64x2_zero (f64x2.div (v128.load offset=16 align=8 (local.get $s)) (local.get $nv))))
+            (local.set $a (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a) (local.get $b)))
+            (v128.store align=4 (local.get $out) (local.get $a))
+            (v128.store align=8 (local.get $s) (local.get $zero))
+            (v128.store offset=16 align=8 (local.get $s) (local.get $zero))
+            (local.set $b (f64x2.promote_low_f32x4 (local.get $a)))
+            (local.set $sq (f64x2.add (local.get $sq) (f64x2.mul (local.get $b) (local.get $b))))
+            (local.set $b (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a))))
+            (local.set $sq (f64x2.add (local.get $sq) (f64x2.mul (local.get $b) (local.get $b))))
+            (local.set $out (i32.add (local.get $out) (i32.const 16)))
+            (local.set $s (i32.add (local.get $s) (i32.const 32)))
+            (br $four)))
+        (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $width) (i32.const 3)) (i32.const 2))))
+        (block $tdone
+          (loop $tail
+            (br_if $tdone (i32.ge_u (local.get $out) (local.get $end)))
+            (local.set $f (f32.demote_f64 (f64.div (f64.load (local.get $s)) (local.get $n))))
+            (f32.store (local.get $out) (local.get $f))
+            (f64.store (local.get $s) (f64.const 0))
+            (local.set $t (f64.add (local.get $t) (f64.mul (f64.promote_f32 (local.get $f)) (f64.promote_f32 (local.get $f)))))
+            (local.set $out (i32.add (local.get $out) (i32.const 4)))
+            (local.set $s (i32.add (local.get $s) (i32.const 8)))
+            (br $tail)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $row)))
+    (f64.add (local.get $t) (f64.add (f64x2.extract_lane 0 (local.get $sq)) (f64x2.extract_lane 1 (local.get $sq))))))
