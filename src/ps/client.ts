@@ -11,7 +11,9 @@
  *   at that moment: this worker's last read of the shard.
  * - `pushEntities` / `pushRelations` (async mode, Hogwild) group the rows by
  *   shard and apply each shard's group as one push with the server's rule
- *   (`Tables.updateRow`), inside that shard's shared-writer gate
+ *   (`Tables.updateRow`; under SGD the group is packed into the shard's
+ *   kernel scratch and applied by the SIMD kernel, the same bits), inside
+ *   that shard's shared-writer gate
  *   (`Seqlock.enterShared`), so a snapshot that fences the shard sees each
  *   push wholly or not at all. No lock: pushes to one shard from several
  *   workers run at once. Each push counts the shard's step; its staleness
