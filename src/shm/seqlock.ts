@@ -60,12 +60,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { badHandle, invalidArgument, layoutSizeMismatch, outOfRange } from '../errors.js';
 import { allocate, checkHeader, indexOf, offsetOf, seqlockLayout, writeHeader } from '../../native-layout/index.js';
-import {
-  createRegionMemory,
-  isSharedWasmMemory,
-  sharedWasmMemorySupported,
-  type SharedWasmMemory,
-} from './wasm-memory.js';
+import { createRegionMemory, isSharedWasmMemory, type SharedWasmMemory } from './wasm-memory.js';
 import { attachClock, clockOption, type Clock, type ClockHandle } from './clock.js';
 import { waitAsync } from './wait.js';
 import {
@@ -107,7 +102,8 @@ export interface SeqlockOptions {
   /**
    * Allocate the region at the start of a shared `WebAssembly.Memory`
    * (`handle.memory`), so that WebAssembly kernels can work on its rows in
-   * place. Default false (a plain `SharedArrayBuffer`).
+   * place. Default false (a plain `SharedArrayBuffer`, also the fallback
+   * when the runtime cannot make the memory: check `handle.memory`).
    */
   readonly wasmMemory?: boolean;
   /**
@@ -219,10 +215,13 @@ export class Seqlock {
     const leaseMs = checkLease('Seqlock.create', options.leaseMs ?? DEFAULT_LEASE_MS);
     const clock = clockOption('Seqlock.create', options.clock);
     const layout = seqlockLayout(rows, cols);
-    let memory: SharedWasmMemory | undefined;
+    // A region in a wasm memory when asked and the runtime can make one; a plain buffer otherwise.
+    const memory =
+      options.wasmMemory === true
+        ? (createRegionMemory(layout.byteLength + (options.wasmMemoryExtraBytes ?? 0)) ?? undefined)
+        : undefined;
     let sab: SharedArrayBuffer;
-    if (options.wasmMemory === true && sharedWasmMemorySupported()) {
-      memory = createRegionMemory(layout.byteLength + (options.wasmMemoryExtraBytes ?? 0));
+    if (memory !== undefined) {
       sab = memory.buffer;
       writeHeader(sab, layout);
     } else {

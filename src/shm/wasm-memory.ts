@@ -43,15 +43,24 @@ export function sharedWasmMemorySupported(): boolean {
 
 /**
  * A shared memory whose first `bytes` bytes hold a region (zeroed), able to
- * grow by `SCRATCH_HEADROOM_PAGES` (fewer near the 4 GiB limit).
+ * grow by `SCRATCH_HEADROOM_PAGES` (fewer near the 4 GiB limit). Returns
+ * null when the runtime cannot make one (no WebAssembly, or it has run out
+ * of address space for memories: V8 reserves each one's maximum up front,
+ * and refuses after some ten thousand live ones): the caller then allocates
+ * a plain `SharedArrayBuffer`.
  */
-export function createRegionMemory(bytes: number): SharedWasmMemory {
+export function createRegionMemory(bytes: number): SharedWasmMemory | null {
+  if (!sharedWasmMemorySupported()) return null;
   const initial = Math.max(1, Math.ceil(bytes / WASM_PAGE_BYTES));
-  return new WebAssembly.Memory({
-    initial,
-    maximum: Math.min(WASM_MAX_PAGES, initial + SCRATCH_HEADROOM_PAGES),
-    shared: true,
-  });
+  try {
+    return new WebAssembly.Memory({
+      initial,
+      maximum: Math.min(WASM_MAX_PAGES, initial + SCRATCH_HEADROOM_PAGES),
+      shared: true,
+    });
+  } catch {
+    return null;
+  }
 }
 
 /** Whether `m` is a shared `WebAssembly.Memory` (checked where a handle arrives). */

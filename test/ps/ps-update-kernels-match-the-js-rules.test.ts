@@ -18,6 +18,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { Seqlock } from '../../src/shm/seqlock.js';
+import { claimPages } from '../../src/shm/wasm-memory.js';
 import { UpdateKernel, updateKernelsSupported } from '../../src/ps/wasm/kernel.js';
 import { sgdStep } from '../../src/ps/update-rules.js';
 import { ParameterServer } from '../../src/ps/server.js';
@@ -117,6 +118,30 @@ test('a push larger than the scratch grows it; the staged copy is what is applie
   k.sgdStaged(0, count, 0.01);
   for (let i = 0; i < count; i++) sgdStep(want, rowIdx[i]! * width, grads, i * width, width, 0.01);
   sameFloats(lock.data, want, 'table');
+});
+
+test('when the memory cannot grow, nothing is staged and the server applies the push in JavaScript', () => {
+  const ps = ParameterServer.create({ dim: 4, numShards: 1, mode: 'async', learningRate: 0.5 }, ['a', 'b'], ['r']);
+  const js = ParameterServer.create({ dim: 4, numShards: 1, mode: 'async', learningRate: 0.5 }, ['a', 'b'], ['r'], {
+    kernels: 'js',
+  });
+  const memory = ps.handle.shards[0]!.memory!;
+  while (claimPages(memory, 1) >= 0); // take every page the memory may still grow by
+  const k = UpdateKernel.forTable(memory, ps.view(0), 4)!;
+  assert.is(k.stage(Int32Array.of(0), Float32Array.of(1, 2, 3, 4), 1), -1, 'no room: nothing staged');
+  for (const s of [ps, js])
+    s.pushFlat(
+      0,
+      0,
+      Int32Array.of(1, 0, 1),
+      Float32Array.from({ length: 12 }, (_, i) => i),
+      3,
+    );
+  sameFloats(ps.view(0), js.view(0), 'shard');
+  assert.match(
+    errorText(() => ps.pushFlat(0, 0, Int32Array.of(1), Float32Array.of(1, Number.NaN, 1, 1), 1)),
+    /^E_NON_FINITE: ParameterServer\.pushFlat: grads\[1\] is NaN/,
+  );
 });
 
 // ------------------------------------------------------------------ the server
