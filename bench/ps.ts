@@ -23,7 +23,10 @@
  *    most 8 unacknowledged per pusher). Timed on the pushers' clocks from a
  *    shared start line to the last push returned / acknowledged. Cases run
  *    in shuffled rounds (2 x runs), one timed run per case per round; ratios
- *    are medians of per-round ratios.
+ *    are medians of per-round ratios. Targets: async 1 worker >= 10 M rows/s
+ *    and >= 5x the postMessage server. Beside rows/s, rows per CPU-second of
+ *    the process (`*_rows_per_process_cpu_s`), which other processes on the
+ *    machine do not lower.
  *
  * 3. Snapshots while Hogwild writers push (`snapshot`): the training
  *    layout of the built-in graph (40,943 entities, ComplEx dim 100: rows of
@@ -137,8 +140,10 @@ function plan(o: SuiteOptions): Plan {
       rowsPerShard: 2048,
       rowsPerPush: 64,
       batches: 16,
-      // ~0.1-0.3 s per timed run at the expected rates.
-      pushesPerRun: quick ? 1000 : 3000,
+      // 384k rows per timed run (full): ~35-60 ms of the parameter server's
+      // async push, ~0.3 s of the postMessage baseline; long enough that a
+      // scheduler hiccup of a few ms does not decide a run.
+      pushesPerRun: quick ? 1000 : 6000,
       warmupRuns: 2,
       window: 8,
     },
@@ -667,6 +672,15 @@ async function pushSuite(p: Plan, log: (m: string) => void): Promise<{ cases: Ca
   return { cases, notes };
 }
 
+/** Median over a case's runs of rows/s divided by the process's CPU share in that run (null when not measured). */
+function perCpuMedian(cases: readonly CaseResult[], name: string): number | null {
+  const c = cases.find((x): x is CaseCompleted => x.state === 'completed' && x.name === name);
+  const cpus = c?.params.processCpusPerRun;
+  if (c === undefined || !Array.isArray(cpus) || cpus.length !== c.samples.length) return null;
+  const xs = c.samples.map((v, i) => v / (cpus[i] as number)).filter((x) => Number.isFinite(x));
+  return xs.length > 0 ? median(xs) : null;
+}
+
 // ------------------------------------------------------------------ snapshots
 
 /** The built-in graph's entities, and the width of a ComplEx dim-100 row. */
@@ -910,6 +924,10 @@ export async function runPs(o: SuiteOptions): Promise<SuiteOutput> {
   figures.push_sync_2w_rows_per_s = medianOf(cases, C.sync2);
   figures.postmessage_push_1w_rows_per_s = medianOf(cases, C.pm1);
   figures.postmessage_push_2w_rows_per_s = medianOf(cases, C.pm2);
+  // Per CPU-second of the process (median over runs of rows/s / processCpus): what a run would reach with
+  // its threads on a core each, when other processes take CPU from the pushers.
+  figures.push_async_1w_rows_per_process_cpu_s = perCpuMedian(cases, C.async1);
+  figures.postmessage_push_1w_rows_per_process_cpu_s = perCpuMedian(cases, C.pm1);
 
   if (snapshot !== null) {
     const sn: Awaited<ReturnType<typeof snapshotSuite>> = snapshot;
@@ -937,6 +955,18 @@ export async function runPs(o: SuiteOptions): Promise<SuiteOutput> {
       worst,
       '>=',
       0.8,
+    ),
+    push_async_1w_rows_per_s: target(
+      'ParameterServer.pushFlat, async, 1 worker thread, dim 128, 64 rows per push: median rows/s',
+      figures.push_async_1w_rows_per_s ?? null,
+      '>=',
+      10e6,
+    ),
+    push_vs_postmessage: target(
+      'the same push / a postMessage server thread applying the same gradients, median of per-round ratios',
+      pairedRatio(cases, C.async1, C.pm1),
+      '>=',
+      5,
     ),
   };
   const lowSizes = Object.entries(pullBySize).filter(([, v]) => v !== null && v < 0.8);

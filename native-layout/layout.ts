@@ -149,12 +149,12 @@ export function offsetOf(layout: RegionLayout, name: string): number {
   return fieldOf(layout, name).offset;
 }
 
-/** Write magic, version and byte length into a freshly allocated region. */
-export function writeHeader(sab: SharedArrayBuffer, layout: RegionLayout): void {
-  const u32 = new Uint32Array(sab, 0, 4);
+/** Write magic, version and byte length into a freshly allocated region (starting at byte `at` of `sab`). */
+export function writeHeader(sab: SharedArrayBuffer, layout: RegionLayout, at = 0): void {
+  const u32 = new Uint32Array(sab, at, 4);
   u32[HEADER.magic.offset / 4] = layout.magic;
   u32[HEADER.version.offset / 4] = layout.version;
-  new Float64Array(sab, 0, 2)[HEADER.byteLength.offset / 8] = layout.byteLength;
+  new Float64Array(sab, at, 2)[HEADER.byteLength.offset / 8] = layout.byteLength;
 }
 
 /** Allocate a zeroed region for `layout` with its header written. */
@@ -166,26 +166,31 @@ export function allocate(layout: RegionLayout): SharedArrayBuffer {
 
 /**
  * Check that `sab` is a region of `layout`: magic, then version, then byte
- * length, each failing with an error that says what was expected.
+ * length, each failing with an error that says what was expected. With
+ * `at`, the region starts at byte `at` (a multiple of 64) of a longer buffer
+ * (regions inside a shared `WebAssembly.Memory`, whose buffer is whole pages
+ * and may grow): the buffer must hold the region's bytes from there.
+ * Without it, the region is the whole buffer.
  */
-export function checkHeader(sab: unknown, layout: RegionLayout): SharedArrayBuffer {
+export function checkHeader(sab: unknown, layout: RegionLayout, at?: number): SharedArrayBuffer {
   if (!(sab instanceof SharedArrayBuffer)) {
     throw badHandle(`attach ${layout.region}`, 'region must be a SharedArrayBuffer', sab);
   }
-  if (sab.byteLength < CACHE_LINE) {
-    throw layoutSizeMismatch(layout.region, 'buffer byteLength', layout.byteLength, sab.byteLength);
+  const start = at ?? 0;
+  if (start % CACHE_LINE !== 0 || sab.byteLength < start + CACHE_LINE) {
+    throw layoutSizeMismatch(layout.region, 'buffer byteLength', start + layout.byteLength, sab.byteLength);
   }
-  const u32 = new Uint32Array(sab, 0, 4);
+  const u32 = new Uint32Array(sab, start, 4);
   const magic = u32[HEADER.magic.offset / 4]!;
   if (magic !== layout.magic) throw layoutMagicMismatch(layout.region, layout.magic, magic);
   const version = u32[HEADER.version.offset / 4]!;
   if (version !== layout.version) throw layoutVersionMismatch(layout.region, layout.version, version);
-  const recorded = new Float64Array(sab, 0, 2)[HEADER.byteLength.offset / 8]!;
+  const recorded = new Float64Array(sab, start, 2)[HEADER.byteLength.offset / 8]!;
   if (recorded !== layout.byteLength) {
     throw layoutSizeMismatch(layout.region, 'recorded byteLength', layout.byteLength, recorded);
   }
-  if (sab.byteLength !== layout.byteLength) {
-    throw layoutSizeMismatch(layout.region, 'buffer byteLength', layout.byteLength, sab.byteLength);
+  if (at === undefined ? sab.byteLength !== layout.byteLength : sab.byteLength < start + layout.byteLength) {
+    throw layoutSizeMismatch(layout.region, 'buffer byteLength', start + layout.byteLength, sab.byteLength);
   }
   return sab;
 }

@@ -102,6 +102,13 @@ export function checkFlatTable(
     const r = rowIdx[i]!;
     if (r < 0 || r >= nRows) throw outOfRange(where, `rowIdx[${i}]`, r, 0, nRows - 1);
   }
+  // The values: one vectorised pass that also stages the push for the
+  // update kernels (a sum of squares, finite exactly when every value is);
+  // the element-wise loop names the first bad value, and checks the values
+  // itself when nothing was staged.
+  const sq = tables.stage(t, rowIdx, grads, count);
+  if (sq >= 0 && sq !== Infinity) return;
+  tables.unstage(t);
   const n = count * width;
   for (let k = 0; k < n; k++) {
     const v = grads[k]!;

@@ -11,7 +11,9 @@
  *   at that moment: this worker's last read of the shard.
  * - `pushEntities` / `pushRelations` (async mode, Hogwild) group the rows by
  *   shard and apply each shard's group as one push with the server's rule
- *   (`Tables.updateRow`), inside that shard's shared-writer gate
+ *   (`Tables.updateRow`; under SGD the group is packed into the shard's
+ *   kernel scratch and applied by the SIMD kernel, the same bits), inside
+ *   that shard's shared-writer gate
  *   (`Seqlock.enterShared`), so a snapshot that fences the shard sees each
  *   push wholly or not at all. No lock: pushes to one shard from several
  *   workers run at once. Each push counts the shard's step; its staleness
@@ -46,6 +48,9 @@ export interface ClientStats {
   pauses: number;
   pauseMaxUs: number;
 }
+
+/** Rows of one shard's group packed into the SGD kernel's scratch per kernel call. */
+const GROUP_CHUNK = 256;
 
 /** Pause samples a client keeps (per reset). */
 export const PAUSE_SAMPLES = 4096;
@@ -291,6 +296,26 @@ export class PsClient {
     const opt = t.config.optimizer;
     const order = this.order;
     const rowOf = this.rowOf;
+    const k = t.sgdKernel(s);
+    if (k !== null && k.reserve(Math.min(to - from, GROUP_CHUNK))) {
+      // SGD in WebAssembly: pack up to GROUP_CHUNK rows (indices and
+      // gradients) into the kernel's scratch, then apply them in order with
+      // the server's rule (`Tables.applyScratch`: the same bits as below).
+      const rows = k.scratchRows;
+      const sg = k.scratchGrads;
+      for (let c = from; c < to; c += GROUP_CHUNK) {
+        const m = Math.min(GROUP_CHUNK, to - c);
+        for (let j = 0; j < m; j++) {
+          const i = order[c + j]!;
+          rows[j] = rowOf[ids[i]!]!;
+          const go = gradOffs[i]!;
+          const o = j * dim;
+          for (let q = 0; q < dim; q++) sg[o + q] = grads[go + q]!;
+        }
+        t.applyScratch(s, k, m);
+      }
+      return;
+    }
     for (let g = from; g < to; g++) {
       const i = order[g]!;
       const r = rowOf[ids[i]!]!;

@@ -9,6 +9,7 @@ import {
   indexOf,
   psControlLayout,
   psPendingLayout,
+  writeHeader,
   type RegionLayout,
 } from '../../native-layout/index.js';
 import { Seqlock, type SeqlockHandle } from '../shm/seqlock.js';
@@ -31,6 +32,13 @@ export interface PsHandle {
   readonly clock?: ClockHandle;
   /** Sync mode: the relation table's pending sums (relations meet at their own barrier, like a shard). */
   readonly relationPending: SharedArrayBuffer;
+  /**
+   * Where each table's pending region starts in its buffer (shards, then
+   * the relation table): 0 for a buffer of its own; past the rows when the
+   * table lives in a WebAssembly memory (`kernels: 'wasm'`), whose buffer
+   * then holds both, so the kernels reach the pending sums too.
+   */
+  readonly pendingAt: readonly number[];
   /**
    * Sync mode: each table's step barrier (`expectedWorkers` parties), the
    * shards' in shard order, then the relation table's.
@@ -55,6 +63,14 @@ export interface PsOptions {
    * the state in its own checkpoints hands it over.
    */
   readonly optimizerState?: SharedArrayBuffer;
+  /**
+   * Where the update rule runs: `'wasm'` (default) allocates each table's
+   * rows at the start of its own shared `WebAssembly.Memory`, so pushes are
+   * checked and (under SGD) applied by WebAssembly SIMD kernels in place
+   * (src/ps/wasm/); `'js'` keeps the tables in plain `SharedArrayBuffer`s
+   * and runs everything in JavaScript. The results are the same bit for bit.
+   */
+  readonly kernels?: 'wasm' | 'js';
 }
 
 /** The control region's layout: one control block per shard, and one more for the relation table. */
@@ -78,18 +94,24 @@ export function createHandle(
   const clock = clockOption(where, options?.clock);
   checkIds(where, 'entityIds', entityIds);
   checkIds(where, 'relationIds', relationIds);
+  const kernels = options.kernels ?? 'wasm';
+  if (kernels !== 'wasm' && kernels !== 'js') throw invalidArgument(where, 'kernels', kernels, "'wasm' or 'js'");
+  const wasmMemory = kernels === 'wasm';
   const manager = new ShardManager(entityIds, c.numShards, c.strategy);
   const shards: SeqlockHandle[] = [];
   const pending: SharedArrayBuffer[] = [];
+  const pendingAt: number[] = [];
   for (let s = 0; s < c.numShards; s++) {
     const ids = manager.assignment.ids[s]!;
     // A shard that received no entity still gets one (unused) row, so its
     // regions exist and every shard id is valid; `entityIds` says it is empty.
     const rows = Math.max(1, ids.length);
-    const lock = Seqlock.create({ rows, cols: c.dim, leaseMs: c.lockLeaseMs, clock });
+    const lock = tableRegion(rows, c.dim, c.lockLeaseMs, clock, wasmMemory);
     for (let r = 0; r < ids.length; r++) initRow(ids[r]!, c.dim, lock.data, r * c.dim);
     shards.push(lock.handle);
-    pending.push(allocatePending(rows, c.dim));
+    const p = pendingRegion(lock, rows, c.dim);
+    pending.push(p.sab);
+    pendingAt.push(p.at);
   }
   const rdim = c.relationDim || c.dim;
   const relRows = Math.max(1, relationIds.length);
@@ -106,9 +128,11 @@ export function createHandle(
       throw dimMismatch(where, 'optimizerState floats', stateFloats, given.byteLength / 4);
     }
   }
-  const relations = Seqlock.create({ rows: relRows, cols: rdim, leaseMs: c.lockLeaseMs, clock });
+  const relations = tableRegion(relRows, rdim, c.lockLeaseMs, clock, wasmMemory);
   for (let r = 0; r < relationIds.length; r++) initRow(relationIds[r]!, rdim, relations.data, r * rdim);
-  const relationPending = allocatePending(relRows, rdim);
+  const rp = pendingRegion(relations, relRows, rdim);
+  const relationPending = rp.sab;
+  pendingAt.push(rp.at);
   const optimizerState = c.optimizer === 'sgd' ? null : (given ?? new SharedArrayBuffer(Math.max(4, stateFloats * 4)));
   const barriers: BarrierHandle[] = [];
   for (let t = 0; t <= c.numShards; t++) barriers.push(Barrier.create({ parties: c.expectedWorkers, clock }).handle);
@@ -129,19 +153,40 @@ export function createHandle(
     relations: relations.handle,
     clock: clock.handle,
     relationPending,
+    pendingAt,
     barriers,
     optimizerState,
   };
 }
 
-/** A table's pending-sums region, its header filled in. */
-function allocatePending(rows: number, width: number): SharedArrayBuffer {
+/**
+ * A table's rows: a Seqlock region of its own, or at the start of a shared
+ * WebAssembly memory with room past it for the table's pending region.
+ */
+function tableRegion(rows: number, width: number, leaseMs: number, clock: Clock, wasmMemory: boolean): Seqlock {
+  const extra = wasmMemory ? psPendingLayout(rows, width).byteLength : 0;
+  return Seqlock.create({ rows, cols: width, leaseMs, clock, wasmMemory, wasmMemoryExtraBytes: extra });
+}
+
+/**
+ * A table's pending-sums region, its header filled in: in the table's
+ * memory right after its rows when the table has one, else a buffer of its own.
+ */
+function pendingRegion(lock: Seqlock, rows: number, width: number): { sab: SharedArrayBuffer; at: number } {
   const l = psPendingLayout(rows, width);
-  const sab = allocate(l);
-  const u32 = new Uint32Array(sab, 0, 16);
+  let sab: SharedArrayBuffer;
+  let at = 0;
+  if (lock.handle.memory !== undefined) {
+    sab = lock.handle.sab;
+    at = Seqlock.regionBytes(rows, width);
+    writeHeader(sab, l, at);
+  } else {
+    sab = allocate(l);
+  }
+  const u32 = new Uint32Array(sab, at, 16);
   u32[indexOf(l, 'rows')] = rows;
   u32[indexOf(l, 'dim')] = width;
-  return sab;
+  return { sab, at };
 }
 
 /**
@@ -171,6 +216,13 @@ export function checkHandle(handle: PsHandle): PsHandle {
   }
   if (!Array.isArray(handle.pending) || handle.pending.length !== c.numShards) {
     throw badHandle(where, `handle.pending must list ${c.numShards} regions`, handle.pending?.length);
+  }
+  if (
+    !Array.isArray(handle.pendingAt) ||
+    handle.pendingAt.length !== c.numShards + 1 ||
+    !handle.pendingAt.every((x) => Number.isInteger(x) && x >= 0)
+  ) {
+    throw badHandle(where, `handle.pendingAt must list ${c.numShards + 1} byte offsets`, handle.pendingAt?.length);
   }
   if (!Array.isArray(handle.barriers) || handle.barriers.length !== c.numShards + 1) {
     throw badHandle(where, `handle.barriers must list ${c.numShards + 1} barriers`, handle.barriers?.length);

@@ -3,8 +3,9 @@
  * and no seqlock write window, inside the table's shared-writer gate
  * (`Seqlock.enterShared`), so a snapshot that fences the table sees the
  * push wholly or not at all. Each element update is a plain float32
- * read-modify-write; a racing pusher may interleave with it (and one of two
- * racing updates of one element may be lost), and a racing pull may copy
+ * read-modify-write (four elements at once in the SIMD kernel); a racing
+ * pusher may interleave with it (and one of two racing updates of one
+ * element, or of four neighbours, may be lost), and a racing pull may copy
  * part of it. The counters are atomic adds, so every completed push is
  * counted exactly once in the step, the staleness and the stats. The step is
  * counted after the rows are written, so a reader that sees step n sees
@@ -31,12 +32,10 @@ export function applyHogwild(
 ): PushResult | SeqStatus {
   const f = tables.fields[t]!;
   const ctl = tables.ctl;
-  const width = tables.widthOf(t);
   const gate = tables.locks[t]!;
   const entered = gate.enterShared();
   if (entered !== SEQ_OK) return entered;
-  let sq = 0;
-  for (let i = 0; i < count; i++) sq += tables.applyRow(t, rowIdx[i]!, grads, i * width);
+  const sq = tables.applyRows(t, rowIdx, grads, count);
   if (t === tables.rel) {
     const step = Atomics.add(ctl, f.step, 1) + 1;
     gate.leaveShared();

@@ -50,7 +50,9 @@
  * Where the parts live: handle.ts (regions, create/attach checks),
  * tables.ts (the attached views, the update of one row), pull.ts,
  * hogwild.ts (async pushes), sync-step.ts (the sync step on the barrier),
- * repair.ts (after a dead pusher), checks.ts (argument checks).
+ * repair.ts (after a dead pusher), checks.ts (argument checks), wasm/ (the
+ * SIMD update kernels that check and apply pushes on the tables in place,
+ * when the tables live in WebAssembly memories: `kernels` option).
  *
  * - Leases and the sync barrier timeout run on the server's clock (`clock`
  *   option of `create`: the real clock by default, a `ManualClock` in tests).

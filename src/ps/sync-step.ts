@@ -24,6 +24,7 @@ import { doublePush, lockBusy, lockTimeout } from '../errors.js';
 import { SEQ_BUSY, SEQ_OK, SEQ_RECOVERED } from '../shm/seqlock.js';
 import type { ArrivalTicket } from '../shm/barrier.js';
 import type { Tables } from './tables.js';
+import type { UpdateKernel } from './wasm/kernel.js';
 import { repairTable } from './repair.js';
 
 export type PushResult =
@@ -120,11 +121,20 @@ function enterStep(
       p.flags[r] = 1;
       p.touched[touched++] = r;
     }
-    const base = r * width;
-    const g = i * width;
-    // Each float32 gradient is exact in float64, and float64 addition is
-    // commutative: with two workers the sum does not depend on who came first.
-    for (let k = 0; k < width; k++) p.sums[base + k] = p.sums[base + k]! + grads[g + k]!;
+  }
+  // Each float32 gradient is exact in float64, and float64 addition is
+  // commutative: with two workers the sum does not depend on who came first.
+  // The kernel adds from the push's staged copy (the check staged it), the
+  // same additions as the loop.
+  const k = p.sumsPtr >= 0 ? tables.kernel(t) : null;
+  if (k !== null && k.takeOrStage(rowIdx, grads, count)) {
+    k.accumulateStaged(p.sumsPtr, count);
+  } else {
+    for (let i = 0; i < count; i++) {
+      const base = rowIdx[i]! * width;
+      const g = i * width;
+      for (let q = 0; q < width; q++) p.sums[base + q] = p.sums[base + q]! + grads[g + q]!;
+    }
   }
   Atomics.store(c, f.touchedCount, touched);
   Atomics.store(c, f.pushedWorkers + pushed, worker);
@@ -188,25 +198,17 @@ function timeoutStep(tables: Tables, t: number, step: number, ticket: ArrivalTic
 function applyPending(tables: Tables, t: number): void {
   const lock = tables.locks[t]!;
   const f = tables.fields[t]!;
-  const p = tables.pendings[t]!;
   const c = tables.ctl;
   const rel = t === tables.rel;
   const n = Math.max(1, Atomics.load(c, f.pushedCount));
   const touched = Atomics.load(c, f.touchedCount);
   const width = tables.widthOf(t);
-  const avg = tables.avgRow;
-  let sq = 0;
   lock.beginWrite(0, lock.rows);
-  for (let i = 0; i < touched; i++) {
-    const r = p.touched[i]!;
-    const base = r * width;
-    for (let k = 0; k < width; k++) {
-      avg[k] = p.sums[base + k]! / n;
-      p.sums[base + k] = 0;
-    }
-    sq += tables.applyRow(t, r, avg, 0);
-    p.flags[r] = 0;
-  }
+  const k = tables.pendings[t]!.sumsPtr >= 0 ? tables.kernel(t) : null;
+  const sq =
+    k !== null && touched > 0 && k.reserve(Math.min(touched, PENDING_CHUNK))
+      ? applyPendingKernel(tables, t, k, n, touched)
+      : applyPendingRows(tables, t, n, touched, width);
   if (touched > 0 && !rel) tables.ctlF64[f.lastNorm] = sq / touched;
   Atomics.store(c, f.touchedCount, 0);
   Atomics.store(c, f.pushedCount, 0);
@@ -219,6 +221,59 @@ function applyPending(tables: Tables, t: number): void {
   if (touched > 0) Atomics.store(c, tables.stat.lastNormShard, t + 1);
   Atomics.add(c, tables.stat.pushes, 1);
   Atomics.add(c, tables.stat.barriers, 1);
+}
+
+/** Touched rows packed into the kernel's scratch per call of the SGD kernel. */
+const PENDING_CHUNK = 256;
+
+/**
+ * Inside `applyPending`'s write: the average of each touched row (sum / n,
+ * rounded to float32 as `avgRow` holds it), cleared from the pending sums,
+ * then applied with `updateRow`. Returns the sum of the averages' squared norms.
+ */
+function applyPendingRows(tables: Tables, t: number, n: number, touched: number, width: number): number {
+  const p = tables.pendings[t]!;
+  const avg = tables.avgRow;
+  let sq = 0;
+  for (let i = 0; i < touched; i++) {
+    const r = p.touched[i]!;
+    const base = r * width;
+    for (let k = 0; k < width; k++) {
+      avg[k] = p.sums[base + k]! / n;
+      p.sums[base + k] = 0;
+    }
+    sq += tables.applyRow(t, r, avg, 0);
+    p.flags[r] = 0;
+  }
+  return sq;
+}
+
+/**
+ * `applyPendingRows` with the table's kernels: up to PENDING_CHUNK touched
+ * rows at a time, the kernel writes the float32 averages into its scratch
+ * (and clears the sums), then the rule applies them from there: the SGD
+ * kernel (`Tables.applyScratch`), or `updateRow` for Adagrad. The same bits
+ * as `applyPendingRows`. `k` has room for min(touched, PENDING_CHUNK) rows
+ * (`reserve`) and the pending sums are in its memory.
+ */
+function applyPendingKernel(tables: Tables, t: number, k: UpdateKernel, n: number, touched: number): number {
+  const p = tables.pendings[t]!;
+  const width = k.width;
+  const rows = k.scratchRows;
+  const sgd = tables.sgdKernel(t) !== null;
+  let sq = 0;
+  for (let from = 0; from < touched; from += PENDING_CHUNK) {
+    const m = Math.min(PENDING_CHUNK, touched - from);
+    for (let j = 0; j < m; j++) {
+      const r = p.touched[from + j]!;
+      rows[j] = r;
+      p.flags[r] = 0;
+    }
+    sq += k.averageInto(p.sumsPtr, m, n);
+    if (sgd) tables.applyScratch(t, k, m);
+    else for (let j = 0; j < m; j++) tables.updateRow(t, rows[j]!, k.scratchGrads, j * width);
+  }
+  return sq;
 }
 
 /**

@@ -15,6 +15,7 @@ import type { PsConfig } from './config.js';
 import type { PsHandle } from './handle.js';
 import { ShardManager } from './shard-manager.js';
 import { applyRule, projectRow } from './update-rules.js';
+import { UpdateKernel } from './wasm/kernel.js';
 
 /** Warnings the server raises. */
 export type PsWarningCode = 'KGSHARD_BARRIER_TIMEOUT' | 'KGSHARD_STALENESS' | 'KGSHARD_PUSH_INTERRUPTED';
@@ -40,6 +41,8 @@ export interface Pending {
   sums: Float64Array;
   touched: Int32Array;
   flags: Uint8Array;
+  /** Byte address of `sums` in the table's WebAssembly memory (where the kernels reach it), or -1. */
+  sumsPtr: number;
 }
 
 export interface StatFields {
@@ -77,6 +80,8 @@ export class Tables {
   readonly stat: StatFields;
   /** Raise a warning: count it, then call the server's handler. */
   readonly warn: PsWarningHandler;
+  /** Each table's WebAssembly update kernels in this thread: made on first use; null where they cannot run. */
+  private readonly kernels: (UpdateKernel | null | undefined)[];
 
   constructor(handle: PsHandle, layout: RegionLayout, onWarning: PsWarningHandler, onRecover: (t: number) => void) {
     this.handle = handle;
@@ -120,11 +125,17 @@ export class Tables {
       const rows = this.locks[t]!.rows;
       const width = this.widthOf(t);
       const l = psPendingLayout(rows, width);
-      checkHeader(sab, l);
+      // Past the rows of a table in a WebAssembly memory (its buffer then
+      // the memory's: `lock.handle.sab`, the buffer the kernels see).
+      const at = handle.pendingAt[t]!;
+      const memory = this.locks[t]!.handle.memory;
+      const buf = at > 0 && memory !== undefined ? memory.buffer : sab;
+      checkHeader(buf, l, at > 0 ? at : undefined);
       return {
-        sums: new Float64Array(sab, indexOf(l, 'sums') * 8, rows * width),
-        touched: new Int32Array(sab, indexOf(l, 'touched') * 4, rows),
-        flags: new Uint8Array(sab, indexOf(l, 'flags'), rows),
+        sums: new Float64Array(buf, at + indexOf(l, 'sums') * 8, rows * width),
+        touched: new Int32Array(buf, at + indexOf(l, 'touched') * 4, rows),
+        flags: new Uint8Array(buf, at + indexOf(l, 'flags'), rows),
+        sumsPtr: at > 0 && memory !== undefined ? at + indexOf(l, 'sums') * 8 : -1,
       };
     });
     this.accs = [];
@@ -138,6 +149,7 @@ export class Tables {
       off += n;
     }
     this.avgRow = new Float32Array(Math.max(this.dim, this.relationDim));
+    this.kernels = this.locks.map(() => undefined);
     this.warn = (code, message) => {
       Atomics.add(this.ctl, this.stat.warnings, 1);
       onWarning(code, message);
@@ -162,6 +174,89 @@ export class Tables {
   /** Table `t`'s step (completed sync steps, or applied async pushes). */
   step(t: number): number {
     return Atomics.load(this.ctl, this.fields[t]!.step);
+  }
+
+  /**
+   * Table `t`'s update kernels in this thread (src/ps/wasm/kernel.ts), or
+   * null when its rows are not in a shared WebAssembly memory (a server
+   * created with `kernels: 'js'`) or the kernels cannot run here.
+   */
+  kernel(t: number): UpdateKernel | null {
+    let k = this.kernels[t];
+    if (k === undefined) {
+      const lock = this.locks[t]!;
+      k = this.kernels[t] = UpdateKernel.forTable(lock.handle.memory, lock.data, this.widthOf(t));
+    }
+    return k;
+  }
+
+  /**
+   * The edge's value check of a push to table `t`, vectorised: copy its
+   * row indices and gradients into this thread's scratch beside the table
+   * (where `applyRows` finds them) and return the float64 sum of the
+   * squares of the gradients, finite exactly when every value is finite.
+   * Returns -1 when there is no kernel or no room (nothing staged: the
+   * caller checks the values itself).
+   */
+  stage(t: number, rowIdx: Int32Array, grads: Float32Array, count: number): number {
+    const k = this.kernel(t);
+    return k === null ? -1 : k.stage(rowIdx, grads, count);
+  }
+
+  /** Forget a push staged on table `t` that the check refused. */
+  unstage(t: number): void {
+    this.kernels[t]?.unstage();
+  }
+
+  /**
+   * Apply a checked push (`count` rows `rowIdx[i]`, gradient row i at
+   * `grads[i * width]`) to table `t`, row after row in order, each as
+   * `updateRow` does; returns the sum of the gradients' squared norms.
+   * Under SGD with a kernel, from the scratch copy `stage` made (staged
+   * again when another push was staged meanwhile): the rule in WebAssembly
+   * SIMD, bit for bit `sgdStep`'s float32 arithmetic. Otherwise row by row
+   * in JavaScript. Under `t`'s lock (sync) or racing by design (Hogwild).
+   */
+  applyRows(t: number, rowIdx: Int32Array, grads: Float32Array, count: number): number {
+    const width = this.widthOf(t);
+    const k = this.sgdKernel(t);
+    if (k !== null && k.takeOrStage(rowIdx, grads, count)) {
+      this.applyScratch(t, k, count);
+      return k.stagedSq;
+    }
+    let sq = 0;
+    for (let i = 0; i < count; i++) sq += this.applyRow(t, rowIdx[i]!, grads, i * width);
+    return sq;
+  }
+
+  /**
+   * Table `t`'s SGD kernel, when the rule is SGD and the kernel can run
+   * here; null otherwise (the caller applies rows with `updateRow`).
+   */
+  sgdKernel(t: number): UpdateKernel | null {
+    return this.config.optimizer === 'sgd' ? this.kernel(t) : null;
+  }
+
+  /**
+   * SGD of the first `count` rows in `k`'s scratch (staged, or packed by
+   * the caller), in order, each followed by the max-norm projection of an
+   * entity row as in `updateRow` (a row pushed twice is projected between
+   * its two updates). `k` is `sgdKernel(t)`.
+   */
+  applyScratch(t: number, k: UpdateKernel, count: number): void {
+    const lr = this.config.learningRate;
+    const maxNorm = t === this.rel ? 0 : this.config.maxNorm;
+    if (maxNorm <= 0) {
+      k.sgdStaged(0, count, lr);
+      return;
+    }
+    const width = k.width;
+    const data = this.locks[t]!.data;
+    const rows = k.scratchRows;
+    for (let i = 0; i < count; i++) {
+      k.sgdStaged(i, i + 1, lr);
+      projectRow(data, rows[i]! * width, width, maxNorm);
+    }
   }
 
   /**

@@ -59,7 +59,8 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import { badHandle, invalidArgument, layoutSizeMismatch, outOfRange } from '../errors.js';
-import { allocate, checkHeader, indexOf, offsetOf, seqlockLayout } from '../../native-layout/index.js';
+import { allocate, checkHeader, indexOf, offsetOf, seqlockLayout, writeHeader } from '../../native-layout/index.js';
+import { createRegionMemory, isSharedWasmMemory, type SharedWasmMemory } from './wasm-memory.js';
 import { attachClock, clockOption, type Clock, type ClockHandle } from './clock.js';
 import { waitAsync } from './wait.js';
 import {
@@ -83,6 +84,12 @@ export interface SeqlockHandle {
   readonly cols: number;
   /** The clock leases are judged on (absent: the real clock). */
   readonly clock?: ClockHandle;
+  /**
+   * Present when the region sits at the start of this shared
+   * `WebAssembly.Memory` (`sab` is its buffer): WebAssembly kernels may
+   * work on the rows in place (see wasm-memory.ts).
+   */
+  readonly memory?: SharedWasmMemory;
 }
 
 export interface SeqlockOptions {
@@ -92,6 +99,19 @@ export interface SeqlockOptions {
   readonly leaseMs?: number;
   /** Clock for the lease (default `realClock`; a `ManualClock` in tests). Shared with every thread that attaches. */
   readonly clock?: Clock;
+  /**
+   * Allocate the region at the start of a shared `WebAssembly.Memory`
+   * (`handle.memory`), so that WebAssembly kernels can work on its rows in
+   * place. Default false (a plain `SharedArrayBuffer`, also the fallback
+   * when the runtime cannot make the memory: check `handle.memory`).
+   */
+  readonly wasmMemory?: boolean;
+  /**
+   * With `wasmMemory`: zeroed bytes the memory holds past the region (from
+   * `Seqlock.regionBytes(rows, cols)`), where the caller places regions of
+   * its own that its kernels use with the rows. Default 0.
+   */
+  readonly wasmMemoryExtraBytes?: number;
 }
 
 /** Status codes: hot calls return these instead of throwing. */
@@ -194,12 +214,30 @@ export class Seqlock {
     const { rows, cols } = validateShape('Seqlock.create', options);
     const leaseMs = checkLease('Seqlock.create', options.leaseMs ?? DEFAULT_LEASE_MS);
     const clock = clockOption('Seqlock.create', options.clock);
-    const sab = allocate(seqlockLayout(rows, cols));
+    const layout = seqlockLayout(rows, cols);
+    // A region in a wasm memory when asked and the runtime can make one; a plain buffer otherwise.
+    const memory =
+      options.wasmMemory === true
+        ? (createRegionMemory(layout.byteLength + (options.wasmMemoryExtraBytes ?? 0)) ?? undefined)
+        : undefined;
+    let sab: SharedArrayBuffer;
+    if (memory !== undefined) {
+      sab = memory.buffer;
+      writeHeader(sab, layout);
+    } else {
+      sab = allocate(layout);
+    }
     const ctl = new Int32Array(sab, 0, DATA_OFFSET / 4);
     ctl[ROWS] = rows;
     ctl[COLS] = cols;
     ctl[LEASE] = leaseMs;
-    return new Seqlock({ kind: 'seqlock', sab, rows, cols, clock: clock.handle }, clock);
+    const handle: SeqlockHandle = { kind: 'seqlock', sab, rows, cols, clock: clock.handle };
+    return new Seqlock(memory === undefined ? handle : { ...handle, memory }, clock);
+  }
+
+  /** Bytes of a region of `rows` x `cols` floats (a multiple of 64). */
+  static regionBytes(rows: number, cols: number): number {
+    return seqlockLayout(rows, cols).byteLength;
   }
 
   /** Wrap an existing region from its handle, on any thread. */
@@ -208,12 +246,22 @@ export class Seqlock {
       throw badHandle('Seqlock.attach', "handle.kind must be 'seqlock'", (handle as { kind?: unknown } | null)?.kind);
     }
     const { rows, cols } = validateShape('Seqlock.attach', handle);
-    const sab = checkHeader(handle.sab, seqlockLayout(rows, cols));
+    const memory = handle.memory;
+    if (memory !== undefined && !isSharedWasmMemory(memory)) {
+      throw badHandle('Seqlock.attach', 'handle.memory must be a shared WebAssembly.Memory', memory);
+    }
+    // In a memory, the region is the start of a buffer of whole pages.
+    const sab = checkHeader(
+      memory === undefined ? handle.sab : memory.buffer,
+      seqlockLayout(rows, cols),
+      memory === undefined ? undefined : 0,
+    );
     const ctl = new Int32Array(sab, 0, DATA_OFFSET / 4);
     if (ctl[ROWS] !== rows) throw layoutSizeMismatch('seqlock', 'rows', rows, ctl[ROWS]!);
     if (ctl[COLS] !== cols) throw layoutSizeMismatch('seqlock', 'cols', cols, ctl[COLS]!);
     const clock = attachClock(handle.clock, 'Seqlock.attach');
-    return new Seqlock({ kind: 'seqlock', sab, rows, cols, clock: clock.handle }, clock);
+    const attached: SeqlockHandle = { kind: 'seqlock', sab, rows, cols, clock: clock.handle };
+    return new Seqlock(memory === undefined ? attached : { ...attached, memory }, clock);
   }
 
   // ------------------------------------------------------------ readers
