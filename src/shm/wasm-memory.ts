@@ -95,7 +95,7 @@ export function compileWasm(bytes: Uint8Array): WasmModule | null {
   }
 }
 
-/** Instantiate `module` with `memory` as its `env.mem` import. */
-export function instantiate(module: WasmModule, memory: SharedWasmMemory): WasmInstance {
+/** Instantiate `module` with `memory` (shared, or a thread's private one) as its `env.mem` import. */
+export function instantiate(module: WasmModule, memory: { readonly buffer: ArrayBufferLike }): WasmInstance {
   return new WebAssembly.Instance(module, { env: { mem: memory } });
 }

@@ -7,20 +7,17 @@
  */
 import { readFileSync } from 'node:fs';
 
-// The project's lib settings carry no WebAssembly types (they live in the DOM
-// libs): declare the little kgshard uses of the global.
+import { compileWasm, instantiate, type WasmInstance, type WasmModule } from '../../shm/wasm-memory.js';
+
+/** A thread's private (unshared) memory. */
 export interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
-export type WasmModule = object;
-export interface WasmInstance {
-  readonly exports: Record<string, unknown>;
-}
+// The project's lib settings carry no WebAssembly types (they live in the DOM
+// libs): the private memory's constructor is all this module adds to
+// shm/wasm-memory.ts's declarations.
 declare const WebAssembly: {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => WasmInstance;
-  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
 };
 
 /** The modules the build writes. */
@@ -55,12 +52,7 @@ export function wasmBytes(file: WasmFile): Uint8Array {
 export function wasmModule(file: WasmFile): WasmModule | null {
   let module = moduleCache.get(file);
   if (module === undefined) {
-    const bytes = wasmBytes(file);
-    try {
-      module = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-    } catch {
-      module = null;
-    }
+    module = compileWasm(wasmBytes(file));
     moduleCache.set(file, module);
   }
   return module;
@@ -73,5 +65,5 @@ export function wasmMemory(pages: number): WasmMemory {
 
 /** An instance of `module` over `memory` (imported as env.mem). */
 export function wasmInstance(module: WasmModule, memory: WasmMemory): WasmInstance {
-  return new WebAssembly.Instance(module, { env: { mem: memory } });
+  return instantiate(module, memory);
 }
