@@ -33,7 +33,13 @@
  *   float32, for a model with a query plan (`model.queryPlan`: every
  *   built-in model has one, see `../wasm/plan.ts`): the tail and head
  *   queries of `batch` triples against every entity in one call, over a
- *   copy of the entity table made when the ranker is created.
+ *   copy of the entity table made when the ranker is created. For the `dot`
+ *   plans (DistMult, ComplEx) in two exact passes: int16 scores of every
+ *   query against every entity bound each float32 score, and only the
+ *   entities that the bound cannot place against the target's float32 score
+ *   are scored in float32 (see `WasmScorer`). The filter is applied after
+ *   scoring: the counts over the whole row are corrected for the known true
+ *   triples by placing each of them against the target.
  *
  * `'auto'` (the default) picks `'wasm'` when the model has a query plan and
  * the runtime has WebAssembly SIMD, else `'js'`. The two agree to float32
@@ -290,6 +296,20 @@ export class Ranker {
       plan.query(true, E, h * ew, R, r * rw, dim, q, i * rf, im);
       plan.query(false, E, t * ew, R, r * rw, dim, q, (b + i) * rf, im);
     }
+    if (sc.prepareTwoPass(2 * b)) {
+      sc.scoreTwoPass(2 * b);
+      for (let i = 0; i < b; i++) {
+        const x = 3 * (s + i);
+        const h = queries[x]!;
+        const r = queries[x + 1]!;
+        const t = queries[x + 2]!;
+        sc.rankRow(i, t);
+        tailRanks[s + i] = this.rankClassified(sc, t, this.filter.tails, r, h);
+        sc.rankRow(b + i, h);
+        headRanks[s + i] = this.rankClassified(sc, h, this.filter.heads, r, t);
+      }
+      return;
+    }
     sc.scoreAll(2 * b);
     const scores = sc.scores;
     const stride = sc.scoreStride;
@@ -364,6 +384,33 @@ export class Ranker {
       eq += +(v === tgt);
     }
     return this.rankOf(rows, base, target, tgt, lt, eq, side, r, key);
+  }
+
+  /**
+   * `rankOf` after the scorer's two-pass `rankRow` of this query row: its
+   * `lt`, `eq` and `tgt`, and each filtered entity placed by `classify`.
+   */
+  private rankClassified(sc: WasmScorer, target: number, side: FilterSide, r: number, key: number): number {
+    let lt = sc.lt;
+    let eq = sc.eq;
+    let removed = 0;
+    const g = side.find(r, key);
+    if (g >= 0) {
+      const values = side.values;
+      const end = side.start[g + 1]!;
+      for (let p = side.start[g]!; p < end; p++) {
+        const x = values[p]!;
+        if (x === target) continue;
+        const c = sc.classify(x);
+        lt -= +(c < 0);
+        eq -= +(c === 0);
+        removed++;
+      }
+    }
+    // Two passes run on finite scores only: the target equals itself.
+    eq--;
+    const above = this.numEntities - 1 - removed - lt - eq;
+    return 1 + above + this.tieFactor * eq;
   }
 
   /**
