@@ -18,9 +18,10 @@
 ;;   positive multiple of 2, nc of 4, kBytes of 16. The int32 dot product of
 ;;   query row i and candidate row j goes to outPtr + i * outStride + 4 * j.
 ;;   The loops are those of kernels.wat's dot (4 candidate rows outer,
-;;   2 query rows inner, 8 int16 of each row per step); integer sums are
-;;   exact as long as the caller keeps every |value| <= M with
-;;   K * M^2 < 2^31 (K: the int16 per row).
+;;   2 query rows inner, 8 int16 of each row per step). No value may be
+;;   -32768 (then no i32x4.dot_i16x8_s pair overflows); the int32 adds wrap,
+;;   so a dot product is exact whenever its total lies in int32 (the caller
+;;   keeps ||q||_2 ||x||_2 < 2^31), whatever its partial sums.
 ;;
 ;; band(ptr, n, lo, hi, res, idx) -> m
 ;;   over the n (a multiple of 4) int32 at ptr: stores at res the count below

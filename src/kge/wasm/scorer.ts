@@ -185,6 +185,8 @@ const I32_MAX = 2147483647;
 /** Unit roundoff of float32, and (generously) the absolute error of an operation that underflows. */
 const F32_U = 2 ** -24;
 const F32_TINY = 2 ** -126;
+/** The bound on |Q.X| that two passes aim for (below 2^31, checked per query). */
+const INT_BUDGET = 0.9 * 2 ** 31;
 /** Two-pass only while every float32 partial sum stays far from overflow. */
 const SUM_LIMIT = 1e30;
 
@@ -210,11 +212,14 @@ function layoutBytes(rowFloats: number, row16: number, stride: number, maxQuerie
  * {@link WasmScorer.classify}); see "Two passes" below.
  *
  * ## Two passes
- * With x = sx X + ex and q = sq Q + eq (X, Q integers in [-M, M], |ex| <=
- * sx / 2, |eq| <= sq / 2, sx = max|x| / M over the table, sq = max|q| / M
- * per query row), the exact real q.x differs from sq sx (Q.X) by at most
+ * With x = sx X + ex and q = sq Q + eq (X, Q integers in [-32767, 32767],
+ * |ex| <= sx / 2, |eq| <= sq / 2; sx = max|x| / Mx over the table, sq =
+ * max|q| / Mq per query row, Mq chosen so that ||Q||_2 max_j ||X_j||_2 <
+ * 2^31, which keeps every int32 dot product exact), the exact real q.x
+ * differs from sq sx (Q.X) by at most the smaller of
  *
  *   B = sx/2 ||q||_1 + sq/2 max_j ||x_j||_1 + 3/4 K sq sx
+ *   B = ||q||_2 max_j ||ex_j||_2 + ||eq||_2 max_j ||sx X_j||_2
  *
  * and the float32 score s that `rescore` computes differs from q.x by at
  * most rho = (K/4 + 3) u ||q||_1 max|x| (+ underflow). So an entity whose
@@ -268,9 +273,8 @@ export class WasmScorer {
   private readonly dot16Fn: Dot16Export | null = null;
   private readonly bandFn: BandExport | null = null;
   private readonly rescoreFn: RescoreExport | null = null;
-  /** int16 per padded row, and the bound M on |X|, |Q| (K M^2 < 2^31 keeps int32 sums exact). */
+  /** int16 per padded row. */
   private readonly row16: number = 0;
-  private readonly maxInt: number = 0;
   private readonly ent16Ptr: number = 0;
   private readonly q16Ptr: number = 0;
   private readonly idxPtr: number = 0;
@@ -286,6 +290,8 @@ export class WasmScorer {
   private xScale = 1;
   private xMax = 0;
   private x1Max = 0;
+  /** max_j ||X_j||_2 (integers). */
+  private x2Int = 0;
   /** max_j ||x_j - sx X_j||_2 and max_j ||sx X_j||_2. */
   private e2Max = 0;
   private xq2Max = 0;
@@ -340,7 +346,6 @@ export class WasmScorer {
       this.bandFn = tx['band'] as BandExport;
       this.rescoreFn = tx['rescore'] as RescoreExport;
       this.row16 = roundUp(this.rowFloats, 8);
-      this.maxInt = Math.min(32767, Math.floor(Math.sqrt(I32_MAX / this.row16)));
       this.ent16Ptr = this.sPtr + 4 * this.maxQueries * this.scoreStride;
       this.q16Ptr = this.ent16Ptr + 2 * this.row16 * this.scoreStride;
       this.idxPtr = this.q16Ptr + 2 * this.row16 * this.maxQueries;
@@ -422,29 +427,42 @@ export class WasmScorer {
     const r16 = this.row16;
     let xMax = 0;
     let x1Max = 0;
+    let x2Max = 0;
+    let finite = true;
     for (let j = 0; j < n; j++) {
-      let s = 0;
+      let s1 = 0;
+      let s2 = 0;
       for (let k = j * rf, e = k + rf; k < e; k++) {
         const v = Math.abs(x[k]!);
-        s += v;
-        if (!(v <= xMax)) xMax = v; // a NaN makes xMax NaN
+        s1 += v;
+        s2 += v * v;
+        if (v > xMax) xMax = v;
       }
-      if (s > x1Max) x1Max = s;
+      // A NaN or an infinity makes s1 NaN or infinite.
+      if (!(s1 < Infinity)) finite = false;
+      if (s1 > x1Max) x1Max = s1;
+      if (s2 > x2Max) x2Max = s2;
     }
-    this.tableOk = xMax < Infinity && x1Max < Infinity;
+    this.tableOk = finite && x2Max < Infinity;
     if (!this.tableOk) return;
-    const sx = xMax > 0 ? xMax / this.maxInt : 1;
+    // Split the int32 budget |Q.X| <= ||Q||_2 ||X||_2 < 2^31 evenly, as if queries had the rows' shape
+    // (||x||_2 / max|x|): M = sqrt(budget) / that ratio, at most 32767.
+    const shape = xMax > 0 ? Math.sqrt(x2Max) / xMax : 1;
+    const mx = Math.max(1, Math.min(32767, Math.floor(Math.sqrt(INT_BUDGET) / shape)));
+    const sx = xMax > 0 ? xMax / mx : 1;
     this.xScale = sx;
     this.xMax = xMax;
     this.x1Max = x1Max;
     const x16 = new Int16Array(this.memory.buffer, this.ent16Ptr, r16 * this.scoreStride);
     let e2Max = 0;
     let xq2Max = 0;
+    let x2Int = 0;
     for (let j = 0; j < n; j++) {
       const o = j * rf;
       const o16 = j * r16;
       let e2 = 0;
       let xq2 = 0;
+      let X2 = 0;
       for (let k = 0; k < rf; k++) {
         const v = x[o + k]!;
         const X = Math.round(v / sx);
@@ -452,12 +470,15 @@ export class WasmScorer {
         const xq = sx * X;
         e2 += (v - xq) * (v - xq);
         xq2 += xq * xq;
+        X2 += X * X;
       }
       if (e2 > e2Max) e2Max = e2;
       if (xq2 > xq2Max) xq2Max = xq2;
+      if (X2 > x2Int) x2Int = X2;
     }
     this.e2Max = Math.sqrt(e2Max);
     this.xq2Max = Math.sqrt(xq2Max);
+    this.x2Int = Math.sqrt(x2Int);
   }
 
   /** Score query rows [0, nq) against every entity into `scores`. nq in [1, maxQueries]. */
@@ -486,29 +507,39 @@ export class WasmScorer {
    */
   prepareTwoPass(nq: number): boolean {
     if (!this.twoPass || !this.tableOk) return false;
-    const { q, q16, rowFloats: rf, row16: r16, maxInt: M, xScale: sx, xMax, x1Max, e2Max, xq2Max } = this;
+    const { q, q16, rowFloats: rf, row16: r16, xScale: sx, xMax, x1Max, e2Max, xq2Max, x2Int } = this;
     const K = r16;
     for (let i = 0; i < nq; i++) {
       const o = i * rf;
       let qMax = 0;
       let q1 = 0;
+      let q2 = 0;
       for (let k = o; k < o + rf; k++) {
         const v = Math.abs(q[k]!);
         q1 += v;
-        if (!(v <= qMax)) qMax = v;
+        q2 += v * v;
+        if (v > qMax) qMax = v;
       }
-      if (!(qMax < Infinity) || !(q1 * xMax < SUM_LIMIT)) return false;
-      const sq = qMax > 0 ? qMax / M : 1;
+      // A NaN or an infinity makes q1 NaN or infinite.
+      if (!(q1 * xMax < SUM_LIMIT) || !(q2 < Infinity)) return false;
+      // The largest M (<= 32767) with ||Q||_2 max_j ||X_j||_2 within the int32 budget.
+      const shape = qMax > 0 ? Math.sqrt(q2) / qMax : 1;
+      const mq = Math.min(32767, Math.floor(INT_BUDGET / (Math.max(1, x2Int) * shape)));
+      if (mq < 1) return false;
+      const sq = qMax > 0 ? qMax / mq : 1;
       const o16 = i * r16;
-      let q2 = 0;
       let e2 = 0;
+      let Q2 = 0;
       for (let k = 0; k < rf; k++) {
         const v = q[o + k]!;
         const Q = Math.round(v / sq);
         q16[o16 + k] = Q;
-        q2 += v * v;
         e2 += (v - sq * Q) * (v - sq * Q);
+        Q2 += Q * Q;
       }
+      // Every int32 sum Q.X is then exact: |Q.X| <= ||Q||_2 ||X||_2 < 2^31
+      // (the kernel's adds wrap, so only the total must fit).
+      if (!(Math.sqrt(Q2) * x2Int < I32_MAX)) return false;
       this.qScale[i] = sq * sx;
       // q.x - sq sx Q.X = q.(x - sx X) + (q - sq Q).(sx X): Hoelder (l1, max) or Cauchy-Schwarz, the smaller.
       const bound = Math.min(
