@@ -265,7 +265,8 @@ export class Ranker {
   /**
    * Rank queries [start, end) of `queries`; write query i's tail rank to
    * `tailRanks[i]` and its head rank to `headRanks[i]`. Everything is
-   * checked by `rankQueries` first; this loop allocates nothing and never throws.
+   * checked by `rankQueries` first; this loop never throws, and allocates
+   * only the range's (WASM) query order, once per call.
    */
   rankUnchecked(
     queries: Int32Array,
@@ -274,58 +275,99 @@ export class Ranker {
     tailRanks: Float64Array,
     headRanks: Float64Array,
   ): void {
+    if (this.scorer !== null) {
+      this.wasmRange(queries, start, end, tailRanks, headRanks);
+      return;
+    }
     for (let s = start; s < end; s += this.batch) {
       const b = Math.min(this.batch, end - s);
-      if (this.scorer !== null) this.wasmBlock(queries, s, b, tailRanks, headRanks);
-      else this.jsBlock(queries, s, b, tailRanks, headRanks);
+      this.jsBlock(queries, s, b, tailRanks, headRanks);
     }
   }
 
-  private wasmBlock(queries: Int32Array, s: number, b: number, tailRanks: Float64Array, headRanks: Float64Array): void {
+  /**
+   * The WASM backend over a range. Its 2 (end - start) query rows (a tail
+   * query (h, r) and a head query (r, t) per triple) are sorted by (relation,
+   * entity, direction), and each distinct one is scored once, in blocks of
+   * up to 2 × batch rows, for every triple that asks it (test triples often
+   * share a head and relation, or a relation and tail).
+   */
+  private wasmRange(
+    queries: Int32Array,
+    start: number,
+    end: number,
+    tailRanks: Float64Array,
+    headRanks: Float64Array,
+  ): void {
     const sc = this.scorer!;
     const { E, R, ew, rw, dim } = this;
     const plan = sc.plan;
+    const ne = this.numEntities;
+    const rows = 2 * (end - start);
+    const keys = new Float64Array(rows);
+    const order = new Int32Array(rows);
+    // A row m is triple start + (m >> 1), its tail query when m is even. Distinct keys for distinct
+    // queries while 2 ne nr stays exact in a double; otherwise every row is its own key.
+    const exact = 2 * ne * this.numRelations <= Number.MAX_SAFE_INTEGER;
+    for (let m = 0; m < rows; m++) {
+      const x = 3 * (start + (m >> 1));
+      const e = (m & 1) === 0 ? queries[x]! : queries[x + 2]!;
+      keys[m] = exact ? (queries[x + 1]! * ne + e) * 2 + (m & 1) : m;
+      order[m] = m;
+    }
+    order.sort((a, b) => keys[a]! - keys[b]!);
+    const slots = sc.maxQueries - (sc.maxQueries % 2);
+    const first = new Int32Array(slots + 1);
     const q = sc.q;
     const rf = sc.rowFloats;
     const im = sc.imFloats;
-    for (let i = 0; i < b; i++) {
-      const x = 3 * (s + i);
-      const h = queries[x]!;
-      const r = queries[x + 1]!;
-      const t = queries[x + 2]!;
-      plan.query(true, E, h * ew, R, r * rw, dim, q, i * rf, im);
-      plan.query(false, E, t * ew, R, r * rw, dim, q, (b + i) * rf, im);
-    }
-    if (sc.prepareTwoPass(2 * b)) {
-      sc.scoreTwoPass(2 * b);
-      for (let i = 0; i < b; i++) {
-        const x = 3 * (s + i);
-        const h = queries[x]!;
-        const r = queries[x + 1]!;
-        const t = queries[x + 2]!;
-        sc.rankRow(i, t);
-        tailRanks[s + i] = this.rankClassified(sc, t, this.filter.tails, r, h);
-        sc.rankRow(b + i, h);
-        headRanks[s + i] = this.rankClassified(sc, h, this.filter.heads, r, t);
+    let p = 0;
+    while (p < rows) {
+      // Fill a block with distinct query rows; first[slot] is where slot's triples start in `order`.
+      let nq = 0;
+      while (p < rows && nq < slots) {
+        const m = order[p]!;
+        const x = 3 * (start + (m >> 1));
+        const tails = (m & 1) === 0;
+        const e = tails ? queries[x]! : queries[x + 2]!;
+        plan.query(tails, E, e * ew, R, queries[x + 1]! * rw, dim, q, nq * rf, im);
+        first[nq++] = p;
+        const k = keys[m]!;
+        do p++;
+        while (p < rows && keys[order[p]!] === k);
       }
-      return;
-    }
-    sc.scoreAll(2 * b);
-    const scores = sc.scores;
-    const stride = sc.scoreStride;
-    for (let i = 0; i < b; i++) {
-      const x = 3 * (s + i);
-      const h = queries[x]!;
-      const r = queries[x + 1]!;
-      const t = queries[x + 2]!;
-      let base = i * stride;
-      let tgt = scores[base + t]!;
-      sc.count(i, tgt);
-      tailRanks[s + i] = this.rankOf(scores, base, t, tgt, sc.lt, sc.eq, this.filter.tails, r, h);
-      base = (b + i) * stride;
-      tgt = scores[base + h]!;
-      sc.count(b + i, tgt);
-      headRanks[s + i] = this.rankOf(scores, base, h, tgt, sc.lt, sc.eq, this.filter.heads, r, t);
+      first[nq] = p;
+      const twoPass = sc.prepareTwoPass(nq);
+      if (twoPass) sc.scoreTwoPass(nq);
+      else sc.scoreAll(nq);
+      const scores = sc.scores;
+      const stride = sc.scoreStride;
+      for (let slot = 0; slot < nq; slot++) {
+        for (let u = first[slot]!; u < first[slot + 1]!; u++) {
+          const m = order[u]!;
+          const i = start + (m >> 1);
+          const x = 3 * i;
+          const h = queries[x]!;
+          const r = queries[x + 1]!;
+          const t = queries[x + 2]!;
+          const tails = (m & 1) === 0;
+          const target = tails ? t : h;
+          const key = tails ? h : t;
+          const side = tails ? this.filter.tails : this.filter.heads;
+          let rank: number;
+          if (twoPass) {
+            sc.rankRow(slot, target);
+            rank = this.rankClassified(sc, target, side, r, key);
+          } else {
+            const base = slot * stride;
+            const tgt = scores[base + target]!;
+            sc.count(slot, tgt);
+            rank = this.rankOf(scores, base, target, tgt, sc.lt, sc.eq, side, r, key);
+          }
+          if (tails) tailRanks[i] = rank;
+          else headRanks[i] = rank;
+        }
+      }
     }
   }
 
