@@ -454,31 +454,30 @@ export class WasmScorer {
     this.xMax = xMax;
     this.x1Max = x1Max;
     const x16 = new Int16Array(this.memory.buffer, this.ent16Ptr, r16 * this.scoreStride);
+    // X = round(x / sx) through a multiplication: whatever its rounding, |X| <= mx and the
+    // bounds use the actual errors x - sx X.
+    const inv = 1 / sx;
     let e2Max = 0;
-    let xq2Max = 0;
     let x2Int = 0;
     for (let j = 0; j < n; j++) {
       const o = j * rf;
       const o16 = j * r16;
       let e2 = 0;
-      let xq2 = 0;
       let X2 = 0;
       for (let k = 0; k < rf; k++) {
         const v = x[o + k]!;
-        const X = Math.round(v / sx);
+        const X = Math.round(v * inv);
         x16[o16 + k] = X;
-        const xq = sx * X;
-        e2 += (v - xq) * (v - xq);
-        xq2 += xq * xq;
+        const d = v - sx * X;
+        e2 += d * d;
         X2 += X * X;
       }
       if (e2 > e2Max) e2Max = e2;
-      if (xq2 > xq2Max) xq2Max = xq2;
       if (X2 > x2Int) x2Int = X2;
     }
     this.e2Max = Math.sqrt(e2Max);
-    this.xq2Max = Math.sqrt(xq2Max);
     this.x2Int = Math.sqrt(x2Int);
+    this.xq2Max = sx * this.x2Int;
   }
 
   /** Score query rows [0, nq) against every entity into `scores`. nq in [1, maxQueries]. */
