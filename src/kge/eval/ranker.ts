@@ -63,6 +63,8 @@ export const WASM_BATCH = 32;
 const JS_BATCH = 16;
 /** Default candidate rows per JS chunk (256 rows of dim 200 floats: 200 KB, in L2). */
 const JS_CHUNK = 256;
+/** Two passes only while the band holds at most 1 / MAX_BAND_DIV of the entities per query row. */
+const MAX_BAND_DIV = 10;
 /** Largest score scratch per ranker: batch is lowered so that 2 × batch rows of all entities fit. */
 const SCRATCH_BYTES = 64 * 1024 * 1024;
 const MAX_BATCH = 4096;
@@ -197,6 +199,8 @@ export class Ranker {
   private readonly tieFactor: number;
   // WASM backend
   private readonly scorer: WasmScorer | null;
+  /** Whether blocks may use the scorer's two passes (turned off for good when the band is too wide). */
+  private twoPass = true;
   // JS backend
   private readonly chunk: number;
   private readonly tailBlock: Block;
@@ -337,7 +341,9 @@ export class Ranker {
         while (p < rows && keys[order[p]!] === k);
       }
       first[nq] = p;
-      const twoPass = sc.prepareTwoPass(nq);
+      const twoPass = this.twoPass && sc.prepareTwoPass(nq);
+      const banded = sc.banded;
+      const ranked = sc.bandRows;
       if (twoPass) sc.scoreTwoPass(nq);
       else sc.scoreAll(nq);
       const scores = sc.scores;
@@ -368,6 +374,9 @@ export class Ranker {
           else headRanks[i] = rank;
         }
       }
+      // A band wider than a tenth of the entities (a table whose scale one outlier row sets, say) makes
+      // the second pass cost more than the first saves: rank the rest of this evaluation in one pass.
+      if (twoPass && (sc.banded - banded) * MAX_BAND_DIV > (sc.bandRows - ranked) * ne) this.twoPass = false;
     }
   }
 
