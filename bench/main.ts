@@ -118,7 +118,8 @@ ${Object.entries(SUITES)
 Flags:
   --quick        fewer and shorter runs (a smoke run)
   --runs N       timed runs per case (suite default, e.g. shm 7, ps 5; 3 with --quick)
-  --only LIST    only these case groups (shm: ring, counter, seqlock; ps: pull, pull-worker, push)
+  --only LIST    only these case groups (shm: ring, counter, seqlock; ps: pull, pull-worker, push;
+                 eval: kernel, full, torch)
   --out FILE     results file (default bench/results/<suite>.json)
 `;
 
