@@ -73,11 +73,13 @@ const SUITES: Record<string, Suite> = {
   },
   eval: {
     description:
-      'filtered link prediction: WASM/JS kernel GFLOP/s, full built-in test split at dim 200 (target <= 10 s)',
+      'filtered link prediction: WASM/JS kernel GFLOP/s, full built-in test split at dim 200 (target <= 10 s), ' +
+      'and beside the PyTorch reference at dim 100 (eval_vs_torch <= 1; --only kernel,full,torch)',
     load: async () => {
       const m = await import('./eval.js');
       return {
-        run: (o: SuiteOptions) => m.runEval({ quick: o.quick, runs: o.runs, log: (msg: string) => console.error(msg) }),
+        run: (o: SuiteOptions) =>
+          m.runEval({ quick: o.quick, runs: o.runs, only: o.only, log: (msg: string) => console.error(msg) }),
         defaultRuns: m.DEFAULT_RUNS,
       };
     },
@@ -116,7 +118,8 @@ ${Object.entries(SUITES)
 Flags:
   --quick        fewer and shorter runs (a smoke run)
   --runs N       timed runs per case (suite default, e.g. shm 7, ps 5; 3 with --quick)
-  --only LIST    only these case groups (shm: ring, counter, seqlock; ps: pull, pull-worker, push)
+  --only LIST    only these case groups (shm: ring, counter, seqlock; ps: pull, pull-worker, push;
+                 eval: kernel, full, torch)
   --out FILE     results file (default bench/results/<suite>.json)
 `;
 

@@ -4,10 +4,14 @@
  * built-in model, tails and heads, with dims and entity counts that are not
  * multiples of 4 (padding) and odd query counts (tile remainders); `count`
  * counts like a plain loop, NaN included; a user-defined model has a plan
- * only when it supplies one.
+ * only when it supplies one. A fixed grid of shapes, then a fast-check
+ * property over random shapes, query counts and tables (seeded from
+ * KGSHARD_SEED, printed on failure).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import fc from 'fast-check';
+import { check } from '../helpers/prop.js';
 import { rng } from '../helpers/rng.js';
 import { WasmScorer, wasmKernelBytes, wasmSimdSupported } from '../../src/kge/wasm/scorer.js';
 import { createModel, defineModel, MODEL_NAMES, newBlock } from '../../src/kge/models/index.js';
@@ -80,6 +84,69 @@ test('WASM scores equal the JS block kernels within float32 rounding, every buil
     }
   }
   assert.ok(compared > 10000);
+});
+
+test('property: WASM scores equal the JS block kernels to float32 rounding, any model, tails and heads', async () => {
+  await check(
+    fc.property(
+      fc.constantFrom(...MODEL_NAMES),
+      fc.integer({ min: 1, max: 40 }),
+      fc.integer({ min: 1, max: 60 }),
+      fc.integer({ min: 1, max: 9 }),
+      fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      (name, dim, n, q, seed) => {
+        const rand = rng(seed);
+        const model = createModel(name);
+        const plan = model.queryPlan!;
+        const { entityWidth: ew, relationWidth: rw } = model.shapes(dim);
+        const nr = 2;
+        const E = Float32Array.from({ length: n * ew }, () => rand() * 2 - 1);
+        const R = Float32Array.from({ length: nr * rw }, () => rand() * 2 - 1);
+        const sc = WasmScorer.create(plan, n, dim, ew, 2 * q)!;
+        sc.loadEntities(E);
+        const ents = Array.from({ length: q }, () => Math.floor(rand() * n));
+        const rels = Array.from({ length: q }, () => Math.floor(rand() * nr));
+        for (let i = 0; i < q; i++) {
+          plan.query(true, E, ents[i]! * ew, R, rels[i]! * rw, dim, sc.q, i * sc.rowFloats, sc.imFloats);
+          plan.query(false, E, ents[i]! * ew, R, rels[i]! * rw, dim, sc.q, (q + i) * sc.rowFloats, sc.imFloats);
+        }
+        sc.scoreAll(2 * q);
+        const b = newBlock();
+        Object.assign(b, {
+          dim,
+          n: q,
+          ent: E,
+          rel: R,
+          cand: E,
+          m: n,
+          entOffs: Int32Array.from(ents, (e) => e * ew),
+          relOffs: Int32Array.from(rels, (r) => r * rw),
+          candOffs: Int32Array.from({ length: n }, (_, j) => j * ew),
+        });
+        const tails = new Float64Array(q * n);
+        const heads = new Float64Array(q * n);
+        model.scoreTails(b, tails);
+        model.scoreHeads(b, heads);
+        for (let i = 0; i < q; i++) {
+          for (let j = 0; j < n; j++) {
+            for (const [row, want] of [
+              [i, tails[i * n + j]!],
+              [q + i, heads[i * n + j]!],
+            ] as const) {
+              const got = sc.scores[row * sc.scoreStride + j]!;
+              // float32 queries and sums: relative error ~ dim * 2^-24, plus the rounding of q.
+              const tol = 1e-5 * Math.max(1, Math.abs(want)) * Math.max(1, Math.sqrt(ew));
+              assert.ok(
+                Math.abs(got - want) <= tol,
+                `${name} dim ${dim} n ${n} ${row < q ? 'tail' : 'head'} (${i}, ${j}): wasm ${got} js ${want}`,
+              );
+            }
+          }
+        }
+      },
+    ),
+    150,
+  );
 });
 
 test('count gives the scores below and equal to a threshold, NaN in neither', () => {

@@ -33,7 +33,13 @@
  *   float32, for a model with a query plan (`model.queryPlan`: every
  *   built-in model has one, see `../wasm/plan.ts`): the tail and head
  *   queries of `batch` triples against every entity in one call, over a
- *   copy of the entity table made when the ranker is created.
+ *   copy of the entity table made when the ranker is created. For the `dot`
+ *   plans (DistMult, ComplEx) in two exact passes: int16 scores of every
+ *   query against every entity bound each float32 score, and only the
+ *   entities that the bound cannot place against the target's float32 score
+ *   are scored in float32 (see `WasmScorer`). The filter is applied after
+ *   scoring: the counts over the whole row are corrected for the known true
+ *   triples by placing each of them against the target.
  *
  * `'auto'` (the default) picks `'wasm'` when the model has a query plan and
  * the runtime has WebAssembly SIMD, else `'js'`. The two agree to float32
@@ -57,6 +63,8 @@ export const WASM_BATCH = 32;
 const JS_BATCH = 16;
 /** Default candidate rows per JS chunk (256 rows of dim 200 floats: 200 KB, in L2). */
 const JS_CHUNK = 256;
+/** Two passes only while the band holds at most 1 / MAX_BAND_DIV of the entities per query row. */
+const MAX_BAND_DIV = 10;
 /** Largest score scratch per ranker: batch is lowered so that 2 × batch rows of all entities fit. */
 const SCRATCH_BYTES = 64 * 1024 * 1024;
 const MAX_BATCH = 4096;
@@ -191,6 +199,8 @@ export class Ranker {
   private readonly tieFactor: number;
   // WASM backend
   private readonly scorer: WasmScorer | null;
+  /** Whether blocks may use the scorer's two passes (turned off for good when the band is too wide). */
+  private twoPass = true;
   // JS backend
   private readonly chunk: number;
   private readonly tailBlock: Block;
@@ -259,7 +269,8 @@ export class Ranker {
   /**
    * Rank queries [start, end) of `queries`; write query i's tail rank to
    * `tailRanks[i]` and its head rank to `headRanks[i]`. Everything is
-   * checked by `rankQueries` first; this loop allocates nothing and never throws.
+   * checked by `rankQueries` first; this loop never throws, and allocates
+   * only the range's (WASM) query order, once per call.
    */
   rankUnchecked(
     queries: Int32Array,
@@ -268,44 +279,104 @@ export class Ranker {
     tailRanks: Float64Array,
     headRanks: Float64Array,
   ): void {
+    if (this.scorer !== null) {
+      this.wasmRange(queries, start, end, tailRanks, headRanks);
+      return;
+    }
     for (let s = start; s < end; s += this.batch) {
       const b = Math.min(this.batch, end - s);
-      if (this.scorer !== null) this.wasmBlock(queries, s, b, tailRanks, headRanks);
-      else this.jsBlock(queries, s, b, tailRanks, headRanks);
+      this.jsBlock(queries, s, b, tailRanks, headRanks);
     }
   }
 
-  private wasmBlock(queries: Int32Array, s: number, b: number, tailRanks: Float64Array, headRanks: Float64Array): void {
+  /**
+   * The WASM backend over a range. Its 2 (end - start) query rows (a tail
+   * query (h, r) and a head query (r, t) per triple) are sorted by (relation,
+   * entity, direction), and each distinct one is scored once, in blocks of
+   * up to 2 × batch rows, for every triple that asks it (test triples often
+   * share a head and relation, or a relation and tail).
+   */
+  private wasmRange(
+    queries: Int32Array,
+    start: number,
+    end: number,
+    tailRanks: Float64Array,
+    headRanks: Float64Array,
+  ): void {
     const sc = this.scorer!;
     const { E, R, ew, rw, dim } = this;
     const plan = sc.plan;
+    const ne = this.numEntities;
+    const rows = 2 * (end - start);
+    const keys = new Float64Array(rows);
+    const order = new Int32Array(rows);
+    // A row m is triple start + (m >> 1), its tail query when m is even. Distinct keys for distinct
+    // queries while 2 ne nr stays exact in a double; otherwise every row is its own key.
+    const exact = 2 * ne * this.numRelations <= Number.MAX_SAFE_INTEGER;
+    for (let m = 0; m < rows; m++) {
+      const x = 3 * (start + (m >> 1));
+      const e = (m & 1) === 0 ? queries[x]! : queries[x + 2]!;
+      keys[m] = exact ? (queries[x + 1]! * ne + e) * 2 + (m & 1) : m;
+      order[m] = m;
+    }
+    order.sort((a, b) => keys[a]! - keys[b]!);
+    const slots = sc.maxQueries - (sc.maxQueries % 2);
+    const first = new Int32Array(slots + 1);
     const q = sc.q;
     const rf = sc.rowFloats;
     const im = sc.imFloats;
-    for (let i = 0; i < b; i++) {
-      const x = 3 * (s + i);
-      const h = queries[x]!;
-      const r = queries[x + 1]!;
-      const t = queries[x + 2]!;
-      plan.query(true, E, h * ew, R, r * rw, dim, q, i * rf, im);
-      plan.query(false, E, t * ew, R, r * rw, dim, q, (b + i) * rf, im);
-    }
-    sc.scoreAll(2 * b);
-    const scores = sc.scores;
-    const stride = sc.scoreStride;
-    for (let i = 0; i < b; i++) {
-      const x = 3 * (s + i);
-      const h = queries[x]!;
-      const r = queries[x + 1]!;
-      const t = queries[x + 2]!;
-      let base = i * stride;
-      let tgt = scores[base + t]!;
-      sc.count(i, tgt);
-      tailRanks[s + i] = this.rankOf(scores, base, t, tgt, sc.lt, sc.eq, this.filter.tails, r, h);
-      base = (b + i) * stride;
-      tgt = scores[base + h]!;
-      sc.count(b + i, tgt);
-      headRanks[s + i] = this.rankOf(scores, base, h, tgt, sc.lt, sc.eq, this.filter.heads, r, t);
+    let p = 0;
+    while (p < rows) {
+      // Fill a block with distinct query rows; first[slot] is where slot's triples start in `order`.
+      let nq = 0;
+      while (p < rows && nq < slots) {
+        const m = order[p]!;
+        const x = 3 * (start + (m >> 1));
+        const tails = (m & 1) === 0;
+        const e = tails ? queries[x]! : queries[x + 2]!;
+        plan.query(tails, E, e * ew, R, queries[x + 1]! * rw, dim, q, nq * rf, im);
+        first[nq++] = p;
+        const k = keys[m]!;
+        do p++;
+        while (p < rows && keys[order[p]!] === k);
+      }
+      first[nq] = p;
+      const twoPass = this.twoPass && sc.prepareTwoPass(nq);
+      const banded = sc.banded;
+      const ranked = sc.bandRows;
+      if (twoPass) sc.scoreTwoPass(nq);
+      else sc.scoreAll(nq);
+      const scores = sc.scores;
+      const stride = sc.scoreStride;
+      for (let slot = 0; slot < nq; slot++) {
+        for (let u = first[slot]!; u < first[slot + 1]!; u++) {
+          const m = order[u]!;
+          const i = start + (m >> 1);
+          const x = 3 * i;
+          const h = queries[x]!;
+          const r = queries[x + 1]!;
+          const t = queries[x + 2]!;
+          const tails = (m & 1) === 0;
+          const target = tails ? t : h;
+          const key = tails ? h : t;
+          const side = tails ? this.filter.tails : this.filter.heads;
+          let rank: number;
+          if (twoPass) {
+            sc.rankRow(slot, target);
+            rank = this.rankClassified(sc, target, side, r, key);
+          } else {
+            const base = slot * stride;
+            const tgt = scores[base + target]!;
+            sc.count(slot, tgt);
+            rank = this.rankOf(scores, base, target, tgt, sc.lt, sc.eq, side, r, key);
+          }
+          if (tails) tailRanks[i] = rank;
+          else headRanks[i] = rank;
+        }
+      }
+      // A band wider than a tenth of the entities (a table whose scale one outlier row sets, say) makes
+      // the second pass cost more than the first saves: rank the rest of this evaluation in one pass.
+      if (twoPass && (sc.banded - banded) * MAX_BAND_DIV > (sc.bandRows - ranked) * ne) this.twoPass = false;
     }
   }
 
@@ -364,6 +435,33 @@ export class Ranker {
       eq += +(v === tgt);
     }
     return this.rankOf(rows, base, target, tgt, lt, eq, side, r, key);
+  }
+
+  /**
+   * `rankOf` after the scorer's two-pass `rankRow` of this query row: its
+   * `lt`, `eq` and `tgt`, and each filtered entity placed by `classify`.
+   */
+  private rankClassified(sc: WasmScorer, target: number, side: FilterSide, r: number, key: number): number {
+    let lt = sc.lt;
+    let eq = sc.eq;
+    let removed = 0;
+    const g = side.find(r, key);
+    if (g >= 0) {
+      const values = side.values;
+      const end = side.start[g + 1]!;
+      for (let p = side.start[g]!; p < end; p++) {
+        const x = values[p]!;
+        if (x === target) continue;
+        const c = sc.classify(x);
+        lt -= +(c < 0);
+        eq -= +(c === 0);
+        removed++;
+      }
+    }
+    // Two passes run on finite scores only: the target equals itself.
+    eq--;
+    const above = this.numEntities - 1 - removed - lt - eq;
+    return 1 + above + this.tieFactor * eq;
   }
 
   /**
