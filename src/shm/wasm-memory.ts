@@ -13,6 +13,8 @@
  * moves the region's bytes, and views made before a growth stay valid.
  */
 
+import { readFileSync } from 'node:fs';
+
 // The project's lib settings carry no WebAssembly types (they live in the DOM
 // libs): declare the little the kernels' loaders use.
 export interface SharedWasmMemory {
@@ -84,6 +86,38 @@ export function claimPages(memory: SharedWasmMemory, pages: number): number {
   } catch {
     return -1;
   }
+}
+
+const bytesByUrl = new Map<string, Uint8Array | null>();
+const modulesByUrl = new Map<string, WasmModule | null>();
+
+/**
+ * A `.wasm` file's bytes, read once per thread; null when it is missing (a
+ * build without `npm run build`'s wasm step). Every kernel loader of kgshard
+ * reads through here.
+ */
+export function readWasm(url: URL): Uint8Array | null {
+  let bytes = bytesByUrl.get(url.href);
+  if (bytes === undefined) {
+    try {
+      bytes = new Uint8Array(readFileSync(url));
+    } catch {
+      bytes = null;
+    }
+    bytesByUrl.set(url.href, bytes);
+  }
+  return bytes;
+}
+
+/** A `.wasm` file compiled once per thread; null when it is missing or this runtime cannot run it. */
+export function loadWasm(url: URL): WasmModule | null {
+  let module = modulesByUrl.get(url.href);
+  if (module === undefined) {
+    const bytes = readWasm(url);
+    module = bytes === null ? null : compileWasm(bytes);
+    modulesByUrl.set(url.href, module);
+  }
+  return module;
 }
 
 /** Compile WebAssembly bytes; null when this runtime cannot (no SIMD128, no threads). */

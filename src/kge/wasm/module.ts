@@ -5,9 +5,7 @@
  * thread, on first use; a runtime without SIMD128 gets null and callers
  * fall back to JavaScript.
  */
-import { readFileSync } from 'node:fs';
-
-import { compileWasm, instantiate, type WasmInstance, type WasmModule } from '../../shm/wasm-memory.js';
+import { instantiate, loadWasm, readWasm, type WasmInstance, type WasmModule } from '../../shm/wasm-memory.js';
 
 /** A thread's private (unshared) memory. */
 export interface WasmMemory {
@@ -21,41 +19,24 @@ declare const WebAssembly: {
 };
 
 /** The modules the build writes. */
-export type WasmFile = 'kernels.wasm' | 'train.wasm';
-
-const bytesCache = new Map<WasmFile, Uint8Array>();
-const moduleCache = new Map<WasmFile, WasmModule | null>();
+export type WasmFile = 'kernels.wasm' | 'ranker.wasm' | 'train.wasm';
 
 /**
  * A module's bytes, read once per thread. Throws when the file is missing
  * (a build without `npm run build`'s wasm step).
  */
 export function wasmBytes(file: WasmFile): Uint8Array {
-  let bytes = bytesCache.get(file);
-  if (bytes === undefined) {
-    const url = new URL(`./${file}`, import.meta.url);
-    try {
-      bytes = new Uint8Array(readFileSync(url));
-    } catch (e) {
-      throw new Error(
-        `kgshard: cannot read the WebAssembly kernels at ${url.pathname}` +
-          ` (built by \`npm run build\`): ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
-    bytesCache.set(file, bytes);
-  }
+  const url = new URL(`./${file}`, import.meta.url);
+  const bytes = readWasm(url);
+  if (bytes === null)
+    throw new Error(`kgshard: cannot read the WebAssembly kernels at ${url.pathname} (built by \`npm run build\`)`);
   return bytes;
 }
 
-/** The compiled module, or null when this runtime lacks WebAssembly SIMD128. */
+/** The compiled module, or null when this runtime lacks WebAssembly SIMD128 (throws when the file is missing). */
 export function wasmModule(file: WasmFile): WasmModule | null {
-  let module = moduleCache.get(file);
-  if (module === undefined) {
-    module = compileWasm(wasmBytes(file));
-    moduleCache.set(file, module);
-  }
-  return module;
+  wasmBytes(file);
+  return loadWasm(new URL(`./${file}`, import.meta.url));
 }
 
 /** A private (unshared) memory of `pages` 64 KiB pages; throws RangeError when it cannot be had. */

@@ -40,100 +40,35 @@
  * and `count` are described in `kernels.wat`, the two-pass kernels (`dot16`,
  * `band`, `rescore`) in `ranker.wat`.
  */
-import { readFileSync } from 'node:fs';
 import type { QueryPlan, WasmKernel } from './plan.js';
-
-// The project's lib settings carry no WebAssembly types (they live in the DOM
-// libs): declare the little this module uses of the global.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-type WasmModule = object;
-interface WasmInstance {
-  readonly exports: Record<string, unknown>;
-}
-declare const WebAssembly: {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => WasmInstance;
-  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
-};
+import type { WasmModule } from '../../shm/wasm-memory.js';
+import { wasmBytes, wasmInstance, wasmMemory, wasmModule, type WasmMemory } from './module.js';
 
 /** Query rows per register tile, per kernel: the tiles `kernels.wat` is written for. */
-const QUERY_TILE: Readonly<Record<WasmKernel, 1 | 2>> = { dot: 2, l1: 1, l2: 2, rotate: 1 };
+export const QUERY_TILE: Readonly<Record<WasmKernel, 1 | 2>> = { dot: 2, l1: 1, l2: 2, rotate: 1 };
 /** Candidate rows per register tile (the horizontal sum packs four). */
 const CAND_TILE = 4;
 
-/** Where the build puts the compiled kernels: next to this file's JavaScript. */
-const KERNELS_URL = new URL('./kernels.wasm', import.meta.url);
-/** The exact two-pass ranker's kernels (`ranker.wat`). */
-const RANKER_URL = new URL('./ranker.wasm', import.meta.url);
-
-let cachedBytes: Uint8Array | undefined;
-let cachedModule: WasmModule | null | undefined;
-let cachedRankerBytes: Uint8Array | undefined;
-let cachedRankerModule: WasmModule | null | undefined;
-
 /**
- * The kernels' module bytes, read once per thread from `kernels.wasm`.
+ * The kernels' module bytes (`kernels.wasm`), read once per thread.
  * Throws when the file is missing (a build without `npm run build`'s wasm step).
  */
 export function wasmKernelBytes(): Uint8Array {
-  if (cachedBytes === undefined) {
-    try {
-      cachedBytes = new Uint8Array(readFileSync(KERNELS_URL));
-    } catch (e) {
-      throw new Error(
-        `kgshard: cannot read the WebAssembly kernels at ${KERNELS_URL.pathname}` +
-          ` (built by \`npm run build\`): ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
-  }
-  return cachedBytes;
+  return wasmBytes('kernels.wasm');
 }
 
 /** The two-pass ranker's module bytes (`ranker.wasm`), read once per thread. */
 export function wasmRankerBytes(): Uint8Array {
-  if (cachedRankerBytes === undefined) {
-    try {
-      cachedRankerBytes = new Uint8Array(readFileSync(RANKER_URL));
-    } catch (e) {
-      throw new Error(
-        `kgshard: cannot read the WebAssembly kernels at ${RANKER_URL.pathname}` +
-          ` (built by \`npm run build\`): ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
-  }
-  return cachedRankerBytes;
+  return wasmBytes('ranker.wasm');
 }
 
 function rankerModule(): WasmModule | null {
-  if (cachedRankerModule === undefined) {
-    const bytes = wasmRankerBytes();
-    try {
-      cachedRankerModule =
-        typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-    } catch {
-      cachedRankerModule = null;
-    }
-  }
-  return cachedRankerModule;
+  return wasmModule('ranker.wasm');
 }
 
 /** The compiled module, or null when this runtime lacks WebAssembly SIMD128. */
 function kernelModule(): WasmModule | null {
-  if (cachedModule === undefined) {
-    const bytes = wasmKernelBytes();
-    try {
-      cachedModule =
-        typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-    } catch {
-      cachedModule = null;
-    }
-  }
-  return cachedModule;
+  return wasmModule('kernels.wasm');
 }
 
 /** Whether the WebAssembly SIMD kernels can run here (Node 20 has SIMD128 without flags). */
@@ -141,7 +76,8 @@ export function wasmSimdSupported(): boolean {
   return kernelModule() !== null;
 }
 
-type ScoreExport = (
+/** A score function of `kernels.wat` (its signature there). */
+export type ScoreExport = (
   qPtr: number,
   nq: number,
   qStride: number,
@@ -327,8 +263,8 @@ export class WasmScorer {
     this.entPtr = 64;
     this.qPtr = this.entPtr + 4 * this.scoreStride * this.rowFloats;
     this.sPtr = this.qPtr + 4 * this.maxQueries * this.rowFloats;
-    this.memory = new WebAssembly.Memory({ initial: pages });
-    const instance = new WebAssembly.Instance(module, { env: { mem: this.memory } });
+    this.memory = wasmMemory(pages);
+    const instance = wasmInstance(module, this.memory);
     const ex = instance.exports;
     this.scoreFn = ex[plan.kernel] as ScoreExport;
     this.countFn = ex['count'] as CountExport;
@@ -341,7 +277,7 @@ export class WasmScorer {
     this.qScale = new Float64Array(this.twoPass ? this.maxQueries : 0);
     this.qDelta = new Float64Array(this.twoPass ? this.maxQueries : 0);
     if (twoPassModule !== null) {
-      const tx = new WebAssembly.Instance(twoPassModule, { env: { mem: this.memory } }).exports;
+      const tx = wasmInstance(twoPassModule, this.memory).exports;
       this.dot16Fn = tx['dot16'] as Dot16Export;
       this.bandFn = tx['band'] as BandExport;
       this.rescoreFn = tx['rescore'] as RescoreExport;

@@ -38,21 +38,10 @@
  * then `queryGrad` takes gQ back to each positive's fixed entity and its
  * relation.
  */
-import type { QueryPlan, WasmKernel } from './plan.js';
+import type { QueryPlan } from './plan.js';
+import { QUERY_TILE, type ScoreExport } from './scorer.js';
 import { wasmInstance, wasmMemory, wasmModule, type WasmMemory } from './module.js';
 
-type ScoreFn = (
-  qPtr: number,
-  nq: number,
-  qStride: number,
-  cPtr: number,
-  nc: number,
-  cStride: number,
-  kBytes: number,
-  outPtr: number,
-  outStride: number,
-  imOff: number,
-) => void;
 type MatAccFn = (
   aPtr: number,
   rows: number,
@@ -107,9 +96,6 @@ function roundUp(x: number, m: number): number {
   return Math.ceil(x / m) * m;
 }
 
-/** Query rows per register tile of the evaluation kernels (as in scorer.ts). */
-const QUERY_TILE: Readonly<Record<WasmKernel, number>> = { dot: 2, l1: 1, l2: 2, rotate: 1 };
-
 /** Why a model cannot train on the SIMD kernels at this width, or null when it can. */
 export function simdTrainBlocker(plan: QueryPlan | undefined, dim: number, width: number): string | null {
   if (plan === undefined) return 'the model has no query plan';
@@ -145,7 +131,7 @@ export class SimdChunkKernels {
   private readonly gqPtr: number;
   private readonly sPtr: number;
   private readonly cPtr: number;
-  private readonly score: ScoreFn;
+  private readonly score: ScoreExport;
   private readonly matAcc: MatAccFn;
   private readonly l1Grad: L1GradFn;
   private readonly rotateGrad: RotateGradFn;
@@ -190,7 +176,7 @@ export class SimdChunkKernels {
     this.L = new Float32Array(buf, this.lossPtr, qRows);
     const scoreEx = wasmInstance(wasmModule('kernels.wasm')!, this.memory).exports;
     const trainEx = wasmInstance(wasmModule('train.wasm')!, this.memory).exports;
-    this.score = scoreEx[plan.kernel] as ScoreFn;
+    this.score = scoreEx[plan.kernel] as ScoreExport;
     this.matAcc = trainEx['matAcc'] as MatAccFn;
     this.l1Grad = trainEx['l1Grad'] as L1GradFn;
     this.rotateGrad = trainEx['rotateGrad'] as RotateGradFn;

@@ -16,11 +16,11 @@
  * is allocated after the scratch has grown to the largest push, except one
  * view per push whose `rowIdx` or `grads` array is longer than the push.
  */
-import { readFileSync } from 'node:fs';
 import {
   claimPages,
-  compileWasm,
   instantiate,
+  loadWasm,
+  readWasm,
   WASM_PAGE_BYTES,
   type SharedWasmMemory,
   type WasmModule,
@@ -29,28 +29,14 @@ import {
 /** Where the build puts the compiled kernels: next to this file's JavaScript. */
 const KERNELS_URL = new URL('./update.wasm', import.meta.url);
 
-let cachedBytes: Uint8Array | undefined;
-let cachedModule: WasmModule | null | undefined;
-
 /** The kernels' module bytes, read once per thread (null when the file is missing: a build without its wasm step). */
 export function updateKernelBytes(): Uint8Array | null {
-  if (cachedBytes === undefined) {
-    try {
-      cachedBytes = new Uint8Array(readFileSync(KERNELS_URL));
-    } catch {
-      return null;
-    }
-  }
-  return cachedBytes;
+  return readWasm(KERNELS_URL);
 }
 
 /** The compiled module, once per thread; null when it is missing or this runtime cannot run it. */
 function updateModule(): WasmModule | null {
-  if (cachedModule === undefined) {
-    const bytes = updateKernelBytes();
-    cachedModule = bytes === null ? null : compileWasm(bytes);
-  }
-  return cachedModule;
+  return loadWasm(KERNELS_URL);
 }
 
 /** Whether the update kernels can run here (Node 20: yes, without flags). */
