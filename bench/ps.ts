@@ -28,7 +28,11 @@
  *    the process (`*_rows_per_process_cpu_s`), which other processes on the
  *    machine do not lower.
  *
- * 3. Snapshots while Hogwild writers push (`snapshot`): the training
+ * 3. The update rule (`rule`, bench/ps-rule.ts): SGD and element-wise
+ *    Adagrad in the WebAssembly kernels against the JavaScript rule, on a
+ *    memory-bound table, beside the machine's copy bandwidth.
+ *
+ * 4. Snapshots while Hogwild writers push (`snapshot`): the training
  *    layout of the built-in graph (40,943 entities, ComplEx dim 100: rows of
  *    200 floats) and 10x its entities, in the training default's shards (4),
  *    async mode, element-wise Adagrad state. Two worker threads push
@@ -65,6 +69,7 @@ import {
 import { cpuSnapshot, foreignCpu } from './lib/foreign.js';
 import { completed, target, type CaseCompleted, type CaseResult, type Target } from './lib/report.js';
 import { createRendezvous } from './lib/rendezvous.js';
+import { ruleSuite, type RuleFigures } from './ps-rule.js';
 import {
   check,
   guarded,
@@ -838,7 +843,7 @@ async function snapshotSuite(
 export async function runPs(o: SuiteOptions): Promise<SuiteOutput> {
   const p = plan(o);
   const log = o.log;
-  const GROUPS = ['pull', 'pull-worker', 'push', 'snapshot'];
+  const GROUPS = ['pull', 'pull-worker', 'push', 'rule', 'snapshot'];
   const want = (group: string): boolean => o.only === undefined || o.only.includes(group);
   const unknownGroups = (o.only ?? []).filter((g) => !GROUPS.includes(g));
   if (unknownGroups.length > 0)
@@ -872,6 +877,16 @@ export async function runPs(o: SuiteOptions): Promise<SuiteOutput> {
         const r = await pushSuite(p, log);
         notes.push(...r.notes);
         return r.cases;
+      })),
+    );
+  }
+
+  let rule: RuleFigures | null = null;
+  if (want('rule')) {
+    cases.push(
+      ...(await guarded('rule', 'rule', async () => {
+        rule = await ruleSuite(p.tiny, log);
+        return rule.cases;
       })),
     );
   }
@@ -929,6 +944,11 @@ export async function runPs(o: SuiteOptions): Promise<SuiteOutput> {
   figures.push_async_1w_rows_per_process_cpu_s = perCpuMedian(cases, C.async1);
   figures.postmessage_push_1w_rows_per_process_cpu_s = perCpuMedian(cases, C.pm1);
 
+  if (rule !== null) {
+    const ru: RuleFigures = rule;
+    Object.assign(figures, ru.figures);
+    Object.assign(ratios, ru.ratios);
+  }
   if (snapshot !== null) {
     const sn: Awaited<ReturnType<typeof snapshotSuite>> = snapshot;
     Object.assign(figures, sn.figures);

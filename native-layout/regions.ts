@@ -6,7 +6,7 @@
  * Bump a region's version whenever its layout changes; `attach` refuses a
  * buffer whose version differs.
  */
-import { LayoutBuilder, magicOf, type RegionLayout } from './layout.js';
+import { alignUp, LayoutBuilder, magicOf, type RegionLayout } from './layout.js';
 
 /** Canary words fill the guard lines around a ring's slots. */
 export const GUARD_WORDS = 16;
@@ -261,6 +261,16 @@ export function psPendingLayout(rows: number, dim: number): RegionLayout {
     .line()
     .field('flags', 'u8', 'shard-lock-holder', rows, 64)
     .build();
+}
+
+/**
+ * Byte offset of a parameter-server table's Adagrad accumulators in the
+ * table's WebAssembly memory: past its pending region (which starts at
+ * `pendingAt`), on a fresh cache line. Raw float32, one per value or per
+ * row; no header (the table's own header covers the memory).
+ */
+export function psAccumulatorOffset(pendingAt: number, rows: number, dim: number): number {
+  return alignUp(pendingAt + psPendingLayout(rows, dim).byteLength, 64);
 }
 
 // ------------------------------------------------------------ shard mapper

@@ -79,9 +79,10 @@ export class TrainContext {
   /** Direct path only: the one shard's rows, in dataset id order. */
   private readonly E: Float32Array;
   private readonly R: Float32Array;
+  /** Direct path: shard 0's Adagrad accumulators (the server's, in place). */
   private readonly acc: Float32Array;
-  /** Index of the first relation accumulator in `acc`. */
-  private readonly relAccBase: number;
+  /** Direct path: the relation table's accumulators. */
+  private readonly relAcc: Float32Array;
   // Per-chunk scratch, sized once.
   private readonly block = newBlock();
   private readonly blockGrad = newBlockGrad();
@@ -167,9 +168,9 @@ export class TrainContext {
     }
     this.E = direct ? this.ps.view(0) : new Float32Array(0);
     this.R = this.ps.relationView();
-    this.acc = handle.adagrad;
+    this.acc = direct ? this.ps.optimizerView(0) : new Float32Array(0);
+    this.relAcc = this.ps.relationOptimizerView();
     this.moments = new Float64Array(3 * handle.numRelations);
-    this.relAccBase = h.optimizer === 'adagrad' ? handle.numEntities * this.shapes.entityWidth : handle.numEntities;
     const c = h.chunk;
     const k = h.neg;
     const ew = this.shapes.entityWidth;
@@ -474,12 +475,12 @@ export class TrainContext {
     const maxNorm = h.maxNorm ?? 0;
     for (let r = 0; r < rows; r++) {
       const id = ids[r]!;
-      this.applyRow(this.E, id * ew, perValue ? id * ew : id, this.G, r * ew, ew);
+      this.applyRow(this.E, id * ew, this.acc, perValue ? id * ew : id, this.G, r * ew, ew);
       if (maxNorm > 0) projectRow(this.E, id * ew, ew, maxNorm);
     }
     for (let i = 0; i < n; i++) {
       const id = this.relIds[i]!;
-      this.applyRow(this.R, id * rw, this.relAccBase + (perValue ? id * rw : id), this.gRel, i * rw, rw);
+      this.applyRow(this.R, id * rw, this.relAcc, perValue ? id * rw : id, this.gRel, i * rw, rw);
     }
   }
 
@@ -603,8 +604,16 @@ export class TrainContext {
    * comment). `accIdx` is the row's first accumulator in `acc`: its first
    * float's index (`adagrad`) or its row's index (`adagrad-row`).
    */
-  private applyRow(table: Float32Array, off: number, accIdx: number, g: Float32Array, go: number, width: number): void {
-    applyRule(this.hyper.optimizer, table, off, this.acc, accIdx, g, go, width, this.hyper.lr);
+  private applyRow(
+    table: Float32Array,
+    off: number,
+    acc: Float32Array,
+    accIdx: number,
+    g: Float32Array,
+    go: number,
+    width: number,
+  ): void {
+    applyRule(this.hyper.optimizer, table, off, acc, accIdx, g, go, width, this.hyper.lr);
   }
 
   /** Sync mode: add a row's gradient to this batch's push. */

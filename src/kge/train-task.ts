@@ -90,11 +90,6 @@ export interface TrainHandle {
   readonly train: Int32Array;
   /** The order positives are visited in this epoch (indices into `train`), rewritten by the main thread per epoch. */
   readonly order: Int32Array;
-  /**
-   * Adagrad accumulators, entities first, then relations: one float per
-   * table float (`adagrad`) or per row (`adagrad-row`); see `optimizerStateSize`.
-   */
-  readonly adagrad: Float32Array;
   readonly numEntities: number;
   readonly numRelations: number;
   /** Index of the training triples, when `hyper.filterNegatives` is set. */

@@ -32,7 +32,6 @@ import { moduleHref, resolveTrainOptions, validateTrainOptions, type TrainSettin
 import {
   TrainContext,
   loadModelModule,
-  optimizerStateSize,
   mulberry32,
   type TrainHandle,
   type TrainHyper,
@@ -161,21 +160,6 @@ export class Trainer {
     model ??= createModel(o.model);
     this.model = model;
     const shapes = model.shapes(o.dim);
-    // Adagrad's accumulators live in shared memory: the trainer's buffer
-    // (checkpointed with the tables) is also the server's optimizer state,
-    // which sync mode applies at the barrier.
-    const optimizerState = new SharedArrayBuffer(
-      Math.max(
-        4,
-        optimizerStateSize(
-          o.optimizer,
-          dataset.entities.length,
-          shapes.entityWidth,
-          dataset.relations.length,
-          shapes.relationWidth,
-        ) * 4,
-      ),
-    );
     const shards = o.shards ?? 1;
     if (shards > Math.max(1, dataset.entities.length)) {
       throw invalidArgument('Trainer', 'shards', shards, `at most the entities (${dataset.entities.length})`);
@@ -196,7 +180,10 @@ export class Trainer {
       },
       dataset.entities,
       dataset.relations,
-      o.optimizer === 'sgd' ? {} : { optimizerState },
+      // Adagrad's accumulators live in the server's shared memory (beside
+      // each table's rows, where the update kernels reach them); checkpoints
+      // copy them out with the tables.
+      {},
     );
     if (model.initRelation) {
       const rand = mulberry32(o.seed ^ 0x5eed);
@@ -244,7 +231,6 @@ export class Trainer {
       ps: this.ps.handle,
       train: dataset.train.triples,
       order,
-      adagrad: new Float32Array(optimizerState),
       numEntities: dataset.entities.length,
       numRelations: dataset.relations.length,
       filter: o.filterNegatives
@@ -481,7 +467,8 @@ export class Trainer {
     };
     check('entities', snap.entities.length, e);
     check('relations', snap.relations.length, r);
-    check('optimizer', snap.optimizer.length, this.handle.adagrad.length);
+    // Under SGD there is no state to restore (older checkpoints hold one unused float).
+    if (this.options.optimizer !== 'sgd') check('optimizer', snap.optimizer.length, this.ps.optimizerStateFloats());
     if (snap.epochs.length > this.options.epochs) {
       throw invalidArgument(
         'Trainer.restore',
@@ -549,8 +536,8 @@ export class Trainer {
       trainSeconds: this.trainSeconds,
       entities: t.entities,
       relations: t.relations,
-      // Under SGD nothing writes the (unused) optimizer buffer.
-      optimizer: t.optimizer ?? this.handle.adagrad.slice(),
+      // Under SGD there is no optimizer state.
+      optimizer: t.optimizer ?? new Float32Array(0),
       ...(partial === undefined ? {} : { partial }),
     };
   }

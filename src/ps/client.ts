@@ -11,8 +11,9 @@
  *   at that moment: this worker's last read of the shard.
  * - `pushEntities` / `pushRelations` (async mode, Hogwild) group the rows by
  *   shard and apply each shard's group as one push with the server's rule
- *   (`Tables.updateRow`; under SGD the group is packed into the shard's
- *   kernel scratch and applied by the SIMD kernel, the same bits), inside
+ *   (`Tables.updateRow`; under SGD and element-wise Adagrad the group is
+ *   packed into the shard's kernel scratch and applied by the SIMD kernel,
+ *   the same bits), inside
  *   that shard's shared-writer gate
  *   (`Seqlock.enterShared`), so a snapshot that fences the shard sees each
  *   push wholly or not at all. No lock: pushes to one shard from several
@@ -296,9 +297,9 @@ export class PsClient {
     const opt = t.config.optimizer;
     const order = this.order;
     const rowOf = this.rowOf;
-    const k = t.sgdKernel(s);
+    const k = t.ruleKernel(s);
     if (k !== null && k.reserve(Math.min(to - from, GROUP_CHUNK))) {
-      // SGD in WebAssembly: pack up to GROUP_CHUNK rows (indices and
+      // The rule in WebAssembly: pack up to GROUP_CHUNK rows (indices and
       // gradients) into the kernel's scratch, then apply them in order with
       // the server's rule (`Tables.applyScratch`: the same bits as below).
       const rows = k.scratchRows;

@@ -8,6 +8,7 @@ import {
   checkHeader,
   indexOf,
   psControlLayout,
+  psAccumulatorOffset,
   psPendingLayout,
   writeHeader,
   type RegionLayout,
@@ -45,11 +46,19 @@ export interface PsHandle {
    */
   readonly barriers: readonly BarrierHandle[];
   /**
-   * Optimizer state (Adagrad accumulators) in shared memory, float32: each
-   * shard's rows in shard order, then the relation rows; one float per value
-   * (`adagrad`) or per row (`adagrad-row`). null under SGD.
+   * Optimizer state (Adagrad accumulators) in shared memory, float32, for
+   * the tables whose `accAt` is -1: each shard's rows in shard order, then
+   * the relation rows; one float per value (`adagrad`) or per row
+   * (`adagrad-row`). null under SGD, and when every table keeps its own.
    */
   readonly optimizerState: SharedArrayBuffer | null;
+  /**
+   * Where each table's accumulators start (shards, then the relation
+   * table): a byte offset in the table's WebAssembly memory, past its
+   * pending region, so the update kernels reach them; or -1, in
+   * `optimizerState`. All -1 under SGD.
+   */
+  readonly accAt: readonly number[];
 }
 
 export interface PsOptions {
@@ -58,15 +67,17 @@ export interface PsOptions {
    */
   readonly clock?: Clock;
   /**
-   * Use this buffer as the optimizer state instead of allocating one (it must
-   * be exactly `psOptimizerStateFloats(...)` floats long): a trainer that keeps
-   * the state in its own checkpoints hands it over.
+   * Use this buffer as the optimizer state instead of allocating it (it must
+   * be exactly `psOptimizerStateFloats(...)` floats long), for a caller that
+   * owns the state. The update rule then runs in JavaScript; without it, a
+   * table in a WebAssembly memory keeps its accumulators in that memory,
+   * where the Adagrad kernel updates them in place.
    */
   readonly optimizerState?: SharedArrayBuffer;
   /**
    * Where the update rule runs: `'wasm'` (default) allocates each table's
    * rows at the start of its own shared `WebAssembly.Memory`, so pushes are
-   * checked and (under SGD) applied by WebAssembly SIMD kernels in place
+   * checked and (under SGD and element-wise Adagrad) applied by WebAssembly SIMD kernels in place
    * (src/ps/wasm/); `'js'` keeps the tables in plain `SharedArrayBuffer`s
    * and runs everything in JavaScript. The results are the same bit for bit.
    */
@@ -97,6 +108,10 @@ export function createHandle(
   const kernels = options.kernels ?? 'wasm';
   if (kernels !== 'wasm' && kernels !== 'js') throw invalidArgument(where, 'kernels', kernels, "'wasm' or 'js'");
   const wasmMemory = kernels === 'wasm';
+  // Accumulators inside each table's memory, unless the caller hands over a buffer.
+  const accInTable = wasmMemory && c.optimizer !== 'sgd' && options.optimizerState === undefined;
+  const accPerValue = c.optimizer === 'adagrad';
+  const accAt: number[] = [];
   const manager = new ShardManager(entityIds, c.numShards, c.strategy);
   const shards: SeqlockHandle[] = [];
   const pending: SharedArrayBuffer[] = [];
@@ -106,12 +121,14 @@ export function createHandle(
     // A shard that received no entity still gets one (unused) row, so its
     // regions exist and every shard id is valid; `entityIds` says it is empty.
     const rows = Math.max(1, ids.length);
-    const lock = tableRegion(rows, c.dim, c.lockLeaseMs, clock, wasmMemory);
+    const accFloats = accInTable ? (accPerValue ? rows * c.dim : rows) : 0;
+    const lock = tableRegion(rows, c.dim, c.lockLeaseMs, clock, wasmMemory, accFloats);
     for (let r = 0; r < ids.length; r++) initRow(ids[r]!, c.dim, lock.data, r * c.dim);
     shards.push(lock.handle);
     const p = pendingRegion(lock, rows, c.dim);
     pending.push(p.sab);
     pendingAt.push(p.at);
+    accAt.push(accFloats > 0 && p.at > 0 ? psAccumulatorOffset(p.at, rows, c.dim) : -1);
   }
   const rdim = c.relationDim || c.dim;
   const relRows = Math.max(1, relationIds.length);
@@ -128,12 +145,19 @@ export function createHandle(
       throw dimMismatch(where, 'optimizerState floats', stateFloats, given.byteLength / 4);
     }
   }
-  const relations = tableRegion(relRows, rdim, c.lockLeaseMs, clock, wasmMemory);
+  const relAccFloats = accInTable ? (accPerValue ? relRows * rdim : relRows) : 0;
+  const relations = tableRegion(relRows, rdim, c.lockLeaseMs, clock, wasmMemory, relAccFloats);
   for (let r = 0; r < relationIds.length; r++) initRow(relationIds[r]!, rdim, relations.data, r * rdim);
   const rp = pendingRegion(relations, relRows, rdim);
   const relationPending = rp.sab;
   pendingAt.push(rp.at);
-  const optimizerState = c.optimizer === 'sgd' ? null : (given ?? new SharedArrayBuffer(Math.max(4, stateFloats * 4)));
+  accAt.push(relAccFloats > 0 && rp.at > 0 ? psAccumulatorOffset(rp.at, relRows, rdim) : -1);
+  // A buffer for the tables that keep no accumulators of their own (every
+  // table under 'js' kernels, or a runtime without WebAssembly memories).
+  const optimizerState =
+    c.optimizer === 'sgd' || accAt.every((a) => a >= 0)
+      ? null
+      : (given ?? new SharedArrayBuffer(Math.max(4, stateFloats * 4)));
   const barriers: BarrierHandle[] = [];
   for (let t = 0; t <= c.numShards; t++) barriers.push(Barrier.create({ parties: c.expectedWorkers, clock }).handle);
   const layout = controlLayout(c);
@@ -156,15 +180,27 @@ export function createHandle(
     pendingAt,
     barriers,
     optimizerState,
+    accAt,
   };
 }
 
 /**
  * A table's rows: a Seqlock region of its own, or at the start of a shared
- * WebAssembly memory with room past it for the table's pending region.
+ * WebAssembly memory with room past it for the table's pending region and
+ * `accFloats` accumulators (zeroed, as Adagrad starts them).
  */
-function tableRegion(rows: number, width: number, leaseMs: number, clock: Clock, wasmMemory: boolean): Seqlock {
-  const extra = wasmMemory ? psPendingLayout(rows, width).byteLength : 0;
+function tableRegion(
+  rows: number,
+  width: number,
+  leaseMs: number,
+  clock: Clock,
+  wasmMemory: boolean,
+  accFloats: number,
+): Seqlock {
+  const at = Seqlock.regionBytes(rows, width);
+  const end =
+    accFloats > 0 ? psAccumulatorOffset(at, rows, width) + 4 * accFloats : at + psPendingLayout(rows, width).byteLength;
+  const extra = wasmMemory ? end - at : 0;
   return Seqlock.create({ rows, cols: width, leaseMs, clock, wasmMemory, wasmMemoryExtraBytes: extra });
 }
 
@@ -204,7 +240,18 @@ export function checkHandle(handle: PsHandle): PsHandle {
   if (!(handle.relationPending instanceof SharedArrayBuffer)) {
     throw badHandle(where, 'handle.relationPending must be a SharedArrayBuffer', handle.relationPending);
   }
-  if (c.optimizer !== 'sgd' && !(handle.optimizerState instanceof SharedArrayBuffer)) {
+  if (
+    !Array.isArray(handle.accAt) ||
+    handle.accAt.length !== c.numShards + 1 ||
+    !handle.accAt.every((x) => Number.isInteger(x) && x >= -1)
+  ) {
+    throw badHandle(where, `handle.accAt must list ${c.numShards + 1} byte offsets or -1`, handle.accAt?.length);
+  }
+  if (
+    c.optimizer !== 'sgd' &&
+    handle.accAt.some((x) => x < 0) &&
+    !(handle.optimizerState instanceof SharedArrayBuffer)
+  ) {
     throw badHandle(
       where,
       `handle.optimizerState must be a SharedArrayBuffer under ${c.optimizer}`,

@@ -209,6 +209,21 @@ export class ParameterServer {
     return this.tables.locks[this.tables.rel]!.data;
   }
 
+  /**
+   * Zero-copy view of a shard's Adagrad accumulators (one float per value
+   * under `adagrad`, one per row under `adagrad-row`; empty under SGD), for
+   * a Hogwild writer that applies the rule itself; racy by design, like `view`.
+   */
+  optimizerView(shard: number): Float32Array {
+    checkShard(this.tables, 'ParameterServer.optimizerView', shard);
+    return this.tables.accs[shard]!;
+  }
+
+  /** Zero-copy view of the relation table's accumulators, as `optimizerView`. */
+  relationOptimizerView(): Float32Array {
+    return this.tables.accs[this.tables.rel]!;
+  }
+
   // ------------------------------------------------------------ pull
 
   /**

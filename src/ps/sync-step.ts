@@ -223,7 +223,7 @@ function applyPending(tables: Tables, t: number): void {
   Atomics.add(c, tables.stat.barriers, 1);
 }
 
-/** Touched rows packed into the kernel's scratch per call of the SGD kernel. */
+/** Touched rows packed into the kernel's scratch per call of the rule kernel. */
 const PENDING_CHUNK = 256;
 
 /**
@@ -251,8 +251,8 @@ function applyPendingRows(tables: Tables, t: number, n: number, touched: number,
 /**
  * `applyPendingRows` with the table's kernels: up to PENDING_CHUNK touched
  * rows at a time, the kernel writes the float32 averages into its scratch
- * (and clears the sums), then the rule applies them from there: the SGD
- * kernel (`Tables.applyScratch`), or `updateRow` for Adagrad. The same bits
+ * (and clears the sums), then the rule applies them from there: the rule
+ * kernel (`Tables.applyScratch`), or `updateRow` for a rule without one. The same bits
  * as `applyPendingRows`. `k` has room for min(touched, PENDING_CHUNK) rows
  * (`reserve`) and the pending sums are in its memory.
  */
@@ -260,7 +260,7 @@ function applyPendingKernel(tables: Tables, t: number, k: UpdateKernel, n: numbe
   const p = tables.pendings[t]!;
   const width = k.width;
   const rows = k.scratchRows;
-  const sgd = tables.sgdKernel(t) !== null;
+  const inKernel = tables.ruleKernel(t) !== null;
   let sq = 0;
   for (let from = 0; from < touched; from += PENDING_CHUNK) {
     const m = Math.min(PENDING_CHUNK, touched - from);
@@ -270,7 +270,7 @@ function applyPendingKernel(tables: Tables, t: number, k: UpdateKernel, n: numbe
       p.flags[r] = 0;
     }
     sq += k.averageInto(p.sumsPtr, m, n);
-    if (sgd) tables.applyScratch(t, k, m);
+    if (inKernel) tables.applyScratch(t, k, m);
     else for (let j = 0; j < m; j++) tables.updateRow(t, rows[j]!, k.scratchGrads, j * width);
   }
   return sq;

@@ -7,6 +7,7 @@
  * `numShards` (`rel`). The relation table is updated exactly like a shard:
  * its own writer lock, pending sums, step barrier and optimizer state.
  */
+import { badHandle } from '../errors.js';
 import { checkHeader, indexOf, psPendingLayout, type RegionLayout } from '../../native-layout/index.js';
 import { Seqlock } from '../shm/seqlock.js';
 import { Barrier } from '../shm/barrier.js';
@@ -138,14 +139,22 @@ export class Tables {
         sumsPtr: at > 0 && memory !== undefined ? at + indexOf(l, 'sums') * 8 : -1,
       };
     });
+    // Each table's accumulators: in its own memory (past the pending sums,
+    // where the Adagrad kernel reaches them) or in the shared state buffer.
     this.accs = [];
     const perValue = this.config.optimizer === 'adagrad';
     let off = 0;
     for (let t = 0; t <= this.numShards; t++) {
       const n = this.config.optimizer === 'sgd' ? 0 : this.locks[t]!.rows * (perValue ? this.widthOf(t) : 1);
-      this.accs.push(
-        handle.optimizerState === null ? new Float32Array(0) : new Float32Array(handle.optimizerState, off * 4, n),
-      );
+      const at = handle.accAt[t]!;
+      const memory = this.locks[t]!.handle.memory;
+      if (n > 0 && at >= 0) {
+        if (memory === undefined || at + 4 * n > memory.buffer.byteLength)
+          throw badHandle('ParameterServer.attach', `handle.accAt[${t}] must lie inside the table's memory`, at);
+        this.accs.push(new Float32Array(memory.buffer, at, n));
+      } else {
+        this.accs.push(n === 0 ? new Float32Array(0) : new Float32Array(handle.optimizerState!, off * 4, n));
+      }
       off += n;
     }
     this.avgRow = new Float32Array(Math.max(this.dim, this.relationDim));
@@ -212,14 +221,15 @@ export class Tables {
    * Apply a checked push (`count` rows `rowIdx[i]`, gradient row i at
    * `grads[i * width]`) to table `t`, row after row in order, each as
    * `updateRow` does; returns the sum of the gradients' squared norms.
-   * Under SGD with a kernel, from the scratch copy `stage` made (staged
-   * again when another push was staged meanwhile): the rule in WebAssembly
-   * SIMD, bit for bit `sgdStep`'s float32 arithmetic. Otherwise row by row
-   * in JavaScript. Under `t`'s lock (sync) or racing by design (Hogwild).
+   * With a rule kernel (`ruleKernel`), from the scratch copy `stage` made
+   * (staged again when another push was staged meanwhile): the rule in
+   * WebAssembly SIMD, bit for bit the float32 arithmetic of update-rules.ts.
+   * Otherwise row by row in JavaScript. Under `t`'s lock (sync) or racing by
+   * design (Hogwild).
    */
   applyRows(t: number, rowIdx: Int32Array, grads: Float32Array, count: number): number {
     const width = this.widthOf(t);
-    const k = this.sgdKernel(t);
+    const k = this.ruleKernel(t);
     if (k !== null && k.takeOrStage(rowIdx, grads, count)) {
       this.applyScratch(t, k, count);
       return k.stagedSq;
@@ -230,31 +240,37 @@ export class Tables {
   }
 
   /**
-   * Table `t`'s SGD kernel, when the rule is SGD and the kernel can run
-   * here; null otherwise (the caller applies rows with `updateRow`).
+   * Table `t`'s kernel when its rule runs in WebAssembly here: SGD, or
+   * element-wise Adagrad with the accumulators in the table's memory. Null
+   * otherwise (row-wise Adagrad, a server with `kernels: 'js'` or a given
+   * optimizer buffer): the caller applies rows with `updateRow`.
    */
-  sgdKernel(t: number): UpdateKernel | null {
-    return this.config.optimizer === 'sgd' ? this.kernel(t) : null;
+  ruleKernel(t: number): UpdateKernel | null {
+    const opt = this.config.optimizer;
+    if (opt === 'sgd') return this.kernel(t);
+    if (opt === 'adagrad' && this.handle.accAt[t]! >= 0) return this.kernel(t);
+    return null;
   }
 
   /**
-   * SGD of the first `count` rows in `k`'s scratch (staged, or packed by
-   * the caller), in order, each followed by the max-norm projection of an
+   * The rule of the first `count` rows in `k`'s scratch (staged, or packed
+   * by the caller), in order, each followed by the max-norm projection of an
    * entity row as in `updateRow` (a row pushed twice is projected between
-   * its two updates). `k` is `sgdKernel(t)`.
+   * its two updates). `k` is `ruleKernel(t)`.
    */
   applyScratch(t: number, k: UpdateKernel, count: number): void {
     const lr = this.config.learningRate;
     const maxNorm = t === this.rel ? 0 : this.config.maxNorm;
+    const accPtr = this.config.optimizer === 'sgd' ? -1 : this.handle.accAt[t]!;
     if (maxNorm <= 0) {
-      k.sgdStaged(0, count, lr);
+      k.applyStaged(0, count, lr, accPtr);
       return;
     }
     const width = k.width;
     const data = this.locks[t]!.data;
     const rows = k.scratchRows;
     for (let i = 0; i < count; i++) {
-      k.sgdStaged(i, i + 1, lr);
+      k.applyStaged(i, i + 1, lr, accPtr);
       projectRow(data, rows[i]! * width, width, maxNorm);
     }
   }

@@ -7,11 +7,15 @@
  *
  * Adagrad is element-wise (Duchi et al. 2011, as `torch.optim.Adagrad`):
  *   G_q += g_q²;  x_q -= lr · g_q / (√G_q + ε)
+ * in float32 arithmetic, each operation rounded to float32 as PyTorch's
+ * float32 tensors and the SIMD kernel (src/ps/wasm/update.wat) compute it.
  * Row-wise Adagrad (PyTorch-BigGraph's) keeps one accumulator per row:
  *   G += mean_q g_q²;  x_q -= lr · g_q / (√G + ε)
  * The accumulators start at 0 and ε = 1e-10, PyTorch's defaults.
  */
 export const ADAGRAD_EPS = 1e-10;
+/** ε as a float32 (element-wise Adagrad's arithmetic). */
+const ADAGRAD_EPS32 = Math.fround(ADAGRAD_EPS);
 
 /**
  * x -= lr · g over `width` floats, in float32 arithmetic as the reference
@@ -23,7 +27,13 @@ export function sgdStep(x: Float32Array, xo: number, g: Float32Array, go: number
   for (let q = 0; q < width; q++) x[xo + q] = x[xo + q]! - Math.fround(flr * g[go + q]!);
 }
 
-/** Element-wise Adagrad: `acc[ao + q]` is float q's accumulator. */
+/**
+ * Element-wise Adagrad: `acc[ao + q]` is float q's accumulator. Float32
+ * arithmetic: every product, sum, square root and quotient is rounded to
+ * float32 (`Math.fround` of the float64 result of float32 operands is the
+ * correctly rounded float32 result for each of them), so the SIMD kernel's
+ * f32x4 lanes give the same bits.
+ */
 export function adagradStep(
   x: Float32Array,
   xo: number,
@@ -34,11 +44,13 @@ export function adagradStep(
   width: number,
   lr: number,
 ): void {
+  const flr = Math.fround(lr);
   for (let q = 0; q < width; q++) {
     const gq = g[go + q]!;
-    const state = acc[ao + q]! + gq * gq;
+    const state = Math.fround(acc[ao + q]! + Math.fround(gq * gq));
     acc[ao + q] = state;
-    x[xo + q] = x[xo + q]! - (lr * gq) / (Math.sqrt(state) + ADAGRAD_EPS);
+    const den = Math.fround(Math.fround(Math.sqrt(state)) + ADAGRAD_EPS32);
+    x[xo + q] = x[xo + q]! - Math.fround(Math.fround(flr * gq) / den);
   }
 }
 

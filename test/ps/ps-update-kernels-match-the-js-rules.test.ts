@@ -2,7 +2,8 @@
  * The WebAssembly update kernels (src/ps/wasm/) and their JavaScript
  * fallbacks agree: given the same rows, row indices (repeats included),
  * gradients and learning rate, the SGD kernel leaves the same bits as
- * `sgdStep` (both are float32 arithmetic; a NaN may differ only in its
+ * `sgdStep`, and the Adagrad kernel the same rows and accumulators as
+ * `adagradStep` (all float32 arithmetic; a NaN may differ only in its
  * payload, so two NaNs count as equal), and the staged sum of squares is the
  * finite check (finite exactly when every gradient is) and the gradients'
  * squared norm (to float64 rounding). At the server's level, a server whose
@@ -20,7 +21,7 @@ import fc from 'fast-check';
 import { Seqlock } from '../../src/shm/seqlock.js';
 import { claimPages } from '../../src/shm/wasm-memory.js';
 import { UpdateKernel, updateKernelsSupported } from '../../src/ps/wasm/kernel.js';
-import { sgdStep } from '../../src/ps/update-rules.js';
+import { adagradStep, sgdStep } from '../../src/ps/update-rules.js';
 import { ParameterServer } from '../../src/ps/server.js';
 import type { PsOptimizer } from '../../src/ps/config.js';
 import { check } from '../helpers/prop.js';
@@ -77,9 +78,41 @@ test('the SGD kernel gives the bits of sgdStep, rows in order, repeats included'
       let jsSq = 0;
       for (const v of grads) jsSq += v * v;
       assert.ok(Math.abs(sq - jsSq) <= 1e-12 * jsSq, `sum of squares ${sq}, expected ${jsSq}`);
-      k.sgdStaged(0, push.length, lr);
+      k.applyStaged(0, push.length, lr, -1);
       for (let i = 0; i < push.length; i++) sgdStep(want, rowIdx[i]! * width, grads, i * width, width, lr);
       sameFloats(lock.data, want, 'table after SGD');
+    }),
+    300,
+  );
+});
+
+test('the Adagrad kernel gives the bits of adagradStep, rows and accumulators, repeats included', async () => {
+  const accValue = fc.oneof(
+    { arbitrary: fc.float({ min: 0, max: 16, noNaN: true }), weight: 4 },
+    { arbitrary: fc.constant(0), weight: 1 },
+  );
+  await check(
+    fc.property(kernelCase, fc.array(accValue, { minLength: 9 * 37, maxLength: 9 * 37 }), (c, accs) => {
+      const { rows, width, table, push, lr } = c;
+      const lock = Seqlock.create({ rows, cols: width, wasmMemory: true });
+      const k = UpdateKernel.forTable(lock.handle.memory, lock.data, width)!;
+      const accPtr = claimPages(lock.handle.memory!, 1 + Math.ceil((rows * width * 4) / 65536));
+      assert.ok(accPtr > 0, 'room for the accumulators');
+      const acc = new Float32Array(lock.handle.memory!.buffer, accPtr, rows * width);
+      acc.set(accs.slice(0, rows * width));
+      lock.data.set(table);
+      const want = Float32Array.from(table);
+      const wantAcc = Float32Array.from(acc);
+      const rowIdx = Int32Array.from(push.map(([r]) => r));
+      const grads = Float32Array.from(push.flatMap(([, g]) => g));
+      k.stage(rowIdx, grads, push.length);
+      k.applyStaged(0, push.length, lr, accPtr);
+      for (let i = 0; i < push.length; i++) {
+        const o = rowIdx[i]! * width;
+        adagradStep(want, o, wantAcc, o, grads, i * width, width, lr);
+      }
+      sameFloats(acc, wantAcc, 'accumulators after Adagrad');
+      sameFloats(lock.data, want, 'table after Adagrad');
     }),
     300,
   );
@@ -115,7 +148,7 @@ test('a push larger than the scratch grows it; the staged copy is what is applie
   const grads = Float32Array.from({ length: count * width }, (_, i) => ((i % 7) - 3) / 8);
   const want = new Float32Array(lock.data);
   assert.ok(k.stage(rowIdx, grads, count) >= 0);
-  k.sgdStaged(0, count, 0.01);
+  k.applyStaged(0, count, 0.01, -1);
   for (let i = 0; i < count; i++) sgdStep(want, rowIdx[i]! * width, grads, i * width, width, 0.01);
   sameFloats(lock.data, want, 'table');
 });

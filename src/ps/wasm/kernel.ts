@@ -9,7 +9,7 @@
  * thread's scratch pages in the table's memory (`claimPages`: pages past the
  * region that only this thread uses), then checked (`stage` returns the
  * float64 sum of the squares of the gradients, finite exactly when every
- * value is), then applied from the scratch copy (`sgdStaged`). The staging
+ * value is), then applied from the scratch copy (`applyStaged`). The staging
  * is the only copy; the rule runs on the rows in place.
  *
  * Not thread-safe: one per thread and table (`Tables` makes them). Nothing
@@ -46,6 +46,7 @@ export function updateKernelsSupported(): boolean {
 
 type SumSq = (g: number, n: number) => number;
 type Sgd = (x: number, rows: number, count: number, width: number, g: number, lr: number) => void;
+type Adagrad = (x: number, rows: number, count: number, width: number, g: number, lr: number, acc: number) => void;
 type Accumulate = (sums: number, rows: number, count: number, width: number, g: number) => void;
 type Average = (sums: number, rows: number, m: number, width: number, n: number, out: number) => number;
 
@@ -64,6 +65,7 @@ export class UpdateKernel {
   private readonly memory: SharedWasmMemory;
   private readonly sumsqFn: SumSq;
   private readonly sgdFn: Sgd;
+  private readonly adagradFn: Adagrad;
   private readonly accumulateFn: Accumulate;
   private readonly averageFn: Average;
   /** Rows the scratch holds (0: none claimed yet). */
@@ -85,6 +87,7 @@ export class UpdateKernel {
     this.width = width;
     this.sumsqFn = exports.sumsq as SumSq;
     this.sgdFn = exports.sgd as Sgd;
+    this.adagradFn = exports.adagrad as Adagrad;
     this.accumulateFn = exports.accumulate as Accumulate;
     this.averageFn = exports.average as Average;
   }
@@ -143,10 +146,18 @@ export class UpdateKernel {
     this.stagedCount = -1;
   }
 
-  /** SGD of the scratch's rows `from .. to` (in order; staged or packed), float32 arithmetic as `sgdStep`. */
-  sgdStaged(from: number, to: number, lr: number): void {
+  /**
+   * The rule on the scratch's rows `from .. to` (in order; staged or
+   * packed), in float32 arithmetic as update-rules.ts computes it: SGD when
+   * `accPtr` is -1, else element-wise Adagrad with the table's accumulators
+   * at byte address `accPtr` of the memory (rows of `width` floats).
+   */
+  applyStaged(from: number, to: number, lr: number, accPtr: number): void {
     const w = this.width;
-    this.sgdFn(this.dataPtr, this.rowsPtr + 4 * from, to - from, w, this.gradsPtr + 4 * w * from, Math.fround(lr));
+    const rows = this.rowsPtr + 4 * from;
+    const g = this.gradsPtr + 4 * w * from;
+    if (accPtr < 0) this.sgdFn(this.dataPtr, rows, to - from, w, g, Math.fround(lr));
+    else this.adagradFn(this.dataPtr, rows, to - from, w, g, Math.fround(lr), accPtr);
   }
 
   /**
@@ -172,7 +183,7 @@ export class UpdateKernel {
    * Make room in the scratch for `count` rows and forget the staged push,
    * for a caller that packs rows itself: it writes row indices into
    * `scratchRows` and gradients into `scratchGrads` (row i at i * width),
-   * then calls `sgdStaged`. False when the scratch cannot grow that far.
+   * then calls `applyStaged`. False when the scratch cannot grow that far.
    */
   reserve(count: number): boolean {
     if (count > this.capacity && !this.grow(count)) return false;

@@ -19,6 +19,11 @@
 ;;     For i < count: row r = rows[i] (int32 at rows + 4i) of the table at x,
 ;;     x[r][q] -= lr * g[i][q] for q < width, gradient row i at g + 4*i*width.
 ;;
+;;   adagrad(x, rows, count, width, g, lr, acc)
+;;     Element-wise Adagrad of the same rows, the accumulators at acc (rows
+;;     of width float32, row r at acc + 4*r*width, in the same memory):
+;;     a = acc[r][q] + g*g; acc[r][q] = a; x[r][q] -= (lr * g) / (sqrt(a) + eps).
+;;
 ;;   accumulate(sums, rows, count, width, g)
 ;;     Sync mode's pending step: for i < count, sums[r][q] += g[i][q] in
 ;;     float64 (r = rows[i]; sums rows of width float64 at sums; gradient
@@ -34,7 +39,9 @@
 ;; SGD is float32 arithmetic, as update-rules.ts's `sgdStep` computes it: the
 ;; step lr * g rounded to float32 (lr a float32), then subtracted in float32.
 ;; f32x4.mul and f32x4.sub round each lane as float32 * and - do, so the
-;; kernels and `sgdStep` agree bit for bit
+;; kernels and `sgdStep` agree bit for bit. Adagrad is float32 arithmetic as
+;; `adagradStep` computes it: f32x4 mul, add, sqrt and div round each lane
+;; as the float32 operations do, so they agree bit for bit too
 ;; (test/ps/ps-update-kernels-match-the-js-rules.test.ts).
 (module
   (import "env" "mem" (memory 1 65536 shared))
@@ -116,6 +123,63 @@
                    (i32.mul (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2))))
                             (local.get $rowBytes)))
           (local.get $g) (local.get $width) (local.get $lrv))
+        (local.set $g (i32.add (local.get $g) (local.get $rowBytes)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $row))))
+
+;; one row of element-wise Adagrad, float32 (x, g, a: byte addresses of one row each)
+  (func $adagrad_row (param $x i32) (param $g i32) (param $a i32) (param $width i32) (param $lr v128)
+    (local $end i32) (local $gv v128) (local $av v128) (local $eps v128)
+    (local $gs f32) (local $as f32)
+    (local.set $eps (f32x4.splat (f32.const 1e-10)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $width) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $four
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $gv (v128.load align=4 (local.get $g)))
+        (local.set $av (f32x4.add (v128.load align=4 (local.get $a)) (f32x4.mul (local.get $gv) (local.get $gv))))
+        (v128.store align=4 (local.get $a) (local.get $av))
+        (v128.store align=4 (local.get $x)
+          (f32x4.sub (v128.load align=4 (local.get $x))
+                     (f32x4.div (f32x4.mul (local.get $lr) (local.get $gv))
+                                (f32x4.add (f32x4.sqrt (local.get $av)) (local.get $eps)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (br $four)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $width) (i32.const 3)) (i32.const 2))))
+    (block $tdone
+      (loop $tail
+        (br_if $tdone (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $gs (f32.load (local.get $g)))
+        (local.set $as (f32.add (f32.load (local.get $a)) (f32.mul (local.get $gs) (local.get $gs))))
+        (f32.store (local.get $a) (local.get $as))
+        (f32.store (local.get $x)
+          (f32.sub (f32.load (local.get $x))
+                   (f32.div (f32.mul (f32x4.extract_lane 0 (local.get $lr)) (local.get $gs))
+                            (f32.add (f32.sqrt (local.get $as)) (f32.const 1e-10)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (br $tail))))
+
+  (func $adagrad (export "adagrad")
+    (param $x i32) (param $rows i32) (param $count i32) (param $width i32) (param $g i32) (param $lr f32)
+    (param $acc i32)
+    (local $i i32) (local $rowBytes i32) (local $off i32) (local $lrv v128)
+    (local.set $lrv (f32x4.splat (local.get $lr)))
+    (local.set $rowBytes (i32.shl (local.get $width) (i32.const 2)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $off
+          (i32.mul (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2))))
+                   (local.get $rowBytes)))
+        (call $adagrad_row
+          (i32.add (local.get $x) (local.get $off))
+          (local.get $g)
+          (i32.add (local.get $acc) (local.get $off))
+          (local.get $width) (local.get $lrv))
         (local.set $g (i32.add (local.get $g) (local.get $rowBytes)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $row))))
