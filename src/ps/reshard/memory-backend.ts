@@ -48,11 +48,7 @@ export class InMemoryReshardBackend implements ReshardBackend {
 
   /** A `ReshardBackendFactory`. */
   static create(options: Partial<ReshardOptions>, clock: Clock): Promise<InMemoryReshardBackend> {
-    try {
-      return Promise.resolve(new InMemoryReshardBackend(options, clock));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return new Promise((resolve) => resolve(new InMemoryReshardBackend(options, clock)));
   }
 
   /** The lifecycle model underneath (read it; do not drive it around this backend). */
@@ -220,11 +216,8 @@ export class InMemoryReshardBackend implements ReshardBackend {
 
   /** Run a control-plane call, turning a throw into a rejection. */
   private run<T>(fn: () => T): Promise<T> {
-    try {
-      return Promise.resolve(fn());
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    // A throw inside the executor becomes the rejection.
+    return new Promise((resolve) => resolve(fn()));
   }
 
   private zeros(c: ChunkId): Float32Array {
