@@ -38,7 +38,14 @@ export type ReadResult =
   | { readonly state: 'expired' }
   /** No visible chunk covers the row at that version (not placed yet, or no such row). */
   | { readonly state: 'no-row' }
-  | { readonly state: 'unknown-pin' };
+  | { readonly state: 'unknown-pin' }
+  /**
+   * The shard that held the chunk at that version has freed it: possible
+   * only for an unpinned read at a version older than the watermark and
+   * superseded more than a grace window ago (for example a worker lagging
+   * behind a quorum below 1).
+   */
+  | { readonly state: 'missing'; readonly chunk: ChunkId; readonly shard: ShardId };
 
 export type PushResult =
   /** Applied to every live copy of the row's chunk (and of its pending replacement); `copies` counts them. */
@@ -123,6 +130,14 @@ export interface ReshardBackend {
   unpin(pin: number): Promise<void>;
   /** Read `row` (dim floats into `out`) at the pin's version, from a shard that held its chunk then. */
   read(pin: number, row: number, out: Float32Array): Promise<ReadResult>;
+  /**
+   * Read `row` at `version` without a pin (a worker reading at the version
+   * it applied, a reader that fetched a version a moment ago). Guaranteed
+   * while `version` is at or after every watermark so far, or within
+   * graceMs of the next version's publication; otherwise it may report
+   * `expired` (version forgotten) or `missing`.
+   */
+  readAt(version: number, row: number, out: Float32Array): Promise<ReadResult>;
 
   // ---------------------------------------------------------------- data
 

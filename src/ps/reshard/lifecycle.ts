@@ -159,6 +159,8 @@ export class AssignmentLifecycle {
   private nextChunk = 0;
   private rows = 0;
   private readonly versions = new Map<number, Assignment>();
+  /** When each kept version was published (clock ms). */
+  private readonly publishedAtMs = new Map<number, number>();
   private latestVersion = 0;
   private readonly draining = new Map<string, DrainingCopy>();
   private readonly workers = new Map<number, Worker>();
@@ -428,6 +430,17 @@ export class AssignmentLifecycle {
     return this.resolveIn(this.latest, row);
   }
 
+  /**
+   * As `resolve`, at `version` without a pin: `expired` once that version
+   * is forgotten. Its copies are guaranteed only while the version is at or
+   * after every watermark so far (a worker's applied version, under a full
+   * quorum) or for `graceMs` after the next version was published.
+   */
+  resolveAt(version: number, row: number): ResolveResult {
+    const a = this.versions.get(version);
+    return a === undefined ? { state: 'expired' } : this.resolveIn(a, row);
+  }
+
   // ------------------------------------------------------------ the cycle
 
   /**
@@ -575,6 +588,7 @@ export class AssignmentLifecycle {
 
   private publish(next: ReadonlyMap<ChunkId, Holders>, visible: ReadonlyMap<number, ChunkId>): void {
     const version = this.latestVersion + 1;
+    this.publishedAtMs.set(version, this.now());
     const placement = new Map<ChunkId, Holders>();
     for (const [c, h] of next) placement.set(c, Object.freeze({ floor: [...h.floor], bonus: [...h.bonus] }));
     this.versions.set(version, Object.freeze({ version, placement, visible: new Map(visible) }));
@@ -612,10 +626,20 @@ export class AssignmentLifecycle {
     return { state: 'ok', chunk, shard: holders[row % holders.length]!, version: a.version };
   }
 
-  /** Forget versions no reader or worker can still need: older than the watermark and not pinned (unexpired). */
+  /**
+   * Forget versions no reader or worker can still need: older than the
+   * watermark, not pinned (unexpired), and superseded more than `graceMs`
+   * ago.
+   */
   private collectVersions(watermark: number, now: number): void {
     let keepFrom = Math.min(watermark, this.latestVersion);
     for (const p of this.pins.values()) if (!this.expired(p, now)) keepFrom = Math.min(keepFrom, p.version);
-    for (const v of this.versions.keys()) if (v < keepFrom) this.versions.delete(v);
+    for (const v of [...this.versions.keys()].sort((a, b) => a - b)) {
+      if (v >= keepFrom) break;
+      const next = this.publishedAtMs.get(v + 1);
+      if (next !== undefined && now - next < this.options.graceMs) break;
+      this.versions.delete(v);
+      this.publishedAtMs.delete(v);
+    }
   }
 }

@@ -129,6 +129,11 @@ export class InMemoryReshardBackend implements ReshardBackend {
     return Promise.resolve(r.state === 'ok' ? this.copyOut(r.chunk, r.shard, row, out, r) : r);
   }
 
+  readAt(version: number, row: number, out: Float32Array): Promise<ReadResult> {
+    const r = this.life.resolveAt(version, row);
+    return Promise.resolve(r.state === 'ok' ? this.copyOut(r.chunk, r.shard, row, out, r) : r);
+  }
+
   push(row: number, delta: Float32Array): Promise<PushResult> {
     const dim = this.options.dim;
     if (delta.length !== dim) return Promise.resolve({ state: 'bad-length' });
@@ -234,8 +239,8 @@ export class InMemoryReshardBackend implements ReshardBackend {
   ): ReadResult {
     const rows = this.copies.get(key(chunk, shard));
     const info = this.life.chunk(chunk)!;
-    // A resolved shard always holds the copy (the lifecycle keeps it while the pin lasts); report it if not.
-    if (rows === undefined) return { state: 'no-row' };
+    // The lifecycle keeps what pins, the watermark and the grace window protect; past those, say so.
+    if (rows === undefined) return { state: 'missing', chunk, shard };
     const i = row - info.block.firstRow;
     out.set(rows.subarray(i * this.options.dim, (i + 1) * this.options.dim));
     return r;
