@@ -24,6 +24,12 @@ import {
   type WalkConfig,
 } from './walk.js';
 
+/**
+ * A stored walk, replayed as it is on every run (it must pass). Walks that
+ * caught a fault are kept here once the fault is fixed; the first entries
+ * are the shrunk walks that caught faults seeded into the lifecycle on
+ * purpose, so each guards the rule its note names.
+ */
 export interface Regression {
   /** What the walk caught, in a line. */
   readonly note: string;
