@@ -28,7 +28,14 @@ export type KgErrorCode =
   | 'E_USAGE'
   | 'E_PARSE'
   | 'E_DATASET'
-  | 'E_STORE_WRITE';
+  | 'E_STORE_WRITE'
+  | 'E_RESHARD_UNKNOWN_CHUNK'
+  | 'E_RESHARD_SHAPE'
+  | 'E_RESHARD_CHUNK_BUSY'
+  | 'E_RESHARD_CHUNK_REMOVED'
+  | 'E_RESHARD_UNKNOWN_PIN'
+  | 'E_RESHARD_UNKNOWN_WORKER'
+  | 'E_RESHARD_INVARIANT';
 
 export class KgError extends Error {
   readonly code: KgErrorCode;
@@ -225,6 +232,57 @@ export function parseError(file: string, line: number, problem: string, text: st
  */
 export function datasetError(path: string, problem: string, details: Record<string, unknown> = {}): KgError {
   return new KgError('E_DATASET', `${path}: ${problem}`, { path, ...details });
+}
+
+/** A correction or a read named a chunk id the resharding state never issued. */
+export function reshardUnknownChunk(where: string, chunk: number): KgError {
+  return new KgError('E_RESHARD_UNKNOWN_CHUNK', `${where}: unknown chunk ${chunk}`, { where, chunk });
+}
+
+/** A correction's replacement rows do not have the shape of the chunk they replace. */
+export function reshardShape(where: string, chunk: number, expected: number, actual: number, dim: number): KgError {
+  return new KgError(
+    'E_RESHARD_SHAPE',
+    `${where}: replacement for chunk ${chunk} has ${actual} values, expected ${expected} (rows x dim ${dim})`,
+    { where, chunk, expected, actual, dim },
+  );
+}
+
+/**
+ * A correction names a chunk that cannot take one now: a replacement is
+ * already pending for it, or it is itself a pending replacement or a new
+ * chunk not yet placed. `state` says which.
+ */
+export function reshardChunkBusy(where: string, chunk: number, state: string): KgError {
+  return new KgError('E_RESHARD_CHUNK_BUSY', `${where}: chunk ${chunk} ${state}`, { where, chunk, state });
+}
+
+/** A correction names a chunk that has been replaced and is draining out. */
+export function reshardChunkRemoved(where: string, chunk: number, replacedBy: number): KgError {
+  return new KgError(
+    'E_RESHARD_CHUNK_REMOVED',
+    `${where}: chunk ${chunk} was replaced by chunk ${replacedBy} and is being removed`,
+    { where, chunk, replacedBy },
+  );
+}
+
+export function reshardUnknownPin(where: string, pin: number): KgError {
+  return new KgError('E_RESHARD_UNKNOWN_PIN', `${where}: no reader pin ${pin} (never issued or already unpinned)`, {
+    where,
+    pin,
+  });
+}
+
+export function reshardUnknownWorker(where: string, worker: number): KgError {
+  return new KgError('E_RESHARD_UNKNOWN_WORKER', `${where}: no worker ${worker} (never joined or already left)`, {
+    where,
+    worker,
+  });
+}
+
+/** Resharding state that contradicts itself (a bug, surfaced instead of papered over). */
+export function reshardInvariant(where: string, problem: string): KgError {
+  return new KgError('E_RESHARD_INVARIANT', `${where}: invariant broken: ${problem}`, { where, problem });
 }
 
 function hex(n: number): string {

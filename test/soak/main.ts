@@ -1,7 +1,7 @@
 /**
  * `npm run soak -- [scenario ...] [--name value ...]`: the long reliability
  * runs (router soak, kill campaign, file mutation campaign, snapshot torn-row
- * check). Every scenario is
+ * check, reshard simulation walks). Every scenario is
  * bounded by its options and stops by itself; the last line is
  * `N passed, N failed`.
  *

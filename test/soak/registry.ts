@@ -9,6 +9,7 @@ import { soak as routerStall } from './router-stall.js';
 import { soak as trainKill } from './train-kill.js';
 import { soak as mutation } from './mutation.js';
 import { soak as snapshots } from './snapshots.js';
+import { soak as reshardSim } from './reshard-sim.js';
 
 export const SOAKS: Readonly<Record<string, SoakScenario>> = {
   router,
@@ -16,4 +17,5 @@ export const SOAKS: Readonly<Record<string, SoakScenario>> = {
   'train-kill': trainKill,
   mutation,
   snapshots,
+  'reshard-sim': reshardSim,
 };
