@@ -273,6 +273,96 @@ export function psAccumulatorOffset(pendingAt: number, rows: number, dim: number
   return alignUp(pendingAt + psPendingLayout(rows, dim).byteLength, 64);
 }
 
+// ------------------------------------------------------------ ps placement
+
+export const PS_PLACEMENT_MAGIC = magicOf('KGPL');
+export const PS_PLACEMENT_VERSION = 1;
+
+/** i32 words of one worker's or reader's block (a cache line each). */
+export const PS_PLACEMENT_BLOCK_WORDS = 16;
+
+/** Shape of a placement region (see `psPlacementLayout`). */
+export interface PsPlacementShape {
+  /** Rows per chunk. */
+  readonly chunkRows: number;
+  /** Shard regions. */
+  readonly shards: number;
+  /** Chunk slots per shard region. */
+  readonly slots: number;
+  /** Most chunks (initial and grown). */
+  readonly maxChunks: number;
+  /** Most entities (initial and grown). */
+  readonly maxEntities: number;
+  /** Published versions kept (a ring). */
+  readonly versions: number;
+  /** Worker blocks (confirmations). */
+  readonly workers: number;
+  /** Reader blocks (pins). */
+  readonly readers: number;
+}
+
+/**
+ * The parameter server's versioned chunk placement (src/ps/placement.ts):
+ * entity rows grouped into chunks, each chunk placed in a slot of a shard
+ * region, and the placement published as numbered versions in a ring.
+ *
+ * - `ringLoc[v % versions][chunk]` is the chunk's location at version v
+ *   (shard << 20 | slot, or -1), stamped by `ringVersion[v % versions]`;
+ *   `latest` is the newest version. Written by the coordinator only.
+ * - `chunkOf`/`offsetOf` map an entity to its chunk and row in the chunk;
+ *   `chunkLen`/`chunkEntity` list a chunk's entities. Written once per
+ *   entity, before the entity count that publishes it.
+ * - Per slot: the chunk it holds (or -1), its state (free, live, incoming,
+ *   draining), the version from which a draining copy is no longer current,
+ *   when it started draining, and a generation counted at every reuse.
+ * - Per worker block: the latest version the worker applied and when it was
+ *   last seen (the confirmation watermark). Per reader block: a pinned
+ *   version and when it was pinned.
+ */
+export function psPlacementLayout(p: PsPlacementShape): RegionLayout {
+  const slots = p.shards * p.slots;
+  return new LayoutBuilder('ps-placement', PS_PLACEMENT_MAGIC, PS_PLACEMENT_VERSION)
+    .field('chunkRows', 'u32', 'creator')
+    .field('shards', 'u32', 'creator')
+    .field('slots', 'u32', 'creator')
+    .field('maxChunks', 'u32', 'creator')
+    .field('maxEntities', 'u32', 'creator')
+    .field('versions', 'u32', 'creator')
+    .field('workers', 'u32', 'creator')
+    .field('readers', 'u32', 'creator')
+    .line()
+    .field('latest', 'i32', 'coordinator')
+    .field('chunks', 'i32', 'coordinator')
+    .field('entities', 'i32', 'coordinator')
+    .field('activeShards', 'i32', 'coordinator')
+    .field('quorum', 'i32', 'coordinator')
+    .field('graceMs', 'i32', 'coordinator')
+    .field('workerTimeoutMs', 'i32', 'coordinator')
+    .field('pinLeaseMs', 'i32', 'coordinator')
+    .field('coordinating', 'i32', 'coordinator')
+    .field('moves', 'i32', 'coordinator')
+    .field('maxPauseUs', 'i32', 'coordinator')
+    .line()
+    .field('ringVersion', 'i32', 'coordinator', p.versions)
+    .field('ringActive', 'i32', 'coordinator', p.versions)
+    .field('ringLoc', 'i32', 'coordinator', p.versions * p.maxChunks)
+    .field('chunkLen', 'i32', 'coordinator', p.maxChunks)
+    .field('chunkEntity', 'i32', 'coordinator', p.maxChunks * p.chunkRows)
+    .field('chunkOf', 'i32', 'coordinator', p.maxEntities)
+    .field('offsetOf', 'i32', 'coordinator', p.maxEntities)
+    .field('slotChunk', 'i32', 'coordinator', slots)
+    .field('slotState', 'i32', 'coordinator', slots)
+    .field('slotDrainVersion', 'i32', 'coordinator', slots)
+    .field('slotGen', 'i32', 'coordinator', slots)
+    .field('slotDrainAt', 'f64', 'coordinator', slots)
+    .line()
+    .field('workerBlocks', 'i32', 'workers', p.workers * PS_PLACEMENT_BLOCK_WORDS, 64)
+    .line()
+    .field('readerBlocks', 'i32', 'readers', p.readers * PS_PLACEMENT_BLOCK_WORDS, 64)
+    .line()
+    .build();
+}
+
 // ------------------------------------------------------------ shard mapper
 
 export const MAPPER_MAGIC = magicOf('KGMP');
@@ -488,6 +578,16 @@ export function allLayouts(): RegionLayout[] {
     psPendingLayout(1, 1),
     psPendingLayout(1000, 200),
     psPendingLayout(7, 3),
+    psPlacementLayout({
+      chunkRows: 4,
+      shards: 3,
+      slots: 5,
+      maxChunks: 9,
+      maxEntities: 30,
+      versions: 16,
+      workers: 4,
+      readers: 4,
+    }),
     mapperLayout(1),
     mapperLayout(64),
     mapperLayout(1000),

@@ -35,7 +35,8 @@ export type KgErrorCode =
   | 'E_RESHARD_CHUNK_REMOVED'
   | 'E_RESHARD_UNKNOWN_PIN'
   | 'E_RESHARD_UNKNOWN_WORKER'
-  | 'E_RESHARD_INVARIANT';
+  | 'E_RESHARD_INVARIANT'
+  | 'E_RESHARD_STALLED';
 
 export class KgError extends Error {
   readonly code: KgErrorCode;
@@ -287,4 +288,12 @@ export function reshardInvariant(where: string, problem: string): KgError {
 
 function hex(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
+}
+
+/** A live reshard whose placement did not converge in time (chunks waiting for room that does not drain). */
+export function reshardStalled(where: string, ms: number, detail: string): KgError {
+  return new KgError('E_RESHARD_STALLED', `${where}: the placement did not converge within ${ms} ms (${detail})`, {
+    where,
+    ms,
+  });
 }

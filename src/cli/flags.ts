@@ -37,7 +37,7 @@ export function asUsage<T>(fn: () => T): T {
   }
 }
 
-export type FlagSpecs = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+export type FlagSpecs = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 export interface ParsedFlags {
   readonly values: Record<string, string | boolean | undefined>;
@@ -107,7 +107,12 @@ export function parseFlags(
   }
   const values: Record<string, string | boolean | undefined> = {};
   for (const [k, v] of Object.entries(parsed.values)) {
-    values[k] = Array.isArray(v) ? (v[v.length - 1] as string | boolean) : (v as string | boolean);
+    // A repeatable flag keeps every value (joined by commas); any other keeps its last.
+    values[k] = Array.isArray(v)
+      ? specs[k]?.multiple === true
+        ? v.join(',')
+        : (v[v.length - 1] as string | boolean)
+      : (v as string | boolean);
   }
   return { values, positionals: parsed.positionals };
 }
@@ -215,7 +220,11 @@ export function clock(seconds: number): string {
 /** The parseArgs specs of the settings' flags (see `src/kge/hyper.ts`). */
 export function settingSpecs(settings: readonly Setting[]): FlagSpecs {
   const specs: FlagSpecs = {};
-  for (const s of settings) specs[s.flag.slice(2)] = { type: s.type === 'boolean' ? 'boolean' : 'string' };
+  for (const s of settings)
+    specs[s.flag.slice(2)] =
+      s.type === 'schedule'
+        ? { type: 'string', multiple: true }
+        : { type: s.type === 'boolean' ? 'boolean' : 'string' };
   return specs;
 }
 
@@ -224,7 +233,11 @@ export function settingSpecs(settings: readonly Setting[]): FlagSpecs {
  * range, choices); undefined when the flag is absent, so that the library
  * fills in the default (per model where it varies).
  */
-export function readSetting(command: string, flags: ParsedFlags, s: Setting): string | number | boolean | undefined {
+export function readSetting(
+  command: string,
+  flags: ParsedFlags,
+  s: Setting,
+): string | number | boolean | readonly ScheduleEntry[] | undefined {
   const name = s.flag.slice(2);
   if (s.type === 'boolean') return bool(flags, name) ? true : undefined;
   if (str(flags, name) === undefined) return undefined;
@@ -240,5 +253,33 @@ export function readSetting(command: string, flags: ParsedFlags, s: Setting): st
       return workersFlag(command, flags, 'auto', name);
     case 'path':
       return str(flags, name);
+    case 'schedule':
+      return scheduleFlag(command, name, str(flags, name)!, s.min!, s.max!);
   }
+}
+
+/** One entry of a schedule flag: from this epoch (1-based) on, this many shards. */
+export interface ScheduleEntry {
+  readonly epoch: number;
+  readonly shards: number;
+}
+
+/** `EPOCH:N[,EPOCH:N...]`, each N in [min, max]; a one-line usage error naming the flag and the bad entry. */
+function scheduleFlag(command: string, name: string, text: string, min: number, max: number): ScheduleEntry[] {
+  const out: ScheduleEntry[] = [];
+  for (const part of text.split(',')) {
+    const m = /^\s*(\d+):(\d+)\s*$/.exec(part);
+    const epoch = m ? Number(m[1]) : NaN;
+    const shards = m ? Number(m[2]) : NaN;
+    if (!m || epoch < 1 || shards < min || shards > max)
+      throw usage(
+        usageError(
+          `${command}: --${name} ${JSON.stringify(part)}: must be EPOCH:SHARDS ` +
+            `with EPOCH >= 1 and SHARDS in [${min}, ${max}]`,
+          { command, flag: `--${name}`, value: part },
+        ),
+      );
+    out.push({ epoch, shards });
+  }
+  return out;
 }

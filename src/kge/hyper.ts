@@ -26,7 +26,12 @@ export type SettingType =
   /** A built-in model's name (or, in the library, a user-defined model's). */
   | 'model'
   /** A path (or for `--warm-start`, a path or a fingerprint). */
-  | 'path';
+  | 'path'
+  /**
+   * A schedule: `EPOCH:N` pairs (the flag repeatable or comma-separated),
+   * in the library an array of `{ epoch, shards }`.
+   */
+  | 'schedule';
 
 export type HelpSection = 'data' | 'training' | 'evaluation' | 'checkpoints' | 'output';
 
@@ -363,6 +368,23 @@ export const SETTINGS: readonly Setting[] = [
       'entity shards of the parameter server (relations are',
       'replicated); every read and update goes through it',
       '(default {default})',
+    ],
+  },
+  {
+    name: 'reshardAt',
+    flag: '--reshard-at',
+    arg: 'EPOCH:SHARDS',
+    jsonKey: 'reshard_at',
+    type: 'schedule',
+    scope: 'hyper',
+    min: 1,
+    max: 4096,
+    optional: true,
+    section: 'training',
+    help: [
+      'reshard the parameter server to SHARDS shards while',
+      'epoch EPOCH (1-based) trains; repeatable or',
+      'comma-separated (e.g. 3:4,6:2)',
     ],
   },
   {

@@ -46,6 +46,8 @@
  */
 import { dimMismatch, invalidArgument, show } from '../errors.js';
 import { ParameterServer, type PsClient } from '../ps/server.js';
+import { PS_PLACEMENT_WORKERS } from '../ps/config.js';
+import { threadId } from 'node:worker_threads';
 import { indexOf, trainProgressLayout } from '../../native-layout/index.js';
 import { createModel, newBlock, newBlockGrad, type KgeModel, type ModelShapes } from './models/index.js';
 import { FilterIndex } from './filter.js';
@@ -177,7 +179,8 @@ export class TrainContext {
     const rw = this.shapes.relationWidth;
     const tileRows = 2 * c + k;
     const perBatch = h.mode === 'sync' ? Math.min(handle.numEntities, h.batch * (2 + k)) : 0;
-    this.client = direct ? null : this.ps.client(0, Math.max(tileRows, perBatch, 1));
+    // The client confirms placements under this thread's id (the watermark that lets moved chunks drain).
+    this.client = direct ? null : this.ps.client(threadId % PS_PLACEMENT_WORKERS, Math.max(tileRows, perBatch, 1));
     const blocker = h.kernels === 'js' ? 'asked for' : simdTrainBlocker(this.model.queryPlan, h.dim, ew);
     if (h.kernels === 'simd' && blocker !== null)
       throw invalidArgument('TrainContext', 'kernels', 'simd', `a model the SIMD kernels cover (${blocker})`);

@@ -86,7 +86,7 @@ export class PsFigures {
     const sorted = Float64Array.from(this.pauseSamples).sort();
     const q = (f: number): number => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))]!;
     return {
-      shards: ps.numShards,
+      shards: ps.activeShards(),
       mode,
       pulls: this.pulls,
       pushes: mode === 'sync' ? stats.pushes : this.pushes,

@@ -58,6 +58,27 @@ export interface TrainOptions extends TrainHyper {
   readonly inThread?: boolean;
   /** Entity shards of the parameter server (default: the settings table's). */
   readonly shards?: number;
+  /**
+   * Reshard the parameter server while training runs: during epoch
+   * `epoch` (1-based), move the entity tables onto `shards` shards (in
+   * async mode while the workers train; in sync mode before the epoch's
+   * steps). See `ParameterServer.reshard`.
+   */
+  readonly reshardAt?: readonly { readonly epoch: number; readonly shards: number }[];
+}
+
+/** One reshard of a run (`Trainer.reshards`). */
+export interface ReshardEntry {
+  /** The epoch (1-based) it ran in. */
+  readonly epoch: number;
+  readonly from: number;
+  readonly to: number;
+  /** Scheduler steps that moved chunks, chunks moved, the longest writer pause (µs). */
+  readonly steps: number;
+  readonly chunksMoved: number;
+  readonly maxWriterPauseUs: number;
+  /** From the start of the reshard until the placement was the ideal one (ms). */
+  readonly convergeMs: number;
 }
 
 export interface EpochReport {
@@ -161,14 +182,33 @@ export class Trainer {
     this.model = model;
     const shapes = model.shapes(o.dim);
     const shards = o.shards ?? 1;
-    if (shards > Math.max(1, dataset.entities.length)) {
-      throw invalidArgument('Trainer', 'shards', shards, `at most the entities (${dataset.entities.length})`);
+    const entities = dataset.entities.length;
+    if (shards > Math.max(1, entities)) {
+      throw invalidArgument('Trainer', 'shards', shards, `at most the entities (${entities})`);
     }
+    const plan = o.reshardAt ?? [];
+    plan.forEach((r, i) => {
+      if (r.epoch > o.epochs)
+        throw invalidArgument('Trainer', `reshardAt[${i}].epoch`, r.epoch, `at most the run's epochs (${o.epochs})`);
+      if (r.shards > Math.max(1, entities))
+        throw invalidArgument('Trainer', `reshardAt[${i}].shards`, r.shards, `at most the entities (${entities})`);
+    });
+    this.reshardPlan = plan;
+    // Regions for the most shards the run uses; each with room for twice its
+    // share at the fewest shards (old copies drain while new ones arrive).
+    const counts = [shards, ...plan.map((r) => r.shards)];
+    const regions = Math.max(...counts);
+    const chunkRows = Math.min(1024, Math.max(16, 2 ** Math.floor(Math.log2(Math.max(1, entities / 64)))));
+    const capacity =
+      plan.length === 0 ? 0 : Math.min(entities, 2 * Math.ceil(entities / Math.min(...counts)) + 2 * chunkRows);
     this.ps = ParameterServer.create(
       {
         dim: shapes.entityWidth,
         relationDim: shapes.relationWidth,
-        numShards: shards,
+        numShards: regions,
+        activeShards: shards,
+        shardCapacityRows: capacity,
+        chunkRows,
         strategy: 'range',
         mode: o.mode,
         expectedWorkers: o.mode === 'sync' ? o.workers : 1,
@@ -243,6 +283,27 @@ export class Trainer {
   }
 
   /** Run `options.epochs` epochs (or until a hook says stop). */
+  /** The reshards this run made, in order. */
+  readonly reshards: ReshardEntry[] = [];
+  private readonly reshardPlan: readonly { readonly epoch: number; readonly shards: number }[];
+
+  /** Run the reshard planned for `epoch` (0-based), if any, and record it. */
+  private async reshardFor(epoch: number): Promise<void> {
+    for (const r of this.reshardPlan) {
+      if (r.epoch !== epoch + 1) continue;
+      const rep = await this.ps.reshard(r.shards);
+      this.reshards.push({
+        epoch: r.epoch,
+        from: rep.from,
+        to: rep.to,
+        steps: rep.steps,
+        chunksMoved: rep.chunksMoved,
+        maxWriterPauseUs: rep.maxWriterPauseUs,
+        convergeMs: rep.convergeMs,
+      });
+    }
+  }
+
   async train(hooks: TrainHooks = {}): Promise<void> {
     const o = this.options;
     try {
@@ -313,11 +374,17 @@ export class Trainer {
     let results: TaskResult[];
     try {
       if (o.inThread) {
+        await this.reshardFor(epoch);
         this.local ??= new TrainContext(this.handle, this.model);
         results = tasks.map((t) => this.local!.run(t));
       } else {
         this.pool ??= await this.startPool(w);
-        results = (await Promise.all(tasks.map((t) => this.pool!.run(t)))) as TaskResult[];
+        if (o.mode === 'sync') await this.reshardFor(epoch);
+        const running = Promise.all(tasks.map((t) => this.pool!.run(t)));
+        // Async (Hogwild): the chunks move while the workers train.
+        const moving = o.mode === 'sync' ? Promise.resolve() : this.reshardFor(epoch);
+        const [done] = await Promise.all([running, moving]);
+        results = done as TaskResult[];
       }
     } finally {
       this.running = null;

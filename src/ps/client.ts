@@ -2,7 +2,11 @@
  * A training worker's access to the parameter server: the path every
  * training step takes. Entity rows are addressed by their index in the
  * server's `entityIds` (a dataset's entity id); the client finds each row's
- * shard and row through the server's assignment.
+ * shard and row through the server's versioned chunk placement
+ * (placement.ts): it keeps its own copy of the latest version's chunk
+ * locations, refreshes it when a newer version is published, and confirms
+ * each version it applies (the confirmation watermark that lets a moved
+ * chunk's old copy be dropped).
  *
  * - `readEntities` gathers rows from whichever shards hold them into the
  *   caller's contiguous tile: an in-place read, not a fenced copy, so a row
@@ -17,7 +21,12 @@
  *   that shard's shared-writer gate
  *   (`Seqlock.enterShared`), so a snapshot that fences the shard sees each
  *   push wholly or not at all. No lock: pushes to one shard from several
- *   workers run at once. Each push counts the shard's step; its staleness
+ *   workers run at once. Inside the gate, before writing, the push checks
+ *   that the placement it grouped by is still the latest: a chunk moves
+ *   only while its shard is fenced, so rows grouped by the latest version
+ *   are where the push writes them, and no update is lost to a move. When
+ *   a newer version was published meanwhile, the rows not yet applied are
+ *   grouped again. Each push counts the shard's step; its staleness
  *   is the number of pushes to that shard by anyone since this worker's last
  *   read of it.
  * - `pushEntitiesSync` (sync mode) groups the batch's rows by shard and
@@ -34,6 +43,7 @@ import type { Tables } from './tables.js';
 import { pushSync } from './sync-step.js';
 import { atomicMax } from './hogwild.js';
 import { applyRule, projectRow } from './update-rules.js';
+import type { Placement } from './placement.js';
 
 /** What one client saw, since it was created or last reset. */
 export interface ClientStats {
@@ -74,8 +84,17 @@ export class PsClient {
   readonly pauseSamples = new Float64Array(PAUSE_SAMPLES);
 
   private readonly tables: Tables;
-  private readonly shardOf: Int32Array;
-  private readonly rowOf: Int32Array;
+  private readonly placement: Placement;
+  /** Entity → chunk, entity → row in its chunk (shared, written once per entity). */
+  private readonly chunkOf: Int32Array;
+  private readonly offsetOf: Int32Array;
+  /** This client's copy of a placement version: each chunk's shard and the region row of its row 0. */
+  private readonly locShard: Int32Array;
+  private readonly locBase: Int32Array;
+  /** The placement version `locShard`/`locBase` hold. */
+  private version = -1;
+  /** Rows of the current push already applied (when a newer placement makes it regroup). */
+  private readonly done: Uint8Array;
   private readonly data: Float32Array[];
   /** Each shard's step when this client last read it. */
   private readonly lastRead: Int32Array;
@@ -110,9 +129,12 @@ export class PsClient {
     this.numShards = tables.numShards;
     this.dim = tables.dim;
     this.relationDim = tables.relationDim;
-    const a = tables.shardManager.assignment;
-    this.shardOf = a.shardOf;
-    this.rowOf = a.rowOf;
+    this.placement = tables.placement;
+    this.chunkOf = this.placement.chunkOf;
+    this.offsetOf = this.placement.offsetOf;
+    this.locShard = new Int32Array(this.placement.shape.maxChunks);
+    this.locBase = new Int32Array(this.placement.shape.maxChunks);
+    this.done = new Uint8Array(maxRows);
     this.data = Array.from({ length: this.numShards }, (_, s) => tables.locks[s]!.data);
     this.data64 = this.data.map((d) => float64View(d, this.dim));
     this.lastRead = new Int32Array(this.numShards);
@@ -122,11 +144,29 @@ export class PsClient {
     this.order = new Int32Array(maxRows);
     const sync = tables.config.mode === 'sync';
     this.syncRows = Array.from({ length: this.numShards }, (_, s) =>
-      sync ? new Int32Array(Math.min(maxRows, a.ids[s]!.length)) : new Int32Array(0),
+      sync ? new Int32Array(Math.min(maxRows, tables.locks[s]!.rows)) : new Int32Array(0),
     );
     this.syncGrads = Array.from({ length: this.numShards }, (_, s) =>
-      sync ? new Float32Array(Math.min(maxRows, a.ids[s]!.length) * this.dim) : new Float32Array(0),
+      sync ? new Float32Array(Math.min(maxRows, tables.locks[s]!.rows) * this.dim) : new Float32Array(0),
     );
+    this.follow();
+  }
+
+  /**
+   * Follow the latest placement: copy its chunk locations when it is newer
+   * than this client's, and confirm it (this worker has applied it, and is
+   * alive). Returns the version held. Allocates nothing.
+   */
+  follow(): number {
+    const p = this.placement;
+    if (p.version() !== this.version) this.version = p.copyLatest(this.locShard, this.locBase);
+    p.confirm(this.worker, this.version, this.tables.clock.now());
+    return this.version;
+  }
+
+  /** The placement version this client reads and writes by. */
+  placementVersion(): number {
+    return this.version;
   }
 
   /** Zero the counters (not the server's). */
@@ -148,8 +188,11 @@ export class PsClient {
   readEntities(ids: Int32Array, count: number, dst: Float32Array, dstOffs: Int32Array): void {
     const dim = this.dim;
     const stamp = (this.readStamp = (this.readStamp + 1) | 0 || 1);
-    const shardOf = this.shardOf;
-    const rowOf = this.rowOf;
+    if (this.placement.version() !== this.version) this.follow();
+    const chunkOf = this.chunkOf;
+    const offsetOf = this.offsetOf;
+    const locShard = this.locShard;
+    const locBase = this.locBase;
     const readMark = this.readMark;
     if (dst !== this.dst32) {
       this.dst32 = dst;
@@ -159,7 +202,9 @@ export class PsClient {
     const half = dim >> 1;
     for (let i = 0; i < count; i++) {
       const id = ids[i]!;
-      const s = shardOf[id]!;
+      const c = chunkOf[id]!;
+      const s = locShard[c]!;
+      const row = locBase[c]! + offsetOf[id]!;
       if (readMark[s] !== stamp) {
         readMark[s] = stamp;
         this.lastRead[s] = this.tables.step(s);
@@ -168,7 +213,7 @@ export class PsClient {
       const src64 = this.data64[s]!;
       if (dst64 !== null && src64 !== null && (dstOffs[i]! & 1) === 0) {
         // Two floats per move, four moves per step: about twice the plain loop's speed.
-        const so = rowOf[id]! * half;
+        const so = row * half;
         const d = dstOffs[i]! >> 1;
         let q = 0;
         for (; q + 4 <= half; q += 4) {
@@ -185,7 +230,7 @@ export class PsClient {
         continue;
       }
       const src = this.data[s]!;
-      const so = rowOf[id]! * dim;
+      const so = row * dim;
       const d = dstOffs[i]!;
       for (let q = 0; q < dim; q++) dst[d + q] = src[so + q]!;
     }
@@ -200,24 +245,37 @@ export class PsClient {
    */
   pushEntities(ids: Int32Array, count: number, grads: Float32Array, gradOffs: Int32Array): SeqStatus {
     const n = this.numShards;
-    this.groupByShard(ids, count);
-    const start = this.groupStart;
-    for (let s = 0; s < n; s++) {
-      const from = start[s]!;
-      const to = start[s + 1]!;
-      if (from === to) continue;
-      const gate = this.tables.locks[s]!;
-      const entered = gate.enterShared();
-      if (entered !== SEQ_OK) return entered;
-      this.notePause(gate.lastSharedWaitMs);
-      this.applyGroup(s, ids, from, to, grads, gradOffs);
-      // Counted before leaving: a snapshot that fences the shard sees the step of the rows it copies.
-      const before = Atomics.add(this.tables.ctl, this.tables.fields[s]!.step, 1);
-      gate.leaveShared();
-      const staleness = before - this.lastRead[s]!;
-      this.stats.pushes++;
-      this.stats.stalenessSum += staleness;
-      if (staleness > this.stats.stalenessMax) this.stats.stalenessMax = staleness;
+    const p = this.placement;
+    this.done.fill(0, 0, count);
+    let left = count;
+    while (left > 0) {
+      const v = this.follow();
+      this.groupByShard(ids, count);
+      const start = this.groupStart;
+      for (let s = 0; s < n; s++) {
+        const from = start[s]!;
+        const to = start[s + 1]!;
+        if (from === to) continue;
+        const gate = this.tables.locks[s]!;
+        const entered = gate.enterShared();
+        if (entered !== SEQ_OK) return entered;
+        if (p.version() !== v) {
+          // A chunk moved since the rows were grouped: group what is left by the new placement.
+          gate.leaveShared();
+          break;
+        }
+        this.notePause(gate.lastSharedWaitMs);
+        this.applyGroup(s, ids, from, to, grads, gradOffs);
+        // Counted before leaving: a snapshot that fences the shard sees the step of the rows it copies.
+        const before = Atomics.add(this.tables.ctl, this.tables.fields[s]!.step, 1);
+        gate.leaveShared();
+        for (let g = from; g < to; g++) this.done[this.order[g]!] = 1;
+        left -= to - from;
+        const staleness = before - this.lastRead[s]!;
+        this.stats.pushes++;
+        this.stats.stalenessSum += staleness;
+        if (staleness > this.stats.stalenessMax) this.stats.stalenessMax = staleness;
+      }
     }
     return SEQ_OK;
   }
@@ -245,6 +303,8 @@ export class PsClient {
    */
   pushEntitiesSync(worker: number, ids: Int32Array, count: number, grads: Float32Array): void {
     const dim = this.dim;
+    this.follow();
+    this.done.fill(0, 0, count);
     this.groupByShard(ids, count);
     const start = this.groupStart;
     for (let s = 0; s < this.numShards; s++) {
@@ -253,7 +313,7 @@ export class PsClient {
       let m = 0;
       for (let g = start[s]!; g < start[s + 1]!; g++) {
         const i = this.order[g]!;
-        rows[m] = this.rowOf[ids[i]!]!;
+        rows[m] = this.rowOf(ids[i]!);
         const src = i * dim;
         const dst = m * dim;
         for (let q = 0; q < dim; q++) packed[dst + q] = grads[src + q]!;
@@ -296,7 +356,6 @@ export class PsClient {
     const maxNorm = t.config.maxNorm;
     const opt = t.config.optimizer;
     const order = this.order;
-    const rowOf = this.rowOf;
     const k = t.ruleKernel(s);
     if (k !== null && k.reserve(Math.min(to - from, GROUP_CHUNK))) {
       // The rule in WebAssembly: pack up to GROUP_CHUNK rows (indices and
@@ -308,7 +367,7 @@ export class PsClient {
         const m = Math.min(GROUP_CHUNK, to - c);
         for (let j = 0; j < m; j++) {
           const i = order[c + j]!;
-          rows[j] = rowOf[ids[i]!]!;
+          rows[j] = this.rowOf(ids[i]!);
           const go = gradOffs[i]!;
           const o = j * dim;
           for (let q = 0; q < dim; q++) sg[o + q] = grads[go + q]!;
@@ -319,34 +378,41 @@ export class PsClient {
     }
     for (let g = from; g < to; g++) {
       const i = order[g]!;
-      const r = rowOf[ids[i]!]!;
+      const r = this.rowOf(ids[i]!);
       const base = r * dim;
       applyRule(opt, data, base, acc, opt === 'adagrad' ? base : r, grads, gradOffs[i]!, dim, lr);
       if (maxNorm > 0) projectRow(data, base, dim, maxNorm);
     }
   }
 
-  /** Stable counting sort of `ids[0..count)` by shard into `order`, with each shard's range in `groupStart`. */
+  /** Entity `id`'s row in its shard's region, by this client's placement version. */
+  private rowOf(id: number): number {
+    return this.locBase[this.chunkOf[id]!]! + this.offsetOf[id]!;
+  }
+
+  /**
+   * Stable counting sort by shard of the rows i < count not yet applied
+   * (`done[i]` 0) into `order`, with each shard's range in `groupStart`.
+   */
   private groupByShard(ids: Int32Array, count: number): void {
     const n = this.numShards;
     const c = this.groupCount;
     const start = this.groupStart;
-    if (n === 1) {
-      for (let i = 0; i < count; i++) this.order[i] = i;
-      start[0] = 0;
-      start[1] = count;
-      return;
-    }
+    const done = this.done;
+    const chunkOf = this.chunkOf;
+    const locShard = this.locShard;
     c.fill(0);
     for (let i = 0; i < count; i++) {
-      const s = this.shardOf[ids[i]!]!;
+      if (done[i] !== 0) continue;
+      const s = locShard[chunkOf[ids[i]!]!]!;
       c[s] = c[s]! + 1;
     }
     start[0] = 0;
     for (let s = 0; s < n; s++) start[s + 1] = start[s]! + c[s]!;
     c.fill(0);
     for (let i = 0; i < count; i++) {
-      const s = this.shardOf[ids[i]!]!;
+      if (done[i] !== 0) continue;
+      const s = locShard[chunkOf[ids[i]!]!]!;
       this.order[start[s]! + c[s]!] = i;
       c[s] = c[s]! + 1;
     }

@@ -43,6 +43,35 @@ export interface PsConfig {
    * after this).
    */
   readonly lockLeaseMs: number;
+  /**
+   * Rows per chunk, the unit of placement and of movement when the server
+   * reshards or grows (src/ps/placement.ts). A power of two.
+   */
+  readonly chunkRows: number;
+  /**
+   * Shards that hold the entities at creation (0: all `numShards`). The
+   * other shard regions start empty, ready for `reshard` to use them.
+   */
+  readonly activeShards: number;
+  /**
+   * Rows each shard region can hold (0: the rows it starts with). Room for
+   * chunks that move in when the server reshards or grows.
+   */
+  readonly shardCapacityRows: number;
+  /** Entities the server can hold after growing (0: those it starts with). */
+  readonly entityCapacity: number;
+  /**
+   * Live workers whose confirmation of a newer placement lets a moved
+   * chunk's old copy be dropped: -1 every live worker, 0 none (the grace
+   * window only), or a count.
+   */
+  readonly confirmQuorum: number;
+  /** How long an old copy stays readable for readers pinned to an older placement (ms). */
+  readonly graceMs: number;
+  /** A worker not seen for this long (ms) no longer holds back the dropping of old copies. */
+  readonly workerTimeoutMs: number;
+  /** How long a reader's pin keeps the copies of its placement version (ms; a lease). */
+  readonly pinLeaseMs: number;
 }
 
 /** The reference server's defaults. */
@@ -59,7 +88,22 @@ export const DEFAULT_PS_CONFIG: PsConfig = Object.freeze({
   barrierTimeoutMs: 30_000,
   strategy: 'entity-hash',
   lockLeaseMs: 2_000,
+  chunkRows: 1024,
+  activeShards: 0,
+  shardCapacityRows: 0,
+  entityCapacity: 0,
+  confirmQuorum: -1,
+  graceMs: 250,
+  workerTimeoutMs: 30_000,
+  pinLeaseMs: 60_000,
 });
+
+/** Most worker blocks of the placement (workers that confirm placements). */
+export const PS_PLACEMENT_WORKERS = 64;
+/** Most readers pinning placements at once. */
+export const PS_PLACEMENT_READERS = 64;
+/** Versions of the placement kept in its ring. */
+export const PS_PLACEMENT_VERSIONS = 16;
 
 export const PS_MAX_DIM = 1 << 16;
 export const PS_MAX_SHARDS = 4096;
@@ -68,6 +112,12 @@ export const PS_MAX_WORKERS = 1024;
 function positiveInt(where: string, field: string, v: unknown, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw invalidArgument(where, field, v, 'a positive integer');
   if (v < 1 || v > max) throw outOfRange(where, field, v, 1, max);
+  return v;
+}
+
+function nonNegativeInt(where: string, field: string, v: unknown, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw invalidArgument(where, field, v, 'a non-negative integer');
+  if (v < 0 || v > max) throw outOfRange(where, field, v, 0, max);
   return v;
 }
 
@@ -104,5 +154,20 @@ export function validatePsConfig(partial: Partial<PsConfig>, where = 'ParameterS
     throw invalidArgument(where, 'strategy', c.strategy, "'entity-hash' or 'range'");
   }
   positiveInt(where, 'lockLeaseMs', c.lockLeaseMs, 3_600_000);
+  positiveInt(where, 'chunkRows', c.chunkRows, 1 << 16);
+  if ((c.chunkRows & (c.chunkRows - 1)) !== 0) throw invalidArgument(where, 'chunkRows', c.chunkRows, 'a power of two');
+  nonNegativeInt(where, 'activeShards', c.activeShards, c.numShards);
+  nonNegativeInt(where, 'shardCapacityRows', c.shardCapacityRows, 2 ** 31 - 1);
+  nonNegativeInt(where, 'entityCapacity', c.entityCapacity, 2 ** 31 - 1);
+  if (!Number.isInteger(c.confirmQuorum) || c.confirmQuorum < -1 || c.confirmQuorum > PS_PLACEMENT_WORKERS)
+    throw invalidArgument(
+      where,
+      'confirmQuorum',
+      c.confirmQuorum,
+      `-1 (every live worker), 0 (none) or a count up to ${PS_PLACEMENT_WORKERS}`,
+    );
+  nonNegativeInt(where, 'graceMs', c.graceMs, 2 ** 31 - 1);
+  positiveInt(where, 'workerTimeoutMs', c.workerTimeoutMs, 2 ** 31 - 1);
+  nonNegativeInt(where, 'pinLeaseMs', c.pinLeaseMs, 2 ** 31 - 1);
   return Object.freeze(c);
 }

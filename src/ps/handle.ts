@@ -16,7 +16,15 @@ import {
 import { Seqlock, type SeqlockHandle } from '../shm/seqlock.js';
 import { Barrier, type BarrierHandle } from '../shm/barrier.js';
 import { clockOption, type Clock, type ClockHandle } from '../shm/clock.js';
-import { validatePsConfig, type PsConfig, type PsOptimizer } from './config.js';
+import {
+  PS_PLACEMENT_READERS,
+  PS_PLACEMENT_VERSIONS,
+  PS_PLACEMENT_WORKERS,
+  validatePsConfig,
+  type PsConfig,
+  type PsOptimizer,
+} from './config.js';
+import { locOf, Placement, SLOT_LIVE, type PlacementHandle } from './placement.js';
 import { initRow } from './init.js';
 import { ShardManager } from './shard-manager.js';
 
@@ -59,6 +67,8 @@ export interface PsHandle {
    * `optimizerState`. All -1 under SGD.
    */
   readonly accAt: readonly number[];
+  /** The versioned chunk placement (src/ps/placement.ts). */
+  readonly placement: PlacementHandle;
 }
 
 export interface PsOptions {
@@ -112,15 +122,24 @@ export function createHandle(
   const accInTable = wasmMemory && c.optimizer !== 'sgd' && options.optimizerState === undefined;
   const accPerValue = c.optimizer === 'adagrad';
   const accAt: number[] = [];
-  const manager = new ShardManager(entityIds, c.numShards, c.strategy);
+  const active = c.activeShards || c.numShards;
+  const manager = new ShardManager(entityIds, active, c.strategy);
+  const C = c.chunkRows;
+  // Every region holds its initial rows, and at least the capacity asked
+  // for (whole chunks): room for chunks that move in.
+  const capacity = Math.ceil(c.shardCapacityRows / C) * C;
+  const regionRows = Array.from({ length: c.numShards }, (_, s) =>
+    // A shard that received no entity still gets one (unused) row, so its
+    // regions exist and every shard id is valid; `entityIds` says it is empty.
+    Math.max(1, manager.assignment.ids[s]?.length ?? 0, capacity),
+  );
+  const placement = initialPlacement(c, entityIds.length, manager, regionRows);
   const shards: SeqlockHandle[] = [];
   const pending: SharedArrayBuffer[] = [];
   const pendingAt: number[] = [];
   for (let s = 0; s < c.numShards; s++) {
-    const ids = manager.assignment.ids[s]!;
-    // A shard that received no entity still gets one (unused) row, so its
-    // regions exist and every shard id is valid; `entityIds` says it is empty.
-    const rows = Math.max(1, ids.length);
+    const ids = manager.assignment.ids[s] ?? [];
+    const rows = regionRows[s]!;
     const accFloats = accInTable ? (accPerValue ? rows * c.dim : rows) : 0;
     const lock = tableRegion(rows, c.dim, c.lockLeaseMs, clock, wasmMemory, accFloats);
     for (let r = 0; r < ids.length; r++) initRow(ids[r]!, c.dim, lock.data, r * c.dim);
@@ -181,7 +200,64 @@ export function createHandle(
     barriers,
     optimizerState,
     accAt,
+    placement: placement.handle,
   };
+}
+
+/**
+ * The placement a server starts with: each shard's rows, in order, cut into
+ * chunks of `chunkRows` rows (the last one of a shard possibly shorter),
+ * chunk k of a shard in its slot k, so row r of a shard is row r of its
+ * region, as without chunks. Published as version 1.
+ */
+function initialPlacement(
+  c: PsConfig,
+  entities: number,
+  manager: ShardManager,
+  regionRows: readonly number[],
+): Placement {
+  const C = c.chunkRows;
+  const a = manager.assignment;
+  const slots = Math.ceil(Math.max(...regionRows) / C);
+  let chunks = 0;
+  for (const ids of a.ids) chunks += Math.ceil(ids.length / C);
+  const maxEntities = Math.max(entities, c.entityCapacity, 1);
+  const grown = maxEntities - entities;
+  // Grown entities come in batches, each its own chunks: room for 16 partial ones.
+  const maxChunks = Math.max(1, chunks + (grown > 0 ? Math.ceil(grown / C) + 16 : 0));
+  const p = Placement.create(
+    {
+      chunkRows: C,
+      shards: c.numShards,
+      slots,
+      maxChunks,
+      maxEntities,
+      versions: PS_PLACEMENT_VERSIONS,
+      workers: PS_PLACEMENT_WORKERS,
+      readers: PS_PLACEMENT_READERS,
+    },
+    { quorum: c.confirmQuorum, graceMs: c.graceMs, workerTimeoutMs: c.workerTimeoutMs, pinLeaseMs: c.pinLeaseMs },
+  );
+  // Entity index of each shard row.
+  const rowsOf = a.ids.map((ids) => new Int32Array(ids.length));
+  for (let i = 0; i < entities; i++) rowsOf[a.shardOf[i]!]![a.rowOf[i]!] = i;
+  const changes: number[] = [];
+  let chunk = 0;
+  for (let s = 0; s < rowsOf.length; s++) {
+    const rows = rowsOf[s]!;
+    for (let k = 0; k * C < rows.length; k++, chunk++) {
+      const len = Math.min(C, rows.length - k * C);
+      for (let j = 0; j < len; j++) p.setEntity(rows[k * C + j]!, chunk, j);
+      p.chunkLen[chunk] = len;
+      const i = p.slotIndex(s, k);
+      p.slotChunk[i] = chunk;
+      p.slotState[i] = SLOT_LIVE;
+      changes.push(chunk, locOf(s, k));
+    }
+  }
+  p.setCounts(entities, chunk);
+  p.publish(changes, a.shards);
+  return p;
 }
 
 /**
@@ -270,6 +346,9 @@ export function checkHandle(handle: PsHandle): PsHandle {
     !handle.pendingAt.every((x) => Number.isInteger(x) && x >= 0)
   ) {
     throw badHandle(where, `handle.pendingAt must list ${c.numShards + 1} byte offsets`, handle.pendingAt?.length);
+  }
+  if (handle.placement === null || typeof handle.placement !== 'object') {
+    throw badHandle(where, 'handle.placement must be a placement handle', handle.placement);
   }
   if (!Array.isArray(handle.barriers) || handle.barriers.length !== c.numShards + 1) {
     throw badHandle(where, `handle.barriers must list ${c.numShards + 1} barriers`, handle.barriers?.length);

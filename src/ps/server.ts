@@ -78,9 +78,12 @@ import { applyHogwild } from './hogwild.js';
 import { pushSync, pushSyncAsync, type PushResult } from './sync-step.js';
 import { repairTable } from './repair.js';
 import { PsClient } from './client.js';
+import { locShard, locSlot } from './placement.js';
+import { reshardTables, type LiveReshardOptions, type ReshardReport } from './mover.js';
 import {
   copyTables,
   globalLayout,
+  optimizerFloats,
   overwriteTables,
   snapshotTables,
   type GlobalLayout,
@@ -92,6 +95,16 @@ export { psOptimizerStateFloats };
 export type { PsHandle, PsOptions, PushResult, PsWarningCode, PsWarningHandler };
 export { PsClient, PAUSE_SAMPLES, type ClientStats } from './client.js';
 export type { SnapshotTarget, SnapshotReport } from './snapshot.js';
+export type { LiveReshardOptions, ReshardReport, ReshardStepReport } from './mover.js';
+
+/** A reader's pin of one placement version (`ParameterServer.pinPlacement`). */
+export interface PlacementPin {
+  readonly reader: number;
+  readonly version: number;
+  /** Entity index `e`'s shard and row at the pinned version. */
+  locate(e: number): { shard: number; row: number };
+  unpin(): void;
+}
 
 /** A consistent copy of one shard, as `pull` returns it. */
 export interface ShardSnapshot {
@@ -176,15 +189,33 @@ export class ParameterServer {
 
   // ------------------------------------------------------------ lookups
 
-  /** Entity ids of `shard`, in row order. */
+  /**
+   * Entity ids of `shard`'s rows in row order, by the latest placement (an
+   * empty string for a row that holds no entity, once chunks have moved).
+   */
   entityIds(shard: number): readonly string[] {
     checkShard(this.tables, 'ParameterServer.entityIds', shard);
-    return this.shardManager.assignment.ids[shard]!;
+    const g = this.layout();
+    if (g.version === 1) return this.shardManager.assignment.ids[shard] ?? [];
+    const ids = this.handle.entityIds;
+    return Array.from(g.rows[shard]!, (e) => (e < 0 ? '' : (ids[e] ?? '')));
   }
 
-  /** Shard and row of an entity id (E_UNKNOWN_ID when it is not served). */
+  /** Shard and row of an entity id by the latest placement (E_UNKNOWN_ID when it is not served). */
   locate(entityId: string): { shard: number; row: number } {
-    return this.shardManager.locate(entityId);
+    const e = this.shardManager.indexOf(entityId);
+    if (e < 0) throw unknownId('ParameterServer.locate', 'entity', entityId);
+    return this.locateIndex(e);
+  }
+
+  /** Shard and row of the entity at index `e` of `entityIds`, by the latest placement. */
+  locateIndex(e: number): { shard: number; row: number } {
+    const p = this.tables.placement;
+    if (!Number.isInteger(e) || e < 0 || e >= p.entities())
+      throw invalidArgument('ParameterServer.locateIndex', 'entity', e, `an index below ${p.entities()}`);
+    const c = p.chunkOf[e]!;
+    const loc = p.locAt(p.version(), c);
+    return { shard: locShard(loc), row: locSlot(loc) * p.chunkRows + p.offsetOf[e]! };
   }
 
   /** Row of a relation id (E_UNKNOWN_ID when it is not served). */
@@ -233,7 +264,7 @@ export class ParameterServer {
    */
   pull(shard: number): ShardSnapshot {
     checkShard(this.tables, 'ParameterServer.pull', shard);
-    const ids = this.shardManager.assignment.ids[shard]!;
+    const ids = this.entityIds(shard);
     const entities = new Float32Array(ids.length * this.dim);
     const step = pullShard(this.tables, shard, entities);
     const relations = new Float32Array(this.handle.relationIds.length * this.relationDim);
@@ -410,7 +441,14 @@ export class ParameterServer {
    * within twice the lock lease.
    */
   async snapshotInto(dst: SnapshotTarget): Promise<SnapshotReport> {
-    return snapshotTables(this.tables, this.layout(), dst);
+    // Pinned: chunks that move while the snapshot runs are read where this
+    // version put them (their old copies are kept while the pin holds).
+    const pin = this.pinPlacement();
+    try {
+      return await snapshotTables(this.tables, this.layoutAt(pin.version), dst);
+    } finally {
+      pin.unpin();
+    }
   }
 
   /**
@@ -432,13 +470,78 @@ export class ParameterServer {
     overwriteTables(this.tables, this.layout(), src);
   }
 
-  /** Floats of optimizer state in the server's layout (0 under SGD). */
-  optimizerStateFloats(): number {
-    return this.tables.accs.reduce((n, a) => n + a.length, 0);
+  // ------------------------------------------------------------ placement
+
+  /**
+   * Move the entity tables onto shards 0 .. `shards`-1 while workers keep
+   * pushing (src/ps/mover.ts): chunks move in scheduler steps of at most
+   * `maxMovesPerStep`, each copied while only its shard's writers wait, and
+   * no update is lost. `shards` may not exceed the shard regions the server
+   * was created with (`numShards`); regions need room for the chunks they
+   * receive (`shardCapacityRows`). Any thread; never blocks the thread.
+   */
+  async reshard(shards: number, options: LiveReshardOptions = {}): Promise<ReshardReport> {
+    const r = await reshardTables(this.tables, shards, options);
+    this.globalLayout = null;
+    return r;
   }
 
+  /** Shards the latest placement targets. */
+  activeShards(): number {
+    return this.tables.placement.activeShards();
+  }
+
+  /** The latest placement version (1 at creation; one more per published change). */
+  placementVersion(): number {
+    return this.tables.placement.version();
+  }
+
+  /**
+   * Pin the latest placement for reading. Until `unpin` (or the grace
+   * window after the copies it names stop being current), every entity
+   * stays readable where that version placed it (`locate`), even while
+   * chunks move. Throws E_INVALID_ARGUMENT when every reader slot is taken.
+   */
+  pinPlacement(): PlacementPin {
+    const p = this.tables.placement;
+    const shard = new Int32Array(p.shape.maxChunks);
+    const base = new Int32Array(p.shape.maxChunks);
+    const reader = p.pin(this.tables.clock.now(), shard, base);
+    if (reader < 0)
+      throw invalidArgument('ParameterServer.pinPlacement', 'readers', p.shape.readers, 'a free reader slot');
+    const version = p.pinned(reader);
+    return {
+      reader,
+      version,
+      locate: (e: number) => ({ shard: shard[p.chunkOf[e]!]!, row: base[p.chunkOf[e]!]! + p.offsetOf[e]! }),
+      unpin: () => p.unpin(reader),
+    };
+  }
+
+  /** Free the slots of old copies that may be dropped now; returns how many. */
+  reclaim(): number {
+    return this.tables.placement.reclaim(this.tables.clock.now());
+  }
+
+  /** Chunk moves and the longest writer pause of one (µs) since creation. */
+  moveStats(): { moves: number; maxPauseUs: number } {
+    return this.tables.placement.moveStats();
+  }
+
+  /** Floats of optimizer state in a snapshot (every entity's and relation's accumulators; 0 under SGD). */
+  optimizerStateFloats(): number {
+    return optimizerFloats(this.tables, this.layout());
+  }
+
+  /** Where each shard's rows sit in `entityIds` order, by the latest placement. */
   private layout(): GlobalLayout {
-    return (this.globalLayout ??= globalLayout(this.tables));
+    return this.layoutAt(this.tables.placement.version());
+  }
+
+  private layoutAt(version: number): GlobalLayout {
+    const g = this.globalLayout;
+    if (g !== null && g.version === version) return g;
+    return (this.globalLayout = globalLayout(this.tables, version));
   }
 
   // ------------------------------------------------------------ statistics

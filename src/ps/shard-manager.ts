@@ -76,6 +76,11 @@ export class ShardManager {
     return { shard: this.assignment.shardOf[i]!, row: this.assignment.rowOf[i]! };
   }
 
+  /** Index of an entity id in the list the manager was built from, or -1 when unknown. */
+  indexOf(id: string): number {
+    return this.index.get(id) ?? -1;
+  }
+
   /** Shard of an entity id, or -1 when unknown. */
   shardFor(id: string): number {
     const i = this.index.get(id);

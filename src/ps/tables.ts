@@ -17,6 +17,7 @@ import type { PsHandle } from './handle.js';
 import { ShardManager } from './shard-manager.js';
 import { applyRule, projectRow } from './update-rules.js';
 import { UpdateKernel } from './wasm/kernel.js';
+import { locShard, locSlot, NO_LOC, Placement } from './placement.js';
 
 /** Warnings the server raises. */
 export type PsWarningCode = 'KGSHARD_BARRIER_TIMEOUT' | 'KGSHARD_STALENESS' | 'KGSHARD_PUSH_INTERRUPTED';
@@ -64,7 +65,10 @@ export class Tables {
   readonly relationDim: number;
   /** Table index of the relation table. */
   readonly rel: number;
+  /** The initial assignment of entities to shards (the placement's version 1). */
   readonly shardManager: ShardManager;
+  /** The versioned chunk placement: where each entity's row is now. */
+  readonly placement: Placement;
   readonly ctl: Int32Array;
   readonly ctlF64: Float64Array;
   readonly clock: Clock;
@@ -81,6 +85,9 @@ export class Tables {
   readonly stat: StatFields;
   /** Raise a warning: count it, then call the server's handler. */
   readonly warn: PsWarningHandler;
+  // Each shard's rows in use (`rowsOf`), computed for one placement version.
+  private readonly extent: Int32Array;
+  private extentVersion = -1;
   /** Each table's WebAssembly update kernels in this thread: made on first use; null where they cannot run. */
   private readonly kernels: (UpdateKernel | null | undefined)[];
 
@@ -91,7 +98,12 @@ export class Tables {
     this.dim = handle.config.dim;
     this.relationDim = handle.config.relationDim || handle.config.dim;
     this.rel = this.numShards;
-    this.shardManager = new ShardManager(handle.entityIds, this.numShards, this.config.strategy);
+    this.shardManager = new ShardManager(
+      handle.entityIds,
+      this.config.activeShards || this.numShards,
+      this.config.strategy,
+    );
+    this.placement = Placement.attach(handle.placement);
     this.ctl = new Int32Array(handle.control);
     this.ctlF64 = new Float64Array(handle.control);
     this.clock = attachClock(handle.clock, 'ParameterServer.attach');
@@ -158,6 +170,7 @@ export class Tables {
       off += n;
     }
     this.avgRow = new Float32Array(Math.max(this.dim, this.relationDim));
+    this.extent = new Int32Array(this.numShards);
     this.kernels = this.locks.map(() => undefined);
     this.warn = (code, message) => {
       Atomics.add(this.ctl, this.stat.warnings, 1);
@@ -175,9 +188,28 @@ export class Tables {
     return t === this.rel ? 'the relation table' : `shard ${t}`;
   }
 
-  /** Rows served by table `t` (a shard's entities, or the relations). */
+  /**
+   * Rows served by table `t`: the relations, or a shard's rows up to the
+   * end of the last chunk the latest placement puts in it (its entities
+   * before any chunk moved).
+   */
   rowsOf(t: number): number {
-    return t === this.rel ? this.handle.relationIds.length : this.shardManager.assignment.ids[t]!.length;
+    if (t === this.rel) return this.handle.relationIds.length;
+    const p = this.placement;
+    const v = p.version();
+    if (v !== this.extentVersion) {
+      this.extent.fill(0);
+      const n = p.chunks();
+      for (let c = 0; c < n; c++) {
+        const loc = p.locAt(v, c);
+        if (loc === NO_LOC) continue;
+        const s = locShard(loc);
+        const end = locSlot(loc) * p.chunkRows + p.chunkLen[c]!;
+        if (end > this.extent[s]!) this.extent[s] = end;
+      }
+      this.extentVersion = v;
+    }
+    return this.extent[t]!;
   }
 
   /** Table `t`'s step (completed sync steps, or applied async pushes). */

@@ -22,6 +22,16 @@ test("defaults are the reference's", () => {
       barrierTimeoutMs: 30_000,
       strategy: 'entity-hash',
       lockLeaseMs: 2_000,
+      // Placement (not in the reference, which cannot reshard): chunks of
+      // 1024 rows, every shard active, no room beyond the initial rows.
+      chunkRows: 1024,
+      activeShards: 0,
+      shardCapacityRows: 0,
+      entityCapacity: 0,
+      confirmQuorum: -1,
+      graceMs: 250,
+      workerTimeoutMs: 30_000,
+      pinLeaseMs: 60_000,
     },
   );
   assert.equal(validatePsConfig({}), DEFAULT_PS_CONFIG);

@@ -127,7 +127,7 @@ test('bad pushes are refused with a message naming the value, and change nothing
       /^E_DIM_MISMATCH: ParameterServer\.pushFlat: grads has length 2, expected 4$/,
     ],
     [() => ps.pushFlat(0, 0, Int32Array.of(9), new Float32Array(4), 1), /rowIdx\[0\] must be in \[0, 3\], got 9/],
-    [() => ps.locate('nobody'), /^E_UNKNOWN_ID: ShardManager\.locate: unknown entity id "nobody"$/],
+    [() => ps.locate('nobody'), /^E_UNKNOWN_ID: ParameterServer\.locate: unknown entity id "nobody"$/],
     [() => ps.relationRow('r9'), /^E_UNKNOWN_ID: ParameterServer\.relationRow: unknown relation id "r9"$/],
     [() => ps.pull(5), /^E_OUT_OF_RANGE: ParameterServer\.pull: shard must be in \[0, 1\], got 5$/],
     [

@@ -113,6 +113,17 @@ export function checkSetting(where: string, s: Setting, value: unknown): void {
       return;
     case 'model':
       return; // checked with the model object, in validateTrainOptions
+    case 'schedule': {
+      if (!Array.isArray(v)) throw invalidArgument(where, s.name, v, 'an array of { epoch, shards }');
+      v.forEach((e: unknown, i) => {
+        const x = e as { epoch?: unknown; shards?: unknown } | null;
+        if (x === null || typeof x !== 'object' || !Number.isInteger(x.epoch) || (x.epoch as number) < 1)
+          throw invalidArgument(where, `${s.name}[${i}].epoch`, x?.epoch, 'an integer >= 1');
+        if (!Number.isInteger(x.shards) || (x.shards as number) < s.min! || (x.shards as number) > s.max!)
+          throw outOfRange(where, `${s.name}[${i}].shards`, x.shards, s.min!, s.max!);
+      });
+      return;
+    }
   }
 }
 
@@ -159,6 +170,17 @@ export function validateTrainOptions(o: TrainOptions, model?: KgeModel): TrainOp
     throw invalidArgument('train', 'dataPath', o.dataPath, "'ps' or 'direct'");
   if (o.dataPath === 'direct' && (o.shards ?? 1) !== 1)
     throw invalidArgument('train', 'shards', o.shards, "1 with dataPath 'direct' (it reads one shard in place)");
+  for (const r of o.reshardAt ?? []) {
+    if (r.epoch > o.epochs)
+      throw invalidArgument(
+        'train',
+        'reshardAt',
+        `${r.epoch}:${r.shards}`,
+        `an epoch at most the run's epochs (${o.epochs})`,
+      );
+    if (o.dataPath === 'direct')
+      throw invalidArgument('train', 'reshardAt', `${r.epoch}:${r.shards}`, "unset with dataPath 'direct' (one shard)");
+  }
   if (model === undefined) {
     let builtIn: KgeModel;
     try {

@@ -18,7 +18,7 @@ import { RelationStats, StatsPersister } from '../../store/running-stats.js';
 import { EarlyStopping } from '../early-stopping.js';
 import { saveEmbeddings } from '../embeddings-io.js';
 import { flagOf } from '../hyper.js';
-import { Trainer, type PsTrainingReport, type TrainOptions } from '../trainer.js';
+import { Trainer, type PsTrainingReport, type ReshardEntry, type TrainOptions } from '../trainer.js';
 import { RunEvaluator, outcomeJson, type EvalOutcome } from './evaluation.js';
 import {
   hyperParameters,
@@ -132,6 +132,8 @@ export interface TrainingReport {
   readonly tables: { readonly entities: Float32Array; readonly relations: Float32Array };
   /** What training saw of the parameter server: shards, reads, pushes, staleness, snapshots and writer pauses. */
   readonly ps: PsTrainingReport;
+  /** The parameter server's reshards during the run (`reshardAt`), in order. */
+  readonly reshards: readonly ReshardEntry[];
 }
 
 /**
@@ -359,6 +361,7 @@ export async function runTraining(
         midEpoch,
       },
       ps: trainer.psReport(),
+      reshards: [...trainer.reshards],
       relationStats: dataset.relations.map((relation, r) => {
         const st = relationStats.get(r);
         return { relation, count: st.count, mean: st.mean, variance: st.variance };
