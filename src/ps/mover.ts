@@ -30,7 +30,14 @@
  * The coordinator runs on one thread at a time (the main thread never
  * blocks here: fences and waits are awaited).
  */
-import { invalidArgument, lockTimeout, reshardStalled } from '../errors.js';
+import {
+  invalidArgument,
+  lockTimeout,
+  reshardChunkBusy,
+  reshardShape,
+  reshardStalled,
+  reshardUnknownChunk,
+} from '../errors.js';
 import { SEQ_OK, SEQ_RECOVERED } from '../shm/seqlock.js';
 import { locOf, locShard, locSlot, NO_LOC, SLOT_DRAINING, SLOT_FREE, SLOT_INCOMING, SLOT_LIVE } from './placement.js';
 import { planStep } from './reshard/plan.js';
@@ -159,6 +166,191 @@ function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Rows of a chunk not placed yet: its rows' values (len * dim floats). */
+export type NewChunks = Map<number, Float32Array>;
+
+/** What one scheduler step did (`placementStep`). */
+export interface PlacementStepResult {
+  /** Chunks moved between shards. */
+  readonly moved: number;
+  /** New chunks placed (all of a chunk's rows at once). */
+  readonly placed: readonly number[];
+  /** Chunks whose copy was held back (no room, or past K). */
+  readonly deferred: number;
+  /** The placement after this step is the ideal one and no new chunk waits. */
+  readonly atIdeal: boolean;
+  readonly version: number;
+  readonly maxPauseUs: number;
+  readonly totalPauseUs: number;
+}
+
+/** Where the scheduler sees the placement now: live copies, draining copies. */
+function holdings(tables: Tables): { placement: Map<number, number[]>; draining: Map<number, number[]> } {
+  const p = tables.placement;
+  const v = p.version();
+  const placement = new Map<number, number[]>();
+  const draining = new Map<number, number[]>();
+  for (let c = 0; c < p.chunks(); c++) {
+    const loc = p.locAt(v, c);
+    if (loc !== NO_LOC) placement.set(c, [locShard(loc)]);
+  }
+  for (let i = 0; i < p.slotState.length; i++) {
+    if (p.slotState[i] !== SLOT_DRAINING) continue;
+    const c = p.slotChunk[i]!;
+    draining.set(c, [...(draining.get(c) ?? []), Math.floor(i / p.shape.slots)]);
+  }
+  return { placement, draining };
+}
+
+/**
+ * Place new chunk `c` in shard `to`: claim a slot, write its rows (and
+ * zero accumulators, as Adagrad starts), then publish the version that
+ * places it. Nobody writes a chunk before a version places it, so no fence
+ * is needed. False when `to` has no free slot that fits it.
+ */
+function placeNew(tables: Tables, c: number, to: number, rows: Float32Array): boolean {
+  const p = tables.placement;
+  const C = p.chunkRows;
+  const len = p.chunkLen[c]!;
+  const slot = claimSlot(tables, to, c, len);
+  if (slot < 0) return false;
+  const w = tables.dim;
+  tables.locks[to]!.data.set(rows.subarray(0, len * w), slot * C * w);
+  const acc = tables.accs[to]!;
+  if (acc.length > 0) {
+    const aw = acc.length / tables.locks[to]!.rows;
+    acc.fill(0, slot * C * aw, (slot * C + len) * aw);
+  }
+  p.publish([c, locOf(to, slot)], p.activeShards());
+  Atomics.store(p.slotState, p.slotIndex(to, slot), SLOT_LIVE);
+  return true;
+}
+
+/**
+ * One step of the reconciliation scheduler toward the ideal placement on
+ * the targeted shards (`Placement.activeShards`): free what has drained,
+ * plan (`planStep`, at most `k` chunks), then move or place each chunk
+ * (new chunks from `fresh`, removed from it once placed). Coordinator only.
+ */
+export async function placementStep(
+  tables: Tables,
+  k: number,
+  fresh: NewChunks,
+  pollMs = 2,
+): Promise<PlacementStepResult> {
+  const p = tables.placement;
+  p.reclaim(tables.clock.now());
+  const { placement, draining } = holdings(tables);
+  const chunkBytes = new Map<number, number>();
+  const bytes = slotBytes(tables);
+  for (let c = 0; c < p.chunks(); c++) chunkBytes.set(c, bytes);
+  for (const c of fresh.keys()) chunkBytes.set(c, bytes);
+  const plan = planStep({
+    placement,
+    draining,
+    newChunks: [...fresh.keys()],
+    shards: Array.from({ length: p.activeShards() }, (_, s) => s),
+    capacity: (s) => capacityBytes(tables, s),
+    chunkBytes,
+    replication: 1,
+    bonusReplicas: 0,
+    maxMoves: k,
+  });
+  let moved = 0;
+  let deferred = plan.deferred.length;
+  let maxPause = 0;
+  let totalPause = 0;
+  const placed: number[] = [];
+  for (const add of plan.adds) {
+    const rows = fresh.get(add.chunk);
+    if (rows !== undefined) {
+      if (placeNew(tables, add.chunk, add.shard, rows)) {
+        fresh.delete(add.chunk);
+        placed.push(add.chunk);
+      } else deferred++;
+      continue;
+    }
+    let us = await moveChunk(tables, add.chunk, add.shard);
+    while (us === -2) {
+      await delay(pollMs);
+      us = await moveChunk(tables, add.chunk, add.shard);
+    }
+    if (us < 0) {
+      deferred++;
+      continue;
+    }
+    moved++;
+    maxPause = Math.max(maxPause, us);
+    totalPause += us;
+  }
+  const done = moved + placed.length === plan.adds.length;
+  return {
+    moved,
+    placed,
+    deferred,
+    atIdeal: plan.atIdeal && done && fresh.size === 0,
+    version: p.version(),
+    maxPauseUs: maxPause,
+    totalPauseUs: totalPause,
+  };
+}
+
+/**
+ * Run `placementStep` until the placement is ideal (and every chunk of
+ * `fresh` is placed), as the coordinator. Resolves with the totals; throws
+ * E_RESHARD_STALLED after `timeoutMs` (server clock) without convergence.
+ */
+async function converge(
+  tables: Tables,
+  where: string,
+  fresh: NewChunks,
+  o: LiveReshardOptions,
+): Promise<{ steps: number; moved: number; maxPause: number; totalPause: number }> {
+  const k = o.maxMovesPerStep ?? 4;
+  if (!Number.isInteger(k) || k < 1) throw invalidArgument(where, 'maxMovesPerStep', k, 'a positive integer');
+  const timeoutMs = o.timeoutMs ?? 120_000;
+  const clock = tables.clock;
+  const started = clock.now();
+  let steps = 0;
+  let moved = 0;
+  let maxPause = 0;
+  let totalPause = 0;
+  for (let stepNo = 1; ; stepNo++) {
+    const r = await placementStep(tables, k, fresh, o.pollMs);
+    const changed = r.moved + r.placed.length;
+    if (changed > 0) {
+      steps++;
+      moved += r.moved;
+      maxPause = Math.max(maxPause, r.maxPauseUs);
+      totalPause += r.totalPauseUs;
+    }
+    o.onStep?.({ step: stepNo, moved: changed, deferred: r.deferred, version: r.version });
+    if (r.atIdeal) break;
+    if (changed === 0) {
+      // Nothing fits until old copies drain: wait for the workers' confirmations and the grace window.
+      if (clock.now() - started > timeoutMs)
+        throw reshardStalled(
+          where,
+          timeoutMs,
+          `${r.deferred} chunk(s) deferred, ${tables.placement.draining()} draining`,
+        );
+      await delay(o.pollMs ?? 2);
+    }
+  }
+  return { steps, moved, maxPause, totalPause };
+}
+
+/** Run `fn` as the placement's one coordinator. */
+async function coordinating<T>(tables: Tables, where: string, fn: () => Promise<T>): Promise<T> {
+  const p = tables.placement;
+  if (!p.tryCoordinate()) throw invalidArgument(where, 'coordinator', 'busy', 'one placement change at a time');
+  try {
+    return await fn();
+  } finally {
+    p.endCoordinate();
+  }
+}
+
 /**
  * Reshard the entity tables onto shards 0 .. `shards`-1 while workers run
  * (see the module note). Resolves when the placement is the ideal one.
@@ -171,94 +363,239 @@ export async function reshardTables(
   const where = 'ParameterServer.reshard';
   if (!Number.isInteger(shards) || shards < 1 || shards > tables.numShards)
     throw invalidArgument(where, 'shards', shards, `an integer in [1, ${tables.numShards}] (the shard regions)`);
-  const k = o.maxMovesPerStep ?? 4;
-  if (!Number.isInteger(k) || k < 1) throw invalidArgument(where, 'maxMovesPerStep', k, 'a positive integer');
-  const timeoutMs = o.timeoutMs ?? 120_000;
   const p = tables.placement;
-  if (!p.tryCoordinate()) throw invalidArgument(where, 'coordinator', 'busy', 'one reshard at a time');
-  const clock = tables.clock;
-  const started = clock.now();
+  const started = tables.clock.now();
   const from = p.activeShards();
-  let steps = 0;
-  let moved = 0;
-  let maxPause = 0;
-  let totalPause = 0;
-  try {
+  const r = await coordinating(tables, where, async () => {
     // The new target is published first, so readers and reports see it at once.
     p.publish([], shards);
-    const targets = Array.from({ length: shards }, (_, s) => s);
-    const chunkBytes = new Map<number, number>();
-    for (let stepNo = 1; ; stepNo++) {
-      p.reclaim(clock.now());
-      const v = p.version();
-      const n = p.chunks();
-      const placement = new Map<number, number[]>();
-      const draining = new Map<number, number[]>();
-      for (let c = 0; c < n; c++) {
-        const loc = p.locAt(v, c);
-        if (loc !== NO_LOC) placement.set(c, [locShard(loc)]);
-        chunkBytes.set(c, slotBytes(tables));
-      }
-      for (let i = 0; i < p.slotState.length; i++) {
-        if (p.slotState[i] !== SLOT_DRAINING) continue;
-        const c = p.slotChunk[i]!;
-        const s = Math.floor(i / p.shape.slots);
-        draining.set(c, [...(draining.get(c) ?? []), s]);
-      }
-      const plan = planStep({
-        placement,
-        draining,
-        newChunks: [],
-        shards: targets,
-        capacity: (s) => capacityBytes(tables, s),
-        chunkBytes,
-        replication: 1,
-        bonusReplicas: 0,
-        maxMoves: k,
-      });
-      let movedNow = 0;
-      let deferred = plan.deferred.length;
-      for (const add of plan.adds) {
-        let us = await moveChunk(tables, add.chunk, add.shard);
-        while (us === -2) {
-          await delay(o.pollMs ?? 2);
-          us = await moveChunk(tables, add.chunk, add.shard);
-        }
-        if (us < 0) {
-          deferred++;
-          continue;
-        }
-        movedNow++;
-        maxPause = Math.max(maxPause, us);
-        totalPause += us;
-      }
-      if (movedNow > 0) {
-        steps++;
-        moved += movedNow;
-      }
-      o.onStep?.({ step: stepNo, moved: movedNow, deferred, version: p.version() });
-      // `atIdeal`: the placement after this step is the ideal one.
-      if (plan.atIdeal && movedNow === plan.adds.length) break;
-      if (movedNow === 0) {
-        // Nothing fits until old copies drain: wait for the workers' confirmations and the grace window.
-        if (clock.now() - started > timeoutMs)
-          throw reshardStalled(where, timeoutMs, `${deferred} chunk(s) deferred, ${p.draining()} copies draining`);
-        await delay(o.pollMs ?? 2);
-      }
-    }
-  } finally {
-    p.endCoordinate();
-  }
-  p.reclaim(clock.now());
+    return converge(tables, where, new Map(), o);
+  });
+  p.reclaim(tables.clock.now());
   return {
     from,
     to: shards,
-    steps,
-    chunksMoved: moved,
-    maxWriterPauseUs: Math.round(maxPause),
-    totalWriterPauseUs: Math.round(totalPause),
-    convergeMs: clock.now() - started,
+    steps: r.steps,
+    chunksMoved: r.moved,
+    maxWriterPauseUs: Math.round(r.maxPause),
+    totalWriterPauseUs: Math.round(r.totalPause),
+    convergeMs: tables.clock.now() - started,
     version: p.version(),
     draining: p.draining(),
   };
+}
+
+/** What `growTables` did. */
+export interface GrowthReport {
+  /** Index of the first new entity (the rest follow). */
+  readonly firstEntity: number;
+  readonly entities: number;
+  readonly chunks: number;
+  /** Scheduler steps, and chunks moved besides the new ones (rebalancing). */
+  readonly steps: number;
+  readonly chunksMoved: number;
+  readonly maxWriterPauseUs: number;
+  readonly placeMs: number;
+  readonly version: number;
+}
+
+/**
+ * Add `count` entities, their rows from `initRows(i, out)` (i: 0 .. count-1,
+ * out: `dim` floats): registered as new chunks of at most `chunkRows`
+ * rows, placed all-or-nothing by the scheduler (each chunk in one version,
+ * with its rows written first), then published by the entity count, so no
+ * thread sees an entity before its row is placed. Coordinator; resolves
+ * when every new chunk is placed.
+ */
+export async function growTables(
+  tables: Tables,
+  count: number,
+  initRows: (i: number, out: Float32Array, offset: number) => void,
+  o: LiveReshardOptions = {},
+): Promise<GrowthReport> {
+  const where = 'ParameterServer.addEntities';
+  const p = tables.placement;
+  const C = p.chunkRows;
+  const w = tables.dim;
+  const first = p.entities();
+  const chunks = Math.ceil(count / C);
+  if (!Number.isInteger(count) || count < 1) throw invalidArgument(where, 'count', count, 'a positive integer');
+  if (first + count > p.shape.maxEntities)
+    throw invalidArgument(where, 'entities', first + count, `at most entityCapacity (${p.shape.maxEntities})`);
+  if (p.chunks() + chunks > p.shape.maxChunks)
+    throw invalidArgument(where, 'chunks', p.chunks() + chunks, `at most ${p.shape.maxChunks} (entityCapacity)`);
+  const started = tables.clock.now();
+  return coordinating(tables, where, async () => {
+    const fresh: NewChunks = new Map();
+    const c0 = p.chunks();
+    for (let k = 0; k < chunks; k++) {
+      const c = c0 + k;
+      const len = Math.min(C, count - k * C);
+      const rows = new Float32Array(len * w);
+      for (let j = 0; j < len; j++) {
+        p.setEntity(first + k * C + j, c, j);
+        initRows(k * C + j, rows, j * w);
+      }
+      p.chunkLen[c] = len;
+      fresh.set(c, rows);
+    }
+    // The chunks exist (nothing places them yet); the entities are published once placed.
+    p.setCounts(first, c0 + chunks);
+    const r = await converge(tables, where, fresh, o);
+    p.setCounts(first + count, c0 + chunks);
+    return {
+      firstEntity: first,
+      entities: count,
+      chunks,
+      steps: r.steps,
+      chunksMoved: r.moved,
+      maxWriterPauseUs: Math.round(r.maxPause),
+      placeMs: tables.clock.now() - started,
+      version: p.version(),
+    };
+  });
+}
+
+/** The audit record of a correction (`ParameterServer.correct`). */
+export interface CorrectionRecord {
+  readonly chunk: number;
+  /** Its entities (indices into the server's entities), in row order. */
+  readonly entities: readonly number[];
+  /** The version that registered and placed the replacement, and the one that swapped it in. */
+  readonly registeredVersion: number;
+  readonly swappedVersion: number;
+  /** Where the rows were, and where the replacement is (shard, slot). */
+  readonly from: { readonly shard: number; readonly slot: number };
+  readonly to: { readonly shard: number; readonly slot: number };
+  /** On the server's clock. */
+  readonly registeredAtMs: number;
+  readonly swappedAtMs: number;
+  /** The writer pause of the swap (µs). */
+  readonly swapPauseUs: number;
+}
+
+/** Chunks with a correction in progress, per server object (the coordinator's). */
+const correcting = new WeakMap<Tables, Set<number>>();
+
+/**
+ * Replace chunk `c`'s rows with `values` (its rows x dim floats), live:
+ * 1. register: checks first (E_RESHARD_UNKNOWN_CHUNK for a chunk that does
+ *    not exist or is not placed, E_RESHARD_SHAPE for the wrong length or a
+ *    value that is not finite, E_RESHARD_CHUNK_BUSY while another
+ *    correction of it runs); the replacement is written into a free slot,
+ *    invisible, and its rows as they are now are remembered;
+ * 2. place and confirm: a version is published with the replacement placed
+ *    (not yet visible), and the correction waits until the workers'
+ *    watermark reaches it;
+ * 3. swap in one visibility cycle: under the fence of the chunk's shard,
+ *    each value becomes the replacement's plus what pushes added since
+ *    registration (so no update is lost), and one version moves the chunk
+ *    onto the replacement. Readers see the old rows or the new ones, never
+ *    a mix; the old copy drains like a moved one. Accumulators carry over.
+ */
+export async function correctChunk(
+  tables: Tables,
+  c: number,
+  values: Float32Array,
+  o: LiveReshardOptions = {},
+): Promise<CorrectionRecord> {
+  const where = 'ParameterServer.correct';
+  const p = tables.placement;
+  const C = p.chunkRows;
+  const w = tables.dim;
+  if (!Number.isInteger(c) || c < 0 || c >= p.chunks() || p.locAt(p.version(), c) === NO_LOC)
+    throw reshardUnknownChunk(where, c);
+  const len = p.chunkLen[c]!;
+  if (!(values instanceof Float32Array) || values.length !== len * w)
+    throw reshardShape(where, c, len * w, values instanceof Float32Array ? values.length : -1, w);
+  for (let i = 0; i < values.length; i++)
+    if (!Number.isFinite(values[i]!)) throw invalidArgument(where, `values[${i}]`, values[i], 'a finite number');
+  let busy = correcting.get(tables);
+  if (busy === undefined) correcting.set(tables, (busy = new Set()));
+  if (busy.has(c)) throw reshardChunkBusy(where, c, 'has a correction in progress');
+  busy.add(c);
+  const clock = tables.clock;
+  try {
+    return await coordinating(tables, where, async () => {
+      const loc = p.locAt(p.version(), c);
+      const a = locShard(loc);
+      const sa = locSlot(loc);
+      // 1. Register: a slot for the replacement, on the chunk's shard when it has room.
+      const shards = [a, ...Array.from({ length: p.activeShards() }, (_, s) => s).filter((s) => s !== a)];
+      let b = -1;
+      let sb = -1;
+      for (const s of shards) {
+        sb = claimSlot(tables, s, c, len);
+        if (sb >= 0) {
+          b = s;
+          break;
+        }
+      }
+      if (b < 0) throw reshardStalled(where, 0, `no shard has a free slot for the replacement of chunk ${c}`);
+      const dst = tables.locks[b]!.data;
+      dst.set(values, sb * C * w);
+      // The rows as they are now, copied under the shard's fence, so each push is
+      // wholly before the registration (replaced) or wholly after it (carried over).
+      const lockA = tables.locks[a]!;
+      const fr = await lockA.fenceAsync(2 * lockA.leaseMs);
+      if (fr !== SEQ_OK && fr !== SEQ_RECOVERED) {
+        Atomics.store(p.slotState, p.slotIndex(b, sb), SLOT_FREE);
+        throw lockTimeout(where, tables.tableName(a), 2 * lockA.leaseMs);
+      }
+      let before: Float32Array;
+      try {
+        before = lockA.data.slice(sa * C * w, (sa * C + len) * w);
+      } finally {
+        lockA.unfence();
+      }
+      const registeredAtMs = clock.now();
+      // 2. Place (the slot is held, not visible) and wait for the workers to confirm it.
+      const registeredVersion = p.publish([], p.activeShards());
+      const timeoutMs = o.timeoutMs ?? 120_000;
+      while (p.watermark(clock.now()) < registeredVersion) {
+        if (clock.now() - registeredAtMs > timeoutMs)
+          throw reshardStalled(where, timeoutMs, `workers did not confirm version ${registeredVersion}`);
+        await delay(o.pollMs ?? 2);
+      }
+      // 3. Swap, under the fence of the chunk's shard.
+      const lock = tables.locks[a]!;
+      const f = await lock.fenceAsync(2 * lock.leaseMs);
+      if (f !== SEQ_OK && f !== SEQ_RECOVERED) throw lockTimeout(where, tables.tableName(a), 2 * lock.leaseMs);
+      const t0 = performance.now();
+      let swappedVersion = 0;
+      try {
+        const cur = lock.data;
+        const base = sb * C * w;
+        const old = sa * C * w;
+        for (let i = 0; i < len * w; i++) dst[base + i] = dst[base + i]! + (cur[old + i]! - before[i]!);
+        const accA = tables.accs[a]!;
+        if (accA.length > 0) {
+          const aw = accA.length / tables.locks[a]!.rows;
+          tables.accs[b]!.set(accA.subarray(sa * C * aw, (sa * C + len) * aw), sb * C * aw);
+        }
+        swappedVersion = p.publish([c, locOf(b, sb)], p.activeShards());
+        const ia = p.slotIndex(a, sa);
+        p.slotDrainVersion[ia] = swappedVersion;
+        p.slotDrainAt[ia] = clock.now();
+        Atomics.store(p.slotState, ia, SLOT_DRAINING);
+        Atomics.store(p.slotState, p.slotIndex(b, sb), SLOT_LIVE);
+      } finally {
+        lock.unfence();
+      }
+      const swapPauseUs = (performance.now() - t0) * 1000;
+      return {
+        chunk: c,
+        entities: Array.from(p.chunkEntity.subarray(c * C, c * C + len)),
+        registeredVersion,
+        swappedVersion,
+        from: { shard: a, slot: sa },
+        to: { shard: b, slot: sb },
+        registeredAtMs,
+        swappedAtMs: clock.now(),
+        swapPauseUs,
+      };
+    });
+  } finally {
+    busy.delete(c);
+  }
 }

@@ -79,7 +79,16 @@ import { pushSync, pushSyncAsync, type PushResult } from './sync-step.js';
 import { repairTable } from './repair.js';
 import { PsClient } from './client.js';
 import { locShard, locSlot } from './placement.js';
-import { reshardTables, type LiveReshardOptions, type ReshardReport } from './mover.js';
+import {
+  correctChunk,
+  growTables,
+  reshardTables,
+  type CorrectionRecord,
+  type GrowthReport,
+  type LiveReshardOptions,
+  type ReshardReport,
+} from './mover.js';
+import { initRow } from './init.js';
 import {
   copyTables,
   globalLayout,
@@ -95,7 +104,7 @@ export { psOptimizerStateFloats };
 export type { PsHandle, PsOptions, PushResult, PsWarningCode, PsWarningHandler };
 export { PsClient, PAUSE_SAMPLES, type ClientStats } from './client.js';
 export type { SnapshotTarget, SnapshotReport } from './snapshot.js';
-export type { LiveReshardOptions, ReshardReport, ReshardStepReport } from './mover.js';
+export type { CorrectionRecord, GrowthReport, LiveReshardOptions, ReshardReport, ReshardStepReport } from './mover.js';
 
 /** A reader's pin of one placement version (`ParameterServer.pinPlacement`). */
 export interface PlacementPin {
@@ -149,6 +158,11 @@ export class ParameterServer {
 
   private readonly tables: Tables;
   private readonly relationIndex: Map<string, number>;
+  /** Entities this object added (`addEntities`), after `handle.entityIds`, and their indices. */
+  private readonly grown: string[] = [];
+  private readonly grownIndex = new Map<string, number>();
+  /** Audit records of the corrections made through this object. */
+  readonly corrections: CorrectionRecord[] = [];
   /** Where each shard's rows sit in `entityIds` order (built on first use). */
   private globalLayout: GlobalLayout | null = null;
 
@@ -198,14 +212,30 @@ export class ParameterServer {
     const g = this.layout();
     if (g.version === 1) return this.shardManager.assignment.ids[shard] ?? [];
     const ids = this.handle.entityIds;
-    return Array.from(g.rows[shard]!, (e) => (e < 0 ? '' : (ids[e] ?? '')));
+    return Array.from(g.rows[shard]!, (e) => (e < 0 ? '' : (ids[e] ?? this.grown[e - ids.length] ?? '')));
   }
 
   /** Shard and row of an entity id by the latest placement (E_UNKNOWN_ID when it is not served). */
   locate(entityId: string): { shard: number; row: number } {
-    const e = this.shardManager.indexOf(entityId);
+    const e = this.entityIndex(entityId);
     if (e < 0) throw unknownId('ParameterServer.locate', 'entity', entityId);
     return this.locateIndex(e);
+  }
+
+  /** Index of an entity id (those the server was created with, then those this object added), or -1. */
+  entityIndex(entityId: string): number {
+    const e = this.shardManager.indexOf(entityId);
+    return e >= 0 ? e : (this.grownIndex.get(entityId) ?? -1);
+  }
+
+  /** Entities served: those of `entityIds`, then those added since (`addEntities`). */
+  entityCount(): number {
+    return this.tables.placement.entities();
+  }
+
+  /** The chunk that holds entity index `e`'s row. */
+  chunkOf(e: number): number {
+    return this.tables.placement.chunkOf[e]!;
   }
 
   /** Shard and row of the entity at index `e` of `entityIds`, by the latest placement. */
@@ -482,6 +512,47 @@ export class ParameterServer {
    */
   async reshard(shards: number, options: LiveReshardOptions = {}): Promise<ReshardReport> {
     const r = await reshardTables(this.tables, shards, options);
+    this.globalLayout = null;
+    return r;
+  }
+
+  /**
+   * Add entities while workers run: their rows are initialised as the
+   * server initialises rows (`initRow` of each id), grouped into new chunks
+   * and placed all-or-nothing by the scheduler; the entities are published
+   * (`entityCount`) only once every new chunk is placed. They take the next
+   * indices; ids must be new. Other threads address them by index (their
+   * names are known to this server object). Needs room: `entityCapacity`.
+   */
+  async addEntities(ids: readonly string[], options: LiveReshardOptions = {}): Promise<GrowthReport> {
+    const where = 'ParameterServer.addEntities';
+    if (!Array.isArray(ids) || ids.length === 0) throw invalidArgument(where, 'ids', ids, 'a non-empty array');
+    const seen = new Set<string>();
+    ids.forEach((id, i) => {
+      if (typeof id !== 'string' || id === '') throw invalidArgument(where, `ids[${i}]`, id, 'a non-empty string');
+      if (seen.has(id) || this.entityIndex(id) >= 0)
+        throw invalidArgument(where, `ids[${i}]`, id, 'an entity id the server does not hold yet');
+      seen.add(id);
+    });
+    const dim = this.dim;
+    const r = await growTables(this.tables, ids.length, (i, out, off) => initRow(ids[i]!, dim, out, off), options);
+    ids.forEach((id, i) => {
+      this.grown.push(id);
+      this.grownIndex.set(id, r.firstEntity + i);
+    });
+    this.globalLayout = null;
+    return r;
+  }
+
+  /**
+   * Replace the rows of chunk `chunk` (all its rows: `chunkOf` names an
+   * entity's chunk) with `values`, while workers run, in one visibility
+   * cycle; pushes made meanwhile carry over (src/ps/mover.ts
+   * `correctChunk`). The audit record is kept in `corrections`.
+   */
+  async correct(chunk: number, values: Float32Array, options: LiveReshardOptions = {}): Promise<CorrectionRecord> {
+    const r = await correctChunk(this.tables, chunk, values, options);
+    this.corrections.push(r);
     this.globalLayout = null;
     return r;
   }

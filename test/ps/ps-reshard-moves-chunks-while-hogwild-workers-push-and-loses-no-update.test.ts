@@ -2,9 +2,11 @@
  * Live resharding with real worker threads: two Hogwild pushers add +1 to
  * random rows they own (no two workers share a row, so the only way an
  * increment can go missing is a move) while the main thread reshards the
- * server 2 → 4 → 2 → 3 shards, chunk by chunk. Afterwards every row holds
- * exactly the number of increments its pusher counted: no update was lost
- * to a move. Meanwhile a reader pinned to the placement before a reshard
+ * server 2 → 4 → 2 → 3 shards, chunk by chunk, and corrects one chunk
+ * (its rows replaced by 1000s). Afterwards every row holds exactly the
+ * number of increments its pusher counted: no update was lost to a move.
+ * The corrected chunk's rows hold 1000 plus the increments pushed after
+ * the correction was registered, the same in every element. Meanwhile a reader pinned to the placement before a reshard
  * finds every chunk, at that version, in a slot that still holds it (live
  * or draining), and writers were paused for about one chunk's copy at a
  * time. The pushers' choices come from KGSHARD_SEED.
@@ -66,6 +68,7 @@ test('2 → 4 → 2 → 3 shards while two Hogwild workers push: every increment
           w.once('error', reject);
         }),
     );
+    let corrected = -1;
     const waitForPushes = async (): Promise<void> => {
       const start = [1, 2].map((i) => Atomics.load(ctl, i));
       while ([1, 2].some((i, k) => Atomics.load(ctl, i) < start[k]! + 20)) await new Promise((r) => setTimeout(r, 1));
@@ -99,6 +102,11 @@ test('2 → 4 → 2 → 3 shards while two Hogwild workers push: every increment
         'shard 3 holds no entity after going back to 2',
       );
       await waitForPushes();
+      // A correction while they push: the chunk's rows become 1000, plus every increment.
+      corrected = ps.chunkOf(ENTITIES - 1);
+      const rows = ENTITIES - 1 - [...Array(ENTITIES).keys()].findIndex((e) => ps.chunkOf(e) === corrected) + 1;
+      await ps.correct(corrected, new Float32Array(rows * DIM).fill(1000));
+      await waitForPushes();
       const third = await ps.reshard(3, { maxMovesPerStep: 4 });
       assert.is(ps.activeShards(), 3);
       for (const r of [up, down, third]) {
@@ -119,6 +127,15 @@ test('2 → 4 → 2 → 3 shards while two Hogwild workers push: every increment
     let pushed = 0;
     for (let e = 0; e < ENTITIES; e++) {
       pushed += want[e]!;
+      if (ps.chunkOf(e) === corrected) {
+        // Replaced by 1000s: increments pushed before the correction was
+        // registered were replaced with the rest of the old rows; those after
+        // it carried over. Every element of the row agrees.
+        const v = out.entities[e * DIM]! - 1000;
+        assert.ok(Number.isInteger(v) && v >= 0 && v <= want[e]!, `corrected entity ${e}: 1000 + ${v}`);
+        for (let q = 1; q < DIM; q++) assert.is(out.entities[e * DIM + q], 1000 + v);
+        continue;
+      }
       for (let q = 0; q < DIM; q++) {
         if (out.entities[e * DIM + q] !== want[e])
           assert.unreachable(`entity ${e} element ${q} holds ${out.entities[e * DIM + q]}, pushed ${want[e]} times`);
