@@ -562,7 +562,7 @@ export async function correctChunk(
       const f = await lock.fenceAsync(2 * lock.leaseMs);
       if (f !== SEQ_OK && f !== SEQ_RECOVERED) throw lockTimeout(where, tables.tableName(a), 2 * lock.leaseMs);
       const t0 = performance.now();
-      let swappedVersion = 0;
+      let swappedVersion: number;
       try {
         const cur = lock.data;
         const base = sb * C * w;

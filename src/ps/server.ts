@@ -526,17 +526,19 @@ export class ParameterServer {
    */
   async addEntities(ids: readonly string[], options: LiveReshardOptions = {}): Promise<GrowthReport> {
     const where = 'ParameterServer.addEntities';
-    if (!Array.isArray(ids) || ids.length === 0) throw invalidArgument(where, 'ids', ids, 'a non-empty array');
+    const given: unknown = ids;
+    if (!Array.isArray(given) || given.length === 0) throw invalidArgument(where, 'ids', ids, 'a non-empty array');
     const seen = new Set<string>();
-    ids.forEach((id, i) => {
+    ids.forEach((id: unknown, i) => {
       if (typeof id !== 'string' || id === '') throw invalidArgument(where, `ids[${i}]`, id, 'a non-empty string');
       if (seen.has(id) || this.entityIndex(id) >= 0)
         throw invalidArgument(where, `ids[${i}]`, id, 'an entity id the server does not hold yet');
       seen.add(id);
     });
     const dim = this.dim;
-    const r = await growTables(this.tables, ids.length, (i, out, off) => initRow(ids[i]!, dim, out, off), options);
-    ids.forEach((id, i) => {
+    const names = ids;
+    const r = await growTables(this.tables, names.length, (i, out, off) => initRow(names[i]!, dim, out, off), options);
+    names.forEach((id, i) => {
       this.grown.push(id);
       this.grownIndex.set(id, r.firstEntity + i);
     });
