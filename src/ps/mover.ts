@@ -369,7 +369,9 @@ export async function reshardTables(
   const r = await coordinating(tables, where, async () => {
     // The new target is published first, so readers and reports see it at once.
     p.publish([], shards);
-    return converge(tables, where, new Map(), o);
+    const r = await converge(tables, where, pendingChunks(tables), o);
+    publishPlacedEntities(tables);
+    return r;
   });
   p.reclaim(tables.clock.now());
   return {
@@ -399,13 +401,86 @@ export interface GrowthReport {
   readonly version: number;
 }
 
+/** New chunks registered and not placed yet, per server object (the coordinator's). */
+const pendingNew = new WeakMap<Tables, NewChunks>();
+
+/** The new chunks registered through `tables` and not placed yet. */
+export function pendingChunks(tables: Tables): NewChunks {
+  let m = pendingNew.get(tables);
+  if (m === undefined) pendingNew.set(tables, (m = new Map<number, Float32Array>()));
+  return m;
+}
+
 /**
- * Add `count` entities, their rows from `initRows(i, out)` (i: 0 .. count-1,
- * out: `dim` floats): registered as new chunks of at most `chunkRows`
- * rows, placed all-or-nothing by the scheduler (each chunk in one version,
- * with its rows written first), then published by the entity count, so no
- * thread sees an entity before its row is placed. Coordinator; resolves
- * when every new chunk is placed.
+ * Register `count` new entities, their rows from `initRows(i, out, offset)`
+ * (i: 0 .. count-1): new chunks of at most `chunkRows` rows, not placed
+ * yet (later scheduler steps place each one all-or-nothing). Returns the
+ * first new entity's index and the new chunks. Checked first: nothing
+ * changes when there is no room.
+ */
+export function registerEntities(
+  tables: Tables,
+  count: number,
+  initRows: (i: number, out: Float32Array, offset: number) => void,
+): { firstEntity: number; chunks: number[] } {
+  const where = 'ParameterServer.addEntities';
+  const p = tables.placement;
+  const C = p.chunkRows;
+  const w = tables.dim;
+  const fresh = pendingChunks(tables);
+  // Entities registered but not yet published come first.
+  let first = p.entities();
+  for (const rows of fresh.values()) first += rows.length / w;
+  const chunks = Math.ceil(count / C);
+  if (!Number.isInteger(count) || count < 1) throw invalidArgument(where, 'count', count, 'a positive integer');
+  if (first + count > p.shape.maxEntities)
+    throw invalidArgument(where, 'entities', first + count, `at most entityCapacity (${p.shape.maxEntities})`);
+  if (p.chunks() + chunks > p.shape.maxChunks)
+    throw invalidArgument(where, 'chunks', p.chunks() + chunks, `at most ${p.shape.maxChunks} (entityCapacity)`);
+  const c0 = p.chunks();
+  const made: number[] = [];
+  for (let k = 0; k < chunks; k++) {
+    const c = c0 + k;
+    const len = Math.min(C, count - k * C);
+    const rows = new Float32Array(len * w);
+    for (let j = 0; j < len; j++) {
+      p.setEntity(first + k * C + j, c, j);
+      initRows(k * C + j, rows, j * w);
+    }
+    p.chunkLen[c] = len;
+    fresh.set(c, rows);
+    made.push(c);
+  }
+  // The chunks exist (no version places them yet); entities are published once placed.
+  p.setCounts(p.entities(), c0 + chunks);
+  return { firstEntity: first, chunks: made };
+}
+
+/**
+ * Publish the entities whose chunks are all placed: the entity count moves
+ * to the end of the longest run of placed chunks (entities are published
+ * in order). Returns the entity count.
+ */
+export function publishPlacedEntities(tables: Tables): number {
+  const p = tables.placement;
+  const v = p.version();
+  let e = p.entities();
+  const C = p.chunkRows;
+  for (;;) {
+    if (e >= p.shape.maxEntities) break;
+    const c = p.chunkOf[e]!;
+    // An entity past the registered ones has chunk 0 at offset 0 (unset): stop there.
+    if (c >= p.chunks() || p.chunkEntity[c * C + p.offsetOf[e]!] !== e || p.locAt(v, c) === NO_LOC) break;
+    e += p.chunkLen[c]! - p.offsetOf[e]!;
+  }
+  if (e !== p.entities()) p.setCounts(e, p.chunks());
+  return e;
+}
+
+/**
+ * Add `count` entities (`registerEntities`), then run scheduler steps until
+ * every new chunk is placed and the placement is ideal, then publish them.
+ * Coordinator; resolves when the new entities are published.
  */
 export async function growTables(
   tables: Tables,
@@ -414,44 +489,20 @@ export async function growTables(
   o: LiveReshardOptions = {},
 ): Promise<GrowthReport> {
   const where = 'ParameterServer.addEntities';
-  const p = tables.placement;
-  const C = p.chunkRows;
-  const w = tables.dim;
-  const first = p.entities();
-  const chunks = Math.ceil(count / C);
-  if (!Number.isInteger(count) || count < 1) throw invalidArgument(where, 'count', count, 'a positive integer');
-  if (first + count > p.shape.maxEntities)
-    throw invalidArgument(where, 'entities', first + count, `at most entityCapacity (${p.shape.maxEntities})`);
-  if (p.chunks() + chunks > p.shape.maxChunks)
-    throw invalidArgument(where, 'chunks', p.chunks() + chunks, `at most ${p.shape.maxChunks} (entityCapacity)`);
   const started = tables.clock.now();
   return coordinating(tables, where, async () => {
-    const fresh: NewChunks = new Map();
-    const c0 = p.chunks();
-    for (let k = 0; k < chunks; k++) {
-      const c = c0 + k;
-      const len = Math.min(C, count - k * C);
-      const rows = new Float32Array(len * w);
-      for (let j = 0; j < len; j++) {
-        p.setEntity(first + k * C + j, c, j);
-        initRows(k * C + j, rows, j * w);
-      }
-      p.chunkLen[c] = len;
-      fresh.set(c, rows);
-    }
-    // The chunks exist (nothing places them yet); the entities are published once placed.
-    p.setCounts(first, c0 + chunks);
-    const r = await converge(tables, where, fresh, o);
-    p.setCounts(first + count, c0 + chunks);
+    const { firstEntity, chunks } = registerEntities(tables, count, initRows);
+    const r = await converge(tables, where, pendingChunks(tables), o);
+    publishPlacedEntities(tables);
     return {
-      firstEntity: first,
+      firstEntity,
       entities: count,
-      chunks,
+      chunks: chunks.length,
       steps: r.steps,
       chunksMoved: r.moved,
       maxWriterPauseUs: Math.round(r.maxPause),
       placeMs: tables.clock.now() - started,
-      version: p.version(),
+      version: tables.placement.version(),
     };
   });
 }

@@ -82,7 +82,12 @@ import { locShard, locSlot } from './placement.js';
 import {
   correctChunk,
   growTables,
+  pendingChunks,
+  placementStep,
+  publishPlacedEntities,
+  registerEntities,
   reshardTables,
+  type PlacementStepResult,
   type CorrectionRecord,
   type GrowthReport,
   type LiveReshardOptions,
@@ -525,7 +530,19 @@ export class ParameterServer {
    * names are known to this server object). Needs room: `entityCapacity`.
    */
   async addEntities(ids: readonly string[], options: LiveReshardOptions = {}): Promise<GrowthReport> {
-    const where = 'ParameterServer.addEntities';
+    const names = this.checkNewIds('ParameterServer.addEntities', ids);
+    const dim = this.dim;
+    const r = await growTables(this.tables, names.length, (i, out, off) => initRow(names[i]!, dim, out, off), options);
+    names.forEach((id, i) => {
+      this.grown.push(id);
+      this.grownIndex.set(id, r.firstEntity + i);
+    });
+    this.globalLayout = null;
+    return r;
+  }
+
+  /** `ids` as new entity ids: a non-empty array of distinct non-empty strings the server does not hold. */
+  private checkNewIds(where: string, ids: readonly string[]): readonly string[] {
     const given: unknown = ids;
     if (!Array.isArray(given) || given.length === 0) throw invalidArgument(where, 'ids', ids, 'a non-empty array');
     const seen = new Set<string>();
@@ -535,15 +552,7 @@ export class ParameterServer {
         throw invalidArgument(where, `ids[${i}]`, id, 'an entity id the server does not hold yet');
       seen.add(id);
     });
-    const dim = this.dim;
-    const names = ids;
-    const r = await growTables(this.tables, names.length, (i, out, off) => initRow(names[i]!, dim, out, off), options);
-    names.forEach((id, i) => {
-      this.grown.push(id);
-      this.grownIndex.set(id, r.firstEntity + i);
-    });
-    this.globalLayout = null;
-    return r;
+    return ids;
   }
 
   /**
@@ -557,6 +566,80 @@ export class ParameterServer {
     this.corrections.push(r);
     this.globalLayout = null;
     return r;
+  }
+
+  // ---------------------------------------------------------- step-wise placement
+
+  /**
+   * Step-wise control of the placement, for a caller that drives the
+   * scheduler itself (a simulation, a control loop): set the target
+   * shards, register entities, then call `placementStep` until it reports
+   * `atIdeal`. `reshard` and `addEntities` do exactly this in a loop. One
+   * coordinating caller at a time (E_INVALID_ARGUMENT when another runs).
+   */
+  setTargetShards(shards: number): number {
+    const where = 'ParameterServer.setTargetShards';
+    if (!Number.isInteger(shards) || shards < 1 || shards > this.numShards)
+      throw invalidArgument(where, 'shards', shards, `an integer in [1, ${this.numShards}] (the shard regions)`);
+    const p = this.tables.placement;
+    if (!p.tryCoordinate()) throw invalidArgument(where, 'coordinator', 'busy', 'one placement change at a time');
+    try {
+      return p.publish([], shards);
+    } finally {
+      p.endCoordinate();
+    }
+  }
+
+  /** Register new entities (rows from `initRow` of each id) without placing them: see `setTargetShards`. */
+  registerEntities(ids: readonly string[]): { firstEntity: number; chunks: number[] } {
+    const names = this.checkNewIds('ParameterServer.registerEntities', ids);
+    const dim = this.dim;
+    const r = registerEntities(this.tables, names.length, (i, out, off) => initRow(names[i]!, dim, out, off));
+    names.forEach((id, i) => {
+      this.grown.push(id);
+      this.grownIndex.set(id, r.firstEntity + i);
+    });
+    return r;
+  }
+
+  /**
+   * One scheduler step (at most `maxMoves` chunks moved or placed), then
+   * the entities whose chunks are all placed are published.
+   */
+  async placementStep(maxMoves = 4): Promise<PlacementStepResult> {
+    const where = 'ParameterServer.placementStep';
+    if (!Number.isInteger(maxMoves) || maxMoves < 1)
+      throw invalidArgument(where, 'maxMoves', maxMoves, 'a positive integer');
+    const p = this.tables.placement;
+    if (!p.tryCoordinate()) throw invalidArgument(where, 'coordinator', 'busy', 'one placement change at a time');
+    try {
+      const r = await placementStep(this.tables, maxMoves, pendingChunks(this.tables));
+      publishPlacedEntities(this.tables);
+      this.globalLayout = null;
+      return r;
+    } finally {
+      p.endCoordinate();
+    }
+  }
+
+  /** Worker `worker` (0 .. 63) has applied placement `version` (at most the latest); for callers without a client. */
+  confirmPlacement(worker: number, version: number): void {
+    const p = this.tables.placement;
+    if (!Number.isInteger(worker) || worker < 0 || worker >= p.shape.workers)
+      throw invalidArgument(
+        'ParameterServer.confirmPlacement',
+        'worker',
+        worker,
+        `an integer in [0, ${p.shape.workers})`,
+      );
+    if (!Number.isInteger(version) || version < 1 || version > p.version())
+      throw invalidArgument('ParameterServer.confirmPlacement', 'version', version, `in [1, ${p.version()}]`);
+    p.confirm(worker, version, this.tables.clock.now());
+  }
+
+  /** Copies that stopped being current and still hold their slot. */
+  drainingCopies(): number {
+    return this.tables.placement.draining();
   }
 
   /** Shards the latest placement targets. */
