@@ -183,7 +183,23 @@ export type {
   SnapshotTarget,
   SnapshotReport,
   ClientStats,
+  PlacementPin,
+  LiveReshardOptions,
+  ReshardReport,
+  ReshardStepReport,
+  GrowthReport,
+  CorrectionRecord,
+  PlacementStepResult,
 } from './ps/server.js';
+export { planStep, idealPlacement } from './ps/reshard/plan.js';
+export type { PlanInput, PlanStep, CopyChange, Deferral, IdealPlacement } from './ps/reshard/plan.js';
+export { AssignmentLifecycle } from './ps/reshard/lifecycle.js';
+export { InMemoryReshardBackend } from './ps/reshard/memory-backend.js';
+export { DEFAULT_RESHARD_OPTIONS, resolveReshardOptions } from './ps/reshard/options.js';
+export type { ReshardOptions } from './ps/reshard/options.js';
+export type { ReshardBackend, ReshardBackendFactory, ReshardState, ReadResult } from './ps/reshard/backend.js';
+export type { ChunkId, ShardId, Holders, Assignment } from './ps/reshard/types.js';
+export type { Placement as ChunkPlacement } from './ps/reshard/types.js';
 export type { PsConfig, UpdateMode, ShardingStrategy } from './ps/config.js';
 export type { ShardAssignment } from './ps/shard-manager.js';
 export type { Dataset, TripleSplit, DatasetReport } from './data/dataset.js';
@@ -197,7 +213,7 @@ export type {
   ModelOptions,
 } from './kge/models/index.js';
 export type { QueryPlan, WasmKernel } from './kge/wasm/plan.js';
-export type { TrainOptions, EpochReport, TrainHooks } from './kge/trainer.js';
+export type { TrainOptions, EpochReport, TrainHooks, ReshardEntry, GrowthEntry } from './kge/trainer.js';
 export type { TrainHyper, LossKind, OptimizerKind, RegKind } from './kge/train-core.js';
 export type { ModelDefaults } from './kge/defaults.js';
 export type { Setting, SettingType } from './kge/hyper.js';

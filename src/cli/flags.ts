@@ -254,32 +254,43 @@ export function readSetting(
     case 'path':
       return str(flags, name);
     case 'schedule':
-      return scheduleFlag(command, name, str(flags, name)!, s.min!, s.max!);
+      return scheduleFlag(command, name, str(flags, name)!, s);
   }
 }
 
-/** One entry of a schedule flag: from this epoch (1-based) on, this many shards. */
-export interface ScheduleEntry {
-  readonly epoch: number;
-  readonly shards: number;
-}
+/** One entry of a schedule flag: from this epoch (1-based), a value under the setting's key. */
+export type ScheduleEntry = { readonly epoch: number } & Readonly<Record<string, number | string>>;
 
-/** `EPOCH:N[,EPOCH:N...]`, each N in [min, max]; a one-line usage error naming the flag and the bad entry. */
-function scheduleFlag(command: string, name: string, text: string, min: number, max: number): ScheduleEntry[] {
+/**
+ * `EPOCH:VALUE[,EPOCH:VALUE...]` (a path value may not hold a comma; repeat
+ * the flag instead): each VALUE an integer in [min, max] or a path. A
+ * one-line usage error naming the flag and the bad entry.
+ */
+function scheduleFlag(command: string, name: string, text: string, s: Setting): ScheduleEntry[] {
+  const sched = s.schedule!;
   const out: ScheduleEntry[] = [];
-  for (const part of text.split(',')) {
-    const m = /^\s*(\d+):(\d+)\s*$/.exec(part);
-    const epoch = m ? Number(m[1]) : NaN;
-    const shards = m ? Number(m[2]) : NaN;
-    if (!m || epoch < 1 || shards < min || shards > max)
+  const parts = text.split(',');
+  for (const part of parts) {
+    const at = part.indexOf(':');
+    const epochText = at < 0 ? '' : part.slice(0, at).trim();
+    const valueText = at < 0 ? '' : part.slice(at + 1).trim();
+    const epoch = /^\d+$/.test(epochText) ? Number(epochText) : NaN;
+    const int = /^\d+$/.test(valueText) ? Number(valueText) : NaN;
+    const ok = epoch >= 1 && (sched.value === 'path' ? valueText !== '' : int >= s.min! && int <= s.max!);
+    if (!ok) {
+      const want =
+        sched.value === 'path'
+          ? `EPOCH:${sched.key.toUpperCase()} with EPOCH >= 1`
+          : `EPOCH:${sched.key.toUpperCase()} with EPOCH >= 1 and ${sched.key.toUpperCase()} in [${s.min}, ${s.max}]`;
       throw usage(
-        usageError(
-          `${command}: --${name} ${JSON.stringify(part)}: must be EPOCH:SHARDS ` +
-            `with EPOCH >= 1 and SHARDS in [${min}, ${max}]`,
-          { command, flag: `--${name}`, value: part },
-        ),
+        usageError(`${command}: --${name} ${JSON.stringify(part)}: must be ${want}`, {
+          command,
+          flag: `--${name}`,
+          value: part,
+        }),
       );
-    out.push({ epoch, shards });
+    }
+    out.push({ epoch, [sched.key]: sched.value === 'path' ? valueText : int });
   }
   return out;
 }

@@ -28,8 +28,8 @@ export type SettingType =
   /** A path (or for `--warm-start`, a path or a fingerprint). */
   | 'path'
   /**
-   * A schedule: `EPOCH:N` pairs (the flag repeatable or comma-separated),
-   * in the library an array of `{ epoch, shards }`.
+   * A schedule: `EPOCH:VALUE` pairs (the flag repeatable or comma-separated),
+   * in the library an array of `{ epoch, <schedule.key> }`.
    */
   | 'schedule';
 
@@ -62,6 +62,11 @@ export interface Setting {
   readonly fingerprint?: boolean;
   /** The library accepts the field unset (older options objects): it then means the default. */
   readonly optional?: boolean;
+  /**
+   * For `schedule`: the field each `EPOCH:VALUE` entry's value fills, and
+   * whether it is an integer in [min, max] or a path.
+   */
+  readonly schedule?: { readonly key: string; readonly value: 'int' | 'path' };
   /** Said after "must be ..." in the library's error (e.g. what 0 means). */
   readonly note?: string;
   readonly section: HelpSection;
@@ -376,6 +381,7 @@ export const SETTINGS: readonly Setting[] = [
     arg: 'EPOCH:SHARDS',
     jsonKey: 'reshard_at',
     type: 'schedule',
+    schedule: { key: 'shards', value: 'int' },
     scope: 'hyper',
     min: 1,
     max: 4096,
@@ -385,6 +391,22 @@ export const SETTINGS: readonly Setting[] = [
       'reshard the parameter server to SHARDS shards while',
       'epoch EPOCH (1-based) trains; repeatable or',
       'comma-separated (e.g. 3:4,6:2)',
+    ],
+  },
+  {
+    name: 'growAt',
+    flag: '--grow-at',
+    arg: 'EPOCH:DIR',
+    jsonKey: 'grow_at',
+    type: 'schedule',
+    schedule: { key: 'dir', value: 'path' },
+    scope: 'hyper',
+    optional: true,
+    section: 'training',
+    help: [
+      'from epoch EPOCH (1-based) on, also train on the extra',
+      'triples in DIR/train.tsv; their new entities join the',
+      'parameter server live (async mode); repeatable',
     ],
   },
   {

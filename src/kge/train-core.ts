@@ -60,7 +60,8 @@ import { SimdChunkKernels, simdTrainBlocker } from './wasm/train-kernels.js';
 export { mulberry32 };
 
 export class TrainContext {
-  readonly handle: TrainHandle;
+  /** The handle, with the grown data of the latest task that carried some (`TrainTask.data`). */
+  handle: TrainHandle;
   readonly hyper: TrainHyper;
   readonly model: KgeModel;
   readonly shapes: ModelShapes;
@@ -91,7 +92,7 @@ export class TrainContext {
   private readonly scores: Float64Array;
   /** 1 where a (positive, negative) pair is a known triple and is left out (filtered sampling). */
   private readonly masked: Uint8Array;
-  private readonly filter: FilterIndex | null;
+  private filter: FilterIndex | null;
   /** Pairs left out by filtered sampling so far. */
   filteredPairs = 0;
   private readonly coef: Float64Array;
@@ -223,6 +224,12 @@ export class TrainContext {
 
   /** Train on positions [start, end) of the epoch's order. */
   run(task: TrainTask): TaskResult {
+    const d = task.data;
+    if (d !== undefined && d.train !== this.handle.train) {
+      // The data grew (new entities and triples): train on it from now on.
+      this.handle = { ...this.handle, train: d.train, order: d.order, numEntities: d.numEntities, filter: d.filter };
+      if (this.hyper.filterNegatives && d.filter) this.filter = FilterIndex.attach(d.filter);
+    }
     this.moments.fill(0);
     this.client?.reset();
     const h = this.hyper;

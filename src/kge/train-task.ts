@@ -107,6 +107,20 @@ export interface TrainTask {
   readonly steps: number;
   readonly worker: number;
   readonly seed: number;
+  /**
+   * The training data when it has grown since the handle was sent
+   * (`growAt`): the longer train split, its order, the entity count and the
+   * filter index. Absent: the handle's.
+   */
+  readonly data?: TrainData;
+}
+
+/** The parts of a `TrainHandle` that growth replaces. */
+export interface TrainData {
+  readonly train: Int32Array;
+  readonly order: Int32Array;
+  readonly numEntities: number;
+  readonly filter?: FilterHandle;
 }
 
 export interface TaskResult {

@@ -26,6 +26,8 @@ import type { Dataset } from '../data/dataset.js';
 import { ParameterServer, type SnapshotTarget } from '../ps/server.js';
 import { FilterIndex } from './filter.js';
 import { setting } from './hyper.js';
+import { readExtraTriples } from '../data/extra-triples.js';
+import { sharedSplit } from '../data/dataset.js';
 import { PsFigures, addSegments, checkPartial, type PartialEpoch, type PsTrainingReport } from './train-figures.js';
 import { createModel, type KgeModel } from './models/index.js';
 import { moduleHref, resolveTrainOptions, validateTrainOptions, type TrainSettings } from './training/options.js';
@@ -33,6 +35,7 @@ import {
   TrainContext,
   loadModelModule,
   mulberry32,
+  type TrainData,
   type TrainHandle,
   type TrainHyper,
   type TaskResult,
@@ -65,6 +68,28 @@ export interface TrainOptions extends TrainHyper {
    * steps). See `ParameterServer.reshard`.
    */
   readonly reshardAt?: readonly { readonly epoch: number; readonly shards: number }[];
+  /**
+   * Grow the training data while the run goes on: at the start of epoch
+   * `epoch` (1-based), read the extra train triples in directory `dir`
+   * (`train.tsv` or `train.txt`; known relations only), add their new
+   * entities to the parameter server (rows initialised as at the start,
+   * placed as new chunks while the tables stay live) and train on every
+   * triple from that epoch on. Async mode only.
+   */
+  readonly growAt?: readonly { readonly epoch: number; readonly dir: string }[];
+}
+
+/** One growth of a run (`Trainer.growth`). */
+export interface GrowthEntry {
+  readonly epoch: number;
+  readonly dir: string;
+  /** Train triples added (duplicates of known train triples left out), and new entities. */
+  readonly triples: number;
+  readonly newEntities: number;
+  /** New chunks, scheduler steps, and the time until every new chunk was placed (ms). */
+  readonly chunks: number;
+  readonly steps: number;
+  readonly placeMs: number;
 }
 
 /** One reshard of a run (`Trainer.reshards`). */
@@ -117,9 +142,11 @@ export class Trainer {
   readonly options: TrainOptions;
   /** The model being trained (this thread's instance). */
   readonly model: KgeModel;
-  readonly dataset: Dataset;
+  /** The dataset trained on: the one given, with the triples and entities added by `growAt` since. */
+  dataset: Dataset;
   readonly ps: ParameterServer;
-  readonly handle: TrainHandle;
+  /** What workers attach to; after growth, its train split, order, entity count and filter are the grown ones. */
+  handle: TrainHandle;
   readonly epochs: EpochReport[] = [];
   /** Seconds spent in training epochs (evaluation excluded). */
   trainSeconds = 0;
@@ -194,13 +221,25 @@ export class Trainer {
         throw invalidArgument('Trainer', `reshardAt[${i}].shards`, r.shards, `at most the entities (${entities})`);
     });
     this.reshardPlan = plan;
+    const grow = o.growAt ?? [];
+    grow.forEach((g, i) => {
+      if (g.epoch > o.epochs)
+        throw invalidArgument('Trainer', `growAt[${i}].epoch`, g.epoch, `at most the run's epochs (${o.epochs})`);
+    });
+    if (grow.length > 0 && o.mode === 'sync')
+      throw invalidArgument('Trainer', 'growAt', 'sync', "mode 'async' (sync steps size their buffers once)");
     // Regions for the most shards the run uses; each with room for twice its
     // share at the fewest shards (old copies drain while new ones arrive).
     const counts = [shards, ...plan.map((r) => r.shards)];
     const regions = Math.max(...counts);
     const chunkRows = Math.min(1024, Math.max(16, 2 ** Math.floor(Math.log2(Math.max(1, entities / 64)))));
+    // Growth: room for the extra triples' new entities (read and checked now, before any work).
+    const grownEntities = grow.reduce((n, g) => n + readExtraTriples(g.dir, dataset).newEntities.length, 0);
+    const total = entities + grownEntities;
     const capacity =
-      plan.length === 0 ? 0 : Math.min(entities, 2 * Math.ceil(entities / Math.min(...counts)) + 2 * chunkRows);
+      plan.length === 0 && grow.length === 0
+        ? 0
+        : Math.min(total, 2 * Math.ceil(total / Math.min(...counts)) + 2 * chunkRows);
     this.ps = ParameterServer.create(
       {
         dim: shapes.entityWidth,
@@ -208,6 +247,7 @@ export class Trainer {
         numShards: regions,
         activeShards: shards,
         shardCapacityRows: capacity,
+        entityCapacity: total,
         chunkRows,
         strategy: 'range',
         mode: o.mode,
@@ -285,6 +325,54 @@ export class Trainer {
   /** Run `options.epochs` epochs (or until a hook says stop). */
   /** The reshards this run made, in order. */
   readonly reshards: ReshardEntry[] = [];
+  /** The growths of this run, in order. */
+  readonly growth: GrowthEntry[] = [];
+  /** The grown data workers switch to (sent with every task once the data grew). */
+  private grownData: TrainData | undefined;
+
+  /** Grow the data as `growAt` says for `epoch` (0-based), before its tasks start. */
+  private async growFor(epoch: number): Promise<void> {
+    for (const g of this.options.growAt ?? []) {
+      if (g.epoch !== epoch + 1) continue;
+      const d = this.dataset;
+      const extra = readExtraTriples(g.dir, d);
+      const r = extra.newEntities.length > 0 ? await this.ps.addEntities(extra.newEntities) : null;
+      const shapes = this.model.shapes(this.options.dim);
+      const w = shapes.entityWidth;
+      if (r !== null && this.model.initEntity) {
+        // The model's own initial rows for the new entities, as it started the others.
+        const rand = mulberry32((this.options.seed ^ 0xe7717) + epoch);
+        const row = new Float32Array(w);
+        for (let i = 0; i < r.entities; i++) {
+          const { shard, row: at } = this.ps.locateIndex(r.firstEntity + i);
+          this.model.initEntity(row, 0, this.options.dim, rand);
+          this.ps.view(shard).set(row, at * w);
+        }
+      }
+      const values = new Int32Array(d.train.triples.length + extra.triples.length);
+      values.set(d.train.triples);
+      values.set(extra.triples, d.train.triples.length);
+      const train = sharedSplit(values);
+      const entities = [...d.entities, ...extra.newEntities];
+      this.dataset = { ...d, entities, train };
+      const order = new Int32Array(new SharedArrayBuffer(Math.max(4, train.count * 4)), 0, train.count);
+      const filter = this.options.filterNegatives
+        ? FilterIndex.build(entities.length, d.relations.length, [{ name: 'train', triples: train.triples }]).handle
+        : undefined;
+      this.grownData = { train: train.triples, order, numEntities: entities.length, filter };
+      this.handle = { ...this.handle, ...this.grownData };
+      this.scratchOrder = null;
+      this.growth.push({
+        epoch: g.epoch,
+        dir: g.dir,
+        triples: extra.triples.length / 3,
+        newEntities: extra.newEntities.length,
+        chunks: r?.chunks ?? 0,
+        steps: r?.steps ?? 0,
+        placeMs: r?.placeMs ?? 0,
+      });
+    }
+  }
   private readonly reshardPlan: readonly { readonly epoch: number; readonly shards: number }[];
 
   /** Run the reshard planned for `epoch` (0-based), if any, and record it. */
@@ -323,6 +411,7 @@ export class Trainer {
    */
   async epoch(epoch: number): Promise<EpochReport> {
     const o = this.options;
+    await this.growFor(epoch);
     const order = this.handle.order;
     const n = order.length;
     const rand = mulberry32((o.seed * 1_000_003 + epoch) >>> 0);
@@ -366,6 +455,7 @@ export class Trainer {
         worker: k,
         seed:
           (o.seed * 7919 + epoch * 104_729 + k * 1_299_709 + (map === null ? 0 : 0x9e37 * (basePositives + 1))) >>> 0,
+        ...(this.grownData === undefined ? {} : { data: this.grownData }),
       });
     }
     for (const t of tasks) Atomics.store(this.progress, t.worker, t.start);

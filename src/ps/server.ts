@@ -109,7 +109,14 @@ export { psOptimizerStateFloats };
 export type { PsHandle, PsOptions, PushResult, PsWarningCode, PsWarningHandler };
 export { PsClient, PAUSE_SAMPLES, type ClientStats } from './client.js';
 export type { SnapshotTarget, SnapshotReport } from './snapshot.js';
-export type { CorrectionRecord, GrowthReport, LiveReshardOptions, ReshardReport, ReshardStepReport } from './mover.js';
+export type {
+  CorrectionRecord,
+  GrowthReport,
+  LiveReshardOptions,
+  PlacementStepResult,
+  ReshardReport,
+  ReshardStepReport,
+} from './mover.js';
 
 /** A reader's pin of one placement version (`ParameterServer.pinPlacement`). */
 export interface PlacementPin {

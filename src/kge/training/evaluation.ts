@@ -53,12 +53,19 @@ export class RunEvaluator {
 
   /** `shared`: keep one pool for every evaluation (a run that validates). */
   constructor(
-    private readonly dataset: Dataset,
+    private dataset: Dataset,
     private readonly model: string,
     private readonly dim: number,
     private readonly workers: number,
     private readonly shared: boolean,
   ) {}
+
+  /** Evaluate against `d` from now on (a dataset that grew while training: more entities, more train triples). */
+  setDataset(d: Dataset): void {
+    if (d === this.dataset) return;
+    this.dataset = d;
+    this.filter = undefined;
+  }
 
   async evaluate(
     split: 'valid' | 'test',

@@ -114,13 +114,18 @@ export function checkSetting(where: string, s: Setting, value: unknown): void {
     case 'model':
       return; // checked with the model object, in validateTrainOptions
     case 'schedule': {
-      if (!Array.isArray(v)) throw invalidArgument(where, s.name, v, 'an array of { epoch, shards }');
+      if (!Array.isArray(v)) throw invalidArgument(where, s.name, v, `an array of { epoch, ${s.schedule!.key} }`);
+      const key = s.schedule!.key;
       v.forEach((e: unknown, i) => {
-        const x = e as { epoch?: unknown; shards?: unknown } | null;
+        const x = e as Record<string, unknown> | null;
         if (x === null || typeof x !== 'object' || !Number.isInteger(x.epoch) || (x.epoch as number) < 1)
           throw invalidArgument(where, `${s.name}[${i}].epoch`, x?.epoch, 'an integer >= 1');
-        if (!Number.isInteger(x.shards) || (x.shards as number) < s.min! || (x.shards as number) > s.max!)
-          throw outOfRange(where, `${s.name}[${i}].shards`, x.shards, s.min!, s.max!);
+        const val = x[key];
+        if (s.schedule!.value === 'path') {
+          if (typeof val !== 'string' || val.trim() === '')
+            throw invalidArgument(where, `${s.name}[${i}].${key}`, val, 'a directory path');
+        } else if (!Number.isInteger(val) || (val as number) < s.min! || (val as number) > s.max!)
+          throw outOfRange(where, `${s.name}[${i}].${key}`, val, s.min!, s.max!);
       });
       return;
     }
@@ -170,6 +175,22 @@ export function validateTrainOptions(o: TrainOptions, model?: KgeModel): TrainOp
     throw invalidArgument('train', 'dataPath', o.dataPath, "'ps' or 'direct'");
   if (o.dataPath === 'direct' && (o.shards ?? 1) !== 1)
     throw invalidArgument('train', 'shards', o.shards, "1 with dataPath 'direct' (it reads one shard in place)");
+  for (const g of o.growAt ?? []) {
+    if (g.epoch > o.epochs)
+      throw invalidArgument(
+        'train',
+        'growAt',
+        `${g.epoch}:${g.dir}`,
+        `an epoch at most the run's epochs (${o.epochs})`,
+      );
+    if (o.mode === 'sync')
+      throw invalidArgument(
+        'train',
+        'growAt',
+        `${g.epoch}:${g.dir}`,
+        'unset in sync mode (growth is for async training)',
+      );
+  }
   for (const r of o.reshardAt ?? []) {
     if (r.epoch > o.epochs)
       throw invalidArgument(

@@ -18,7 +18,7 @@ import { RelationStats, StatsPersister } from '../../store/running-stats.js';
 import { EarlyStopping } from '../early-stopping.js';
 import { saveEmbeddings } from '../embeddings-io.js';
 import { flagOf } from '../hyper.js';
-import { Trainer, type PsTrainingReport, type ReshardEntry, type TrainOptions } from '../trainer.js';
+import { Trainer, type GrowthEntry, type PsTrainingReport, type ReshardEntry, type TrainOptions } from '../trainer.js';
 import { RunEvaluator, outcomeJson, type EvalOutcome } from './evaluation.js';
 import {
   hyperParameters,
@@ -134,6 +134,8 @@ export interface TrainingReport {
   readonly ps: PsTrainingReport;
   /** The parameter server's reshards during the run (`reshardAt`), in order. */
   readonly reshards: readonly ReshardEntry[];
+  /** The data's growths during the run (`growAt`), in order. */
+  readonly growth: readonly GrowthEntry[];
 }
 
 /**
@@ -193,6 +195,14 @@ export async function runTraining(
   const trainer = new Trainer(dataset, o);
   const canonical = trainer.model.name;
   const evaluator = new RunEvaluator(dataset, canonical, o.dim, run.evalWorkers, run.evalEvery > 0);
+  // The dataset each table size belongs to: growth (`growAt`) adds entities,
+  // and the tables kept for the final evaluation may be from before it.
+  const datasets = new Map<number, Dataset>([[dataset.entities.length, dataset]]);
+  const evaluateOn = (split: 'valid' | 'test', tables: { entities: Float32Array; relations: Float32Array }) => {
+    datasets.set(trainer.dataset.entities.length, trainer.dataset);
+    evaluator.setDataset(datasets.get(tables.entities.length / trainer.ps.dim) ?? trainer.dataset);
+    return evaluator.evaluate(split, tables);
+  };
   try {
     const start = startRun(trainer, run, notice);
     const ckpt = start.checkpointer;
@@ -263,7 +273,7 @@ export async function runTraining(
           if (run.evalEvery > 0 && (done % run.evalEvery === 0 || done === o.epochs)) {
             hooks.onPhase?.({ kind: 'validating', epoch: done });
             const tables = t.tables();
-            const outcome = await evaluator.evaluate('valid', tables);
+            const outcome = await evaluateOn('valid', tables);
             const mrr = outcome.both.mrr;
             lastObjective = -mrr;
             const verdict = early.record(done, mrr, tables);
@@ -323,7 +333,7 @@ export async function runTraining(
     if (split.count > 0) {
       hooks.onPhase?.({ kind: 'evaluating', split: run.evalSplit, triples: split.count });
       try {
-        evaluation = await evaluator.evaluate(run.evalSplit, tables);
+        evaluation = await evaluateOn(run.evalSplit, tables);
       } finally {
         hooks.onPhase?.({ kind: 'evaluated' });
       }
@@ -336,9 +346,9 @@ export async function runTraining(
       run,
       dataset: {
         name: dataset.name,
-        entities: dataset.entities.length,
+        entities: trainer.dataset.entities.length,
         relations: dataset.relations.length,
-        trainTriples: dataset.train.count,
+        trainTriples: trainer.dataset.train.count,
         validTriples: dataset.valid.count,
         testTriples: dataset.test.count,
       },
@@ -362,6 +372,7 @@ export async function runTraining(
       },
       ps: trainer.psReport(),
       reshards: [...trainer.reshards],
+      growth: [...trainer.growth],
       relationStats: dataset.relations.map((relation, r) => {
         const st = relationStats.get(r);
         return { relation, count: st.count, mean: st.mean, variance: st.variance };
