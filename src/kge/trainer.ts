@@ -379,7 +379,8 @@ export class Trainer {
   private async reshardFor(epoch: number): Promise<void> {
     for (const r of this.reshardPlan) {
       if (r.epoch !== epoch + 1) continue;
-      const rep = await this.ps.reshard(r.shards);
+      // Sync mode reshards before the epoch's steps: no worker is in a step.
+      const rep = await this.ps.reshard(r.shards, { quiescent: this.options.mode === 'sync' });
       this.reshards.push({
         epoch: r.epoch,
         from: rep.from,

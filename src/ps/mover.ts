@@ -52,6 +52,13 @@ export interface LiveReshardOptions {
   readonly onStep?: (step: ReshardStepReport) => void;
   /** Wait between two attempts when a step could not move anything (ms, real time). Default 2. */
   readonly pollMs?: number;
+  /**
+   * Sync mode only: the caller guarantees that no worker is inside or
+   * preparing a sync step (between epochs). Without it a sync-mode server
+   * refuses to move chunks: a worker may have grouped a step's rows by the
+   * old placement before it reaches a shard's barrier.
+   */
+  readonly quiescent?: boolean;
 }
 
 export interface ReshardStepReport {
@@ -340,6 +347,17 @@ async function converge(
   return { steps, moved, maxPause, totalPause };
 }
 
+/** A sync-mode server moves chunks only between epochs (see `LiveReshardOptions.quiescent`). */
+export function checkSyncQuiescent(tables: Tables, where: string, o: LiveReshardOptions): void {
+  if (tables.config.mode === 'sync' && o.quiescent !== true)
+    throw invalidArgument(
+      where,
+      'quiescent',
+      o.quiescent ?? false,
+      'true in sync mode (move chunks between epochs, when no worker is in a step)',
+    );
+}
+
 /** Run `fn` as the placement's one coordinator. */
 async function coordinating<T>(tables: Tables, where: string, fn: () => Promise<T>): Promise<T> {
   const p = tables.placement;
@@ -363,6 +381,7 @@ export async function reshardTables(
   const where = 'ParameterServer.reshard';
   if (!Number.isInteger(shards) || shards < 1 || shards > tables.numShards)
     throw invalidArgument(where, 'shards', shards, `an integer in [1, ${tables.numShards}] (the shard regions)`);
+  checkSyncQuiescent(tables, where, o);
   const p = tables.placement;
   const started = tables.clock.now();
   const from = p.activeShards();
@@ -489,6 +508,7 @@ export async function growTables(
   o: LiveReshardOptions = {},
 ): Promise<GrowthReport> {
   const where = 'ParameterServer.addEntities';
+  checkSyncQuiescent(tables, where, o);
   const started = tables.clock.now();
   return coordinating(tables, where, async () => {
     const { firstEntity, chunks } = registerEntities(tables, count, initRows);
@@ -551,6 +571,7 @@ export async function correctChunk(
   o: LiveReshardOptions = {},
 ): Promise<CorrectionRecord> {
   const where = 'ParameterServer.correct';
+  checkSyncQuiescent(tables, where, o);
   const p = tables.placement;
   const C = p.chunkRows;
   const w = tables.dim;

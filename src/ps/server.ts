@@ -80,6 +80,7 @@ import { repairTable } from './repair.js';
 import { PsClient } from './client.js';
 import { locShard, locSlot } from './placement.js';
 import {
+  checkSyncQuiescent,
   correctChunk,
   growTables,
   pendingChunks,
@@ -613,10 +614,11 @@ export class ParameterServer {
    * One scheduler step (at most `maxMoves` chunks moved or placed), then
    * the entities whose chunks are all placed are published.
    */
-  async placementStep(maxMoves = 4): Promise<PlacementStepResult> {
+  async placementStep(maxMoves = 4, options: { readonly quiescent?: boolean } = {}): Promise<PlacementStepResult> {
     const where = 'ParameterServer.placementStep';
     if (!Number.isInteger(maxMoves) || maxMoves < 1)
       throw invalidArgument(where, 'maxMoves', maxMoves, 'a positive integer');
+    checkSyncQuiescent(this.tables, where, options);
     const p = this.tables.placement;
     if (!p.tryCoordinate()) throw invalidArgument(where, 'coordinator', 'busy', 'one placement change at a time');
     try {

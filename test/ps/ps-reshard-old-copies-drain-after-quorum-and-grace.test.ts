@@ -104,4 +104,19 @@ test('a reader pinned before the move keeps the old copies for its lease', async
   stuck.unpin();
 });
 
+test('a sync-mode server moves chunks only when the caller says no step is in flight', async () => {
+  const clock = ManualClock.create(1_000);
+  const ps = server(clock, { mode: 'sync', expectedWorkers: 1 });
+  let msg = '';
+  try {
+    await ps.reshard(2);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assert.match(msg, /^ParameterServer\.reshard: quiescent must be true in sync mode \(move chunks between epochs/);
+  assert.is(ps.activeShards(), 1, 'nothing moved');
+  const r = await ps.reshard(2, { quiescent: true });
+  assert.ok(r.chunksMoved > 0);
+});
+
 test.run();
