@@ -13,7 +13,7 @@ import { RunEvaluator, outcomeJson } from '../kge/training/evaluation.js';
 import { checkStoredRunDataset, openStoredRun, type StoredRun } from '../kge/training/stored-run.js';
 import { datasetLine, openDataset } from './dataset.js';
 import { asUsage, bool, choiceFlag, parseFlags, str, usage, workersFlag, type FlagSpecs } from './flags.js';
-import { metricsTable } from './metrics.js';
+import { metricsTable, perRelationTable } from './metrics.js';
 import { StatusLine } from './progress.js';
 
 const FLAGS: FlagSpecs = {
@@ -25,11 +25,13 @@ const FLAGS: FlagSpecs = {
   workers: { type: 'string' },
   rebuild: { type: 'boolean' },
   json: { type: 'boolean' },
+  'per-relation': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 
 export const EVAL_HELP =
-  'Usage: kgshard eval --embeddings DIR [--dataset NAME|DIR] [--split valid|test] [--workers N|auto] [--json]\n' +
+  'Usage: kgshard eval --embeddings DIR [--dataset NAME|DIR] [--split valid|test] [--workers N|auto]\n' +
+  '                    [--per-relation] [--json]\n' +
   '       kgshard eval --checkpoint-dir DIR [--fingerprint FP] [the same flags]' +
   `
 
@@ -63,6 +65,9 @@ Flags:
   --split valid|test      default test
   --workers N|auto        evaluation threads (default auto)
   --rebuild               build the WordNet split anew instead of the cache
+  --per-relation          also print MRR, MR and Hits@k per relation (worst
+                          first); --json always holds them (per_relation),
+                          with the rank histogram (rank_histogram)
   --json                  print one JSON object instead of the table
   -h, --help              show this help
 `;
@@ -187,7 +192,8 @@ export async function evalCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return 0;
   }
-  process.stdout.write(`${source.header}\non ${datasetLine(dataset)}\n\n${metricsTable(outcome)}`);
+  const perRelation = bool(flags, 'per-relation') ? `\n${perRelationTable(outcome)}` : '';
+  process.stdout.write(`${source.header}\non ${datasetLine(dataset)}\n\n${metricsTable(outcome)}${perRelation}`);
   return 0;
 }
 

@@ -31,7 +31,7 @@ import {
   usage,
   type FlagSpecs,
 } from './flags.js';
-import { metricsTable } from './metrics.js';
+import { metricsTable, perRelationTable } from './metrics.js';
 import { StatusLine, TrainProgress } from './progress.js';
 
 /** The flags of the command itself, beside the settings' (rows of the same shape, for the parser and the help). */
@@ -55,6 +55,12 @@ const COMMAND_FLAGS: readonly {
     ],
   },
   { name: 'json', flag: '--json', section: 'output', help: ['print one JSON object instead of the table'] },
+  {
+    name: 'per-relation',
+    flag: '--per-relation',
+    section: 'output',
+    help: ['also print MRR, MR and Hits@k per relation (worst', 'first); --json always holds them (per_relation)'],
+  },
   {
     name: 'rebuild',
     flag: '--rebuild',
@@ -158,6 +164,7 @@ interface TrainPlan {
   readonly options: TrainingOptions;
   readonly datasetSpec: string;
   readonly json: boolean;
+  readonly perRelation: boolean;
   readonly rebuild: boolean;
 }
 
@@ -187,6 +194,7 @@ export function planTraining(args: readonly string[]): TrainPlan | 'help' {
     options: options,
     datasetSpec: str(flags, 'dataset') ?? 'wordnet',
     json: bool(flags, 'json'),
+    perRelation: bool(flags, 'per-relation'),
     rebuild: bool(flags, 'rebuild'),
   };
 }
@@ -259,7 +267,9 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
   } catch (e) {
     throw asFlagError(e);
   }
-  process.stdout.write(plan.json ? `${JSON.stringify(reportJson(report, opened))}\n` : reportTable(report));
+  process.stdout.write(
+    plan.json ? `${JSON.stringify(reportJson(report, opened))}\n` : reportTable(report, plan.perRelation),
+  );
   return 0;
 }
 
@@ -295,6 +305,8 @@ export function reportJson(
           hits1: null,
           hits3: null,
           hits10: null,
+          per_relation: [],
+          rank_histogram: [],
         }),
     validation: r.validations.map((v) => ({
       epoch: v.epoch,
@@ -356,7 +368,7 @@ export function psJson(p: TrainingReport['ps']): Record<string, unknown> {
 }
 
 /** The report as printed without `--json`. */
-export function reportTable(r: TrainingReport): string {
+export function reportTable(r: TrainingReport, perRelation = false): string {
   const o = r.options;
   const n = (x: number): string => x.toLocaleString('en-US');
   const d = r.dataset;
@@ -381,6 +393,7 @@ export function reportTable(r: TrainingReport): string {
     '',
     r.evaluation ? metricsTable(r.evaluation).trimEnd() : `no ${r.run.evalSplit} triples: no metrics`,
   ];
+  if (perRelation && r.evaluation) lines.push('', perRelationTable(r.evaluation).trimEnd());
   if (r.out !== null)
     lines.push('', `saved embeddings to ${r.out} (${n(d.entities)} entities, ${n(d.relations)} relations)`);
   return `${lines.join('\n')}\n`;

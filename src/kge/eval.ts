@@ -26,8 +26,12 @@ export {
 export {
   linkPredictionMetrics,
   metricsFromRanks,
+  perRelationMetrics,
+  rankHistogram,
   type LinkPredictionMetrics,
+  type RankBucket,
   type RankMetrics,
+  type RelationMetrics,
 } from './eval/metrics.js';
 export {
   evaluate,

@@ -116,6 +116,10 @@ export const FAST = ['--dim', '8', '--epochs', '30', '--batch', '16', '--neg', '
 
 /** Keys every `kgshard train --json` object has. */
 export const TRAIN_JSON_KEYS: readonly string[] = [
+  'per_relation',
+  'rank_histogram',
+  'reshards',
+  'growth',
   'model',
   'dim',
   'epochs',

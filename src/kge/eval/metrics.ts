@@ -97,3 +97,70 @@ function finish(acc: Acc, where: string, field: string): RankMetrics {
   const n = acc.n;
   return { count: n, mrr: acc.rr / n, mr: acc.sum / n, hits1: acc.h1 / n, hits3: acc.h3 / n, hits10: acc.h10 / n };
 }
+
+/** One relation's metrics over the query triples that use it. */
+export interface RelationMetrics {
+  readonly relation: number;
+  /** Query triples with this relation (each gives a tail query and a head query). */
+  readonly count: number;
+  readonly tail: RankMetrics;
+  readonly head: RankMetrics;
+  readonly both: RankMetrics;
+}
+
+/**
+ * Metrics per relation and per direction: for each relation that occurs in
+ * `queries` ((head, relation, tail) triplets; `tailRanks[i]` and
+ * `headRanks[i]` the ranks of triple i), in relation order. Relations
+ * without a query are left out.
+ */
+export function perRelationMetrics(
+  queries: Int32Array,
+  tailRanks: ArrayLike<number>,
+  headRanks: ArrayLike<number>,
+): RelationMetrics[] {
+  const where = 'perRelationMetrics';
+  const n = queries.length / 3;
+  if (!Number.isInteger(n) || tailRanks.length !== n || headRanks.length !== n)
+    throw invalidArgument(where, 'ranks', `${tailRanks.length} and ${headRanks.length}`, `${n} each (one per query)`);
+  const byRelation = new Map<number, { tail: number[]; head: number[] }>();
+  for (let i = 0; i < n; i++) {
+    const r = queries[3 * i + 1]!;
+    let e = byRelation.get(r);
+    if (e === undefined) byRelation.set(r, (e = { tail: [], head: [] }));
+    e.tail.push(tailRanks[i]!);
+    e.head.push(headRanks[i]!);
+  }
+  return [...byRelation.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([relation, e]) => {
+      const m = linkPredictionMetrics(e.tail, e.head);
+      return { relation, count: e.tail.length, tail: m.tail, head: m.head, both: m.both };
+    });
+}
+
+/** A bucket of the rank histogram: ranks in [from, to] (integers after rounding up a mean-rule rank). */
+export interface RankBucket {
+  readonly from: number;
+  readonly to: number;
+  readonly count: number;
+}
+
+/**
+ * The full rank histogram in log-spaced buckets: [1, 1], [2, 2], [3, 4],
+ * [5, 8], ..., [2^(k-1) + 1, 2^k], up to the largest rank (a fractional
+ * rank of the mean tie rule counts in the bucket of its ceiling). Every
+ * bucket up to the last non-empty one is listed, empty ones included, so a
+ * plot needs nothing else.
+ */
+export function rankHistogram(ranks: ArrayLike<number>): RankBucket[] {
+  const counts: number[] = [];
+  for (let i = 0; i < ranks.length; i++) {
+    const x = Math.ceil(ranks[i]!);
+    if (!(x >= 1) || x === Infinity) throw invalidArgument('rankHistogram', `ranks[${i}]`, ranks[i], 'a rank >= 1');
+    const b = x === 1 ? 0 : Math.ceil(Math.log2(x));
+    while (counts.length <= b) counts.push(0);
+    counts[b] = counts[b]! + 1;
+  }
+  return counts.map((count, b) => ({ from: b === 0 ? 1 : 2 ** (b - 1) + 1, to: 2 ** b, count }));
+}

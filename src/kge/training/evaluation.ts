@@ -6,7 +6,14 @@
  */
 import { Piscina } from 'piscina';
 import type { Dataset } from '../../data/dataset.js';
-import { EVAL_TASK_FILENAME, evaluate, type RankMetrics } from '../eval.js';
+import {
+  EVAL_TASK_FILENAME,
+  evaluate,
+  perRelationMetrics,
+  rankHistogram,
+  type RankBucket,
+  type RankMetrics,
+} from '../eval.js';
 import { FilterIndex } from '../filter.js';
 import { createModel } from '../models/index.js';
 
@@ -30,6 +37,19 @@ export interface EvalOutcome {
   readonly backend: 'js' | 'wasm';
   /** Threads that ranked. */
   readonly threads: number;
+  /** Per relation (those with a query), by direction, with each relation's count of query triples. */
+  readonly perRelation: readonly RelationOutcome[];
+  /** Every rank (heads and tails) in log-spaced buckets ([1], [2], [3, 4], [5, 8], ...). */
+  readonly rankHistogram: readonly RankBucket[];
+}
+
+export interface RelationOutcome {
+  /** The relation's name. */
+  readonly relation: string;
+  readonly count: number;
+  readonly heads: Metrics;
+  readonly tails: Metrics;
+  readonly both: Metrics;
 }
 
 /** The JSON fields of an outcome: the "both" metrics at top level, heads and tails nested. */
@@ -44,6 +64,14 @@ export function outcomeJson(o: EvalOutcome): Record<string, unknown> {
     ...round(o.both),
     heads: round(o.heads),
     tails: round(o.tails),
+    per_relation: o.perRelation.map((p) => ({
+      relation: p.relation,
+      count: p.count,
+      ...round(p.both),
+      heads: round(p.heads),
+      tails: round(p.tails),
+    })),
+    rank_histogram: o.rankHistogram.map((b) => ({ from: b.from, to: b.to, count: b.count })),
   };
 }
 
@@ -101,6 +129,14 @@ export class RunEvaluator {
       seconds: r.seconds,
       backend: r.backend,
       threads: r.threads,
+      perRelation: perRelationMetrics(this.dataset[split].triples, r.ranks.tail, r.ranks.head).map((p) => ({
+        relation: this.dataset.relations[p.relation] ?? String(p.relation),
+        count: p.count,
+        heads: m(p.head),
+        tails: m(p.tail),
+        both: m(p.both),
+      })),
+      rankHistogram: rankHistogram(Float64Array.from([...r.ranks.tail, ...r.ranks.head])),
     };
   }
 
