@@ -482,9 +482,11 @@ export function registerEntities(
   const C = p.chunkRows;
   const w = tables.dim;
   const fresh = pendingChunks(tables);
-  // Entities registered but not yet published come first.
-  let first = p.entities();
-  for (const rows of fresh.values()) first += rows.length / w;
+  // Every entity registered so far, published or not: each is a row of one
+  // chunk. (The published count stops at the first chunk not placed yet,
+  // and chunks after it may be placed already.)
+  let first = 0;
+  for (let c = 0; c < p.chunks(); c++) first += p.chunkLen[c]!;
   const chunks = Math.ceil(count / C);
   if (!Number.isInteger(count) || count < 1) throw invalidArgument(where, 'count', count, 'a positive integer');
   if (first + count > p.shape.maxEntities)

@@ -10,7 +10,9 @@
  *   placed once old copies drain;
  * - `setConfirmQuorum` changes how many live workers the watermark waits
  *   for; `PsClient.leave` stops a worker from holding copies back at once;
- * - a pin's `locate` reports shard -1 for a chunk its version does not place.
+ * - a pin's `locate` reports shard -1 for a chunk its version does not place;
+ * - entities registered while an earlier new chunk waits for room and a
+ *   later one is placed already take indices nobody holds.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -212,6 +214,28 @@ test('a pin locates a chunk its version does not place at shard -1', async () =>
   assert.equal(pin.locate(firstEntity), { shard: -1, row: -1 }, 'not at the pinned one');
   assert.is(pin.locate(0).shard, 0);
   pin.unpin();
+});
+
+test('entities registered after a chunk placed out of order take new indices', async () => {
+  // Moved chunks keep draining (worker 0 never confirms the moves), so the
+  // new chunk `a` waits for room on its shard while the later `b` is placed:
+  // the published entities stop before `a`, and `b`'s entity is registered.
+  const clock = ManualClock.create(0);
+  const ps = server(clock, 5, { chunkRows: 1, shardCapacityRows: 3, graceMs: 0 });
+  const p = Placement.attach(ps.handle.placement);
+  ps.client(0, 1);
+  ps.setTargetShards(2);
+  await ps.placementStep(8);
+  const a = ps.registerEntities(['a']);
+  const b = ps.registerEntities(['b']);
+  await ps.placementStep(8);
+  assert.is(p.locAt(p.version(), a.chunks[0]!), -1, 'a is not placed');
+  assert.ok(p.locAt(p.version(), b.chunks[0]!) >= 0, 'b is placed');
+  assert.is(ps.entityCount(), 5, 'published up to a');
+  const c = ps.registerEntities(['c']);
+  assert.equal([a.firstEntity, b.firstEntity, c.firstEntity], [5, 6, 7]);
+  assert.is(ps.chunkOf(6), b.chunks[0]!, "b's entity keeps its chunk");
+  assert.is(ps.chunkOf(7), c.chunks[0]!);
 });
 
 test.run();
