@@ -1,7 +1,7 @@
 /**
  * The reshard simulation against the real parameter server: the captured
  * regressions within its scope, then KGSHARD_SIM_CASES random walks
- * (default 6) against `SharedMemoryReshardBackend`, whose pushes and worker
+ * (default 60, a few seconds) against `SharedMemoryReshardBackend`, whose pushes and worker
  * confirmations run in worker threads, every oracle checked after every
  * command (see walk.ts). The walks leave replication out: the server keeps
  * one live copy per chunk (see shm-backend.ts). Prints the telemetry; a
@@ -16,7 +16,7 @@ import { closeShmThreads, SHM_SCOPE, SharedMemoryReshardBackend } from './shm-ba
 test('random reshard walks keep every oracle on the shared-memory backend', async () => {
   try {
     const r = await runCampaign((o, clock) => SharedMemoryReshardBackend.create(o, clock), {
-      cases: simCases(6),
+      cases: simCases(60),
       seed: SEED,
       scope: SHM_SCOPE,
     });

@@ -164,7 +164,7 @@ export class ShmThreads {
 
 let shared: ShmThreads | undefined;
 
-/** The threads every backend uses (two, or one on a one-core machine), started on first use. */
+/** The threads every backend uses (two), started on first use. */
 export function shmThreads(): ShmThreads {
   return (shared ??= new ShmThreads(2));
 }
