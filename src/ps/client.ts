@@ -164,6 +164,15 @@ export class PsClient {
     return this.version;
   }
 
+  /**
+   * This worker leaves: it stops counting for the confirmation quorum at
+   * once (instead of after its timeout), so old copies no longer wait for
+   * it. A later `follow` (or push) confirms again.
+   */
+  leave(): void {
+    this.placement.release(this.worker);
+  }
+
   /** The placement version this client reads and writes by. */
   placementVersion(): number {
     return this.version;

@@ -182,16 +182,27 @@ export interface PlacementStepResult {
   readonly moved: number;
   /** New chunks placed (all of a chunk's rows at once). */
   readonly placed: readonly number[];
+  /** Chunks whose pending correction's replacement was placed (held, not visible yet). */
+  readonly replacements: readonly number[];
+  /** Corrections swapped in (their replacement's version confirmed by the watermark). */
+  readonly swapped: readonly CorrectionRecord[];
   /** Chunks whose copy was held back (no room, or past K). */
   readonly deferred: number;
-  /** The placement after this step is the ideal one and no new chunk waits. */
+  /** The same, one entry per chunk held back, with the reason. */
+  readonly deferrals: readonly { readonly chunk: number; readonly reason: 'capacity' | 'budget' }[];
+  /** The placement after this step is the ideal one and no new chunk or replacement waits for a slot. */
   readonly atIdeal: boolean;
   readonly version: number;
   readonly maxPauseUs: number;
   readonly totalPauseUs: number;
 }
 
-/** Where the scheduler sees the placement now: live copies, draining copies. */
+/**
+ * Where the scheduler sees the placement now: live copies, and the bytes
+ * held otherwise: draining copies, and the slots of placed replacements
+ * (under the id `maxChunks + chunk`, so the scheduler counts their bytes
+ * without taking them for copies of the chunk).
+ */
 function holdings(tables: Tables): { placement: Map<number, number[]>; draining: Map<number, number[]> } {
   const p = tables.placement;
   const v = p.version();
@@ -206,6 +217,8 @@ function holdings(tables: Tables): { placement: Map<number, number[]>; draining:
     const c = p.slotChunk[i]!;
     draining.set(c, [...(draining.get(c) ?? []), Math.floor(i / p.shape.slots)]);
   }
+  for (const f of correctionsOf(tables).values())
+    if (f.loc !== NO_LOC) draining.set(p.shape.maxChunks + f.chunk, [locShard(f.loc)]);
   return { placement, draining };
 }
 
@@ -235,9 +248,12 @@ function placeNew(tables: Tables, c: number, to: number, rows: Float32Array): bo
 
 /**
  * One step of the reconciliation scheduler toward the ideal placement on
- * the targeted shards (`Placement.activeShards`): free what has drained,
- * plan (`planStep`, at most `k` chunks), then move or place each chunk
- * (new chunks from `fresh`, removed from it once placed). Coordinator only.
+ * the targeted shards (`Placement.activeShards`): free what has drained;
+ * swap in pending corrections the watermark has confirmed and place
+ * waiting replacements (`stepCorrections`; each placed replacement takes
+ * one of the `k` moves); then plan (`planStep`, the moves left) and move or
+ * place each chunk (new chunks from `fresh`, removed from it once placed).
+ * Coordinator only.
  */
 export async function placementStep(
   tables: Tables,
@@ -245,57 +261,76 @@ export async function placementStep(
   fresh: NewChunks,
   pollMs = 2,
 ): Promise<PlacementStepResult> {
+  const where = 'ParameterServer.placementStep';
   const p = tables.placement;
   p.reclaim(tables.clock.now());
-  const { placement, draining } = holdings(tables);
-  const chunkBytes = new Map<number, number>();
-  const bytes = slotBytes(tables);
-  for (let c = 0; c < p.chunks(); c++) chunkBytes.set(c, bytes);
-  for (const c of fresh.keys()) chunkBytes.set(c, bytes);
-  const plan = planStep({
-    placement,
-    draining,
-    newChunks: [...fresh.keys()],
-    shards: Array.from({ length: p.activeShards() }, (_, s) => s),
-    capacity: (s) => capacityBytes(tables, s),
-    chunkBytes,
-    replication: 1,
-    bonusReplicas: 0,
-    maxMoves: k,
-  });
+  const fixes = await stepCorrections(tables, k, where);
+  const deferrals: { chunk: number; reason: 'capacity' | 'budget' }[] = fixes.noRoom.map((chunk) => ({
+    chunk,
+    reason: 'capacity',
+  }));
+  const budget = k - fixes.placed.length;
   let moved = 0;
-  let deferred = plan.deferred.length;
   let maxPause = 0;
   let totalPause = 0;
   const placed: number[] = [];
-  for (const add of plan.adds) {
-    const rows = fresh.get(add.chunk);
-    if (rows !== undefined) {
-      if (placeNew(tables, add.chunk, add.shard, rows)) {
-        fresh.delete(add.chunk);
-        placed.push(add.chunk);
-      } else deferred++;
-      continue;
+  let atIdeal = fixes.noRoom.length === 0 && fixes.waiting === 0;
+  if (budget < 1) {
+    // The step's moves went to replacements: nothing else moves now.
+    atIdeal = false;
+    for (const c of fresh.keys()) deferrals.push({ chunk: c, reason: 'budget' });
+  } else {
+    const { placement, draining } = holdings(tables);
+    const chunkBytes = new Map<number, number>();
+    const bytes = slotBytes(tables);
+    for (let c = 0; c < p.chunks(); c++) chunkBytes.set(c, bytes);
+    for (const c of fresh.keys()) chunkBytes.set(c, bytes);
+    for (const c of draining.keys()) chunkBytes.set(c, bytes);
+    const plan = planStep({
+      placement,
+      draining,
+      newChunks: [...fresh.keys()],
+      shards: Array.from({ length: p.activeShards() }, (_, s) => s),
+      capacity: (s) => capacityBytes(tables, s),
+      chunkBytes,
+      replication: 1,
+      bonusReplicas: 0,
+      maxMoves: budget,
+    });
+    for (const d of plan.deferred) deferrals.push({ chunk: d.chunk, reason: d.reason });
+    for (const add of plan.adds) {
+      const rows = fresh.get(add.chunk);
+      if (rows !== undefined) {
+        if (placeNew(tables, add.chunk, add.shard, rows)) {
+          fresh.delete(add.chunk);
+          placed.push(add.chunk);
+        } else deferrals.push({ chunk: add.chunk, reason: 'capacity' });
+        continue;
+      }
+      let us = await moveChunk(tables, add.chunk, add.shard);
+      while (us === -2) {
+        await delay(pollMs);
+        us = await moveChunk(tables, add.chunk, add.shard);
+      }
+      if (us < 0) {
+        deferrals.push({ chunk: add.chunk, reason: 'capacity' });
+        continue;
+      }
+      moved++;
+      maxPause = Math.max(maxPause, us);
+      totalPause += us;
     }
-    let us = await moveChunk(tables, add.chunk, add.shard);
-    while (us === -2) {
-      await delay(pollMs);
-      us = await moveChunk(tables, add.chunk, add.shard);
-    }
-    if (us < 0) {
-      deferred++;
-      continue;
-    }
-    moved++;
-    maxPause = Math.max(maxPause, us);
-    totalPause += us;
+    const done = moved + placed.length === plan.adds.length;
+    atIdeal = atIdeal && plan.atIdeal && done && fresh.size === 0;
   }
-  const done = moved + placed.length === plan.adds.length;
   return {
     moved,
     placed,
-    deferred,
-    atIdeal: plan.atIdeal && done && fresh.size === 0,
+    replacements: fixes.placed,
+    swapped: fixes.swapped,
+    deferred: deferrals.length,
+    deferrals,
+    atIdeal,
     version: p.version(),
     maxPauseUs: maxPause,
     totalPauseUs: totalPause,
@@ -324,7 +359,7 @@ async function converge(
   let totalPause = 0;
   for (let stepNo = 1; ; stepNo++) {
     const r = await placementStep(tables, k, fresh, o.pollMs);
-    const changed = r.moved + r.placed.length;
+    const changed = r.moved + r.placed.length + r.replacements.length + r.swapped.length;
     if (changed > 0) {
       steps++;
       moved += r.moved;
@@ -447,9 +482,11 @@ export function registerEntities(
   const C = p.chunkRows;
   const w = tables.dim;
   const fresh = pendingChunks(tables);
-  // Entities registered but not yet published come first.
-  let first = p.entities();
-  for (const rows of fresh.values()) first += rows.length / w;
+  // Every entity registered so far, published or not: each is a row of one
+  // chunk. (The published count stops at the first chunk not placed yet,
+  // and chunks after it may be placed already.)
+  let first = 0;
+  for (let c = 0; c < p.chunks(); c++) first += p.chunkLen[c]!;
   const chunks = Math.ceil(count / C);
   if (!Number.isInteger(count) || count < 1) throw invalidArgument(where, 'count', count, 'a positive integer');
   if (first + count > p.shape.maxEntities)
@@ -527,13 +564,15 @@ export async function growTables(
   });
 }
 
-/** The audit record of a correction (`ParameterServer.correct`). */
+/** The audit record of a correction (`ParameterServer.correct`, or a step-wise one swapped by `placementStep`). */
 export interface CorrectionRecord {
   readonly chunk: number;
   /** Its entities (indices into the server's entities), in row order. */
   readonly entities: readonly number[];
-  /** The version that registered and placed the replacement, and the one that swapped it in. */
+  /** The latest version when the correction was registered. */
   readonly registeredVersion: number;
+  /** The version that placed the replacement (held, not visible), and the one that swapped it in. */
+  readonly placedVersion: number;
   readonly swappedVersion: number;
   /** Where the rows were, and where the replacement is (shard, slot). */
   readonly from: { readonly shard: number; readonly slot: number };
@@ -545,24 +584,263 @@ export interface CorrectionRecord {
   readonly swapPauseUs: number;
 }
 
-/** Chunks with a correction in progress, per server object (the coordinator's). */
-const correcting = new WeakMap<Tables, Set<number>>();
+/** A correction registered and not swapped in yet, as `ParameterServer.pendingCorrections` reports it. */
+export interface PendingCorrectionInfo {
+  readonly chunk: number;
+  readonly registeredVersion: number;
+  readonly registeredAtMs: number;
+  /** The version that placed the replacement; 0 while it waits for a slot. */
+  readonly placedVersion: number;
+  /** The slot holding the replacement (not visible yet), or null while it waits for one. */
+  readonly at: { readonly shard: number; readonly slot: number } | null;
+}
+
+/** A correction between registration and swap. */
+interface PendingCorrection {
+  readonly chunk: number;
+  /** The replacement rows (len * dim floats). */
+  readonly values: Float32Array;
+  /** The chunk's rows when the correction was registered (copied under its shard's fence); null until then. */
+  before: Float32Array | null;
+  registeredVersion: number;
+  registeredAtMs: number;
+  /** Where the replacement is held (`locOf`), NO_LOC until placed. */
+  loc: number;
+  placedVersion: number;
+}
+
+/** Corrections registered and not swapped in, per server object (the coordinator's), by chunk. */
+const pendingFixes = new WeakMap<Tables, Map<number, PendingCorrection>>();
+
+function correctionsOf(tables: Tables): Map<number, PendingCorrection> {
+  let m = pendingFixes.get(tables);
+  if (m === undefined) pendingFixes.set(tables, (m = new Map<number, PendingCorrection>()));
+  return m;
+}
+
+/** The corrections registered through `tables` and not swapped in yet, in chunk order. */
+export function pendingCorrections(tables: Tables): PendingCorrectionInfo[] {
+  return [...correctionsOf(tables).values()]
+    .filter((f) => f.before !== null)
+    .sort((a, b) => a.chunk - b.chunk)
+    .map((f) => ({
+      chunk: f.chunk,
+      registeredVersion: f.registeredVersion,
+      registeredAtMs: f.registeredAtMs,
+      placedVersion: f.placedVersion,
+      at: f.loc === NO_LOC ? null : { shard: locShard(f.loc), slot: locSlot(f.loc) },
+    }));
+}
 
 /**
- * Replace chunk `c`'s rows with `values` (its rows x dim floats), live:
- * 1. register: checks first (E_RESHARD_UNKNOWN_CHUNK for a chunk that does
- *    not exist or is not placed, E_RESHARD_SHAPE for the wrong length or a
- *    value that is not finite, E_RESHARD_CHUNK_BUSY while another
- *    correction of it runs); the replacement is written into a free slot,
- *    invisible, and its rows as they are now are remembered;
- * 2. place and confirm: a version is published with the replacement placed
- *    (not yet visible), and the correction waits until the workers'
- *    watermark reaches it;
- * 3. swap in one visibility cycle: under the fence of the chunk's shard,
- *    each value becomes the replacement's plus what pushes added since
- *    registration (so no update is lost), and one version moves the chunk
- *    onto the replacement. Readers see the old rows or the new ones, never
- *    a mix; the old copy drains like a moved one. Accumulators carry over.
+ * Check a correction of chunk `c` and reserve it (synchronously, so a
+ * second correction of the same chunk is refused at once). Refusals, in
+ * this order: E_RESHARD_UNKNOWN_CHUNK (no such chunk), E_RESHARD_CHUNK_BUSY
+ * (a new chunk not placed yet, or a correction of it in progress),
+ * E_RESHARD_SHAPE (not its rows x dim floats), E_INVALID_ARGUMENT (a value
+ * that is not finite).
+ */
+function reserveCorrection(tables: Tables, c: number, values: Float32Array, where: string): PendingCorrection {
+  const p = tables.placement;
+  const w = tables.dim;
+  if (!Number.isInteger(c) || c < 0 || c >= p.chunks()) throw reshardUnknownChunk(where, c);
+  if (p.locAt(p.version(), c) === NO_LOC) throw reshardChunkBusy(where, c, 'is new and not placed yet');
+  const fixes = correctionsOf(tables);
+  if (fixes.has(c)) throw reshardChunkBusy(where, c, 'has a correction in progress');
+  const len = p.chunkLen[c]!;
+  if (!(values instanceof Float32Array) || values.length !== len * w)
+    throw reshardShape(where, c, len * w, values instanceof Float32Array ? values.length : -1, w);
+  for (let i = 0; i < values.length; i++)
+    if (!Number.isFinite(values[i]!)) throw invalidArgument(where, `values[${i}]`, values[i], 'a finite number');
+  const f: PendingCorrection = {
+    chunk: c,
+    values: Float32Array.from(values),
+    before: null,
+    registeredVersion: 0,
+    registeredAtMs: 0,
+    loc: NO_LOC,
+    placedVersion: 0,
+  };
+  fixes.set(c, f);
+  return f;
+}
+
+/**
+ * Register a reserved correction: copy the chunk's rows as they are now
+ * under its shard's fence, so each push is wholly before the registration
+ * (replaced) or wholly after it (carried over by the swap). Coordinator.
+ */
+async function registerReserved(tables: Tables, f: PendingCorrection, where: string): Promise<void> {
+  const p = tables.placement;
+  const C = p.chunkRows;
+  const w = tables.dim;
+  const len = p.chunkLen[f.chunk]!;
+  const loc = p.locAt(p.version(), f.chunk);
+  const lock = tables.locks[locShard(loc)]!;
+  const s = await lock.fenceAsync(2 * lock.leaseMs);
+  if (s !== SEQ_OK && s !== SEQ_RECOVERED) throw lockTimeout(where, tables.tableName(locShard(loc)), 2 * lock.leaseMs);
+  try {
+    f.before = lock.data.slice(locSlot(loc) * C * w, (locSlot(loc) * C + len) * w);
+  } finally {
+    lock.unfence();
+  }
+  f.registeredVersion = p.version();
+  f.registeredAtMs = tables.clock.now();
+}
+
+/** Forget a correction that will not complete (its replacement slot, if any, is freed). */
+function dropCorrection(tables: Tables, f: PendingCorrection): void {
+  const p = tables.placement;
+  if (f.loc !== NO_LOC) {
+    const i = p.slotIndex(locShard(f.loc), locSlot(f.loc));
+    p.slotChunk[i] = -1;
+    Atomics.store(p.slotState, i, SLOT_FREE);
+  }
+  correctionsOf(tables).delete(f.chunk);
+}
+
+/**
+ * Register a correction of chunk `c` without waiting for it (step-wise:
+ * later `placementStep`s place the replacement, then swap it in once the
+ * workers' watermark covers the version that placed it). Coordinator.
+ */
+export async function registerCorrection(
+  tables: Tables,
+  c: number,
+  values: Float32Array,
+  where: string,
+): Promise<PendingCorrectionInfo> {
+  const f = reserveCorrection(tables, c, values, where);
+  try {
+    await registerReserved(tables, f, where);
+  } catch (e) {
+    dropCorrection(tables, f);
+    throw e;
+  }
+  return pendingCorrections(tables).find((x) => x.chunk === c)!;
+}
+
+/**
+ * Write the replacement of `f` into a free slot, on the chunk's shard when
+ * it is active and has room, else on another active shard. False when no
+ * active shard has room (nothing changed). The caller publishes the
+ * version that places it.
+ */
+function placeReplacement(tables: Tables, f: PendingCorrection): boolean {
+  const p = tables.placement;
+  const C = p.chunkRows;
+  const w = tables.dim;
+  const c = f.chunk;
+  const len = p.chunkLen[c]!;
+  const a = locShard(p.locAt(p.version(), c));
+  const active = p.activeShards();
+  const others = Array.from({ length: active }, (_, s) => s).filter((s) => s !== a);
+  for (const s of a < active ? [a, ...others] : others) {
+    const slot = claimSlot(tables, s, c, len);
+    if (slot < 0) continue;
+    tables.locks[s]!.data.set(f.values, slot * C * w);
+    f.loc = locOf(s, slot);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Swap in the placed replacement of `f`, under the fence of the chunk's
+ * shard: each value becomes the replacement's plus what pushes added since
+ * registration (so no update is lost), and one version moves the chunk onto
+ * the replacement. Readers see the old rows or the new ones, never a mix;
+ * the old copy drains like a moved one. Accumulators carry over.
+ */
+async function swapCorrection(tables: Tables, f: PendingCorrection, where: string): Promise<CorrectionRecord> {
+  const p = tables.placement;
+  const C = p.chunkRows;
+  const w = tables.dim;
+  const c = f.chunk;
+  const len = p.chunkLen[c]!;
+  const before = f.before!;
+  const loc = p.locAt(p.version(), c);
+  const a = locShard(loc);
+  const sa = locSlot(loc);
+  const b = locShard(f.loc);
+  const sb = locSlot(f.loc);
+  const clock = tables.clock;
+  const lock = tables.locks[a]!;
+  const s = await lock.fenceAsync(2 * lock.leaseMs);
+  if (s !== SEQ_OK && s !== SEQ_RECOVERED) throw lockTimeout(where, tables.tableName(a), 2 * lock.leaseMs);
+  const t0 = performance.now();
+  let swappedVersion: number;
+  try {
+    const dst = tables.locks[b]!.data;
+    const cur = lock.data;
+    const base = sb * C * w;
+    const old = sa * C * w;
+    for (let i = 0; i < len * w; i++) dst[base + i] = dst[base + i]! + (cur[old + i]! - before[i]!);
+    const accA = tables.accs[a]!;
+    if (accA.length > 0) {
+      const aw = accA.length / tables.locks[a]!.rows;
+      tables.accs[b]!.set(accA.subarray(sa * C * aw, (sa * C + len) * aw), sb * C * aw);
+    }
+    swappedVersion = p.publish([c, f.loc], p.activeShards());
+    const ia = p.slotIndex(a, sa);
+    p.slotDrainVersion[ia] = swappedVersion;
+    p.slotDrainAt[ia] = clock.now();
+    Atomics.store(p.slotState, ia, SLOT_DRAINING);
+    Atomics.store(p.slotState, p.slotIndex(b, sb), SLOT_LIVE);
+  } finally {
+    lock.unfence();
+  }
+  correctionsOf(tables).delete(c);
+  return {
+    chunk: c,
+    entities: Array.from(p.chunkEntity.subarray(c * C, c * C + len)),
+    registeredVersion: f.registeredVersion,
+    placedVersion: f.placedVersion,
+    swappedVersion,
+    from: { shard: a, slot: sa },
+    to: { shard: b, slot: sb },
+    registeredAtMs: f.registeredAtMs,
+    swappedAtMs: clock.now(),
+    swapPauseUs: (performance.now() - t0) * 1000,
+  };
+}
+
+/**
+ * The rows chunk `c` would hold if its pending correction were swapped in
+ * now: the replacement's rows (from its slot once placed) plus what pushes
+ * added since registration, computed as the swap computes them (into `out`,
+ * its rows x dim floats). False when no correction of `c` is pending. Not
+ * fenced: racy under Hogwild writers, exact while none writes.
+ */
+export function previewCorrection(tables: Tables, c: number, out: Float32Array): boolean {
+  const f = correctionsOf(tables).get(c);
+  if (f === undefined || f.before === null) return false;
+  const p = tables.placement;
+  const C = p.chunkRows;
+  const w = tables.dim;
+  const n = p.chunkLen[c]! * w;
+  const loc = p.locAt(p.version(), c);
+  const cur = tables.locks[locShard(loc)]!.data;
+  const old = locSlot(loc) * C * w;
+  const src = f.loc === NO_LOC ? f.values : tables.locks[locShard(f.loc)]!.data;
+  const base = f.loc === NO_LOC ? 0 : locSlot(f.loc) * C * w;
+  for (let i = 0; i < n && i < out.length; i++) out[i] = src[base + i]! + (cur[old + i]! - f.before[i]!);
+  return true;
+}
+
+/**
+ * Replace chunk `c`'s rows with `values` (its rows x dim floats), live, in
+ * one call:
+ * 1. register: checks first (see `reserveCorrection` for the refusals and
+ *    their order), then the chunk's rows as they are now are copied under
+ *    its shard's fence;
+ * 2. place and confirm: the replacement is written into a free slot,
+ *    invisible, a version is published with it placed, and the correction
+ *    waits until the workers' watermark reaches that version;
+ * 3. swap in one visibility cycle (`swapCorrection`): pushes made since
+ *    registration carry over; readers see the old rows or the new ones.
+ * Holds the coordinator throughout. E_RESHARD_STALLED when no shard has a
+ * free slot for the replacement, or the workers do not confirm in time.
  */
 export async function correctChunk(
   tables: Tables,
@@ -573,101 +851,61 @@ export async function correctChunk(
   const where = 'ParameterServer.correct';
   checkSyncQuiescent(tables, where, o);
   const p = tables.placement;
-  const C = p.chunkRows;
-  const w = tables.dim;
-  if (!Number.isInteger(c) || c < 0 || c >= p.chunks() || p.locAt(p.version(), c) === NO_LOC)
-    throw reshardUnknownChunk(where, c);
-  const len = p.chunkLen[c]!;
-  if (!(values instanceof Float32Array) || values.length !== len * w)
-    throw reshardShape(where, c, len * w, values instanceof Float32Array ? values.length : -1, w);
-  for (let i = 0; i < values.length; i++)
-    if (!Number.isFinite(values[i]!)) throw invalidArgument(where, `values[${i}]`, values[i], 'a finite number');
-  let busy = correcting.get(tables);
-  if (busy === undefined) correcting.set(tables, (busy = new Set()));
-  if (busy.has(c)) throw reshardChunkBusy(where, c, 'has a correction in progress');
-  busy.add(c);
   const clock = tables.clock;
+  const f = reserveCorrection(tables, c, values, where);
   try {
     return await coordinating(tables, where, async () => {
-      const loc = p.locAt(p.version(), c);
-      const a = locShard(loc);
-      const sa = locSlot(loc);
-      // 1. Register: a slot for the replacement, on the chunk's shard when it has room.
-      const shards = [a, ...Array.from({ length: p.activeShards() }, (_, s) => s).filter((s) => s !== a)];
-      let b = -1;
-      let sb = -1;
-      for (const s of shards) {
-        sb = claimSlot(tables, s, c, len);
-        if (sb >= 0) {
-          b = s;
-          break;
-        }
-      }
-      if (b < 0) throw reshardStalled(where, 0, `no shard has a free slot for the replacement of chunk ${c}`);
-      const dst = tables.locks[b]!.data;
-      dst.set(values, sb * C * w);
-      // The rows as they are now, copied under the shard's fence, so each push is
-      // wholly before the registration (replaced) or wholly after it (carried over).
-      const lockA = tables.locks[a]!;
-      const fr = await lockA.fenceAsync(2 * lockA.leaseMs);
-      if (fr !== SEQ_OK && fr !== SEQ_RECOVERED) {
-        Atomics.store(p.slotState, p.slotIndex(b, sb), SLOT_FREE);
-        throw lockTimeout(where, tables.tableName(a), 2 * lockA.leaseMs);
-      }
-      let before: Float32Array;
-      try {
-        before = lockA.data.slice(sa * C * w, (sa * C + len) * w);
-      } finally {
-        lockA.unfence();
-      }
-      const registeredAtMs = clock.now();
-      // 2. Place (the slot is held, not visible) and wait for the workers to confirm it.
-      const registeredVersion = p.publish([], p.activeShards());
+      await registerReserved(tables, f, where);
+      if (!placeReplacement(tables, f))
+        throw reshardStalled(where, 0, `no shard has a free slot for the replacement of chunk ${c}`);
+      f.placedVersion = p.publish([], p.activeShards());
       const timeoutMs = o.timeoutMs ?? 120_000;
-      while (p.watermark(clock.now()) < registeredVersion) {
-        if (clock.now() - registeredAtMs > timeoutMs)
-          throw reshardStalled(where, timeoutMs, `workers did not confirm version ${registeredVersion}`);
+      while (p.watermark(clock.now()) < f.placedVersion) {
+        if (clock.now() - f.registeredAtMs > timeoutMs)
+          throw reshardStalled(where, timeoutMs, `workers did not confirm version ${f.placedVersion}`);
         await delay(o.pollMs ?? 2);
       }
-      // 3. Swap, under the fence of the chunk's shard.
-      const lock = tables.locks[a]!;
-      const f = await lock.fenceAsync(2 * lock.leaseMs);
-      if (f !== SEQ_OK && f !== SEQ_RECOVERED) throw lockTimeout(where, tables.tableName(a), 2 * lock.leaseMs);
-      const t0 = performance.now();
-      let swappedVersion: number;
-      try {
-        const cur = lock.data;
-        const base = sb * C * w;
-        const old = sa * C * w;
-        for (let i = 0; i < len * w; i++) dst[base + i] = dst[base + i]! + (cur[old + i]! - before[i]!);
-        const accA = tables.accs[a]!;
-        if (accA.length > 0) {
-          const aw = accA.length / tables.locks[a]!.rows;
-          tables.accs[b]!.set(accA.subarray(sa * C * aw, (sa * C + len) * aw), sb * C * aw);
-        }
-        swappedVersion = p.publish([c, locOf(b, sb)], p.activeShards());
-        const ia = p.slotIndex(a, sa);
-        p.slotDrainVersion[ia] = swappedVersion;
-        p.slotDrainAt[ia] = clock.now();
-        Atomics.store(p.slotState, ia, SLOT_DRAINING);
-        Atomics.store(p.slotState, p.slotIndex(b, sb), SLOT_LIVE);
-      } finally {
-        lock.unfence();
-      }
-      const swapPauseUs = (performance.now() - t0) * 1000;
-      return {
-        chunk: c,
-        entities: Array.from(p.chunkEntity.subarray(c * C, c * C + len)),
-        registeredVersion,
-        swappedVersion,
-        from: { shard: a, slot: sa },
-        to: { shard: b, slot: sb },
-        registeredAtMs,
-        swappedAtMs: clock.now(),
-        swapPauseUs,
-      };
+      return swapCorrection(tables, f, where);
     });
-  } finally {
-    busy.delete(c);
+  } catch (e) {
+    if (correctionsOf(tables).get(c) === f) dropCorrection(tables, f);
+    throw e;
   }
+}
+
+/**
+ * The corrections part of a scheduler step (coordinator): swap in every
+ * placed replacement whose version the watermark covers, then place
+ * waiting replacements, at most `budget` of them (each is a chunk's worth
+ * of copying), publishing one version for those placed. Returns what was
+ * swapped, the chunks whose replacement was placed, and those that found
+ * no room.
+ */
+async function stepCorrections(
+  tables: Tables,
+  budget: number,
+  where: string,
+): Promise<{ swapped: CorrectionRecord[]; placed: number[]; noRoom: number[]; waiting: number }> {
+  const p = tables.placement;
+  const fixes = [...correctionsOf(tables).values()].filter((f) => f.before !== null).sort((a, b) => a.chunk - b.chunk);
+  const mark = p.watermark(tables.clock.now());
+  const swapped: CorrectionRecord[] = [];
+  for (const f of fixes) {
+    if (f.placedVersion === 0 || mark < f.placedVersion) continue;
+    swapped.push(await swapCorrection(tables, f, where));
+  }
+  const placed: number[] = [];
+  const noRoom: number[] = [];
+  let waiting = 0;
+  for (const f of fixes) {
+    if (f.loc !== NO_LOC) continue;
+    if (placed.length >= budget) waiting++;
+    else if (placeReplacement(tables, f)) placed.push(f.chunk);
+    else noRoom.push(f.chunk);
+  }
+  if (placed.length > 0) {
+    const v = p.publish([], p.activeShards());
+    for (const c of placed) correctionsOf(tables).get(c)!.placedVersion = v;
+  }
+  return { swapped, placed, noRoom, waiting };
 }

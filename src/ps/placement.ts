@@ -224,6 +224,15 @@ export class Placement {
     };
   }
 
+  /**
+   * Change the confirmation quorum (-1 every live worker, 0 none, k a
+   * count): the next watermark uses it. For a coordinator that keeps the
+   * quorum a share of the live workers as they come and go.
+   */
+  setQuorum(quorum: number): void {
+    Atomics.store(this.i32, this.w.quorum, quorum);
+  }
+
   /** Whether version `v` is still in the ring (not overwritten by a newer one). */
   holds(v: number): boolean {
     return v > 0 && Atomics.load(this.ringVersion, v % this.shape.versions) === v;
@@ -269,6 +278,16 @@ export class Placement {
     const b = this.workerBase + worker * PS_PLACEMENT_BLOCK_WORDS;
     Atomics.store(this.i32, b, v);
     this.f64[(b >> 1) + 1] = nowMs;
+  }
+
+  /**
+   * Worker `worker` stops confirming (it left): its block goes back to "no
+   * confirmation", so the watermark no longer waits for it (instead of
+   * counting it live until its timeout). Joining again is confirming again.
+   */
+  release(worker: number): void {
+    if (worker < 0 || worker >= this.shape.workers) return;
+    Atomics.store(this.i32, this.workerBase + worker * PS_PLACEMENT_BLOCK_WORDS, 0);
   }
 
   /** The version worker `w` confirmed last (0: none) and when it was last seen. */

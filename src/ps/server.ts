@@ -84,10 +84,14 @@ import {
   correctChunk,
   growTables,
   pendingChunks,
+  pendingCorrections,
   placementStep,
+  previewCorrection,
   publishPlacedEntities,
+  registerCorrection,
   registerEntities,
   reshardTables,
+  type PendingCorrectionInfo,
   type PlacementStepResult,
   type CorrectionRecord,
   type GrowthReport,
@@ -114,6 +118,7 @@ export type {
   CorrectionRecord,
   GrowthReport,
   LiveReshardOptions,
+  PendingCorrectionInfo,
   PlacementStepResult,
   ReshardReport,
   ReshardStepReport,
@@ -123,7 +128,7 @@ export type {
 export interface PlacementPin {
   readonly reader: number;
   readonly version: number;
-  /** Entity index `e`'s shard and row at the pinned version. */
+  /** Entity index `e`'s shard and row at the pinned version (shard and row -1 when that version does not place it). */
   locate(e: number): { shard: number; row: number };
   unpin(): void;
 }
@@ -611,8 +616,65 @@ export class ParameterServer {
   }
 
   /**
-   * One scheduler step (at most `maxMoves` chunks moved or placed), then
-   * the entities whose chunks are all placed are published.
+   * Register a correction of chunk `chunk` (`values`: its rows x dim
+   * floats) without waiting for it: later `placementStep`s place the
+   * replacement (one of their moves), then swap it in once the workers'
+   * watermark covers the version that placed it, in one visibility cycle.
+   * Pushes made after this call carry over; earlier ones are replaced.
+   * Refuses, in this order: E_RESHARD_UNKNOWN_CHUNK, E_RESHARD_CHUNK_BUSY
+   * (a chunk not placed yet, or one with a correction pending),
+   * E_RESHARD_SHAPE, E_INVALID_ARGUMENT (a value that is not finite). The
+   * swap's audit record is kept in `corrections`. One coordinating caller
+   * at a time (see `setTargetShards`).
+   */
+  async registerCorrection(chunk: number, values: Float32Array): Promise<PendingCorrectionInfo> {
+    const where = 'ParameterServer.registerCorrection';
+    const p = this.tables.placement;
+    if (!p.tryCoordinate()) throw invalidArgument(where, 'coordinator', 'busy', 'one placement change at a time');
+    try {
+      return await registerCorrection(this.tables, chunk, values, where);
+    } finally {
+      p.endCoordinate();
+    }
+  }
+
+  /** Corrections registered through this object and not swapped in yet, in chunk order. */
+  pendingCorrections(): PendingCorrectionInfo[] {
+    return pendingCorrections(this.tables);
+  }
+
+  /**
+   * The rows chunk `chunk` would hold if its pending correction were
+   * swapped in now (the replacement's rows plus the pushes made since it
+   * was registered), into `out` (rows x dim floats). False when no
+   * correction of it is pending. Racy under Hogwild writers.
+   */
+  previewCorrection(chunk: number, out: Float32Array): boolean {
+    return previewCorrection(this.tables, chunk, out);
+  }
+
+  /**
+   * Change how many live workers must confirm a placement before the
+   * copies it dropped may go: -1 every live worker, 0 none, or a count (as
+   * `confirmQuorum`). A coordinator that wants a share of the live workers
+   * sets the count as they come and go.
+   */
+  setConfirmQuorum(quorum: number): void {
+    if (!Number.isInteger(quorum) || quorum < -1 || quorum > this.tables.placement.shape.workers)
+      throw invalidArgument(
+        'ParameterServer.setConfirmQuorum',
+        'quorum',
+        quorum,
+        `-1 (every live worker), 0 (none) or a count up to ${this.tables.placement.shape.workers}`,
+      );
+    this.tables.placement.setQuorum(quorum);
+  }
+
+  /**
+   * One scheduler step (at most `maxMoves` chunks moved or placed,
+   * replacements of pending corrections included; corrections the
+   * watermark has confirmed are swapped in), then the entities whose
+   * chunks are all placed are published.
    */
   async placementStep(maxMoves = 4, options: { readonly quiescent?: boolean } = {}): Promise<PlacementStepResult> {
     const where = 'ParameterServer.placementStep';
@@ -624,6 +686,7 @@ export class ParameterServer {
     try {
       const r = await placementStep(this.tables, maxMoves, pendingChunks(this.tables));
       publishPlacedEntities(this.tables);
+      this.corrections.push(...r.swapped);
       this.globalLayout = null;
       return r;
     } finally {
@@ -669,8 +732,9 @@ export class ParameterServer {
    */
   pinPlacement(): PlacementPin {
     const p = this.tables.placement;
-    const shard = new Int32Array(p.shape.maxChunks);
-    const base = new Int32Array(p.shape.maxChunks);
+    // Chunks registered after the pinned version keep -1: that version does not place them.
+    const shard = new Int32Array(p.shape.maxChunks).fill(-1);
+    const base = new Int32Array(p.shape.maxChunks).fill(-1);
     const reader = p.pin(this.tables.clock.now(), shard, base);
     if (reader < 0)
       throw invalidArgument('ParameterServer.pinPlacement', 'readers', p.shape.readers, 'a free reader slot');
@@ -678,7 +742,10 @@ export class ParameterServer {
     return {
       reader,
       version,
-      locate: (e: number) => ({ shard: shard[p.chunkOf[e]!]!, row: base[p.chunkOf[e]!]! + p.offsetOf[e]! }),
+      locate: (e: number) => {
+        const c = p.chunkOf[e]!;
+        return shard[c]! < 0 ? { shard: -1, row: -1 } : { shard: shard[c]!, row: base[c]! + p.offsetOf[e]! };
+      },
       unpin: () => p.unpin(reader),
     };
   }

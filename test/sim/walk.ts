@@ -521,109 +521,153 @@ async function correct(d: Extract<Descriptor, { kind: 'correct' }>, m: SimModel,
 
 // ------------------------------------------------------------------ generation
 
+/**
+ * What a backend can run, so walks generate only that. A backend that
+ * keeps one live copy per chunk (the parameter server) runs walks without
+ * replication: replication 1, no bonus copies, no `replication` command.
+ */
+export interface WalkScope {
+  /** Replication factors above 1, bonus copies and `replication` commands. */
+  readonly replicas: boolean;
+}
+
+export const FULL_SCOPE: WalkScope = Object.freeze({ replicas: true });
+
 const rowPick = fc.nat(10_000);
-const commandArb: fc.Arbitrary<Cmd> = fc
-  .oneof(
-    { weight: 22, arbitrary: fc.constant<Descriptor>({ kind: 'step' }) },
-    { weight: 4, arbitrary: fc.integer({ min: 1, max: 5 }).map((shards): Descriptor => ({ kind: 'reshard', shards })) },
-    { weight: 3, arbitrary: fc.integer({ min: 1, max: 9 }).map((count): Descriptor => ({ kind: 'add', count })) },
-    {
-      weight: 5,
-      arbitrary: fc
-        .record({
-          pick: fc.nat(1000),
-          lengthDelta: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, fc.constantFrom(-2, -1, 1, 3)),
-          seed: fc.nat(),
-        })
-        .map((x): Descriptor => ({ kind: 'correct', ...x })),
-    },
-    {
-      weight: 3,
-      arbitrary: fc
-        .record({
-          replication: fc.integer({ min: 1, max: 3 }),
-          bonus: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, fc.integer({ min: 1, max: 2 })),
-        })
-        .map((x): Descriptor => ({ kind: 'replication', ...x })),
-    },
-    { weight: 3, arbitrary: fc.constant<Descriptor>({ kind: 'join' }) },
-    { weight: 2, arbitrary: fc.nat(100).map((pick): Descriptor => ({ kind: 'leave', pick })) },
-    {
-      weight: 14,
-      arbitrary: fc
-        .record({
-          pick: fc.nat(100),
-          lag: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, fc.integer({ min: 1, max: 4 })),
-        })
-        .map((x): Descriptor => ({ kind: 'confirm', ...x })),
-    },
-    { weight: 4, arbitrary: fc.constant<Descriptor>({ kind: 'pin' }) },
-    { weight: 3, arbitrary: fc.nat(100).map((pick): Descriptor => ({ kind: 'unpin', pick })) },
-    {
-      weight: 6,
-      arbitrary: fc.record({ pick: fc.nat(100), row: rowPick }).map((x): Descriptor => ({ kind: 'read', ...x })),
-    },
-    {
-      weight: 5,
-      arbitrary: fc.record({ pick: fc.nat(100), row: rowPick }).map((x): Descriptor => ({ kind: 'workerRead', ...x })),
-    },
-    {
-      weight: 4,
-      arbitrary: fc
-        .record({ lag: fc.integer({ min: 0, max: 6 }), row: rowPick })
-        .map((x): Descriptor => ({ kind: 'readAt', ...x })),
-    },
-    {
-      weight: 16,
-      arbitrary: fc
-        .record({ row: rowPick, delta: fc.array(fc.integer({ min: -3, max: 3 }), { minLength: DIM, maxLength: DIM }) })
-        .map((x): Descriptor => ({ kind: 'push', ...x })),
-    },
-    {
-      weight: 10,
-      arbitrary: fc.constantFrom(1, 4, 12, 40, 150, 400).map((ms): Descriptor => ({ kind: 'advance', ms })),
-    },
-  )
-  .map((d) => new Cmd(d));
-
-/** Walk commands: up to 300 per walk (fast-check draws lengths across the range; most land in 100-300). */
-export const walkCommands = fc.commands([commandArb], { maxCommands: 300, size: 'max' });
-
-export const walkConfig: fc.Arbitrary<WalkConfig> = fc
+const replicationArb: fc.Arbitrary<Descriptor> = fc
   .record({
-    chunkRows: fc.integer({ min: 1, max: 4 }),
-    rows: fc.integer({ min: 0, max: 24 }),
-    shards: fc.integer({ min: 1, max: 4 }),
     replication: fc.integer({ min: 1, max: 3 }),
-    bonusReplicas: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, fc.integer({ min: 1, max: 2 })),
-    maxMoves: fc.integer({ min: 1, max: 4 }),
-    graceMs: fc.constantFrom(0, 5, 50),
-    quorum: fc.constantFrom(0, 0.5, 1),
-    workerTimeoutMs: fc.constantFrom(20, 200),
-    pinLeaseMs: fc.constantFrom(30, 300),
-    roomy: fc.boolean(),
-    tightChunks: fc.integer({ min: 2, max: 14 }),
-    sampleSeed: fc.nat(),
+    bonus: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, fc.integer({ min: 1, max: 2 })),
   })
-  .map((g): WalkConfig => ({
-    roomy: g.roomy,
-    sampleSeed: g.sampleSeed,
-    options: {
-      rows: g.rows,
-      dim: DIM,
-      chunkRows: g.chunkRows,
-      shards: g.shards,
-      // Roomy walks never run short; tight ones hold a few chunks per shard.
-      capacityBytes: g.roomy ? 1 << 30 : g.tightChunks * g.chunkRows * DIM * VALUE_BYTES,
-      replication: g.replication,
-      bonusReplicas: g.bonusReplicas,
-      maxMoves: g.maxMoves,
-      graceMs: g.graceMs,
-      quorum: g.quorum,
-      workerTimeoutMs: g.workerTimeoutMs,
-      pinLeaseMs: g.pinLeaseMs,
-    },
-  }));
+  .map((x): Descriptor => ({ kind: 'replication', ...x }));
+
+function commandArb(scope: WalkScope): fc.Arbitrary<Cmd> {
+  return fc
+    .oneof(
+      { weight: 22, arbitrary: fc.constant<Descriptor>({ kind: 'step' }) },
+      {
+        weight: 4,
+        arbitrary: fc.integer({ min: 1, max: 5 }).map((shards): Descriptor => ({ kind: 'reshard', shards })),
+      },
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: 9 }).map((count): Descriptor => ({ kind: 'add', count })) },
+      {
+        weight: 5,
+        arbitrary: fc
+          .record({
+            pick: fc.nat(1000),
+            lengthDelta: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, fc.constantFrom(-2, -1, 1, 3)),
+            seed: fc.nat(),
+          })
+          .map((x): Descriptor => ({ kind: 'correct', ...x })),
+      },
+      ...(scope.replicas ? [{ weight: 3, arbitrary: replicationArb }] : []),
+      { weight: 3, arbitrary: fc.constant<Descriptor>({ kind: 'join' }) },
+      { weight: 2, arbitrary: fc.nat(100).map((pick): Descriptor => ({ kind: 'leave', pick })) },
+      {
+        weight: 14,
+        arbitrary: fc
+          .record({
+            pick: fc.nat(100),
+            lag: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, fc.integer({ min: 1, max: 4 })),
+          })
+          .map((x): Descriptor => ({ kind: 'confirm', ...x })),
+      },
+      { weight: 4, arbitrary: fc.constant<Descriptor>({ kind: 'pin' }) },
+      { weight: 3, arbitrary: fc.nat(100).map((pick): Descriptor => ({ kind: 'unpin', pick })) },
+      {
+        weight: 6,
+        arbitrary: fc.record({ pick: fc.nat(100), row: rowPick }).map((x): Descriptor => ({ kind: 'read', ...x })),
+      },
+      {
+        weight: 5,
+        arbitrary: fc
+          .record({ pick: fc.nat(100), row: rowPick })
+          .map((x): Descriptor => ({ kind: 'workerRead', ...x })),
+      },
+      {
+        weight: 4,
+        arbitrary: fc
+          .record({ lag: fc.integer({ min: 0, max: 6 }), row: rowPick })
+          .map((x): Descriptor => ({ kind: 'readAt', ...x })),
+      },
+      {
+        weight: 16,
+        arbitrary: fc
+          .record({
+            row: rowPick,
+            delta: fc.array(fc.integer({ min: -3, max: 3 }), { minLength: DIM, maxLength: DIM }),
+          })
+          .map((x): Descriptor => ({ kind: 'push', ...x })),
+      },
+      {
+        weight: 10,
+        arbitrary: fc.constantFrom(1, 4, 12, 40, 150, 400).map((ms): Descriptor => ({ kind: 'advance', ms })),
+      },
+    )
+    .map((d) => new Cmd(d));
+}
+
+/**
+ * Walk commands within `scope`: up to 300 per walk (fast-check draws
+ * lengths across the range; most land in 100-300).
+ */
+export function walkCommandsIn(scope: WalkScope): fc.Arbitrary<Iterable<fc.AsyncCommand<SimModel, SimReal>>> {
+  return fc.commands([commandArb(scope)], { maxCommands: 300, size: 'max' });
+}
+
+/** Walk commands of the full scope. */
+export const walkCommands = walkCommandsIn(FULL_SCOPE);
+
+/** Walk configurations within `scope`. */
+export function walkConfigIn(scope: WalkScope): fc.Arbitrary<WalkConfig> {
+  return fc
+    .record({
+      chunkRows: fc.integer({ min: 1, max: 4 }),
+      rows: fc.integer({ min: 0, max: 24 }),
+      shards: fc.integer({ min: 1, max: 4 }),
+      replication: fc.integer({ min: 1, max: 3 }),
+      bonusReplicas: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, fc.integer({ min: 1, max: 2 })),
+      maxMoves: fc.integer({ min: 1, max: 4 }),
+      graceMs: fc.constantFrom(0, 5, 50),
+      quorum: fc.constantFrom(0, 0.5, 1),
+      workerTimeoutMs: fc.constantFrom(20, 200),
+      pinLeaseMs: fc.constantFrom(30, 300),
+      roomy: fc.boolean(),
+      tightChunks: fc.integer({ min: 2, max: 14 }),
+      sampleSeed: fc.nat(),
+    })
+    .map((g): WalkConfig => ({
+      roomy: g.roomy,
+      sampleSeed: g.sampleSeed,
+      options: {
+        rows: g.rows,
+        dim: DIM,
+        chunkRows: g.chunkRows,
+        shards: g.shards,
+        // Roomy walks never run short; tight ones hold a few chunks per shard.
+        capacityBytes: g.roomy ? 1 << 30 : g.tightChunks * g.chunkRows * DIM * VALUE_BYTES,
+        replication: g.replication,
+        bonusReplicas: g.bonusReplicas,
+        maxMoves: g.maxMoves,
+        graceMs: g.graceMs,
+        quorum: g.quorum,
+        workerTimeoutMs: g.workerTimeoutMs,
+        pinLeaseMs: g.pinLeaseMs,
+      },
+    }))
+    .map((c) => (scope.replicas ? c : { ...c, options: { ...c.options, replication: 1, bonusReplicas: 0 } }));
+}
+
+/** Walk configurations of the full scope. */
+export const walkConfig = walkConfigIn(FULL_SCOPE);
+
+/** Whether a stored walk stays within `scope` (a regression replays only on backends that can run it). */
+export function withinScope(scope: WalkScope, config: WalkConfig, commands: readonly Descriptor[]): boolean {
+  if (scope.replicas) return true;
+  const o = config.options;
+  if ((o.replication ?? 1) !== 1 || (o.bonusReplicas ?? 0) !== 0) return false;
+  return commands.every((d) => d.kind !== 'replication' || (d.replication === 1 && d.bonus === 0));
+}
 
 // ------------------------------------------------------------------ running a walk
 
@@ -708,14 +752,17 @@ async function settle(m: SimModel, r: SimReal): Promise<void> {
   const s = m.state;
   const t = floorCount(s.replication, s.shards);
   const placed = s.chunks.filter((c) => c.phase === 'visible' || c.phase === 'standby' || c.phase === 'unplaced');
-  const ideal = idealPlacement(
-    placed.map((c) => c.id),
-    new Map(placed.map((c) => [c.id, c.bytes])),
+  // The ideal the backend's scheduler aims at: chunks ranked by their plan keys.
+  const keyOf = (c: (typeof placed)[number]): number => c.planKey ?? c.id;
+  const byKey = idealPlacement(
+    placed.map(keyOf),
+    new Map(placed.map((c) => [keyOf(c), c.bytes])),
     Array.from({ length: s.shards }, (_, i) => i),
     () => o.capacityBytes,
     s.replication,
     s.bonusReplicas,
   );
+  const ideal = { floor: new Map(placed.map((c) => [c.id, byKey.floor.get(keyOf(c)) ?? []])) };
   const feasible = placed.every((c) => (ideal.floor.get(c.id) ?? []).length === t);
   if (!feasible) {
     if (m.cfg.roomy) fail('settle: a roomy walk has an ideal placement short of its floors');

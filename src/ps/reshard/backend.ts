@@ -74,6 +74,12 @@ export interface ReshardState {
     readonly phase: 'unplaced' | 'standby' | 'visible' | 'retired' | 'gone';
     readonly replaces: ChunkId | undefined;
     readonly replacedBy: ChunkId | undefined;
+    /**
+     * The id the scheduler ranks this chunk by (its rendezvous key), when
+     * it is not `id`: a backend that keeps a chunk's own id across a
+     * correction schedules the replacement under that id.
+     */
+    readonly planKey?: number;
   }[];
   /** Copies physically present (live or draining) and their role. */
   readonly copies: readonly { readonly chunk: ChunkId; readonly shard: ShardId; readonly draining: boolean }[];
