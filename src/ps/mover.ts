@@ -115,6 +115,18 @@ function claimSlot(tables: Tables, s: number, chunk: number, len: number): numbe
   return -1;
 }
 
+/** Copy `len` rows of slot `sa` of shard `a` (and their accumulators) to slot `sb` of shard `b`. */
+function copySlot(tables: Tables, a: number, sa: number, b: number, sb: number, len: number): void {
+  const C = tables.placement.chunkRows;
+  const w = tables.dim;
+  tables.locks[b]!.data.set(tables.locks[a]!.data.subarray(sa * C * w, (sa * C + len) * w), sb * C * w);
+  const accA = tables.accs[a]!;
+  if (accA.length > 0) {
+    const aw = accA.length / tables.locks[a]!.rows;
+    tables.accs[b]!.set(accA.subarray(sa * C * aw, (sa * C + len) * aw), sb * C * aw);
+  }
+}
+
 /**
  * Move chunk `c` to shard `to` (see the module note). Returns the writer
  * pause in µs, or -1 when `to` has no free slot that fits it (nothing
@@ -123,7 +135,6 @@ function claimSlot(tables: Tables, s: number, chunk: number, len: number): numbe
 export async function moveChunk(tables: Tables, c: number, to: number): Promise<number> {
   const where = 'ParameterServer.reshard';
   const p = tables.placement;
-  const C = p.chunkRows;
   const from = p.locAt(p.version(), c);
   if (from === NO_LOC) throw invalidArgument(where, 'chunk', c, 'a placed chunk');
   const a = locShard(from);
@@ -132,6 +143,11 @@ export async function moveChunk(tables: Tables, c: number, to: number): Promise<
   const len = p.chunkLen[c]!;
   const sb = claimSlot(tables, to, c, len);
   if (sb < 0) return -1;
+  // A first copy before the fence (racy, overwritten under it): the
+  // destination's pages are faulted in and both slots are in cache, so the
+  // writers wait only for the warm copy (a fresh region otherwise pays its
+  // page faults inside the fence).
+  copySlot(tables, a, sa, to, sb, len);
   const lock = tables.locks[a]!;
   const s = await lock.fenceAsync(2 * lock.leaseMs);
   if (s !== SEQ_OK && s !== SEQ_RECOVERED) {
@@ -145,15 +161,7 @@ export async function moveChunk(tables: Tables, c: number, to: number): Promise<
       Atomics.store(p.slotState, p.slotIndex(to, sb), SLOT_FREE);
       return -2;
     }
-    const w = tables.dim;
-    const src = tables.locks[a]!.data;
-    const dst = tables.locks[to]!.data;
-    dst.set(src.subarray(sa * C * w, (sa * C + len) * w), sb * C * w);
-    const accA = tables.accs[a]!;
-    if (accA.length > 0) {
-      const aw = accA.length / tables.locks[a]!.rows;
-      tables.accs[to]!.set(accA.subarray(sa * C * aw, (sa * C + len) * aw), sb * C * aw);
-    }
+    copySlot(tables, a, sa, to, sb, len);
     const now = tables.clock.now();
     const v = p.publish([c, locOf(to, sb)], p.activeShards());
     const ia = p.slotIndex(a, sa);
