@@ -552,6 +552,50 @@ export class WasmScorer {
   }
 
   /**
+   * Pass 2 for top-k (predictions): given `floor`, the int32 first-pass
+   * score of the k-th best candidate of query row `row` (after
+   * `scoreTwoPass`), list every entity whose float32 score can reach the
+   * k-th best float32 score, and score those in float32. An entity j of
+   * the float32 top k has s_j >= s_(k) >= scale floor - delta, and
+   * s_j <= scale X_j + delta, so X_j >= floor - 2 delta / scale: the list
+   * is every j with X_j at or above that (rounded down, less one). Returns
+   * the count m; the ids (ascending) are `bandIds[0 .. m)` and their
+   * float32 scores, from the arithmetic of `scoreAll`, `bandScores[0 .. m)`.
+   */
+  scoreFrom(row: number, floor: number): number {
+    const n = this.numEntities;
+    const rowBytes = 4 * this.rowFloats;
+    const scale = this.qScale[row]!;
+    const d = this.qDelta[row]!;
+    const lo = Math.max(I32_MIN, Math.min(I32_MAX, Math.floor(floor - (2 * d) / scale) - 1));
+    const rawOff = row * this.scoreStride;
+    const n4 = n & ~3;
+    let m = this.bandFn!(this.sPtr + 4 * rawOff, n4, lo, I32_MAX, 16, this.idxPtr);
+    const raw = this.raw;
+    const idx = this.idx;
+    for (let j = n4; j < n; j++) if (raw[rawOff + j]! >= lo) idx[m++] = j;
+    this.rescoreFn!(this.qPtr + row * rowBytes, this.entPtr, rowBytes, this.kBytes, this.idxPtr, m, this.outPtr);
+    this.banded += m;
+    this.bandRows++;
+    return m;
+  }
+
+  /** The int32 first-pass scores after `scoreTwoPass`: entity j of query row i at `i * scoreStride + j`. */
+  get rawScores(): Int32Array {
+    return this.raw;
+  }
+
+  /** The ids listed by the last `scoreFrom`. */
+  get bandIds(): Int32Array {
+    return this.idx;
+  }
+
+  /** Their float32 scores. */
+  get bandScores(): Float32Array {
+    return this.out;
+  }
+
+  /**
    * Entity x against the target of the last `rankRow`: -1 if its float32
    * score is below the target's, 0 if equal, 1 if above.
    */
