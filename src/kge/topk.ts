@@ -119,6 +119,43 @@ export class TopK {
     this.size = size;
   }
 
+  /**
+   * Go on selecting from a list of candidates after a `selectRow` that left
+   * k entries: entry p is id `idx[p]` with score `s[base + idx[p]]`, for p
+   * in [0, m), ids ascending and above every id held. Hot path.
+   */
+  addListed(
+    s: ScoreRow,
+    base: number,
+    idx: Int32Array,
+    m: number,
+    skip: Int32Array,
+    from: number,
+    to: number,
+    n: number,
+  ): void {
+    const ids = this.ids;
+    const vals = this.vals;
+    const size = this.size;
+    let p = from;
+    let next = p < to ? skip[p]! : n;
+    let thr = vals[0]!;
+    let thrNaN = thr !== thr;
+    for (let u = 0; u < m; u++) {
+      const j = idx[u]!;
+      const v = s[base + j]!;
+      if (v > thr || (thrNaN && v === v)) {
+        while (next < j) next = ++p < to ? skip[p]! : n;
+        if (next === j) continue;
+        ids[0] = j;
+        vals[0] = v;
+        this.siftDown(0, size);
+        thr = vals[0]!;
+        thrNaN = thr !== thr;
+      }
+    }
+  }
+
   /** The score of the worst entry held (the k-th best when size is k); NaN when empty. */
   worst(): number {
     return this.size === 0 ? NaN : this.vals[0]!;
@@ -210,6 +247,43 @@ export function before(a: number, ia: number, b: number, ib: number): boolean {
 
 /** The int32 floor that lets `WasmScorer.scoreFrom` list every entity. */
 const ALL = -2147483648;
+/** A row's prefix taken in JavaScript before the SIMD scan: at least this many entries, or 64 per result. */
+const PREFIX_MIN = 1024;
+const PREFIX_PER_K = 64;
+
+/**
+ * The top `k` of a score row of `sc` (float32 after `scoreAll`, or with
+ * `raw` int32 after `scoreTwoPass`): the heap takes a prefix of the row,
+ * its k-th best is a threshold, and `sc.listAbove` lists only the rest of
+ * the row's entries above it, which the heap is then offered. The same
+ * selection as `topk.selectRow` over the whole row (a later entry that ties
+ * with the threshold loses on id). Hot path.
+ */
+function selectAbove(
+  sc: WasmScorer,
+  raw: boolean,
+  row: number,
+  k: number,
+  topk: TopK,
+  skip: Int32Array,
+  from: number,
+  to: number,
+): void {
+  const n = sc.numEntities;
+  const s = raw ? sc.rawScores : sc.scores;
+  const base = row * sc.scoreStride;
+  const prefix = Math.min(n, (Math.max(PREFIX_MIN, PREFIX_PER_K * k) + 3) & ~3);
+  topk.selectRow(s, base, prefix, k, skip, from, to);
+  if (prefix === n) return;
+  const worst = topk.worst();
+  // A prefix left short by the filter, or holding a NaN: the whole row in JavaScript.
+  if (topk.size < k || worst !== worst) {
+    topk.selectRow(s, base, n, k, skip, from, to);
+    return;
+  }
+  const m = sc.listAbove(row, prefix, worst, raw);
+  topk.addListed(s, base, sc.listIds, m, skip, from, to, n);
+}
 
 /**
  * Select the top `k` of query row `row` of `sc`, after `sc.scoreAll` (one
@@ -232,10 +306,10 @@ export function selectScored(
 ): number {
   const n = sc.numEntities;
   if (!twoPass) {
-    topk.selectRow(sc.scores, row * sc.scoreStride, n, k, skip, from, to);
+    selectAbove(sc, false, row, k, topk, skip, from, to);
     return n;
   }
-  topk.selectRow(sc.rawScores, row * sc.scoreStride, n, k, skip, from, to);
+  selectAbove(sc, true, row, k, topk, skip, from, to);
   const floor = topk.size < k ? ALL : topk.worst();
   const m = sc.scoreFrom(row, floor);
   topk.selectList(sc.bandScores, sc.bandIds, m, k, skip, from, to, n);

@@ -220,14 +220,20 @@ test('WASM predictions equal a full sort of the kernel’s own float32 scores (o
   for (const name of MODEL_NAMES) {
     const model = createModel(name);
     const plan = model.queryPlan!;
-    for (const [dim, ne] of [
-      [7, 300],
-      [16, 1001],
+    // Rows past the selection's prefix (1,024 entries, or 64 per result) go through the SIMD scan;
+    // with `ramp` the rows grow with their id, so the best entries come last.
+    for (const [dim, ne, k, ramp] of [
+      [7, 300, 25, false],
+      [16, 1001, 25, false],
+      [7, 3001, 25, false],
+      [5, 2502, 1, true],
+      [3, 4099, 40, true],
     ] as const) {
       const g = randomGraph(model, dim, ne, 3, ne + dim);
       const { entityWidth: ew, relationWidth: rw } = model.shapes(dim);
+      if (ramp)
+        for (let x = 0; x < g.entities.length; x++) g.entities[x] = g.entities[x]! * (1 + Math.floor(x / ew) / ne);
       const filter = FilterIndex.build(ne, 3, [{ name: 'known', triples: g.known }]);
-      const k = 25;
       const p: Predictions = predict({
         model,
         dim,

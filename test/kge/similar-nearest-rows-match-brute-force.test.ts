@@ -24,7 +24,8 @@ function randomTable(rows: number, width: number, seed: number): Float32Array {
   for (let i = 0; i < t.length; i++) t[i] = Math.fround(rand() * 2 - 1);
   for (let e = 1; e < rows; e++) {
     const u = rand();
-    if (u < 0.3) t.copyWithin(e * width, Math.floor(rand() * e) * width, (Math.floor(rand() * e) + 1) * width);
+    const src = Math.floor(rand() * e);
+    if (u < 0.3) t.copyWithin(e * width, src * width, (src + 1) * width);
     else if (u < 0.35) t.fill(0, e * width, (e + 1) * width);
   }
   return t;
@@ -104,6 +105,36 @@ test('nearest rows equal the brute-force neighbours for both metrics and backend
     200,
   );
   assert.ok(ties > 0, 'duplicated rows produced ties');
+});
+
+test('tables past the selection prefix (the SIMD scan) match brute force too', () => {
+  for (const backend of backends) {
+    for (const metric of ['cosine', 'l2'] as const) {
+      const rows = 2600;
+      const width = 9;
+      const table = randomTable(rows, width, 11);
+      const ids = Int32Array.of(0, 5, 1200, 2599);
+      const k = 30;
+      const r = similar({ table, width, metric, backend, ids, k });
+      const eps = 2e-5 * Math.sqrt(width);
+      ids.forEach((q, i) => {
+        const ref = new Float64Array(rows);
+        for (let x = 0; x < rows; x++) ref[x] = closeness(table, width, q, x, metric);
+        const want = Array.from({ length: rows }, (_, x) => x)
+          .filter((x) => x !== q)
+          .sort((a, b) => ref[b]! - ref[a]! || a - b)
+          .slice(0, k);
+        for (let j = 0; j < k; j++) {
+          const id = r.ids[i * k + j]!;
+          const tol = eps * Math.max(1, Math.abs(ref[want[j]!]!));
+          assert.ok(
+            id === want[j] || Math.abs(ref[id]! - ref[want[j]!]!) <= 2 * tol,
+            `${metric} ${backend} row ${q} slot ${j}: ${id}, want ${want[j]}`,
+          );
+        }
+      });
+    }
+  }
 });
 
 test('a row is its own nearest neighbour only with includeSelf; the one-call form agrees with the index', () => {
