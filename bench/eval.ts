@@ -514,6 +514,7 @@ export async function runEval(o: Options): Promise<{
   if (groups.includes('predict')) {
     predicted = await runPredict(dataset, filter, runs, o.log);
     cases.push(...predicted.cases);
+    notes.push(...predicted.notes);
   }
   const figures: Record<string, number | null> = {};
   const targets: Record<string, Target> = {};

@@ -249,8 +249,14 @@ export async function runPredict(
   filter: FilterIndex,
   runs: number,
   log: (m: string) => void,
-): Promise<{ cases: CaseResult[]; figures: Record<string, number | null>; ratios: Record<string, number | null> }> {
+): Promise<{
+  cases: CaseResult[];
+  figures: Record<string, number | null>;
+  ratios: Record<string, number | null>;
+  notes: string[];
+}> {
   const cases: CaseResult[] = [];
+  const notes: string[] = [];
   const figures: Record<string, number | null> = {};
   const ratios: Record<string, number | null> = {};
   const sets: { label: string; model: KgeModel; tables: Tables; figure: string }[] = [];
@@ -263,6 +269,12 @@ export async function runPredict(
     const emb = openEmbeddings(dir);
     check(emb.dim === DIM, `KGSHARD_BENCH_EMBEDDINGS: dim ${emb.dim}, the group measures dim ${DIM}`);
     const a = alignEmbeddings(emb, dataset.entities, dataset.relations);
+    const on = emb.config.dataset?.name ?? 'an unrecorded dataset';
+    const epochs = (emb.config['training'] as { epochs?: unknown } | undefined)?.epochs;
+    notes.push(
+      `predict, trained tables (KGSHARD_BENCH_EMBEDDINGS): ${emb.model} dim ${emb.dim} trained on ${on}` +
+        `${typeof epochs === 'number' ? ` for ${epochs} epochs` : ''}, rows matched to ${dataset.name} by name`,
+    );
     sets.push({
       label: 'trained tables',
       model: createModel(emb.model),
@@ -280,5 +292,5 @@ export async function runPredict(
     ratios[`predict / filtered ranking, ${s.figure}`] = top && rank ? round2(top / rank) : null;
     ratios[`predict / brute-force JS, ${s.figure}`] = top && brute ? round2(top / brute) : null;
   }
-  return { cases, figures, ratios };
+  return { cases, figures, ratios, notes };
 }

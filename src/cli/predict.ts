@@ -251,7 +251,7 @@ export function predictCommand(args: readonly string[]): number {
     return 0;
   }
   const head =
-    `${emb.model} dim ${emb.dim} from ${emb.dir} (${n(emb.entities.length)} entities, ` +
+    `${emb.model} dim ${emb.dim} from ${embeddingsDir} (${n(emb.entities.length)} entities, ` +
     `${n(emb.relations.length)} relations), ` +
     `${result.backend === 'wasm' ? 'WebAssembly SIMD' : 'JavaScript'} kernels\n` +
     (known === null

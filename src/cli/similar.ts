@@ -109,7 +109,7 @@ export function similarCommand(args: readonly string[]): number {
   const plural = r.kind === 'entity' ? 'entities' : 'relations';
   const by = metric === 'cosine' ? 'cosine similarity' : 'L2 distance';
   const title =
-    `${emb.model} dim ${emb.dim} from ${emb.dir}: ` + `the ${r.results.length} ${plural} nearest ${r.name} by ${by}`;
+    `${emb.model} dim ${emb.dim} from ${dir}: ` + `the ${r.results.length} ${plural} nearest ${r.name} by ${by}`;
   const rows = [['rank', what, scoreName], ...r.results.map((x) => [String(x.rank), x.name, scoreText(x.score)])];
   process.stdout.write(`${title}\n${alignedTable(rows, [true, false, true])}\n`);
   return 0;
