@@ -37,12 +37,17 @@
  *    `wasm kernel ... dim 100` cases; for ComplEx also the int16 first pass,
  *    `wasm kernel dot16`, in GOP/s: 2 integer ops per coordinate).
  *
+ * 4. Predictions (group `predict`, `bench/predict.ts`): top-10 predictions
+ *    for 10,000 queries on the built-in graph, one thread, beside the
+ *    evaluation's ranking of the same query rows and brute force in
+ *    JavaScript; the figure `predict_queries_per_s`.
+ *
  * Checks: every rank is in [1, entities], the evaluation is the same in
  * every run, the WASM scores of the kernel cases equal the JS kernel's to
  * float32 rounding (relative 1e-4), and the reference read the same
  * entity, relation and triple counts.
  *
- *   node dist/bench/eval.js [--quick] [--runs N] [--only kernel,full,torch]   # writes bench/results/eval.json
+ *   node dist/bench/eval.js [--quick] [--runs N] [--only kernel,full,torch,predict]   # bench/results/eval.json
  *
  * Environment (group `torch`): KGSHARD_TORCH_SCRIPT, the path of the
  * reference (`torch_kge.py`; without it the reference runs are skipped and
@@ -76,6 +81,7 @@ import {
 } from './lib/report.js';
 import { check, guarded, medianOf, mulberry32, pairedRatio, ratio, round2, settle, shuffled } from './lib/suite.js';
 import { probeTorch, runTorchScript } from './lib/torch.js';
+import { runPredict } from './predict.js';
 
 export const DEFAULT_RUNS = 3;
 
@@ -458,10 +464,10 @@ export async function runEval(o: Options): Promise<{
   notes: string[];
 }> {
   const runs = o.runs ?? (o.quick ? 1 : DEFAULT_RUNS);
-  const groups = o.only ?? ['kernel', 'full', 'torch'];
+  const groups = o.only ?? ['kernel', 'full', 'torch', 'predict'];
   for (const g of groups)
-    if (!['kernel', 'full', 'torch'].includes(g))
-      throw new Error(`eval: unknown --only group ${g} (kernel, full, torch)`);
+    if (!['kernel', 'full', 'torch', 'predict'].includes(g))
+      throw new Error(`eval: unknown --only group ${g} (kernel, full, torch, predict)`);
   const dataset = loadWordnet();
   const filter = FilterIndex.fromDataset(dataset);
   const cases: CaseResult[] = [];
@@ -504,9 +510,16 @@ export async function runEval(o: Options): Promise<{
     cases.push(...t.cases);
     perThread = t.perThread;
   }
+  let predicted: Awaited<ReturnType<typeof runPredict>> | null = null;
+  if (groups.includes('predict')) {
+    predicted = await runPredict(dataset, filter, runs, o.log);
+    cases.push(...predicted.cases);
+    notes.push(...predicted.notes);
+  }
   const figures: Record<string, number | null> = {};
   const targets: Record<string, Target> = {};
   for (const c of cases) if (c.state === 'completed') figures[c.name] = c.median;
+  if (predicted !== null) Object.assign(figures, predicted.figures);
   for (const name of full) {
     const key = `full filtered eval ${name} (dim ${DIM}, 2 workers)`;
     targets[`eval-${name}`] = target(
@@ -521,6 +534,7 @@ export async function runEval(o: Options): Promise<{
   const ratios: SuiteReport['ratios'] = {
     'wasm dot / js distmult kernel': dot !== null && js !== null ? round2(dot / js) : null,
   };
+  if (predicted !== null) Object.assign(ratios, predicted.ratios);
   if (groups.includes('torch')) {
     const vs: Record<string, number | null> = {};
     const paired: Record<string, number | null> = {};

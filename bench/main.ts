@@ -74,7 +74,8 @@ const SUITES: Record<string, Suite> = {
   eval: {
     description:
       'filtered link prediction: WASM/JS kernel GFLOP/s, full built-in test split at dim 200 (target <= 10 s), ' +
-      'and beside the PyTorch reference at dim 100 (eval_vs_torch <= 1; --only kernel,full,torch)',
+      'beside the PyTorch reference at dim 100 (eval_vs_torch <= 1), and top-10 predictions for 10,000 queries ' +
+      '(predict_queries_per_s; --only kernel,full,torch,predict)',
     load: async () => {
       const m = await import('./eval.js');
       return {
@@ -119,7 +120,7 @@ Flags:
   --quick        fewer and shorter runs (a smoke run)
   --runs N       timed runs per case (suite default, e.g. shm 7, ps 5; 3 with --quick)
   --only LIST    only these case groups (shm: ring, counter, seqlock; ps: pull, pull-worker, push;
-                 eval: kernel, full, torch)
+                 eval: kernel, full, torch, predict)
   --out FILE     results file (default bench/results/<suite>.json)
 `;
 

@@ -87,6 +87,12 @@ export { outcomeJson } from './kge/training/evaluation.js';
 export { optimizerStateSize } from './kge/train-core.js';
 export { evaluate, createRanker, rankQueries, metricsFromRanks, linkPredictionMetrics } from './kge/eval.js';
 export { FilterIndex } from './kge/filter.js';
+export { predict, createPredictor, Predictor, allocatePredictions, ASKED, MAX_TOPK } from './kge/predict.js';
+export { similar, createNeighbourIndex, NeighbourIndex, SIMILARITY_METRICS } from './kge/similar.js';
+export { predictNamed, similarNamed, knownTriples, KNOWN_SPLITS } from './kge/predict-named.js';
+export { openEmbeddings } from './kge/embeddings-io.js';
+export { NameIndex } from './data/names.js';
+export { parseQueries, readQueries } from './data/queries.js';
 export { EarlyStopping } from './kge/early-stopping.js';
 export { saveEmbeddings, loadEmbeddings, alignEmbeddings } from './kge/embeddings-io.js';
 export {
@@ -239,6 +245,19 @@ export type { CheckpointInfo } from './kge/training/start.js';
 export type { StoredRun, StoredRunSummary, OpenStoredRunOptions } from './kge/training/stored-run.js';
 export type { EvaluateOptions, EvaluationResult, RankMetrics, LinkPredictionMetrics, TieRule } from './kge/eval.js';
 export type { Embeddings, LoadedEmbeddings, EmbeddingsConfig } from './kge/embeddings-io.js';
+export type { PredictorOptions, Predictions, TopKResult, PredictBackend } from './kge/predict.js';
+export type { NeighbourOptions, Neighbours, SimilarityMetric } from './kge/similar.js';
+export type {
+  NamedPrediction,
+  NamedPredictions,
+  NamedPredictOptions,
+  NamedResult,
+  NamedNeighbours,
+  NamedSimilarOptions,
+  KnownTriples,
+  KnownSplit,
+} from './kge/predict-named.js';
+export type { NamedQuery } from './data/queries.js';
 export type {
   ShardMapperHandle,
   ShardMapperOptions,

@@ -11,6 +11,8 @@ import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { isUsageError } from './flags.js';
 import { loadtestCommand } from './loadtest.js';
+import { predictCommand } from './predict.js';
+import { similarCommand } from './similar.js';
 import { trainCommand } from './train.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -30,6 +32,11 @@ Commands:
                           checkpoint, while it trains or after it ended
   export [flags]          write saved embeddings as .npy (DGL-KE layout), TSV or
                           word2vec text
+  predict [flags]         the top-k tails of (head, relation, ?) or heads of
+                          (?, relation, tail) by saved embeddings; --filter
+                          DATASET leaves known triples out
+  similar [flags]         the nearest entities to an entity, or relations to
+                          a relation, by cosine similarity or L2 distance
   dataset [flags]         summarise a dataset; --write DIR writes its split as
                           train.tsv, valid.tsv, test.tsv
   loadtest [flags]        load-test the event router: events/s, push latency,
@@ -65,6 +72,10 @@ async function main(argv: string[]): Promise<number> {
       return datasetCommand(rest);
     case 'export':
       return exportCommand(rest);
+    case 'predict':
+      return predictCommand(rest);
+    case 'similar':
+      return similarCommand(rest);
     case 'loadtest':
       return loadtestCommand(rest);
     case 'bench': {

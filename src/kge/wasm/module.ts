@@ -19,7 +19,7 @@ declare const WebAssembly: {
 };
 
 /** The modules the build writes. */
-export type WasmFile = 'kernels.wasm' | 'ranker.wasm' | 'train.wasm';
+export type WasmFile = 'kernels.wasm' | 'ranker.wasm' | 'select.wasm' | 'train.wasm';
 
 /**
  * A module's bytes, read once per thread. Throws when the file is missing

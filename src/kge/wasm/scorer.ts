@@ -30,15 +30,19 @@
  *   band indices     scoreStride + 4 int32
  *   band scores      scoreStride + 4 float32
  *
+ * and last, for every plan, the entities that `listAbove` lists (scoreStride
+ * int32).
+ *
  * The entity table is copied in once (`loadEntities`), so each thread
  * scores from its own copy: no sharing, no races, and the copy is a
  * snapshot of a table that training may go on changing.
  *
  * ## The modules
- * `kernels.wasm` and `ranker.wasm` are read and compiled once per thread, on
- * first use, and instantiated over the scorer's memory. The score functions
- * and `count` are described in `kernels.wat`, the two-pass kernels (`dot16`,
- * `band`, `rescore`) in `ranker.wat`.
+ * `kernels.wasm`, `ranker.wasm` and `select.wasm` are read and compiled once
+ * per thread, on first use, and instantiated over the scorer's memory. The
+ * score functions and `count` are described in `kernels.wat`, the two-pass
+ * kernels (`dot16`, `band`, `rescore`) in `ranker.wat`, the kernels that list
+ * the entries above a threshold for top-k selection in `select.wat`.
  */
 import type { QueryPlan, WasmKernel } from './plan.js';
 import type { WasmModule } from '../../shm/wasm-memory.js';
@@ -103,6 +107,7 @@ type Dot16Export = (
   outStride: number,
 ) => void;
 type BandExport = (ptr: number, n: number, lo: number, hi: number, res: number, idx: number) => number;
+type AboveExport = (ptr: number, n: number, t: number, idx: number, first: number) => number;
 type RescoreExport = (
   qPtr: number,
   cPtr: number,
@@ -134,7 +139,12 @@ function roundUp(x: number, m: number): number {
 function layoutBytes(rowFloats: number, row16: number, stride: number, maxQueries: number, twoPass: boolean): number {
   let bytes = 64 + 4 * rowFloats * (stride + maxQueries) + 4 * maxQueries * stride;
   if (twoPass) bytes += 2 * row16 * (stride + maxQueries) + 2 * roundUp(4 * (stride + 4), 16);
-  return bytes;
+  return bytes + roundUp(4 * stride, 16);
+}
+
+/** The top-k kernels' module (`select.wasm`): see `select.wat`. */
+function selectModule(): WasmModule | null {
+  return wasmModule('select.wasm');
 }
 
 /**
@@ -216,6 +226,10 @@ export class WasmScorer {
   private readonly idxPtr: number = 0;
   private readonly outPtr: number = 0;
   private readonly raw: Int32Array;
+  private readonly aboveF32Fn: AboveExport;
+  private readonly aboveI32Fn: AboveExport;
+  private readonly listPtr: number;
+  private readonly list: Int32Array;
   private readonly q16: Int16Array;
   private readonly idx: Int32Array;
   private readonly out: Float32Array;
@@ -245,6 +259,7 @@ export class WasmScorer {
     maxQueries: number,
     module: WasmModule,
     twoPassModule: WasmModule | null,
+    select: WasmModule,
     pages: number,
   ) {
     this.plan = plan;
@@ -290,6 +305,13 @@ export class WasmScorer {
     this.q16 = new Int16Array(buf, this.q16Ptr, this.twoPass ? this.row16 * this.maxQueries : 0);
     this.idx = new Int32Array(buf, this.idxPtr, this.twoPass ? this.scoreStride + 4 : 0);
     this.out = new Float32Array(buf, this.outPtr, this.twoPass ? this.scoreStride + 4 : 0);
+    this.listPtr = this.twoPass
+      ? this.outPtr + roundUp(4 * (this.scoreStride + 4), 16)
+      : this.sPtr + 4 * this.maxQueries * this.scoreStride;
+    this.list = new Int32Array(buf, this.listPtr, this.scoreStride);
+    const sx = wasmInstance(select, this.memory).exports;
+    this.aboveF32Fn = sx['above_f32'] as AboveExport;
+    this.aboveI32Fn = sx['above_i32'] as AboveExport;
   }
 
   /**
@@ -308,7 +330,8 @@ export class WasmScorer {
     options: { readonly twoPass?: boolean } = {},
   ): WasmScorer | null {
     const module = kernelModule();
-    if (module === null) return null;
+    const select = selectModule();
+    if (module === null || select === null) return null;
     const twoPassModule =
       plan.kernel === 'dot' && plan.parts === 1 && options.twoPass !== false ? rankerModule() : null;
     const tile = QUERY_TILE[plan.kernel];
@@ -323,7 +346,8 @@ export class WasmScorer {
     );
     if (!(bytes <= MAX_BYTES)) return null;
     try {
-      return new WasmScorer(plan, numEntities, dim, width, maxQueries, module, twoPassModule, Math.ceil(bytes / 65536));
+      const pages = Math.ceil(bytes / 65536);
+      return new WasmScorer(plan, numEntities, dim, width, maxQueries, module, twoPassModule, select, pages);
     } catch (e) {
       if (e instanceof RangeError) return null; // the memory could not be allocated
       throw e;
@@ -549,6 +573,75 @@ export class WasmScorer {
     this.curHi = hi;
     this.curRaw = rawOff;
     this.curQ = qRow;
+  }
+
+  /**
+   * Pass 2 for top-k (predictions): given `floor`, the int32 first-pass
+   * score of the k-th best candidate of query row `row` (after
+   * `scoreTwoPass`), list every entity whose float32 score can reach the
+   * k-th best float32 score, and score those in float32. An entity j of
+   * the float32 top k has s_j >= s_(k) >= scale floor - delta, and
+   * s_j <= scale X_j + delta, so X_j >= floor - 2 delta / scale: the list
+   * is every j with X_j at or above that (rounded down, less one). Returns
+   * the count m; the ids (ascending) are `bandIds[0 .. m)` and their
+   * float32 scores, from the arithmetic of `scoreAll`, `bandScores[0 .. m)`.
+   */
+  scoreFrom(row: number, floor: number): number {
+    const n = this.numEntities;
+    const rowBytes = 4 * this.rowFloats;
+    const scale = this.qScale[row]!;
+    const d = this.qDelta[row]!;
+    const lo = Math.max(I32_MIN, Math.min(I32_MAX, Math.floor(floor - (2 * d) / scale) - 1));
+    const rawOff = row * this.scoreStride;
+    const n4 = n & ~3;
+    let m = this.bandFn!(this.sPtr + 4 * rawOff, n4, lo, I32_MAX, 16, this.idxPtr);
+    const raw = this.raw;
+    const idx = this.idx;
+    for (let j = n4; j < n; j++) if (raw[rawOff + j]! >= lo) idx[m++] = j;
+    this.rescoreFn!(this.qPtr + row * rowBytes, this.entPtr, rowBytes, this.kBytes, this.idxPtr, m, this.outPtr);
+    this.banded += m;
+    this.bandRows++;
+    return m;
+  }
+
+  /**
+   * List the entities j in [from, numEntities) whose score in query row
+   * `row` is above `t`: the float32 scores of `scoreAll`, or with `raw` the
+   * int32 scores of `scoreTwoPass` (t an int32). `from` is a multiple of 4.
+   * The ids, ascending, go to `listIds[0 .. m)`; returns m. A NaN score is
+   * above nothing, and nothing is above a NaN t. Hot path.
+   */
+  listAbove(row: number, from: number, t: number, raw: boolean): number {
+    const n = this.numEntities;
+    const n4 = n & ~3;
+    const off = row * this.scoreStride;
+    let m = 0;
+    if (from < n4)
+      m = (raw ? this.aboveI32Fn : this.aboveF32Fn)(this.sPtr + 4 * (off + from), n4 - from, t, this.listPtr, from);
+    const list = this.list;
+    const s = raw ? this.raw : this.scores;
+    for (let j = Math.max(from, n4); j < n; j++) if (s[off + j]! > t) list[m++] = j;
+    return m;
+  }
+
+  /** The ids listed by the last `listAbove`. */
+  get listIds(): Int32Array {
+    return this.list;
+  }
+
+  /** The int32 first-pass scores after `scoreTwoPass`: entity j of query row i at `i * scoreStride + j`. */
+  get rawScores(): Int32Array {
+    return this.raw;
+  }
+
+  /** The ids listed by the last `scoreFrom`. */
+  get bandIds(): Int32Array {
+    return this.idx;
+  }
+
+  /** Their float32 scores. */
+  get bandScores(): Float32Array {
+    return this.out;
   }
 
   /**
