@@ -261,7 +261,7 @@ export type {
   RouterServiceOptions,
   ServiceResult,
 } from './router/service.js';
-export type { LoadTestOptions, LoadTestSummary, LoadProgress, LoadProfile } from './router/loadtest.js';
+export type { LoadTestOptions, LoadTestSummary, LoadProgress, LoadProfile, LoadSample } from './router/loadtest.js';
 export type { DurableRead, DurableProblem } from './store/durable.js';
 export type {
   ExportFormat,
