@@ -69,7 +69,7 @@ export function trainCharts(r: TrainingReport): Chart[] {
         mark: { type: 'line', point: true },
         encoding: {
           x: epochAxis,
-          y: { field: 'value', type: 'quantitative', title: 'metric', scale: { domain: [0, 1] } },
+          y: { field: 'value', type: 'quantitative', title: 'metric' },
           color: { field: 'metric', type: 'nominal', title: null, sort: ['MRR', 'Hits@10'] },
         },
       },
@@ -121,13 +121,20 @@ function perRelationChart(ev: EvalOutcome): Chart {
         : `; ${sorted.length} relations.`),
     rows: values.length,
     spec: {
-      width: WIDTH - 120,
-      height: { step: 16 },
+      width: WIDTH - 180,
+      height: { step: 20 },
       data: { values },
       mark: { type: 'bar', color: PALETTE[0] },
       encoding: {
-        y: { field: 'relation', type: 'nominal', title: null, sort: null, axis: { labelLimit: 220 } },
-        x: { field: 'mrr', type: 'quantitative', title: 'MRR', scale: { domain: [0, 1] } },
+        // Text widths are estimated (no canvas), on the long side: room for names of about 40 characters.
+        y: {
+          field: 'relation',
+          type: 'nominal',
+          title: null,
+          sort: null,
+          axis: { labelLimit: 320, labelFontSize: 10 },
+        },
+        x: { field: 'mrr', type: 'quantitative', title: 'MRR' },
       },
     },
   };
