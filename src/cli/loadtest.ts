@@ -134,9 +134,8 @@ Output:
 On a terminal, stderr shows a live line (elapsed time, events/s, push latency
 p50/p99/p999, each shard's ring fill, active/waiting producers) and one line
 per scale event and per breaker transition, unless --quiet; otherwise the run
-is quiet. Exit code 0 when nothing was
-lost, duplicated or reordered, 1 when something was (or on a failure), 2 for
-a bad flag.
+is quiet. Exit code 0 when nothing was lost, duplicated or reordered, 1 when
+something was (or on a failure), 2 for a bad flag.
 `;
 }
 

@@ -169,8 +169,8 @@ ${defaultsTable()}
   every model: ${sharedDefaults()}
 
 On a terminal, stderr shows one progress line (epoch, loss, positive
-triples/s, ETA) unless --quiet; otherwise training is quiet. Errors are one line on stderr;
-a bad flag exits with code 2, any other failure with 1.
+triples/s, ETA) unless --quiet; otherwise training is quiet. Errors are
+one line on stderr; a bad flag exits with code 2, any other failure with 1.
 `;
 }
 
