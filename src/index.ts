@@ -137,6 +137,9 @@ export {
 } from './router/consumer.js';
 export { RouterService } from './router/service.js';
 export { runLoadTest, validateLoadTest, activeProducersAt, DEFAULT_LOADTEST } from './router/loadtest.js';
+export { trainReportHtml, trainCharts } from './report/train.js';
+export { loadTestReportHtml, loadTestCharts } from './report/loadtest.js';
+export { checkReportPath, writeReport, writeTrainReport, writeLoadTestReport } from './report/file.js';
 export { writeDurable, readDurable, frameDurable, unframeDurable, DURABLE_VERSION } from './store/durable.js';
 export { RelationStats, StatsPersister } from './store/running-stats.js';
 export { encodeNpy, decodeNpy, readNpy, writeNpy } from './store/embeddings/npy.js';
@@ -236,6 +239,7 @@ export type {
   TrainingNotice,
   TrainingPhase,
   EpochProgress,
+  EpochRecord,
   ValidationRecord,
   StopReason,
   PreparedTraining,
@@ -280,7 +284,10 @@ export type {
   RouterServiceOptions,
   ServiceResult,
 } from './router/service.js';
-export type { LoadTestOptions, LoadTestSummary, LoadProgress, LoadProfile } from './router/loadtest.js';
+export type { LoadTestOptions, LoadTestSummary, LoadProgress, LoadProfile, LoadSample } from './router/loadtest.js';
+export type { Chart } from './report/render.js';
+export type { TrainReportOptions } from './report/train.js';
+export type { LoadTestReportOptions } from './report/loadtest.js';
 export type { DurableRead, DurableProblem } from './store/durable.js';
 export type {
   ExportFormat,
@@ -290,7 +297,7 @@ export type {
   ImportOptions,
 } from './store/embeddings/export.js';
 export type { TrainingState } from './store/train-state.js';
-export type { TrainerSnapshot, PartialEpoch, PsTrainingReport } from './kge/trainer.js';
+export type { TrainerSnapshot, PartialEpoch, PsTotals, PsTrainingReport } from './kge/trainer.js';
 export type { FieldValue, ProblemDescription, ProblemKeys } from './store/fingerprint.js';
 export type { StoreEntry, EntryKind, StoreOptions, SaveOptions, PruneReport } from './store/checkpoint-store.js';
 export type { LoadSource, LoadedEntry, SessionOptions } from './store/session.js';

@@ -294,3 +294,9 @@ function scheduleFlag(command: string, name: string, text: string, s: Setting): 
   }
   return out;
 }
+
+/** `kgshard <command> <args>` as a shell would take it back (arguments with spaces or quotes quoted). */
+export function commandLine(command: string, args: readonly string[]): string {
+  const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return ['kgshard', command, ...args.map(quote)].join(' ');
+}

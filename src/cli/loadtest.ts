@@ -17,7 +17,19 @@ import {
 } from '../router/loadtest.js';
 import { DEFAULT_WAIT_SLICE_MS } from '../router/router.js';
 import type { BreakerEvent, ScaleEvent } from '../router/service.js';
-import { asUsage, bool, compact, intFlag, parseFlags, str, usage, type FlagSpecs, type ParsedFlags } from './flags.js';
+import { checkReportPath, writeLoadTestReport } from '../report/file.js';
+import {
+  asUsage,
+  bool,
+  commandLine,
+  compact,
+  intFlag,
+  parseFlags,
+  str,
+  usage,
+  type FlagSpecs,
+  type ParsedFlags,
+} from './flags.js';
 import { StatusLine } from './progress.js';
 
 const C = 'loadtest';
@@ -40,6 +52,8 @@ const FLAGS: FlagSpecs = {
   'breaker-cooldown': { type: 'string' },
   'stall-consumer': { type: 'string' },
   json: { type: 'boolean' },
+  report: { type: 'string' },
+  quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -110,19 +124,27 @@ Circuit breakers:
                           drains its ring, then the breaker closes (default none)
 Output:
   --json                  print the summary as one JSON object
+  --report FILE.html      also write the run as one HTML page of charts
+                          (events/s, push latency, shards with scale and
+                          breaker events, ring fill per shard over time) and
+                          the final accounting; it needs no network or script
+  --quiet                 no live line on a terminal
   -h, --help              show this help
 
 On a terminal, stderr shows a live line (elapsed time, events/s, push latency
 p50/p99/p999, each shard's ring fill, active/waiting producers) and one line
-per scale event and per breaker transition; otherwise the run is quiet. Exit code 0 when nothing was
-lost, duplicated or reordered, 1 when something was (or on a failure), 2 for
-a bad flag.
+per scale event and per breaker transition, unless --quiet; otherwise the run
+is quiet. Exit code 0 when nothing was lost, duplicated or reordered, 1 when
+something was (or on a failure), 2 for a bad flag.
 `;
 }
 
 interface LoadTestPlan {
   readonly options: LoadTestOptions;
   readonly json: boolean;
+  /** `--report`: where the HTML report goes, or undefined. */
+  readonly report: string | undefined;
+  readonly quiet: boolean;
 }
 
 /** Read and check every flag (the library's validation included); throws usage errors (exit code 2). */
@@ -156,7 +178,9 @@ export function planLoadTest(args: readonly string[]): LoadTestPlan | 'help' {
     if (e instanceof KgError) throw usage(flagError(e, flags));
     throw e;
   }
-  return { options, json: bool(flags, 'json') };
+  const report = str(flags, 'report');
+  if (report !== undefined) checkReportPath(report, C, '--report');
+  return { options, json: bool(flags, 'json'), report, quiet: bool(flags, 'quiet') };
 }
 
 /** A library validation error restated with the flag's name and the value as given. */
@@ -398,12 +422,15 @@ export async function loadtestCommand(args: readonly string[]): Promise<number> 
     process.stdout.write(loadtestHelp());
     return 0;
   }
-  const progress = new LoadTestProgress(new StatusLine(process.stderr), plan.options.durationMs);
+  const line = new StatusLine(process.stderr, !plan.quiet && process.stderr.isTTY === true);
+  const progress = new LoadTestProgress(line, plan.options.durationMs);
   progress.start();
+  const report = plan.report;
   let summary: LoadTestSummary;
   try {
     summary = await runLoadTest({
       ...plan.options,
+      ...(report !== undefined ? { timeline: true } : {}),
       onProgress: (p) => progress.progress(p),
       onScaleEvent: (e) => progress.scaleEvent(e),
       onBreakerEvent: (e) => progress.breakerEvent(e),
@@ -411,6 +438,16 @@ export async function loadtestCommand(args: readonly string[]): Promise<number> 
   } finally {
     progress.stop();
   }
-  process.stdout.write(plan.json ? `${JSON.stringify(summary)}\n` : summaryText(summary));
+  let reportLine = '';
+  if (report !== undefined) {
+    line.set(`writing the report to ${report}`);
+    await writeLoadTestReport(report, summary, { options: plan.options, command: commandLine(C, args) });
+    line.clear();
+    reportLine = `wrote the report to ${report}\n`;
+  }
+  // The timeline is the report's; --json keeps the summary's shape with or without --report.
+  const json: LoadTestSummary = { ...summary };
+  delete json.timeline;
+  process.stdout.write(plan.json ? `${JSON.stringify(json)}\n` : summaryText(summary) + reportLine);
   return summary.lost === 0 && summary.duplicated === 0 && summary.reordered === 0 ? 0 : 1;
 }

@@ -23,6 +23,7 @@ import {
   asUsage,
   bool,
   clock,
+  commandLine,
   compact,
   parseFlags,
   readSetting,
@@ -31,6 +32,7 @@ import {
   usage,
   type FlagSpecs,
 } from './flags.js';
+import { checkReportPath, writeTrainReport } from '../report/file.js';
 import { metricsTable, perRelationTable } from './metrics.js';
 import { StatusLine, TrainProgress } from './progress.js';
 
@@ -61,6 +63,19 @@ const COMMAND_FLAGS: readonly {
     section: 'output',
     help: ['also print MRR, MR and Hits@k per relation (worst', 'first); --json always holds them (per_relation)'],
   },
+  {
+    name: 'report',
+    flag: '--report',
+    arg: 'FILE.html',
+    section: 'output',
+    help: [
+      'also write the run as one HTML page of charts',
+      '(loss, validation, triples/s, per-relation MRR,',
+      'ranks, parameter server and checkpoints) and its',
+      'settings; it needs no network or script to view',
+    ],
+  },
+  { name: 'quiet', flag: '--quiet', section: 'output', help: ['no progress line on a terminal'] },
   {
     name: 'rebuild',
     flag: '--rebuild',
@@ -154,8 +169,8 @@ ${defaultsTable()}
   every model: ${sharedDefaults()}
 
 On a terminal, stderr shows one progress line (epoch, loss, positive
-triples/s, ETA); otherwise training is quiet. Errors are one line on stderr;
-a bad flag exits with code 2, any other failure with 1.
+triples/s, ETA) unless --quiet; otherwise training is quiet. Errors are
+one line on stderr; a bad flag exits with code 2, any other failure with 1.
 `;
 }
 
@@ -166,6 +181,9 @@ interface TrainPlan {
   readonly json: boolean;
   readonly perRelation: boolean;
   readonly rebuild: boolean;
+  /** `--report`: where the HTML report goes, or undefined. */
+  readonly report: string | undefined;
+  readonly quiet: boolean;
 }
 
 /**
@@ -196,6 +214,8 @@ export function planTraining(args: readonly string[]): TrainPlan | 'help' {
     json: bool(flags, 'json'),
     perRelation: bool(flags, 'per-relation'),
     rebuild: bool(flags, 'rebuild'),
+    report: str(flags, 'report'),
+    quiet: bool(flags, 'quiet'),
   };
 }
 
@@ -214,9 +234,11 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(trainHelp());
     return 0;
   }
+  const report = plan.report;
+  if (report !== undefined) asUsage(() => checkReportPath(report, 'train', '--report'));
   const prepared = prepareFromFlags(plan.options);
   const o = prepared.options;
-  const line = new StatusLine(process.stderr);
+  const line = new StatusLine(process.stderr, !plan.quiet && process.stderr.isTTY === true);
   const opened = openDataset(plan.datasetSpec, { rebuild: plan.rebuild });
   for (const notice of opened.notices) line.note(notice);
   line.note(datasetLine(opened.dataset));
@@ -261,14 +283,21 @@ export async function trainCommand(args: readonly string[]): Promise<number> {
         );
     },
   };
-  let report: TrainingReport;
+  let result: TrainingReport;
   try {
-    report = await runTraining(opened.dataset, { options: o, run }, hooks);
+    result = await runTraining(opened.dataset, { options: o, run }, hooks);
   } catch (e) {
     throw asFlagError(e);
   }
+  if (report !== undefined) {
+    line.set(`writing the report to ${report}`);
+    await writeTrainReport(report, result, { command: commandLine('train', args), datasetSource: opened.source });
+    line.clear();
+  }
   process.stdout.write(
-    plan.json ? `${JSON.stringify(reportJson(report, opened))}\n` : reportTable(report, plan.perRelation),
+    plan.json
+      ? `${JSON.stringify(reportJson(result, opened))}\n`
+      : reportTable(result, plan.perRelation) + (report !== undefined ? `wrote the report to ${report}\n` : ''),
   );
   return 0;
 }

@@ -45,6 +45,15 @@ export interface PsTrainingReport {
   readonly warnings: number;
 }
 
+/** Running totals of a `PsFigures` (cheap to read after every epoch; differences give one epoch's figures). */
+export interface PsTotals {
+  /** Async pushes and the sum of their staleness (sync mode: 0). */
+  readonly pushes: number;
+  readonly stalenessSum: number;
+  readonly snapshots: number;
+  readonly writerPauses: number;
+}
+
 /** Writer pauses kept for the percentiles. */
 const MAX_PAUSE_SAMPLES = 100_000;
 
@@ -78,6 +87,15 @@ export class PsFigures {
   addSnapshot(r: SnapshotReport): void {
     this.snapshots++;
     for (const ms of r.fencedMs) this.fenceMaxMs = Math.max(this.fenceMaxMs, ms);
+  }
+
+  totals(): PsTotals {
+    return {
+      pushes: this.pushes,
+      stalenessSum: this.stalenessSum,
+      snapshots: this.snapshots,
+      writerPauses: this.pauses,
+    };
   }
 
   /** The figures so far; sync mode's pushes are the server's applied steps. */

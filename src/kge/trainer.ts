@@ -28,7 +28,14 @@ import { FilterIndex } from './filter.js';
 import { setting } from './hyper.js';
 import { readExtraTriples } from '../data/extra-triples.js';
 import { sharedSplit } from '../data/dataset.js';
-import { PsFigures, addSegments, checkPartial, type PartialEpoch, type PsTrainingReport } from './train-figures.js';
+import {
+  PsFigures,
+  addSegments,
+  checkPartial,
+  type PartialEpoch,
+  type PsTotals,
+  type PsTrainingReport,
+} from './train-figures.js';
 import { createModel, type KgeModel } from './models/index.js';
 import { moduleHref, resolveTrainOptions, validateTrainOptions, type TrainSettings } from './training/options.js';
 import {
@@ -43,7 +50,7 @@ import {
 } from './train-core.js';
 
 export { DEFAULT_TRAIN, resolveTrainOptions, validateTrainOptions, type TrainSettings } from './training/options.js';
-export type { PartialEpoch, PsTrainingReport } from './train-figures.js';
+export type { PartialEpoch, PsTotals, PsTrainingReport } from './train-figures.js';
 
 /**
  * `model` is a built-in model's name (see `createModel`), or the name of the
@@ -671,6 +678,11 @@ export class Trainer {
   /** What training has seen of the parameter server so far. */
   psReport(): PsTrainingReport {
     return this.psFigures.report(this.ps, this.options.mode);
+  }
+
+  /** The running totals behind `psReport` (no percentiles: cheap after every epoch). */
+  psTotals(): PsTotals {
+    return this.psFigures.totals();
   }
 
   /**

@@ -85,6 +85,27 @@ export interface PreparedTraining {
   readonly run: ResolvedRunOptions;
 }
 
+/** One epoch of a run, as a report plots it (`TrainingReport.history`). */
+export interface EpochRecord {
+  /** 1-based. */
+  readonly epoch: number;
+  /** Mean loss per positive. */
+  readonly loss: number;
+  /** Positive triples trained, and the seconds the epoch took. */
+  readonly positives: number;
+  readonly seconds: number;
+  /** Restored from the store this run resumed from (its figures below are then null or 0). */
+  readonly resumed: boolean;
+  /** Mean staleness of the epoch's async pushes; null in sync mode, for a resumed epoch, or without a push. */
+  readonly meanStaleness: number | null;
+  /** Snapshots of the parameter server taken while the epoch ran (mid-epoch checkpoints, validations). */
+  readonly snapshots: number;
+  /** Pushes that waited at a shard fenced by a snapshot during the epoch. */
+  readonly writerPauses: number;
+  /** Checkpoints written during the epoch and at its end (the run's final one included). */
+  readonly checkpoints: number;
+}
+
 export interface RelationStatsRecord {
   readonly relation: string;
   readonly count: number;
@@ -120,6 +141,8 @@ export interface TrainingReport {
   /** The last epoch's loss, or null when no epoch ran. */
   readonly finalLoss: number | null;
   readonly validations: readonly ValidationRecord[];
+  /** Every epoch the tables hold, in order (those of a resumed run's store first). */
+  readonly history: readonly EpochRecord[];
   /** The final evaluation on `run.evalSplit`, or null when that split is empty. */
   readonly evaluation: EvalOutcome | null;
   readonly checkpoint: CheckpointInfo;
@@ -237,12 +260,22 @@ export async function runTraining(
     // snapshot shard by shard (the workers keep training) with where each
     // worker is in the epoch, offered to the store like any checkpoint.
     let midEpoch = 0;
+    // Per epoch (1-based index): checkpoints written, and what the parameter server saw.
+    const checkpointsAt: number[] = [];
+    const wrote = (epoch: number): void => {
+      checkpointsAt[epoch] = (checkpointsAt[epoch] ?? 0) + 1;
+    };
+    const psAt = new Map<number, Pick<EpochRecord, 'meanStaleness' | 'snapshots' | 'writerPauses'>>();
+    let psBefore = trainer.psTotals();
     const ticker =
       ckpt !== null && run.checkpointEverySeconds > 0
         ? new Ticker(run.checkpointEverySeconds * 1000, async () => {
             const state = await trainer.checkpointState();
             if (state.partial === undefined) return; // between epochs: the epoch end checkpoints
-            if (ckpt.checkpoint(state, lastObjective, state.epochs.length)) midEpoch++;
+            if (ckpt.checkpoint(state, lastObjective, state.epochs.length)) {
+              midEpoch++;
+              wrote(state.epochs.length + 1);
+            }
           })
         : null;
     hooks.onPhase?.({ kind: 'training' });
@@ -250,6 +283,15 @@ export async function runTraining(
       await trainer.train({
         onEpoch: async (report, t) => {
           const done = report.epoch + 1;
+          const psNow = trainer.psTotals();
+          const pushes = psNow.pushes - psBefore.pushes;
+          psAt.set(done, {
+            meanStaleness:
+              o.mode === 'async' && pushes > 0 ? (psNow.stalenessSum - psBefore.stalenessSum) / pushes : null,
+            snapshots: psNow.snapshots - psBefore.snapshots,
+            writerPauses: psNow.writerPauses - psBefore.writerPauses,
+          });
+          psBefore = psNow;
           hooks.onEpoch?.({
             done,
             epochs: o.epochs,
@@ -291,8 +333,10 @@ export async function runTraining(
               return 'stop';
             }
           }
-          if (ckpt !== null && done < o.epochs && ckpt.checkpoint(t.snapshot(), lastObjective, done))
+          if (ckpt !== null && done < o.epochs && ckpt.checkpoint(t.snapshot(), lastObjective, done)) {
             lastCheckpointed.advance(done);
+            wrote(done);
+          }
           if (hooks.signal?.aborted === true) {
             stoppedBy = 'interrupt';
             return 'stop';
@@ -313,8 +357,10 @@ export async function runTraining(
     // The final entry holds the state training stopped in (also when aborted), before the best tables are put back.
     // A resume that trained nothing writes nothing: the entry it resumed from already holds that state.
     const trainedNow = epochsRun - (resumed?.epochs ?? 0);
-    if (ckpt !== null && trainedNow > 0 && ckpt.finalize(trainer.snapshot(), lastObjective, epochsRun))
+    if (ckpt !== null && trainedNow > 0 && ckpt.finalize(trainer.snapshot(), lastObjective, epochsRun)) {
       lastCheckpointed.advance(epochsRun);
+      wrote(epochsRun);
+    }
     try {
       persister?.flush(true);
     } catch (e) {
@@ -361,6 +407,20 @@ export async function runTraining(
       triplesPerSecond: trainer.triplesPerSecond(),
       finalLoss: last ? last.loss : null,
       validations,
+      history: trainer.epochs.map((e, k): EpochRecord => {
+        const ps = psAt.get(k + 1);
+        return {
+          epoch: k + 1,
+          loss: e.loss,
+          positives: e.positives,
+          seconds: e.seconds,
+          resumed: ps === undefined,
+          meanStaleness: ps?.meanStaleness ?? null,
+          snapshots: ps?.snapshots ?? 0,
+          writerPauses: ps?.writerPauses ?? 0,
+          checkpoints: checkpointsAt[k + 1] ?? 0,
+        };
+      }),
       evaluation,
       checkpoint: {
         dir: ckpt !== null ? resolve(run.checkpointDir!) : null,
