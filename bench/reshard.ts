@@ -22,19 +22,21 @@
  *   resharding (ratio of medians over seeds; `paired_*` the median of
  *   same-seed ratios), `run_vs_baseline` the same for whole runs.
  *   Within-run controls: `reshard_epoch_vs_neighbours` is that epoch over
- *   the median of the epochs up to 2 before and after it in the same run
- *   (never epoch 1, which starts the pool, nor another reshard's), and
- *   `baseline_epoch_vs_neighbours` the same for the run without
- *   resharding (what noise alone gives); `phase_vs_baseline` compares the
+ *   the median of the epochs up to 3 before and after it in the same run
+ *   that ran under the same load from other processes (within a quarter
+ *   of a core; never epoch 1, which starts the pool, nor another
+ *   reshard's), and `baseline_epoch_vs_neighbours` the same for the run
+ *   without resharding (what noise alone gives); `phase_vs_baseline` compares the
  *   median epoch before the first reshard, at 4 shards and after the
  *   second with the baseline's same epochs (epochs during which other
  *   processes used half a core or more left out).
  * - load: CPU that other processes took (/proc/stat, see lib/foreign.ts)
  *   during every epoch. A pair of runs during which they took half a core
- *   or more within 2 epochs of a reshard, in either run, is run again (at
- *   most 3 attempts per seed, full mode only) and the least disturbed
- *   attempt kept; the `quiet_*` keys of the epoch ratios use only the
- *   pairs left undisturbed.
+ *   or more within 2 epochs of a reshard, in either run, is run again
+ *   once every seed has run (at most 3 attempts per seed, full mode only,
+ *   while the time budget lasts) and the least disturbed attempt kept;
+ *   the `quiet_*` keys of the epoch ratios use only the pairs left
+ *   undisturbed.
  * - the reshards: the library's `ReshardReport` (steps, chunks moved,
  *   longest and total writer pause, time to converge, copies still
  *   draining), captured by wrapping the run's `ParameterServer.reshard`
@@ -45,8 +47,10 @@
  *   counts the wait for Hogwild writers already inside the shard; the
  *   library's pause starts once they have left). A reference copy of one
  *   chunk (rows and Adagrad accumulators, `Float32Array.set` between two
- *   shared buffers on the main thread, no training running) gives the
- *   scale of "a writer pauses for about the copy of one chunk".
+ *   shared buffers on the main thread, no training running), into memory
+ *   written before (warm) and into memory never touched (cold: every page
+ *   faulted in on first write), gives the scale of "a writer pauses for
+ *   about the copy of one chunk" (`*_writer_pause_vs_one_chunk_copy`).
  * - quality: filtered test MRR, Hits@10 and mean rank of both runs per
  *   seed; `mrr_reshard_vs_baseline` is the median over seeds of the
  *   same-seed MRR ratio, beside the baseline's seed-to-seed spread.
@@ -81,16 +85,24 @@ const WORKERS = 2;
 const SHARDS = 2;
 const PEAK_SHARDS = 4;
 const QUICK_EPOCHS = 6;
-/** Epochs on each side of a reshard's epoch that serve as its within-run control. */
-const NEIGHBOURS = 2;
+/**
+ * Epochs on each side of a reshard's epoch that may serve as its within-run
+ * control: those during which other processes used within LOAD_MATCH cores
+ * of what they used during the reshard's epoch.
+ */
+const NEIGHBOURS = 3;
+const LOAD_MATCH = 0.25;
+/** Epochs on each side of a reshard's epoch whose load decides whether a pair of runs was disturbed. */
+const DISTURB_WINDOW = 2;
 /** Before each round, wait up to QUIET_MAX_S for other processes to use fewer than QUIET_CORES. */
 const QUIET_CORES = 0.5;
-const QUIET_MAX_S = 20;
+const QUIET_MAX_S = 10;
 /**
  * A seed's pair of runs is run again (full mode, at most MAX_ATTEMPTS in all)
  * when other processes used QUIET_CORES or more in an epoch within
- * NEIGHBOURS of a reshard's epoch, in either run; the least disturbed
- * attempt is kept. No retry starts after RETRY_DEADLINE_S of the suite.
+ * DISTURB_WINDOW of a reshard's epoch, in either run; the least disturbed
+ * attempt is kept. Every seed runs once before any runs again (the most
+ * disturbed first); no retry starts after RETRY_DEADLINE_S of the suite.
  */
 const MAX_ATTEMPTS = 3;
 const RETRY_DEADLINE_S = 420;
@@ -246,28 +258,35 @@ async function waitQuiet(maxS: number): Promise<{ waitedS: number; foreign: numb
 }
 
 /**
- * Copy one chunk (its rows, then its accumulators) between two fresh shared
- * buffers on this thread: the first copy (destination pages untouched) and
- * the median of `reps` more. Microseconds.
+ * Copy one chunk (its rows, then its accumulators) from one shared buffer
+ * into another on this thread, microseconds: `cold`, the median over
+ * `coldReps` destinations never touched before (distinct slices of one
+ * large buffer, so every page is written for the first time, as in a
+ * shard region no chunk has lived in yet), and `warm`, the median of
+ * `warmReps` copies into the same destination.
  */
-function chunkCopyUs(floatsRows: number, floatsAcc: number, reps: number): { coldUs: number; warmUs: number } {
-  const make = (n: number): Float32Array => new Float32Array(new SharedArrayBuffer(Math.max(4, n * 4)));
-  const srcR = make(floatsRows).fill(0.5);
-  const srcA = make(floatsAcc).fill(0.25);
-  const dstR = make(floatsRows);
-  const dstA = make(floatsAcc);
-  const once = (): number => {
+function chunkCopyUs(
+  floatsRows: number,
+  floatsAcc: number,
+  coldReps: number,
+  warmReps: number,
+): { coldUs: number; warmUs: number } {
+  const f = floatsRows + floatsAcc;
+  const src = new Float32Array(new SharedArrayBuffer(f * 4)).fill(0.5);
+  const dst = new Float32Array(new SharedArrayBuffer(f * 4 * (coldReps + 1)));
+  const copyAt = (k: number): number => {
     const t0 = performance.now();
-    dstR.set(srcR);
-    dstA.set(srcA);
+    dst.set(src.subarray(0, floatsRows), k * f);
+    dst.set(src.subarray(floatsRows), k * f + floatsRows);
     return (performance.now() - t0) * 1000;
   };
-  const coldUs = once();
+  const cold: number[] = [];
+  for (let k = 1; k <= coldReps; k++) cold.push(copyAt(k));
   const warm: number[] = [];
-  for (let i = 0; i < reps; i++) warm.push(once());
-  if (dstR[floatsRows - 1] !== 0.5 || (floatsAcc > 0 && dstA[floatsAcc - 1] !== 0.25))
-    throw new Error('chunk copy reference: copy wrong');
-  return { coldUs: round2(coldUs), warmUs: round2(median(warm)) };
+  copyAt(0);
+  for (let i = 0; i < warmReps; i++) warm.push(copyAt(0));
+  if (dst[f - 1] !== 0.5 || dst[(coldReps + 1) * f - 1] !== 0.5) throw new Error('chunk copy reference: copy wrong');
+  return { coldUs: round2(median(cold)), warmUs: round2(median(warm)) };
 }
 
 // ------------------------------------------------------------------ one run
@@ -417,11 +436,20 @@ async function runOnce(ctx: Ctx, side: Side, seed: number, epochs: number, plan:
 
 // ------------------------------------------------------------------ figures
 
-/** Epochs (1-based) within NEIGHBOURS of `epoch`, in the run, not epoch 1, not one in `skip`. */
-function neighbours(epoch: number, epochs: number, skip: readonly number[]): number[] {
+/**
+ * Epochs (1-based) of run `r` within NEIGHBOURS of `epoch`: not epoch 1, not
+ * one in `skip`, and during which other processes used within LOAD_MATCH
+ * cores of what they used during `epoch` (all of them where unknown).
+ */
+function neighbours(r: RunRecord, epoch: number, epochs: number, skip: readonly number[]): number[] {
+  const load = (e: number): number | null => r.epochs[e - 1]!.foreign;
   const out: number[] = [];
-  for (let e = epoch - NEIGHBOURS; e <= epoch + NEIGHBOURS; e++)
-    if (e !== epoch && e > 1 && e <= epochs && !skip.includes(e)) out.push(e);
+  for (let e = epoch - NEIGHBOURS; e <= epoch + NEIGHBOURS; e++) {
+    if (e === epoch || e <= 1 || e > epochs || skip.includes(e)) continue;
+    const a = load(e);
+    const b = load(epoch);
+    if (a === null || b === null || Math.abs(a - b) < LOAD_MATCH) out.push(e);
+  }
   return out;
 }
 
@@ -435,7 +463,7 @@ function secondsAt(r: RunRecord, epoch: number): number {
 
 /** Epoch `epoch`'s rate over the median rate of its neighbours in the same run. */
 function vsNeighbours(r: RunRecord, epoch: number, epochs: number, skip: readonly number[]): number | null {
-  const nb = neighbours(epoch, epochs, skip);
+  const nb = neighbours(r, epoch, epochs, skip);
   return nb.length === 0 ? null : rateAt(r, epoch) / median(nb.map((e) => rateAt(r, e)));
 }
 
@@ -461,11 +489,11 @@ function phaseRates(
   return rr.length > 0 ? { r: median(rr), b: median(bb) } : null;
 }
 
-/** The most CPUs other processes used in an epoch within NEIGHBOURS of a reshard's epoch (0 when unknown). */
+/** The most CPUs other processes used in an epoch within DISTURB_WINDOW of a reshard's epoch (0 when unknown). */
 function disturbance(r: RunRecord, planEpochs: readonly number[], epochs: number): number {
   let m = 0;
   for (const p of planEpochs)
-    for (let e = Math.max(1, p - NEIGHBOURS); e <= Math.min(epochs, p + NEIGHBOURS); e++)
+    for (let e = Math.max(1, p - DISTURB_WINDOW); e <= Math.min(epochs, p + DISTURB_WINDOW); e++)
       m = Math.max(m, r.epochs[e - 1]!.foreign ?? 0);
   return round2(m);
 }
@@ -524,57 +552,77 @@ export async function runReshard(o: SuiteOptions): Promise<SuiteOutput> {
   const discarded: Array<Record<string, unknown>> = [];
   const started = performance.now();
   const maxAttempts = o.quick ? 1 : MAX_ATTEMPTS;
+  type Pair = { r: RunRecord; b: RunRecord; d: number; attempt: number };
+  const best = new Map<number, Pair>();
+  const attempts = new Map<number, number>();
+  const failed = new Set<number>();
+  /** One attempt of a seed's pair; keeps the less disturbed of it and the best so far. */
+  const attemptSeed = async (seed: number): Promise<void> => {
+    const attempt = (attempts.get(seed) ?? 0) + 1;
+    attempts.set(seed, attempt);
+    const order = shuffled<Side>(['reshard', 'baseline'], mulberry32(seed * 7919 + attempt * 31));
+    o.log(`seed ${seed}, attempt ${attempt}: ${order.join(' then ')}`);
+    const got: Partial<Record<Side, RunRecord>> = {};
+    for (const side of order) {
+      const q = await waitQuiet(o.quick ? 2 : QUIET_MAX_S);
+      quiet.push({ seed, attempt, side, ...q });
+      await settle();
+      try {
+        const r = await runOnce(ctx, side, seed, epochs, plan);
+        got[side] = r;
+        o.log(
+          `  ${side} seed ${seed}: ${r.rate.toFixed(0)} positives/s, MRR ${r.mrr.toFixed(4)}, ` +
+            `Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)}, ` +
+            `others ${disturbance(r, planEpochs, epochs)} cores near the reshards` +
+            r.reshards
+              .map(
+                (x) =>
+                  `; ${x.report.from}→${x.report.to}: ${x.report.chunksMoved} chunks, ${x.report.steps} steps, ` +
+                  `max pause ${x.report.maxWriterPauseUs} µs, converged ${x.report.convergeMs.toFixed(1)} ms`,
+              )
+              .join(''),
+        );
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        cases.push({ state: 'errored', name: `${side} run seed ${seed}`, group: side, error: msg });
+        o.log(`  ${side} seed ${seed}: ERROR ${msg}`);
+        failed.add(seed);
+        return;
+      }
+    }
+    const cand: Pair = {
+      r: got.reshard!,
+      b: got.baseline!,
+      d: Math.max(disturbance(got.reshard!, planEpochs, epochs), disturbance(got.baseline!, planEpochs, epochs)),
+      attempt,
+    };
+    const prev = best.get(seed);
+    if (prev === undefined || cand.d < prev.d) {
+      if (prev !== undefined) discarded.push(summaryOf(prev));
+      best.set(seed, cand);
+    } else {
+      discarded.push(summaryOf(cand));
+    }
+  };
   try {
+    for (const seed of seeds) await attemptSeed(seed);
+    // Retries: the most disturbed seed with attempts left, while the budget lasts.
+    for (;;) {
+      if ((performance.now() - started) / 1000 > RETRY_DEADLINE_S) break;
+      const next = seeds
+        .filter((s) => !failed.has(s) && (attempts.get(s) ?? 0) < maxAttempts)
+        .map((s) => ({ s, d: best.get(s)?.d ?? 0 }))
+        .filter((x) => x.d >= QUIET_CORES)
+        .sort((a, b) => b.d - a.d || (attempts.get(a.s) ?? 0) - (attempts.get(b.s) ?? 0))[0];
+      if (next === undefined) break;
+      await attemptSeed(next.s);
+    }
     for (const seed of seeds) {
-      let best: { r: RunRecord; b: RunRecord; d: number; attempt: number } | null = null;
-      let failed = false;
-      for (let attempt = 1; attempt <= maxAttempts && !failed; attempt++) {
-        const order = shuffled<Side>(['reshard', 'baseline'], mulberry32(seed * 7919 + attempt * 31));
-        o.log(`seed ${seed}, attempt ${attempt}: ${order.join(' then ')}`);
-        const got: Partial<Record<Side, RunRecord>> = {};
-        for (const side of order) {
-          const q = await waitQuiet(o.quick ? 2 : QUIET_MAX_S);
-          quiet.push({ seed, attempt, side, ...q });
-          await settle();
-          try {
-            const r = await runOnce(ctx, side, seed, epochs, plan);
-            got[side] = r;
-            o.log(
-              `  ${side} seed ${seed}: ${r.rate.toFixed(0)} positives/s, MRR ${r.mrr.toFixed(4)}, ` +
-                `Hits@10 ${r.hits10.toFixed(4)}, MR ${r.mr.toFixed(0)}, ` +
-                `others ${disturbance(r, planEpochs, epochs)} cores near the reshards` +
-                r.reshards
-                  .map(
-                    (x) =>
-                      `; ${x.report.from}→${x.report.to}: ${x.report.chunksMoved} chunks, ${x.report.steps} steps, ` +
-                      `max pause ${x.report.maxWriterPauseUs} µs, converged ${x.report.convergeMs.toFixed(1)} ms`,
-                  )
-                  .join(''),
-            );
-          } catch (e) {
-            const msg = e instanceof Error ? e.message : String(e);
-            cases.push({ state: 'errored', name: `${side} run seed ${seed}`, group: side, error: msg });
-            o.log(`  ${side} seed ${seed}: ERROR ${msg}`);
-            failed = true;
-            break;
-          }
-        }
-        if (failed || got.reshard === undefined || got.baseline === undefined) break;
-        const d = Math.max(disturbance(got.reshard, planEpochs, epochs), disturbance(got.baseline, planEpochs, epochs));
-        const cand = { r: got.reshard, b: got.baseline, d, attempt };
-        if (best === null || d < best.d) {
-          if (best !== null) discarded.push(summaryOf(best));
-          best = cand;
-        } else {
-          discarded.push(summaryOf(cand));
-        }
-        if (d < QUIET_CORES || (performance.now() - started) / 1000 > RETRY_DEADLINE_S) break;
-      }
-      if (best !== null) {
-        runs.reshard.push(best.r);
-        runs.baseline.push(best.b);
-        kept.push({ seed, attempt: best.attempt, disturbance: best.d });
-      }
+      const x = best.get(seed);
+      if (x === undefined) continue;
+      runs.reshard.push(x.r);
+      runs.baseline.push(x.b);
+      kept.push({ seed, attempt: x.attempt, disturbance: x.d });
     }
   } finally {
     await evalPool.destroy();
@@ -659,7 +707,7 @@ export async function runReshard(o: SuiteOptions): Promise<SuiteOutput> {
           {
             seeds: rs.map((r) => r.seed),
             epochSeconds: rs.map((r) => round4(secondsAt(r, p.epoch))),
-            neighbourEpochs: neighbours(p.epoch, epochs, planEpochs),
+            neighbourEpochs: rs.map((r) => neighbours(r, p.epoch, epochs, planEpochs)),
             vsNeighbours: rs.map((r) => {
               const v = vsNeighbours(r, p.epoch, epochs, planEpochs);
               return v === null ? null : round4(v);
@@ -682,7 +730,7 @@ export async function runReshard(o: SuiteOptions): Promise<SuiteOutput> {
     baseVsNb[k] = nbB === null ? null : round4(nbB);
     // Extra epoch time: the reshard epoch's seconds minus the median of its neighbours' (same run), ms.
     const extraOf = (r: RunRecord): number | null => {
-      const nb = neighbours(p.epoch, epochs, planEpochs);
+      const nb = neighbours(r, p.epoch, epochs, planEpochs);
       return nb.length === 0 ? null : (secondsAt(r, p.epoch) - median(nb.map((e) => secondsAt(r, e)))) * 1000;
     };
     const extra = medianOrNull(R.map(extraOf));
@@ -696,10 +744,6 @@ export async function runReshard(o: SuiteOptions): Promise<SuiteOutput> {
         : null;
     epochVsBasePaired[`quiet_${k}`] =
       qp.length > 0 ? r4(median(qp.map((x) => rateAt(x.r, p.epoch) / rateAt(x.b, p.epoch)))) : null;
-    epochVsNb[`quiet_${k}`] = r4(medianOrNull(qp.map((x) => vsNeighbours(x.r, p.epoch, epochs, planEpochs))));
-    baseVsNb[`quiet_${k}`] = r4(medianOrNull(qp.map((x) => vsNeighbours(x.b, p.epoch, epochs, planEpochs))));
-    const qExtra = medianOrNull(qp.map((x) => extraOf(x.r)));
-    figures[`quiet_reshard_epoch_extra_ms_${k}`] = qExtra === null ? null : round2(qExtra);
   });
   ratios['reshard_epoch_vs_baseline'] = epochVsBase;
   ratios['paired_reshard_epoch_vs_baseline'] = epochVsBasePaired;
@@ -726,7 +770,7 @@ export async function runReshard(o: SuiteOptions): Promise<SuiteOutput> {
   const copyRef =
     first === undefined
       ? null
-      : chunkCopyUs(first.chunkRows * first.rowFloats, first.chunkRows * first.accFloatsPerRow, 200);
+      : chunkCopyUs(first.chunkRows * first.rowFloats, first.chunkRows * first.accFloatsPerRow, 32, 200);
   const meanVsCopy: Record<string, number | null> = {};
   const maxVsCopy: Record<string, number | null> = {};
   let maxPauseAll: number | null = null;
@@ -798,11 +842,14 @@ export async function runReshard(o: SuiteOptions): Promise<SuiteOutput> {
     figures[`gate_closed_median_us_${k}`] = gates.length > 0 ? median(gates.map((g) => g.medianClosedUs)) : null;
     const worst = Math.max(...rep.map((x) => x.maxWriterPauseUs));
     maxPauseAll = Math.max(maxPauseAll ?? 0, worst);
-    if (copyRef !== null && copyRef.warmUs > 0) {
-      meanVsCopy[k] = round2(
-        median(rep.map((x) => x.totalWriterPauseUs / Math.max(1, x.chunksMoved))) / copyRef.warmUs,
-      );
-      maxVsCopy[k] = round2(median(rep.map((x) => x.maxWriterPauseUs)) / copyRef.warmUs);
+    if (copyRef !== null && copyRef.warmUs > 0 && copyRef.coldUs > 0) {
+      // The mean pause of a move (total / chunks moved) and the longest, over a warm and a cold copy of one chunk.
+      const mean = median(rep.map((x) => x.totalWriterPauseUs / Math.max(1, x.chunksMoved)));
+      const max = median(rep.map((x) => x.maxWriterPauseUs));
+      meanVsCopy[k] = round2(mean / copyRef.warmUs);
+      meanVsCopy[`cold_${k}`] = round2(mean / copyRef.coldUs);
+      maxVsCopy[k] = round2(max / copyRef.warmUs);
+      maxVsCopy[`cold_${k}`] = round2(max / copyRef.coldUs);
     }
   });
   figures['max_writer_pause_us_any'] = maxPauseAll;
@@ -886,7 +933,7 @@ export async function runReshard(o: SuiteOptions): Promise<SuiteOutput> {
       quiet.map((q) => `seed ${q.seed}.${q.attempt} ${q.side} (${q.waitedS} s -> ${q.foreign ?? '?'})`).join(', '),
     maxAttempts > 1
       ? `a seed's pair was run again (at most ${MAX_ATTEMPTS} attempts, none started after ${RETRY_DEADLINE_S} s) ` +
-          `when other processes used >= ${QUIET_CORES} cores in an epoch within ${NEIGHBOURS} of a reshard's, ` +
+          `when other processes used >= ${QUIET_CORES} cores in an epoch within ${DISTURB_WINDOW} of a reshard's, ` +
           'in either run; the least disturbed attempt is kept: ' +
           kept.map((k) => `seed ${k.seed}: attempt ${k.attempt} (${k.disturbance} cores)`).join(', ') +
           `; ${discarded.length} attempt(s) discarded ` +
@@ -896,6 +943,9 @@ export async function runReshard(o: SuiteOptions): Promise<SuiteOutput> {
       `${WORKERS} workers, async, ${SHARDS} shards; the reshard run adds reshardAt ` +
       plan.map((p) => `${p.epoch}:${p.shards}`).join(',') +
       '; same seed, same settings otherwise',
+    `*_epoch_vs_neighbours: the epoch over the median of the epochs within ${NEIGHBOURS} of it in the same run ` +
+      `during which other processes used within ${LOAD_MATCH} cores of what they used during it ` +
+      '(params.neighbourEpochs); reshard_epoch_extra_ms_*: its seconds minus theirs',
     'phase_vs_baseline: same-seed ratios of the median epoch (epoch 1 and the reshard epochs left out, and ' +
       `every epoch during which other processes used >= ${QUIET_CORES} cores in either run)`,
     `the reshard run's server is made with ${PEAK_SHARDS} shard regions (${SHARDS} active) sized for the move, ` +
@@ -906,7 +956,8 @@ export async function runReshard(o: SuiteOptions): Promise<SuiteOutput> {
       'the fence lowered; params.gate (instrumented here, from fenceAsync to unfence on the main thread) also ' +
       "counts the wait for the writers inside, i.e. the whole time the shard's gate was closed",
     'one_chunk_copy_us_*: one chunk of rows and Adagrad accumulators copied between two shared buffers on the main ' +
-      'thread with the pool idle (cold: destination pages untouched; warm: median of 200)',
+      'thread, no training running (cold: median over 32 destinations never touched before; warm: median of 200 ' +
+      'copies into one)',
     'test metrics are filtered (train + valid + test), ties counted as the mean rank, over heads and tails',
   );
   return { cases, ratios, figures, targets, notes };
