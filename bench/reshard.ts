@@ -132,6 +132,9 @@ interface GateFigures {
   readonly totalClosedUs: number;
   /** From `fenceAsync` until it resolved (µs): the wait for writers already inside. */
   readonly maxDrainUs: number;
+  /** Which move (0-based, in order) kept its shard closed longest, and the first move's time (µs). */
+  readonly longestAtMove: number;
+  readonly firstClosedUs: number;
 }
 
 interface ReshardRecord {
@@ -241,6 +244,8 @@ class GateMeter {
       medianClosedUs: Math.round(median(closed)),
       totalClosedUs: Math.round(closed.reduce((a, b) => a + b, 0)),
       maxDrainUs: Math.round(Math.max(...drain)),
+      longestAtMove: closed.indexOf(Math.max(...closed)),
+      firstClosedUs: Math.round(closed[0]!),
     };
   }
 }
