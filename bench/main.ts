@@ -107,6 +107,15 @@ const SUITES: Record<string, Suite> = {
       return { run: m.runQuality, defaultRuns: m.DEFAULT_RUNS };
     },
   },
+  reshard: {
+    description:
+      'live reshard 2->4->2 while ComplEx trains on wordnet-lf (2 workers, async) beside a run without: ' +
+      'throughput dip, writer pauses, convergence, test MRR (3 seeds)',
+    load: async () => {
+      const m = await import('./reshard.js');
+      return { run: m.runReshard, defaultRuns: m.DEFAULT_RUNS };
+    },
+  },
 };
 
 const USAGE = `Usage: bench <suite> [--quick] [--runs N] [--only group,...] [--out FILE]
