@@ -360,7 +360,9 @@ export function reportJson(
       steps: x.steps,
       chunks_moved: x.chunksMoved,
       max_writer_pause_us: x.maxWriterPauseUs,
+      total_writer_pause_us: x.totalWriterPauseUs,
       converge_ms: Math.round(x.convergeMs * 10) / 10,
+      draining: x.draining,
     })),
     growth: r.growth.map((g) => ({
       epoch: g.epoch,

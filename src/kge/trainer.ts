@@ -109,8 +109,12 @@ export interface ReshardEntry {
   readonly steps: number;
   readonly chunksMoved: number;
   readonly maxWriterPauseUs: number;
+  /** All moves' writer pauses together (µs). */
+  readonly totalWriterPauseUs: number;
   /** From the start of the reshard until the placement was the ideal one (ms). */
   readonly convergeMs: number;
+  /** Old copies still draining when it converged (freed as workers confirm). */
+  readonly draining: number;
 }
 
 export interface EpochReport {
@@ -395,7 +399,9 @@ export class Trainer {
         steps: rep.steps,
         chunksMoved: rep.chunksMoved,
         maxWriterPauseUs: rep.maxWriterPauseUs,
+        totalWriterPauseUs: rep.totalWriterPauseUs,
         convergeMs: rep.convergeMs,
+        draining: rep.draining,
       });
     }
   }

@@ -149,12 +149,14 @@ export async function moveChunk(tables: Tables, c: number, to: number): Promise<
   // page faults inside the fence).
   copySlot(tables, a, sa, to, sb, len);
   const lock = tables.locks[a]!;
+  // The pause counts from the request: writers are shut out from when the
+  // fence's lock is taken, through the wait for those already inside.
+  const t0 = performance.now();
   const s = await lock.fenceAsync(2 * lock.leaseMs);
   if (s !== SEQ_OK && s !== SEQ_RECOVERED) {
     Atomics.store(p.slotState, p.slotIndex(to, sb), SLOT_FREE);
     throw lockTimeout(where, tables.tableName(a), 2 * lock.leaseMs);
   }
-  const t0 = performance.now();
   try {
     if (tables.config.mode === 'sync' && Atomics.load(tables.ctl, tables.fields[a]!.touchedCount) !== 0) {
       p.slotChunk[p.slotIndex(to, sb)] = -1;

@@ -42,6 +42,8 @@ test('--reshard-at 2:4 --reshard-at 3:2 reports both reshards in --json', () => 
     assert.ok(x.chunks_moved! > 0, `chunks moved ${x.chunks_moved}`);
     assert.ok(x.steps! >= 1);
     assert.ok(x.max_writer_pause_us! >= 0);
+    assert.ok(x.total_writer_pause_us! >= x.max_writer_pause_us!);
+    assert.ok(x.draining! >= 0);
     assert.ok(x.converge_ms! >= 0);
   }
   assert.is((j.ps as Record<string, unknown>).shards, 2);
