@@ -41,6 +41,7 @@ import { indexOf, mapperLayout } from '../native-layout/index.js';
 import { verifyDelivery } from '../src/router/consumer.js';
 import { ShardMapper } from '../src/router/mapper.js';
 import { Router } from '../src/router/router.js';
+import type { RingWaitPolicy } from '../src/shm/ring.js';
 import { cpuSnapshot, foreignCpu } from './lib/foreign.js';
 import type { PostMessageConsumerResult, PostMessageProducerResult, PostMessageSideInput } from './lib/protocol.js';
 import { createProbe } from './lib/probe.js';
@@ -412,6 +413,8 @@ interface RouteSpec {
   batch: number;
   /** Per producer, per timed run. */
   events: number;
+  /** How producers and consumers wait on a full or empty ring. */
+  ringWait: RingWaitPolicy;
 }
 
 /**
@@ -432,6 +435,7 @@ async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
     ringCapacity: r.capacity,
     policy: { maxShards: P, autoScale: false },
     eventWords: 2,
+    ringWait: s.ringWait,
   });
   const mapper = router.mapper;
   const slots = mapper.activeShardIds().map((id) => mapper.slotOf(id));
@@ -536,6 +540,7 @@ async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
       producers: P,
       consumers: P,
       threads: 2 * P,
+      ringWait: s.ringWait,
       eventBytes: 8,
       producerBatch: s.batch,
       ringCapacity: r.capacity,
@@ -615,6 +620,16 @@ const ROUTE = {
   b256p2: 'route+push 2 producers b256',
   b16: 'route+push 1 producer b16',
   b1: 'route+push 1 producer b1',
+  b1p2: 'route+push 2 producers b1',
+  b256p4: 'route+push 4 producers b256',
+  b1p4: 'route+push 4 producers b1',
+  b256p8: 'route+push 8 producers b256',
+  b1p8: 'route+push 8 producers b1',
+  spinB256: 'route+push 1 producer b256, spin wait',
+  spinB256p2: 'route+push 2 producers b256, spin wait',
+  spinB1: 'route+push 1 producer b1, spin wait',
+  spinB1p2: 'route+push 2 producers b1, spin wait',
+  spinB1p8: 'route+push 8 producers b1, spin wait',
   pm: 'postMessage per event',
   pz: 'piscina task per event (tuned)',
   pzDefaults: 'piscina task per event (defaults)',
@@ -622,10 +637,19 @@ const ROUTE = {
 
 async function routeSuite(p: Plan, log: (m: string) => void): Promise<CaseResult[]> {
   const e = p.route.events;
-  const route = (name: string, producers: number, batch: number): Runner => ({
+  const route = (name: string, producers: number, batch: number, ringWait: RingWaitPolicy = 'backoff'): Runner => ({
     name,
     group: 'route',
-    run: () => routeCase(p, { name, group: 'route', producers, batch, events: e[batch]! }),
+    // Beyond 2 producers the run's total stays that of 2 (runs stay bounded when threads outnumber cores).
+    run: () =>
+      routeCase(p, {
+        name,
+        group: 'route',
+        producers,
+        batch,
+        events: Math.ceil((e[batch]! * Math.min(2, producers)) / producers),
+        ringWait,
+      }),
   });
   const pz = p.piscina;
   const runners: Runner[] = [
@@ -633,6 +657,17 @@ async function routeSuite(p: Plan, log: (m: string) => void): Promise<CaseResult
     route(ROUTE.b256p2, 2, 256),
     route(ROUTE.b16, 1, 16),
     route(ROUTE.b1, 1, 1),
+    route(ROUTE.b1p2, 2, 1),
+    route(ROUTE.b256p4, 4, 256),
+    route(ROUTE.b1p4, 4, 1),
+    route(ROUTE.b256p8, 8, 256),
+    route(ROUTE.b1p8, 8, 1),
+    // The same cases with the wait policy before the backoff: the fast path's before/after, in the same rounds.
+    route(ROUTE.spinB256, 1, 256, 'spin'),
+    route(ROUTE.spinB256p2, 2, 256, 'spin'),
+    route(ROUTE.spinB1, 1, 1, 'spin'),
+    route(ROUTE.spinB1p2, 2, 1, 'spin'),
+    route(ROUTE.spinB1p8, 8, 1, 'spin'),
     {
       name: ROUTE.pm,
       group: 'baseline',
