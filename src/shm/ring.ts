@@ -113,6 +113,8 @@ export class Ring {
   reservedOffset = 0;
   /** Word offset in `slots` of the first slot `acquire` handed out. */
   acquiredOffset = 0;
+  /** Announced sleeps (parks) this object's blocking and awaiting calls took; for tests and diagnostics. */
+  parks = 0;
 
   private readonly ctl: Int32Array;
   private readonly mask: number;
@@ -260,6 +262,7 @@ export class Ring {
       const r = Atomics.load(this.ctl, READ);
       // Same sleep protocol as waitForSpace: flag, re-check, then wait on READ.
       Atomics.store(this.ctl, PRODUCER_SLEEPING, 1);
+      this.parks++;
       if (this.freeWith(r) === 0) await waitAsync(this.ctl, READ, r, remaining);
       Atomics.store(this.ctl, PRODUCER_SLEEPING, 0);
     }
@@ -353,6 +356,7 @@ export class Ring {
       if (remaining <= 0) return 0;
       const w = Atomics.load(this.ctl, WRITE);
       Atomics.store(this.ctl, CONSUMER_SLEEPING, 1);
+      this.parks++;
       if (((w - Atomics.load(this.ctl, READ)) | 0) === 0) await waitAsync(this.ctl, WRITE, w, remaining);
       Atomics.store(this.ctl, CONSUMER_SLEEPING, 0);
     }
@@ -577,6 +581,7 @@ export class Ring {
       if (remaining <= 0) return this.reserveAny(1) > 0;
       const r = Atomics.load(this.ctl, READ);
       Atomics.store(this.ctl, PRODUCER_SLEEPING, 1);
+      this.parks++;
       if (this.freeWith(r) === 0) Atomics.wait(this.ctl, READ, r, remaining);
       Atomics.store(this.ctl, PRODUCER_SLEEPING, 0);
       if (this.reserveAny(1) > 0) return true;
@@ -606,6 +611,7 @@ export class Ring {
       if (remaining <= 0) return this.acquireAny(1) > 0;
       const w = Atomics.load(this.ctl, WRITE);
       Atomics.store(this.ctl, CONSUMER_SLEEPING, 1);
+      this.parks++;
       if (((w - Atomics.load(this.ctl, READ)) | 0) === 0) Atomics.wait(this.ctl, WRITE, w, remaining);
       Atomics.store(this.ctl, CONSUMER_SLEEPING, 0);
       if (this.acquireAny(1) > 0) return true;
