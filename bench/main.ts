@@ -64,7 +64,8 @@ const SUITES: Record<string, Suite> = {
   router: {
     description:
       'router: selectShard ns/op vs a typed-array read (main thread; worker, table quiet vs rebuilt), ' +
-      'route+push events/s (1-2 producers, batch 1/16/256, verified) vs Piscina/postMessage per event ' +
+      'route+push events/s (1-8 producers, batch 1/16/256, verified; backoff vs spin waits) ' +
+      'vs Piscina/postMessage per event ' +
       '(--only select,select-busy,route)',
     load: async () => {
       const m = await import('./router.js');

@@ -41,6 +41,7 @@ import { indexOf, mapperLayout } from '../native-layout/index.js';
 import { verifyDelivery } from '../src/router/consumer.js';
 import { ShardMapper } from '../src/router/mapper.js';
 import { Router } from '../src/router/router.js';
+import type { RingWaitPolicy } from '../src/shm/ring.js';
 import { cpuSnapshot, foreignCpu } from './lib/foreign.js';
 import type { PostMessageConsumerResult, PostMessageProducerResult, PostMessageSideInput } from './lib/protocol.js';
 import { createProbe } from './lib/probe.js';
@@ -412,6 +413,8 @@ interface RouteSpec {
   batch: number;
   /** Per producer, per timed run. */
   events: number;
+  /** How producers and consumers wait on a full or empty ring. */
+  ringWait: RingWaitPolicy;
 }
 
 /**
@@ -432,6 +435,11 @@ async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
     ringCapacity: r.capacity,
     policy: { maxShards: P, autoScale: false },
     eventWords: 2,
+    ringWait: s.ringWait,
+    // With more threads than cores (and other processes busy) a consumer may
+    // not run for a 5 ms slice; the breaker would then move its producer,
+    // which these runs count as an error. Breakers are not what they measure.
+    ...(P > 2 ? { waitSliceMs: 50 } : {}),
   });
   const mapper = router.mapper;
   const slots = mapper.activeShardIds().map((id) => mapper.slotOf(id));
@@ -536,6 +544,8 @@ async function routeCase(p: Plan, s: RouteSpec): Promise<CaseCompleted> {
       producers: P,
       consumers: P,
       threads: 2 * P,
+      ringWait: s.ringWait,
+      waitSliceMs: router.waitSliceMs,
       eventBytes: 8,
       producerBatch: s.batch,
       ringCapacity: r.capacity,
@@ -615,6 +625,16 @@ const ROUTE = {
   b256p2: 'route+push 2 producers b256',
   b16: 'route+push 1 producer b16',
   b1: 'route+push 1 producer b1',
+  b1p2: 'route+push 2 producers b1',
+  b256p4: 'route+push 4 producers b256',
+  b1p4: 'route+push 4 producers b1',
+  b256p8: 'route+push 8 producers b256',
+  b1p8: 'route+push 8 producers b1',
+  spinB256: 'route+push 1 producer b256, spin wait',
+  spinB256p2: 'route+push 2 producers b256, spin wait',
+  spinB1: 'route+push 1 producer b1, spin wait',
+  spinB1p2: 'route+push 2 producers b1, spin wait',
+  spinB1p8: 'route+push 8 producers b1, spin wait',
   pm: 'postMessage per event',
   pz: 'piscina task per event (tuned)',
   pzDefaults: 'piscina task per event (defaults)',
@@ -622,10 +642,19 @@ const ROUTE = {
 
 async function routeSuite(p: Plan, log: (m: string) => void): Promise<CaseResult[]> {
   const e = p.route.events;
-  const route = (name: string, producers: number, batch: number): Runner => ({
+  const route = (name: string, producers: number, batch: number, ringWait: RingWaitPolicy = 'backoff'): Runner => ({
     name,
     group: 'route',
-    run: () => routeCase(p, { name, group: 'route', producers, batch, events: e[batch]! }),
+    // Beyond 2 producers the run's total stays that of 2 (runs stay bounded when threads outnumber cores).
+    run: () =>
+      routeCase(p, {
+        name,
+        group: 'route',
+        producers,
+        batch,
+        events: Math.ceil((e[batch]! * Math.min(2, producers)) / producers),
+        ringWait,
+      }),
   });
   const pz = p.piscina;
   const runners: Runner[] = [
@@ -633,6 +662,17 @@ async function routeSuite(p: Plan, log: (m: string) => void): Promise<CaseResult
     route(ROUTE.b256p2, 2, 256),
     route(ROUTE.b16, 1, 16),
     route(ROUTE.b1, 1, 1),
+    route(ROUTE.b1p2, 2, 1),
+    route(ROUTE.b256p4, 4, 256),
+    route(ROUTE.b1p4, 4, 1),
+    route(ROUTE.b256p8, 8, 256),
+    route(ROUTE.b1p8, 8, 1),
+    // The same cases with the wait policy before the backoff: the fast path's before/after, in the same rounds.
+    route(ROUTE.spinB256, 1, 256, 'spin'),
+    route(ROUTE.spinB256p2, 2, 256, 'spin'),
+    route(ROUTE.spinB1, 1, 1, 'spin'),
+    route(ROUTE.spinB1p2, 2, 1, 'spin'),
+    route(ROUTE.spinB1p8, 8, 1, 'spin'),
     {
       name: ROUTE.pm,
       group: 'baseline',
@@ -706,6 +746,16 @@ export async function runRouter(o: SuiteOptions): Promise<SuiteOutput> {
     route_2p_b256_events_per_s: medianOf(cases, ROUTE.b256p2),
     route_1p_b16_events_per_s: medianOf(cases, ROUTE.b16),
     route_1p_b1_events_per_s: medianOf(cases, ROUTE.b1),
+    route_2p_b1_events_per_s: medianOf(cases, ROUTE.b1p2),
+    route_4p_b256_events_per_s: medianOf(cases, ROUTE.b256p4),
+    route_4p_b1_events_per_s: medianOf(cases, ROUTE.b1p4),
+    route_8p_b256_events_per_s: medianOf(cases, ROUTE.b256p8),
+    route_8p_b1_events_per_s: medianOf(cases, ROUTE.b1p8),
+    route_spin_1p_b256_events_per_s: medianOf(cases, ROUTE.spinB256),
+    route_spin_2p_b256_events_per_s: medianOf(cases, ROUTE.spinB256p2),
+    route_spin_1p_b1_events_per_s: medianOf(cases, ROUTE.spinB1),
+    route_spin_2p_b1_events_per_s: medianOf(cases, ROUTE.spinB1p2),
+    route_spin_8p_b1_events_per_s: medianOf(cases, ROUTE.spinB1p8),
     postmessage_events_per_s: medianOf(cases, ROUTE.pm),
     piscina_tuned_events_per_s: medianOf(cases, ROUTE.pz),
     piscina_defaults_events_per_s: medianOf(cases, ROUTE.pzDefaults),
@@ -725,6 +775,15 @@ export async function runRouter(o: SuiteOptions): Promise<SuiteOutput> {
     route_2p_vs_1p: pairedRatio(cases, ROUTE.b256p2, ROUTE.b256),
     route_b256_vs_b16: pairedRatio(cases, ROUTE.b256, ROUTE.b16),
     route_b256_vs_b1: pairedRatio(cases, ROUTE.b256, ROUTE.b1),
+    oversubscribed_8p_vs_2p: pairedRatio(cases, ROUTE.b1p8, ROUTE.b1p2),
+    oversubscribed_8p_vs_2p_b256: pairedRatio(cases, ROUTE.b256p8, ROUTE.b256p2),
+    oversubscribed_4p_vs_2p: pairedRatio(cases, ROUTE.b1p4, ROUTE.b1p2),
+    oversubscribed_4p_vs_2p_b256: pairedRatio(cases, ROUTE.b256p4, ROUTE.b256p2),
+    backoff_vs_spin_1p_b256: pairedRatio(cases, ROUTE.b256, ROUTE.spinB256),
+    backoff_vs_spin_2p_b256: pairedRatio(cases, ROUTE.b256p2, ROUTE.spinB256p2),
+    backoff_vs_spin_1p_b1: pairedRatio(cases, ROUTE.b1, ROUTE.spinB1),
+    backoff_vs_spin_2p_b1: pairedRatio(cases, ROUTE.b1p2, ROUTE.spinB1p2),
+    backoff_vs_spin_8p_b1: pairedRatio(cases, ROUTE.b1p8, ROUTE.spinB1p8),
   };
   const targets: Record<string, Target> = {
     select_shard_ns: target(
@@ -738,6 +797,13 @@ export async function runRouter(o: SuiteOptions): Promise<SuiteOutput> {
       route256,
       '>=',
       50e6,
+    ),
+    oversubscribed_8p_vs_2p: target(
+      'route + push at batch 1, 8 producers (16 threads) / 2 producers (4 threads) on this machine, ' +
+        'median of per-round ratios',
+      ratios.oversubscribed_8p_vs_2p as number | null,
+      '>=',
+      0.5,
     ),
     route_vs_piscina: target(
       'route + push 1 producer b256 / Piscina task per event (tuned), median of per-round ratios',
@@ -758,8 +824,11 @@ export async function runRouter(o: SuiteOptions): Promise<SuiteOutput> {
       "postMessage on the consumer's, Piscina on the main thread's.",
     "route_vs_piscina is against the tuned Piscina setting (the same baseline as the shm suite's ring_vs_piscina); " +
       "route_vs_piscina_defaults against Piscina's defaults.",
-    '2 producers run 2 producer + 2 consumer threads, all spinning or polling, on this 2-core machine: ' +
-      'the 2-producer figure measures oversubscription as much as the router.',
+    'P producers run P producer + P consumer threads (each producer its own shard) on this 2-core machine: ' +
+      'from 2 producers on the figures measure oversubscription as much as the router. Waits back off ' +
+      "(adaptive spin, yield, announced park); the ', spin wait' cases run the same with the earlier policy " +
+      '(fixed spin, then park) in the same rounds: backoff_vs_spin_* are the before/after ratios.',
+    'beyond 2 producers each producer moves 2/P of the 2-producer events per run, so a run stays bounded.',
   );
   const sel = cases.find((c): c is CaseCompleted => c.state === 'completed' && c.name === SELECT);
   if (sel !== undefined && sel.spreadPct > 30) {

@@ -460,33 +460,43 @@ export function mapperLayout(slots: number): RegionLayout {
 }
 
 export const ROUTER_MAGIC = magicOf('KGRT');
-export const ROUTER_VERSION = 2;
+export const ROUTER_VERSION = 3;
 
 /**
  * The router's control region: the wait slice after which a producer's wait
  * for ring space counts as failed (written once by the creator), producers
- * waiting for a shard (a count every producer may bump), and per slot the
- * control loop's words for the slot's consumer (stop request, the epoch of
- * the one consumer allowed to take events, an injected stall naming a
+ * waiting for a shard (a count every producer may bump), the words an
+ * unbound producer sleeps on until another producer lets go of a shard (a
+ * generation and a count of sleepers, each on its own line), and per slot
+ * the control loop's words for the slot's consumer (stop request, the epoch
+ * of the one consumer allowed to take events, an injected stall naming a
  * consumer epoch) and the consumer's own (the epoch running, events taken).
  */
 export function routerLayout(slots: number): RegionLayout {
-  return new LayoutBuilder('router', ROUTER_MAGIC, ROUTER_VERSION)
-    .field('slots', 'u32', 'creator')
-    .field('eventWords', 'u32', 'creator')
-    .field('maxProducers', 'u32', 'creator')
-    .field('waitSliceMs', 'u32', 'creator')
-    .line()
-    .field('waitingProducers', 'i32', 'producers')
-    .line()
-    .field('stop', 'i32', 'control', slots, 64)
-    .field('consumerEpoch', 'i32', 'control', slots)
-    .field('stallEpoch', 'i32', 'control', slots)
-    .line()
-    .field('running', 'i32', 'consumers', slots, 64)
-    .line()
-    .field('consumed', 'f64', 'consumers', slots, 64)
-    .build();
+  return (
+    new LayoutBuilder('router', ROUTER_MAGIC, ROUTER_VERSION)
+      .field('slots', 'u32', 'creator')
+      .field('eventWords', 'u32', 'creator')
+      .field('maxProducers', 'u32', 'creator')
+      .field('waitSliceMs', 'u32', 'creator')
+      .line()
+      .field('waitingProducers', 'i32', 'producers')
+      .line()
+      // Bumped when a producer lets go of a shard while an unbound producer sleeps; they sleep on it.
+      .field('bindGeneration', 'i32', 'producers')
+      .line()
+      // Unbound producers asleep on bindGeneration: a producer letting go notifies only when this is non-zero.
+      .field('bindSleepers', 'i32', 'producer-sleep')
+      .line()
+      .field('stop', 'i32', 'control', slots, 64)
+      .field('consumerEpoch', 'i32', 'control', slots)
+      .field('stallEpoch', 'i32', 'control', slots)
+      .line()
+      .field('running', 'i32', 'consumers', slots, 64)
+      .line()
+      .field('consumed', 'f64', 'consumers', slots, 64)
+      .build()
+  );
 }
 
 // ---------------------------------------------------------------- training progress

@@ -94,6 +94,10 @@ export function runProducerThread(
     const active = Atomics.load(control, CTL_ACTIVE);
     let pushedAny = false;
     const now = performance.now();
+    // A producer without a shard waits for one (asleep) only when none of
+    // this thread's producers has a shard to push into meanwhile.
+    let bound = 0;
+    for (let k = 0; k < n; k++) if (producers[k]!.boundSlot >= 0) bound++;
     for (let k = 0; k < n; k++) {
       const id = ids[k]!;
       const p = producers[k]!;
@@ -121,7 +125,7 @@ export function runProducerThread(
       writeSequencedEvents(buf, ew, id, s0, want);
       const timed = ++calls % sampleEvery === 0;
       const t0 = timed ? performance.now() : 0;
-      const pushed = p.pushBlocking(buf, 0, want, 20);
+      const pushed = p.pushBlocking(buf, 0, want, bound > 0 && p.boundSlot < 0 ? 0 : 20);
       if (timed && pushed > 0) hist.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1e6)));
       if (pushed > 0) {
         seq[k] = s0 + pushed;

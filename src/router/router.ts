@@ -23,7 +23,7 @@ import {
   type RegionLayout,
 } from '../../native-layout/index.js';
 import { badHandle, invalidArgument, outOfRange } from '../errors.js';
-import { Ring, type RingHandle } from '../shm/ring.js';
+import { Ring, type RingHandle, type RingWaitPolicy } from '../shm/ring.js';
 import { ShardMapper, SLOT_ACTIVE, type ShardMapperHandle, type ShardMapperOptions } from './mapper.js';
 import type { ShardMetricsCollector } from './metrics.js';
 
@@ -57,7 +57,19 @@ export interface RouterOptions extends ShardMapperOptions {
    * mapper's options).
    */
   waitSliceMs?: number;
+  /**
+   * How producers and consumers wait on a full or empty ring (default
+   * 'backoff': an adaptive spin, then short yields, then an announced
+   * park; see `RingWaitPolicy`). 'spin' is the earlier policy, a fixed
+   * spin then the park, kept as the benchmarks' baseline.
+   */
+  ringWait?: RingWaitPolicy;
 }
+
+/** Longest an unbound producer sleeps in one go before it looks for a shard again (ms). */
+export const UNBOUND_PARK_MS = 2;
+/** Bind attempts an unbound blocking push makes back to back before it sleeps. */
+const UNBOUND_SPINS = 4;
 
 export interface RouterHandle {
   readonly kind: 'router';
@@ -78,6 +90,8 @@ export class Router {
   private readonly ctl: Int32Array;
   private readonly consumedF64: Float64Array;
   private readonly WAITING: number;
+  private readonly BIND_GEN: number;
+  private readonly BIND_SLEEPERS: number;
   private readonly STOP: number;
   private readonly EPOCH: number;
   private readonly STALL: number;
@@ -95,6 +109,8 @@ export class Router {
     this.ctl = new Int32Array(handle.sab);
     this.consumedF64 = new Float64Array(handle.sab);
     this.WAITING = indexOf(layout, 'waitingProducers');
+    this.BIND_GEN = indexOf(layout, 'bindGeneration');
+    this.BIND_SLEEPERS = indexOf(layout, 'bindSleepers');
     this.STOP = indexOf(layout, 'stop');
     this.EPOCH = indexOf(layout, 'consumerEpoch');
     this.STALL = indexOf(layout, 'stallEpoch');
@@ -114,6 +130,7 @@ export class Router {
       eventWords: eventWordsOption,
       maxProducers: maxProducersOption,
       waitSliceMs: waitSliceOption,
+      ringWait,
       ...mapperOptions
     } = options;
     const eventWords = eventWordsOption ?? 2;
@@ -133,7 +150,9 @@ export class Router {
     }
     const mapper = ShardMapper.create(mapperOptions);
     const rings: Ring[] = [];
-    for (let s = 0; s < mapper.slots; s++) rings.push(Ring.create({ capacity: cap, slotWords: eventWords }));
+    for (let s = 0; s < mapper.slots; s++) {
+      rings.push(Ring.create({ capacity: cap, slotWords: eventWords, wait: ringWait }));
+    }
     const layout = routerLayout(mapper.slots);
     const sab = allocate(layout);
     const u32 = new Uint32Array(sab);
@@ -188,6 +207,38 @@ export class Router {
   /** @internal producers adjust the waiting count. */
   addWaiting(delta: number): void {
     Atomics.add(this.ctl, this.WAITING, delta);
+  }
+
+  /**
+   * @internal a producer let go of a shard: wake the unbound producers
+   * asleep in `awaitShard`, if any said so (one load when none did).
+   */
+  shardLetGo(): void {
+    if (Atomics.load(this.ctl, this.BIND_SLEEPERS) === 0) return;
+    Atomics.add(this.ctl, this.BIND_GEN, 1);
+    Atomics.notify(this.ctl, this.BIND_GEN);
+  }
+
+  /**
+   * @internal an unbound producer, worker threads only: announce itself as
+   * asleep, call `tryBind` once more, and if that fails sleep until a
+   * producer lets go of a shard or `timeoutMs` passes. Returns what the
+   * last `tryBind` returned. No lost wake-up: the generation is read before
+   * the announcement and the re-check, and `shardLetGo` reads the sleeper
+   * count after the shard was let go (both sequentially consistent), so
+   * either the re-check sees the free shard or the generation has moved
+   * and the wait returns at once.
+   */
+  awaitShard(tryBind: () => boolean, timeoutMs: number): boolean {
+    const g = Atomics.load(this.ctl, this.BIND_GEN);
+    Atomics.add(this.ctl, this.BIND_SLEEPERS, 1);
+    let bound = tryBind();
+    if (!bound) {
+      Atomics.wait(this.ctl, this.BIND_GEN, g, timeoutMs);
+      bound = tryBind();
+    }
+    Atomics.sub(this.ctl, this.BIND_SLEEPERS, 1);
+    return bound;
   }
 
   /** Ask the consumer of slot `s` to stop once its ring is empty (control loop). */
@@ -327,6 +378,8 @@ export class Producer {
   /** Whether a wait for space in the bound ring failed since the last push that went in (see `pushBlocking`). */
   private failedWaits = false;
   private readonly waitSliceMs: number;
+  /** `bindNow`, bound once (an unbound producer's sleep re-checks through it without allocating). */
+  private readonly bindNowFn: () => boolean;
 
   /** @internal use `Router.producer(id)`. */
   constructor(router: Router, id: number) {
@@ -340,6 +393,7 @@ export class Producer {
     this.hash = Math.imul(h, 0xc2b2ae35) >>> 0;
     this.sampleMask = this.mapper.policy.latencySampleEvery - 1;
     this.waitSliceMs = router.waitSliceMs;
+    this.bindNowFn = () => this.bindNow();
   }
 
   /** Slot of the bound shard, or -1. */
@@ -399,11 +453,22 @@ export class Producer {
     let waitFrom = 0;
     let done = 0;
     let unbound = false;
+    let unboundTurns = 0;
     while (done < count) {
       if (!this.ensureBound()) {
         unbound = true;
-        if (deadline === 0) deadline = performance.now() + timeoutMs;
-        else if (performance.now() >= deadline) break;
+        const now = performance.now();
+        if (deadline === 0) deadline = now + timeoutMs;
+        else if (now >= deadline) break;
+        // Back off: a few turns back to back, then (workers) sleep until a
+        // producer lets go of a shard, at most UNBOUND_PARK_MS at a time (a
+        // shard the control loop activates, or whose breaker closes, is
+        // found when the sleep ends). Spinning here would take the core
+        // from the threads that make progress.
+        if (++unboundTurns > UNBOUND_SPINS && !isMainThread) {
+          const left = deadline - now;
+          this.router.awaitShard(this.bindNowFn, left < UNBOUND_PARK_MS ? left : UNBOUND_PARK_MS);
+        }
         continue;
       }
       unbound = false;
@@ -489,6 +554,12 @@ export class Producer {
       this.status = PUSH_UNBOUND;
       return false;
     }
+    return this.bindNow();
+  }
+
+  /** Try to bind to an Active shard of its own now (scans the slots). */
+  private bindNow(): boolean {
+    if (this.slot >= 0) return true;
     const slot = this.mapper.bindProducer(this.hash, this.token);
     if (slot < 0) {
       if (!this.waiting) {
@@ -520,6 +591,7 @@ export class Producer {
     // Every push to this ring has been published (the ring's write index is
     // stored atomically in push), so a drain that sees us gone sees them.
     this.mapper.unbindProducer(this.slot, this.token);
+    this.router.shardLetGo();
     this.slot = -1;
     this.ring = undefined;
     this.collector = undefined;

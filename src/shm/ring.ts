@@ -49,21 +49,44 @@ export interface RingHandle {
   readonly sab: SharedArrayBuffer;
   readonly capacity: number;
   readonly slotWords: number;
+  /** How blocking calls wait (see `RingOptions.wait`); absent means 'backoff'. */
+  readonly wait?: RingWaitPolicy;
 }
+
+/**
+ * How a blocking call waits for the other side.
+ * - 'backoff' (the default): spin for an adaptive number of turns (halved
+ *   each time a spin fails to see the other side move, doubled each time it
+ *   succeeds, between SPIN_MIN and SPIN_MAX), then yield the core in short
+ *   timed waits nobody has to notify, then park announced. When threads
+ *   outnumber cores, a waiter that keeps missing stops spinning and leaves
+ *   the core to the thread it waits for.
+ * - 'spin': always spin SPIN_MAX turns, then park announced (the policy
+ *   before the backoff; kept as a baseline for the benchmarks).
+ */
+export type RingWaitPolicy = 'backoff' | 'spin';
 
 export interface RingOptions {
   /** Number of event slots; a power of two in [2, 2^26]. */
   readonly capacity: number;
   /** 32-bit words per event slot, in [1, 64]; 2 words is an 8-byte event. */
   readonly slotWords: number;
+  /** How blocking calls wait (default 'backoff'); see `RingWaitPolicy`. */
+  readonly wait?: RingWaitPolicy;
 }
 
 export const RING_MAX_CAPACITY = 1 << 26;
 export const RING_MAX_SLOT_WORDS = 64;
 /** Below this many words `peek` copies in a loop; above, through a view and `TypedArray.set`. */
 const PEEK_LOOP_WORDS = 64;
-/** Iterations a blocking call spins, re-checking the other side, before it parks. */
-const SPIN_ITERATIONS = 2_000;
+/** Most turns a blocking call spins, re-checking the other side, before it yields or parks. */
+export const SPIN_MAX = 2_000;
+/** Fewest turns the adaptive spin ('backoff') comes down to. */
+export const SPIN_MIN = 16;
+/** Short unannounced timed waits ('backoff') between the spin and the announced park. */
+export const YIELDS = 2;
+/** Length of each of them (ms): long enough for the OS to run another thread on this core. */
+export const YIELD_MS = 0.05;
 
 // Control-word indices do not depend on the capacity; compute them once.
 const CONTROL = ringLayout(2, 1);
@@ -90,6 +113,8 @@ export class Ring {
   reservedOffset = 0;
   /** Word offset in `slots` of the first slot `acquire` handed out. */
   acquiredOffset = 0;
+  /** Announced sleeps (parks) this object's blocking and awaiting calls took; for tests and diagnostics. */
+  parks = 0;
 
   private readonly ctl: Int32Array;
   private readonly mask: number;
@@ -100,6 +125,10 @@ export class Ring {
   private writeCache = 0;
   /** The read index the last `peek` copied from (see `releasePeeked`). */
   private peekedFrom = 0;
+  /** Whether blocking calls back off (see `RingWaitPolicy`). */
+  private readonly backoff: boolean;
+  /** Turns this thread's next wait spins before it yields ('backoff': adapts to how often spinning pays). */
+  private spinBudget = SPIN_MAX;
 
   private constructor(handle: RingHandle, layout: RegionLayout) {
     this.handle = handle;
@@ -111,11 +140,12 @@ export class Ring {
     this.guardAfter = indexOf(layout, 'guardAfter');
     this.readCache = Atomics.load(this.ctl, READ);
     this.writeCache = Atomics.load(this.ctl, WRITE);
+    this.backoff = handle.wait !== 'spin';
   }
 
   /** Allocate and initialise a ring. Call on the allocating thread, then send `handle` to the others. */
   static create(options: RingOptions): Ring {
-    const { capacity, slotWords } = validate('Ring.create', options);
+    const { capacity, slotWords, wait } = validate('Ring.create', options);
     const layout = ringLayout(capacity, slotWords);
     const sab = allocate(layout);
     const ctl = new Int32Array(sab);
@@ -126,7 +156,7 @@ export class Ring {
       ctl[GUARD_BEFORE + i] = GUARD_PATTERN;
       ctl[guardAfter + i] = GUARD_PATTERN;
     }
-    return new Ring({ kind: 'ring', sab, capacity, slotWords }, layout);
+    return new Ring({ kind: 'ring', sab, capacity, slotWords, wait }, layout);
   }
 
   /** Wrap an existing ring from its handle, on any thread. Checks kind, magic, version and sizes. */
@@ -134,13 +164,13 @@ export class Ring {
     if (handle === null || typeof handle !== 'object' || handle.kind !== 'ring') {
       throw badHandle('Ring.attach', "handle.kind must be 'ring'", (handle as { kind?: unknown } | null)?.kind);
     }
-    const { capacity, slotWords } = validate('Ring.attach', handle);
+    const { capacity, slotWords, wait } = validate('Ring.attach', handle);
     const layout = ringLayout(capacity, slotWords);
     const sab = checkHeader(handle.sab, layout);
     const ctl = new Int32Array(sab);
     if (ctl[CAPACITY] !== capacity) throw layoutSizeMismatch('ring', 'capacity', capacity, ctl[CAPACITY]!);
     if (ctl[SLOT_WORDS] !== slotWords) throw layoutSizeMismatch('ring', 'slotWords', slotWords, ctl[SLOT_WORDS]!);
-    return new Ring({ kind: 'ring', sab, capacity, slotWords }, layout);
+    return new Ring({ kind: 'ring', sab, capacity, slotWords, wait }, layout);
   }
 
   // ------------------------------------------------------------ producer side
@@ -232,6 +262,7 @@ export class Ring {
       const r = Atomics.load(this.ctl, READ);
       // Same sleep protocol as waitForSpace: flag, re-check, then wait on READ.
       Atomics.store(this.ctl, PRODUCER_SLEEPING, 1);
+      this.parks++;
       if (this.freeWith(r) === 0) await waitAsync(this.ctl, READ, r, remaining);
       Atomics.store(this.ctl, PRODUCER_SLEEPING, 0);
     }
@@ -325,6 +356,7 @@ export class Ring {
       if (remaining <= 0) return 0;
       const w = Atomics.load(this.ctl, WRITE);
       Atomics.store(this.ctl, CONSUMER_SLEEPING, 1);
+      this.parks++;
       if (((w - Atomics.load(this.ctl, READ)) | 0) === 0) await waitAsync(this.ctl, WRITE, w, remaining);
       Atomics.store(this.ctl, CONSUMER_SLEEPING, 0);
     }
@@ -410,7 +442,7 @@ export class Ring {
     if (!(n > 0)) return false;
     const r = this.peekedFrom;
     if (Atomics.compareExchange(this.ctl, READ, r, (r + n) | 0) !== r) return false;
-    if (Atomics.load(this.ctl, PRODUCER_SLEEPING) !== 0) Atomics.notify(this.ctl, READ, 1);
+    this.wake(PRODUCER_SLEEPING, READ);
     return true;
   }
 
@@ -495,27 +527,61 @@ export class Ring {
    */
   private publish(w: number, n: number): void {
     Atomics.store(this.ctl, WRITE, (w + n) | 0);
-    if (Atomics.load(this.ctl, CONSUMER_SLEEPING) !== 0) Atomics.notify(this.ctl, WRITE, 1);
+    if (Atomics.load(this.ctl, CONSUMER_SLEEPING) !== 0) this.wake(CONSUMER_SLEEPING, WRITE);
   }
 
   /** Release slots, then wake a sleeping producer (mirror image of `publish`). */
   private releaseFrom(r: number, n: number): void {
     Atomics.store(this.ctl, READ, (r + n) | 0);
-    if (Atomics.load(this.ctl, PRODUCER_SLEEPING) !== 0) Atomics.notify(this.ctl, READ, 1);
+    if (Atomics.load(this.ctl, PRODUCER_SLEEPING) !== 0) this.wake(PRODUCER_SLEEPING, READ);
+  }
+
+  /*
+   * Wake whoever said it sleeps on `index`, after the index was stored. Only
+   * called once a plain load saw the flag set, so the fast path (nobody
+   * asleep) stays one load. The flag is taken down here with an exchange, so
+   * that of many publishes while the sleeper is still waking up only the
+   * first pays for a notify; the sleeper re-announces if it has to sleep
+   * again. Every waiter on the word is woken: on the consumer side a
+   * stalled consumer and its replacement may both sleep there.
+   */
+  private wake(flag: number, index: number): void {
+    if (Atomics.exchange(this.ctl, flag, 0) !== 0) Atomics.notify(this.ctl, index);
+  }
+
+  /** The next wait's spin: shorter after spins that did not pay, longer after ones that did ('backoff'). */
+  private spun(found: boolean): void {
+    if (!this.backoff) return;
+    const b = this.spinBudget;
+    this.spinBudget = found ? (b >= SPIN_MAX >> 1 ? SPIN_MAX : b << 1) : b <= SPIN_MIN << 1 ? SPIN_MIN : b >> 1;
   }
 
   /** Producer: wait until a slot frees or the deadline passes; false on timeout. */
   private waitForSpace(deadline: number): boolean {
-    for (let i = 0; i < SPIN_ITERATIONS; i++) {
-      if (this.reserveAny(1) > 0) return true;
+    const spins = this.backoff ? this.spinBudget : SPIN_MAX;
+    for (let i = 0; i < spins; i++) {
+      if (this.reserveAny(1) > 0) {
+        this.spun(true);
+        return true;
+      }
+    }
+    this.spun(false);
+    // The main thread never sleeps: it returns what the spin found.
+    if (isMainThread) return false;
+    if (this.backoff) {
+      // Yield: give the core away for a moment without asking the consumer to notify.
+      for (let y = 0; y < YIELDS; y++) {
+        if (deadline - performance.now() <= 0) return this.reserveAny(1) > 0;
+        Atomics.wait(this.ctl, READ, Atomics.load(this.ctl, READ), YIELD_MS);
+        if (this.reserveAny(1) > 0) return true;
+      }
     }
     for (;;) {
       const remaining = deadline - performance.now();
       if (remaining <= 0) return this.reserveAny(1) > 0;
-      // The main thread never sleeps: it returns what the spin found.
-      if (isMainThread) return false;
       const r = Atomics.load(this.ctl, READ);
       Atomics.store(this.ctl, PRODUCER_SLEEPING, 1);
+      this.parks++;
       if (this.freeWith(r) === 0) Atomics.wait(this.ctl, READ, r, remaining);
       Atomics.store(this.ctl, PRODUCER_SLEEPING, 0);
       if (this.reserveAny(1) > 0) return true;
@@ -524,15 +590,28 @@ export class Ring {
 
   /** Consumer: wait until an event is queued or the deadline passes; false on timeout. */
   private waitForData(deadline: number): boolean {
-    for (let i = 0; i < SPIN_ITERATIONS; i++) {
-      if (this.acquireAny(1) > 0) return true;
+    const spins = this.backoff ? this.spinBudget : SPIN_MAX;
+    for (let i = 0; i < spins; i++) {
+      if (this.acquireAny(1) > 0) {
+        this.spun(true);
+        return true;
+      }
+    }
+    this.spun(false);
+    if (isMainThread) return false;
+    if (this.backoff) {
+      for (let y = 0; y < YIELDS; y++) {
+        if (deadline - performance.now() <= 0) return this.acquireAny(1) > 0;
+        Atomics.wait(this.ctl, WRITE, Atomics.load(this.ctl, WRITE), YIELD_MS);
+        if (this.acquireAny(1) > 0) return true;
+      }
     }
     for (;;) {
       const remaining = deadline - performance.now();
       if (remaining <= 0) return this.acquireAny(1) > 0;
-      if (isMainThread) return false;
       const w = Atomics.load(this.ctl, WRITE);
       Atomics.store(this.ctl, CONSUMER_SLEEPING, 1);
+      this.parks++;
       if (((w - Atomics.load(this.ctl, READ)) | 0) === 0) Atomics.wait(this.ctl, WRITE, w, remaining);
       Atomics.store(this.ctl, CONSUMER_SLEEPING, 0);
       if (this.acquireAny(1) > 0) return true;
@@ -540,7 +619,10 @@ export class Ring {
   }
 }
 
-function validate(where: string, o: RingOptions): { capacity: number; slotWords: number } {
+function validate(
+  where: string,
+  o: RingOptions,
+): { capacity: number; slotWords: number; wait: RingWaitPolicy | undefined } {
   if (o === null || typeof o !== 'object') throw invalidArgument(where, 'options', o, 'an object');
   const { capacity, slotWords } = o;
   if (!Number.isInteger(capacity)) throw invalidArgument(where, 'capacity', capacity, 'an integer');
@@ -553,5 +635,9 @@ function validate(where: string, o: RingOptions): { capacity: number; slotWords:
   if (capacity * slotWords > RING_MAX_CAPACITY * 4) {
     throw outOfRange(where, 'capacity * slotWords', capacity * slotWords, 2, RING_MAX_CAPACITY * 4);
   }
-  return { capacity, slotWords };
+  const wait = o.wait;
+  if (wait !== undefined && wait !== 'backoff' && wait !== 'spin') {
+    throw invalidArgument(where, 'wait', wait, "'backoff' or 'spin'");
+  }
+  return { capacity, slotWords, wait };
 }
