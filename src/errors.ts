@@ -28,6 +28,7 @@ export type KgErrorCode =
   | 'E_USAGE'
   | 'E_PARSE'
   | 'E_DATASET'
+  | 'E_PROFILE'
   | 'E_STORE_WRITE'
   | 'E_RESHARD_UNKNOWN_CHUNK'
   | 'E_RESHARD_SHAPE'
@@ -233,6 +234,19 @@ export function parseError(file: string, line: number, problem: string, text: st
  */
 export function datasetError(path: string, problem: string, details: Record<string, unknown> = {}): KgError {
   return new KgError('E_DATASET', `${path}: ${problem}`, { path, ...details });
+}
+
+/**
+ * A load profile file that cannot be used: the message is
+ * `file: field must be ..., got value` (`field` as `stages[2].rate`).
+ */
+export function profileError(file: string, field: string, expected: string, value: unknown): KgError {
+  return new KgError('E_PROFILE', `${file}: ${field} must be ${expected}, got ${show(value)}`, {
+    file,
+    field,
+    expected,
+    value,
+  });
 }
 
 /** A correction or a read named a chunk id the resharding state never issued. */

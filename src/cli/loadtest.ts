@@ -99,10 +99,13 @@ Load:
                           with a k, M or G suffix (500k, 2M), or max
                           (default ${String(D.rate)})
   --batch N               events per push call (default ${D.batch})
-  --profile flat|ramp     flat: every producer all the run; ramp: producers
-                          join one by one up to all at mid-run, then leave
-                          (default ${D.profile})
-  --duration D            run time: 5 (seconds), 5s, 500ms, 1m (default ${fmtMs(D.durationMs)})
+  --profile P             flat: every producer all the run; ramp: producers
+                          join one by one up to all at mid-run, then leave;
+                          FILE.json: stages { duration_s, rate, producers }
+                          with linear ramps between them (default ${D.profile})
+  --duration D            run time: 5 (seconds), 5s, 500ms, 1m; a profile's
+                          stages set it (their "50%" shares are of this)
+                          (default ${fmtMs(D.durationMs)})
 Shards:
   --shards N              shards at the start (default ${D.shards})
   --min-shards N          fewest shards scaling may leave (default ${D.minShards})
@@ -164,7 +167,7 @@ export function planLoadTest(args: readonly string[]): LoadTestPlan | 'help' {
     rate: rateFlag(flags, D.rate),
     batch: int('batch', D.batch),
     autoScale: bool(flags, 'auto-scale') || D.autoScale,
-    profile: (str(flags, 'profile') ?? D.profile) as LoadTestOptions['profile'],
+    profile: str(flags, 'profile') ?? D.profile,
     cooldownMs: durationFlag(flags, 'cooldown', D.cooldownMs),
     tickMs: durationFlag(flags, 'tick', D.tickMs),
     ringCapacity: int('ring-capacity', D.ringCapacity),
@@ -199,6 +202,7 @@ function flagError(e: KgError, flags: ParsedFlags): KgError {
   let must: string;
   if (e.code === 'E_OUT_OF_RANGE' && typeof e.details['min'] === 'number' && typeof e.details['max'] === 'number') {
     const [min, max] = [e.details['min'], e.details['max']];
+    // (Profile files' errors name their file and field already and pass through unchanged.)
     must = ms ? `in [${fmtMs(min)}, ${fmtMs(max)}]` : `in [${min}, ${max}]`;
     if (field === 'shards') must += ' (--min-shards to --max-shards)';
   } else if (ms && e.details['expected'] === 'an integer') {
@@ -370,13 +374,11 @@ export function summaryText(s: LoadTestSummary): string {
     ['lost', n(s.lost)],
     ['duplicated', n(s.duplicated)],
     ['reordered', n(s.reordered)],
-    [
-      'push latency',
-      l.samples === 0
-        ? '- (no push was timed)'
-        : `p50 ${fmtNs(l.p50)}  p99 ${fmtNs(l.p99)}  p999 ${fmtNs(l.p999)}  max ${fmtNs(l.max)}  ` +
-          `(${n(l.samples)} samples)`,
-    ],
+    [s.push_latency_corrected_ns === null ? 'push latency' : 'push latency (from send)', latencyText(l, 'samples')],
+    ...(s.push_latency_corrected_ns === null
+      ? []
+      : ([['push latency (from schedule)', latencyText(s.push_latency_corrected_ns, 'events')]] as [string, string][])),
+    ...pacedRows(s),
     ['scale events', `${s.scale_events.length}${byKind === '' ? '' : ` (${byKind})`}`],
     ['breaker events', breakerSummary(s)],
     [
@@ -394,7 +396,40 @@ export function summaryText(s: LoadTestSummary): string {
     `${s.profile}, rate ${s.rate === 'max' ? 'max' : `${compact(s.rate)}/s`} each, batch ${s.batch}, ` +
     `auto-scale ${s.auto_scale ? 'on' : 'off'}, ${(s.duration_ms / 1000).toFixed(2)} s`;
   const w = Math.max(...rows.map((r) => r[0].length));
-  return `${head}\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+  const warnings = s.warnings.map((x) => `warning: ${x}\n`).join('');
+  return `${head}\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n${warnings}`;
+}
+
+/** `p50 851ns  p90 1.2us  p99 3.0us  p999 437us  max 2.0ms  (12,345 samples)`. */
+function latencyText(l: LoadTestSummary['push_latency_ns'], unit: string): string {
+  if (l.samples === 0) return '- (no push was timed)';
+  return (
+    `p50 ${fmtNs(l.p50)}  p90 ${fmtNs(l.p90)}  p99 ${fmtNs(l.p99)}  p999 ${fmtNs(l.p999)}  max ${fmtNs(l.max)}  ` +
+    `(${l.samples.toLocaleString('en-US')} ${unit})`
+  );
+}
+
+/** Paced runs: requested vs achieved, in total and per producer. */
+function pacedRows(s: LoadTestSummary): [string, string][] {
+  if (s.rate_requested === null || s.rate_achieved === null || s.behind_schedule_events === null) return [];
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const share = (a: number, r: number): string => (r > 0 ? `${((100 * a) / r).toFixed(1)}%` : '-');
+  const rows: [string, string][] = [
+    [
+      'rate requested/achieved',
+      `${n(s.rate_requested)} / ${n(s.rate_achieved)} events/s (${share(s.rate_achieved, s.rate_requested)}), ` +
+        `${n(s.behind_schedule_events)} events behind schedule`,
+    ],
+  ];
+  for (const [id, p] of Object.entries(s.per_producer)) {
+    if (p.rate_requested === null || p.rate_achieved === null || p.behind_schedule_events === null) continue;
+    rows.push([
+      `  producer ${id}`,
+      `${n(p.rate_requested)} / ${n(p.rate_achieved)} events/s (${share(p.rate_achieved, p.rate_requested)}), ` +
+        `${n(p.behind_schedule_events)} behind`,
+    ]);
+  }
+  return rows;
 }
 
 /** `3 (shard 0: closed -> open 2.113s, open -> half-open 3.114s, half-open -> closed 3.215s)`, after the stall. */
