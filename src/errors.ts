@@ -29,6 +29,7 @@ export type KgErrorCode =
   | 'E_PARSE'
   | 'E_DATASET'
   | 'E_PROFILE'
+  | 'E_LOAD_RESULT'
   | 'E_STORE_WRITE'
   | 'E_RESHARD_UNKNOWN_CHUNK'
   | 'E_RESHARD_SHAPE'
@@ -247,6 +248,11 @@ export function profileError(file: string, field: string, expected: string, valu
     expected,
     value,
   });
+}
+
+/** A saved load-test result (`--json` output) that cannot be compared: `file: problem`. */
+export function loadResultError(file: string, problem: string): KgError {
+  return new KgError('E_LOAD_RESULT', `${file}: ${problem}`, { file, problem });
 }
 
 /** A correction or a read named a chunk id the resharding state never issued. */

@@ -6,12 +6,15 @@
  * figures on a terminal and prints the result; the load test itself,
  * its checks and its figures are the library's.
  */
-import { KgError, show } from '../errors.js';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { KgError, show, usageError } from '../errors.js';
+import { compareLoadTests, readLoadTestResult, type CompareRow } from '../router/loadtest-compare.js';
 import {
   DEFAULT_LOADTEST,
   runLoadTest,
   validateLoadTest,
   type LoadProgress,
+  type LoadSample,
   type LoadTestOptions,
   type LoadTestSummary,
 } from '../router/loadtest.js';
@@ -53,6 +56,8 @@ const FLAGS: FlagSpecs = {
   'stall-consumer': { type: 'string' },
   json: { type: 'boolean' },
   report: { type: 'string' },
+  series: { type: 'string' },
+  compare: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -127,12 +132,20 @@ Circuit breakers:
                           drains its ring, then the breaker closes (default none)
 Output:
   --json                  print the summary as one JSON object
+  --series FILE           write the figures over time as JSON lines, one
+                          object about every 250 ms (see the README)
   --report FILE.html      also write the run as one HTML page of charts
                           (events/s, push latency, shards with scale and
                           breaker events, ring fill per shard over time) and
                           the final accounting; it needs no network or script
   --quiet                 no live line on a terminal
   -h, --help              show this help
+
+Comparing two runs:
+  kgshard loadtest --compare A.json B.json [--json]
+                          compare two saved --json results: each figure of A
+                          and B with the ratio B/A, regressions marked (exit
+                          1 when there is one)
 
 On a terminal, stderr shows a live line (elapsed time, events/s, push latency
 p50/p99/p999, each shard's ring fill, active/waiting producers) and one line
@@ -147,6 +160,8 @@ interface LoadTestPlan {
   readonly json: boolean;
   /** `--report`: where the HTML report goes, or undefined. */
   readonly report: string | undefined;
+  /** `--series`: where the JSON lines go, or undefined. */
+  readonly series: string | undefined;
   readonly quiet: boolean;
 }
 
@@ -183,7 +198,12 @@ export function planLoadTest(args: readonly string[]): LoadTestPlan | 'help' {
   }
   const report = str(flags, 'report');
   if (report !== undefined) checkReportPath(report, C, '--report');
-  return { options, json: bool(flags, 'json'), report, quiet: bool(flags, 'quiet') };
+  const series = str(flags, 'series');
+  if (series !== undefined) checkReportPath(series, C, '--series');
+  if (str(flags, 'compare') !== undefined) {
+    throw usage(usageError(`${C}: --compare takes two files and no other flag but --json: --compare A.json B.json`));
+  }
+  return { options, json: bool(flags, 'json'), report, series, quiet: bool(flags, 'quiet') };
 }
 
 /** A library validation error restated with the flag's name and the value as given. */
@@ -451,7 +471,54 @@ function breakerSummary(s: LoadTestSummary): string {
   return `${s.breaker_events.length}${parts.length === 0 ? '' : ` (${parts.join('; ')})`}${stall}`;
 }
 
+/** `--compare A.json B.json [--json]`: the files, or null when --compare is not among the flags. */
+export function planCompare(args: readonly string[]): { a: string; b: string; json: boolean } | null {
+  if (!args.some((x) => x === '--compare' || x.startsWith('--compare='))) return null;
+  const flags = parseFlags(C, args, { compare: { type: 'string' }, json: { type: 'boolean' } }, 1);
+  const a = str(flags, 'compare');
+  const b = flags.positionals[0];
+  if (a === undefined || b === undefined) {
+    throw usage(usageError(`${C}: --compare needs two files: --compare A.json B.json`, { flag: '--compare' }));
+  }
+  return { a, b, json: bool(flags, 'json') };
+}
+
+/** The comparison as a table: figure, A, B, B/A, and `REGRESSION` where B is worse past the tolerance. */
+export function compareText(a: string, b: string, rows: readonly CompareRow[]): string {
+  const n = (x: number | null): string => (x === null ? '-' : Math.round(x).toLocaleString('en-US'));
+  const shown = rows.filter((r) => r.a !== null || r.b !== null);
+  const table = shown.map((r) => [
+    r.key,
+    n(r.a),
+    n(r.b),
+    r.ratio === null ? '-' : r.ratio.toFixed(3),
+    r.regression ? 'REGRESSION' : r.better === 'info' ? '' : 'ok',
+  ]);
+  const head = ['figure', 'A', 'B', 'B/A', ''];
+  const w = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+  const line = (r: string[]): string =>
+    r
+      .map((x, i) => (i === 0 ? x.padEnd(w[0]!) : i < 4 ? x.padStart(w[i]!) : x))
+      .join('  ')
+      .replace(/^/, '  ')
+      .trimEnd();
+  const bad = shown.filter((r) => r.regression).length;
+  return (
+    `loadtest --compare: A ${a}, B ${b}\n${[head, ...table].map(line).join('\n')}\n` +
+    (bad === 0 ? 'no regression\n' : `${bad} regression${bad === 1 ? '' : 's'} (B worse than A past the tolerance)\n`)
+  );
+}
+
+function compareCommand(c: { a: string; b: string; json: boolean }): number {
+  const [ra, rb] = asUsage(() => [readLoadTestResult(c.a), readLoadTestResult(c.b)]);
+  const rows = compareLoadTests(ra, rb);
+  process.stdout.write(c.json ? `${JSON.stringify({ a: c.a, b: c.b, rows })}\n` : compareText(c.a, c.b, rows));
+  return rows.some((r) => r.regression) ? 1 : 0;
+}
+
 export async function loadtestCommand(args: readonly string[]): Promise<number> {
+  const cmp = asUsage(() => planCompare(args));
+  if (cmp !== null) return compareCommand(cmp);
   const plan = asUsage(() => planLoadTest(args));
   if (plan === 'help') {
     process.stdout.write(loadtestHelp());
@@ -461,17 +528,21 @@ export async function loadtestCommand(args: readonly string[]): Promise<number> 
   const progress = new LoadTestProgress(line, plan.options.durationMs);
   progress.start();
   const report = plan.report;
+  // --series: one JSON line per sample, written as it is taken (the file can be followed during the run).
+  const seriesFd = plan.series !== undefined ? openSync(plan.series, 'w') : null;
   let summary: LoadTestSummary;
   try {
     summary = await runLoadTest({
       ...plan.options,
       ...(report !== undefined ? { timeline: true } : {}),
+      ...(seriesFd !== null ? { onSample: (x: LoadSample) => void writeSync(seriesFd, `${JSON.stringify(x)}\n`) } : {}),
       onProgress: (p) => progress.progress(p),
       onScaleEvent: (e) => progress.scaleEvent(e),
       onBreakerEvent: (e) => progress.breakerEvent(e),
     });
   } finally {
     progress.stop();
+    if (seriesFd !== null) closeSync(seriesFd);
   }
   let reportLine = '';
   if (report !== undefined) {

@@ -108,11 +108,19 @@ export interface LoadTestOptions {
   timeline?: boolean;
   /** Called about every 250 ms with the live figures. */
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * Called with each timeline sample as it is taken (about every 250 ms; `--series` writes them as JSON lines).
+   * Samples are taken when this or `timeline` is set.
+   */
+  onSample?: (s: LoadSample) => void;
   onScaleEvent?: (e: ScaleEvent) => void;
   onBreakerEvent?: (e: BreakerEvent) => void;
 }
 
-export const DEFAULT_LOADTEST: Omit<LoadTestOptions, 'timeline' | 'onProgress' | 'onScaleEvent' | 'onBreakerEvent'> &
+export const DEFAULT_LOADTEST: Omit<
+  LoadTestOptions,
+  'timeline' | 'onProgress' | 'onSample' | 'onScaleEvent' | 'onBreakerEvent'
+> &
   Readonly<{ profile: LoadProfile }> = Object.freeze({
   producers: 2,
   shards: 2,
@@ -437,6 +445,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
   let stalledAtMs: number | null = null;
   let stallDue = stall !== undefined;
   const timeline: LoadSample[] | null = o.timeline === true ? [] : null;
+  const sampling = timeline !== null || o.onSample !== undefined;
   const lastPushed = new Float64Array(o.producers);
   const lastShardConsumed = new Map<number, number>();
   let lastScaleEvents = 0;
@@ -465,7 +474,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
           waitingProducers: router.waitingProducers(),
         };
         const secs = Math.max(1, now - lastT) / 1000;
-        if (timeline !== null) {
+        if (sampling) {
           const producerRates: Record<number, number> = {};
           for (let id = 0; id < o.producers; id++) {
             producerRates[id] = Math.round((pushedLive[id]! - lastPushed[id]!) / secs);
@@ -479,7 +488,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
             shardRates[id] = Math.round(Math.max(0, c - (lastShardConsumed.get(id) ?? 0)) / secs);
             lastShardConsumed.set(id, c);
           }
-          timeline.push({
+          const sample: LoadSample = {
             t_ms: Math.round(service.elapsedMs()),
             events_per_s: Math.round(p.eventsPerS),
             producer_events_per_s: producerRates,
@@ -491,7 +500,9 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
             shards: p.shards,
             active_producers: p.activeProducers,
             waiting_producers: p.waitingProducers,
-          });
+          };
+          timeline?.push(sample);
+          o.onSample?.(sample);
           lastScaleEvents = scaleEventsSeen;
         }
         o.onProgress?.(p);
