@@ -531,12 +531,14 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
   let calls = 0;
   let fullCalls = 0;
   let unboundCalls = 0;
+  let unboundMs = 0;
   for (const rec of perThread) {
     for (const [k, x] of Object.entries(rec.pushed)) produced.set(Number(k), x);
     for (const [k, x] of Object.entries(rec.scheduled)) scheduled.set(Number(k), x);
     calls += rec.calls;
     fullCalls += rec.fullCalls;
     unboundCalls += rec.unboundCalls;
+    unboundMs += rec.unboundMs;
   }
   const v = verifyDelivery(produced, result.traces, firstSequence);
   const secs = Math.max(1, producing) / 1000;
@@ -567,7 +569,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
     behind: behindAll,
     calls,
     fullCalls,
-    unboundCalls,
+    unboundMs,
     producerMs: o.producers * producing,
     producers: o.producers,
     threads,
@@ -652,7 +654,8 @@ export function pacingVerdict(r: {
   behind: number;
   calls: number;
   fullCalls: number;
-  unboundCalls: number;
+  /** Time (ms, summed over producers) active producers spent without a shard. */
+  unboundMs: number;
   /** Producer time (producers x producing ms): what the waits are a share of. */
   producerMs: number;
   producers: number;
@@ -666,7 +669,7 @@ export function pacingVerdict(r: {
   // A push call that does not push all its events has waited its whole timeout: time the router held the producer.
   const share = (calls: number): number => (r.producerMs > 0 ? (calls * PUSH_TIMEOUT_MS) / r.producerMs : 0);
   const full = share(r.fullCalls);
-  const unbound = share(r.unboundCalls);
+  const unbound = r.producerMs > 0 ? r.unboundMs / r.producerMs : 0;
   if (unbound >= WAIT_TOLERANCE && unbound >= full) {
     return {
       generatorBound: false,

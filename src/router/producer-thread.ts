@@ -71,6 +71,8 @@ export interface ProducerReport extends ProducerProgress {
   calls: number;
   fullCalls: number;
   unboundCalls: number;
+  /** Time (ms, summed over the thread's producers) active producers spent without a shard. */
+  unboundMs: number;
 }
 
 /** What a producer worker exposes over comlink. */
@@ -118,6 +120,9 @@ export function runProducerThread(
   let calls = 0;
   let fullCalls = 0;
   let unboundCalls = 0;
+  /** Time producers spent without a shard while due to push: since when (run time, -1: bound), and in all. */
+  const unboundSince = new Float64Array(n).fill(-1);
+  let unboundMs = 0;
   let lastPost = performance.now();
   const ew = router.eventWords;
   for (;;) {
@@ -129,6 +134,10 @@ export function runProducerThread(
       const id = ids[k]!;
       const p = producers[k]!;
       if (id >= active) {
+        if (unboundSince[k]! >= 0) {
+          unboundMs += now - unboundSince[k]!;
+          unboundSince[k] = -1;
+        }
         if (base[k]! >= 0) {
           if (schedule !== null) scheduledBefore[k] = scheduledBefore[k]! + dueBy(schedule, now) - dueAtBase[k]!;
           p.release();
@@ -155,7 +164,9 @@ export function runProducerThread(
       writeSequencedEvents(buf, ew, id, s0, want);
       const timed = ++calls % sampleEvery === 0;
       const t0 = timed ? performance.now() : 0;
-      const pushed = p.pushBlocking(buf, 0, want, PUSH_TIMEOUT_MS);
+      // A producer without a shard only polls for one when its thread hosts others: a blocking wait for a shard would
+      // hold up its siblings (bound producers wait for ring space as usual, so their breakers see failed waits).
+      const pushed = p.pushBlocking(buf, 0, want, n > 1 && p.boundShard < 0 ? 0 : PUSH_TIMEOUT_MS);
       if (timed && pushed > 0) {
         const t1 = performance.now();
         hist.recordValue(Math.max(1, Math.round((t1 - t0) * 1e6)));
@@ -173,8 +184,16 @@ export function runProducerThread(
       }
       // Waiting for space or for a shard does not move the schedule: the events stay due, and the producer catches up
       // in whole batches once it can push (their corrected latency includes the wait).
-      if (p.status === PUSH_UNBOUND) unboundCalls++;
-      else if (p.status !== PUSH_OK) fullCalls++;
+      if (p.status === PUSH_UNBOUND) {
+        unboundCalls++;
+        if (unboundSince[k]! < 0) unboundSince[k] = now;
+      } else {
+        if (p.status !== PUSH_OK) fullCalls++;
+        if (unboundSince[k]! >= 0) {
+          unboundMs += now - unboundSince[k]!;
+          unboundSince[k] = -1;
+        }
+      }
     }
     const t = performance.now();
     if (t - lastPost >= 250) {
@@ -186,6 +205,7 @@ export function runProducerThread(
     if (!pushedAny) Atomics.wait(control, CTL_WORDS - 1, 0, 0.2);
   }
   const end = performance.now() - runStart;
+  for (let k = 0; k < n; k++) if (unboundSince[k]! >= 0) unboundMs += end - unboundSince[k]!;
   for (const p of producers) p.release();
   const pushed: Record<number, number> = {};
   const scheduled: Record<number, number> = {};
@@ -202,6 +222,7 @@ export function runProducerThread(
     calls,
     fullCalls,
     unboundCalls,
+    unboundMs,
   };
 }
 

@@ -14,7 +14,7 @@ const base = {
   behind: 0,
   calls: 100_000,
   fullCalls: 0,
-  unboundCalls: 0,
+  unboundMs: 0,
   producerMs: 10_000,
   producers: 2,
   threads: 2,
@@ -44,7 +44,7 @@ test('behind while waiting for space: the consumers did not keep up', () => {
 });
 
 test('behind while waiting for a shard: add shards', () => {
-  const v = pacingVerdict({ ...base, behind: 300_000, unboundCalls: 150 });
+  const v = pacingVerdict({ ...base, behind: 300_000, unboundMs: 3000 });
   assert.not.ok(v.generatorBound);
   assert.match(v.warnings[0]!, /waiting for a shard 30\.0% of their time/);
 });
