@@ -174,8 +174,9 @@ export function runProducerThread(
           // From the intended send time of the call's middle event (the others are within half a call of it).
           const mid = s0 - seqAtBase[k]! + (pushed - 1) / 2;
           const intended = runStart + timeOfDue(schedule, dueAtBase[k]! + mid);
-          if (intended < t1) corrected.recordValueWithCount(Math.max(1, Math.round((t1 - intended) * 1e6)), pushed);
-          else corrected.recordValueWithCount(1, pushed);
+          // Clamped into the histogram's range (an hour), so recording never throws.
+          const ns = intended < t1 ? Math.round((t1 - intended) * 1e6) : 1;
+          corrected.recordValueWithCount(Math.min(PUSH_HISTOGRAM.highestTrackableValue, Math.max(1, ns)), pushed);
         }
       }
       if (pushed > 0) {
