@@ -28,6 +28,8 @@ export type KgErrorCode =
   | 'E_USAGE'
   | 'E_PARSE'
   | 'E_DATASET'
+  | 'E_PROFILE'
+  | 'E_LOAD_RESULT'
   | 'E_STORE_WRITE'
   | 'E_RESHARD_UNKNOWN_CHUNK'
   | 'E_RESHARD_SHAPE'
@@ -233,6 +235,24 @@ export function parseError(file: string, line: number, problem: string, text: st
  */
 export function datasetError(path: string, problem: string, details: Record<string, unknown> = {}): KgError {
   return new KgError('E_DATASET', `${path}: ${problem}`, { path, ...details });
+}
+
+/**
+ * A load profile file that cannot be used: the message is
+ * `file: field must be ..., got value` (`field` as `stages[2].rate`).
+ */
+export function profileError(file: string, field: string, expected: string, value: unknown): KgError {
+  return new KgError('E_PROFILE', `${file}: ${field} must be ${expected}, got ${show(value)}`, {
+    file,
+    field,
+    expected,
+    value,
+  });
+}
+
+/** A saved load-test result (`--json` output) that cannot be compared: `file: problem`. */
+export function loadResultError(file: string, problem: string): KgError {
+  return new KgError('E_LOAD_RESULT', `${file}: ${problem}`, { file, problem });
 }
 
 /** A correction or a read named a chunk id the resharding state never issued. */

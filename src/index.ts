@@ -136,7 +136,25 @@ export {
   EVENT_PRODUCER_MASK,
 } from './router/consumer.js';
 export { RouterService } from './router/service.js';
-export { runLoadTest, validateLoadTest, activeProducersAt, DEFAULT_LOADTEST } from './router/loadtest.js';
+export {
+  runLoadTest,
+  validateLoadTest,
+  activeProducersAt,
+  resolveLoadProfile,
+  pacingVerdict,
+  DEFAULT_LOADTEST,
+} from './router/loadtest.js';
+export {
+  loadProfile,
+  resolveProfile,
+  flatProfile,
+  producersAt,
+  rateSchedule,
+  dueBy,
+  timeOfDue,
+  BUILT_IN_PROFILES,
+} from './router/schedule.js';
+export { compareLoadTests, compareRules, readLoadTestResult, COMPARE_TOLERANCE } from './router/loadtest-compare.js';
 export { trainReportHtml, trainCharts } from './report/train.js';
 export { loadTestReportHtml, loadTestCharts } from './report/loadtest.js';
 export { checkReportPath, writeReport, writeTrainReport, writeLoadTestReport } from './report/file.js';
@@ -284,7 +302,16 @@ export type {
   RouterServiceOptions,
   ServiceResult,
 } from './router/service.js';
-export type { LoadTestOptions, LoadTestSummary, LoadProgress, LoadProfile, LoadSample } from './router/loadtest.js';
+export type {
+  LoadTestOptions,
+  LoadTestSummary,
+  LoadProgress,
+  LoadProfile,
+  LoadSample,
+  LatencySummary,
+} from './router/loadtest.js';
+export type { ProfileSpec, ProfileStage, ProfilePoint, ResolvedProfile, RateSchedule } from './router/schedule.js';
+export type { CompareRow, CompareRule } from './router/loadtest-compare.js';
 export type { Chart } from './report/render.js';
 export type { TrainReportOptions } from './report/train.js';
 export type { LoadTestReportOptions } from './report/loadtest.js';

@@ -6,12 +6,15 @@
  * figures on a terminal and prints the result; the load test itself,
  * its checks and its figures are the library's.
  */
-import { KgError, show } from '../errors.js';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { KgError, show, usageError } from '../errors.js';
+import { compareLoadTests, readLoadTestResult, type CompareRow } from '../router/loadtest-compare.js';
 import {
   DEFAULT_LOADTEST,
   runLoadTest,
   validateLoadTest,
   type LoadProgress,
+  type LoadSample,
   type LoadTestOptions,
   type LoadTestSummary,
 } from '../router/loadtest.js';
@@ -53,6 +56,8 @@ const FLAGS: FlagSpecs = {
   'stall-consumer': { type: 'string' },
   json: { type: 'boolean' },
   report: { type: 'string' },
+  series: { type: 'string' },
+  compare: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -99,10 +104,13 @@ Load:
                           with a k, M or G suffix (500k, 2M), or max
                           (default ${String(D.rate)})
   --batch N               events per push call (default ${D.batch})
-  --profile flat|ramp     flat: every producer all the run; ramp: producers
-                          join one by one up to all at mid-run, then leave
-                          (default ${D.profile})
-  --duration D            run time: 5 (seconds), 5s, 500ms, 1m (default ${fmtMs(D.durationMs)})
+  --profile P             flat: every producer all the run; ramp: producers
+                          join one by one up to all at mid-run, then leave;
+                          FILE.json: stages { duration_s, rate, producers }
+                          with linear ramps between them (default ${D.profile})
+  --duration D            run time: 5 (seconds), 5s, 500ms, 1m; a profile's
+                          stages set it (their "50%" shares are of this)
+                          (default ${fmtMs(D.durationMs)})
 Shards:
   --shards N              shards at the start (default ${D.shards})
   --min-shards N          fewest shards scaling may leave (default ${D.minShards})
@@ -124,12 +132,20 @@ Circuit breakers:
                           drains its ring, then the breaker closes (default none)
 Output:
   --json                  print the summary as one JSON object
+  --series FILE           write the figures over time as JSON lines, one
+                          object about every 250 ms (see the README)
   --report FILE.html      also write the run as one HTML page of charts
                           (events/s, push latency, shards with scale and
                           breaker events, ring fill per shard over time) and
                           the final accounting; it needs no network or script
   --quiet                 no live line on a terminal
   -h, --help              show this help
+
+Comparing two runs:
+  kgshard loadtest --compare A.json B.json [--json]
+                          compare two saved --json results: each figure of A
+                          and B with the ratio B/A, regressions marked (exit
+                          1 when there is one)
 
 On a terminal, stderr shows a live line (elapsed time, events/s, push latency
 p50/p99/p999, each shard's ring fill, active/waiting producers) and one line
@@ -144,6 +160,8 @@ interface LoadTestPlan {
   readonly json: boolean;
   /** `--report`: where the HTML report goes, or undefined. */
   readonly report: string | undefined;
+  /** `--series`: where the JSON lines go, or undefined. */
+  readonly series: string | undefined;
   readonly quiet: boolean;
 }
 
@@ -164,7 +182,7 @@ export function planLoadTest(args: readonly string[]): LoadTestPlan | 'help' {
     rate: rateFlag(flags, D.rate),
     batch: int('batch', D.batch),
     autoScale: bool(flags, 'auto-scale') || D.autoScale,
-    profile: (str(flags, 'profile') ?? D.profile) as LoadTestOptions['profile'],
+    profile: str(flags, 'profile') ?? D.profile,
     cooldownMs: durationFlag(flags, 'cooldown', D.cooldownMs),
     tickMs: durationFlag(flags, 'tick', D.tickMs),
     ringCapacity: int('ring-capacity', D.ringCapacity),
@@ -180,7 +198,12 @@ export function planLoadTest(args: readonly string[]): LoadTestPlan | 'help' {
   }
   const report = str(flags, 'report');
   if (report !== undefined) checkReportPath(report, C, '--report');
-  return { options, json: bool(flags, 'json'), report, quiet: bool(flags, 'quiet') };
+  const series = str(flags, 'series');
+  if (series !== undefined) checkReportPath(series, C, '--series');
+  if (str(flags, 'compare') !== undefined) {
+    throw usage(usageError(`${C}: --compare takes two files and no other flag but --json: --compare A.json B.json`));
+  }
+  return { options, json: bool(flags, 'json'), report, series, quiet: bool(flags, 'quiet') };
 }
 
 /** A library validation error restated with the flag's name and the value as given. */
@@ -199,6 +222,7 @@ function flagError(e: KgError, flags: ParsedFlags): KgError {
   let must: string;
   if (e.code === 'E_OUT_OF_RANGE' && typeof e.details['min'] === 'number' && typeof e.details['max'] === 'number') {
     const [min, max] = [e.details['min'], e.details['max']];
+    // (Profile files' errors name their file and field already and pass through unchanged.)
     must = ms ? `in [${fmtMs(min)}, ${fmtMs(max)}]` : `in [${min}, ${max}]`;
     if (field === 'shards') must += ' (--min-shards to --max-shards)';
   } else if (ms && e.details['expected'] === 'an integer') {
@@ -370,13 +394,11 @@ export function summaryText(s: LoadTestSummary): string {
     ['lost', n(s.lost)],
     ['duplicated', n(s.duplicated)],
     ['reordered', n(s.reordered)],
-    [
-      'push latency',
-      l.samples === 0
-        ? '- (no push was timed)'
-        : `p50 ${fmtNs(l.p50)}  p99 ${fmtNs(l.p99)}  p999 ${fmtNs(l.p999)}  max ${fmtNs(l.max)}  ` +
-          `(${n(l.samples)} samples)`,
-    ],
+    [s.push_latency_corrected_ns === null ? 'push latency' : 'push latency (from send)', latencyText(l, 'samples')],
+    ...(s.push_latency_corrected_ns === null
+      ? []
+      : ([['push latency (from schedule)', latencyText(s.push_latency_corrected_ns, 'events')]] as [string, string][])),
+    ...pacedRows(s),
     ['scale events', `${s.scale_events.length}${byKind === '' ? '' : ` (${byKind})`}`],
     ['breaker events', breakerSummary(s)],
     [
@@ -394,7 +416,40 @@ export function summaryText(s: LoadTestSummary): string {
     `${s.profile}, rate ${s.rate === 'max' ? 'max' : `${compact(s.rate)}/s`} each, batch ${s.batch}, ` +
     `auto-scale ${s.auto_scale ? 'on' : 'off'}, ${(s.duration_ms / 1000).toFixed(2)} s`;
   const w = Math.max(...rows.map((r) => r[0].length));
-  return `${head}\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+  const warnings = s.warnings.map((x) => `warning: ${x}\n`).join('');
+  return `${head}\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n${warnings}`;
+}
+
+/** `p50 851ns  p90 1.2us  p99 3.0us  p999 437us  max 2.0ms  (12,345 samples)`. */
+function latencyText(l: LoadTestSummary['push_latency_ns'], unit: string): string {
+  if (l.samples === 0) return '- (no push was timed)';
+  return (
+    `p50 ${fmtNs(l.p50)}  p90 ${fmtNs(l.p90)}  p99 ${fmtNs(l.p99)}  p999 ${fmtNs(l.p999)}  max ${fmtNs(l.max)}  ` +
+    `(${l.samples.toLocaleString('en-US')} ${unit})`
+  );
+}
+
+/** Paced runs: requested vs achieved, in total and per producer. */
+function pacedRows(s: LoadTestSummary): [string, string][] {
+  if (s.rate_requested === null || s.rate_achieved === null || s.behind_schedule_events === null) return [];
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const share = (a: number, r: number): string => (r > 0 ? `${((100 * a) / r).toFixed(1)}%` : '-');
+  const rows: [string, string][] = [
+    [
+      'rate requested/achieved',
+      `${n(s.rate_requested)} / ${n(s.rate_achieved)} events/s (${share(s.rate_achieved, s.rate_requested)}), ` +
+        `${n(s.behind_schedule_events)} events behind schedule`,
+    ],
+  ];
+  for (const [id, p] of Object.entries(s.per_producer)) {
+    if (p.rate_requested === null || p.rate_achieved === null || p.behind_schedule_events === null) continue;
+    rows.push([
+      `  producer ${id}`,
+      `${n(p.rate_requested)} / ${n(p.rate_achieved)} events/s (${share(p.rate_achieved, p.rate_requested)}), ` +
+        `${n(p.behind_schedule_events)} behind`,
+    ]);
+  }
+  return rows;
 }
 
 /** `3 (shard 0: closed -> open 2.113s, open -> half-open 3.114s, half-open -> closed 3.215s)`, after the stall. */
@@ -416,7 +471,54 @@ function breakerSummary(s: LoadTestSummary): string {
   return `${s.breaker_events.length}${parts.length === 0 ? '' : ` (${parts.join('; ')})`}${stall}`;
 }
 
+/** `--compare A.json B.json [--json]`: the files, or null when --compare is not among the flags. */
+export function planCompare(args: readonly string[]): { a: string; b: string; json: boolean } | null {
+  if (!args.some((x) => x === '--compare' || x.startsWith('--compare='))) return null;
+  const flags = parseFlags(C, args, { compare: { type: 'string' }, json: { type: 'boolean' } }, 1);
+  const a = str(flags, 'compare');
+  const b = flags.positionals[0];
+  if (a === undefined || b === undefined) {
+    throw usage(usageError(`${C}: --compare needs two files: --compare A.json B.json`, { flag: '--compare' }));
+  }
+  return { a, b, json: bool(flags, 'json') };
+}
+
+/** The comparison as a table: figure, A, B, B/A, and `REGRESSION` where B is worse past the tolerance. */
+export function compareText(a: string, b: string, rows: readonly CompareRow[]): string {
+  const n = (x: number | null): string => (x === null ? '-' : Math.round(x).toLocaleString('en-US'));
+  const shown = rows.filter((r) => r.a !== null || r.b !== null);
+  const table = shown.map((r) => [
+    r.key,
+    n(r.a),
+    n(r.b),
+    r.ratio === null ? '-' : r.ratio.toFixed(3),
+    r.regression ? 'REGRESSION' : r.better === 'info' ? '' : 'ok',
+  ]);
+  const head = ['figure', 'A', 'B', 'B/A', ''];
+  const w = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+  const line = (r: string[]): string =>
+    r
+      .map((x, i) => (i === 0 ? x.padEnd(w[0]!) : i < 4 ? x.padStart(w[i]!) : x))
+      .join('  ')
+      .replace(/^/, '  ')
+      .trimEnd();
+  const bad = shown.filter((r) => r.regression).length;
+  return (
+    `loadtest --compare: A ${a}, B ${b}\n${[head, ...table].map(line).join('\n')}\n` +
+    (bad === 0 ? 'no regression\n' : `${bad} regression${bad === 1 ? '' : 's'} (B worse than A past the tolerance)\n`)
+  );
+}
+
+function compareCommand(c: { a: string; b: string; json: boolean }): number {
+  const [ra, rb] = asUsage(() => [readLoadTestResult(c.a), readLoadTestResult(c.b)]);
+  const rows = compareLoadTests(ra, rb);
+  process.stdout.write(c.json ? `${JSON.stringify({ a: c.a, b: c.b, rows })}\n` : compareText(c.a, c.b, rows));
+  return rows.some((r) => r.regression) ? 1 : 0;
+}
+
 export async function loadtestCommand(args: readonly string[]): Promise<number> {
+  const cmp = asUsage(() => planCompare(args));
+  if (cmp !== null) return compareCommand(cmp);
   const plan = asUsage(() => planLoadTest(args));
   if (plan === 'help') {
     process.stdout.write(loadtestHelp());
@@ -426,17 +528,21 @@ export async function loadtestCommand(args: readonly string[]): Promise<number> 
   const progress = new LoadTestProgress(line, plan.options.durationMs);
   progress.start();
   const report = plan.report;
+  // --series: one JSON line per sample, written as it is taken (the file can be followed during the run).
+  const seriesFd = plan.series !== undefined ? openSync(plan.series, 'w') : null;
   let summary: LoadTestSummary;
   try {
     summary = await runLoadTest({
       ...plan.options,
       ...(report !== undefined ? { timeline: true } : {}),
+      ...(seriesFd !== null ? { onSample: (x: LoadSample) => void writeSync(seriesFd, `${JSON.stringify(x)}\n`) } : {}),
       onProgress: (p) => progress.progress(p),
       onScaleEvent: (e) => progress.scaleEvent(e),
       onBreakerEvent: (e) => progress.breakerEvent(e),
     });
   } finally {
     progress.stop();
+    if (seriesFd !== null) closeSync(seriesFd);
   }
   let reportLine = '';
   if (report !== undefined) {

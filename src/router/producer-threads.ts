@@ -14,10 +14,10 @@ const PRODUCER_FILE = new URL('../../workers/router-producer.js', import.meta.ur
 export interface ProducerThreads {
   /**
    * Wait for every thread's final report (after CTL_STOP is set), then end
-   * the threads. Returns each thread's events per producer. Rejects when a
+   * the threads. Returns each thread's final report. Rejects when a
    * thread failed or exited before reporting.
    */
-  finished(): Promise<Record<number, number>[]>;
+  finished(): Promise<ProducerReport[]>;
 }
 
 /**
@@ -31,7 +31,7 @@ export function startProducerThreads(
   onReport: (t: number, r: ProducerProgress) => void,
 ): ProducerThreads {
   const workers: Worker[] = [];
-  const done: Promise<Record<number, number>>[] = [];
+  const done: Promise<ProducerReport>[] = [];
   for (let t = 0; t < threads; t++) {
     const w = new Worker(PRODUCER_FILE);
     workers.push(w);
@@ -44,7 +44,7 @@ export function startProducerThreads(
       new Promise((resolve, reject) => {
         report.then((r: ProducerReport) => {
           onReport(t, r);
-          resolve(r.perProducer);
+          resolve(r);
         }, reject);
         w.once('error', reject);
         w.once('exit', (code) => reject(new Error(`producer thread ${t} exited with code ${code} before reporting`)));

@@ -10,7 +10,10 @@ const USAGE: [string[], RegExp][] = [
   [['--batch', '0'], /--batch must be in \[1, 65536\], got 0/],
   [['--rate', '-5'], /--rate must be 'max' or events\/s per producer.*, got -5$/],
   [['--rate', 'fast'], /--rate must be 'max' or events\/s per producer.*, got "fast"$/],
-  [['--profile', 'zigzag'], /--profile must be 'flat' or 'ramp', got "zigzag"/],
+  [
+    ['--profile', 'zigzag'],
+    /--profile must be 'flat', 'ramp' or a JSON profile file \(there is no such file\), got "zigzag"/,
+  ],
   [['--min-shards', '5', '--max-shards', '2'], /--min-shards must be at most --max-shards \(2\), got 5$/],
   [['--shards', '9', '--max-shards', '4'], /--shards must be in \[1, 4\] .*got 9$/],
   [['--max-shards', '1'], /--shards must be in \[1, 1\] .*got 2 \(the default\)$/],

@@ -32,6 +32,8 @@ function sample(k: number): LoadSample {
 
 const timeline = Array.from({ length: 12 }, (_, k) => sample(k));
 
+const unpaced = { rate_requested: null, rate_achieved: null, behind_schedule_events: null };
+
 const summary: LoadTestSummary = {
   events_per_s: 1_050_000,
   produced: 3_150_000,
@@ -39,7 +41,16 @@ const summary: LoadTestSummary = {
   lost: 0,
   duplicated: 0,
   reordered: 0,
-  push_latency_ns: { p50: 805, p99: 9006, p999: 400_006, max: 2_000_000, samples: 12_345 },
+  push_latency_ns: { p50: 805, p90: 5000, p99: 9006, p999: 400_006, max: 2_000_000, samples: 12_345 },
+  push_latency_corrected_ns: null,
+  rate_requested: null,
+  rate_achieved: null,
+  behind_schedule_events: null,
+  push_calls: 50_000,
+  full_push_calls: 0,
+  unbound_push_calls: 0,
+  generator_bound: false,
+  warnings: [],
   scale_events: [
     { t_ms: 1000, kind: 'provision', shard: 1, reason: 'waiting-producers' },
     { t_ms: 1001, kind: 'activate', shard: 1, reason: 'waiting-producers' },
@@ -61,10 +72,14 @@ const summary: LoadTestSummary = {
   batch: 64,
   rate: 'max',
   profile: 'flat',
+  profile_points: [
+    { t_ms: 0, rate: 'max', producers: 2 },
+    { t_ms: 3000, rate: 'max', producers: 2 },
+  ],
   auto_scale: true,
   per_producer: {
-    0: { produced: 1_500_000, consumed: 1_500_000, lost: 0, duplicated: 0, reordered: 0 },
-    1: { produced: 1_650_000, consumed: 1_650_000, lost: 0, duplicated: 0, reordered: 0 },
+    0: { produced: 1_500_000, consumed: 1_500_000, lost: 0, duplicated: 0, reordered: 0, ...unpaced },
+    1: { produced: 1_650_000, consumed: 1_650_000, lost: 0, duplicated: 0, reordered: 0, ...unpaced },
   },
   timeline,
 };
