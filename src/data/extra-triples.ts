@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { datasetError, parseError } from '../errors.js';
 import type { Dataset } from './dataset.js';
-import { parseTriples } from './tsv.js';
+import { forEachTabLine } from './tsv.js';
 
 export interface ExtraTriples {
   /** The file read. */
@@ -36,7 +36,6 @@ export function readExtraTriples(
   } catch (e) {
     throw datasetError(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'unknown'})`);
   }
-  const rows = parseTriples(text, file);
   const entityId = new Map(dataset.entities.map((n, i) => [n, i]));
   const relationId = new Map(dataset.relations.map((n, i) => [n, i]));
   const known = new Set<string>();
@@ -54,18 +53,15 @@ export function readExtraTriples(
   };
   const out: number[] = [];
   let duplicates = 0;
-  rows.forEach(([h, r, tl]) => {
+  forEachTabLine(text, file, 'head, relation, tail', ([h, r, tl], lineNo, line) => {
     const rel = relationId.get(r);
-    if (rel === undefined) {
-      const lines = text.split('\n');
-      const at = lines.findIndex((l) => l.replace(/\r$/, '').split('\t')[1] === r);
+    if (rel === undefined)
       throw parseError(
         file,
-        at + 1,
+        lineNo,
         `unknown relation ${JSON.stringify(r)} (extra triples use the dataset's relations)`,
-        lines[at] ?? '',
+        line,
       );
-    }
     const hi = idOf(h);
     const ti = idOf(tl);
     const key = `${hi},${rel},${ti}`;

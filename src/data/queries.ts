@@ -12,7 +12,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { datasetError, parseError } from '../errors.js';
-import { decodeUtf8, firstForbidden, forbiddenCharError, tabField } from './text-input.js';
+import { decodeUtf8, tabField } from './text-input.js';
+import { forEachTabLine } from './tsv.js';
 
 /** What a query's asked side is written as, in files and on the command line. */
 export const ASKED_NAME = '?';
@@ -22,8 +23,7 @@ export type NamedQuery =
   | { readonly head: string; readonly relation: string; readonly tail?: undefined; readonly source?: string }
   | { readonly head?: undefined; readonly relation: string; readonly tail: string; readonly source?: string };
 
-const FIELDS = ['head', 'relation', 'tail'] as const;
-const FIELD_AT = tabField(FIELDS);
+const FIELD_AT = tabField(['head', 'relation', 'tail']);
 const SHAPE = 'head<TAB>relation<TAB>? or ?<TAB>relation<TAB>tail';
 
 /**
@@ -32,24 +32,7 @@ const SHAPE = 'head<TAB>relation<TAB>? or ?<TAB>relation<TAB>tail';
  */
 export function parseQueries(text: string, file: string): NamedQuery[] {
   const out: NamedQuery[] = [];
-  const bad = firstForbidden(text);
-  let start = 0;
-  let lineNo = 0;
-  const n = text.length;
-  while (start < n) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = n;
-    lineNo++;
-    if (bad !== -1 && bad < end) throw forbiddenCharError(file, text, bad, FIELD_AT);
-    let line = text.slice(start, end);
-    start = end + 1;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.trim() === '') continue;
-    const f = line.split('\t');
-    if (f.length !== 3)
-      throw parseError(file, lineNo, `expected 3 tab-separated fields (${SHAPE}), found ${f.length}`, line);
-    for (let k = 0; k < 3; k++) if (f[k] === '') throw parseError(file, lineNo, `empty ${FIELDS[k]} field`, line);
-    const [head, relation, tail] = f as [string, string, string];
+  forEachTabLine(text, file, SHAPE, ([head, relation, tail], lineNo, line) => {
     const source = `${file}:${lineNo}`;
     if (relation === ASKED_NAME)
       throw parseError(file, lineNo, `the relation cannot be asked for; write ${SHAPE}`, line);
@@ -58,7 +41,7 @@ export function parseQueries(text: string, file: string): NamedQuery[] {
     if (head !== ASKED_NAME && tail !== ASKED_NAME)
       throw parseError(file, lineNo, `neither head nor tail is ${ASKED_NAME}; write ${SHAPE}`, line);
     out.push(head === ASKED_NAME ? { relation, tail, source } : { head, relation, source });
-  }
+  });
   return out;
 }
 

@@ -47,13 +47,19 @@ const SPLITS = ['train', 'valid', 'test'] as const;
 const EXTENSIONS = ['.tsv', '.txt'] as const;
 
 /**
- * Parse TSV text into string triples, in file order (duplicates kept).
- * `file` is used only in error messages (`${file}:${line}: ...`).
- * Throws `E_PARSE` on the first malformed line (a control character
- * included).
+ * Walk TSV text a line at a time under the input rules of the split files:
+ * `\n` or `\r\n` line ends, blank lines skipped, no control characters
+ * (the line holding the first one fails), exactly 3 non-empty
+ * tab-separated fields. `shape` says what the fields are in the error
+ * message. Calls `onLine(fields, lineNo, line)` for each line, in order.
+ * Throws `E_PARSE` (`file:line: problem`) on the first malformed line.
  */
-export function parseTriples(text: string, file: string): StringTriple[] {
-  const out: StringTriple[] = [];
+export function forEachTabLine(
+  text: string,
+  file: string,
+  shape: string,
+  onLine: (fields: StringTriple, lineNo: number, line: string) => void,
+): void {
   let start = 0;
   let lineNo = 0;
   const n = text.length;
@@ -71,18 +77,24 @@ export function parseTriples(text: string, file: string): StringTriple[] {
     if (line.trim() === '') continue;
     const fields = line.split('\t');
     if (fields.length !== 3) {
-      throw parseError(
-        file,
-        lineNo,
-        `expected 3 tab-separated fields (head, relation, tail), found ${fields.length}`,
-        line,
-      );
+      throw parseError(file, lineNo, `expected 3 tab-separated fields (${shape}), found ${fields.length}`, line);
     }
     for (let k = 0; k < 3; k++) {
       if (fields[k] === '') throw parseError(file, lineNo, `empty ${FIELD_NAMES[k]!} field`, line);
     }
-    out.push(fields as StringTriple);
+    onLine(fields as StringTriple, lineNo, line);
   }
+}
+
+/**
+ * Parse TSV text into string triples, in file order (duplicates kept).
+ * `file` is used only in error messages (`${file}:${line}: ...`).
+ * Throws `E_PARSE` on the first malformed line (a control character
+ * included).
+ */
+export function parseTriples(text: string, file: string): StringTriple[] {
+  const out: StringTriple[] = [];
+  forEachTabLine(text, file, 'head, relation, tail', (fields) => out.push(fields));
   return out;
 }
 
